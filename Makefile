@@ -1,0 +1,90 @@
+# iprofmem: a memory profiler for native Linux programs.
+#   make demo    install missing packages, build, profile the example program
+#   make check   build and run every test (normal and ASan+UBSan builds)
+#   make bench   per-event cost against a minimal reference tracer
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wno-missing-field-initializers
+PKGS    := libdw libelf capstone
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. $(PKG_CFLAGS) -DIPROFMEM_VERSION='"$(VERSION)"' -MMD -MP
+
+SRCS := iprofmem.c \
+	symbols/symbols.c symbols/disasm.c \
+	tracer/tracer.c tracer/thread.c tracer/bptable.c tracer/arch_x86_64.c \
+	tracer/rss.c tracer/memio.c \
+	report/report.c util.c
+
+DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config
+
+.PHONY: all deps demo check check-unit check-asan bench install uninstall clean asan
+
+all: deps-ok iprofmem
+
+# deps: install the build dependencies when one is missing.
+deps:
+	@missing=""; for p in $(DEPS_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all present"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "deps: installing$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	else echo "deps: missing$$missing; run as root: apt-get install$$missing"; exit 1; fi
+
+# deps-ok: fail early with a readable message instead of a wall of compiler errors.
+deps-ok:
+	@pkg-config --exists $(PKGS) 2>/dev/null || { \
+		echo "iprofmem needs libdw, libelf and capstone: run 'make deps' (as root)"; exit 1; }
+.PHONY: deps-ok
+
+OBJS := $(SRCS:%.c=build/%.o)
+ASAN_OBJS := $(SRCS:%.c=build-asan/%.o)
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+build/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build-asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
+
+iprofmem: $(OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build-asan/iprofmem: $(ASAN_OBJS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
+
+asan: deps-ok build-asan/iprofmem
+
+-include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+
+# Example program for `make demo`.
+build/examples/records: examples/records.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O0 -g $(WARN) -o $@ $<
+
+demo: deps
+	$(MAKE) all build/examples/records
+	./iprofmem -- build/examples/records
+
+include test/test.mk
+-include bench/bench.mk
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 iprofmem $(DESTDIR)$(PREFIX)/bin/iprofmem
+	install -m 644 man/iprofmem.1 $(DESTDIR)$(PREFIX)/share/man/man1/iprofmem.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/iprofmem $(DESTDIR)$(PREFIX)/share/man/man1/iprofmem.1
+
+clean:
+	rm -rf build build-asan iprofmem

@@ -1,0 +1,281 @@
+/* iprofmem: a memory profiler for native Linux programs.
+ * main: parse options, wire symbols -> tracer -> report, exit status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "report/report.h"
+#include "tracer/tracer.h"
+#include "util.h"
+
+struct options {
+	const char *output;
+	double min_mb;
+	struct tracer_opts tracer;
+	char **argv;		/* PROGRAM and its arguments */
+};
+
+static void usage(FILE *out)
+{
+	fputs("Usage: iprofmem [OPTIONS] [--] PROGRAM [ARGS...]\n"
+	      "Run PROGRAM under ptrace and report, per file:line:function, the sum of\n"
+	      "the positive resident-memory changes over its calls and how many calls\n"
+	      "increased memory (the biggest consumers last).\n"
+	      "\n"
+	      "Options:\n"
+	      "  -o, --output=FILE     write the table to FILE instead of stderr\n"
+	      "      --min=MB          hide rows at or below MB megabytes (2^20 bytes;\n"
+	      "                        default 0: rows that sum to zero are hidden)\n"
+	      "      --rss-source=SRC  where RSS is read at each trap: statm (default,\n"
+	      "                        fastest), status, or smaps (exact on every kernel)\n"
+	      "  -h, --help            show this help and exit\n"
+	      "  -V, --version         show the version and exit\n"
+	      "\n"
+	      "Exit status: PROGRAM's own; 128+N if signal N killed it; 125 iprofmem\n"
+	      "failed (bad option, cannot trace); 126 PROGRAM cannot be executed;\n"
+	      "127 PROGRAM not found.  See iprofmem(1).\n", out);
+}
+
+static int __attribute__((format(printf, 1, 2)))
+bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("iprofmem: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see iprofmem --help)\n", stderr);
+	return EXIT_IPROFMEM;
+}
+
+static int parse_min(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (!*s || *end || errno || !isfinite(v) || v < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_MIN = 256, OPT_RSS_SOURCE };
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "min", required_argument, NULL, OPT_MIN },
+		{ "rss-source", required_argument, NULL, OPT_RSS_SOURCE },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	int c;
+
+	opterr = 0;
+	/* '+': the first non-option is PROGRAM; what follows is its own */
+	while ((c = getopt_long(argc, argv, "+:o:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case OPT_MIN:
+			if (parse_min(optarg, &o->min_mb) != 0)
+				return bad_usage("--min: '%s' is not a non-negative "
+						 "number of megabytes", optarg);
+			break;
+		case OPT_RSS_SOURCE:
+			if (rss_parse_source(optarg, &o->tracer.rss_source) != 0)
+				return bad_usage("--rss-source: '%s' is not one of "
+						 "statm, status, smaps", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("iprofmem %s\n", IPROFMEM_VERSION);
+			return 0;
+		case ':':
+			return bad_usage("option '%s' needs an argument",
+					 argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return bad_usage("%s", "no program to run");
+	o->argv = argv + optind;
+	return -1;
+}
+
+/* Resolve PROGRAM as execvp would, and check that it can be run, so that
+ * the common mistakes get a clear message before anything starts. */
+static int resolve_program(const char *name, char *path, size_t len)
+{
+	const char *dirs = getenv("PATH");
+	struct stat st;
+	char magic[4];
+	int fd, denied = 0;
+
+	if (!*name) {
+		error_msg("empty program name");
+		return EXIT_NOT_FOUND;
+	}
+	if (strchr(name, '/')) {
+		snprintf(path, len, "%s", name);
+	} else {
+		path[0] = '\0';
+		for (const char *d = dirs ? dirs : "/usr/bin:/bin"; d; ) {
+			const char *colon = strchr(d, ':');
+			int dlen = colon ? (int)(colon - d) : (int)strlen(d);
+
+			snprintf(path, len, "%.*s/%s", dlen, dlen ? d : ".", name);
+			if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+				if (access(path, X_OK) == 0)
+					break;
+				denied = 1;
+			}
+			path[0] = '\0';
+			d = colon ? colon + 1 : NULL;
+		}
+		if (!path[0]) {
+			error_msg("%s: %s", name, denied ? "permission denied" :
+				  "command not found in PATH");
+			return denied ? EXIT_CANNOT_RUN : EXIT_NOT_FOUND;
+		}
+	}
+	if (stat(path, &st) != 0) {
+		error_msg("%s: %s", name, strerror(errno));
+		return errno == ENOENT || errno == ENOTDIR ? EXIT_NOT_FOUND
+							   : EXIT_CANNOT_RUN;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		error_msg("%s: is a directory", name);
+		return EXIT_CANNOT_RUN;
+	}
+	if (access(path, X_OK) != 0) {
+		error_msg("%s: not executable: %s", name, strerror(errno));
+		return EXIT_CANNOT_RUN;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, magic, 4) != 4 ||
+	    (memcmp(magic, "\177ELF", 4) != 0 && memcmp(magic, "#!", 2) != 0)) {
+		error_msg("%s: not an ELF executable", name);
+		if (fd >= 0)
+			close(fd);
+		return EXIT_CANNOT_RUN;
+	}
+	close(fd);
+	return -1;
+}
+
+/* -o FILE: write to a temporary file beside FILE and rename it when the
+ * table is complete, so FILE never holds a partial table. */
+struct output {
+	FILE *fp;
+	char *tmp;
+	const char *final;
+};
+
+static int output_open(struct output *out, const char *file)
+{
+	int fd;
+
+	out->final = file;
+	if (!file) {
+		out->fp = stderr;
+		return 0;
+	}
+	if (asprintf(&out->tmp, "%s.XXXXXX", file) < 0) {
+		error_msg("out of memory");
+		return -1;
+	}
+	fd = mkstemp(out->tmp);
+	if (fd < 0 || !(out->fp = fdopen(fd, "w"))) {
+		error_msg("%s: cannot write: %s", file, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(out->tmp);
+		}
+		free(out->tmp);
+		out->tmp = NULL;
+		return -1;
+	}
+	fchmod(fd, 0666 & ~(mode_t)0022);
+	return 0;
+}
+
+static int output_close(struct output *out, bool keep)
+{
+	int ret = 0;
+
+	if (!out->tmp)
+		return fflush(stderr) == 0 ? 0 : -1;
+	if (fclose(out->fp) != 0)
+		keep = false, ret = -1;
+	if (keep && rename(out->tmp, out->final) != 0) {
+		error_msg("%s: %s", out->final, strerror(errno));
+		ret = -1;
+	}
+	if (!keep || ret)
+		unlink(out->tmp);
+	free(out->tmp);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct output out = { 0 };
+	char path[PATH_MAX];
+	struct report *rep;
+	int ret, status = 0;
+
+	ret = parse_options(argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	ret = resolve_program(o.argv[0], path, sizeof(path));
+	if (ret >= 0)
+		return ret;
+	if (output_open(&out, o.output) != 0)
+		return EXIT_IPROFMEM;
+	rep = report_new();
+	if (!rep) {
+		error_msg("out of memory");
+		output_close(&out, false);
+		return EXIT_IPROFMEM;
+	}
+	ret = tracer_launch(path, o.argv, rep, &o.tracer, &status);
+	if (ret != 0) {
+		output_close(&out, false);
+		report_free(rep);
+		return ret;
+	}
+	if (report_print(rep, out.fp, o.min_mb) != 0) {
+		error_msg("writing the table: %s", strerror(errno));
+		ret = EXIT_IPROFMEM;
+	}
+	if (output_close(&out, ret == 0) != 0)
+		ret = EXIT_IPROFMEM;
+	report_free(rep);
+	if (ret)
+		return ret;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}

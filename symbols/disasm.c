@@ -1,0 +1,371 @@
+/* disasm: classify x86-64 instructions for the tracer and find return sites,
+ * with capstone.
+ *
+ * Capstone decodes and tells us the instruction's identity, operands and
+ * where its displacement and immediate sit; the numbers the tracer relies on
+ * (branch targets, immediates, rip-relative displacements) are re-read from
+ * the raw bytes at those offsets, so a capstone quirk in how it reports
+ * values cannot silently move a jump. */
+#include "symbols/disasm.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <capstone.h>
+
+/* One handle and one instruction buffer for the whole run: cs_open and
+ * cs_malloc cost more than decoding a small function, and return sites are
+ * looked up for thousands of functions.  Not thread-safe, like the rest of
+ * symbols/.  Never closed: it lives as long as the process. */
+static csh cs_handle;
+static cs_insn *cs_buf;
+
+static int cs_ready(void)
+{
+	if (cs_buf)
+		return 1;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs_handle) != CS_ERR_OK)
+		return 0;
+	if (cs_option(cs_handle, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK)
+		goto fail;
+	cs_buf = cs_malloc(cs_handle);
+	if (!cs_buf)
+		goto fail;
+	return 1;
+fail:
+	cs_close(&cs_handle);
+	return 0;
+}
+
+/* Little-endian signed value of 1, 2 or 4 bytes. */
+static int64_t read_sext(const uint8_t *p, unsigned size)
+{
+	switch (size) {
+	case 1:
+		return (int8_t)p[0];
+	case 2:
+		return (int16_t)(p[0] | p[1] << 8);
+	default:
+		return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+				 (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+	}
+}
+
+/* The register number as encoded (rax=0 ... r15=15), or -1. */
+static int reg_number(x86_reg r)
+{
+	static const x86_reg regs[16] = {
+		X86_REG_RAX, X86_REG_RCX, X86_REG_RDX, X86_REG_RBX,
+		X86_REG_RSP, X86_REG_RBP, X86_REG_RSI, X86_REG_RDI,
+		X86_REG_R8,  X86_REG_R9,  X86_REG_R10, X86_REG_R11,
+		X86_REG_R12, X86_REG_R13, X86_REG_R14, X86_REG_R15,
+	};
+
+	for (int i = 0; i < 16; i++)
+		if (regs[i] == r)
+			return i;
+	return -1;
+}
+
+static int is_jcc(unsigned id)
+{
+	switch (id) {
+	case X86_INS_JO:  case X86_INS_JNO: case X86_INS_JB:  case X86_INS_JAE:
+	case X86_INS_JE:  case X86_INS_JNE: case X86_INS_JBE: case X86_INS_JA:
+	case X86_INS_JS:  case X86_INS_JNS: case X86_INS_JP:  case X86_INS_JNP:
+	case X86_INS_JL:  case X86_INS_JGE: case X86_INS_JLE: case X86_INS_JG:
+		return 1;
+	}
+	return 0;
+}
+
+static int is_rip(x86_reg r)
+{
+	return r == X86_REG_RIP || r == X86_REG_EIP || r == X86_REG_IP;
+}
+
+/* Control transfers and implicit uses of rip: such an instruction behaves
+ * differently, or not at all, when it runs at another address. */
+static int touches_rip(const cs_detail *d)
+{
+	for (int i = 0; i < d->groups_count; i++) {
+		switch (d->groups[i]) {
+		case X86_GRP_JUMP:
+		case X86_GRP_CALL:
+		case X86_GRP_RET:
+		case X86_GRP_INT:
+		case X86_GRP_IRET:
+		case X86_GRP_BRANCH_RELATIVE:
+			return 1;
+		}
+	}
+	for (int i = 0; i < d->regs_read_count; i++)
+		if (is_rip(d->regs_read[i]))
+			return 1;
+	for (int i = 0; i < d->regs_write_count; i++)
+		if (is_rip(d->regs_write[i]))
+			return 1;
+	return 0;
+}
+
+static int has_opsize_prefix(const cs_x86 *x)
+{
+	return x->prefix[2] == X86_PREFIX_OPSIZE;
+}
+
+/* A direct relative branch: its absolute target from the rel8/rel32 bytes.
+ * With a 0x66 prefix the target would be truncated to 16 bits (AMD) or the
+ * prefix ignored (Intel); no compiler emits it, so refuse it. */
+static int branch_target(const cs_insn *ci, struct insn *out)
+{
+	const cs_x86 *x = &ci->detail->x86;
+	unsigned off = x->encoding.imm_offset, size = x->encoding.imm_size;
+
+	if (x->op_count != 1 || x->operands[0].type != X86_OP_IMM ||
+	    has_opsize_prefix(x) || (size != 1 && size != 4) || !off ||
+	    off + size != ci->size)
+		return 0;
+	out->target = out->addr + out->len + read_sext(ci->bytes + off, size);
+	return 1;
+}
+
+/* xchg of a register with itself changes nothing, except in 32-bit form,
+ * which zero-extends into the upper half. */
+static int is_xchg_nop(const cs_x86 *x)
+{
+	return x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+	       x->operands[1].type == X86_OP_REG &&
+	       x->operands[0].reg == x->operands[1].reg &&
+	       x->operands[0].size != 4;
+}
+
+static int is_push_reg(const cs_x86 *x)
+{
+	return x->op_count == 1 && x->operands[0].type == X86_OP_REG &&
+	       x->operands[0].size == 8 && reg_number(x->operands[0].reg) >= 0;
+}
+
+static int is_sub_rsp(const cs_insn *ci)
+{
+	const cs_x86 *x = &ci->detail->x86;
+	unsigned off = x->encoding.imm_offset, size = x->encoding.imm_size;
+
+	return x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+	       x->operands[0].reg == X86_REG_RSP &&
+	       x->operands[1].type == X86_OP_IMM && (size == 1 || size == 4) &&
+	       off && off + size == ci->size;
+}
+
+static int is_mov_rsp_rbp(const cs_x86 *x)
+{
+	return x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+	       x->operands[0].reg == X86_REG_RBP &&
+	       x->operands[1].type == X86_OP_REG &&
+	       x->operands[1].reg == X86_REG_RSP;
+}
+
+/* Anything that may run out of line.  A rip-relative operand is fine, the
+ * tracer rewrites its disp32; check capstone's offset against the value
+ * before trusting it with that rewrite. */
+static void classify_ool(const cs_insn *ci, struct insn *out)
+{
+	const cs_x86 *x = &ci->detail->x86;
+	unsigned off = x->encoding.disp_offset;
+
+	out->op = INSN_UNSUPPORTED;
+	if (touches_rip(ci->detail))
+		return;
+	for (int i = 0; i < x->op_count; i++) {
+		const cs_x86_op *o = &x->operands[i];
+
+		if (o->type != X86_OP_MEM || o->mem.base != X86_REG_RIP)
+			continue;
+		if (!off || x->encoding.disp_size != 4 || off + 4 > ci->size ||
+		    read_sext(ci->bytes + off, 4) != o->mem.disp)
+			return;
+		out->disp_off = off;
+		out->target = out->addr + out->len + o->mem.disp;
+	}
+	out->op = INSN_OOL;
+}
+
+/* Fill `out` from a decoded instruction: the cases the tracer emulates,
+ * then the direct branches, then out of line or unsupported. */
+static void classify(const cs_insn *ci, struct insn *out)
+{
+	const cs_x86 *x = &ci->detail->x86;
+
+	memset(out, 0, sizeof(*out));
+	out->addr = ci->address;
+	out->len = ci->size < sizeof(out->bytes) ? ci->size : sizeof(out->bytes);
+	memcpy(out->bytes, ci->bytes, out->len);
+	out->op = INSN_UNSUPPORTED;
+
+	switch (ci->id) {
+	case X86_INS_ENDBR64:
+	case X86_INS_ENDBR32:
+	case X86_INS_NOP:
+		out->op = INSN_NOP;
+		return;
+	case X86_INS_XCHG:
+		if (is_xchg_nop(x)) {
+			out->op = INSN_NOP;
+			return;
+		}
+		break;
+	case X86_INS_PUSH:
+		if (is_push_reg(x)) {
+			out->op = INSN_PUSH;
+			out->reg = reg_number(x->operands[0].reg);
+			return;
+		}
+		break;
+	case X86_INS_SUB:
+		if (is_sub_rsp(ci)) {
+			out->op = INSN_SUB_RSP;
+			out->imm = read_sext(ci->bytes + x->encoding.imm_offset,
+					     x->encoding.imm_size);
+			return;
+		}
+		break;
+	case X86_INS_MOV:
+		if (is_mov_rsp_rbp(x)) {
+			out->op = INSN_MOV_RSP_RBP;
+			return;
+		}
+		break;
+	case X86_INS_RET:
+		/* 66 c3 pops 16 bits: not a return any compiler emits. */
+		if (has_opsize_prefix(x))
+			return;
+		out->op = INSN_RET;
+		if (x->op_count == 1 && x->encoding.imm_size == 2)
+			out->imm = (uint16_t)read_sext(ci->bytes +
+						       x->encoding.imm_offset, 2);
+		return;
+	case X86_INS_JMP:
+		if (branch_target(ci, out))
+			out->op = INSN_JMP;
+		return;
+	case X86_INS_CALL:
+		if (branch_target(ci, out))
+			out->op = INSN_CALL;
+		return;
+	default:
+		if (is_jcc(ci->id)) {
+			/* The opcode byte (7x or 0f 8x) is just before rel. */
+			if (branch_target(ci, out)) {
+				out->op = INSN_JCC;
+				out->cond = ci->bytes[x->encoding.imm_offset - 1] & 0xf;
+			}
+			return;
+		}
+	}
+	classify_ool(ci, out);
+}
+
+int insn_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out)
+{
+	const uint8_t *p = code;
+	uint64_t a = addr;
+
+	if (!cs_ready() || !cs_disasm_iter(cs_handle, &p, &n, &a, cs_buf)) {
+		memset(out, 0, sizeof(*out));
+		out->addr = addr;
+		out->op = INSN_UNSUPPORTED;
+		return -1;
+	}
+	classify(cs_buf, out);
+	return 0;
+}
+
+static int in_ranges(uint64_t a, const struct addr_range *fn, size_t nfn)
+{
+	for (size_t i = 0; i < nfn; i++)
+		if (a >= fn[i].lo && a < fn[i].hi)
+			return 1;
+	return 0;
+}
+
+static int is_return_site(const struct insn *in, const struct addr_range *fn,
+			  size_t nfn)
+{
+	switch (in->op) {
+	case INSN_RET:
+		return 1;
+	case INSN_JMP:
+	case INSN_JCC:
+		return !in_ranges(in->target, fn, nfn);
+	default:
+		return 0;
+	}
+}
+
+/* The cheap filter before classifying: only these can be return sites. */
+static int may_be_site(unsigned id)
+{
+	return id == X86_INS_RET || id == X86_INS_JMP || is_jcc(id);
+}
+
+/* A growing array of sites; cap is what this call allocated, so it is only
+ * trusted for the array as this call left it. */
+struct site_vec {
+	struct insn *v;
+	size_t n, cap;
+};
+
+static int site_push(struct site_vec *s, const struct insn *in)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct insn *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *in;
+	return 0;
+}
+
+long find_return_sites(const uint8_t *code, size_t n, uint64_t addr,
+		       const struct addr_range *fn, size_t nfn,
+		       struct insn **sites, size_t *nsites)
+{
+	struct site_vec s = { *sites, *nsites, *nsites };
+	size_t start = *nsites;
+	struct insn in;
+
+	if (!cs_ready()) {
+		errno = ENOMEM;
+		return -1;
+	}
+	while (n) {
+		/* Padding or data in the range: resynchronise one byte on. */
+		if (!cs_disasm_iter(cs_handle, &code, &n, &addr, cs_buf)) {
+			code++;
+			n--;
+			addr++;
+			continue;
+		}
+		if (!may_be_site(cs_buf->id))
+			continue;
+		classify(cs_buf, &in);
+		if (is_return_site(&in, fn, nfn) && site_push(&s, &in) < 0) {
+			/* Keep the caller's array valid, drop our partial work. */
+			*sites = s.v;
+			return -1;
+		}
+	}
+	/* Give back the doubling slack; failing to shrink is harmless. */
+	if (s.n && s.cap > s.n) {
+		struct insn *v = realloc(s.v, s.n * sizeof(*v));
+
+		if (v)
+			s.v = v;
+	}
+	*sites = s.v;
+	*nsites = s.n;
+	return (long)(s.n - start);
+}

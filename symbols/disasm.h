@@ -1,0 +1,57 @@
+/* disasm: x86-64 instruction facts the tracer needs, found with capstone from
+ * the ELF file's bytes.  Pure (no ptrace, no libdw); capstone types stay in
+ * disasm.c. */
+#ifndef IPROFMEM_DISASM_H
+#define IPROFMEM_DISASM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct addr_range {
+	uint64_t lo, hi;	/* [lo, hi) */
+};
+
+/* How the tracer replays the instruction displaced by an int3. */
+enum insn_op {
+	INSN_NOP,	  /* endbr64, nop forms: continue at addr + len */
+	INSN_PUSH,	  /* push %reg (reg: 0..15 in encoding order rax..r15) */
+	INSN_SUB_RSP,	  /* sub $imm, %rsp */
+	INSN_MOV_RSP_RBP, /* mov %rsp, %rbp */
+	INSN_RET,	  /* ret, ret $imm16 (imm), rep ret, bnd ret */
+	INSN_JMP,	  /* direct jmp to target */
+	INSN_JCC,	  /* direct conditional jump: cond (0..15, the low nibble
+			     of the 0x7x opcode), target */
+	INSN_CALL,	  /* direct call to target */
+	INSN_OOL,	  /* anything else that can run out of line; disp_off != 0
+			     when it has a rip-relative operand (disp32 there) */
+	INSN_UNSUPPORTED, /* cannot be replayed (indirect branch, syscall...) */
+};
+
+struct insn {
+	uint64_t addr;
+	uint8_t len;
+	uint8_t bytes[15];
+	enum insn_op op;
+	uint8_t reg;		/* INSN_PUSH */
+	uint8_t cond;		/* INSN_JCC */
+	uint8_t disp_off;	/* INSN_OOL: offset of the rip-relative disp32 */
+	int64_t imm;		/* INSN_SUB_RSP, INSN_RET */
+	uint64_t target;	/* INSN_JMP, INSN_JCC, INSN_CALL; INSN_OOL with
+				   disp_off: the absolute address referenced */
+};
+
+/* Decode the instruction at code[0..n) which lives at `addr`.
+ * Returns 0, or -1 when the bytes are not a valid instruction. */
+int insn_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out);
+
+/* Find the return sites in one address range of a function: the bytes
+ * code[0..n) live at `addr`; `fn` lists all ranges of the function.  A return
+ * site is every ret form, and every direct jmp or jcc whose target lies
+ * outside all of fn's ranges (a tail call).  Undecodable bytes are skipped.
+ * Appends the sites' decoded instructions to *sites (realloc'd, *nsites
+ * updated).  Returns the number appended, or -1 when out of memory. */
+long find_return_sites(const uint8_t *code, size_t n, uint64_t addr,
+		       const struct addr_range *fn, size_t nfn,
+		       struct insn **sites, size_t *nsites);
+
+#endif

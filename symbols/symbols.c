@@ -1,0 +1,390 @@
+/* Load a process's main executable with libdwfl: its functions from DWARF
+ * (or the ELF symbol table when there is no DWARF), their address ranges,
+ * and their probe sites (entry and every return) decoded with capstone from
+ * the ELF file's bytes -- not from tracee memory, which may hold int3s. */
+#include "symbols/symbols.h"
+
+#include <dwarf.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <gelf.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+struct code_section {
+	uint64_t lo, hi;	/* run-time addresses */
+	const uint8_t *bytes;
+};
+
+/* Open-addressing set of entry addresses, so that aliases (two DWARF
+ * functions at one address) get a single entry breakpoint. */
+struct addr_set {
+	uint64_t *slots;
+	size_t cap, n;
+};
+
+struct loader {
+	struct sym_table *t;
+	size_t cap_funcs, cap_sites;
+	struct code_section *secs;
+	size_t nsecs;
+	struct addr_set entries;
+	const char *comp_dir;
+	size_t skipped;		/* functions whose entry cannot be replayed */
+};
+
+static char *debuginfo_path;
+
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &debuginfo_path,
+};
+
+static uint64_t hash_addr(uint64_t a)
+{
+	a ^= a >> 33;
+	a *= 0xff51afd7ed558ccdULL;
+	a ^= a >> 33;
+	return a;
+}
+
+/* Insert a; returns false when it was already there.  0 is never an entry. */
+static bool addr_set_add(struct addr_set *s, uint64_t a)
+{
+	if (2 * (s->n + 1) > s->cap) {
+		struct addr_set big = { .cap = s->cap ? 2 * s->cap : 1024 };
+
+		big.slots = xcalloc(big.cap, sizeof(*big.slots));
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->slots[i])
+				addr_set_add(&big, s->slots[i]);
+		free(s->slots);
+		*s = big;
+	}
+	for (size_t i = hash_addr(a) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (s->slots[i] == a)
+			return false;
+		if (!s->slots[i]) {
+			s->slots[i] = a;
+			s->n++;
+			return true;
+		}
+	}
+}
+
+/* The executable sections of the module's ELF file, at run-time addresses. */
+static int collect_code_sections(struct loader *L, Elf *elf, GElf_Addr bias)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(sh.sh_flags & SHF_EXECINSTR) || !sh.sh_size)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || d->d_size < sh.sh_size)
+			continue;
+		L->secs = xreallocarray(L->secs, L->nsecs + 1, sizeof(*L->secs));
+		L->secs[L->nsecs++] = (struct code_section){
+			.lo = sh.sh_addr + bias,
+			.hi = sh.sh_addr + bias + sh.sh_size,
+			.bytes = d->d_buf,
+		};
+	}
+	return L->nsecs ? 0 : -1;
+}
+
+/* Bytes at run-time address a, and how many follow within the section. */
+static const uint8_t *code_at(const struct loader *L, uint64_t a, size_t *avail)
+{
+	for (size_t i = 0; i < L->nsecs; i++) {
+		if (a >= L->secs[i].lo && a < L->secs[i].hi) {
+			*avail = L->secs[i].hi - a;
+			return L->secs[i].bytes + (a - L->secs[i].lo);
+		}
+	}
+	return NULL;
+}
+
+static void add_site(struct loader *L, uint32_t func, bool is_entry,
+		     const struct insn *in)
+{
+	struct sym_table *t = L->t;
+
+	if (t->nsites == L->cap_sites) {
+		L->cap_sites = L->cap_sites ? 2 * L->cap_sites : 1024;
+		t->sites = xreallocarray(t->sites, L->cap_sites, sizeof(*t->sites));
+	}
+	t->sites[t->nsites++] = (struct sym_site){
+		.addr = in->addr, .func = func, .is_entry = is_entry, .insn = *in,
+	};
+}
+
+/* Register one function given its ranges: decode its entry, find its
+ * returns.  A function whose entry instruction cannot be replayed is left
+ * out (and counted), never traced halfway. */
+static void add_func(struct loader *L, const char *name, const char *file,
+		     int line, uint64_t entry, const struct addr_range *r,
+		     size_t nr)
+{
+	struct sym_table *t = L->t;
+	struct insn in, *rets = NULL;
+	size_t nrets = 0, avail;
+	const uint8_t *code = code_at(L, entry, &avail);
+	uint32_t id = t->nfuncs;
+
+	if (!code || insn_decode(code, avail, entry, &in) != 0 ||
+	    in.op == INSN_UNSUPPORTED) {
+		L->skipped++;
+		return;
+	}
+	if (!addr_set_add(&L->entries, entry))
+		return;
+	for (size_t i = 0; i < nr; i++) {
+		const uint8_t *c = code_at(L, r[i].lo, &avail);
+
+		if (!c)
+			continue;
+		if (avail > r[i].hi - r[i].lo)
+			avail = r[i].hi - r[i].lo;
+		if (find_return_sites(c, avail, r[i].lo, r, nr, &rets, &nrets) < 0) {
+			error_msg("out of memory");
+			exit(EXIT_IPROFMEM);
+		}
+	}
+	if (t->nfuncs == L->cap_funcs) {
+		L->cap_funcs = L->cap_funcs ? 2 * L->cap_funcs : 256;
+		t->funcs = xreallocarray(t->funcs, L->cap_funcs, sizeof(*t->funcs));
+	}
+	t->funcs[t->nfuncs++] = (struct sym_func){
+		.name = xstrdup(name), .file = xstrdup(file), .line = line,
+		.entry = entry,
+	};
+	add_site(L, id, true, &in);
+	for (size_t i = 0; i < nrets; i++)
+		add_site(L, id, false, &rets[i]);
+	free(rets);
+}
+
+/* decl file as an absolute path: relative names are relative to the CU's
+ * compilation directory. */
+static char *absolute_file(const char *file, const char *comp_dir)
+{
+	char *out;
+
+	if (file[0] == '/' || !comp_dir || !*comp_dir)
+		return xstrdup(file);
+	if (asprintf(&out, "%s/%s", comp_dir, file) < 0) {
+		error_msg("out of memory");
+		exit(EXIT_IPROFMEM);
+	}
+	return out;
+}
+
+static void add_dwarf_func(struct loader *L, Dwarf_Die *die, Dwarf_Addr bias)
+{
+	struct addr_range *r = NULL;
+	size_t nr = 0;
+	Dwarf_Addr base, lo, hi, entry;
+	ptrdiff_t off = 0;
+	const char *name, *decl;
+	int line = 0;
+
+	if (dwarf_hasattr(die, DW_AT_declaration))
+		return;
+	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
+		if (hi <= lo)
+			continue;
+		r = xreallocarray(r, nr + 1, sizeof(*r));
+		r[nr++] = (struct addr_range){ lo + bias, hi + bias };
+	}
+	name = dwarf_diename(die);
+	decl = dwarf_decl_file(die);
+	if (!nr || !name || !decl)
+		goto out;
+	dwarf_decl_line(die, &line);
+	entry = dwarf_entrypc(die, &entry) == 0 ? entry + bias : r[0].lo;
+	char *file = absolute_file(decl, L->comp_dir);
+	add_func(L, name, file, line, entry, r, nr);
+	free(file);
+out:
+	free(r);
+}
+
+/* Functions are children of the CU, or of namespaces and classes (C++).
+ * Nested scopes inside a subprogram hold only inlined copies and local
+ * declarations: not walked. */
+static void walk_scope(struct loader *L, Dwarf_Die *scope, Dwarf_Addr bias)
+{
+	Dwarf_Die child;
+
+	if (dwarf_child(scope, &child) != 0)
+		return;
+	do {
+		switch (dwarf_tag(&child)) {
+		case DW_TAG_subprogram:
+			add_dwarf_func(L, &child, bias);
+			break;
+		case DW_TAG_namespace:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+			walk_scope(L, &child, bias);
+			break;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+static void load_dwarf_funcs(struct loader *L, Dwfl_Module *mod)
+{
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr bias;
+
+	while ((cu = dwfl_module_nextcu(mod, cu, &bias))) {
+		Dwarf_Attribute a;
+
+		L->comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
+		walk_scope(L, cu, bias);
+	}
+	L->comp_dir = NULL;
+}
+
+static void load_symtab_funcs(struct loader *L, Dwfl_Module *mod)
+{
+	int n = dwfl_module_getsymtab(mod);
+
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr,
+							   &shndx, NULL, NULL);
+		struct addr_range r;
+
+		if (!name || !*name || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+		    !sym.st_size || shndx == SHN_UNDEF)
+			continue;
+		r = (struct addr_range){ addr, addr + sym.st_size };
+		add_func(L, name, L->t->module, 0, addr, &r, 1);
+	}
+}
+
+struct find_main {
+	dev_t dev;
+	ino_t ino;
+	Dwfl_Module *mod;
+};
+
+static int match_main(Dwfl_Module *mod, void **ud, const char *name,
+		      Dwarf_Addr start, void *arg)
+{
+	struct find_main *fm = arg;
+	struct stat st;
+
+	(void)ud;
+	(void)start;
+	if (name && stat(name, &st) == 0 && st.st_dev == fm->dev &&
+	    st.st_ino == fm->ino) {
+		fm->mod = mod;
+		return DWARF_CB_ABORT;
+	}
+	return DWARF_CB_OK;
+}
+
+static int load_module(struct loader *L, Dwfl_Module *mod, char *err,
+		       size_t errlen)
+{
+	struct sym_table *t = L->t;
+	Dwarf_Addr start, end, bias;
+	Elf *elf;
+
+	dwfl_module_info(mod, NULL, &start, &end, NULL, NULL, NULL, NULL);
+	t->lo = start;
+	t->hi = end;
+	elf = dwfl_module_getelf(mod, &bias);
+	if (!elf) {
+		snprintf(err, errlen, "%s: %s", t->module, dwfl_errmsg(-1));
+		return -1;
+	}
+	if (collect_code_sections(L, elf, bias) != 0) {
+		snprintf(err, errlen, "%s: no executable code sections", t->module);
+		return -1;
+	}
+	if (dwfl_module_getdwarf(mod, &bias))
+		load_dwarf_funcs(L, mod);
+	t->has_dwarf = t->nfuncs > 0;
+	if (!t->has_dwarf)
+		load_symtab_funcs(L, mod);
+	return 0;
+}
+
+int symbols_load_exe(pid_t pid, struct sym_table *t, char *err, size_t errlen)
+{
+	struct loader L = { .t = t };
+	struct find_main fm = { 0 };
+	char exe[64], path[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+	Dwfl *dwfl;
+	int ret = -1;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	n = readlink(exe, path, sizeof(path) - 1);
+	if (n < 0 || stat(exe, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", exe, strerror(errno));
+		return -1;
+	}
+	path[n] = '\0';
+	t->module = xstrdup(path);
+	fm.dev = st.st_dev;
+	fm.ino = st.st_ino;
+
+	dwfl = dwfl_begin(&proc_callbacks);
+	if (!dwfl) {
+		snprintf(err, errlen, "libdwfl: %s", dwfl_errmsg(-1));
+		return -1;
+	}
+	if (dwfl_linux_proc_report(dwfl, pid) != 0 ||
+	    dwfl_report_end(dwfl, NULL, NULL) != 0) {
+		snprintf(err, errlen, "reading the modules of %d: %s", (int)pid,
+			 dwfl_errmsg(-1));
+		goto out;
+	}
+	dwfl_getmodules(dwfl, match_main, &fm, 0);
+	if (!fm.mod) {
+		snprintf(err, errlen, "%s: not found among the process's modules",
+			 path);
+		goto out;
+	}
+	ret = load_module(&L, fm.mod, err, errlen);
+out:
+	free(L.secs);
+	free(L.entries.slots);
+	dwfl_end(dwfl);
+	if (ret != 0)
+		symbols_free(t);
+	return ret;
+}
+
+void symbols_free(struct sym_table *t)
+{
+	for (size_t i = 0; i < t->nfuncs; i++) {
+		free(t->funcs[i].name);
+		free(t->funcs[i].file);
+	}
+	free(t->funcs);
+	free(t->sites);
+	free(t->module);
+	memset(t, 0, sizeof(*t));
+}

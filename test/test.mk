@@ -1,0 +1,7 @@
+# make check: every test, against the normal and the ASan+UBSan builds, in one
+# run that ends with one line "N passed, N failed, N skipped".
+-include test/unit/unit.mk
+-include test/targets/targets.mk
+
+check: deps-ok iprofmem build-asan/iprofmem unit-tests e2e-targets
+	bash test/run.sh

@@ -1,0 +1,514 @@
+/* Unit tests for symbols/disasm: hand-encoded x86-64 bytes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbols/disasm.h"
+
+#define BASE 0x401000ULL
+
+/* insn_decode of a byte array at BASE; asserts it decodes. */
+#define DECODE(in, ...) do {						\
+	static const uint8_t code_[] = { __VA_ARGS__ };			\
+	assert_int_equal(insn_decode(code_, sizeof(code_), BASE, (in)), 0); \
+	assert_int_equal((in)->addr, BASE);				\
+	assert_int_equal((in)->len, sizeof(code_));			\
+	assert_memory_equal((in)->bytes, code_, sizeof(code_));		\
+} while (0)
+
+/* ---- insn_decode ---- */
+
+static void test_endbr64_is_nop(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0xf3, 0x0f, 0x1e, 0xfa);
+	assert_int_equal(in.op, INSN_NOP);
+}
+
+static void test_nop_forms(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0x90);
+	assert_int_equal(in.op, INSN_NOP);
+	DECODE(&in, 0x66, 0x90);			/* xchg %ax,%ax */
+	assert_int_equal(in.op, INSN_NOP);
+	DECODE(&in, 0x0f, 0x1f, 0x44, 0x00, 0x00);	/* nopl 0x0(%rax,%rax,1) */
+	assert_int_equal(in.op, INSN_NOP);
+	DECODE(&in, 0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00);
+	assert_int_equal(in.op, INSN_NOP);
+	/* nopw %cs:0x0(%rax,%rax,1) */
+	DECODE(&in, 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00);
+	assert_int_equal(in.op, INSN_NOP);
+	DECODE(&in, 0x66, 0x87, 0xc0);			/* xchg %ax,%ax, modrm */
+	assert_int_equal(in.op, INSN_NOP);
+}
+
+/* Look-alikes of nops that do change state. */
+static void test_not_nops(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0x41, 0x90);			/* xchg %eax,%r8d */
+	assert_int_equal(in.op, INSN_OOL);
+	DECODE(&in, 0x87, 0xc0);			/* xchg %eax,%eax: zero-extends */
+	assert_int_equal(in.op, INSN_OOL);
+	DECODE(&in, 0xf3, 0x90);			/* pause */
+	assert_int_equal(in.op, INSN_OOL);
+}
+
+static void test_push(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0x55);				/* push %rbp */
+	assert_int_equal(in.op, INSN_PUSH);
+	assert_int_equal(in.reg, 5);
+	DECODE(&in, 0x41, 0x54);			/* push %r12 */
+	assert_int_equal(in.op, INSN_PUSH);
+	assert_int_equal(in.reg, 12);
+	DECODE(&in, 0x50);				/* push %rax */
+	assert_int_equal(in.op, INSN_PUSH);
+	assert_int_equal(in.reg, 0);
+	DECODE(&in, 0x41, 0x57);			/* push %r15 */
+	assert_int_equal(in.op, INSN_PUSH);
+	assert_int_equal(in.reg, 15);
+	DECODE(&in, 0x66, 0x55);			/* push %bp: 16-bit */
+	assert_int_equal(in.op, INSN_OOL);
+}
+
+static void test_sub_rsp(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0x48, 0x83, 0xec, 0x18);		/* sub $0x18,%rsp */
+	assert_int_equal(in.op, INSN_SUB_RSP);
+	assert_int_equal(in.imm, 0x18);
+	DECODE(&in, 0x48, 0x81, 0xec, 0x00, 0x10, 0x00, 0x00);
+	assert_int_equal(in.op, INSN_SUB_RSP);
+	assert_int_equal(in.imm, 0x1000);
+	DECODE(&in, 0x48, 0x83, 0xec, 0xf0);		/* sub $-16,%rsp */
+	assert_int_equal(in.op, INSN_SUB_RSP);
+	assert_true(in.imm == -16);
+	DECODE(&in, 0x48, 0x81, 0xec, 0x00, 0x00, 0x00, 0x80);
+	assert_int_equal(in.op, INSN_SUB_RSP);
+	assert_true(in.imm == INT32_MIN);
+	DECODE(&in, 0x48, 0x83, 0xeb, 0x18);		/* sub $0x18,%rbx */
+	assert_int_equal(in.op, INSN_OOL);
+}
+
+static void test_mov_rsp_rbp(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0x48, 0x89, 0xe5);
+	assert_int_equal(in.op, INSN_MOV_RSP_RBP);
+	DECODE(&in, 0x48, 0x8b, 0xec);
+	assert_int_equal(in.op, INSN_MOV_RSP_RBP);
+	DECODE(&in, 0x48, 0x89, 0xec);			/* mov %rbp,%rsp */
+	assert_int_equal(in.op, INSN_OOL);
+}
+
+static void test_ret_forms(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0xc3);
+	assert_int_equal(in.op, INSN_RET);
+	assert_int_equal(in.imm, 0);
+	DECODE(&in, 0xf3, 0xc3);			/* rep ret */
+	assert_int_equal(in.op, INSN_RET);
+	assert_int_equal(in.imm, 0);
+	DECODE(&in, 0xf2, 0xc3);			/* bnd ret */
+	assert_int_equal(in.op, INSN_RET);
+	DECODE(&in, 0xc2, 0x10, 0x00);			/* ret $0x10 */
+	assert_int_equal(in.op, INSN_RET);
+	assert_int_equal(in.imm, 0x10);
+	DECODE(&in, 0xc2, 0xff, 0xff);			/* imm16 is unsigned */
+	assert_int_equal(in.op, INSN_RET);
+	assert_int_equal(in.imm, 0xffff);
+	DECODE(&in, 0xcb);				/* lret */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+}
+
+static void test_rip_relative_mov(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0x48, 0x8b, 0x05, 0x10, 0x00, 0x00, 0x00);	/* mov 0x10(%rip),%rax */
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 3);
+	assert_int_equal(in.target, BASE + 7 + 0x10);
+}
+
+static void test_rip_relative_lea(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0x48, 0x8d, 0x3d, 0x00, 0x01, 0x00, 0x00);	/* lea 0x100(%rip),%rdi */
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 3);
+	assert_int_equal(in.target, BASE + 7 + 0x100);
+	DECODE(&in, 0x48, 0x8d, 0x05, 0xf0, 0xff, 0xff, 0xff);	/* lea -0x10(%rip),%rax */
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 3);
+	assert_int_equal(in.target, BASE + 7 - 0x10);
+}
+
+/* An immediate after the displacement: the target is still from the end. */
+static void test_rip_relative_with_imm(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	/* movl $0x1,0x10(%rip) */
+	DECODE(&in, 0xc7, 0x05, 0x10, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00);
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 2);
+	assert_int_equal(in.target, BASE + 10 + 0x10);
+	DECODE(&in, 0xff, 0x35, 0x10, 0x00, 0x00, 0x00);	/* push 0x10(%rip) */
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 2);
+	assert_int_equal(in.target, BASE + 6 + 0x10);
+}
+
+static void test_plain_ool(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0x31, 0xc0);			/* xor %eax,%eax */
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 0);
+	DECODE(&in, 0x85, 0xff);			/* test %edi,%edi */
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 0);
+	DECODE(&in, 0x48, 0x8b, 0x47, 0x08);		/* mov 0x8(%rdi),%rax */
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 0);
+}
+
+static void test_direct_branches(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0xe8, 0x00, 0x01, 0x00, 0x00);	/* call rel32 */
+	assert_int_equal(in.op, INSN_CALL);
+	assert_int_equal(in.target, BASE + 5 + 0x100);
+	DECODE(&in, 0xe8, 0xfb, 0xff, 0xff, 0xff);	/* call to itself */
+	assert_int_equal(in.op, INSN_CALL);
+	assert_int_equal(in.target, BASE);
+	DECODE(&in, 0xeb, 0xfe);			/* jmp . */
+	assert_int_equal(in.op, INSN_JMP);
+	assert_int_equal(in.target, BASE);
+	DECODE(&in, 0xe9, 0x00, 0x01, 0x00, 0x00);
+	assert_int_equal(in.op, INSN_JMP);
+	assert_int_equal(in.target, BASE + 5 + 0x100);
+	DECODE(&in, 0xf2, 0xe9, 0x00, 0x01, 0x00, 0x00);	/* bnd jmp */
+	assert_int_equal(in.op, INSN_JMP);
+	assert_int_equal(in.target, BASE + 6 + 0x100);
+	DECODE(&in, 0x74, 0x05);			/* je rel8 */
+	assert_int_equal(in.op, INSN_JCC);
+	assert_int_equal(in.cond, 4);
+	assert_int_equal(in.target, BASE + 2 + 5);
+	DECODE(&in, 0x0f, 0x8f, 0x00, 0xff, 0xff, 0xff);	/* jg rel32 */
+	assert_int_equal(in.op, INSN_JCC);
+	assert_int_equal(in.cond, 0xf);
+	assert_int_equal(in.target, BASE + 6 - 0x100);
+}
+
+static void test_unsupported(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0xff, 0xe0);			/* jmp *%rax */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0xff, 0xd0);			/* call *%rax */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0xff, 0x25, 0x00, 0x00, 0x00, 0x00);	/* jmp *0x0(%rip) */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0x0f, 0x05);			/* syscall */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0x0f, 0x34);			/* sysenter */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0xcd, 0x80);			/* int $0x80 */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0xcc);				/* int3 */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0x48, 0xcf);			/* iretq */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0xe2, 0xfe);			/* loop */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0xe3, 0xfe);			/* jrcxz */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0xc7, 0xf8, 0x00, 0x00, 0x00, 0x00);	/* xbegin */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0x66, 0xe9, 0x00, 0x01);		/* jmp rel16 */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0x66, 0xc3);			/* retw */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+}
+
+static void test_undecodable(void **state)
+{
+	static const uint8_t bad[] = { 0x06 };		/* push %es: gone in 64-bit */
+	static const uint8_t cut[] = { 0x48, 0x8b, 0x05, 0x10 };
+	struct insn in;
+
+	(void)state;
+	assert_int_equal(insn_decode(bad, sizeof(bad), BASE, &in), -1);
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	assert_int_equal(in.addr, BASE);
+	assert_int_equal(insn_decode(cut, sizeof(cut), BASE, &in), -1);
+	assert_int_equal(insn_decode(cut, 0, BASE, &in), -1);
+}
+
+/* Only the first instruction is decoded. */
+static void test_decode_first_only(void **state)
+{
+	static const uint8_t code[] = { 0x55, 0x48, 0x89, 0xe5, 0xc3 };
+	struct insn in;
+
+	(void)state;
+	assert_int_equal(insn_decode(code, sizeof(code), BASE, &in), 0);
+	assert_int_equal(in.op, INSN_PUSH);
+	assert_int_equal(in.len, 1);
+}
+
+/* ---- find_return_sites ---- */
+
+struct sites {
+	struct insn *v;
+	size_t n;
+};
+
+static int sites_setup(void **state)
+{
+	*state = calloc(1, sizeof(struct sites));
+	return *state ? 0 : -1;
+}
+
+static int sites_teardown(void **state)
+{
+	struct sites *s = *state;
+
+	free(s->v);
+	free(s);
+	return 0;
+}
+
+/* Sites in code placed at range[0].lo, the function being all of `fn`. */
+static long find(struct sites *s, const uint8_t *code, size_t n,
+		 const struct addr_range *fn, size_t nfn)
+{
+	return find_return_sites(code, n, fn[0].lo, fn, nfn, &s->v, &s->n);
+}
+
+static void assert_site(const struct insn *in, uint64_t addr, enum insn_op op)
+{
+	assert_int_equal(in->addr, addr);
+	assert_int_equal(in->op, op);
+}
+
+static void test_sites_ret_forms(void **state)
+{
+	struct sites *s = *state;
+	static const uint8_t code[] = {
+		0x55,				/* 0: push %rbp */
+		0x48, 0x89, 0xe5,		/* 1: mov %rsp,%rbp */
+		0x5d,				/* 4: pop %rbp */
+		0xc3,				/* 5: ret */
+		0xf3, 0xc3,			/* 6: rep ret */
+		0xf2, 0xc3,			/* 8: bnd ret */
+		0xc2, 0x08, 0x00,		/* a: ret $8 */
+	};
+	const struct addr_range fn[] = { { BASE, BASE + sizeof(code) } };
+
+	assert_int_equal(find(s, code, sizeof(code), fn, 1), 4);
+	assert_int_equal(s->n, 4);
+	assert_site(&s->v[0], BASE + 5, INSN_RET);
+	assert_site(&s->v[1], BASE + 6, INSN_RET);
+	assert_int_equal(s->v[1].len, 2);
+	assert_site(&s->v[2], BASE + 8, INSN_RET);
+	assert_site(&s->v[3], BASE + 0xa, INSN_RET);
+	assert_int_equal(s->v[3].imm, 8);
+}
+
+static void test_sites_jmp(void **state)
+{
+	struct sites *s = *state;
+	static const uint8_t code[] = {
+		0xeb, 0x02,			/* 0: jmp 4, inside */
+		0xeb, 0x30,			/* 2: jmp 0x34, outside */
+		0xe9, 0x00, 0x10, 0x00, 0x00,	/* 4: jmp 0x1009, outside */
+		0xe9, 0xf2, 0xff, 0xff, 0xff,	/* 9: jmp 0, inside */
+		0xeb, 0x00,			/* e: jmp 0x10 == hi, outside */
+	};
+	const struct addr_range fn[] = { { BASE, BASE + sizeof(code) } };
+
+	assert_int_equal(find(s, code, sizeof(code), fn, 1), 3);
+	assert_site(&s->v[0], BASE + 2, INSN_JMP);
+	assert_int_equal(s->v[0].target, BASE + 0x34);
+	assert_site(&s->v[1], BASE + 4, INSN_JMP);
+	assert_int_equal(s->v[1].target, BASE + 0x1009);
+	assert_site(&s->v[2], BASE + 0xe, INSN_JMP);
+	assert_int_equal(s->v[2].target, BASE + 0x10);
+}
+
+static void test_sites_jcc(void **state)
+{
+	struct sites *s = *state;
+	static const uint8_t code[] = {
+		0x74, 0x02,			/* 0: je 4, inside */
+		0x75, 0x40,			/* 2: jne 0x44, outside */
+		0x0f, 0x8c, 0x00, 0x00, 0x01, 0x00,	/* 4: jl 0x1000a, outside */
+		0x0f, 0x84, 0xf0, 0xff, 0xff, 0xff,	/* a: je 0, inside */
+		0xc3,				/* 10: ret */
+	};
+	const struct addr_range fn[] = { { BASE, BASE + sizeof(code) } };
+
+	assert_int_equal(find(s, code, sizeof(code), fn, 1), 3);
+	assert_site(&s->v[0], BASE + 2, INSN_JCC);
+	assert_int_equal(s->v[0].cond, 5);
+	assert_int_equal(s->v[0].target, BASE + 0x44);
+	assert_site(&s->v[1], BASE + 4, INSN_JCC);
+	assert_int_equal(s->v[1].cond, 0xc);
+	assert_int_equal(s->v[1].target, BASE + 0x1000a);
+	assert_site(&s->v[2], BASE + 0x10, INSN_RET);
+}
+
+/* Calls return; indirect jumps may be switch tables: neither is a site. */
+static void test_sites_not_calls_or_indirect(void **state)
+{
+	struct sites *s = *state;
+	static const uint8_t code[] = {
+		0xe8, 0x00, 0x10, 0x00, 0x00,	/* call far outside */
+		0xff, 0xd0,			/* call *%rax */
+		0xff, 0xe0,			/* jmp *%rax */
+	};
+	const struct addr_range fn[] = { { BASE, BASE + sizeof(code) } };
+
+	assert_int_equal(find(s, code, sizeof(code), fn, 1), 0);
+	assert_int_equal(s->n, 0);
+}
+
+static void test_sites_skip_undecodable(void **state)
+{
+	struct sites *s = *state;
+	static const uint8_t code[] = {
+		0x06, 0x07,			/* 0: invalid in 64-bit mode */
+		0xc3,				/* 2: ret */
+		0xea,				/* 3: invalid */
+		0xeb, 0x40,			/* 4: jmp outside */
+		0x48, 0x8b,			/* 6: truncated mov */
+	};
+	const struct addr_range fn[] = { { BASE, BASE + sizeof(code) } };
+
+	assert_int_equal(find(s, code, sizeof(code), fn, 1), 2);
+	assert_site(&s->v[0], BASE + 2, INSN_RET);
+	assert_site(&s->v[1], BASE + 4, INSN_JMP);
+}
+
+/* gcc -O2 splits unlikely paths into foo.cold: jumps between the two
+ * ranges stay inside the function; the .cold part's own exits count. */
+static void test_sites_cold_range(void **state)
+{
+	struct sites *s = *state;
+	const uint64_t cold = BASE + 0x1000;
+	static const uint8_t hot[] = {
+		0x85, 0xff,			/* 0: test %edi,%edi */
+		0x0f, 0x84, 0xf8, 0x0f, 0x00, 0x00,	/* 2: je cold+0 */
+		0xc3,				/* 8: ret */
+	};
+	static const uint8_t cold_code[] = {
+		0x31, 0xc0,			/* 0: xor %eax,%eax */
+		0xe9, 0x01, 0xf0, 0xff, 0xff,	/* 2: jmp hot+8 */
+		0xe9, 0x00, 0x00, 0x01, 0x00,	/* 7: jmp away (tail call) */
+		0xc3,				/* c: ret */
+	};
+	const struct addr_range fn[] = {
+		{ BASE, BASE + sizeof(hot) },
+		{ cold, cold + sizeof(cold_code) },
+	};
+
+	assert_int_equal(find_return_sites(hot, sizeof(hot), BASE, fn, 2,
+					   &s->v, &s->n), 1);
+	assert_int_equal(find_return_sites(cold_code, sizeof(cold_code), cold,
+					   fn, 2, &s->v, &s->n), 2);
+	assert_int_equal(s->n, 3);
+	assert_site(&s->v[0], BASE + 8, INSN_RET);
+	assert_site(&s->v[1], cold + 7, INSN_JMP);
+	assert_int_equal(s->v[1].target, cold + 0xc + 0x10000);
+	assert_site(&s->v[2], cold + 0xc, INSN_RET);
+
+	/* Seen alone, the same jumps leave the function. */
+	s->n = 0;
+	assert_int_equal(find(s, hot, sizeof(hot), fn, 1), 2);
+	assert_site(&s->v[0], BASE + 2, INSN_JCC);
+	assert_int_equal(s->v[0].target, cold);
+}
+
+/* Many sites in one call: the array grows and keeps what was there. */
+static void test_sites_append_many(void **state)
+{
+	struct sites *s = *state;
+	enum { N = 1000 };
+	static uint8_t code[N];
+	const struct addr_range fn[] = { { BASE, BASE + N } };
+
+	memset(code, 0xc3, sizeof(code));
+	assert_int_equal(find(s, code, 1, fn, 1), 1);
+	assert_int_equal(find(s, code, N, fn, 1), N);
+	assert_int_equal(s->n, N + 1);
+	for (size_t i = 0; i < N; i++)
+		assert_site(&s->v[i + 1], BASE + i, INSN_RET);
+}
+
+#define S(fn) cmocka_unit_test_setup_teardown(fn, sites_setup, sites_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_endbr64_is_nop),
+		cmocka_unit_test(test_nop_forms),
+		cmocka_unit_test(test_not_nops),
+		cmocka_unit_test(test_push),
+		cmocka_unit_test(test_sub_rsp),
+		cmocka_unit_test(test_mov_rsp_rbp),
+		cmocka_unit_test(test_ret_forms),
+		cmocka_unit_test(test_rip_relative_mov),
+		cmocka_unit_test(test_rip_relative_lea),
+		cmocka_unit_test(test_rip_relative_with_imm),
+		cmocka_unit_test(test_plain_ool),
+		cmocka_unit_test(test_direct_branches),
+		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_undecodable),
+		cmocka_unit_test(test_decode_first_only),
+		S(test_sites_ret_forms),
+		S(test_sites_jmp),
+		S(test_sites_jcc),
+		S(test_sites_not_calls_or_indirect),
+		S(test_sites_skip_undecodable),
+		S(test_sites_cold_range),
+		S(test_sites_append_many),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,44 @@
+/* arch: the x86-64 specifics of the tracer -- replaying the instruction
+ * displaced by an int3, out-of-line slots, syscall injection.  The core
+ * (tracer.c) has no instruction knowledge beyond this header. */
+#ifndef IPROFMEM_ARCH_H
+#define IPROFMEM_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "symbols/disasm.h"
+
+typedef struct user_regs_struct regs_t;
+
+#define ARCH_SLOT_SIZE 32
+#define ARCH_BREAKPOINT 0xcc
+
+static inline uint64_t arch_pc(const regs_t *r) { return r->rip; }
+static inline uint64_t arch_sp(const regs_t *r) { return r->rsp; }
+static inline void arch_set_pc(regs_t *r, uint64_t pc) { r->rip = pc; }
+
+/* Does the instruction need an out-of-line slot? */
+bool arch_needs_slot(const struct insn *in);
+/* Encode the slot for `in` at address `slot`: the instruction (rip-relative
+ * operand re-aimed) and a jump back.  Returns -1 when the operand is out of
+ * rel32 reach of the slot. */
+int arch_encode_slot(uint8_t out[ARCH_SLOT_SIZE], const struct insn *in,
+		     uint64_t slot);
+/* Will the instruction at a return site leave the function now (a jcc tail
+ * call leaves only when taken)? */
+bool arch_site_leaves(const struct insn *in, const regs_t *r);
+/* Make the thread behave as if it executed `in` (stopped on its int3): update
+ * registers (and the stack through memfd), or send it to `slot`.
+ * Returns 0, or -1 when the tracee's memory cannot be accessed. */
+int arch_replay(int memfd, regs_t *r, const struct insn *in, uint64_t slot);
+/* Run mmap(hint, len, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS, ...)
+ * in the stopped single-threaded tracee `pid`.  Returns the mapping's
+ * address, or 0. */
+uint64_t arch_inject_mmap(pid_t pid, int memfd, uint64_t hint, size_t len,
+			  bool fixed);
+
+#endif

@@ -1,0 +1,237 @@
+/* x86-64: replay the displaced instruction the way the kernel's uprobes do,
+ * so a breakpoint never has to be lifted while other threads run. */
+#include "tracer/arch.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "tracer/memio.h"
+
+#define FLAG_CF (1u << 0)
+#define FLAG_PF (1u << 2)
+#define FLAG_AF (1u << 4)
+#define FLAG_ZF (1u << 6)
+#define FLAG_SF (1u << 7)
+#define FLAG_OF (1u << 11)
+
+/* General registers in instruction-encoding order. */
+static unsigned long long *reg_ptr(regs_t *r, unsigned n)
+{
+	switch (n) {
+	case 0: return &r->rax;
+	case 1: return &r->rcx;
+	case 2: return &r->rdx;
+	case 3: return &r->rbx;
+	case 4: return &r->rsp;
+	case 5: return &r->rbp;
+	case 6: return &r->rsi;
+	case 7: return &r->rdi;
+	case 8: return &r->r8;
+	case 9: return &r->r9;
+	case 10: return &r->r10;
+	case 11: return &r->r11;
+	case 12: return &r->r12;
+	case 13: return &r->r13;
+	case 14: return &r->r14;
+	default: return &r->r15;
+	}
+}
+
+bool arch_needs_slot(const struct insn *in)
+{
+	return in->op == INSN_OOL;
+}
+
+int arch_encode_slot(uint8_t out[ARCH_SLOT_SIZE], const struct insn *in,
+		     uint64_t slot)
+{
+	uint64_t back = in->addr + in->len;
+	uint8_t *jmp = out + in->len;
+
+	memset(out, ARCH_BREAKPOINT, ARCH_SLOT_SIZE);
+	memcpy(out, in->bytes, in->len);
+	if (in->disp_off) {
+		int64_t disp = (int64_t)(in->target - (slot + in->len));
+		int32_t d32 = (int32_t)disp;
+
+		if (disp != d32)
+			return -1;
+		memcpy(out + in->disp_off, &d32, sizeof(d32));
+	}
+	/* jmp *0(%rip) followed by the absolute address: reaches anywhere */
+	jmp[0] = 0xff;
+	jmp[1] = 0x25;
+	memset(jmp + 2, 0, 4);
+	memcpy(jmp + 6, &back, sizeof(back));
+	return 0;
+}
+
+static bool cond_holds(unsigned cond, unsigned long long fl)
+{
+	bool cf = fl & FLAG_CF, zf = fl & FLAG_ZF, sf = fl & FLAG_SF,
+	     of = fl & FLAG_OF, pf = fl & FLAG_PF, r;
+
+	switch (cond >> 1) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: r = cf || zf; break;
+	case 4: r = sf; break;
+	case 5: r = pf; break;
+	case 6: r = sf != of; break;
+	default: r = zf || sf != of; break;
+	}
+	return (cond & 1) ? !r : r;
+}
+
+bool arch_site_leaves(const struct insn *in, const regs_t *r)
+{
+	return in->op != INSN_JCC || cond_holds(in->cond, r->eflags);
+}
+
+/* sub $imm, %rsp sets the arithmetic flags like any sub. */
+static void sub_rsp(regs_t *r, uint64_t imm)
+{
+	uint64_t a = r->rsp, res = a - imm;
+	unsigned long long fl = r->eflags &
+		~(unsigned long long)(FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF |
+				      FLAG_SF | FLAG_OF);
+
+	if (a < imm)
+		fl |= FLAG_CF;
+	if (!(__builtin_popcount((unsigned)(res & 0xff)) & 1))
+		fl |= FLAG_PF;
+	if ((a ^ imm ^ res) & 0x10)
+		fl |= FLAG_AF;
+	if (!res)
+		fl |= FLAG_ZF;
+	if (res >> 63)
+		fl |= FLAG_SF;
+	if (((a ^ imm) & (a ^ res)) >> 63)
+		fl |= FLAG_OF;
+	r->eflags = fl;
+	r->rsp = res;
+}
+
+static int push64(int memfd, regs_t *r, uint64_t v)
+{
+	if (mem_write(memfd, r->rsp - 8, &v, sizeof(v)) != 0)
+		return -1;
+	r->rsp -= 8;
+	return 0;
+}
+
+int arch_replay(int memfd, regs_t *r, const struct insn *in, uint64_t slot)
+{
+	uint64_t next = in->addr + in->len, v;
+
+	switch (in->op) {
+	case INSN_NOP:
+		r->rip = next;
+		return 0;
+	case INSN_PUSH:
+		/* push %rsp pushes the value before the decrement */
+		if (push64(memfd, r, *reg_ptr(r, in->reg)) != 0)
+			return -1;
+		r->rip = next;
+		return 0;
+	case INSN_SUB_RSP:
+		sub_rsp(r, (uint64_t)in->imm);
+		r->rip = next;
+		return 0;
+	case INSN_MOV_RSP_RBP:
+		r->rbp = r->rsp;
+		r->rip = next;
+		return 0;
+	case INSN_RET:
+		if (mem_read(memfd, r->rsp, &v, sizeof(v)) != 0)
+			return -1;
+		r->rip = v;
+		r->rsp += 8 + (uint64_t)in->imm;
+		return 0;
+	case INSN_JMP:
+		r->rip = in->target;
+		return 0;
+	case INSN_JCC:
+		r->rip = cond_holds(in->cond, r->eflags) ? in->target : next;
+		return 0;
+	case INSN_CALL:
+		if (push64(memfd, r, next) != 0)
+			return -1;
+		r->rip = in->target;
+		return 0;
+	case INSN_OOL:
+		if (!slot) {
+			errno = EINVAL;
+			return -1;
+		}
+		r->rip = slot;
+		return 0;
+	case INSN_UNSUPPORTED:
+		break;
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+/* Run one syscall in the tracee: write "syscall; int3" at the current pc,
+ * run to the int3, put everything back. */
+static long inject_syscall(pid_t pid, int memfd, long nr, const long a[6])
+{
+	static const uint8_t code[3] = { 0x0f, 0x05, ARCH_BREAKPOINT };
+	regs_t saved, r;
+	uint8_t orig[sizeof(code)];
+	long ret = -ENOSYS;
+	int status;
+
+	if (ptrace(PTRACE_GETREGS, pid, 0, &saved) != 0 ||
+	    mem_read(memfd, saved.rip, orig, sizeof(orig)) != 0 ||
+	    mem_write(memfd, saved.rip, code, sizeof(code)) != 0)
+		return -EIO;
+	r = saved;
+	r.rax = (unsigned long long)nr;
+	r.orig_rax = (unsigned long long)-1;	/* no syscall restart */
+	r.rdi = a[0], r.rsi = a[1], r.rdx = a[2];
+	r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];
+	if (ptrace(PTRACE_SETREGS, pid, 0, &r) != 0 ||
+	    ptrace(PTRACE_CONT, pid, 0, 0) != 0)
+		goto restore;
+	for (;;) {
+		if (waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status))
+			return -ESRCH;
+		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0)
+			break;
+		/* Nothing else can run here (single thread, fresh image); a
+		 * stray stop is resumed without its signal. */
+		if (ptrace(PTRACE_CONT, pid, 0, 0) != 0)
+			return -ESRCH;
+	}
+	if (ptrace(PTRACE_GETREGS, pid, 0, &r) == 0)
+		ret = (long)r.rax;
+restore:
+	mem_write(memfd, saved.rip, orig, sizeof(orig));
+	ptrace(PTRACE_SETREGS, pid, 0, &saved);
+	return ret;
+}
+
+uint64_t arch_inject_mmap(pid_t pid, int memfd, uint64_t hint, size_t len,
+			  bool fixed)
+{
+	const long args[6] = {
+		(long)hint, (long)len, PROT_READ | PROT_EXEC,
+		MAP_PRIVATE | MAP_ANONYMOUS | (fixed ? MAP_FIXED_NOREPLACE : 0),
+		-1, 0,
+	};
+	long ret = inject_syscall(pid, memfd, SYS_mmap, args);
+
+	if (ret < 0 && ret > -4096)
+		return 0;
+	if (fixed && (uint64_t)ret != hint)
+		return 0;
+	return (uint64_t)ret;
+}

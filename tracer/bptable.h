@@ -1,0 +1,36 @@
+/* bptable: the breakpoints of the traced image, hashed by address.  A site
+ * may be both the entry of a function and one of its returns (a function
+ * whose first instruction is a tail-call jmp), hence two function fields. */
+#ifndef IPROFMEM_BPTABLE_H
+#define IPROFMEM_BPTABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "symbols/disasm.h"
+
+struct bp {
+	uint64_t addr;		/* 0: free slot */
+	int32_t entry_fn;	/* report id whose entry this is, or -1 */
+	int32_t ret_fn;		/* report id this site returns from, or -1 */
+	uint64_t slot;		/* out-of-line copy of insn, or 0 */
+	uint8_t orig;		/* the byte under the int3 */
+	struct insn insn;	/* the displaced instruction */
+};
+
+struct bp_table {
+	struct bp *slots;
+	size_t cap, n;
+};
+
+struct bp *bp_table_find(const struct bp_table *t, uint64_t addr);
+/* Find or add (entry_fn = ret_fn = -1, the rest zeroed).  Pointers into the
+ * table are invalidated by the next insertion. */
+struct bp *bp_table_get(struct bp_table *t, uint64_t addr);
+void bp_table_free(struct bp_table *t);
+
+#define bp_table_for_each(t, b) \
+	for (struct bp *b = (t)->slots; b < (t)->slots + (t)->cap; b++) \
+		if (b->addr)
+
+#endif

@@ -1,0 +1,14 @@
+/* memio: the tracee's memory through /proc/PID/mem (kept open: one pread or
+ * pwrite per access; writes reach read-only text, as ptrace pokes do). */
+#ifndef IPROFMEM_MEMIO_H
+#define IPROFMEM_MEMIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+int mem_open(pid_t pid);	/* fd, or -1 with errno */
+int mem_read(int fd, uint64_t addr, void *buf, size_t n);	/* 0 or -1 */
+int mem_write(int fd, uint64_t addr, const void *buf, size_t n);
+
+#endif

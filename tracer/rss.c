@@ -1,0 +1,76 @@
+#include "tracer/rss.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const source_names[] = {
+	[RSS_STATM] = "statm", [RSS_STATUS] = "status", [RSS_SMAPS] = "smaps",
+};
+
+int rss_parse_source(const char *name, enum rss_source *out)
+{
+	for (size_t i = 0; i < sizeof(source_names) / sizeof(*source_names); i++) {
+		if (strcmp(name, source_names[i]) == 0) {
+			*out = (enum rss_source)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int rss_open(struct rss *r, pid_t pid, enum rss_source src)
+{
+	static const char *const files[] = {
+		[RSS_STATM] = "statm", [RSS_STATUS] = "status",
+		[RSS_SMAPS] = "smaps_rollup",
+	};
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[src]);
+	r->src = src;
+	r->page_size = sysconf(_SC_PAGESIZE);
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	return r->fd < 0 ? -1 : 0;
+}
+
+/* The number after `key` in a "Key:   1234 kB" file, in bytes. */
+static int64_t field_kb(const char *buf, const char *key)
+{
+	const char *p = strstr(buf, key);
+
+	if (!p)
+		return -1;
+	return strtoll(p + strlen(key), NULL, 10) * 1024;
+}
+
+int64_t rss_read(const struct rss *r)
+{
+	char buf[r->src == RSS_STATM ? 128 : 4096];
+	ssize_t n = pread(r->fd, buf, sizeof(buf) - 1, 0);
+	char *p;
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	switch (r->src) {
+	case RSS_STATM:
+		/* "size resident shared ...": the second field, in pages */
+		strtoll(buf, &p, 10);
+		return strtoll(p, NULL, 10) * r->page_size;
+	case RSS_STATUS:
+		return field_kb(buf, "\nVmRSS:");
+	case RSS_SMAPS:
+		return field_kb(buf, "\nRss:");
+	}
+	return -1;
+}
+
+void rss_close(struct rss *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}

@@ -1,0 +1,28 @@
+/* util: the one error helper and allocation wrappers shared by all modules. */
+#ifndef IPROFMEM_UTIL_H
+#define IPROFMEM_UTIL_H
+
+#include <stddef.h>
+
+/* Exit statuses of iprofmem itself (the traced program's own status is
+ * passed through otherwise); documented in man/iprofmem.1, EXIT STATUS. */
+enum {
+	EXIT_IPROFMEM = 125,	/* usage error or iprofmem failed */
+	EXIT_CANNOT_RUN = 126,	/* PROGRAM found but not executable */
+	EXIT_NOT_FOUND = 127,	/* PROGRAM not found */
+};
+
+/* Print "iprofmem: <message>" on stderr. */
+void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "iprofmem: warning: <message>" on stderr. */
+void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocation that cannot fail: out of memory ends iprofmem (exit 125);
+ * EXITKILL takes the tracee down with us, so nothing is left stopped. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+void *xreallocarray(void *p, size_t n, size_t size);
+char *xstrdup(const char *s);
+
+#endif
