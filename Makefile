@@ -76,7 +76,7 @@ demo: deps
 	./iprofmem -- build/examples/records
 
 include test/test.mk
--include bench/bench.mk
+include bench/bench.mk
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

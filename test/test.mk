@@ -1,7 +1,14 @@
 # make check: every test, against the normal and the ASan+UBSan builds, in one
 # run that ends with one line "N passed, N failed, N skipped".
--include test/unit/unit.mk
--include test/targets/targets.mk
+include test/unit/unit.mk
+include test/targets/targets.mk
 
-check: deps-ok iprofmem build-asan/iprofmem unit-tests e2e-targets
+# deps first, in its own make: the pkg-config flags of this one were read
+# before the packages were there.
+check: deps
+	$(MAKE) check-run
+
+check-run: deps-ok iprofmem build-asan/iprofmem unit-tests e2e-targets
 	bash test/run.sh
+
+.PHONY: check check-run

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# An executable without DWARF: one "iprofmem: warning:" line that hints at
+# -g, then the table of its symbol-table functions keyed
+# /abs/path/of/binary:0:name, with the same exact numbers.
+. "$(dirname "$0")/lib.sh"
+
+# Start-up functions of the C runtime, in the symbol table too.
+CRT="_init _fini _start frame_dummy register_tm_clones deregister_tm_clones __do_global_dtors_aux"
+
+for v in $NODEBUG_VARIANTS; do
+	rel=build/targets/mem.$v	# relative on purpose: keys are absolute
+	bin=$TGT/mem.$v
+	opt=${v%%-*}
+	tc "nodebug: mem.$v warns once, keys $bin:0:NAME, exact rows"
+	if need_file "$bin"; then
+		[ "$TGT" = "$TOP/build/targets" ] || rel=$bin
+		run_ip -- "$rel" "$MARK"
+		expect_exit 0
+		if expect_table "$ERR"; then
+			n=$(grep -c '^iprofmem: warning:' "$ERR")
+			[ "$n" -eq 1 ] || fail "$n warning lines, want 1"
+			grep '^iprofmem: warning:' "$ERR" | grep -q -e '-g' || fail "the warning does not hint at -g"
+			[ ${#OTHER[@]} -eq 1 ] || { fail "${#OTHER[@]} lines besides the table, want the warning only"; note_file "$ERR"; }
+			expect_sorted
+			MEM_KEYS=$(realpath "$bin")
+			for r in "${ROWS[@]}"; do
+				case $(row_key "$r") in
+				"$MEM_KEYS:0:"*) ;;
+				*) fail "key not $MEM_KEYS:0:NAME: '$r'" ;;
+				esac
+			done
+			if [ "$opt" = O2 ]; then
+				# gcc split classify's cold path into classify.cold, its own
+				# symbol: whether it gets a row of its own or counts for
+				# classify, the two add up to 9 pages in 5 calls.
+				pages=0 calls=0
+				for f in classify classify.cold; do
+					find_row "$(mem_key "$f")"
+					[ -n "$ROW" ] || continue
+					pages=$(awk -v p="$pages" -v m="$(row_mb "$ROW")" 'BEGIN { printf "%d", p + m * 256 + 0.5 }')
+					calls=$((calls + $(row_calls "$ROW")))
+				done
+				[ "$pages $calls" = "9 5" ] || fail "classify + classify.cold: $pages pages in $calls calls, want 9 in 5"
+				MEM_FUNCS_multiret=scenario_multi_ret
+				CRT_EXTRA="$CRT classify classify.cold"
+			else
+				MEM_FUNCS_multiret="classify scenario_multi_ret"
+				CRT_EXTRA=$CRT
+			fi
+			for g in $MEM_GROUPS; do mem_check_group "$g" "$opt"; done
+			# setup and main are in the table like with DWARF; start-up
+			# functions of the C runtime may be too.
+			mem_check_rest $CRT_EXTRA
+			MEM_KEYS=dwarf
+			[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+		fi
+	fi
+	tc_end
+done
+
+[ $N_FAILED -eq 0 ]

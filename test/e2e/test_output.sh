@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Output options: -o/--output write the very table stderr would show, and
+# replace an older file; an unwritable -o is error 125; --min hides the rows
+# at or below it (boundary included); every --rss-source gives the exact
+# rows; a run where nothing grows prints the no-row table; -h and -V.
+. "$(dirname "$0")/lib.sh"
+
+bin=$TGT/mem.O2-pie
+
+
+tc "output: stderr table of mem.O2-pie (reference)"
+if need_file "$bin"; then
+	run_ip -- "$bin" "$MARK"
+	expect_exit 0
+	expect_only_table "$ERR"
+	cp "$ERR" "$WORK/ref"
+fi
+tc_end
+
+for form in "-o FILE" "--output=FILE" "-oFILE" "--output FILE"; do
+	tc "output: $form holds exactly the stderr table, stderr empty"
+	if [ -s "$WORK/ref" ]; then
+		f=$WORK/table
+		printf '%0500d\n' 0 >"$f"	# an old, longer file: must be replaced
+		case $form in
+		"-o FILE")	  run_ip -o "$f" -- "$bin" "$MARK" ;;
+		"--output=FILE")  run_ip --output="$f" -- "$bin" "$MARK" ;;
+		"-oFILE")	  run_ip -o"$f" -- "$bin" "$MARK" ;;
+		"--output FILE")  run_ip --output "$f" -- "$bin" "$MARK" ;;
+		esac
+		expect_exit 0
+		[ -s "$ERR" ] && { fail "stderr not empty"; note_file "$ERR"; }
+		if ! diff <(mask_inexact "$WORK/ref") <(mask_inexact "$f") >"$WORK/diff"; then
+			fail "file differs from the stderr table"
+			note_file "$WORK/diff"
+		fi
+	else
+		fail "no reference table"
+	fi
+	tc_end
+done
+
+for f in "$WORK/no/such/dir/table" "$WORK"; do
+	what="in a missing directory"
+	[ "$f" = "$WORK" ] && what="a directory"
+	tc "output: -o FILE $what (unwritable) is error 125, one line"
+	if need_file "$bin"; then
+		run_ip -o "$f" -- "$bin" "$MARK"
+		expect_exit 125
+		expect_one_error_line
+	fi
+	tc_end
+done
+
+# --min=MB: rows whose sum is at or below MB are hidden.  9 pages is exactly
+# classify's sum (0.03515625 MB, exact in binary); 2.5 MB is 640 pages,
+# between block_loop (601) and run (671).
+for min in 0.03515625:9 2.5:640 0:0 0.0:0 3e-2:7.68; do
+	mb=${min%:*} pages=${min#*:}
+	tc "output: --min=$mb hides the rows at or below $pages pages"
+	if [ -s "$WORK/ref" ]; then
+		run_ip --min="$mb" -- "$bin" "$MARK"
+		expect_exit 0
+		if expect_only_table "$ERR"; then
+			for g in $MEM_GROUPS; do
+				var=MEM_FUNCS_$g
+				for fn in ${!var}; do
+					pc=$(mem_expect "$fn" O2)
+					if awk -v p="${pc% *}" -v m="$pages" 'BEGIN { exit !(p > m) }'; then
+						expect_row "$(mem_key "$fn")" ${pc% *} ${pc#* }
+					else
+						expect_no_row "$(mem_key "$fn")"
+					fi
+				done
+			done
+			# What is shown is the reference table's rows, unchanged.
+			mask_inexact "$WORK/ref" >"$WORK/ref.masked"
+			while IFS= read -r r; do
+				grep -qxF -- "$r" "$WORK/ref.masked" || fail "row not in the full table: '$r'"
+			done < <(mask_inexact "$ERR")
+			if [ "$pages" = 0 ] && ! diff <(mask_inexact "$WORK/ref") <(mask_inexact "$ERR") >/dev/null; then
+				fail "--min=$mb differs from no --min"
+			fi
+		fi
+	else
+		fail "no reference table"
+	fi
+	tc_end
+done
+
+tc "output: --min above every row: no row, the no-row line"
+if need_file "$bin"; then
+	run_ip --min=100000 -- "$bin" "$MARK"
+	expect_exit 0
+	if expect_only_table "$ERR"; then
+		[ ${#ROWS[@]} -eq 0 ] || fail "${#ROWS[@]} rows shown"
+		[ "$TBL_EMPTY" = 1 ] || fail "no '$NO_ROW' line"
+	fi
+fi
+tc_end
+
+for src in statm status smaps; do
+	tc "output: --rss-source=$src gives the exact rows"
+	if need_file "$bin"; then
+		run_ip --rss-source="$src" -- "$bin" "$MARK"
+		expect_exit 0
+		if expect_only_table "$ERR"; then
+			expect_sorted
+			for g in $MEM_GROUPS; do mem_check_group "$g" O2; done
+			mem_check_rest
+		fi
+	fi
+	tc_end
+done
+
+for v in $DEBUG_VARIANTS; do
+	tc "output: quiet.$v (nothing grows): the no-row table, exit 0"
+	if need_file "$TGT/quiet.$v"; then
+		run_ip -- "$TGT/quiet.$v" "$MARK"
+		expect_exit 0
+		if expect_only_table "$ERR"; then
+			[ "$TBL_EMPTY" = 1 ] || { fail "rows: '${ROWS[0]}'"; note_file "$ERR"; }
+		fi
+	fi
+	tc_end
+done
+
+for opt in -h --help; do
+	tc "output: $opt prints the usage on stdout, exit 0"
+	run_ip "$opt"
+	expect_exit 0
+	grep -q '^Usage: iprofmem ' "$OUT" || fail "no 'Usage: iprofmem' line on stdout"
+	for o in --output --min --rss-source --help --version; do
+		grep -q -e "$o" "$OUT" || fail "usage does not name $o"
+	done
+	[ -s "$ERR" ] && fail "stderr not empty"
+	tc_end
+done
+
+for opt in -V --version; do
+	tc "output: $opt prints 'iprofmem VERSION' on stdout, exit 0"
+	run_ip "$opt"
+	expect_exit 0
+	grep -q -E '^iprofmem [0-9]+\.[0-9]+' "$OUT" || fail "stdout: '$(head -n1 "$OUT")'"
+	[ -s "$ERR" ] && fail "stderr not empty"
+	tc_end
+done
+
+[ $N_FAILED -eq 0 ]

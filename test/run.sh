@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# The test runner `make check` calls, from the top directory:
+#   1. every cmocka unit test binary, build/unit/test_* and build-asan/unit/test_*
+#      (TAP output: one PASS/FAIL/SKIP line per test);
+#   2. test/e2e/check_targets.sh once (the targets are what the tests assume);
+#   3. every test/e2e/test_*.sh against ./iprofmem, then against the ASan+UBSan
+#      build build-asan/iprofmem (names prefixed "asan:").
+# Each test case prints one line "PASS name", "FAIL name: reason" or
+# "SKIP name: reason" (details follow as "#" lines); the run ends with one line
+# "N passed, N failed, N skipped" and exits 1 if anything failed.
+#
+# Usage: test/run.sh [E2E_SCRIPT...]   (default: every test/e2e/test_*.sh)
+# Environment: RUN_UNIT=0 skips the unit tests, RUN_ASAN=0 the ASan build,
+# IPROFMEM / IPROFMEM_ASAN name the two binaries.
+
+set -u
+export LC_ALL=C
+cd "$(dirname "$0")/.." || exit 2
+
+IPROFMEM=${IPROFMEM:-./iprofmem}
+IPROFMEM_ASAN=${IPROFMEM_ASAN:-build-asan/iprofmem}
+RUN_UNIT=${RUN_UNIT:-1}
+RUN_ASAN=${RUN_ASAN:-1}
+UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
+
+passed=0 failed=0 skipped=0
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/iprofmem-run.XXXXXX") || exit 2
+trap 'rm -rf "$SCRATCH"' EXIT
+
+pass() { echo "PASS $1"; passed=$((passed + 1)); }
+failure() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+# count LINE: tallies a result line printed by someone else.
+count() {
+	case $1 in
+	"PASS "*) passed=$((passed + 1)) ;;
+	"FAIL "*) failed=$((failed + 1)) ;;
+	"SKIP "*) skipped=$((skipped + 1)) ;;
+	esac
+}
+
+# sanitizer_report DIR ERRFILE: prints the first line of an ASan/UBSan/LSan
+# report, from the log files in DIR or from ERRFILE; nothing if none.
+sanitizer_report() {
+	local f
+	for f in "$1"/san.*; do
+		[ -e "$f" ] || continue
+		grep -m1 -E 'ERROR|runtime error|SUMMARY' "$f" || head -n1 "$f"
+		return
+	done
+	grep -m1 -E 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$2"
+}
+
+# --------------------------------------------------------------- unit tests
+
+# run_unit BIN TAG: one cmocka binary, one result line per TAP result line.
+run_unit() {
+	local bin=$1 tag=$2 name=${1##*/} san=$SCRATCH/unit.$RANDOM
+	local out=$san.out err=$san.err rc line n=0 nfail=0 plan=0 report
+	mkdir -p "$san"
+	# (the braces take bash's own "Aborted" notice off the output)
+	{ CMOCKA_MESSAGE_OUTPUT=TAP \
+	  ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$san/san" \
+	  UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$san/san" \
+		timeout -k 5 "$UNIT_TIMEOUT" "$bin" </dev/null >"$out" 2>"$err"; } 2>/dev/null
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		[0-9]*..[0-9]*)
+			plan=$((plan + ${line#*..})) ;;
+		"ok "*"# SKIP"* | "not ok "*"# SKIP"*)
+			n=$((n + 1)); echo "SKIP $tag$name/${line##*# SKIP }: skipped by the test"
+			skipped=$((skipped + 1)) ;;
+		"ok "*)
+			n=$((n + 1)); pass "$tag$name/${line#ok * - }" ;;
+		"not ok "*)
+			n=$((n + 1)); nfail=$((nfail + 1))
+			failure "$tag$name/${line#not ok * - }" "assertion failed" ;;
+		"#"*)
+			[ $nfail -gt 0 ] && echo "$line" ;;
+		esac
+	done <"$out"
+	report=$(sanitizer_report "$san" "$err")
+	if [ -n "$report" ]; then
+		failure "$tag$name" "sanitizer report: $report"
+	elif [ $rc -eq 124 ]; then
+		failure "$tag$name" "timed out after ${UNIT_TIMEOUT}s"
+	elif [ $n -eq 0 ]; then
+		failure "$tag$name" "exit status $rc and no TAP result line"
+		sed -n '1,10s/^/# /p' "$err"
+	elif [ $n -lt $plan ]; then
+		failure "$tag$name" "$n of $plan results, then exit status $rc"
+		sed -n '1,10s/^/# /p' "$err"
+	elif [ $rc -ne 0 ] && [ $nfail -eq 0 ]; then
+		failure "$tag$name" "exit status $rc with every test ok"
+		sed -n '1,10s/^/# /p' "$err"
+	fi
+}
+
+if [ "$RUN_UNIT" = 1 ]; then
+	for dir in build/unit build-asan/unit; do
+		[ "$dir" = build-asan/unit ] && [ "$RUN_ASAN" != 1 ] && continue
+		tag=unit:
+		[ "$dir" = build-asan/unit ] && tag=asan:unit:
+		found=0
+		for bin in "$dir"/test_*; do
+			[ -f "$bin" ] && [ -x "$bin" ] || continue
+			found=1
+			run_unit "$bin" "$tag"
+		done
+		[ $found = 1 ] || failure "${tag%:}" "no test binary in $dir (make unit-tests)"
+	done
+fi
+
+# ---------------------------------------------------------------- e2e tests
+
+# run_script SCRIPT TAG [VAR=VALUE...]: one e2e script, its lines passed on.
+run_script() {
+	local script=$1 tag=$2 line rc=0 nres=0 nfail=0
+	shift 2
+	while IFS= read -r line; do
+		case $line in
+		"__RC__ "*) rc=${line#__RC__ }; continue ;;
+		"FAIL "*) nfail=$((nfail + 1)) ;;
+		esac
+		case $line in "PASS "* | "FAIL "* | "SKIP "*) nres=$((nres + 1)) ;; esac
+		echo "$line"
+		count "$line"
+	done < <(env "$@" E2E_TAG="$tag" bash "$script" 2>&1; echo "__RC__ $?")
+	if [ $nres -eq 0 ]; then
+		failure "$tag${script##*/}" "exit status $rc and no result line"
+	elif [ "$rc" -ne 0 ] && [ $nfail -eq 0 ]; then
+		failure "$tag${script##*/}" "exit status $rc after its tests passed"
+	fi
+}
+
+if [ $# -gt 0 ]; then
+	scripts=("$@")
+else
+	scripts=(test/e2e/test_*.sh)
+fi
+
+if [ ! -x build/targets/mem.O0-pie ]; then
+	failure e2e "build/targets is missing or incomplete (make e2e-targets)"
+else
+	run_script test/e2e/check_targets.sh ""
+	builds=("$IPROFMEM:")
+	[ "$RUN_ASAN" = 1 ] && builds+=("$IPROFMEM_ASAN:asan:")
+	for b in "${builds[@]}"; do
+		bin=${b%%:*} tag=${b#*:}
+		if [ ! -x "$bin" ]; then
+			failure "${tag}e2e" "$bin is missing (make all asan)"
+			continue
+		fi
+		for s in "${scripts[@]}"; do
+			run_script "$s" "$tag" IPROFMEM="$bin"
+		done
+	done
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]
