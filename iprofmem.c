@@ -34,6 +34,10 @@ static void usage(FILE *out)
 	      "increased memory (the biggest consumers last).\n"
 	      "\n"
 	      "Options:\n"
+	      "  -f, --follow-forks    trace forked children too (default: they run\n"
+	      "                        untraced, with the breakpoints removed)\n"
+	      "      --per-process     one table per process, headed by its PID and\n"
+	      "                        command line (with -f)\n"
 	      "  -o, --output=FILE     write the table to FILE instead of stderr\n"
 	      "      --min=MB          hide rows at or below MB megabytes (2^20 bytes;\n"
 	      "                        default 0: rows that sum to zero are hidden)\n"
@@ -76,8 +80,10 @@ static int parse_min(const char *s, double *out)
 /* Returns -1 to go on, or an exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_MIN = 256, OPT_RSS_SOURCE };
+	enum { OPT_MIN = 256, OPT_RSS_SOURCE, OPT_PER_PROCESS };
 	static const struct option longopts[] = {
+		{ "follow-forks", no_argument, NULL, 'f' },
+		{ "per-process", no_argument, NULL, OPT_PER_PROCESS },
 		{ "output", required_argument, NULL, 'o' },
 		{ "min", required_argument, NULL, OPT_MIN },
 		{ "rss-source", required_argument, NULL, OPT_RSS_SOURCE },
@@ -89,8 +95,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	opterr = 0;
 	/* '+': the first non-option is PROGRAM; what follows is its own */
-	while ((c = getopt_long(argc, argv, "+:o:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:fo:hV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			o->tracer.follow_forks = true;
+			break;
+		case OPT_PER_PROCESS:
+			o->tracer.per_process = true;
+			break;
 		case 'o':
 			o->output = optarg;
 			break;
@@ -238,13 +250,33 @@ static int output_close(struct output *out, bool keep)
 	return ret;
 }
 
+/* The default table, or with --per-process one table per process, each
+ * headed by its PID and command line, a blank line between them. */
+static int print_tables(const struct report *shared,
+			const struct trace_result *res, const struct options *o,
+			FILE *out)
+{
+	if (!o->tracer.per_process)
+		return report_print(shared, out, o->min_mb);
+	for (size_t i = 0; i < res->nprocs; i++) {
+		const struct traced_process *p = &res->procs[i];
+
+		if (fprintf(out, "%sPID %d: %s\n", i ? "\n" : "", (int)p->pid,
+			    p->cmdline) < 0 ||
+		    report_print(p->rep, out, o->min_mb) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
 	struct output out = { 0 };
 	char path[PATH_MAX];
 	struct report *rep;
-	int ret, status = 0;
+	struct trace_result res;
+	int ret, status;
 
 	ret = parse_options(argc, argv, &o);
 	if (ret >= 0)
@@ -260,19 +292,22 @@ int main(int argc, char **argv)
 		output_close(&out, false);
 		return EXIT_IPROFMEM;
 	}
-	ret = tracer_launch(path, o.argv, rep, &o.tracer, &status);
+	ret = tracer_launch(path, o.argv, rep, &o.tracer, &res);
 	if (ret != 0) {
 		output_close(&out, false);
 		report_free(rep);
+		trace_result_free(&res);
 		return ret;
 	}
-	if (report_print(rep, out.fp, o.min_mb) != 0) {
+	status = res.status;
+	if (print_tables(rep, &res, &o, out.fp) != 0) {
 		error_msg("writing the table: %s", strerror(errno));
 		ret = EXIT_IPROFMEM;
 	}
 	if (output_close(&out, ret == 0) != 0)
 		ret = EXIT_IPROFMEM;
 	report_free(rep);
+	trace_result_free(&res);
 	if (ret)
 		return ret;
 	if (WIFSIGNALED(status))

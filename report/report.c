@@ -169,6 +169,24 @@ int report_add_func(struct report *r, const char *file, int line,
 	return (int)r->nfuncs++;
 }
 
+struct report *report_clone_keys(const struct report *r)
+{
+	struct report *c = report_new();
+
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < r->nfuncs; i++) {
+		const struct func *f = &r->funcs[i];
+
+		/* the keys are distinct, so each gets the next id: i */
+		if (report_add_func(c, f->file, f->line, f->name) != (int)i) {
+			report_free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
 void report_record(struct report *r, int id, int64_t delta)
 {
 	struct func *f;

@@ -18,6 +18,12 @@ void report_free(struct report *r);
 int report_add_func(struct report *r, const char *file, int line,
 		    const char *name);
 
+/* A new report with the same functions under the same ids and nothing
+ * recorded: a forked child's table starts from its parent's keys, because
+ * it inherits the parent's breakpoints and their ids.  NULL when out of
+ * memory. */
+struct report *report_clone_keys(const struct report *r);
+
 /* One completed call of function `id` changed RSS by `delta` bytes.  Only a
  * positive delta counts: it is added to the function's sum and to its calls.
  * Hot path: O(1), no allocation. */

@@ -65,3 +65,13 @@ void bp_table_free(struct bp_table *t)
 	free(t->slots);
 	memset(t, 0, sizeof(*t));
 }
+
+void bp_table_copy(struct bp_table *dst, const struct bp_table *src)
+{
+	*dst = *src;
+	dst->slots = NULL;
+	if (src->cap) {
+		dst->slots = xcalloc(src->cap, sizeof(*src->slots));
+		memcpy(dst->slots, src->slots, src->cap * sizeof(*src->slots));
+	}
+}

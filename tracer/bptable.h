@@ -28,6 +28,8 @@ struct bp *bp_table_find(const struct bp_table *t, uint64_t addr);
  * table are invalidated by the next insertion. */
 struct bp *bp_table_get(struct bp_table *t, uint64_t addr);
 void bp_table_free(struct bp_table *t);
+/* dst (empty or freed) becomes a copy of src. */
+void bp_table_copy(struct bp_table *dst, const struct bp_table *src);
 
 #define bp_table_for_each(t, b) \
 	for (struct bp *b = (t)->slots; b < (t)->slots + (t)->cap; b++) \

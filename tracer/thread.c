@@ -48,6 +48,15 @@ void thread_table_free(struct thread_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+void thread_copy_stack(struct thread *to, const struct thread *from)
+{
+	free(to->stack);
+	to->cap = to->depth = from->depth;
+	to->stack = to->cap ? xmalloc(to->cap * sizeof(*to->stack)) : NULL;
+	if (to->depth)
+		memcpy(to->stack, from->stack, to->depth * sizeof(*to->stack));
+}
+
 /* Drop frames entered at or below sp: a new call at sp, or a return to
  * above it, means they can no longer return normally. */
 static void drop_frames_below(struct thread *th, uint64_t sp)

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 struct report;
+struct process;
 
 struct frame {
 	uint64_t sp;		/* stack pointer at entry (points at the return
@@ -19,6 +20,9 @@ struct frame {
 
 struct thread {
 	pid_t tid;
+	struct process *proc;	/* NULL while held */
+	bool detach_at_exec;	/* a vfork child we do not follow: it shares
+				   its parent's memory until it execs */
 	bool held;		/* first stop seen before its creation event:
 				   kept stopped until we know what it is */
 	bool started;		/* its creation event was seen */
@@ -35,6 +39,9 @@ struct thread *thread_find(struct thread_table *t, pid_t tid);
 struct thread *thread_add(struct thread_table *t, pid_t tid);
 void thread_remove(struct thread_table *t, pid_t tid);
 void thread_table_free(struct thread_table *t);
+/* Give `to` a copy of the frames of `from` (a forked child returns through
+ * its parent's frames). */
+void thread_copy_stack(struct thread *to, const struct thread *from);
 
 /* A traced function was entered with stack pointer sp. */
 void thread_enter(struct thread *th, int32_t fn, uint64_t sp, int64_t rss);

@@ -1,4 +1,4 @@
-/* The trace engine: launch, the event loop, breakpoint insertion.
+/* The trace engine: launch, processes and threads, the event loop.
  *
  * Every stop is classified in one place (next_event) and handled in one
  * switch (dispatch_event).  Breakpoints stay in place for the whole run: the
@@ -9,39 +9,26 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kcmp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "report/report.h"
-#include "symbols/symbols.h"
 #include "tracer/arch.h"
-#include "tracer/bptable.h"
+#include "tracer/internal.h"
 #include "tracer/memio.h"
-#include "tracer/thread.h"
 #include "util.h"
 
 #define PTRACE_OPTIONS (PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | \
 			PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | \
 			PTRACE_O_TRACEVFORK)
-
-struct tracer {
-	const struct tracer_opts *opts;
-	struct report *rep;
-	pid_t leader;
-	int memfd;
-	struct rss rss;
-	struct bp_table bps;
-	struct thread_table threads;
-	bool exec_seen;
-	bool leader_done;
-	int leader_status;
-};
 
 enum event_kind {
 	EV_EXIT,	/* a thread exited or was killed */
@@ -49,8 +36,8 @@ enum event_kind {
 	EV_SIGNAL,	/* a signal to deliver */
 	EV_GROUP_STOP,	/* SIGSTOP & co: stay stopped, as untraced */
 	EV_PTRACE_STOP,	/* a new thread's first stop, or an interrupt */
-	EV_CLONE,	/* a new thread (or CLONE_VM process) */
-	EV_FORK,	/* fork, vfork, clone without CLONE_VM */
+	EV_CLONE,	/* a new thread (or a process made by clone) */
+	EV_FORK,	/* fork, vfork */
 	EV_EXEC,
 	EV_OTHER,	/* other ptrace events: just continue */
 };
@@ -61,8 +48,9 @@ struct event {
 	int status;
 	int sig;
 	bool vfork;
-	struct bp *bp;
-	regs_t regs;
+	struct thread *th;	/* EV_BREAKPOINT */
+	struct bp *bp;		/* EV_BREAKPOINT */
+	regs_t regs;		/* EV_BREAKPOINT */
 };
 
 static volatile sig_atomic_t pending_signal;
@@ -93,6 +81,135 @@ static void forward_pending_signal(struct tracer *tr)
 	if (sig == SIGTERM || sig == SIGHUP)
 		kill(tr->leader, sig);
 }
+
+/* ---- processes ---------------------------------------------------------- */
+
+static char *read_cmdline(pid_t pid)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return xstrdup("?");
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return xstrdup("?");
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/* A new traced process; with per_process it gets its own report, a copy
+ * of `keys_from`'s keys when it inherits that report's breakpoint ids. */
+static struct process *process_new(struct tracer *tr, pid_t pid,
+				   const struct report *keys_from,
+				   const char *cmdline)
+{
+	struct process *p = xcalloc(1, sizeof(*p));
+	struct trace_result *res = tr->res;
+
+	p->pid = pid;
+	p->memfd = -1;
+	p->rss.fd = -1;
+	p->rep = tr->shared;
+	if (tr->opts->per_process) {
+		p->rep = keys_from ? report_clone_keys(keys_from) : report_new();
+		if (!p->rep) {
+			error_msg("out of memory");
+			exit(EXIT_IPROFMEM);
+		}
+		res->procs = xreallocarray(res->procs, res->nprocs + 1,
+					   sizeof(*res->procs));
+		p->result = res->nprocs++;
+		res->procs[p->result] = (struct traced_process){
+			.pid = pid, .rep = p->rep,
+			.cmdline = xstrdup(cmdline ? cmdline : "?"),
+		};
+	}
+	tr->procs = xreallocarray(tr->procs, tr->nprocs + 1, sizeof(*tr->procs));
+	tr->procs[tr->nprocs++] = p;
+	return p;
+}
+
+static struct process *process_find(struct tracer *tr, pid_t pid)
+{
+	for (size_t i = 0; i < tr->nprocs; i++)
+		if (tr->procs[i]->pid == pid && !tr->procs[i]->exited)
+			return tr->procs[i];
+	return NULL;
+}
+
+static void process_close_files(struct process *p)
+{
+	if (p->memfd >= 0)
+		close(p->memfd);
+	p->memfd = -1;
+	rss_close(&p->rss);
+}
+
+static int process_open_files(struct tracer *tr, struct process *p)
+{
+	process_close_files(p);
+	p->memfd = mem_open(p->pid);
+	if (p->memfd < 0 || rss_open(&p->rss, p->pid, tr->opts->rss_source) != 0)
+		return -1;
+	return 0;
+}
+
+static void process_set_cmdline(struct tracer *tr, struct process *p)
+{
+	struct traced_process *r;
+
+	if (!tr->opts->per_process)
+		return;
+	r = &tr->res->procs[p->result];
+	free(r->cmdline);
+	r->cmdline = read_cmdline(p->pid);
+}
+
+static void process_end(struct process *p)
+{
+	p->exited = true;
+	process_close_files(p);
+	bp_table_free(&p->bps);
+}
+
+/* RSS of the process.  The leader's /proc file reads zero once the leader
+ * thread has exited while others run on: then read through this thread. */
+static int64_t process_rss(struct tracer *tr, struct process *p, pid_t tid)
+{
+	int64_t rss = rss_read(&p->rss);
+
+	if (rss > 0)
+		return rss;
+	rss_close(&p->rss);
+	if (rss_open(&p->rss, tid, tr->opts->rss_source) != 0)
+		return -1;
+	return rss_read(&p->rss);
+}
+
+/* Remove every thread of p but `keep` (exec: the other threads are gone). */
+static void process_drop_threads(struct tracer *tr, struct process *p)
+{
+	for (size_t i = 0; i < tr->threads.n; ) {
+		struct thread *th = &tr->threads.threads[i];
+
+		if (th->proc == p)
+			thread_remove(&tr->threads, th->tid);
+		else
+			i++;
+	}
+}
+
+/* ---- events ---------------------------------------------------------- */
 
 static bool is_stop_signal(int sig)
 {
@@ -147,16 +264,19 @@ static bool next_event(struct tracer *tr, struct event *ev)
 		return true;
 	}
 	ev->kind = EV_SIGNAL;
-	if (ev->sig == SIGTRAP &&
+	if (ev->sig != SIGTRAP)
+		return true;
+	ev->th = thread_find(&tr->threads, tid);
+	if (ev->th && ev->th->proc &&
 	    ptrace(PTRACE_GETREGS, tid, 0, &ev->regs) == 0 &&
-	    (ev->bp = bp_table_find(&tr->bps, arch_pc(&ev->regs) - 1)))
+	    (ev->bp = bp_table_find(&ev->th->proc->bps, arch_pc(&ev->regs) - 1)))
 		ev->kind = EV_BREAKPOINT;
 	return true;
 }
 
 /* A ptrace request on a stopped thread failed: ESRCH means the thread is
- * gone (SIGKILL, exit of another thread's exec...), which is normal; its
- * exit is reported by waitpid. */
+ * gone (SIGKILL, another thread's exec...), which is normal; its exit is
+ * reported by waitpid. */
 static void resume(pid_t tid, int request, int sig)
 {
 	if (ptrace(request, tid, 0, (long)sig) != 0 && errno != ESRCH)
@@ -167,16 +287,17 @@ static void resume(pid_t tid, int request, int sig)
 static void on_breakpoint(struct tracer *tr, struct event *ev)
 {
 	struct bp *b = ev->bp;
-	struct thread *th = thread_add(&tr->threads, ev->tid);
-	int64_t rss = rss_read(&tr->rss);
+	struct thread *th = ev->th;
+	struct process *p = th->proc;
+	int64_t rss = process_rss(tr, p, ev->tid);
 	uint64_t sp = arch_sp(&ev->regs);
 
 	if (b->entry_fn >= 0)
 		thread_enter(th, b->entry_fn, sp, rss);
 	if (b->ret_fn >= 0 && arch_site_leaves(&b->insn, &ev->regs))
-		thread_return(th, tr->rep, b->ret_fn, sp, rss);
+		thread_return(th, p->rep, b->ret_fn, sp, rss);
 	arch_set_pc(&ev->regs, b->addr);
-	if (arch_replay(tr->memfd, &ev->regs, &b->insn, b->slot) != 0 ||
+	if (arch_replay(p->memfd, &ev->regs, &b->insn, b->slot) != 0 ||
 	    ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) != 0) {
 		if (errno != ESRCH && errno != EIO)
 			warn_msg("replaying the instruction at %#llx: %s",
@@ -186,223 +307,177 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	resume(ev->tid, PTRACE_CONT, 0);
 }
 
-/* ---- breakpoint insertion -------------------------------------------- */
-
-/* Where to map the slot area: just below the executable, so that rel32
- * operands re-aimed from the slots still reach their targets, and away from
- * the brk heap, which grows up from the executable's end. */
-static uint64_t map_slots(struct tracer *tr, const struct sym_table *t,
-			  size_t len)
+static void detach_process(struct tracer *tr, struct process *p)
 {
-	const uint64_t gap = 1 << 20, floor = 1 << 20;
-	uint64_t hint = 0, at;
-
-	if (t->lo > len + gap + floor)
-		hint = (t->lo - len - gap) & ~(uint64_t)0xfff;
-	for (int i = 0; hint && i < 16; i++, hint -= 16 * gap) {
-		at = arch_inject_mmap(tr->leader, tr->memfd, hint, len, true);
-		if (at)
-			return at;
-		if (hint < floor + 16 * gap)
-			break;
-	}
-	return arch_inject_mmap(tr->leader, tr->memfd, hint, len, false);
+	for (size_t i = 0; i < tr->threads.n; i++)
+		if (tr->threads.threads[i].proc == p)
+			ptrace(PTRACE_DETACH, tr->threads.threads[i].tid, 0, 0);
+	process_drop_threads(tr, p);
+	process_end(p);
 }
-
-/* Fill the out-of-line slots; a function with a slot that cannot be built
- * is dropped whole (ok[func] = false), never traced halfway. */
-static uint64_t *build_slots(struct tracer *tr, const struct sym_table *t,
-			     bool *ok)
-{
-	uint64_t *slot_of = xcalloc(t->nsites, sizeof(*slot_of));
-	size_t n = 0, len;
-	uint8_t *buf;
-	uint64_t base;
-
-	for (size_t i = 0; i < t->nsites; i++)
-		n += arch_needs_slot(&t->sites[i].insn);
-	if (!n)
-		return slot_of;
-	len = (n * ARCH_SLOT_SIZE + 4095) & ~(size_t)4095;
-	base = map_slots(tr, t, len);
-	if (!base) {
-		warn_msg("cannot map the out-of-line area into the program: "
-			 "functions that need it are not traced");
-		for (size_t i = 0; i < t->nsites; i++)
-			if (arch_needs_slot(&t->sites[i].insn))
-				ok[t->sites[i].func] = false;
-		return slot_of;
-	}
-	buf = xcalloc(1, len);
-	n = 0;
-	for (size_t i = 0; i < t->nsites; i++) {
-		const struct sym_site *s = &t->sites[i];
-		uint64_t at = base + n * ARCH_SLOT_SIZE;
-
-		if (!arch_needs_slot(&s->insn))
-			continue;
-		if (arch_encode_slot(buf + n * ARCH_SLOT_SIZE, &s->insn, at) != 0) {
-			ok[s->func] = false;
-			continue;
-		}
-		slot_of[i] = at;
-		n++;
-	}
-	if (mem_write(tr->memfd, base, buf, len) != 0) {
-		warn_msg("writing the out-of-line area: %s", strerror(errno));
-		memset(ok, 0, t->nfuncs * sizeof(*ok));
-	}
-	free(buf);
-	return slot_of;
-}
-
-static int insert_site(struct tracer *tr, const struct sym_site *s,
-		       int32_t fn, uint64_t slot)
-{
-	static const uint8_t int3 = ARCH_BREAKPOINT;
-	struct bp *b = bp_table_get(&tr->bps, s->addr);
-
-	if (b->entry_fn < 0 && b->ret_fn < 0) {
-		if (mem_read(tr->memfd, s->addr, &b->orig, 1) != 0 ||
-		    mem_write(tr->memfd, s->addr, &int3, 1) != 0)
-			return -1;
-		b->insn = s->insn;
-		b->slot = slot;
-	}
-	if (s->is_entry)
-		b->entry_fn = fn;
-	else
-		b->ret_fn = fn;
-	return 0;
-}
-
-/* Load the new image's functions and put an int3 on every site. */
-static int trace_image(struct tracer *tr)
-{
-	struct sym_table t;
-	char err[512];
-	int32_t *ids;
-	uint64_t *slot_of;
-	bool *ok;
-	int ret = 0;
-
-	if (symbols_load_exe(tr->leader, &t, err, sizeof(err)) != 0) {
-		error_msg("%s", err);
-		return -1;
-	}
-	if (!t.has_dwarf)
-		warn_msg("%s has no DWARF debug info: tracing its symbol-table "
-			 "functions (rebuild with -g for file:line keys)",
-			 t.module);
-	ids = xcalloc(t.nfuncs, sizeof(*ids));
-	ok = xcalloc(t.nfuncs, sizeof(*ok));
-	for (size_t i = 0; i < t.nfuncs; i++) {
-		ids[i] = report_add_func(tr->rep, t.funcs[i].file,
-					 t.funcs[i].line, t.funcs[i].name);
-		ok[i] = ids[i] >= 0;
-	}
-	slot_of = build_slots(tr, &t, ok);
-	for (size_t i = 0; i < t.nsites && ret == 0; i++) {
-		const struct sym_site *s = &t.sites[i];
-
-		if (!ok[s->func])
-			continue;
-		if (insert_site(tr, s, ids[s->func], slot_of[i]) != 0) {
-			error_msg("inserting a breakpoint at %#llx: %s",
-				  (unsigned long long)s->addr, strerror(errno));
-			ret = -1;
-		}
-	}
-	free(slot_of);
-	free(ok);
-	free(ids);
-	symbols_free(&t);
-	return ret;
-}
-
-/* ---- process events --------------------------------------------------- */
 
 static int on_exec(struct tracer *tr, struct event *ev)
 {
-	if (ev->tid != tr->leader) {
-		/* a vfork child that exec'd: its new image has no breakpoints */
+	struct thread *th = thread_find(&tr->threads, ev->tid);
+	struct process *p = process_find(tr, ev->tid);
+	bool first;
+
+	if ((th && th->detach_at_exec) || !p) {
+		/* a vfork child we do not follow: its new image has no
+		 * breakpoints, and it is not ours to trace */
 		thread_remove(&tr->threads, ev->tid);
 		ptrace(PTRACE_DETACH, ev->tid, 0, 0);
 		return 0;
 	}
-	/* The old image is gone and with it every other thread, every
-	 * breakpoint and every frame. */
-	thread_table_free(&tr->threads);
-	thread_add(&tr->threads, tr->leader);
-	bp_table_free(&tr->bps);
-	if (tr->memfd >= 0)
-		close(tr->memfd);
-	rss_close(&tr->rss);
-	tr->memfd = mem_open(tr->leader);
-	if (tr->memfd < 0 ||
-	    rss_open(&tr->rss, tr->leader, tr->opts->rss_source) != 0) {
-		error_msg("opening /proc/%d: %s", (int)tr->leader, strerror(errno));
-		return -1;
+	/* The old image is gone and with it every other thread (the execing
+	 * one now has the leader's id), every breakpoint and every frame. */
+	process_drop_threads(tr, p);
+	thread_add(&tr->threads, ev->tid)->proc = p;
+	bp_table_free(&p->bps);
+	first = !p->exec_seen;
+	p->exec_seen = true;
+	process_set_cmdline(tr, p);
+	if (process_open_files(tr, p) != 0) {
+		error_msg("opening /proc/%d: %s", (int)p->pid, strerror(errno));
+		return first && p->pid == tr->leader ? -1 : (detach_process(tr, p), 0);
 	}
-	tr->exec_seen = true;
-	if (trace_image(tr) != 0)
-		return -1;
+	if (process_trace_image(tr, p) != 0) {
+		if (first && p->pid == tr->leader)
+			return -1;
+		/* a later image we cannot read: let that process run free */
+		process_restore_bytes(p, p->memfd);
+		detach_process(tr, p);
+		return 0;
+	}
 	resume(ev->tid, PTRACE_CONT, 0);
 	return 0;
 }
 
-/* A forked child shares nothing with us but inherited our int3s in its copy
- * of the text: put the original bytes back, then let it go.  A vfork child
- * shares the parent's memory, so it keeps the breakpoints and stays traced
- * (like a thread) until it execs or exits. */
-static void on_fork(struct tracer *tr, struct event *ev)
+/* Is the new task a separate address space (fork, vfork, clone without
+ * CLONE_VM)? */
+static bool separate_mm(pid_t parent, pid_t child)
 {
-	unsigned long msg = 0;
-	pid_t child;
-	struct thread *th;
-	int status, fd;
+	return syscall(SYS_kcmp, parent, child, KCMP_VM, 0, 0) > 0;
+}
 
-	ptrace(PTRACE_GETEVENTMSG, ev->tid, 0, &msg);
-	child = (pid_t)msg;
-	th = thread_find(&tr->threads, child);
-	if (ev->vfork) {
+/* Wait for the first stop of a new child unless it was already seen. */
+static bool child_stopped(struct tracer *tr, pid_t child)
+{
+	struct thread *th = thread_find(&tr->threads, child);
+	int status;
+
+	if (th && th->held) {
+		thread_remove(&tr->threads, child);
+		return true;
+	}
+	return waitpid(child, &status, __WALL) == child && WIFSTOPPED(status);
+}
+
+/* A new process that we do not follow.  A forked child inherited our int3s
+ * in its copy of the text: put the original bytes back, then let it go.  A
+ * vfork child shares the parent's memory, so it keeps the breakpoints and
+ * stays traced as a thread of its parent until it execs or exits. */
+static void let_child_go(struct tracer *tr, struct process *pp, pid_t child,
+			 bool vfork)
+{
+	struct thread *th;
+	int fd;
+
+	if (vfork) {
 		th = thread_add(&tr->threads, child);
-		if (th->held) {
-			th->held = false;
+		th->proc = pp;
+		th->detach_at_exec = true;
+		if (th->held)
 			resume(child, PTRACE_CONT, 0);
-		}
+		th->held = false;
 		th->started = true;
-		resume(ev->tid, PTRACE_CONT, 0);
 		return;
 	}
-	if (th && th->held)
-		thread_remove(&tr->threads, child);
-	else if (waitpid(child, &status, __WALL) != child || !WIFSTOPPED(status))
-		goto out;
+	if (!child_stopped(tr, child))
+		return;
 	fd = mem_open(child);
 	if (fd >= 0) {
-		bp_table_for_each(&tr->bps, b)
-			mem_write(fd, b->addr, &b->orig, 1);
+		process_restore_bytes(pp, fd);
 		close(fd);
 	}
 	ptrace(PTRACE_DETACH, child, 0, 0);
-out:
+}
+
+/* -f: the child is a process of its own, with a copy of its parent's
+ * breakpoints (the same int3s are in its copy of the text, or in the very
+ * same memory for vfork). */
+static void follow_child(struct tracer *tr, struct process *pp, pid_t child)
+{
+	const char *cmd = tr->opts->per_process ?
+		tr->res->procs[pp->result].cmdline : NULL;
+	struct process *p = process_new(tr, child, pp->rep, cmd);
+	struct thread *th;
+
+	p->exec_seen = true;
+	bp_table_copy(&p->bps, &pp->bps);
+	if (process_open_files(tr, p) != 0)
+		warn_msg("opening /proc/%d: %s", (int)child, strerror(errno));
+	th = thread_add(&tr->threads, child);
+	th->proc = p;
+	if (th->held)
+		resume(child, PTRACE_CONT, 0);
+	th->held = false;
+	th->started = true;
+}
+
+/* The child starts inside the frames of the thread that forked it: give
+ * it a copy of that thread's shadow stack. */
+static void new_child(struct tracer *tr, pid_t tid, pid_t child, bool vfork)
+{
+	struct thread *parent = thread_find(&tr->threads, tid), *th;
+
+	if (!parent || !parent->proc) {
+		/* cannot happen: a child of a thread we do not know */
+		ptrace(PTRACE_DETACH, child, 0, 0);
+		return;
+	}
+	if (tr->opts->follow_forks)
+		follow_child(tr, parent->proc, child);
+	else
+		let_child_go(tr, parent->proc, child, vfork);
+	/* thread_add may have moved the parent's entry */
+	parent = thread_find(&tr->threads, tid);
+	th = thread_find(&tr->threads, child);
+	if (parent && th)
+		thread_copy_stack(th, parent);
+}
+
+static void on_fork(struct tracer *tr, struct event *ev)
+{
+	unsigned long msg = 0;
+
+	ptrace(PTRACE_GETEVENTMSG, ev->tid, 0, &msg);
+	new_child(tr, ev->tid, (pid_t)msg, ev->vfork);
 	resume(ev->tid, PTRACE_CONT, 0);
 }
 
 /* A new thread: its first stop may come before or after its creator's
- * clone event; whichever comes second resumes it. */
+ * clone event; whichever comes second resumes it.  A clone without CLONE_VM
+ * is a new process, handled as a fork. */
 static void on_clone(struct tracer *tr, struct event *ev)
 {
 	unsigned long msg = 0;
-	struct thread *th;
+	struct thread *parent, *th;
+	pid_t child;
 
 	ptrace(PTRACE_GETEVENTMSG, ev->tid, 0, &msg);
-	th = thread_add(&tr->threads, (pid_t)msg);
-	if (th->held) {
-		th->held = false;
-		resume(th->tid, PTRACE_CONT, 0);
+	child = (pid_t)msg;
+	if (separate_mm(ev->tid, child)) {
+		new_child(tr, ev->tid, child, false);
+		resume(ev->tid, PTRACE_CONT, 0);
+		return;
 	}
+	th = thread_add(&tr->threads, child);
+	parent = thread_find(&tr->threads, ev->tid);
+	th->proc = parent ? parent->proc : NULL;
+	if (th->held && th->proc)
+		resume(child, PTRACE_CONT, 0);
+	th->held = false;
 	th->started = true;
 	resume(ev->tid, PTRACE_CONT, 0);
 }
@@ -413,9 +488,8 @@ static void on_ptrace_stop(struct tracer *tr, struct event *ev)
 
 	if (!th) {
 		/* first stop of a child whose creation event is still queued:
-		 * we do not know yet whether it is a thread or a fork */
-		th = thread_add(&tr->threads, ev->tid);
-		th->held = true;
+		 * we do not know yet whether it is a thread or a process */
+		thread_add(&tr->threads, ev->tid)->held = true;
 		return;
 	}
 	resume(ev->tid, PTRACE_CONT, 0);
@@ -423,11 +497,19 @@ static void on_ptrace_stop(struct tracer *tr, struct event *ev)
 
 static void on_exit_event(struct tracer *tr, struct event *ev)
 {
+	struct process *p = process_find(tr, ev->tid);
+
 	thread_remove(&tr->threads, ev->tid);
-	if (ev->tid == tr->leader) {
-		tr->leader_done = true;
-		tr->leader_status = ev->status;
-	}
+	if (ev->tid == tr->leader)
+		tr->res->status = ev->status;
+	if (!p)
+		return;
+	/* the leader's exit ends the process once no thread of it is left
+	 * (it can be reported early when another thread execs) */
+	for (size_t i = 0; i < tr->threads.n; i++)
+		if (tr->threads.threads[i].proc == p)
+			return;
+	process_end(p);
 }
 
 /* Returns false to stop the loop (a fatal error). */
@@ -517,22 +599,38 @@ static int seize_child(pid_t pid)
 
 static void tracer_free(struct tracer *tr)
 {
-	bp_table_free(&tr->bps);
+	for (size_t i = 0; i < tr->nprocs; i++) {
+		process_end(tr->procs[i]);
+		free(tr->procs[i]);
+	}
+	free(tr->procs);
+	for (size_t i = 0; i < tr->nwarned; i++)
+		free(tr->warned[i]);
+	free(tr->warned);
 	thread_table_free(&tr->threads);
-	rss_close(&tr->rss);
-	if (tr->memfd >= 0)
-		close(tr->memfd);
 }
 
-int tracer_launch(const char *path, char *const argv[], struct report *rep,
-		  const struct tracer_opts *opts, int *status)
+void trace_result_free(struct trace_result *res)
 {
-	struct tracer tr = { .opts = opts, .rep = rep, .memfd = -1,
-			     .rss = { .fd = -1 } };
+	for (size_t i = 0; i < res->nprocs; i++) {
+		free(res->procs[i].cmdline);
+		report_free(res->procs[i].rep);
+	}
+	free(res->procs);
+	res->procs = NULL;
+	res->nprocs = 0;
+}
+
+int tracer_launch(const char *path, char *const argv[], struct report *shared,
+		  const struct tracer_opts *opts, struct trace_result *res)
+{
+	struct tracer tr = { .opts = opts, .shared = shared, .res = res };
+	struct process *p;
 	struct event ev;
 	int pipefd[2], ret = 0;
 	bool ok = true;
 
+	memset(res, 0, sizeof(*res));
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		error_msg("pipe: %s", strerror(errno));
 		return EXIT_IPROFMEM;
@@ -553,7 +651,8 @@ int tracer_launch(const char *path, char *const argv[], struct report *rep,
 		close(pipefd[0]);
 		return EXIT_IPROFMEM;
 	}
-	thread_add(&tr.threads, tr.leader);
+	p = process_new(&tr, tr.leader, NULL, NULL);
+	thread_add(&tr.threads, tr.leader)->proc = p;
 	while (ok && next_event(&tr, &ev))
 		ok = dispatch_event(&tr, &ev);
 	if (!ok) {
@@ -563,10 +662,8 @@ int tracer_launch(const char *path, char *const argv[], struct report *rep,
 		while (waitpid(-1, NULL, __WALL) > 0)
 			;
 		ret = EXIT_IPROFMEM;
-	} else if (!tr.exec_seen) {
+	} else if (!p->exec_seen) {
 		ret = exec_failure(path, pipefd[0]);
-	} else {
-		*status = tr.leader_status;
 	}
 	close(pipefd[0]);
 	tracer_free(&tr);

@@ -3,19 +3,41 @@
 #ifndef IPROFMEM_TRACER_H
 #define IPROFMEM_TRACER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
 #include "tracer/rss.h"
 
 struct report;
 
 struct tracer_opts {
 	enum rss_source rss_source;
+	bool follow_forks;	/* -f: trace forked children too */
+	bool per_process;	/* one report per process */
+};
+
+/* With per_process, the report of each traced process, in the order they
+ * started; cmdline is the process's command line at its last exec. */
+struct traced_process {
+	pid_t pid;
+	char *cmdline;
+	struct report *rep;
+};
+
+struct trace_result {
+	int status;			/* wait status of the launched program */
+	struct traced_process *procs;	/* per_process only */
+	size_t nprocs;
 };
 
 /* Launch `path` with argv (argv[0] as the user gave it) and trace it to its
- * end.  Returns 0 with the program's wait status in *status, or an iprofmem
- * exit status (126, 127: the program could not be started; 125: tracing
- * failed) after printing one line saying why. */
-int tracer_launch(const char *path, char *const argv[], struct report *rep,
-		  const struct tracer_opts *opts, int *status);
+ * end, recording into `shared` (or, with per_process, into reports created
+ * for each process, listed in res).  Returns 0, or an iprofmem exit status
+ * (126, 127: the program could not be started; 125: tracing failed) after
+ * printing one line saying why. */
+int tracer_launch(const char *path, char *const argv[], struct report *shared,
+		  const struct tracer_opts *opts, struct trace_result *res);
+void trace_result_free(struct trace_result *res);
 
 #endif

@@ -1,0 +1,44 @@
+/* The tracer's own state, shared by its files (not by other modules). */
+#ifndef IPROFMEM_TRACER_INTERNAL_H
+#define IPROFMEM_TRACER_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "tracer/bptable.h"
+#include "tracer/rss.h"
+#include "tracer/thread.h"
+#include "tracer/tracer.h"
+
+/* A traced process (address space): its breakpoints, memory and RSS. */
+struct process {
+	pid_t pid;
+	int memfd;		/* /proc/PID/mem, opened after each exec */
+	struct rss rss;
+	struct bp_table bps;
+	struct report *rep;	/* shared, or its own with per_process */
+	size_t result;		/* index in trace_result.procs (per_process) */
+	bool exec_seen;		/* its image has been loaded (launch: once
+				   the program's exec happened) */
+	bool exited;
+};
+
+struct tracer {
+	const struct tracer_opts *opts;
+	struct report *shared;
+	struct trace_result *res;
+	pid_t leader;		/* the launched program */
+	struct process **procs;
+	size_t nprocs;
+	struct thread_table threads;
+	char **warned;		/* modules already warned about */
+	size_t nwarned;
+};
+
+/* image.c: load the process's new image and put an int3 on every site. */
+int process_trace_image(struct tracer *tr, struct process *p);
+/* Put the original bytes back at every site, through fd (another process's
+ * copy of the same image: a fork child that is let go). */
+void process_restore_bytes(const struct process *p, int fd);
+
+#endif
