@@ -29,12 +29,22 @@ struct addr_set {
 	size_t cap, n;
 };
 
+/* DIE offset -> qualified name, for functions declared inside namespaces
+ * and classes (C++): an out-of-line definition refers to its declaration
+ * (DW_AT_specification), whose enclosing scopes give the qualification. */
+struct name_map {
+	Dwarf_Off *offs;	/* 0: free slot (no DIE lives at offset 0) */
+	char **names;
+	size_t cap, n;
+};
+
 struct loader {
 	struct sym_table *t;
 	size_t cap_funcs, cap_sites;
 	struct code_section *secs;
 	size_t nsecs;
 	struct addr_set entries;
+	struct name_map qnames;
 	const char *comp_dir;
 	size_t skipped;		/* functions whose entry cannot be replayed */
 };
@@ -191,6 +201,127 @@ static char *absolute_file(const char *file, const char *comp_dir)
 	return out;
 }
 
+static size_t name_slot(const struct name_map *m, Dwarf_Off off)
+{
+	size_t i = hash_addr(off) & (m->cap - 1);
+
+	while (m->offs[i] && m->offs[i] != off)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+static void name_map_put(struct name_map *m, Dwarf_Off off, char *name)
+{
+	size_t i;
+
+	if (2 * (m->n + 1) > m->cap) {
+		struct name_map big = { .cap = m->cap ? 2 * m->cap : 256 };
+
+		big.offs = xcalloc(big.cap, sizeof(*big.offs));
+		big.names = xcalloc(big.cap, sizeof(*big.names));
+		for (size_t j = 0; j < m->cap; j++)
+			if (m->offs[j])
+				name_map_put(&big, m->offs[j], m->names[j]);
+		free(m->offs);
+		free(m->names);
+		*m = big;
+	}
+	i = name_slot(m, off);
+	if (m->offs[i]) {
+		free(name);
+		return;
+	}
+	m->offs[i] = off;
+	m->names[i] = name;
+	m->n++;
+}
+
+static const char *name_map_get(const struct name_map *m, Dwarf_Off off)
+{
+	size_t i;
+
+	if (!m->cap)
+		return NULL;
+	i = name_slot(m, off);
+	return m->offs[i] ? m->names[i] : NULL;
+}
+
+static void name_map_free(struct name_map *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->names[i]);
+	free(m->offs);
+	free(m->names);
+}
+
+static char *join(const char *prefix, const char *name, const char *suffix)
+{
+	char *out;
+
+	if (asprintf(&out, "%s%s%s", prefix, name, suffix) < 0) {
+		error_msg("out of memory");
+		exit(EXIT_IPROFMEM);
+	}
+	return out;
+}
+
+static bool is_scope_tag(int tag)
+{
+	return tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+	       tag == DW_TAG_structure_type || tag == DW_TAG_union_type;
+}
+
+/* First pass: the qualified name of every subprogram declared or defined
+ * inside a named scope. */
+static void collect_qualified(struct loader *L, Dwarf_Die *scope,
+			      const char *prefix)
+{
+	Dwarf_Die child;
+
+	if (dwarf_child(scope, &child) != 0)
+		return;
+	do {
+		int tag = dwarf_tag(&child);
+		const char *name = dwarf_diename(&child);
+
+		if (tag == DW_TAG_subprogram && name && *prefix) {
+			name_map_put(&L->qnames, dwarf_dieoffset(&child),
+				     join(prefix, name, ""));
+		} else if (is_scope_tag(tag)) {
+			char *inner = join(prefix, name ? name :
+					   tag == DW_TAG_namespace ?
+					   "(anonymous namespace)" : "(anonymous)",
+					   "::");
+
+			collect_qualified(L, &child, inner);
+			free(inner);
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+/* A function's name, qualified with its namespaces and classes: its own
+ * scope, or that of the declaration it specifies (or of the abstract
+ * instance it is a copy of). */
+static const char *qualified_name(struct loader *L, Dwarf_Die *die)
+{
+	Dwarf_Die cur = *die, next;
+	Dwarf_Attribute a;
+	const char *q;
+
+	for (int hops = 0; hops < 4; hops++) {
+		q = name_map_get(&L->qnames, dwarf_dieoffset(&cur));
+		if (q)
+			return q;
+		if (!dwarf_formref_die(dwarf_attr(&cur, DW_AT_specification, &a),
+				       &next) &&
+		    !dwarf_formref_die(dwarf_attr(&cur, DW_AT_abstract_origin, &a),
+				       &next))
+			break;
+		cur = next;
+	}
+	return dwarf_diename(die);
+}
+
 static void add_dwarf_func(struct loader *L, Dwarf_Die *die, Dwarf_Addr bias)
 {
 	struct addr_range *r = NULL;
@@ -208,7 +339,7 @@ static void add_dwarf_func(struct loader *L, Dwarf_Die *die, Dwarf_Addr bias)
 		r = xreallocarray(r, nr + 1, sizeof(*r));
 		r[nr++] = (struct addr_range){ lo + bias, hi + bias };
 	}
-	name = dwarf_diename(die);
+	name = qualified_name(L, die);
 	decl = dwarf_decl_file(die);
 	if (!nr || !name || !decl)
 		goto out;
@@ -235,11 +366,9 @@ static void walk_scope(struct loader *L, Dwarf_Die *scope, Dwarf_Addr bias)
 		case DW_TAG_subprogram:
 			add_dwarf_func(L, &child, bias);
 			break;
-		case DW_TAG_namespace:
-		case DW_TAG_class_type:
-		case DW_TAG_structure_type:
-		case DW_TAG_union_type:
-			walk_scope(L, &child, bias);
+		default:
+			if (is_scope_tag(dwarf_tag(&child)))
+				walk_scope(L, &child, bias);
 			break;
 		}
 	} while (dwarf_siblingof(&child, &child) == 0);
@@ -250,6 +379,9 @@ static void load_dwarf_funcs(struct loader *L, Dwfl_Module *mod)
 	Dwarf_Die *cu = NULL;
 	Dwarf_Addr bias;
 
+	while ((cu = dwfl_module_nextcu(mod, cu, &bias)))
+		collect_qualified(L, cu, "");
+	cu = NULL;
 	while ((cu = dwfl_module_nextcu(mod, cu, &bias))) {
 		Dwarf_Attribute a;
 
@@ -371,6 +503,7 @@ int symbols_load_exe(pid_t pid, struct sym_table *t, char *err, size_t errlen)
 out:
 	free(L.secs);
 	free(L.entries.slots);
+	name_map_free(&L.qnames);
 	dwfl_end(dwfl);
 	if (ret != 0)
 		symbols_free(t);

@@ -12,9 +12,12 @@
 
 # Tests read function lines from the sources: the binaries must be theirs.
 tc "targets: built from the current sources (else: make e2e-targets)"
-for src in "$SRCDIR"/*.c; do
-	t=${src##*/}; t=${t%.c}
-	for v in $DEBUG_VARIANTS $NODEBUG_VARIANTS; do
+for src in "$SRCDIR"/*.c "$SRCDIR"/*.cc; do
+	[ -e "$src" ] || continue
+	t=${src##*/}; t=${t%.*}
+	variants="$DEBUG_VARIANTS $NODEBUG_VARIANTS"
+	[[ $src == *.cc ]] && variants=$CXX_VARIANTS
+	for v in $variants; do
 		if [ ! -e "$TGT/$t.$v" ]; then
 			fail "missing $t.$v"
 		elif [ "$src" -nt "$TGT/$t.$v" ]; then
@@ -146,6 +149,47 @@ if need_file "$bin"; then
 	comp=$(readelf --debug-dump=info "$bin" | grep -m1 DW_AT_comp_dir | awk '{ print $NF }')
 	[ "$comp" = "$TOP" ] || note "DW_AT_comp_dir $comp, tests expect $TOP"
 fi
+tc_end
+
+# The same for the targets of the threads, children and signals tests.
+for t in thr kids sig spin_threads cxx_exc; do
+	tc "targets: $t decl lines computed by the tests match DW_AT_decl_line"
+	src=$SRCDIR/$t.c
+	[ -e "$src" ] || src=$SRCDIR/$t.cc
+	bin=$TGT/$t.O0-pie
+	if need_file "$bin"; then
+		readelf --debug-dump=info "$bin" 2>/dev/null | awk '
+			/DW_TAG_/ { sub_ = ($0 ~ /DW_TAG_subprogram/); name = ""; line = ""; file = "" }
+			sub_ && /DW_AT_name/ { name = $NF }
+			sub_ && /DW_AT_decl_file/ { file = $NF }
+			sub_ && /DW_AT_decl_line/ { line = $NF; if (name != "" && file == 1) print name, line + 0 }
+		' >"$WORK/decl"
+		n=0
+		while read -r name line; do
+			want=$(decl_line "$src" "$name")
+			[ "$want" = 0 ] && continue	# not in the tests' style
+			n=$((n + 1))
+			[ "$want" = "$line" ] || fail "$name: DWARF line $line, grep line $want"
+		done <"$WORK/decl"
+		[ $n -ge 3 ] || fail "only $n functions compared"
+	fi
+	tc_end
+done
+
+tc "targets: cxx_exc code shape (real calls between the throw and the catch)"
+for v in $CXX_VARIANTS; do
+	bin=$TGT/cxx_exc.$v
+	need_file "$bin" || continue
+	disasm "$bin"
+	# mangled names: exc::catcher(long) is _ZN3exc7catcherEl
+	for pair in "7catcher 4mid1" "4mid1 11rethrow_mid" "11rethrow_mid 4mid2" "4mid2 7thrower"; do
+		f=_ZN3exc${pair% *}El callee=_ZN3exc${pair#* }El
+		fn_insns "$f" | grep -q "call .*<$callee>" || fail "$v: $f does not call $callee"
+	done
+	# at -O2 the throw is in thrower's cold part
+	{ fn_insns _ZN3exc7throwerEl; fn_insns _ZN3exc7throwerEl.cold; } |
+		grep -q 'call .*<__cxa_throw' || fail "$v: exc::thrower does not call __cxa_throw"
+done
 tc_end
 
 for v in $DEBUG_VARIANTS; do

@@ -33,6 +33,7 @@ NO_ROW='No traced call increased memory.'
 
 DEBUG_VARIANTS="O0-pie O0-nopie O0-pie-cet O0-nopie-cet O2-pie O2-nopie O2-pie-cet O2-nopie-cet"
 NODEBUG_VARIANTS="O0-pie-nodebug O2-pie-nodebug"
+CXX_VARIANTS="O0-pie O0-pie-cet O2-pie O2-pie-cet"	# the C++ targets (*.cc)
 
 # Scratch space; its path is also the marker passed to every traced program
 # so leftover processes can be found by their command line.
@@ -121,6 +122,76 @@ run_plain() {
 	return 0
 }
 
+# expect_same_as_plain: the traced run (RC, $OUT) ended like the untraced
+# one (PRC, $POUT): same exit status, same stdout.
+expect_same_as_plain() {
+	[ "$RC" -eq "$PRC" ] || fail "exit status $RC traced, $PRC untraced"
+	if ! cmp -s "$OUT" "$POUT"; then
+		fail "stdout differs from the untraced run"
+		note "$(diff "$POUT" "$OUT" | head -n 20)"
+	fi
+}
+
+# start_bg OUTFILE ERRFILE COMMAND...: COMMAND in the background under the
+# timeout, stdin /dev/null; BG_PID is the process to wait for (finish_bg).
+BG_PID=
+start_bg() {
+	local o=$1 e=$2
+	shift 2
+	{ timeout -k 5 "$E2E_TIMEOUT" "$@" </dev/null >"$o" 2>"$e"; } 2>/dev/null &
+	BG_PID=$!
+}
+
+# finish_bg: waits for it; BG_RC is its exit status.
+BG_RC=0
+finish_bg() {
+	wait "$BG_PID"
+	BG_RC=$?
+}
+
+# start_ip ARGS... / finish_ip: run_ip in two halves, for a test that acts
+# on the program while it runs.  finish_ip sets RC and checks what run_ip
+# checks.
+start_ip() {
+	rm -f "$WORK"/san.*
+	start_bg "$OUT" "$ERR" "$IPROFMEM" "$@"
+}
+finish_ip() {
+	finish_bg
+	RC=$BG_RC
+	[ $RC -eq 124 ] && fail "iprofmem timed out after ${E2E_TIMEOUT}s"
+	check_sanitizer "$ERR"
+	check_no_leftover
+	return 0
+}
+
+# wait_ready FILE: waits (10 s at most) until a target wrote its "PID PPID"
+# line to FILE; sets READY_PID and READY_PPID.  Fails the test case and
+# returns 1 when it does not come, or when $BG_PID ended before.
+READY_PID= READY_PPID=
+wait_ready() {
+	local i line
+	READY_PID= READY_PPID=
+	for ((i = 0; i < 1000; i++)); do
+		if [ -s "$1" ] && line=$(cat "$1") && [[ $line =~ ^[0-9]+\ [0-9]+$ ]]; then
+			READY_PID=${line% *} READY_PPID=${line#* }
+			return 0
+		fi
+		if [ -n "$BG_PID" ] && ! kill -0 "$BG_PID" 2>/dev/null; then
+			fail "the program ended before it was ready"
+			return 1
+		fi
+		sleep 0.01
+	done
+	fail "the program was not ready after 10 s"
+	return 1
+}
+
+# proc_state PID: the State letter of /proc/PID/status (R, S, T, t, Z...).
+proc_state() {
+	awk '$1 == "State:" { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
 # check_sanitizer FILE: an ASan/UBSan/LSan report, in a log file or in FILE.
 check_sanitizer() {
 	local f
@@ -206,6 +277,41 @@ parse_table() {
 	fi
 }
 
+# split_tables FILE: the --per-process output in FILE: tables, each after
+# a line "PID <pid>: <command line>", a blank line between two.  Sets
+# PT_N (how many), PT_PID[i], PT_CMD[i], PT_FILE[i] (a file holding the
+# i-th table, for parse_table), PT_OTHER (lines before the first PID line:
+# warnings) and PT_PROBLEM (why the layout is wrong).
+split_tables() {
+	local -a lines
+	local i n cur=-1 want_blank=0 l
+	mapfile -t lines <"$1"
+	n=${#lines[@]}
+	PT_N=0 PT_PID=() PT_CMD=() PT_FILE=() PT_OTHER=() PT_PROBLEM=
+	rm -f "$WORK"/ptable.*
+	for ((i = 0; i < n; i++)); do
+		l=${lines[i]}
+		if [[ $l =~ ^PID\ ([0-9]+):\ (.*)$ ]]; then
+			if [ $cur -ge 0 ] && [ "${lines[i-1]}" != "" ]; then
+				[ -n "$PT_PROBLEM" ] || PT_PROBLEM="no blank line before '$l'"
+			fi
+			cur=$PT_N
+			PT_PID[cur]=${BASH_REMATCH[1]}
+			PT_CMD[cur]=${BASH_REMATCH[2]}
+			PT_FILE[cur]=$WORK/ptable.$cur
+			: >"${PT_FILE[cur]}"
+			PT_N=$((PT_N + 1))
+		elif [ $cur -lt 0 ]; then
+			PT_OTHER+=("$l")
+		elif [ "$l" = "" ] && [ "${lines[i+1]-}" != "" ] && [[ ${lines[i+1]-} == "PID "* ]]; then
+			:	# the blank line between two tables
+		else
+			printf '%s\n' "$l" >>"${PT_FILE[cur]}"
+		fi
+	done
+	[ $PT_N -gt 0 ] || PT_PROBLEM="no 'PID <pid>: <command line>' line"
+}
+
 # row_well_formed LINE: "%10.4g  %7d  KEY" with a positive MB and calls.
 row_well_formed() {
 	local r=$1
@@ -214,7 +320,7 @@ row_well_formed() {
 	[ "${r:10:2}" = "  " ] || return 1
 	[[ ${r:12:7} =~ ^\ *[1-9][0-9]*$ ]] || return 1
 	[ "${r:19:2}" = "  " ] || return 1
-	[[ ${r:21} =~ ^[^\ ].*:[0-9]+:[^:]+$ ]] || return 1
+	[[ ${r:21} =~ ^[^\ ].*:[0-9]+:[^:](.*[^:])?$ ]] || return 1
 	awk -v m="${r:0:10}" 'BEGIN { exit !(m + 0 > 0) }'
 }
 
@@ -289,9 +395,10 @@ decl_line() {
 	printf '%s' "${l:-0}"
 }
 
-# src_key TARGET FUNC: key of FUNC of test/targets/TARGET.c.
+# src_key TARGET FUNC: key of FUNC of test/targets/TARGET.c (or .cc).
 src_key() {
 	local src=$SRCDIR/$1.c
+	[ -e "$src" ] || src=$SRCDIR/$1.cc
 	printf '%s:%s:%s' "$src" "$(decl_line "$src" "$2")" "$2"
 }
 

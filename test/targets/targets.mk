@@ -7,6 +7,10 @@
 #   NAME.{O0,O2}-pie-nodebug         -g0 and .debug* stripped, symbol table
 #                                    kept: the no-DWARF fallback
 #
+# C++ targets (test/targets/*.cc, g++) in fewer variants, PIE only:
+#
+#   NAME.{O0,O2}-pie[-cet]           same flags as the C ones
+#
 #   make e2e-targets                            (via test/test.mk)
 #   make -f test/targets/targets.mk e2e-targets (alone)
 # $(TGT_BINS) lists every binary.
@@ -15,10 +19,13 @@ TGT_MK      := $(lastword $(MAKEFILE_LIST))
 TGT_SRCDIR  := test/targets
 TGT_OUTDIR  := build/targets
 TGT_NAMES   := $(sort $(basename $(notdir $(wildcard $(TGT_SRCDIR)/*.c))))
+TGT_CXX_NAMES := $(sort $(basename $(notdir $(wildcard $(TGT_SRCDIR)/*.cc))))
 
 TGT_CC      ?= $(CC)
 TGT_OBJCOPY ?= objcopy
 TGT_CFLAGS  := -std=gnu11 -Wall -Wextra -Wl,-z,now
+TGT_CXX     ?= $(CXX)
+TGT_CXXFLAGS := -std=gnu++17 -Wall -Wextra -Wl,-z,now
 TGT_O0      := -O0
 TGT_O2      := -O2
 TGT_pie     := -fPIE -pie
@@ -30,7 +37,9 @@ TGT_DEBUG_VARIANTS   := O0-pie O0-nopie O0-pie-cet O0-nopie-cet \
                         O2-pie O2-nopie O2-pie-cet O2-nopie-cet
 TGT_NODEBUG_VARIANTS := O0-pie-nodebug O2-pie-nodebug
 TGT_VARIANTS         := $(TGT_DEBUG_VARIANTS) $(TGT_NODEBUG_VARIANTS)
-TGT_BINS := $(foreach n,$(TGT_NAMES),$(foreach v,$(TGT_VARIANTS),$(TGT_OUTDIR)/$(n).$(v)))
+TGT_CXX_VARIANTS     := O0-pie O0-pie-cet O2-pie O2-pie-cet
+TGT_BINS := $(foreach n,$(TGT_NAMES),$(foreach v,$(TGT_VARIANTS),$(TGT_OUTDIR)/$(n).$(v))) \
+            $(foreach n,$(TGT_CXX_NAMES),$(foreach v,$(TGT_CXX_VARIANTS),$(TGT_OUTDIR)/$(n).$(v)))
 
 .PHONY: e2e-targets
 e2e-targets: $(TGT_BINS)
@@ -56,3 +65,14 @@ $(TGT_OUTDIR)/%.$(1)-pie-nodebug: $(TGT_SRCDIR)/%.c $(TGT_MK)
 endef
 
 $(foreach o,O0 O2,$(eval $(call TGT_NODEBUG_RULE,$(o))))
+
+# The C++ ones: the same variant names, from NAME.cc.
+define TGT_CXX_RULE
+$(TGT_OUTDIR)/%.$(1): $(TGT_SRCDIR)/%.cc $(TGT_MK)
+	@mkdir -p $$(@D)
+	$$(TGT_CXX) $$(TGT_CXXFLAGS) -g $(2) -o $$@ $$<
+endef
+
+$(foreach o,O0 O2,\
+	$(eval $(call TGT_CXX_RULE,$(o)-pie,$(TGT_$(o)) $(TGT_pie) $(TGT_nocet)))\
+	$(eval $(call TGT_CXX_RULE,$(o)-pie-cet,$(TGT_$(o)) $(TGT_pie) $(TGT_cet))))
