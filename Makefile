@@ -18,7 +18,7 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. $(PKG_CFLAGS) -DIPRO
 SRCS := iprofmem.c \
 	symbols/symbols.c symbols/disasm.c \
 	tracer/tracer.c tracer/thread.c tracer/bptable.c tracer/arch_x86_64.c \
-	tracer/rss.c tracer/memio.c tracer/image.c \
+	tracer/rss.c tracer/memio.c tracer/image.c tracer/launch.c tracer/attach.c \
 	report/report.c util.c
 
 DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config

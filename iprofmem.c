@@ -20,6 +20,8 @@
 #include "util.h"
 
 struct options {
+	pid_t *pids;		/* -p: attach to these */
+	size_t npids;
 	const char *output;
 	double min_mb;
 	struct tracer_opts tracer;
@@ -29,11 +31,18 @@ struct options {
 static void usage(FILE *out)
 {
 	fputs("Usage: iprofmem [OPTIONS] [--] PROGRAM [ARGS...]\n"
-	      "Run PROGRAM under ptrace and report, per file:line:function, the sum of\n"
-	      "the positive resident-memory changes over its calls and how many calls\n"
-	      "increased memory (the biggest consumers last).\n"
+	      "       iprofmem [OPTIONS] -p PID[,PID...]\n"
+	      "Run PROGRAM (or attach to running processes) under ptrace and report,\n"
+	      "per file:line:function, the sum of the positive resident-memory changes\n"
+	      "over its calls and how many calls increased memory (the biggest\n"
+	      "consumers last).\n"
 	      "\n"
 	      "Options:\n"
+	      "  -p, --pid=PID[,PID]   attach to running processes (repeatable); stop\n"
+	      "                        on Ctrl-C, SIGTERM, SIGHUP, --duration or their\n"
+	      "                        end, and leave them running unharmed\n"
+	      "      --duration=SECS   stop tracing after SECS seconds (the program\n"
+	      "                        runs on untraced)\n"
 	      "  -f, --follow-forks    trace forked children too (default: they run\n"
 	      "                        untraced, with the breakpoints removed)\n"
 	      "      --per-process     one table per process, headed by its PID and\n"
@@ -48,7 +57,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "Exit status: PROGRAM's own; 128+N if signal N killed it; 125 iprofmem\n"
 	      "failed (bad option, cannot trace); 126 PROGRAM cannot be executed;\n"
-	      "127 PROGRAM not found.  See iprofmem(1).\n", out);
+	      "127 PROGRAM not found.  With -p: 0, or 1 when a process cannot be\n"
+	      "attached.  See iprofmem(1).\n", out);
 }
 
 static int __attribute__((format(printf, 1, 2)))
@@ -62,6 +72,40 @@ bad_usage(const char *fmt, ...)
 	va_end(ap);
 	fputs(" (see iprofmem --help)\n", stderr);
 	return EXIT_IPROFMEM;
+}
+
+/* -p 12 or -p 12,34; may repeat. */
+static int parse_pids(const char *s, struct options *o)
+{
+	const char *p = s;
+
+	do {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (end == p || errno || v <= 0 || v > INT_MAX ||
+		    (*end && *end != ','))
+			return -1;
+		o->pids = xreallocarray(o->pids, o->npids + 1, sizeof(*o->pids));
+		o->pids[o->npids++] = (pid_t)v;
+		p = *end ? end + 1 : end;
+	} while (*p);
+	return s[strlen(s) - 1] == ',' ? -1 : 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (!*s || *end || errno || !isfinite(v) || v <= 0 || v > 1e9)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 static int parse_min(const char *s, double *out)
@@ -80,8 +124,10 @@ static int parse_min(const char *s, double *out)
 /* Returns -1 to go on, or an exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_MIN = 256, OPT_RSS_SOURCE, OPT_PER_PROCESS };
+	enum { OPT_MIN = 256, OPT_RSS_SOURCE, OPT_PER_PROCESS, OPT_DURATION };
 	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "follow-forks", no_argument, NULL, 'f' },
 		{ "per-process", no_argument, NULL, OPT_PER_PROCESS },
 		{ "output", required_argument, NULL, 'o' },
@@ -95,8 +141,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	opterr = 0;
 	/* '+': the first non-option is PROGRAM; what follows is its own */
-	while ((c = getopt_long(argc, argv, "+:fo:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:fo:p:hV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'p':
+			if (parse_pids(optarg, o) != 0)
+				return bad_usage("-p: '%s' is not a process ID or a "
+						 "comma-separated list of them", optarg);
+			break;
+		case OPT_DURATION:
+			if (parse_seconds(optarg, &o->tracer.duration) != 0)
+				return bad_usage("--duration: '%s' is not a positive "
+						 "number of seconds", optarg);
+			break;
 		case 'f':
 			o->tracer.follow_forks = true;
 			break;
@@ -129,8 +185,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (o->npids && optind < argc)
+		return bad_usage("give a PROGRAM or -p PID, not both ('%s')",
+				 argv[optind]);
+	if (o->npids)
+		return -1;
 	if (optind >= argc)
-		return bad_usage("%s", "no program to run");
+		return bad_usage("%s", "no program to run (or -p PID to attach)");
 	o->argv = argv + optind;
 	return -1;
 }
@@ -279,20 +340,27 @@ int main(int argc, char **argv)
 	int ret, status;
 
 	ret = parse_options(argc, argv, &o);
-	if (ret >= 0)
+	if (ret < 0 && !o.npids)
+		ret = resolve_program(o.argv[0], path, sizeof(path));
+	if (ret >= 0) {
+		free(o.pids);
 		return ret;
-	ret = resolve_program(o.argv[0], path, sizeof(path));
-	if (ret >= 0)
-		return ret;
-	if (output_open(&out, o.output) != 0)
+	}
+	if (output_open(&out, o.output) != 0) {
+		free(o.pids);
 		return EXIT_IPROFMEM;
+	}
 	rep = report_new();
 	if (!rep) {
 		error_msg("out of memory");
 		output_close(&out, false);
 		return EXIT_IPROFMEM;
 	}
-	ret = tracer_launch(path, o.argv, rep, &o.tracer, &res);
+	if (o.npids)
+		ret = tracer_attach(o.pids, o.npids, rep, &o.tracer, &res);
+	else
+		ret = tracer_launch(path, o.argv, rep, &o.tracer, &res);
+	free(o.pids);
 	if (ret != 0) {
 		output_close(&out, false);
 		report_free(rep);
@@ -310,6 +378,8 @@ int main(int argc, char **argv)
 	trace_result_free(&res);
 	if (ret)
 		return ret;
+	if (o.npids)
+		return 0;	/* the processes' status is their parent's */
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

@@ -36,9 +36,15 @@ bool arch_site_leaves(const struct insn *in, const regs_t *r);
  * Returns 0, or -1 when the tracee's memory cannot be accessed. */
 int arch_replay(int memfd, regs_t *r, const struct insn *in, uint64_t slot);
 /* Run mmap(hint, len, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS, ...)
- * in the stopped single-threaded tracee `pid`.  Returns the mapping's
- * address, or 0. */
-uint64_t arch_inject_mmap(pid_t pid, int memfd, uint64_t hint, size_t len,
-			  bool fixed);
+ * in the stopped thread `tid`, every other thread of its process being
+ * stopped, from code briefly written at `at` (0: the thread's pc).
+ * Returns the mapping's address, or 0. */
+uint64_t arch_inject_mmap(pid_t tid, int memfd, uint64_t at, uint64_t hint,
+			  size_t len, bool fixed);
+/* Where a thread whose pc is inside the out-of-line slot of `in` (at
+ * `slot`) must resume once the slot is gone: before the copied instruction,
+ * at the original; after it, past the original.  Returns pc unchanged when
+ * it is not in that slot. */
+uint64_t arch_pc_out_of_slot(uint64_t pc, const struct insn *in, uint64_t slot);
 
 #endif

@@ -179,9 +179,13 @@ int arch_replay(int memfd, regs_t *r, const struct insn *in, uint64_t slot)
 	return -1;
 }
 
-/* Run one syscall in the tracee: write "syscall; int3" at the current pc,
- * run to the int3, put everything back. */
-static long inject_syscall(pid_t pid, int memfd, long nr, const long a[6])
+/* Run one syscall in the stopped thread `pid` while every other thread of
+ * its process is stopped: write "syscall; int3" at code address `at` (0: its
+ * pc), run to the int3, put everything back.  The saved registers include
+ * orig_rax, so a system call the thread was interrupted in restarts as it
+ * would have. */
+static long inject_syscall(pid_t pid, int memfd, uint64_t at, long nr,
+			   const long a[6])
 {
 	static const uint8_t code[3] = { 0x0f, 0x05, ARCH_BREAKPOINT };
 	regs_t saved, r;
@@ -189,11 +193,15 @@ static long inject_syscall(pid_t pid, int memfd, long nr, const long a[6])
 	long ret = -ENOSYS;
 	int status;
 
-	if (ptrace(PTRACE_GETREGS, pid, 0, &saved) != 0 ||
-	    mem_read(memfd, saved.rip, orig, sizeof(orig)) != 0 ||
-	    mem_write(memfd, saved.rip, code, sizeof(code)) != 0)
+	if (ptrace(PTRACE_GETREGS, pid, 0, &saved) != 0)
+		return -EIO;
+	if (!at)
+		at = saved.rip;
+	if (mem_read(memfd, at, orig, sizeof(orig)) != 0 ||
+	    mem_write(memfd, at, code, sizeof(code)) != 0)
 		return -EIO;
 	r = saved;
+	r.rip = at;
 	r.rax = (unsigned long long)nr;
 	r.orig_rax = (unsigned long long)-1;	/* no syscall restart */
 	r.rdi = a[0], r.rsi = a[1], r.rdx = a[2];
@@ -214,24 +222,33 @@ static long inject_syscall(pid_t pid, int memfd, long nr, const long a[6])
 	if (ptrace(PTRACE_GETREGS, pid, 0, &r) == 0)
 		ret = (long)r.rax;
 restore:
-	mem_write(memfd, saved.rip, orig, sizeof(orig));
+	mem_write(memfd, at, orig, sizeof(orig));
 	ptrace(PTRACE_SETREGS, pid, 0, &saved);
 	return ret;
 }
 
-uint64_t arch_inject_mmap(pid_t pid, int memfd, uint64_t hint, size_t len,
-			  bool fixed)
+uint64_t arch_inject_mmap(pid_t pid, int memfd, uint64_t at, uint64_t hint,
+			  size_t len, bool fixed)
 {
 	const long args[6] = {
 		(long)hint, (long)len, PROT_READ | PROT_EXEC,
 		MAP_PRIVATE | MAP_ANONYMOUS | (fixed ? MAP_FIXED_NOREPLACE : 0),
 		-1, 0,
 	};
-	long ret = inject_syscall(pid, memfd, SYS_mmap, args);
+	long ret = inject_syscall(pid, memfd, at, SYS_mmap, args);
 
 	if (ret < 0 && ret > -4096)
 		return 0;
 	if (fixed && (uint64_t)ret != hint)
 		return 0;
 	return (uint64_t)ret;
+}
+
+uint64_t arch_pc_out_of_slot(uint64_t pc, const struct insn *in, uint64_t slot)
+{
+	if (pc == slot)
+		return in->addr;
+	if (pc == slot + in->len)
+		return in->addr + in->len;
+	return pc;
 }

@@ -15,28 +15,29 @@
 /* Where to map the slot area: just below the executable, so that rel32
  * operands re-aimed from the slots still reach their targets, and away from
  * the brk heap, which grows up from the executable's end. */
-static uint64_t map_slots(struct process *p, const struct sym_table *t,
-			  size_t len)
+static uint64_t map_slots(struct process *p, pid_t tid,
+			  const struct sym_table *t, size_t len)
 {
+	uint64_t code = t->sites[0].addr;	/* any code will do */
 	const uint64_t gap = 1 << 20, floor = 1 << 20;
 	uint64_t hint = 0, at;
 
 	if (t->lo > len + gap + floor)
 		hint = (t->lo - len - gap) & ~(uint64_t)0xfff;
 	for (int i = 0; hint && i < 16; i++, hint -= 16 * gap) {
-		at = arch_inject_mmap(p->pid, p->memfd, hint, len, true);
+		at = arch_inject_mmap(tid, p->memfd, code, hint, len, true);
 		if (at)
 			return at;
 		if (hint < floor + 16 * gap)
 			break;
 	}
-	return arch_inject_mmap(p->pid, p->memfd, hint, len, false);
+	return arch_inject_mmap(tid, p->memfd, code, hint, len, false);
 }
 
 /* Fill the out-of-line slots; a function with a slot that cannot be built
  * is dropped whole (ok[func] = false), never traced halfway. */
-static uint64_t *build_slots(struct process *p, const struct sym_table *t,
-			     bool *ok)
+static uint64_t *build_slots(struct process *p, pid_t tid,
+			     const struct sym_table *t, bool *ok)
 {
 	uint64_t *slot_of = xcalloc(t->nsites, sizeof(*slot_of));
 	size_t n = 0, len;
@@ -48,7 +49,7 @@ static uint64_t *build_slots(struct process *p, const struct sym_table *t,
 	if (!n)
 		return slot_of;
 	len = (n * ARCH_SLOT_SIZE + 4095) & ~(size_t)4095;
-	base = map_slots(p, t, len);
+	base = map_slots(p, tid, t, len);
 	if (!base) {
 		warn_msg("cannot map the out-of-line area into process %d: "
 			 "functions that need it are not traced", (int)p->pid);
@@ -57,6 +58,8 @@ static uint64_t *build_slots(struct process *p, const struct sym_table *t,
 				ok[t->sites[i].func] = false;
 		return slot_of;
 	}
+	p->slot_lo = base;
+	p->slot_hi = base + len;
 	buf = xcalloc(1, len);
 	n = 0;
 	for (size_t i = 0; i < t->nsites; i++) {
@@ -114,7 +117,7 @@ static void warn_no_dwarf(struct tracer *tr, const char *module)
 		 "functions (rebuild with -g for file:line keys)", module);
 }
 
-int process_trace_image(struct tracer *tr, struct process *p)
+int process_trace_image(struct tracer *tr, struct process *p, pid_t tid)
 {
 	struct sym_table t;
 	char err[512];
@@ -136,7 +139,7 @@ int process_trace_image(struct tracer *tr, struct process *p)
 					 t.funcs[i].line, t.funcs[i].name);
 		ok[i] = ids[i] >= 0;
 	}
-	slot_of = build_slots(p, &t, ok);
+	slot_of = build_slots(p, tid, &t, ok);
 	for (size_t i = 0; i < t.nsites && ret == 0; i++) {
 		const struct sym_site *s = &t.sites[i];
 

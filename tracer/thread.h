@@ -26,6 +26,10 @@ struct thread {
 	bool held;		/* first stop seen before its creation event:
 				   kept stopped until we know what it is */
 	bool started;		/* its creation event was seen */
+	bool stopped;		/* in a ptrace stop, not resumed yet (only
+				   while the tracer quiesces the process) */
+	bool group_stop;	/* ...in a group stop: resume with LISTEN */
+	int pending_sig;	/* ...with this signal to deliver */
 	struct frame *stack;
 	size_t depth, cap;
 };

@@ -1,12 +1,15 @@
-/* The trace engine: launch, processes and threads, the event loop.
+/* The trace engine: processes, threads and the event loop, shared by
+ * launch mode (launch.c) and attach mode (attach.c).
  *
  * Every stop is classified in one place (next_event) and handled in one
  * switch (dispatch_event).  Breakpoints stay in place for the whole run: the
  * displaced instruction is replayed by arch_replay (emulated, or run out of
  * line from a slot mapped into the tracee), so every event costs one stop and
- * no thread can pass a site untraced. */
-#include "tracer/tracer.h"
-
+ * no thread can pass a site untraced.
+ *
+ * To attach or detach, the tracer "quiesces": it interrupts every thread and
+ * runs the same loop, in which resuming a thread only records how it must be
+ * resumed later, until every thread is stopped. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
@@ -17,6 +20,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,10 +29,6 @@
 #include "tracer/internal.h"
 #include "tracer/memio.h"
 #include "util.h"
-
-#define PTRACE_OPTIONS (PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | \
-			PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | \
-			PTRACE_O_TRACEVFORK)
 
 enum event_kind {
 	EV_EXIT,	/* a thread exited or was killed */
@@ -53,38 +53,64 @@ struct event {
 	regs_t regs;		/* EV_BREAKPOINT */
 };
 
-static volatile sig_atomic_t pending_signal;
+/* ---- signals to iprofmem ------------------------------------------------ */
 
-static void note_signal(int sig)
+static volatile sig_atomic_t stop_requested, forward_sig;
+static volatile sig_atomic_t attach_mode;
+static volatile pid_t wake_tid;
+
+/* Only flags are set here; the loop acts.  The interrupt makes a tracee
+ * report a stop, so that a waitpid that began just before the flag was set
+ * returns anyway. */
+static void on_signal(int sig)
 {
-	pending_signal = sig;
+	int saved = errno;
+
+	if (sig == SIGALRM || attach_mode)
+		stop_requested++;
+	else if (sig == SIGTERM || sig == SIGHUP)
+		forward_sig = sig;
+	else
+		return;		/* launch mode: SIGINT, SIGQUIT are the program's */
+	if (wake_tid > 0)
+		ptrace(PTRACE_INTERRUPT, wake_tid, 0, 0);
+	errno = saved;
 }
 
-/* iprofmem survives the terminal's SIGINT/SIGQUIT (they reach the tracee's
- * process group too, and the tracee decides); SIGTERM and SIGHUP sent to
- * iprofmem alone are passed on to the program. */
-static void install_signal_handlers(void)
+/* Launch mode: the terminal's SIGINT/SIGQUIT reach the program's process
+ * group too and the program decides; SIGTERM and SIGHUP sent to iprofmem
+ * alone are passed on.  Attach mode: any of them ends the trace (detach).
+ * SIGALRM is --duration. */
+void tracer_signals(struct tracer *tr)
 {
-	struct sigaction sa = { .sa_handler = note_signal };
-	const int sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+	struct sigaction sa = { .sa_handler = on_signal };
+	const int sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGALRM };
+	struct itimerval it = { 0 };
 
+	attach_mode = tr->attach_mode;
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
 		sigaction(sigs[i], &sa, NULL);
+	if (tr->attach_mode)
+		signal(SIGPIPE, SIG_IGN);
+	if (tr->opts->duration > 0) {
+		it.it_value.tv_sec = (time_t)tr->opts->duration;
+		it.it_value.tv_usec = (suseconds_t)((tr->opts->duration -
+					(double)it.it_value.tv_sec) * 1e6);
+		if (!it.it_value.tv_sec && !it.it_value.tv_usec)
+			it.it_value.tv_usec = 1;
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
 }
 
-static void forward_pending_signal(struct tracer *tr)
+void tracer_set_wake(pid_t tid)
 {
-	int sig = pending_signal;
-
-	pending_signal = 0;
-	if (sig == SIGTERM || sig == SIGHUP)
-		kill(tr->leader, sig);
+	wake_tid = tid;
 }
 
 /* ---- processes ---------------------------------------------------------- */
 
-static char *read_cmdline(pid_t pid)
+char *tracer_read_cmdline(pid_t pid)
 {
 	char path[64], buf[4096];
 	ssize_t n;
@@ -107,11 +133,8 @@ static char *read_cmdline(pid_t pid)
 	return xstrdup(buf);
 }
 
-/* A new traced process; with per_process it gets its own report, a copy
- * of `keys_from`'s keys when it inherits that report's breakpoint ids. */
-static struct process *process_new(struct tracer *tr, pid_t pid,
-				   const struct report *keys_from,
-				   const char *cmdline)
+struct process *process_new(struct tracer *tr, pid_t pid,
+			    const struct report *keys_from, const char *cmdline)
 {
 	struct process *p = xcalloc(1, sizeof(*p));
 	struct trace_result *res = tr->res;
@@ -155,7 +178,7 @@ static void process_close_files(struct process *p)
 	rss_close(&p->rss);
 }
 
-static int process_open_files(struct tracer *tr, struct process *p)
+int process_open_files(struct tracer *tr, struct process *p)
 {
 	process_close_files(p);
 	p->memfd = mem_open(p->pid);
@@ -172,14 +195,21 @@ static void process_set_cmdline(struct tracer *tr, struct process *p)
 		return;
 	r = &tr->res->procs[p->result];
 	free(r->cmdline);
-	r->cmdline = read_cmdline(p->pid);
+	r->cmdline = tracer_read_cmdline(p->pid);
+}
+
+/* The image is gone (exec) or about to be left (detach). */
+static void process_forget_image(struct process *p)
+{
+	bp_table_free(&p->bps);
+	p->slot_lo = p->slot_hi = 0;
 }
 
 static void process_end(struct process *p)
 {
 	p->exited = true;
 	process_close_files(p);
-	bp_table_free(&p->bps);
+	process_forget_image(p);
 }
 
 /* RSS of the process.  The leader's /proc file reads zero once the leader
@@ -196,7 +226,7 @@ static int64_t process_rss(struct tracer *tr, struct process *p, pid_t tid)
 	return rss_read(&p->rss);
 }
 
-/* Remove every thread of p but `keep` (exec: the other threads are gone). */
+/* Remove every thread of p (exec: the other threads are gone). */
 static void process_drop_threads(struct tracer *tr, struct process *p)
 {
 	for (size_t i = 0; i < tr->threads.n; ) {
@@ -209,6 +239,55 @@ static void process_drop_threads(struct tracer *tr, struct process *p)
 	}
 }
 
+/* ---- resuming, or recording how to resume --------------------------- */
+
+/* While quiescing, a thread that would be resumed stays stopped and keeps
+ * what it was to be resumed with. */
+static void thread_resume(struct tracer *tr, struct thread *th, pid_t tid,
+			  int sig, bool listen)
+{
+	if (tr->quiescing && th) {
+		th->stopped = true;
+		th->pending_sig = sig;
+		th->group_stop = listen;
+		return;
+	}
+	if (ptrace(listen ? PTRACE_LISTEN : PTRACE_CONT, tid, 0, (long)sig) == 0)
+		return;
+	/* LISTEN needs a group stop; a thread that ran an injected system
+	 * call since is in another stop: stop it again the way it was */
+	if (listen && errno == EIO &&
+	    ptrace(PTRACE_CONT, tid, 0, (long)SIGSTOP) == 0)
+		return;
+	/* ESRCH: the thread is gone (SIGKILL, another thread's exec);
+	 * waitpid reports its end */
+	if (errno != ESRCH) {
+		warn_msg("resuming thread %d: %s", (int)tid, strerror(errno));
+		if (th)
+			th->stopped = true;	/* still stopped, as far as we know */
+	}
+}
+
+static void resume_tid(struct tracer *tr, pid_t tid, int sig)
+{
+	thread_resume(tr, thread_find(&tr->threads, tid), tid, sig, false);
+}
+
+void tracer_resume_all(struct tracer *tr)
+{
+	tr->quiescing = false;
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		struct thread *th = &tr->threads.threads[i];
+
+		if (!th->stopped)
+			continue;
+		th->stopped = false;
+		thread_resume(tr, th, th->tid, th->pending_sig, th->group_stop);
+		th->pending_sig = 0;
+		th->group_stop = false;
+	}
+}
+
 /* ---- events ---------------------------------------------------------- */
 
 static bool is_stop_signal(int sig)
@@ -217,28 +296,24 @@ static bool is_stop_signal(int sig)
 	       sig == SIGTTOU;
 }
 
-/* Wait for the next stop or exit of any tracee and say what it is.  Returns
- * false when there is no tracee left. */
-static bool next_event(struct tracer *tr, struct event *ev)
+/* Wait for the next stop or exit of any tracee and say what it is.
+ * Returns 1, 0 when there is no tracee left, -1 when a signal to iprofmem
+ * interrupted the wait. */
+static int next_event(struct tracer *tr, struct event *ev)
 {
 	int status, event;
-	pid_t tid;
+	pid_t tid = waitpid(-1, &status, __WALL);
 
-	for (;;) {
-		tid = waitpid(-1, &status, __WALL);
-		if (tid >= 0)
-			break;
-		if (errno != EINTR)
-			return false;	/* ECHILD: all gone */
-		forward_pending_signal(tr);
-	}
+	if (tid < 0)
+		return errno == EINTR ? -1 : 0;	/* ECHILD: all gone */
 	memset(ev, 0, sizeof(*ev));
 	ev->tid = tid;
 	ev->status = status;
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		ev->kind = EV_EXIT;
-		return true;
+		return 1;
 	}
+	wake_tid = tid;
 	ev->sig = WSTOPSIG(status);
 	event = status >> 16;
 	switch (event) {
@@ -246,42 +321,32 @@ static bool next_event(struct tracer *tr, struct event *ev)
 		break;
 	case PTRACE_EVENT_CLONE:
 		ev->kind = EV_CLONE;
-		return true;
+		return 1;
 	case PTRACE_EVENT_VFORK:
 		ev->vfork = true;
 		/* fall through */
 	case PTRACE_EVENT_FORK:
 		ev->kind = EV_FORK;
-		return true;
+		return 1;
 	case PTRACE_EVENT_EXEC:
 		ev->kind = EV_EXEC;
-		return true;
+		return 1;
 	case PTRACE_EVENT_STOP:
 		ev->kind = is_stop_signal(ev->sig) ? EV_GROUP_STOP : EV_PTRACE_STOP;
-		return true;
+		return 1;
 	default:
 		ev->kind = EV_OTHER;
-		return true;
+		return 1;
 	}
 	ev->kind = EV_SIGNAL;
 	if (ev->sig != SIGTRAP)
-		return true;
+		return 1;
 	ev->th = thread_find(&tr->threads, tid);
 	if (ev->th && ev->th->proc &&
 	    ptrace(PTRACE_GETREGS, tid, 0, &ev->regs) == 0 &&
 	    (ev->bp = bp_table_find(&ev->th->proc->bps, arch_pc(&ev->regs) - 1)))
 		ev->kind = EV_BREAKPOINT;
-	return true;
-}
-
-/* A ptrace request on a stopped thread failed: ESRCH means the thread is
- * gone (SIGKILL, another thread's exec...), which is normal; its exit is
- * reported by waitpid. */
-static void resume(pid_t tid, int request, int sig)
-{
-	if (ptrace(request, tid, 0, (long)sig) != 0 && errno != ESRCH)
-		warn_msg("ptrace(%d) on thread %d: %s", request, (int)tid,
-			 strerror(errno));
+	return 1;
 }
 
 static void on_breakpoint(struct tracer *tr, struct event *ev)
@@ -289,14 +354,22 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	struct bp *b = ev->bp;
 	struct thread *th = ev->th;
 	struct process *p = th->proc;
-	int64_t rss = process_rss(tr, p, ev->tid);
+	int64_t rss;
 	uint64_t sp = arch_sp(&ev->regs);
 
+	arch_set_pc(&ev->regs, b->addr);
+	if (tr->quiescing) {
+		/* not taken: it will run the original instruction once the
+		 * breakpoints are gone, or trap again if they stay */
+		if (ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) == 0)
+			thread_resume(tr, th, ev->tid, 0, false);
+		return;
+	}
+	rss = process_rss(tr, p, ev->tid);
 	if (b->entry_fn >= 0)
 		thread_enter(th, b->entry_fn, sp, rss);
 	if (b->ret_fn >= 0 && arch_site_leaves(&b->insn, &ev->regs))
 		thread_return(th, p->rep, b->ret_fn, sp, rss);
-	arch_set_pc(&ev->regs, b->addr);
 	if (arch_replay(p->memfd, &ev->regs, &b->insn, b->slot) != 0 ||
 	    ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) != 0) {
 		if (errno != ESRCH && errno != EIO)
@@ -304,7 +377,7 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 				 (unsigned long long)b->addr, strerror(errno));
 		return;		/* the thread is gone; its exit follows */
 	}
-	resume(ev->tid, PTRACE_CONT, 0);
+	thread_resume(tr, th, ev->tid, 0, false);
 }
 
 static void detach_process(struct tracer *tr, struct process *p)
@@ -332,8 +405,10 @@ static int on_exec(struct tracer *tr, struct event *ev)
 	/* The old image is gone and with it every other thread (the execing
 	 * one now has the leader's id), every breakpoint and every frame. */
 	process_drop_threads(tr, p);
-	thread_add(&tr->threads, ev->tid)->proc = p;
-	bp_table_free(&p->bps);
+	th = thread_add(&tr->threads, ev->tid);
+	th->proc = p;
+	th->started = true;
+	process_forget_image(p);
 	first = !p->exec_seen;
 	p->exec_seen = true;
 	process_set_cmdline(tr, p);
@@ -341,7 +416,13 @@ static int on_exec(struct tracer *tr, struct event *ev)
 		error_msg("opening /proc/%d: %s", (int)p->pid, strerror(errno));
 		return first && p->pid == tr->leader ? -1 : (detach_process(tr, p), 0);
 	}
-	if (process_trace_image(tr, p) != 0) {
+	if (tr->quiescing) {
+		/* attaching: the image is loaded once all are stopped;
+		 * detaching: there is nothing to take out of the new image */
+		thread_resume(tr, th, ev->tid, 0, false);
+		return 0;
+	}
+	if (process_trace_image(tr, p, ev->tid) != 0) {
 		if (first && p->pid == tr->leader)
 			return -1;
 		/* a later image we cannot read: let that process run free */
@@ -349,7 +430,7 @@ static int on_exec(struct tracer *tr, struct event *ev)
 		detach_process(tr, p);
 		return 0;
 	}
-	resume(ev->tid, PTRACE_CONT, 0);
+	thread_resume(tr, th, ev->tid, 0, false);
 	return 0;
 }
 
@@ -373,6 +454,18 @@ static bool child_stopped(struct tracer *tr, pid_t child)
 	return waitpid(child, &status, __WALL) == child && WIFSTOPPED(status);
 }
 
+/* A new thread (or followed process) is known: resume it if its first
+ * stop was already seen, else when it comes. */
+static void start_thread(struct tracer *tr, struct thread *th)
+{
+	bool held = th->held;
+
+	th->held = false;
+	th->started = true;
+	if (held)
+		thread_resume(tr, th, th->tid, 0, false);
+}
+
 /* A new process that we do not follow.  A forked child inherited our int3s
  * in its copy of the text: put the original bytes back, then let it go.  A
  * vfork child shares the parent's memory, so it keeps the breakpoints and
@@ -383,14 +476,11 @@ static void let_child_go(struct tracer *tr, struct process *pp, pid_t child,
 	struct thread *th;
 	int fd;
 
-	if (vfork) {
+	if (vfork && !tr->detaching) {
 		th = thread_add(&tr->threads, child);
 		th->proc = pp;
 		th->detach_at_exec = true;
-		if (th->held)
-			resume(child, PTRACE_CONT, 0);
-		th->held = false;
-		th->started = true;
+		start_thread(tr, th);
 		return;
 	}
 	if (!child_stopped(tr, child))
@@ -415,14 +505,13 @@ static void follow_child(struct tracer *tr, struct process *pp, pid_t child)
 
 	p->exec_seen = true;
 	bp_table_copy(&p->bps, &pp->bps);
+	p->slot_lo = pp->slot_lo;
+	p->slot_hi = pp->slot_hi;
 	if (process_open_files(tr, p) != 0)
 		warn_msg("opening /proc/%d: %s", (int)child, strerror(errno));
 	th = thread_add(&tr->threads, child);
 	th->proc = p;
-	if (th->held)
-		resume(child, PTRACE_CONT, 0);
-	th->held = false;
-	th->started = true;
+	start_thread(tr, th);
 }
 
 /* The child starts inside the frames of the thread that forked it: give
@@ -436,7 +525,8 @@ static void new_child(struct tracer *tr, pid_t tid, pid_t child, bool vfork)
 		ptrace(PTRACE_DETACH, child, 0, 0);
 		return;
 	}
-	if (tr->opts->follow_forks)
+	/* a child born while detaching is let go, like every thread */
+	if (tr->opts->follow_forks && !tr->detaching)
 		follow_child(tr, parent->proc, child);
 	else
 		let_child_go(tr, parent->proc, child, vfork);
@@ -453,7 +543,7 @@ static void on_fork(struct tracer *tr, struct event *ev)
 
 	ptrace(PTRACE_GETEVENTMSG, ev->tid, 0, &msg);
 	new_child(tr, ev->tid, (pid_t)msg, ev->vfork);
-	resume(ev->tid, PTRACE_CONT, 0);
+	resume_tid(tr, ev->tid, 0);
 }
 
 /* A new thread: its first stop may come before or after its creator's
@@ -469,30 +559,28 @@ static void on_clone(struct tracer *tr, struct event *ev)
 	child = (pid_t)msg;
 	if (separate_mm(ev->tid, child)) {
 		new_child(tr, ev->tid, child, false);
-		resume(ev->tid, PTRACE_CONT, 0);
-		return;
+	} else {
+		th = thread_add(&tr->threads, child);
+		parent = thread_find(&tr->threads, ev->tid);
+		th->proc = parent ? parent->proc : NULL;
+		start_thread(tr, th);
 	}
-	th = thread_add(&tr->threads, child);
-	parent = thread_find(&tr->threads, ev->tid);
-	th->proc = parent ? parent->proc : NULL;
-	if (th->held && th->proc)
-		resume(child, PTRACE_CONT, 0);
-	th->held = false;
-	th->started = true;
-	resume(ev->tid, PTRACE_CONT, 0);
+	resume_tid(tr, ev->tid, 0);
 }
 
 static void on_ptrace_stop(struct tracer *tr, struct event *ev)
 {
 	struct thread *th = thread_find(&tr->threads, ev->tid);
 
-	if (!th) {
+	if (!th || !th->started) {
 		/* first stop of a child whose creation event is still queued:
 		 * we do not know yet whether it is a thread or a process */
-		thread_add(&tr->threads, ev->tid)->held = true;
+		if (!th)
+			th = thread_add(&tr->threads, ev->tid);
+		th->held = true;
 		return;
 	}
-	resume(ev->tid, PTRACE_CONT, 0);
+	thread_resume(tr, th, ev->tid, 0, false);
 }
 
 static void on_exit_event(struct tracer *tr, struct event *ev)
@@ -520,10 +608,11 @@ static bool dispatch_event(struct tracer *tr, struct event *ev)
 		on_breakpoint(tr, ev);
 		break;
 	case EV_SIGNAL:
-		resume(ev->tid, PTRACE_CONT, ev->sig);
+		resume_tid(tr, ev->tid, ev->sig);
 		break;
 	case EV_GROUP_STOP:
-		resume(ev->tid, PTRACE_LISTEN, 0);
+		thread_resume(tr, thread_find(&tr->threads, ev->tid), ev->tid,
+			      0, true);
 		break;
 	case EV_PTRACE_STOP:
 		on_ptrace_stop(tr, ev);
@@ -537,7 +626,7 @@ static bool dispatch_event(struct tracer *tr, struct event *ev)
 	case EV_EXEC:
 		return on_exec(tr, ev) == 0;
 	case EV_OTHER:
-		resume(ev->tid, PTRACE_CONT, 0);
+		resume_tid(tr, ev->tid, 0);
 		break;
 	case EV_EXIT:
 		on_exit_event(tr, ev);
@@ -546,58 +635,129 @@ static bool dispatch_event(struct tracer *tr, struct event *ev)
 	return true;
 }
 
-/* ---- launch ------------------------------------------------------------ */
+/* ---- the loop, quiescing, detaching --------------------------------- */
 
-/* Child side: stop so the parent can seize us before exec, then exec.  An
- * exec failure is reported through the close-on-exec pipe. */
-static void __attribute__((noreturn))
-run_child(const char *path, char *const argv[], int errfd)
+static bool all_stopped(const struct tracer *tr)
 {
-	int err;
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		const struct thread *th = &tr->threads.threads[i];
 
-	raise(SIGSTOP);
-	execv(path, argv);
-	err = errno;
-	if (write(errfd, &err, sizeof(err)) < 0)
-		_exit(EXIT_CANNOT_RUN);
-	_exit(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
-}
-
-/* The program never reached its exec: say why from the child's errno. */
-static int exec_failure(const char *path, int errfd)
-{
-	int err = 0;
-
-	if (read(errfd, &err, sizeof(err)) != sizeof(err))
-		err = ECHILD;
-	if (err == ENOEXEC)
-		error_msg("%s: cannot execute: not an executable for this "
-			  "machine (Exec format error)", path);
-	else
-		error_msg("%s: cannot execute: %s", path, strerror(err));
-	return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
-}
-
-static int seize_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, WSTOPPED) != pid || !WIFSTOPPED(status)) {
-		error_msg("the program did not start");
-		return -1;
+		if (!th->stopped && !th->held)
+			return false;
 	}
-	if (ptrace(PTRACE_SEIZE, pid, 0, (long)PTRACE_OPTIONS) != 0) {
-		error_msg("cannot trace the program: ptrace: %s", strerror(errno));
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		return -1;
-	}
-	/* the child's SIGSTOP is over; its SIGCONT reaches it before exec */
-	kill(pid, SIGCONT);
-	return 0;
+	return true;
 }
 
-static void tracer_free(struct tracer *tr)
+static void interrupt_running(struct tracer *tr)
+{
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		struct thread *th = &tr->threads.threads[i];
+
+		if (!th->stopped && !th->held &&
+		    ptrace(PTRACE_INTERRUPT, th->tid, 0, 0) != 0 &&
+		    errno != ESRCH)
+			warn_msg("interrupting thread %d: %s", (int)th->tid,
+				 strerror(errno));
+	}
+}
+
+static void forward_signal(struct tracer *tr)
+{
+	int sig = forward_sig;
+
+	forward_sig = 0;
+	if (sig && tr->leader > 0)
+		kill(tr->leader, sig);
+}
+
+/* Run events until every thread is stopped (or gone).  Returns false on a
+ * fatal error. */
+bool tracer_quiesce(struct tracer *tr)
+{
+	struct event ev;
+	int r;
+
+	tr->quiescing = true;
+	interrupt_running(tr);
+	while (!all_stopped(tr)) {
+		r = next_event(tr, &ev);
+		if (r == 0)
+			break;
+		/* asked twice to stop: do not wait for a thread that does
+		 * not answer; what is stopped is detached, and the kernel
+		 * lets the rest go when iprofmem exits */
+		if (r < 0 && stop_requested > 1)
+			break;
+		if (r > 0 && !dispatch_event(tr, &ev))
+			return false;
+	}
+	return true;
+}
+
+/* Put every original byte back, take every thread out of the out-of-line
+ * slots and off the breakpoints, and let every thread go, with the signal
+ * it was stopped for.  The slot area stays mapped: a signal frame may still
+ * return into it, and it jumps back by itself. */
+void tracer_detach_all(struct tracer *tr)
+{
+	for (size_t i = 0; i < tr->nprocs; i++) {
+		struct process *p = tr->procs[i];
+
+		if (!p->exited && p->memfd >= 0)
+			process_restore_bytes(p, p->memfd);
+	}
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		struct thread *th = &tr->threads.threads[i];
+		struct process *p = th->proc;
+		regs_t r;
+
+		if (p && p->slot_hi &&
+		    ptrace(PTRACE_GETREGS, th->tid, 0, &r) == 0 &&
+		    arch_pc(&r) >= p->slot_lo && arch_pc(&r) < p->slot_hi) {
+			uint64_t slot = arch_pc(&r) -
+				(arch_pc(&r) - p->slot_lo) % ARCH_SLOT_SIZE;
+
+			bp_table_for_each(&p->bps, b)
+				if (b->slot == slot)
+					arch_set_pc(&r, arch_pc_out_of_slot(
+						arch_pc(&r), &b->insn, slot));
+			ptrace(PTRACE_SETREGS, th->tid, 0, &r);
+		}
+		ptrace(PTRACE_DETACH, th->tid, 0, (long)th->pending_sig);
+	}
+	thread_table_free(&tr->threads);
+	for (size_t i = 0; i < tr->nprocs; i++)
+		if (!tr->procs[i]->exited)
+			process_end(tr->procs[i]);
+}
+
+/* The main loop: until no tracee is left, a fatal error, or a requested
+ * stop (attach mode's signals, --duration) has detached everything. */
+void tracer_run(struct tracer *tr)
+{
+	struct event ev;
+	int r;
+
+	for (;;) {
+		forward_signal(tr);
+		if (stop_requested) {
+			tr->detaching = true;
+			if (!tracer_quiesce(tr))
+				tr->fatal = true;
+			tracer_detach_all(tr);
+			return;
+		}
+		r = next_event(tr, &ev);
+		if (r == 0)
+			return;
+		if (r > 0 && !dispatch_event(tr, &ev)) {
+			tr->fatal = true;
+			return;
+		}
+	}
+}
+
+void tracer_free(struct tracer *tr)
 {
 	for (size_t i = 0; i < tr->nprocs; i++) {
 		process_end(tr->procs[i]);
@@ -619,53 +779,4 @@ void trace_result_free(struct trace_result *res)
 	free(res->procs);
 	res->procs = NULL;
 	res->nprocs = 0;
-}
-
-int tracer_launch(const char *path, char *const argv[], struct report *shared,
-		  const struct tracer_opts *opts, struct trace_result *res)
-{
-	struct tracer tr = { .opts = opts, .shared = shared, .res = res };
-	struct process *p;
-	struct event ev;
-	int pipefd[2], ret = 0;
-	bool ok = true;
-
-	memset(res, 0, sizeof(*res));
-	if (pipe2(pipefd, O_CLOEXEC) != 0) {
-		error_msg("pipe: %s", strerror(errno));
-		return EXIT_IPROFMEM;
-	}
-	fflush(NULL);
-	tr.leader = fork();
-	if (tr.leader < 0) {
-		error_msg("fork: %s", strerror(errno));
-		return EXIT_IPROFMEM;
-	}
-	if (tr.leader == 0) {
-		close(pipefd[0]);
-		run_child(path, argv, pipefd[1]);
-	}
-	close(pipefd[1]);
-	install_signal_handlers();
-	if (seize_child(tr.leader) != 0) {
-		close(pipefd[0]);
-		return EXIT_IPROFMEM;
-	}
-	p = process_new(&tr, tr.leader, NULL, NULL);
-	thread_add(&tr.threads, tr.leader)->proc = p;
-	while (ok && next_event(&tr, &ev))
-		ok = dispatch_event(&tr, &ev);
-	if (!ok) {
-		/* fatal: EXITKILL would take the program down when we exit;
-		 * do it now so that nothing is left behind */
-		kill(tr.leader, SIGKILL);
-		while (waitpid(-1, NULL, __WALL) > 0)
-			;
-		ret = EXIT_IPROFMEM;
-	} else if (!p->exec_seen) {
-		ret = exec_failure(path, pipefd[0]);
-	}
-	close(pipefd[0]);
-	tracer_free(&tr);
-	return ret;
 }

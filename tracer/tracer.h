@@ -15,6 +15,7 @@ struct tracer_opts {
 	enum rss_source rss_source;
 	bool follow_forks;	/* -f: trace forked children too */
 	bool per_process;	/* one report per process */
+	double duration;	/* seconds of tracing, then detach; 0: no limit */
 };
 
 /* With per_process, the report of each traced process, in the order they
@@ -37,6 +38,12 @@ struct trace_result {
  * (126, 127: the program could not be started; 125: tracing failed) after
  * printing one line saying why. */
 int tracer_launch(const char *path, char *const argv[], struct report *shared,
+		  const struct tracer_opts *opts, struct trace_result *res);
+/* Attach to every thread of each process in pids, trace until SIGINT,
+ * SIGTERM, SIGHUP, --duration or the processes' end, then detach leaving
+ * them as if never traced.  Returns 0, or EXIT_ATTACH (could not attach;
+ * nothing is left behind) or EXIT_IPROFMEM after printing why. */
+int tracer_attach(const pid_t *pids, size_t npids, struct report *shared,
 		  const struct tracer_opts *opts, struct trace_result *res);
 void trace_result_free(struct trace_result *res);
 

@@ -1,0 +1,126 @@
+/* Launch mode: start the program under PTRACE_SEIZE and trace it from its
+ * exec to its end. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tracer/internal.h"
+#include "util.h"
+
+#define LAUNCH_OPTIONS (PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | \
+			PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | \
+			PTRACE_O_TRACEVFORK)
+
+/* Child side: stop so the parent can seize us before exec, then exec.  An
+ * exec failure is reported through the close-on-exec pipe. */
+static void __attribute__((noreturn))
+run_child(const char *path, char *const argv[], int errfd)
+{
+	int err;
+
+	raise(SIGSTOP);
+	execv(path, argv);
+	err = errno;
+	if (write(errfd, &err, sizeof(err)) < 0)
+		_exit(EXIT_CANNOT_RUN);
+	_exit(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
+}
+
+/* The program never reached its exec: say why from the child's errno. */
+static int exec_failure(const char *path, int errfd)
+{
+	int err = 0;
+
+	if (read(errfd, &err, sizeof(err)) != sizeof(err))
+		err = ECHILD;
+	if (err == ENOEXEC)
+		error_msg("%s: cannot execute: not an executable for this "
+			  "machine (Exec format error)", path);
+	else
+		error_msg("%s: cannot execute: %s", path, strerror(err));
+	return err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+}
+
+static int seize_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, WSTOPPED) != pid || !WIFSTOPPED(status)) {
+		error_msg("the program did not start");
+		return -1;
+	}
+	if (ptrace(PTRACE_SEIZE, pid, 0, (long)LAUNCH_OPTIONS) != 0) {
+		error_msg("cannot trace the program: ptrace: %s", strerror(errno));
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -1;
+	}
+	/* the child's SIGSTOP is over; its SIGCONT reaches it before exec */
+	kill(pid, SIGCONT);
+	return 0;
+}
+
+/* --duration ended the trace: the program runs on, untraced, and its exit
+ * status is still ours to report. */
+static void wait_untraced(pid_t pid, int *status)
+{
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+}
+
+int tracer_launch(const char *path, char *const argv[], struct report *shared,
+		  const struct tracer_opts *opts, struct trace_result *res)
+{
+	struct tracer tr = { .opts = opts, .shared = shared, .res = res };
+	struct process *p;
+	struct thread *th;
+	int pipefd[2], ret = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		error_msg("pipe: %s", strerror(errno));
+		return EXIT_IPROFMEM;
+	}
+	fflush(NULL);
+	tr.leader = fork();
+	if (tr.leader < 0) {
+		error_msg("fork: %s", strerror(errno));
+		return EXIT_IPROFMEM;
+	}
+	if (tr.leader == 0) {
+		close(pipefd[0]);
+		run_child(path, argv, pipefd[1]);
+	}
+	close(pipefd[1]);
+	if (seize_child(tr.leader) != 0) {
+		close(pipefd[0]);
+		return EXIT_IPROFMEM;
+	}
+	p = process_new(&tr, tr.leader, NULL, NULL);
+	th = thread_add(&tr.threads, tr.leader);
+	th->proc = p;
+	th->started = true;
+	tracer_set_wake(tr.leader);
+	tracer_signals(&tr);
+	tracer_run(&tr);
+	if (tr.fatal) {
+		/* EXITKILL would take the program down when we exit; do it
+		 * now so that nothing is left behind */
+		kill(tr.leader, SIGKILL);
+		while (waitpid(-1, NULL, __WALL) > 0)
+			;
+		ret = EXIT_IPROFMEM;
+	} else if (tr.detaching) {
+		wait_untraced(tr.leader, &res->status);
+	} else if (!p->exec_seen) {
+		ret = exec_failure(path, pipefd[0]);
+	}
+	close(pipefd[0]);
+	tracer_free(&tr);
+	return ret;
+}
