@@ -367,13 +367,14 @@ int main(int argc, char **argv)
 		trace_result_free(&res);
 		return ret;
 	}
-	status = res.status;
 	if (print_tables(rep, &res, &o, out.fp) != 0) {
 		error_msg("writing the table: %s", strerror(errno));
 		ret = EXIT_IPROFMEM;
 	}
 	if (output_close(&out, ret == 0) != 0)
 		ret = EXIT_IPROFMEM;
+	tracer_wait_program(&res);
+	status = res.status;
 	report_free(rep);
 	trace_result_free(&res);
 	if (ret)

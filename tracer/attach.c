@@ -181,14 +181,24 @@ static int seize_all_threads(struct tracer *tr, struct process *p)
 	return 0;
 }
 
-/* A live thread of p, to run the injected mmap in. */
-static pid_t live_thread(const struct tracer *tr, const struct process *p)
+/* A live thread of p, to run the injected mmap in: one stopped by the
+ * interrupt or a signal, not inside a system call.  0 when there is none
+ * (then no out-of-line area: the functions that need one are left out);
+ * -1 when p has no live thread at all. */
+static pid_t injection_thread(const struct tracer *tr, const struct process *p)
 {
-	for (size_t i = 0; i < tr->threads.n; i++)
-		if (tr->threads.threads[i].proc == p &&
-		    process_state(tr->threads.threads[i].tid) != 'Z')
-			return tr->threads.threads[i].tid;
-	return 0;
+	pid_t alive = -1;
+
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		const struct thread *th = &tr->threads.threads[i];
+
+		if (th->proc != p || process_state(th->tid) == 'Z')
+			continue;
+		if (!th->event_stop)
+			return th->tid;
+		alive = 0;
+	}
+	return alive;
 }
 
 /* All threads are stopped: load each process's image and insert the
@@ -197,13 +207,13 @@ static int trace_images(struct tracer *tr)
 {
 	for (size_t i = 0; i < tr->nprocs; i++) {
 		struct process *p = tr->procs[i];
-		pid_t tid = live_thread(tr, p);
+		pid_t tid = injection_thread(tr, p);
 
 		if (p->exited)
 			continue;
-		if (!tid) {
-			error_msg("cannot attach to %d: it exited while being "
-				  "attached", (int)p->pid);
+		if (tid < 0) {
+			error_msg("cannot attach to %d: the process exited "
+				  "while being attached", (int)p->pid);
 			return -1;
 		}
 		p->exec_seen = true;
@@ -251,8 +261,8 @@ int tracer_attach(const pid_t *pids, size_t npids, struct report *shared,
 	if (ret == 0 && !tracer_quiesce(&tr))
 		ret = EXIT_IPROFMEM;
 	if (ret == 0 && !any_alive(&tr)) {
-		error_msg("cannot attach: the process exited while being "
-			  "attached");
+		error_msg("cannot attach to %d: the process exited while "
+			  "being attached", (int)pids[0]);
 		ret = EXIT_ATTACH;
 	}
 	if (ret == 0 && trace_images(&tr) != 0)

@@ -22,6 +22,8 @@ static uint64_t map_slots(struct process *p, pid_t tid,
 	const uint64_t gap = 1 << 20, floor = 1 << 20;
 	uint64_t hint = 0, at;
 
+	if (!tid)
+		return 0;	/* no thread can run the mmap now */
 	if (t->lo > len + gap + floor)
 		hint = (t->lo - len - gap) & ~(uint64_t)0xfff;
 	for (int i = 0; hint && i < 16; i++, hint -= 16 * gap) {

@@ -66,11 +66,14 @@ static int seize_child(pid_t pid)
 }
 
 /* --duration ended the trace: the program runs on, untraced, and its exit
- * status is still ours to report. */
-static void wait_untraced(pid_t pid, int *status)
+ * status is still ours to report once the table is out. */
+void tracer_wait_program(struct trace_result *res)
 {
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+	if (!res->running)
+		return;
+	while (waitpid(res->running, &res->status, 0) < 0 && errno == EINTR)
 		;
+	res->running = 0;
 }
 
 int tracer_launch(const char *path, char *const argv[], struct report *shared,
@@ -116,7 +119,7 @@ int tracer_launch(const char *path, char *const argv[], struct report *shared,
 			;
 		ret = EXIT_IPROFMEM;
 	} else if (tr.detaching) {
-		wait_untraced(tr.leader, &res->status);
+		res->running = tr.leader;
 	} else if (!p->exec_seen) {
 		ret = exec_failure(path, pipefd[0]);
 	}

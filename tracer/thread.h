@@ -29,6 +29,8 @@ struct thread {
 	bool stopped;		/* in a ptrace stop, not resumed yet (only
 				   while the tracer quiesces the process) */
 	bool group_stop;	/* ...in a group stop: resume with LISTEN */
+	bool event_stop;	/* ...in a ptrace event stop (inside a system
+				   call): no system call can be injected */
 	int pending_sig;	/* ...with this signal to deliver */
 	struct frame *stack;
 	size_t depth, cap;

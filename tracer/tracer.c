@@ -600,9 +600,51 @@ static void on_exit_event(struct tracer *tr, struct event *ev)
 	process_end(p);
 }
 
+/* Does the thread have a SIGTRAP pending?  A thread that executed an int3
+ * just as it was interrupted reports the interrupt first, with the trap
+ * queued behind it. */
+static bool trap_pending(pid_t tid)
+{
+	char path[64], line[128];
+	unsigned long long mask = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigPnd: %llx", &mask) == 1)
+			break;
+	fclose(f);
+	return mask & (1ull << (SIGTRAP - 1));
+}
+
+/* While quiescing: note whether the thread stopped inside a system call
+ * (an event stop, where an injected system call's result would be
+ * overwritten), and let a thread with a trap queued take it first, so
+ * that it is rewound off its breakpoint rather than detached with a
+ * SIGTRAP that would kill it.  Returns true when the event is dealt with. */
+static bool quiescing_event(struct tracer *tr, struct event *ev)
+{
+	struct thread *th = thread_find(&tr->threads, ev->tid);
+
+	if (!th)
+		return false;
+	th->event_stop = ev->kind == EV_CLONE || ev->kind == EV_FORK ||
+			 ev->kind == EV_EXEC || ev->kind == EV_OTHER;
+	if ((ev->kind == EV_PTRACE_STOP || ev->kind == EV_GROUP_STOP) &&
+	    th->started && th->proc && th->proc->bps.n && trap_pending(ev->tid) &&
+	    ptrace(PTRACE_CONT, ev->tid, 0, 0) == 0)
+		return true;
+	return false;
+}
+
 /* Returns false to stop the loop (a fatal error). */
 static bool dispatch_event(struct tracer *tr, struct event *ev)
 {
+	if (tr->quiescing && quiescing_event(tr, ev))
+		return true;
 	switch (ev->kind) {
 	case EV_BREAKPOINT:
 		on_breakpoint(tr, ev);

@@ -28,6 +28,8 @@ struct traced_process {
 
 struct trace_result {
 	int status;			/* wait status of the launched program */
+	pid_t running;			/* --duration: the program, detached
+					   and still running (our child) */
 	struct traced_process *procs;	/* per_process only */
 	size_t nprocs;
 };
@@ -46,5 +48,7 @@ int tracer_launch(const char *path, char *const argv[], struct report *shared,
 int tracer_attach(const pid_t *pids, size_t npids, struct report *shared,
 		  const struct tracer_opts *opts, struct trace_result *res);
 void trace_result_free(struct trace_result *res);
+/* After --duration in launch mode: wait for the program, for its status. */
+void tracer_wait_program(struct trace_result *res);
 
 #endif
