@@ -16,12 +16,12 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. $(PKG_CFLAGS) -DIPROFMEM_VERSION='"$(VERSION)"' -MMD -MP
 
 SRCS := iprofmem.c \
-	symbols/symbols.c symbols/disasm.c \
+	symbols/symbols.c symbols/disasm.c symbols/select.c \
 	tracer/tracer.c tracer/thread.c tracer/bptable.c tracer/arch_x86_64.c \
 	tracer/rss.c tracer/memio.c tracer/image.c tracer/launch.c tracer/attach.c \
 	report/report.c util.c
 
-DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config
+DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config libc6-dbg
 
 .PHONY: all deps demo check check-unit check-asan bench install uninstall clean asan
 
