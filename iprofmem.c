@@ -371,19 +371,19 @@ static int print_tables(const struct report *shared,
 	return 0;
 }
 
-/* Entries qualified by a module that was never loaded: said at the end,
- * since a dlopen could have brought it. */
-static void warn_never_loaded(const char *origin, int line, const char *text,
-			      bool pending, void *arg)
+/* At the end: the entries that an object loaded after start-up could
+ * still have matched, and did not. */
+static void warn_unmatched_at_end(const char *origin, int line,
+				  const char *text, bool no_module, void *arg)
 {
+	const char *why = no_module ? "no such module was loaded"
+				    : "matches no function";
+
 	(void)arg;
-	if (!pending)
-		return;
 	if (line)
-		warn_msg("%s:%d: '%s': no such module was loaded", origin, line,
-			 text);
+		warn_msg("%s:%d: '%s': %s", origin, line, text, why);
 	else
-		warn_msg("%s '%s': no such module was loaded", origin, text);
+		warn_msg("%s '%s': %s", origin, text, why);
 }
 
 /* The program's status as ours: 128+N for death by signal N. */
@@ -404,24 +404,35 @@ static int trace(struct options *o, const char *path, struct report *rep,
 	return tracer_launch(path, o->argv, rep, &o->tracer, res);
 }
 
-/* --list-funcs: the selected functions on stdout, nothing run. */
+/* --list-funcs: the selected functions on stdout, nothing run.  The list
+ * is kept until the checks on the selection have passed, so a failing
+ * run prints nothing on stdout. */
 static int list_funcs(struct options *o, const char *path)
 {
 	struct report *rep = report_new();
 	struct trace_result res;
+	char *list = NULL;
+	size_t len = 0;
 	int ret;
 
-	if (!rep) {
+	o->tracer.list_out = open_memstream(&list, &len);
+	if (!rep || !o->tracer.list_out) {
 		error_msg("out of memory");
+		report_free(rep);
 		return EXIT_IPROFMEM;
 	}
-	printf("%18s  %7s  %s  %s\n", "Entry", "Returns", "Module",
-	       "File:Line:Function");
 	ret = trace(o, path, rep, &res);
-	if (ret == 0 && fflush(stdout) != 0) {
-		error_msg("writing the list: %s", strerror(errno));
-		ret = EXIT_IPROFMEM;
+	fclose(o->tracer.list_out);
+	if (ret == 0) {
+		printf("%18s  %7s  %s  %s\n", "Entry", "Returns", "Module",
+		       "File:Line:Function");
+		fwrite(list, 1, len, stdout);
+		if (fflush(stdout) != 0) {
+			error_msg("writing the list: %s", strerror(errno));
+			ret = EXIT_IPROFMEM;
+		}
 	}
+	free(list);
 	trace_result_free(&res);
 	report_free(rep);
 	return ret;
@@ -452,7 +463,8 @@ static int run(struct options *o, const char *path)
 	if (output_close(&out, ret == 0) != 0 && ret == 0)
 		ret = EXIT_IPROFMEM;
 	if (ret == 0) {
-		selection_unmatched(o->sel, warn_never_loaded, NULL);
+		selection_report_unmatched(o->sel, true, warn_unmatched_at_end,
+					   NULL);
 		ret = exit_status(o, res.status);
 	}
 	report_free(rep);

@@ -46,6 +46,7 @@ struct entry {
 	struct glob pat;
 	char *mem;		/* the one allocation all the strings live in */
 	bool matched;
+	bool reported;		/* passed by selection_report_unmatched */
 	bool module_seen;	/* QUAL_MODULE: a loaded module matched qual */
 	bool applies;		/* to selection's cur_module */
 };
@@ -595,4 +596,47 @@ bool selection_is_default(const struct selection *s)
 bool selection_all_modules(const struct selection *s)
 {
 	return s->all_modules;
+}
+
+/* Could the entry still match, through an object not loaded yet? */
+static bool may_match_later(const struct selection *s, const struct entry *e)
+{
+	if (e->kind == QUAL_MODULE)
+		return !e->module_seen;
+	return s->all_modules;
+}
+
+size_t selection_report_unmatched(struct selection *s, bool final,
+				  void (*fn)(const char *origin, int line,
+					     const char *text, bool pending,
+					     void *arg),
+				  void *arg)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct entry *e = &s->v[i];
+
+		if (e->matched || e->reported)
+			continue;
+		if (!final && may_match_later(s, e))
+			continue;
+		e->reported = true;
+		count++;
+		if (fn)
+			fn(e->origin, e->line, e->text,
+			   final && e->kind == QUAL_MODULE && !e->module_seen,
+			   arg);
+	}
+	return count;
+}
+
+size_t selection_pending(const struct selection *s)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		count += !s->v[i].matched && !s->v[i].reported &&
+			 may_match_later(s, &s->v[i]);
+	return count;
 }

@@ -54,6 +54,21 @@ size_t selection_unmatched(const struct selection *s,
 			   void (*fn)(const char *origin, int line,
 				      const char *text, bool pending, void *arg),
 			   void *arg);
+/* Each unmatched entry once over a run.  At start-up (final false): the
+ * entries that can match nothing any more, passed with pending false.  At
+ * the end (final true): every unmatched entry not passed yet, with
+ * pending true when its module qualifier never matched a loaded object.
+ * Returns how many were passed. */
+size_t selection_report_unmatched(struct selection *s, bool final,
+				  void (*fn)(const char *origin, int line,
+					     const char *text, bool pending,
+					     void *arg),
+				  void *arg);
+/* Entries unmatched so far that an object loaded later may still match (a
+ * module-qualified entry whose module is not loaded; with all_modules,
+ * any other unmatched entry). */
+size_t selection_pending(const struct selection *s);
+
 /* Record that a module was loaded (for the pending flag above). */
 void selection_module_loaded(struct selection *s, const char *module);
 

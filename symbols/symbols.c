@@ -496,6 +496,58 @@ static const struct dwarf_loc *find_location(const struct loader *L,
 				  loc_cmp) : NULL;
 }
 
+/* libstdc++'s demangler, with a C interface (the Itanium C++ ABI's). */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len,
+			    int *status);
+
+/* Where the parameter list that ends s begins, or NULL. */
+static char *parameter_list(char *s)
+{
+	char *close = strrchr(s, ')');
+	int depth = 0;
+
+	if (!close)
+		return NULL;
+	for (char *c = close; c >= s; c--) {
+		depth += *c == ')';
+		depth -= *c == '(';
+		if (!depth)
+			return c;
+	}
+	return NULL;
+}
+
+/* A C++ symbol as the table shows C++ functions: its qualified name,
+ * without parameters or (template functions) return type:
+ * "_ZN2ns5twiceIiEET_S1_" -> "int ns::twice<int>(int)" -> "ns::twice<int>".
+ * NULL when sym is not a mangled name. */
+static char *demangle(const char *sym)
+{
+	char *d, *params, *start;
+	int status = -1, depth = 0;
+
+	if (strncmp(sym, "_Z", 2) != 0)
+		return NULL;
+	d = __cxa_demangle(sym, NULL, NULL, &status);
+	if (!d || status != 0) {
+		free(d);
+		return NULL;
+	}
+	params = parameter_list(d);
+	if (params && params != d)
+		*params = '\0';
+	start = d;
+	if (!strstr(d, "operator"))
+		for (char *c = d; *c; c++) {
+			depth += *c == '<' || *c == '(';
+			depth -= *c == '>' || *c == ')';
+			if (*c == ' ' && !depth)
+				start = c + 1;
+		}
+	memmove(d, start, strlen(start) + 1);
+	return d;
+}
+
 /* Symbol-table functions: named by their symbol, placed by the DWARF
  * function at the same address when there is one. */
 static void load_symtab_funcs(struct loader *L, Dwfl_Module *mod)
@@ -512,18 +564,23 @@ static void load_symtab_funcs(struct loader *L, Dwfl_Module *mod)
 							   &shndx, NULL, NULL);
 		const struct dwarf_loc *loc;
 		struct addr_range r;
+		char *plain;
 
 		if (!name || !*name || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
 		    !sym.st_size || shndx == SHN_UNDEF)
 			continue;
 		loc = find_location(L, addr);
-		if (!selection_is_default(L->sel) &&
-		    !selection_match(L->sel, L->m->path, L->m->is_main, name,
-				     loc ? loc->file : NULL))
-			continue;
-		r = (struct addr_range){ addr, addr + sym.st_size };
-		add_func(L, name, loc ? loc->file : L->t->module,
-			 loc ? loc->line : 0, addr, &r, 1);
+		plain = demangle(name);
+		if (plain)
+			name = plain;
+		if (selection_is_default(L->sel) ||
+		    selection_match(L->sel, L->m->path, L->m->is_main, name,
+				    loc ? loc->file : NULL)) {
+			r = (struct addr_range){ addr, addr + sym.st_size };
+			add_func(L, name, loc ? loc->file : L->t->module,
+				 loc ? loc->line : 0, addr, &r, 1);
+		}
+		free(plain);
 	}
 }
 

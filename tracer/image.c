@@ -258,7 +258,8 @@ static int add_module(struct tracer *tr, struct process *p, pid_t tid,
 		warn_msg("%s: not traced", err);
 		return 0;
 	}
-	if (m->is_main && !t.has_dwarf)
+	/* only the default set falls back on the symbol table wholesale */
+	if (m->is_main && !t.has_dwarf && selection_is_default(sel))
 		warn_no_dwarf(tr, t.module);
 	ret = arm_module(tr, p, tid, &t);
 	symbols_free(&t);

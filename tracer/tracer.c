@@ -366,7 +366,7 @@ static int on_rendezvous(struct tracer *tr, struct process *p, pid_t tid)
  * Returns -1 to end tracing. */
 struct unmatched_count {
 	bool strict;
-	size_t bad, pending;
+	size_t bad;
 };
 
 static void report_unmatched(const char *origin, int line, const char *text,
@@ -374,10 +374,7 @@ static void report_unmatched(const char *origin, int line, const char *text,
 {
 	struct unmatched_count *uc = arg;
 
-	if (pending) {
-		uc->pending++;	/* its module may be loaded later */
-		return;
-	}
+	(void)pending;		/* never at start-up */
 	uc->bad++;
 	if (uc->strict && line)
 		error_msg("%s:%d: '%s' matches no function", origin, line, text);
@@ -402,13 +399,13 @@ int tracer_started(struct tracer *tr, struct process *p)
 	if (tr->checked)
 		return 0;
 	tr->checked = true;
-	selection_unmatched(sel, report_unmatched, &uc);
-	if (uc.bad && tr->opts->strict) {
+	if (!selection_is_default(sel) && !p->nfuncs && !selection_pending(sel)) {
+		error_msg("no function matches the selection");
 		tr->exit_code = EXIT_IPROFMEM;
 		return -1;
 	}
-	if (!selection_is_default(sel) && !p->nfuncs && !uc.pending) {
-		error_msg("no function matches the selection");
+	selection_report_unmatched(sel, false, report_unmatched, &uc);
+	if (uc.bad && tr->opts->strict) {
 		tr->exit_code = EXIT_IPROFMEM;
 		return -1;
 	}
@@ -513,7 +510,8 @@ static int on_exec(struct tracer *tr, struct event *ev)
 	/* without a rendezvous to wait for, start-up is now */
 	if (!p->r_debug && tracer_started(tr, p) != 0)
 		return -1;
-	thread_resume(tr, th, ev->tid, 0, false);
+	if (!tr->list_done)	/* --list-funcs: the program goes no further */
+		thread_resume(tr, th, ev->tid, 0, false);
 	return 0;
 }
 

@@ -210,7 +210,7 @@ for sel in "default set:" "-e grow_small:-e grow_small" "--all-modules:--all-mod
 		# (LeakSanitizer cannot work under a tracer: no leak check here)
 		# shellcheck disable=SC2086
 		{ ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:log_path=$WORK/san" \
-		  timeout -k 5 "$E2E_TIMEOUT" strace -o "$WORK/strace" -e trace=ptrace,kill \
+		  timeout -k 5 "$E2E_TIMEOUT" strace -o "$WORK/strace" -e trace=ptrace,kill,wait4 \
 			"$IPROFMEM" --list-funcs $args -- "$bin" all "main=$RAN_MAIN" "lib=$RAN_LIB" "$MARK" \
 			</dev/null >"$OUT" 2>"$ERR"; } 2>/dev/null
 		RC=$?
@@ -218,10 +218,15 @@ for sel in "default set:" "-e grow_small:-e grow_small" "--all-modules:--all-mod
 		check_no_leftover
 		expect_exit 0
 		[ -e "$RAN_MAIN" ] && fail "main() ran"
-		last=$(awk '/^kill\([0-9]+, SIGKILL\)/ { print prev; found = 1; exit }
-			/^ptrace\(/ { prev = $0 } END { if (!found) print "no kill" }' "$WORK/strace")
+		# only what follows the exec event counts: before it, the
+		# launch itself resumes the child on its way to exec
+		last=$(awk '/^kill\([0-9]+, SIGKILL\)/ { print exec ? prev : "no exec"; found = 1; exit }
+			/PTRACE_EVENT_EXEC/ { exec = 1; prev = "" }
+			exec && /^ptrace\(/ { prev = $0 }
+			END { if (!found) print "no kill" }' "$WORK/strace")
 		case $last in
 		"no kill") fail "no kill(PID, SIGKILL) in the strace log" ;;
+		"no exec") fail "no exec event before the kill in the strace log" ;;
 		*PTRACE_CONT* | *PTRACE_SYSCALL* | *PTRACE_LISTEN* | *PTRACE_DETACH*)
 			fail "resumed before the kill: '$last'"
 			[ -e "$RAN_LIB" ] && note "(and this time the library's constructor ran)" ;;
