@@ -13,15 +13,17 @@ WARN    := -Wall -Wextra -Wformat=2 -Wshadow -Wno-missing-field-initializers
 PKGS    := libdw libelf capstone
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libstdc++ for its C++ demangler (__cxa_demangle), for C++ symbol names
+LIBS       = -lstdc++
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. $(PKG_CFLAGS) -DIPROFMEM_VERSION='"$(VERSION)"' -MMD -MP
 
 SRCS := iprofmem.c \
-	symbols/symbols.c symbols/disasm.c \
+	symbols/symbols.c symbols/disasm.c symbols/select.c \
 	tracer/tracer.c tracer/thread.c tracer/bptable.c tracer/arch_x86_64.c \
 	tracer/rss.c tracer/memio.c tracer/image.c tracer/launch.c tracer/attach.c \
 	report/report.c util.c
 
-DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config
+DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config libc6-dbg
 
 .PHONY: all deps demo check check-unit check-asan bench install uninstall clean asan
 
@@ -57,10 +59,10 @@ build-asan/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -O1 $(SAN) -c -o $@ $<
 
 iprofmem: $(OBJS)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)
 
 build-asan/iprofmem: $(ASAN_OBJS)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) $(LIBS)
 
 asan: deps-ok build-asan/iprofmem
 

@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "report/report.h"
+#include "symbols/select.h"
 #include "tracer/tracer.h"
 #include "util.h"
 
 struct options {
+	struct selection *sel;
 	pid_t *pids;		/* -p: attach to these */
 	size_t npids;
 	const char *output;
@@ -43,6 +45,15 @@ static void usage(FILE *out)
 	      "                        end, and leave them running unharmed\n"
 	      "      --duration=SECS   stop tracing after SECS seconds (the program\n"
 	      "                        runs on untraced)\n"
+	      "      --funcs=FILE      trace the functions listed in FILE (repeatable):\n"
+	      "                        one per line: NAME, GLOB, MODULE:GLOB or\n"
+	      "                        FILE.c:GLOB; '#' comments\n"
+	      "  -e, --func=PATTERN    trace the functions PATTERN matches (repeatable)\n"
+	      "      --all-modules     default set and unqualified patterns apply to\n"
+	      "                        every loaded object, not only the executable\n"
+	      "      --strict          an entry that matches nothing is an error\n"
+	      "      --list-funcs      print what would be traced and exit (the\n"
+	      "                        program runs no code of its own)\n"
 	      "  -f, --follow-forks    trace forked children too (default: they run\n"
 	      "                        untraced, with the breakpoints removed)\n"
 	      "      --per-process     one table per process, headed by its PID and\n"
@@ -124,8 +135,14 @@ static int parse_min(const char *s, double *out)
 /* Returns -1 to go on, or an exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_MIN = 256, OPT_RSS_SOURCE, OPT_PER_PROCESS, OPT_DURATION };
+	enum { OPT_MIN = 256, OPT_RSS_SOURCE, OPT_PER_PROCESS, OPT_DURATION,
+	       OPT_FUNCS, OPT_ALL_MODULES, OPT_STRICT, OPT_LIST_FUNCS };
 	static const struct option longopts[] = {
+		{ "funcs", required_argument, NULL, OPT_FUNCS },
+		{ "func", required_argument, NULL, 'e' },
+		{ "all-modules", no_argument, NULL, OPT_ALL_MODULES },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "list-funcs", no_argument, NULL, OPT_LIST_FUNCS },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, OPT_DURATION },
 		{ "follow-forks", no_argument, NULL, 'f' },
@@ -137,11 +154,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
+	char err[512];
 	int c;
 
 	opterr = 0;
 	/* '+': the first non-option is PROGRAM; what follows is its own */
-	while ((c = getopt_long(argc, argv, "+:fo:p:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:fo:p:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_pids(optarg, o) != 0)
@@ -152,6 +170,29 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_seconds(optarg, &o->tracer.duration) != 0)
 				return bad_usage("--duration: '%s' is not a positive "
 						 "number of seconds", optarg);
+			break;
+		case OPT_FUNCS:
+			if (selection_add_file(o->sel, optarg, err,
+					       sizeof(err)) != 0) {
+				error_msg("%s", err);
+				return EXIT_IPROFMEM;
+			}
+			break;
+		case 'e':
+			if (selection_add_entry(o->sel, optarg, "-e", 0, err,
+						sizeof(err)) != 0) {
+				error_msg("%s", err);
+				return EXIT_IPROFMEM;
+			}
+			break;
+		case OPT_ALL_MODULES:
+			selection_set_all_modules(o->sel, true);
+			break;
+		case OPT_STRICT:
+			o->tracer.strict = true;
+			break;
+		case OPT_LIST_FUNCS:
+			o->tracer.list_out = stdout;
 			break;
 		case 'f':
 			o->tracer.follow_forks = true;
@@ -330,58 +371,125 @@ static int print_tables(const struct report *shared,
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* At the end: the entries that an object loaded after start-up could
+ * still have matched, and did not. */
+static void warn_unmatched_at_end(const char *origin, int line,
+				  const char *text, bool no_module, void *arg)
 {
-	struct options o = { 0 };
-	struct output out = { 0 };
-	char path[PATH_MAX];
-	struct report *rep;
-	struct trace_result res;
-	int ret, status;
+	const char *why = no_module ? "no such module was loaded"
+				    : "matches no function";
 
-	ret = parse_options(argc, argv, &o);
-	if (ret < 0 && !o.npids)
-		ret = resolve_program(o.argv[0], path, sizeof(path));
-	if (ret >= 0) {
-		free(o.pids);
-		return ret;
-	}
-	if (output_open(&out, o.output) != 0) {
-		free(o.pids);
+	(void)arg;
+	if (line)
+		warn_msg("%s:%d: '%s': %s", origin, line, text, why);
+	else
+		warn_msg("%s '%s': %s", origin, text, why);
+}
+
+/* The program's status as ours: 128+N for death by signal N. */
+static int exit_status(const struct options *o, int status)
+{
+	if (o->npids)
+		return 0;	/* the processes' status is their parent's */
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+static int trace(struct options *o, const char *path, struct report *rep,
+		 struct trace_result *res)
+{
+	if (o->npids)
+		return tracer_attach(o->pids, o->npids, rep, &o->tracer, res);
+	return tracer_launch(path, o->argv, rep, &o->tracer, res);
+}
+
+/* --list-funcs: the selected functions on stdout, nothing run.  The list
+ * is kept until the checks on the selection have passed, so a failing
+ * run prints nothing on stdout. */
+static int list_funcs(struct options *o, const char *path)
+{
+	struct report *rep = report_new();
+	struct trace_result res;
+	char *list = NULL;
+	size_t len = 0;
+	int ret;
+
+	o->tracer.list_out = open_memstream(&list, &len);
+	if (!rep || !o->tracer.list_out) {
+		error_msg("out of memory");
+		report_free(rep);
 		return EXIT_IPROFMEM;
 	}
+	ret = trace(o, path, rep, &res);
+	fclose(o->tracer.list_out);
+	if (ret == 0) {
+		printf("%18s  %7s  %s  %s\n", "Entry", "Returns", "Module",
+		       "File:Line:Function");
+		fwrite(list, 1, len, stdout);
+		if (fflush(stdout) != 0) {
+			error_msg("writing the list: %s", strerror(errno));
+			ret = EXIT_IPROFMEM;
+		}
+	}
+	free(list);
+	trace_result_free(&res);
+	report_free(rep);
+	return ret;
+}
+
+static int run(struct options *o, const char *path)
+{
+	struct output out = { 0 };
+	struct trace_result res;
+	struct report *rep;
+	int ret;
+
+	if (o->tracer.list_out)
+		return list_funcs(o, path);
+	if (output_open(&out, o->output) != 0)
+		return EXIT_IPROFMEM;
 	rep = report_new();
 	if (!rep) {
 		error_msg("out of memory");
 		output_close(&out, false);
 		return EXIT_IPROFMEM;
 	}
-	if (o.npids)
-		ret = tracer_attach(o.pids, o.npids, rep, &o.tracer, &res);
-	else
-		ret = tracer_launch(path, o.argv, rep, &o.tracer, &res);
-	free(o.pids);
-	if (ret != 0) {
-		output_close(&out, false);
-		report_free(rep);
-		trace_result_free(&res);
-		return ret;
-	}
-	if (print_tables(rep, &res, &o, out.fp) != 0) {
+	ret = trace(o, path, rep, &res);
+	if (ret == 0 && print_tables(rep, &res, o, out.fp) != 0) {
 		error_msg("writing the table: %s", strerror(errno));
 		ret = EXIT_IPROFMEM;
 	}
-	if (output_close(&out, ret == 0) != 0)
+	if (output_close(&out, ret == 0) != 0 && ret == 0)
 		ret = EXIT_IPROFMEM;
-	tracer_wait_program(&res);
-	status = res.status;
+	if (ret == 0) {
+		selection_report_unmatched(o->sel, true, warn_unmatched_at_end,
+					   NULL);
+		tracer_wait_program(&res);
+		ret = exit_status(o, res.status);
+	}
 	report_free(rep);
 	trace_result_free(&res);
-	if (ret)
-		return ret;
-	if (o.npids)
-		return 0;	/* the processes' status is their parent's */
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	char path[PATH_MAX];
+	int ret;
+
+	o.sel = o.tracer.sel = selection_new();
+	if (!o.sel) {
+		error_msg("out of memory");
+		return EXIT_IPROFMEM;
+	}
+	ret = parse_options(argc, argv, &o);
+	if (ret < 0 && !o.npids)
+		ret = resolve_program(o.argv[0], path, sizeof(path));
+	if (ret < 0)
+		ret = run(&o, path);
+	free(o.pids);
+	selection_free(o.sel);
+	return ret;
 }

@@ -7,6 +7,7 @@
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gelf.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,7 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <elf.h>
 
+#include "symbols/select.h"
 #include "util.h"
 
 struct code_section {
@@ -38,6 +41,12 @@ struct name_map {
 	size_t cap, n;
 };
 
+struct dwarf_loc {
+	uint64_t entry;
+	char *file;
+	int line;
+};
+
 struct loader {
 	struct sym_table *t;
 	size_t cap_funcs, cap_sites;
@@ -45,6 +54,10 @@ struct loader {
 	size_t nsecs;
 	struct addr_set entries;
 	struct name_map qnames;
+	struct dwarf_loc *locs;	/* sorted by entry before the symtab pass */
+	size_t nlocs;
+	struct selection *sel;
+	const struct sym_module *m;
 	const char *comp_dir;
 	size_t skipped;		/* functions whose entry cannot be replayed */
 };
@@ -188,16 +201,57 @@ static void add_func(struct loader *L, const char *name, const char *file,
 
 /* decl file as an absolute path: relative names are relative to the CU's
  * compilation directory. */
+/* Drop "." segments, empty segments and "dir/.." pairs, in place: DWARF
+ * joins directories and names as the compiler saw them
+ * ("/src/./lib/../x.c"). */
+static void normalize_path(char *path)
+{
+	bool abs = path[0] == '/';
+	char *out = path, *seg = path;
+	size_t kept = 0;	/* segments written, that ".." may remove */
+
+	while (*seg) {
+		char *end = seg + strcspn(seg, "/");
+		size_t len = (size_t)(end - seg);
+		bool last = !*end;
+
+		bool dotdot = len == 2 && seg[0] == '.' && seg[1] == '.';
+
+		if ((len == 1 && seg[0] == '.') || len == 0 ||
+		    (dotdot && abs && !kept)) {
+			/* nothing ("/.." is "/") */
+		} else if (dotdot && kept) {
+			out = memrchr(path, '/', (size_t)(out - path)) ?: path;
+			kept--;
+		} else {
+			if (out != path || abs)
+				*out++ = '/';
+			memmove(out, seg, len);
+			out += len;
+			if (!dotdot)
+				kept++;
+		}
+		seg = last ? end : end + 1;
+	}
+	if (abs && out == path)
+		*out++ = '/';
+	*out = '\0';
+}
+
+/* The declaring file as an absolute path where the CU's compilation
+ * directory is absolute; builds that map it to a relative one (Debian's
+ * -fdebug-prefix-map=...=.) keep the relative name. */
 static char *absolute_file(const char *file, const char *comp_dir)
 {
 	char *out;
 
-	if (file[0] == '/' || !comp_dir || !*comp_dir)
-		return xstrdup(file);
-	if (asprintf(&out, "%s/%s", comp_dir, file) < 0) {
+	if (file[0] == '/' || !comp_dir || comp_dir[0] != '/')
+		out = xstrdup(file);
+	else if (asprintf(&out, "%s/%s", comp_dir, file) < 0) {
 		error_msg("out of memory");
 		exit(EXIT_IPROFMEM);
 	}
+	normalize_path(out);
 	return out;
 }
 
@@ -322,33 +376,68 @@ static const char *qualified_name(struct loader *L, Dwarf_Die *die)
 	return dwarf_diename(die);
 }
 
+/* Where a function starts: DW_AT_entry_pc or DW_AT_low_pc, else (code in
+ * several ranges, like a .cold part) the start of its first range. */
+static bool die_entry(Dwarf_Die *die, Dwarf_Addr bias, uint64_t *entry)
+{
+	Dwarf_Addr a, base, lo, hi;
+
+	if (dwarf_entrypc(die, &a) == 0) {
+		*entry = a + bias;
+		return true;
+	}
+	if (dwarf_ranges(die, 0, &base, &lo, &hi) > 0) {
+		*entry = lo + bias;
+		return true;
+	}
+	return false;
+}
+
+/* Every DWARF function's position, by entry address, for the symbol-table
+ * names of the same code (libc's malloc is DWARF's __libc_malloc). */
+static void remember_location(struct loader *L, uint64_t entry,
+			      const char *file, int line)
+{
+	L->locs = xreallocarray(L->locs, L->nlocs + 1, sizeof(*L->locs));
+	L->locs[L->nlocs++] = (struct dwarf_loc){
+		.entry = entry, .file = xstrdup(file), .line = line,
+	};
+}
+
 static void add_dwarf_func(struct loader *L, Dwarf_Die *die, Dwarf_Addr bias)
 {
 	struct addr_range *r = NULL;
 	size_t nr = 0;
-	Dwarf_Addr base, lo, hi, entry;
+	Dwarf_Addr base, lo, hi;
+	uint64_t entry;
 	ptrdiff_t off = 0;
 	const char *name, *decl;
+	char *file;
 	int line = 0;
 
 	if (dwarf_hasattr(die, DW_AT_declaration))
 		return;
+	name = qualified_name(L, die);
+	decl = dwarf_decl_file(die);
+	if (!name || !decl || !die_entry(die, bias, &entry))
+		return;
+	file = absolute_file(decl, L->comp_dir);
+	dwarf_decl_line(die, &line);
+	if (!selection_is_default(L->sel))
+		remember_location(L, entry, file, line);
+	if (!selection_match(L->sel, L->m->path, L->m->is_main, name, file)) {
+		free(file);
+		return;
+	}
 	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
 		if (hi <= lo)
 			continue;
 		r = xreallocarray(r, nr + 1, sizeof(*r));
 		r[nr++] = (struct addr_range){ lo + bias, hi + bias };
 	}
-	name = qualified_name(L, die);
-	decl = dwarf_decl_file(die);
-	if (!nr || !name || !decl)
-		goto out;
-	dwarf_decl_line(die, &line);
-	entry = dwarf_entrypc(die, &entry) == 0 ? entry + bias : r[0].lo;
-	char *file = absolute_file(decl, L->comp_dir);
-	add_func(L, name, file, line, entry, r, nr);
+	if (nr)
+		add_func(L, name, file, line, entry, r, nr);
 	free(file);
-out:
 	free(r);
 }
 
@@ -391,123 +480,337 @@ static void load_dwarf_funcs(struct loader *L, Dwfl_Module *mod)
 	L->comp_dir = NULL;
 }
 
+static int loc_cmp(const void *a, const void *b)
+{
+	const struct dwarf_loc *x = a, *y = b;
+
+	return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+static const struct dwarf_loc *find_location(const struct loader *L,
+					     uint64_t entry)
+{
+	struct dwarf_loc key = { .entry = entry };
+
+	return L->nlocs ? bsearch(&key, L->locs, L->nlocs, sizeof(*L->locs),
+				  loc_cmp) : NULL;
+}
+
+/* libstdc++'s demangler, with a C interface (the Itanium C++ ABI's). */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len,
+			    int *status);
+
+/* Where the parameter list that ends s begins, or NULL. */
+static char *parameter_list(char *s)
+{
+	char *close = strrchr(s, ')');
+	int depth = 0;
+
+	if (!close)
+		return NULL;
+	for (char *c = close; c >= s; c--) {
+		depth += *c == ')';
+		depth -= *c == '(';
+		if (!depth)
+			return c;
+	}
+	return NULL;
+}
+
+/* A C++ symbol as the table shows C++ functions: its qualified name,
+ * without parameters or (template functions) return type:
+ * "_ZN2ns5twiceIiEET_S1_" -> "int ns::twice<int>(int)" -> "ns::twice<int>".
+ * NULL when sym is not a mangled name. */
+static char *demangle(const char *sym)
+{
+	char *d, *params, *start;
+	int status = -1, depth = 0;
+
+	if (strncmp(sym, "_Z", 2) != 0)
+		return NULL;
+	d = __cxa_demangle(sym, NULL, NULL, &status);
+	if (!d || status != 0) {
+		free(d);
+		return NULL;
+	}
+	params = parameter_list(d);
+	if (params && params != d)
+		*params = '\0';
+	start = d;
+	if (!strstr(d, "operator"))
+		for (char *c = d; *c; c++) {
+			depth += *c == '<' || *c == '(';
+			depth -= *c == '>' || *c == ')';
+			if (*c == ' ' && !depth)
+				start = c + 1;
+		}
+	memmove(d, start, strlen(start) + 1);
+	return d;
+}
+
+/* Symbol-table functions: named by their symbol, placed by the DWARF
+ * function at the same address when there is one. */
 static void load_symtab_funcs(struct loader *L, Dwfl_Module *mod)
 {
 	int n = dwfl_module_getsymtab(mod);
 
+	if (L->nlocs)
+		qsort(L->locs, L->nlocs, sizeof(*L->locs), loc_cmp);
 	for (int i = 1; i < n; i++) {
 		GElf_Sym sym;
 		GElf_Addr addr;
 		GElf_Word shndx;
 		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr,
 							   &shndx, NULL, NULL);
+		const struct dwarf_loc *loc;
 		struct addr_range r;
+		char *plain;
 
 		if (!name || !*name || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
 		    !sym.st_size || shndx == SHN_UNDEF)
 			continue;
-		r = (struct addr_range){ addr, addr + sym.st_size };
-		add_func(L, name, L->t->module, 0, addr, &r, 1);
+		loc = find_location(L, addr);
+		plain = demangle(name);
+		if (plain)
+			name = plain;
+		if (selection_is_default(L->sel) ||
+		    selection_match(L->sel, L->m->path, L->m->is_main, name,
+				    loc ? loc->file : NULL)) {
+			r = (struct addr_range){ addr, addr + sym.st_size };
+			add_func(L, name, loc ? loc->file : L->t->module,
+				 loc ? loc->line : 0, addr, &r, 1);
+		}
+		free(plain);
 	}
 }
 
-struct find_main {
-	dev_t dev;
-	ino_t ino;
-	Dwfl_Module *mod;
+/* ---- sessions: the modules of a process ---------------------------- */
+
+struct sym_session {
+	pid_t pid;
+	Dwfl *dwfl;
+	struct sym_module *mods;
+	Dwfl_Module **dmods;
+	size_t n;
+	dev_t exe_dev;
+	ino_t exe_ino;
+	uint64_t ldso_base;	/* AT_BASE: where the dynamic linker is */
 };
 
-static int match_main(Dwfl_Module *mod, void **ud, const char *name,
-		      Dwarf_Addr start, void *arg)
+static uint64_t auxv_base(pid_t pid)
 {
-	struct find_main *fm = arg;
+	char path[64];
+	uint64_t av[2], base = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fread(av, sizeof(av), 1, f) == 1 && av[0] != AT_NULL)
+		if (av[0] == AT_BASE)
+			base = av[1];
+	fclose(f);
+	return base;
+}
+
+static bool is_elf_file(const char *path)
+{
+	char magic[SELFMAG];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool elf;
+
+	if (fd < 0)
+		return true;	/* deleted or unreadable: let libdwfl judge */
+	elf = read(fd, magic, SELFMAG) == SELFMAG &&
+	      memcmp(magic, ELFMAG, SELFMAG) == 0;
+	close(fd);
+	return elf;
+}
+
+static int collect_module(Dwfl_Module *mod, void **ud, const char *name,
+			  Dwarf_Addr start, void *arg)
+{
+	struct sym_session *s = arg;
+	struct sym_module *m;
+	Dwarf_Addr lo, hi;
 	struct stat st;
 
 	(void)ud;
 	(void)start;
-	if (name && stat(name, &st) == 0 && st.st_dev == fm->dev &&
-	    st.st_ino == fm->ino) {
-		fm->mod = mod;
-		return DWARF_CB_ABORT;
-	}
+	dwfl_module_info(mod, NULL, &lo, &hi, NULL, NULL, NULL, NULL);
+	s->mods = xreallocarray(s->mods, s->n + 1, sizeof(*s->mods));
+	s->dmods = xreallocarray(s->dmods, s->n + 1, sizeof(*s->dmods));
+	m = &s->mods[s->n];
+	memset(m, 0, sizeof(*m));
+	m->path = xstrdup(name ? name : "?");
+	m->lo = lo;
+	m->hi = hi;
+	/* [vdso], and mapped files that are no ELF object (ld.so.cache,
+	 * locale-archive) */
+	m->is_special = !name || name[0] != '/' || !is_elf_file(name);
+	m->is_main = !m->is_special && stat(name, &st) == 0 &&
+		     st.st_dev == s->exe_dev && st.st_ino == s->exe_ino;
+	m->is_ldso = !m->is_main && s->ldso_base && lo == s->ldso_base;
+	s->dmods[s->n++] = mod;
 	return DWARF_CB_OK;
 }
 
-static int load_module(struct loader *L, Dwfl_Module *mod, char *err,
-		       size_t errlen)
+struct sym_session *symbols_open(pid_t pid, char *err, size_t errlen)
 {
-	struct sym_table *t = L->t;
-	Dwarf_Addr start, end, bias;
-	Elf *elf;
+	struct sym_session *s = xcalloc(1, sizeof(*s));
+	char exe[64];
+	struct stat st;
 
-	dwfl_module_info(mod, NULL, &start, &end, NULL, NULL, NULL, NULL);
-	t->lo = start;
-	t->hi = end;
-	elf = dwfl_module_getelf(mod, &bias);
-	if (!elf) {
-		snprintf(err, errlen, "%s: %s", t->module, dwfl_errmsg(-1));
-		return -1;
+	s->pid = pid;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	if (stat(exe, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", exe, strerror(errno));
+		free(s);
+		return NULL;
 	}
-	if (collect_code_sections(L, elf, bias) != 0) {
-		snprintf(err, errlen, "%s: no executable code sections", t->module);
-		return -1;
+	s->exe_dev = st.st_dev;
+	s->exe_ino = st.st_ino;
+	s->ldso_base = auxv_base(pid);
+	s->dwfl = dwfl_begin(&proc_callbacks);
+	if (!s->dwfl) {
+		snprintf(err, errlen, "libdwfl: %s", dwfl_errmsg(-1));
+		free(s);
+		return NULL;
 	}
-	if (dwfl_module_getdwarf(mod, &bias))
-		load_dwarf_funcs(L, mod);
-	t->has_dwarf = t->nfuncs > 0;
-	if (!t->has_dwarf)
-		load_symtab_funcs(L, mod);
-	return 0;
+	if (dwfl_linux_proc_report(s->dwfl, pid) != 0 ||
+	    dwfl_report_end(s->dwfl, NULL, NULL) != 0) {
+		snprintf(err, errlen, "reading the modules of %d: %s", (int)pid,
+			 dwfl_errmsg(-1));
+		symbols_close(s);
+		return NULL;
+	}
+	dwfl_getmodules(s->dwfl, collect_module, s, 0);
+	return s;
 }
 
-int symbols_load_exe(pid_t pid, struct sym_table *t, char *err, size_t errlen)
+size_t symbols_nmodules(const struct sym_session *s)
 {
-	struct loader L = { .t = t };
-	struct find_main fm = { 0 };
-	char exe[64], path[PATH_MAX];
-	struct stat st;
-	ssize_t n;
-	Dwfl *dwfl;
+	return s->n;
+}
+
+const struct sym_module *symbols_module(const struct sym_session *s, size_t i)
+{
+	return &s->mods[i];
+}
+
+void symbols_close(struct sym_session *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		free(s->mods[i].path);
+	free(s->mods);
+	free(s->dmods);
+	dwfl_end(s->dwfl);
+	free(s);
+}
+
+static bool module_has_dwarf(Dwfl_Module *mod)
+{
+	Dwarf_Addr bias;
+
+	return dwfl_module_getdwarf(mod, &bias) &&
+	       dwfl_module_nextcu(mod, NULL, &bias);
+}
+
+int symbols_load_module(struct sym_session *s, size_t i,
+			struct selection *sel, struct sym_table *t, char *err,
+			size_t errlen)
+{
+	const struct sym_module *m = &s->mods[i];
+	struct loader L = { .t = t, .sel = sel, .m = m };
+	Dwarf_Addr bias;
+	Elf *elf;
 	int ret = -1;
 
 	memset(t, 0, sizeof(*t));
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
-	n = readlink(exe, path, sizeof(path) - 1);
-	if (n < 0 || stat(exe, &st) != 0) {
-		snprintf(err, errlen, "%s: %s", exe, strerror(errno));
-		return -1;
-	}
-	path[n] = '\0';
-	t->module = xstrdup(path);
-	fm.dev = st.st_dev;
-	fm.ino = st.st_ino;
-
-	dwfl = dwfl_begin(&proc_callbacks);
-	if (!dwfl) {
-		snprintf(err, errlen, "libdwfl: %s", dwfl_errmsg(-1));
-		return -1;
-	}
-	if (dwfl_linux_proc_report(dwfl, pid) != 0 ||
-	    dwfl_report_end(dwfl, NULL, NULL) != 0) {
-		snprintf(err, errlen, "reading the modules of %d: %s", (int)pid,
-			 dwfl_errmsg(-1));
+	t->module = xstrdup(m->path);
+	t->lo = m->lo;
+	t->hi = m->hi;
+	elf = dwfl_module_getelf(s->dmods[i], &bias);
+	if (!elf) {
+		snprintf(err, errlen, "%s: %s", m->path, dwfl_errmsg(-1));
 		goto out;
 	}
-	dwfl_getmodules(dwfl, match_main, &fm, 0);
-	if (!fm.mod) {
-		snprintf(err, errlen, "%s: not found among the process's modules",
-			 path);
+	if (collect_code_sections(&L, elf, bias) != 0) {
+		snprintf(err, errlen, "%s: no executable code sections", m->path);
 		goto out;
 	}
-	ret = load_module(&L, fm.mod, err, errlen);
+	t->has_dwarf = module_has_dwarf(s->dmods[i]);
+	if (t->has_dwarf)
+		load_dwarf_funcs(&L, s->dmods[i]);
+	/* The symbol table: the whole default set of an executable without
+	 * DWARF; otherwise the functions that entries name and DWARF lacks
+	 * (assembly, or objects without debug info). */
+	if (!selection_is_default(sel) || (m->is_main && !t->has_dwarf))
+		load_symtab_funcs(&L, s->dmods[i]);
+	ret = 0;
 out:
 	free(L.secs);
 	free(L.entries.slots);
 	name_map_free(&L.qnames);
-	dwfl_end(dwfl);
+	for (size_t k = 0; k < L.nlocs; k++)
+		free(L.locs[k].file);
+	free(L.locs);
 	if (ret != 0)
 		symbols_free(t);
 	return ret;
+}
+
+/* The address of a symbol of module i, from its symbol table, or 0. */
+static uint64_t symbol_address(struct sym_session *s, size_t i,
+			       const char *want)
+{
+	int n = dwfl_module_getsymtab(s->dmods[i]);
+
+	for (int k = 1; k < n; k++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *name = dwfl_module_getsym_info(s->dmods[i], k, &sym,
+							   &addr, NULL, NULL,
+							   NULL);
+
+		if (name && strcmp(name, want) == 0 && sym.st_shndx != SHN_UNDEF)
+			return addr;
+	}
+	return 0;
+}
+
+int symbols_rendezvous(struct sym_session *s, uint64_t *r_debug,
+		       struct insn *brk)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct loader L = { 0 };
+		const uint8_t *code;
+		Dwarf_Addr bias;
+		uint64_t at;
+		size_t avail;
+		Elf *elf;
+		int ok;
+
+		if (!s->mods[i].is_ldso)
+			continue;
+		at = symbol_address(s, i, "_dl_debug_state");
+		*r_debug = symbol_address(s, i, "_r_debug");
+		elf = dwfl_module_getelf(s->dmods[i], &bias);
+		if (!at || !*r_debug || !elf ||
+		    collect_code_sections(&L, elf, bias) != 0) {
+			free(L.secs);
+			return -1;
+		}
+		code = code_at(&L, at, &avail);
+		ok = code && insn_decode(code, avail, at, brk) == 0 &&
+		     brk->op != INSN_UNSUPPORTED;
+		free(L.secs);
+		return ok ? 0 : -1;
+	}
+	return -1;
 }
 
 void symbols_free(struct sym_table *t)

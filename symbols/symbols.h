@@ -38,9 +38,40 @@ struct sym_table {
 	size_t nsites;
 };
 
-/* Load the main executable of the stopped process `pid`.  Returns 0, or -1
- * with a message (library's own words) in err. */
-int symbols_load_exe(pid_t pid, struct sym_table *t, char *err, size_t errlen);
+/* The modules (executable, shared objects) mapped in a stopped process. */
+struct sym_module {
+	char *path;
+	uint64_t lo, hi;	/* mapped extent */
+	bool is_main;		/* the executable */
+	bool is_ldso;		/* the dynamic linker: never traced */
+	bool is_special;	/* [vdso] and other objects without a file */
+};
+
+struct sym_session;
+struct selection;
+
+/* Read the modules of process pid from /proc/PID/maps.  NULL with a
+ * message (the library's own words) in err. */
+struct sym_session *symbols_open(pid_t pid, char *err, size_t errlen);
+size_t symbols_nmodules(const struct sym_session *s);
+const struct sym_module *symbols_module(const struct sym_session *s, size_t i);
+void symbols_close(struct sym_session *s);
+
+/* The functions of module i that `sel` selects, with their probe sites.
+ * DWARF first (separate debug files are found by build-id or debuglink,
+ * as libdwfl does); the ELF symbol table for an executable without DWARF,
+ * or for functions that entries name and DWARF does not describe.
+ * Returns 0, or -1 with a message in err. */
+int symbols_load_module(struct sym_session *s, size_t i,
+			struct selection *sel, struct sym_table *t, char *err,
+			size_t errlen);
 void symbols_free(struct sym_table *t);
+
+/* The dynamic linker's rendezvous: the address of _r_debug and the
+ * decoded first instruction of the function it calls at every change of
+ * the link map (_dl_debug_state).  Returns -1 when there is none (a static
+ * executable) or it cannot be read. */
+int symbols_rendezvous(struct sym_session *s, uint64_t *r_debug,
+		       struct insn *brk);
 
 #endif

@@ -222,7 +222,8 @@ static int trace_images(struct tracer *tr)
 				  (int)p->pid, (int)p->pid, strerror(errno));
 			return -1;
 		}
-		if (process_trace_image(tr, p, tid) != 0)
+		if (process_sync_modules(tr, p, tid, true) != 0 ||
+		    tracer_started(tr, p) != 0)
 			return -1;
 	}
 	return 0;
@@ -266,7 +267,14 @@ int tracer_attach(const pid_t *pids, size_t npids, struct report *shared,
 		ret = EXIT_ATTACH;
 	}
 	if (ret == 0 && trace_images(&tr) != 0)
-		ret = EXIT_ATTACH;
+		ret = tr.exit_code ? tr.exit_code : EXIT_ATTACH;
+	if (ret == 0 && tr.list_done) {
+		/* --list-funcs: the list is out; leave the processes be */
+		tr.detaching = true;
+		tracer_detach_all(&tr);
+		tracer_free(&tr);
+		return 0;
+	}
 	if (ret != 0) {
 		tr.detaching = true;
 		tracer_quiesce(&tr);

@@ -75,3 +75,21 @@ void bp_table_copy(struct bp_table *dst, const struct bp_table *src)
 		memcpy(dst->slots, src->slots, src->cap * sizeof(*src->slots));
 	}
 }
+
+void bp_table_remove_range(struct bp_table *t, uint64_t lo, uint64_t hi)
+{
+	struct bp_table keep = { .cap = t->cap };
+
+	if (!t->cap)
+		return;
+	/* open addressing has no cheap delete: rebuild (dlclose is rare) */
+	keep.slots = xcalloc(keep.cap, sizeof(*keep.slots));
+	bp_table_for_each(t, b) {
+		if (b->addr >= lo && b->addr < hi)
+			continue;
+		*place(&keep, b->addr) = *b;
+		keep.n++;
+	}
+	free(t->slots);
+	*t = keep;
+}

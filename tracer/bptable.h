@@ -4,6 +4,7 @@
 #ifndef IPROFMEM_BPTABLE_H
 #define IPROFMEM_BPTABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,7 @@ struct bp {
 	int32_t entry_fn;	/* report id whose entry this is, or -1 */
 	int32_t ret_fn;		/* report id this site returns from, or -1 */
 	uint64_t slot;		/* out-of-line copy of insn, or 0 */
+	bool rendezvous;	/* the dynamic linker's: look at the modules */
 	uint8_t orig;		/* the byte under the int3 */
 	struct insn insn;	/* the displaced instruction */
 };
@@ -28,6 +30,8 @@ struct bp *bp_table_find(const struct bp_table *t, uint64_t addr);
  * table are invalidated by the next insertion. */
 struct bp *bp_table_get(struct bp_table *t, uint64_t addr);
 void bp_table_free(struct bp_table *t);
+/* Remove every breakpoint in [lo, hi) (an unmapped module). */
+void bp_table_remove_range(struct bp_table *t, uint64_t lo, uint64_t hi);
 /* dst (empty or freed) becomes a copy of src. */
 void bp_table_copy(struct bp_table *dst, const struct bp_table *src);
 

@@ -1,25 +1,29 @@
-/* Breakpoint insertion into a process's freshly exec'd image: symbols give
- * the sites; the instructions that must run out of line get slots in an
- * area mapped into the tracee; every site gets an int3. */
+/* Breakpoint insertion: symbols give the sites of a module's selected
+ * functions; the instructions that must run out of line get slots in an
+ * area mapped into the tracee near the module; every site gets an int3.
+ * Modules come and go (start-up, dlopen, dlclose): the dynamic linker's
+ * rendezvous breakpoint says when to look again. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report/report.h"
+#include "symbols/select.h"
 #include "symbols/symbols.h"
 #include "tracer/arch.h"
 #include "tracer/internal.h"
 #include "tracer/memio.h"
 #include "util.h"
 
-/* Where to map the slot area: just below the executable, so that rel32
- * operands re-aimed from the slots still reach their targets, and away from
- * the brk heap, which grows up from the executable's end. */
+/* Where to map a slot area: just below the module, so that rel32 operands
+ * re-aimed from the slots still reach their targets, and away from the brk
+ * heap, which grows up from the executable's end. */
 static uint64_t map_slots(struct process *p, pid_t tid,
 			  const struct sym_table *t, size_t len)
 {
-	uint64_t code = t->sites[0].addr;	/* any code will do */
 	const uint64_t gap = 1 << 20, floor = 1 << 20;
+	uint64_t code = t->sites[0].addr;	/* any code of it will do */
 	uint64_t hint = 0, at;
 
 	if (!tid)
@@ -53,15 +57,17 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 	len = (n * ARCH_SLOT_SIZE + 4095) & ~(size_t)4095;
 	base = map_slots(p, tid, t, len);
 	if (!base) {
-		warn_msg("cannot map the out-of-line area into process %d: "
-			 "functions that need it are not traced", (int)p->pid);
+		warn_msg("cannot map an out-of-line area into process %d: "
+			 "functions of %s that need it are not traced",
+			 (int)p->pid, t->module);
 		for (size_t i = 0; i < t->nsites; i++)
 			if (arch_needs_slot(&t->sites[i].insn))
 				ok[t->sites[i].func] = false;
 		return slot_of;
 	}
-	p->slot_lo = base;
-	p->slot_hi = base + len;
+	p->slot_areas = xreallocarray(p->slot_areas, p->nslot_areas + 1,
+				      sizeof(*p->slot_areas));
+	p->slot_areas[p->nslot_areas++] = (struct addr_range){ base, base + len };
 	buf = xcalloc(1, len);
 	n = 0;
 	for (size_t i = 0; i < t->nsites; i++) {
@@ -85,24 +91,21 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 	return slot_of;
 }
 
-static int insert_site(struct process *p, const struct sym_site *s,
-		       int32_t fn, uint64_t slot)
+/* Put an int3 at addr (once) and return its entry. */
+static struct bp *arm_site(struct process *p, uint64_t addr,
+			   const struct insn *in, uint64_t slot)
 {
 	static const uint8_t int3 = ARCH_BREAKPOINT;
-	struct bp *b = bp_table_get(&p->bps, s->addr);
+	struct bp *b = bp_table_get(&p->bps, addr);
 
-	if (b->entry_fn < 0 && b->ret_fn < 0) {
-		if (mem_read(p->memfd, s->addr, &b->orig, 1) != 0 ||
-		    mem_write(p->memfd, s->addr, &int3, 1) != 0)
-			return -1;
-		b->insn = s->insn;
+	if (b->entry_fn < 0 && b->ret_fn < 0 && !b->rendezvous) {
+		if (mem_read(p->memfd, addr, &b->orig, 1) != 0 ||
+		    mem_write(p->memfd, addr, &int3, 1) != 0)
+			return NULL;
+		b->insn = *in;
 		b->slot = slot;
 	}
-	if (s->is_entry)
-		b->entry_fn = fn;
-	else
-		b->ret_fn = fn;
-	return 0;
+	return b;
 }
 
 /* One warning per module: with -f, every child running the same image
@@ -119,45 +122,230 @@ static void warn_no_dwarf(struct tracer *tr, const char *module)
 		 "functions (rebuild with -g for file:line keys)", module);
 }
 
-int process_trace_image(struct tracer *tr, struct process *p, pid_t tid)
+/* --list-funcs: one line per function that would be traced. */
+static void list_functions(FILE *out, const struct sym_table *t,
+			   const bool *ok)
 {
-	struct sym_table t;
-	char err[512];
-	int32_t *ids;
+	size_t *nrets = xcalloc(t->nfuncs, sizeof(*nrets));
+
+	for (size_t i = 0; i < t->nsites; i++)
+		nrets[t->sites[i].func] += !t->sites[i].is_entry;
+	for (size_t i = 0; i < t->nfuncs; i++) {
+		const struct sym_func *f = &t->funcs[i];
+
+		if (ok[i])
+			fprintf(out, "%#18llx  %7zu  %s  %s:%d:%s\n",
+				(unsigned long long)f->entry, nrets[i],
+				t->module, f->file, f->line, f->name);
+	}
+	free(nrets);
+}
+
+/* Put the loaded module's sites in place. */
+static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
+		      const struct sym_table *t)
+{
+	int32_t *ids = xcalloc(t->nfuncs, sizeof(*ids));
+	bool *ok = xcalloc(t->nfuncs, sizeof(*ok));
 	uint64_t *slot_of;
-	bool *ok;
 	int ret = 0;
 
-	if (symbols_load_exe(p->pid, &t, err, sizeof(err)) != 0) {
-		error_msg("%s", err);
-		return -1;
-	}
-	if (!t.has_dwarf)
-		warn_no_dwarf(tr, t.module);
-	ids = xcalloc(t.nfuncs, sizeof(*ids));
-	ok = xcalloc(t.nfuncs, sizeof(*ok));
-	for (size_t i = 0; i < t.nfuncs; i++) {
-		ids[i] = report_add_func(p->rep, t.funcs[i].file,
-					 t.funcs[i].line, t.funcs[i].name);
+	for (size_t i = 0; i < t->nfuncs; i++) {
+		ids[i] = report_add_func(p->rep, t->funcs[i].file,
+					 t->funcs[i].line, t->funcs[i].name);
 		ok[i] = ids[i] >= 0;
 	}
-	slot_of = build_slots(p, tid, &t, ok);
-	for (size_t i = 0; i < t.nsites && ret == 0; i++) {
-		const struct sym_site *s = &t.sites[i];
+	slot_of = t->nsites ? build_slots(p, tid, t, ok) : NULL;
+	for (size_t i = 0; i < t->nsites && ret == 0; i++) {
+		const struct sym_site *s = &t->sites[i];
+		struct bp *b;
 
 		if (!ok[s->func])
 			continue;
-		if (insert_site(p, s, ids[s->func], slot_of[i]) != 0) {
-			error_msg("inserting a breakpoint at %#llx: %s",
-				  (unsigned long long)s->addr, strerror(errno));
+		b = arm_site(p, s->addr, &s->insn, slot_of[i]);
+		if (!b) {
+			error_msg("inserting a breakpoint at %#llx in %s: %s",
+				  (unsigned long long)s->addr, t->module,
+				  strerror(errno));
 			ret = -1;
+			break;
 		}
+		if (s->is_entry)
+			b->entry_fn = ids[s->func];
+		else
+			b->ret_fn = ids[s->func];
 	}
+	for (size_t i = 0; i < t->nfuncs; i++)
+		p->nfuncs += ok[i];
+	if (tr->opts->list_out)
+		list_functions(tr->opts->list_out, t, ok);
 	free(slot_of);
 	free(ok);
 	free(ids);
-	symbols_free(&t);
 	return ret;
+}
+
+/* The rendezvous: an internal breakpoint on the function the dynamic
+ * linker calls whenever its list of objects changes (start-up, dlopen,
+ * dlclose), so modules are armed before any of their code runs. */
+static void arm_rendezvous(struct process *p, struct sym_session *s)
+{
+	struct insn brk;
+	uint64_t r_debug;
+	struct bp *b;
+
+	if (symbols_rendezvous(s, &r_debug, &brk) != 0) {
+		warn_msg("the dynamic linker of process %d has no rendezvous "
+			 "(_r_debug): shared objects are not traced", (int)p->pid);
+		return;
+	}
+	b = arm_site(p, brk.addr, &brk, 0);
+	if (!b) {
+		warn_msg("cannot arm the dynamic linker's rendezvous: %s",
+			 strerror(errno));
+		return;
+	}
+	b->rendezvous = true;
+	p->r_debug = r_debug;
+}
+
+static struct traced_module *find_module(struct process *p,
+					 const struct sym_module *m)
+{
+	for (size_t i = 0; i < p->nmods; i++)
+		if (p->mods[i].lo == m->lo && strcmp(p->mods[i].path, m->path) == 0)
+			return &p->mods[i];
+	return NULL;
+}
+
+/* A module that was unmapped (dlclose): its sites are gone with it. */
+static void drop_unseen_modules(struct process *p)
+{
+	for (size_t i = 0; i < p->nmods; ) {
+		struct traced_module *m = &p->mods[i];
+
+		if (m->seen) {
+			i++;
+			continue;
+		}
+		bp_table_remove_range(&p->bps, m->lo, m->hi);
+		free(m->path);
+		*m = p->mods[--p->nmods];
+	}
+}
+
+/* Load and arm one new module.  Returns -1 on an error that ends tracing
+ * (the main executable); other modules are skipped with a warning. */
+static int add_module(struct tracer *tr, struct process *p, pid_t tid,
+		      struct sym_session *s, size_t i)
+{
+	const struct sym_module *m = symbols_module(s, i);
+	struct selection *sel = tr->opts->sel;
+	struct sym_table t;
+	char err[512];
+	int ret;
+
+	p->mods = xreallocarray(p->mods, p->nmods + 1, sizeof(*p->mods));
+	p->mods[p->nmods++] = (struct traced_module){
+		.path = xstrdup(m->path), .lo = m->lo, .hi = m->hi, .seen = true,
+	};
+	selection_module_loaded(sel, m->path);
+	if (!selection_wants_module(sel, m->path, m->is_main))
+		return 0;
+	if (symbols_load_module(s, i, sel, &t, err, sizeof(err)) != 0) {
+		if (m->is_main) {
+			error_msg("%s", err);
+			return -1;
+		}
+		warn_msg("%s: not traced", err);
+		return 0;
+	}
+	/* only the default set falls back on the symbol table wholesale */
+	if (m->is_main && !t.has_dwarf && selection_is_default(sel))
+		warn_no_dwarf(tr, t.module);
+	ret = arm_module(tr, p, tid, &t);
+	symbols_free(&t);
+	return m->is_main ? ret : 0;
+}
+
+int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,
+			 bool at_exec)
+{
+	const struct selection *sel = tr->opts->sel;
+	struct sym_session *s;
+	char err[512];
+	bool *fresh;
+	int ret = 0;
+
+	s = symbols_open(p->pid, err, sizeof(err));
+	if (!s) {
+		error_msg("%s", err);
+		return -1;
+	}
+	for (size_t i = 0; i < p->nmods; i++)
+		p->mods[i].seen = false;
+	fresh = xcalloc(symbols_nmodules(s), sizeof(*fresh));
+	for (size_t i = 0; i < symbols_nmodules(s); i++) {
+		const struct sym_module *m = symbols_module(s, i);
+		struct traced_module *known;
+
+		if (m->is_special)
+			continue;
+		if (m->is_ldso) {
+			if (at_exec && (!selection_is_default(sel) ||
+					selection_all_modules(sel)))
+				arm_rendezvous(p, s);
+			continue;
+		}
+		known = find_module(p, m);
+		if (known)
+			known->seen = true;
+		else
+			fresh[i] = true;
+	}
+	/* what is gone first: a new object may be mapped where an old one
+	 * (or a mapped file that is no object, like ld.so.cache) was */
+	drop_unseen_modules(p);
+	for (size_t i = 0; i < symbols_nmodules(s) && ret == 0; i++)
+		if (fresh[i])
+			ret = add_module(tr, p, tid, s, i);
+	free(fresh);
+	symbols_close(s);
+	return ret;
+}
+
+void process_forget_modules(struct process *p)
+{
+	for (size_t i = 0; i < p->nmods; i++)
+		free(p->mods[i].path);
+	free(p->mods);
+	p->mods = NULL;
+	p->nmods = 0;
+	free(p->slot_areas);
+	p->slot_areas = NULL;
+	p->nslot_areas = 0;
+	p->r_debug = 0;
+	bp_table_free(&p->bps);
+}
+
+void process_copy_image(struct process *child, const struct process *parent)
+{
+	bp_table_copy(&child->bps, &parent->bps);
+	child->mods = xcalloc(parent->nmods, sizeof(*child->mods));
+	for (size_t i = 0; i < parent->nmods; i++) {
+		child->mods[i] = parent->mods[i];
+		child->mods[i].path = xstrdup(parent->mods[i].path);
+	}
+	child->nmods = parent->nmods;
+	child->slot_areas = xcalloc(parent->nslot_areas,
+				    sizeof(*child->slot_areas));
+	if (parent->nslot_areas)
+		memcpy(child->slot_areas, parent->slot_areas,
+		       parent->nslot_areas * sizeof(*child->slot_areas));
+	child->nslot_areas = parent->nslot_areas;
+	child->r_debug = parent->r_debug;
+	child->nfuncs = parent->nfuncs;
+	child->started = parent->started;
 }
 
 void process_restore_bytes(const struct process *p, int fd)

@@ -10,13 +10,28 @@
 #include "tracer/thread.h"
 #include "tracer/tracer.h"
 
+/* A module of a traced process whose functions were looked at. */
+struct traced_module {
+	char *path;
+	uint64_t lo, hi;
+	bool seen;		/* still mapped at the last look */
+};
+
 /* A traced process (address space): its breakpoints, memory and RSS. */
 struct process {
 	pid_t pid;
 	int memfd;		/* /proc/PID/mem, opened after each exec */
 	struct rss rss;
 	struct bp_table bps;
-	uint64_t slot_lo, slot_hi;	/* the out-of-line area, if any */
+	struct addr_range *slot_areas;	/* out-of-line areas, one per module
+					   that needed one */
+	size_t nslot_areas;
+	struct traced_module *mods;
+	size_t nmods;
+	uint64_t r_debug;	/* the dynamic linker's _r_debug, or 0 */
+	size_t nfuncs;		/* functions armed */
+	bool started;		/* the start-up modules are loaded: the checks
+				   on the selection were made */
 	struct report *rep;	/* shared, or its own with per_process */
 	size_t result;		/* index in trace_result.procs (per_process) */
 	bool exec_seen;		/* its image has been loaded (launch: once
@@ -33,6 +48,9 @@ struct tracer {
 	bool quiescing;		/* stopping every thread: "resume" records */
 	bool detaching;		/* ...to let them all go */
 	bool fatal;
+	int exit_code;		/* with fatal: iprofmem's status, if not 125 */
+	bool checked;		/* the selection was checked at start-up */
+	bool list_done;		/* --list-funcs printed its list */
 	struct process **procs;
 	size_t nprocs;
 	struct thread_table threads;
@@ -52,11 +70,19 @@ void tracer_resume_all(struct tracer *tr);
 void tracer_detach_all(struct tracer *tr);
 void tracer_run(struct tracer *tr);
 void tracer_free(struct tracer *tr);
+int tracer_started(struct tracer *tr, struct process *p);
 
-/* image.c: load the process's image and put an int3 on every site; tid is
- * a stopped thread of it that can run an injected system call (every other
- * thread stopped too). */
-int process_trace_image(struct tracer *tr, struct process *p, pid_t tid);
+/* image.c: look at the process's modules: arm those not traced yet (load
+ * their selected functions, put an int3 on every site), forget those that
+ * are gone.  tid is a stopped thread of it that can run an injected system
+ * call.  at_exec: the image is new; arm the dynamic linker's rendezvous if
+ * shared objects may be selected.  Returns -1 on an error with the main
+ * executable (message printed). */
+int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,
+			 bool at_exec);
+void process_forget_modules(struct process *p);
+/* Copy everything image-related from parent to a forked child. */
+void process_copy_image(struct process *child, const struct process *parent);
 /* Put the original bytes back at every site, through fd (another process's
  * copy of the same image: a fork child that is let go). */
 void process_restore_bytes(const struct process *p, int fd);

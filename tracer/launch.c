@@ -111,13 +111,14 @@ int tracer_launch(const char *path, char *const argv[], struct report *shared,
 	tracer_set_wake(tr.leader);
 	tracer_signals(&tr);
 	tracer_run(&tr);
-	if (tr.fatal) {
+	if (tr.fatal || tr.list_done) {
 		/* EXITKILL would take the program down when we exit; do it
-		 * now so that nothing is left behind */
+		 * now so that nothing is left behind.  (--list-funcs: the
+		 * program never ran its own code.) */
 		kill(tr.leader, SIGKILL);
 		while (waitpid(-1, NULL, __WALL) > 0)
 			;
-		ret = EXIT_IPROFMEM;
+		ret = tr.fatal ? (tr.exit_code ? tr.exit_code : EXIT_IPROFMEM) : 0;
 	} else if (tr.detaching) {
 		res->running = tr.leader;
 	} else if (!p->exec_seen) {

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "report/report.h"
+#include "symbols/select.h"
 #include "tracer/arch.h"
 #include "tracer/internal.h"
 #include "tracer/memio.h"
@@ -198,18 +199,11 @@ static void process_set_cmdline(struct tracer *tr, struct process *p)
 	r->cmdline = tracer_read_cmdline(p->pid);
 }
 
-/* The image is gone (exec) or about to be left (detach). */
-static void process_forget_image(struct process *p)
-{
-	bp_table_free(&p->bps);
-	p->slot_lo = p->slot_hi = 0;
-}
-
 static void process_end(struct process *p)
 {
 	p->exited = true;
 	process_close_files(p);
-	process_forget_image(p);
+	process_forget_modules(p);
 }
 
 /* RSS of the process.  The leader's /proc file reads zero once the leader
@@ -349,6 +343,77 @@ static int next_event(struct tracer *tr, struct event *ev)
 	return 1;
 }
 
+/* The dynamic linker's list of objects changed: look at the modules once
+ * it is consistent again (the objects are mapped, none of their code has
+ * run yet). */
+static int on_rendezvous(struct tracer *tr, struct process *p, pid_t tid)
+{
+	enum { RT_CONSISTENT = 0, R_STATE_OFFSET = 24 };
+	int32_t state = -1;
+
+	if (!p->r_debug ||
+	    mem_read(p->memfd, p->r_debug + R_STATE_OFFSET, &state,
+		     sizeof(state)) != 0 || state != RT_CONSISTENT)
+		return 0;
+	if (process_sync_modules(tr, p, tid, false) != 0)
+		return -1;
+	return tracer_started(tr, p);
+}
+
+/* The selection is checked once the start-up modules are in: entries that
+ * match nothing are warnings (errors with --strict), and a selection that
+ * matches nothing at all is an error.  With --list-funcs, this is the end.
+ * Returns -1 to end tracing. */
+struct unmatched_count {
+	bool strict;
+	size_t bad;
+};
+
+static void report_unmatched(const char *origin, int line, const char *text,
+			     bool pending, void *arg)
+{
+	struct unmatched_count *uc = arg;
+
+	(void)pending;		/* never at start-up */
+	uc->bad++;
+	if (uc->strict && line)
+		error_msg("%s:%d: '%s' matches no function", origin, line, text);
+	else if (uc->strict)
+		error_msg("%s '%s' matches no function", origin, text);
+	else if (line)
+		warn_msg("%s:%d: '%s' matches no function", origin, line, text);
+	else
+		warn_msg("%s '%s' matches no function", origin, text);
+}
+
+int tracer_started(struct tracer *tr, struct process *p)
+{
+	struct selection *sel = tr->opts->sel;
+	struct unmatched_count uc = { .strict = tr->opts->strict };
+
+	if (p->started)
+		return 0;
+	p->started = true;
+	/* the checks are about the selection, made once, on the first
+	 * process (the program, or the first attached) */
+	if (tr->checked)
+		return 0;
+	tr->checked = true;
+	if (!selection_is_default(sel) && !p->nfuncs && !selection_pending(sel)) {
+		error_msg("no function matches the selection");
+		tr->exit_code = EXIT_IPROFMEM;
+		return -1;
+	}
+	selection_report_unmatched(sel, false, report_unmatched, &uc);
+	if (uc.bad && tr->opts->strict) {
+		tr->exit_code = EXIT_IPROFMEM;
+		return -1;
+	}
+	if (tr->opts->list_out)
+		tr->list_done = true;
+	return 0;
+}
+
 static void on_breakpoint(struct tracer *tr, struct event *ev)
 {
 	struct bp *b = ev->bp;
@@ -365,6 +430,18 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 			thread_resume(tr, th, ev->tid, 0, false);
 		return;
 	}
+	if (b->rendezvous) {
+		uint64_t addr = b->addr;
+
+		if (on_rendezvous(tr, p, ev->tid) != 0) {
+			tr->fatal = true;
+			return;
+		}
+		/* new breakpoints may have moved the table */
+		b = bp_table_find(&p->bps, addr);
+	}
+	if (tr->list_done)
+		return;		/* --list-funcs: the program goes no further */
 	rss = process_rss(tr, p, ev->tid);
 	if (b->entry_fn >= 0)
 		thread_enter(th, b->entry_fn, sp, rss);
@@ -408,7 +485,7 @@ static int on_exec(struct tracer *tr, struct event *ev)
 	th = thread_add(&tr->threads, ev->tid);
 	th->proc = p;
 	th->started = true;
-	process_forget_image(p);
+	process_forget_modules(p);
 	first = !p->exec_seen;
 	p->exec_seen = true;
 	process_set_cmdline(tr, p);
@@ -422,7 +499,7 @@ static int on_exec(struct tracer *tr, struct event *ev)
 		thread_resume(tr, th, ev->tid, 0, false);
 		return 0;
 	}
-	if (process_trace_image(tr, p, ev->tid) != 0) {
+	if (process_sync_modules(tr, p, ev->tid, true) != 0) {
 		if (first && p->pid == tr->leader)
 			return -1;
 		/* a later image we cannot read: let that process run free */
@@ -430,7 +507,11 @@ static int on_exec(struct tracer *tr, struct event *ev)
 		detach_process(tr, p);
 		return 0;
 	}
-	thread_resume(tr, th, ev->tid, 0, false);
+	/* without a rendezvous to wait for, start-up is now */
+	if (!p->r_debug && tracer_started(tr, p) != 0)
+		return -1;
+	if (!tr->list_done)	/* --list-funcs: the program goes no further */
+		thread_resume(tr, th, ev->tid, 0, false);
 	return 0;
 }
 
@@ -504,9 +585,7 @@ static void follow_child(struct tracer *tr, struct process *pp, pid_t child)
 	struct thread *th;
 
 	p->exec_seen = true;
-	bp_table_copy(&p->bps, &pp->bps);
-	p->slot_lo = pp->slot_lo;
-	p->slot_hi = pp->slot_hi;
+	process_copy_image(p, pp);
 	if (process_open_files(tr, p) != 0)
 		warn_msg("opening /proc/%d: %s", (int)child, strerror(errno));
 	th = thread_add(&tr->threads, child);
@@ -736,6 +815,29 @@ bool tracer_quiesce(struct tracer *tr)
 	return true;
 }
 
+/* A thread inside an out-of-line slot goes back to the code the slot
+ * stands for.  Returns whether its pc changed. */
+static bool leave_slot(const struct process *p, regs_t *r)
+{
+	uint64_t pc = arch_pc(r);
+
+	for (size_t i = 0; i < p->nslot_areas; i++) {
+		const struct addr_range *a = &p->slot_areas[i];
+		uint64_t slot;
+
+		if (pc < a->lo || pc >= a->hi)
+			continue;
+		slot = pc - (pc - a->lo) % ARCH_SLOT_SIZE;
+		bp_table_for_each(&p->bps, b)
+			if (b->slot == slot) {
+				arch_set_pc(r, arch_pc_out_of_slot(pc, &b->insn,
+								   slot));
+				return arch_pc(r) != pc;
+			}
+	}
+	return false;
+}
+
 /* Put every original byte back, take every thread out of the out-of-line
  * slots and off the breakpoints, and let every thread go, with the signal
  * it was stopped for.  The slot area stays mapped: a signal frame may still
@@ -753,18 +855,9 @@ void tracer_detach_all(struct tracer *tr)
 		struct process *p = th->proc;
 		regs_t r;
 
-		if (p && p->slot_hi &&
-		    ptrace(PTRACE_GETREGS, th->tid, 0, &r) == 0 &&
-		    arch_pc(&r) >= p->slot_lo && arch_pc(&r) < p->slot_hi) {
-			uint64_t slot = arch_pc(&r) -
-				(arch_pc(&r) - p->slot_lo) % ARCH_SLOT_SIZE;
-
-			bp_table_for_each(&p->bps, b)
-				if (b->slot == slot)
-					arch_set_pc(&r, arch_pc_out_of_slot(
-						arch_pc(&r), &b->insn, slot));
+		if (p && ptrace(PTRACE_GETREGS, th->tid, 0, &r) == 0 &&
+		    leave_slot(p, &r))
 			ptrace(PTRACE_SETREGS, th->tid, 0, &r);
-		}
 		ptrace(PTRACE_DETACH, th->tid, 0, (long)th->pending_sig);
 	}
 	thread_table_free(&tr->threads);
@@ -792,10 +885,10 @@ void tracer_run(struct tracer *tr)
 		r = next_event(tr, &ev);
 		if (r == 0)
 			return;
-		if (r > 0 && !dispatch_event(tr, &ev)) {
+		if (r > 0 && !dispatch_event(tr, &ev))
 			tr->fatal = true;
+		if (tr->fatal || tr->list_done)
 			return;
-		}
 	}
 }
 

@@ -5,17 +5,22 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "tracer/rss.h"
 
 struct report;
+struct selection;
 
 struct tracer_opts {
 	enum rss_source rss_source;
 	bool follow_forks;	/* -f: trace forked children too */
 	bool per_process;	/* one report per process */
 	double duration;	/* seconds of tracing, then detach; 0: no limit */
+	struct selection *sel;	/* what to trace */
+	bool strict;		/* an entry matching nothing is an error */
+	FILE *list_out;		/* --list-funcs: list there, run nothing */
 };
 
 /* With per_process, the report of each traced process, in the order they

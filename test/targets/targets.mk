@@ -79,3 +79,4 @@ $(foreach o,O0 O2,\
 
 # Attach mode targets: extra flags.
 include $(TGT_SRCDIR)/attach.mk
+include test/targets/select.mk
