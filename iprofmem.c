@@ -23,7 +23,6 @@
 
 struct options {
 	bool report_mode;	/* iprofmem report FILE */
-	const char *trace_only;	/* a tracing option seen (report mode) */
 	struct selection *sel;
 	pid_t *pids;		/* -p: attach to these */
 	size_t npids;
@@ -307,9 +306,6 @@ static int view_option(struct options *o, int c, const char *arg)
 static int parse_operands(int argc, char **argv, struct options *o)
 {
 	if (o->report_mode) {
-		if (o->trace_only)
-			return bad_usage("--%s is for tracing, not for 'iprofmem "
-					 "report'", o->trace_only);
 		if (argc - optind != 1)
 			return bad_usage("%s", "iprofmem report takes one record "
 					 "file");
@@ -356,11 +352,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return bad_usage("option '%s' needs an argument",
 					 argv[optind - 1]);
 		r = view_option(o, c, optarg);
-		if (r == 0) {
+		if (r == 0 && o->report_mode && c != '?')
+			/* before acting on it: --funcs would read its file */
+			return bad_usage("--%s is for tracing, not for "
+					 "'iprofmem report'", option_name(c));
+		if (r == 0)
 			r = tracing_option(o, c, optarg);
-			if (r < 0 && !o->trace_only)
-				o->trace_only = option_name(c);
-		}
 		if (r == 0)
 			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		if (r > 0)
@@ -479,6 +476,10 @@ static int render(const struct options *o, const struct report_entry *e,
 		  size_t n)
 {
 	struct rendering r = { .o = o, .e = e, .n = n };
+
+	/* a reader that went away is a write error to report, not a death
+	 * (the program, if any, was exec'd long ago: it keeps its own) */
+	signal(SIGPIPE, SIG_IGN);
 	const struct { const char *file; int (*fn)(FILE *, void *); } files[] = {
 		{ o->record, write_record },
 		{ o->folded, write_folded },

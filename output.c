@@ -31,12 +31,35 @@ int output_check(const char *file)
 	return ret;
 }
 
+/* A FIFO, a terminal, /dev/stdout...: written in place, not replaced. */
+static int write_in_place(const char *file, int (*fn)(FILE *, void *),
+			  void *arg)
+{
+	FILE *fp = fopen(file, "we");
+
+	if (!fp || fn(fp, arg) != 0 || fflush(fp) != 0) {
+		error_msg("%s: cannot write: %s", file, strerror(errno));
+		if (fp)
+			fclose(fp);
+		return -1;
+	}
+	if (fclose(fp) != 0) {
+		error_msg("%s: cannot write: %s", file, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int output_write(const char *file, int (*fn)(FILE *fp, void *arg), void *arg)
 {
+	struct stat st;
+
 	char *tmp;
 	FILE *fp = NULL;
 	int fd, ret = -1;
 
+	if (stat(file, &st) == 0 && !S_ISREG(st.st_mode))
+		return write_in_place(file, fn, arg);
 	if (asprintf(&tmp, "%s.XXXXXX", file) < 0) {
 		error_msg("out of memory");
 		return -1;

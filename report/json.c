@@ -33,13 +33,14 @@ static void json_function(FILE *out, const struct row *w)
 		w->self_bytes, w->peak_bytes);
 }
 
-static void json_path(FILE *out, const struct node *nd, size_t id, int fidx)
+static void json_path(FILE *out, const struct node *nd, size_t id,
+		      int parent, int fidx)
 {
 	fprintf(out, "{\"id\":%zu,\"parent\":", id);
-	if (nd->parent == REPORT_ROOT)
+	if (parent == REPORT_ROOT)
 		fputs("null", out);
 	else
-		fprintf(out, "%d", nd->parent);
+		fprintf(out, "%d", parent);
 	fprintf(out, ",\"function\":%d,\"memory_bytes\":%" PRIu64
 		",\"calls\":%" PRIu64 ",\"total_calls\":%" PRIu64
 		",\"self_bytes\":%" PRIu64 ",\"peak_bytes\":%" PRIu64 "}",
@@ -47,23 +48,29 @@ static void json_path(FILE *out, const struct node *nd, size_t id, int fidx)
 		nd->peak_bytes);
 }
 
-/* fidx: each function's index in "functions", -1 when not listed.  kept
- * is filled in id order, which reaches a parent before its children. */
+/* fidx: each function's index in "functions", -1 when not listed.  A path
+ * is listed when its memory is above min and its function is listed; its
+ * parent is its nearest listed ancestor (a caller with no memory of its
+ * own, such as a main that never returned, is skipped over).  up[] is
+ * filled in id order, which reaches a parent before its children. */
 static void json_paths(FILE *out, const struct report *r, const int *fidx,
-		       bool *kept, double min_mb)
+		       int *up, double min_mb)
 {
 	const char *sep = "\n";
 
 	for (size_t i = 0; i < r->nnodes && !ferror(out); i++) {
 		const struct node *nd = &r->nodes[i];
+		int parent = nd->parent == REPORT_ROOT ? REPORT_ROOT :
+			     up[nd->parent];
+		bool kept = nd->bytes > 0 && nd->bytes / MB > min_mb &&
+			    fidx[nd->fn] >= 0;
 
-		kept[i] = nd->bytes > 0 && nd->bytes / MB > min_mb &&
-			  fidx[nd->fn] >= 0 &&
-			  (nd->parent == REPORT_ROOT || kept[nd->parent]);
-		if (!kept[i])
+		/* what the children of i see as their listed ancestor */
+		up[i] = kept ? (int)i : parent;
+		if (!kept)
 			continue;
 		fputs(sep, out);
-		json_path(out, nd, i, fidx[nd->fn]);
+		json_path(out, nd, i, parent, fidx[nd->fn]);
 		sep = ",\n";
 	}
 	if (*sep == ',')
@@ -77,7 +84,7 @@ static int json_process(FILE *out, const struct report_entry *e,
 	struct row *rows;
 	size_t n;
 	int *fidx = malloc((r->nfuncs ? r->nfuncs : 1) * sizeof(*fidx));
-	bool *kept = malloc(r->nnodes ? r->nnodes : 1);
+	int *kept = malloc((r->nnodes ? r->nnodes : 1) * sizeof(*kept));
 
 	if (!fidx || !kept || rows_select(r, v->min_mb, v->top, &rows, &n) < 0) {
 		free(fidx);

@@ -15,8 +15,10 @@
  * positive deltas of its calls, which is inclusive (what its callees
  * added counts for it too); Calls is the number of those calls.  Children
  * follow their parent one level deeper, siblings biggest first, ties by
- * file, line, name.  A node at or below min_mb, and so any node with no
- * memory, is left out with its whole subtree; top does not apply.  Extra
+ * file, line, name.  A node at or below min_mb (any node with no memory)
+ * is left out, unless a node below it is shown: then it stays, as the
+ * link to its callees (a main that never returned has no memory of its
+ * own); top does not apply.  Extra
  * columns are the table's, for the node.  Nothing to show: the table's
  * "No traced call increased memory." line between the dashes. */
 #include "report/internal.h"
@@ -26,6 +28,24 @@
 static bool node_shown(const struct node *nd, double min_mb)
 {
 	return nd->bytes > 0 && nd->bytes / MB > min_mb;
+}
+
+/* shown[i]: node i is above min, or a node below it is.  A parent's id is
+ * smaller than its children's, so one pass from the last id up does it. */
+static bool *nodes_shown(const struct report *r, double min_mb)
+{
+	bool *shown = calloc(r->nnodes ? r->nnodes : 1, sizeof(*shown));
+
+	if (!shown)
+		return NULL;
+	for (size_t i = r->nnodes; i-- > 0;) {
+		const struct node *nd = &r->nodes[i];
+
+		shown[i] = shown[i] || node_shown(nd, min_mb);
+		if (shown[i] && nd->parent != REPORT_ROOT)
+			shown[nd->parent] = true;
+	}
+	return shown;
 }
 
 /* Biggest first, ties by key. */
@@ -64,7 +84,8 @@ static void print_node(const struct report *r, const struct visit *w,
  * a path as deep, which a recursive walk here could not survive.  Each
  * node is pushed at most once, so the stack needs nnodes entries. */
 static size_t walk(const struct report *r, const struct kids *k,
-		   struct visit *stack, FILE *out, const struct report_view *v)
+		   struct visit *stack, const bool *shown_ids, FILE *out,
+		   const struct report_view *v)
 {
 	size_t sp = 0, shown = 0;
 	struct visit w = { REPORT_ROOT, -1 };
@@ -73,7 +94,7 @@ static size_t walk(const struct report *r, const struct kids *k,
 		for (size_t i = kids_end(k, w.id); i-- > kids_first(k, w.id);) {
 			int id = k->ids[i];
 
-			if (node_shown(&r->nodes[id], v->min_mb))
+			if (shown_ids[id])
 				stack[sp++] = (struct visit){ id, w.depth + 1 };
 		}
 		if (!sp || ferror(out))
@@ -88,22 +109,27 @@ int tree_write(const struct report *r, FILE *out, const struct report_view *v)
 {
 	static const char what[] = "Call path";
 	struct visit *stack;
+	bool *shown;
 	struct kids k;
 
 	if (kids_build(r, sibling_cmp, &k) < 0)
 		return -1;
 	stack = malloc((r->nnodes ? r->nnodes : 1) * sizeof(*stack));
-	if (!stack) {
+	shown = nodes_shown(r, v->min_mb);
+	if (!stack || !shown) {
+		free(stack);
+		free(shown);
 		kids_free(&k);
 		return -1;
 	}
 	table_header(out, v->columns, what);
 	table_rule(out, v->columns, what);
-	if (!walk(r, &k, stack, out, v))
+	if (!walk(r, &k, stack, shown, out, v))
 		fputs(EMPTY_LINE, out);
 	table_rule(out, v->columns, what);
 	table_header(out, v->columns, what);
 	free(stack);
+	free(shown);
 	kids_free(&k);
 	return out_status(out);
 }

@@ -76,3 +76,6 @@ endef
 $(foreach o,O0 O2,\
 	$(eval $(call TGT_CXX_RULE,$(o)-pie,$(TGT_$(o)) $(TGT_pie) $(TGT_nocet)))\
 	$(eval $(call TGT_CXX_RULE,$(o)-pie-cet,$(TGT_$(o)) $(TGT_pie) $(TGT_cet))))
+
+# The views target: its own fragment.
+include $(dir $(TGT_MK))views.mk
