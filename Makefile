@@ -21,9 +21,12 @@ SRCS := iprofmem.c \
 	symbols/symbols.c symbols/disasm.c symbols/select.c \
 	tracer/tracer.c tracer/thread.c tracer/bptable.c tracer/arch_x86_64.c \
 	tracer/rss.c tracer/memio.c tracer/image.c tracer/launch.c tracer/attach.c \
-	report/report.c util.c
+	report/report.c report/rows.c report/paths.c report/print.c report/table.c \
+	report/tree.c report/json.c report/csv.c report/escape.c report/svg.c \
+	report/folded.c report/flame.c report/timeline.c report/record.c \
+	report/record_load.c util.c output.c
 
-DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config libc6-dbg
+DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config libc6-dbg chromium python3
 
 .PHONY: all deps demo check check-unit check-asan bench install uninstall clean asan
 

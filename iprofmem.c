@@ -18,22 +18,26 @@
 #include "report/report.h"
 #include "symbols/select.h"
 #include "tracer/tracer.h"
+#include "output.h"
 #include "util.h"
 
 struct options {
+	bool report_mode;	/* iprofmem report FILE */
 	struct selection *sel;
 	pid_t *pids;		/* -p: attach to these */
 	size_t npids;
-	const char *output;
-	double min_mb;
+	const char *output;	/* -o: the table (or JSON, CSV) */
+	const char *record, *folded, *flamegraph, *timeline;
+	struct report_view view;
 	struct tracer_opts tracer;
-	char **argv;		/* PROGRAM and its arguments */
+	char **argv;		/* PROGRAM and its arguments; the record file */
 };
 
 static void usage(FILE *out)
 {
 	fputs("Usage: iprofmem [OPTIONS] [--] PROGRAM [ARGS...]\n"
 	      "       iprofmem [OPTIONS] -p PID[,PID...]\n"
+	      "       iprofmem report [VIEW OPTIONS] RECORD\n"
 	      "Run PROGRAM (or attach to running processes) under ptrace and report,\n"
 	      "per file:line:function, the sum of the positive resident-memory changes\n"
 	      "over its calls and how many calls increased memory (the biggest\n"
@@ -58,11 +62,21 @@ static void usage(FILE *out)
 	      "                        untraced, with the breakpoints removed)\n"
 	      "      --per-process     one table per process, headed by its PID and\n"
 	      "                        command line (with -f)\n"
-	      "  -o, --output=FILE     write the table to FILE instead of stderr\n"
-	      "      --min=MB          hide rows at or below MB megabytes (2^20 bytes;\n"
-	      "                        default 0: rows that sum to zero are hidden)\n"
 	      "      --rss-source=SRC  where RSS is read at each trap: statm (default,\n"
 	      "                        fastest), status, or smaps (exact on every kernel)\n"
+	      "      --record=FILE     save everything measured, for 'iprofmem report'\n"
+	      "\n"
+	      "View options (also for 'iprofmem report RECORD'):\n"
+	      "  -o, --output=FILE     write the table to FILE instead of stderr\n"
+	      "      --format=FMT      table (default), json or csv\n"
+	      "      --tree            the call-path tree instead of the flat table\n"
+	      "      --columns=LIST    extra table columns: self,peak,total-calls\n"
+	      "      --min=MB          hide rows at or below MB megabytes (2^20 bytes;\n"
+	      "                        default 0: rows that sum to zero are hidden)\n"
+	      "      --top=N           only the N largest rows\n"
+	      "      --folded=FILE     folded stacks for flamegraph.pl, inferno, speedscope\n"
+	      "      --flamegraph=FILE an SVG flame graph of memory by call path\n"
+	      "      --timeline=FILE   an SVG of RSS over time, the top calls marked\n"
 	      "  -h, --help            show this help and exit\n"
 	      "  -V, --version         show the version and exit\n"
 	      "\n"
@@ -132,99 +146,171 @@ static int parse_min(const char *s, double *out)
 	return 0;
 }
 
-/* Returns -1 to go on, or an exit status. */
-static int parse_options(int argc, char **argv, struct options *o)
+static int parse_count(const char *s, size_t *out)
 {
-	enum { OPT_MIN = 256, OPT_RSS_SOURCE, OPT_PER_PROCESS, OPT_DURATION,
-	       OPT_FUNCS, OPT_ALL_MODULES, OPT_STRICT, OPT_LIST_FUNCS };
-	static const struct option longopts[] = {
-		{ "funcs", required_argument, NULL, OPT_FUNCS },
-		{ "func", required_argument, NULL, 'e' },
-		{ "all-modules", no_argument, NULL, OPT_ALL_MODULES },
-		{ "strict", no_argument, NULL, OPT_STRICT },
-		{ "list-funcs", no_argument, NULL, OPT_LIST_FUNCS },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "duration", required_argument, NULL, OPT_DURATION },
-		{ "follow-forks", no_argument, NULL, 'f' },
-		{ "per-process", no_argument, NULL, OPT_PER_PROCESS },
-		{ "output", required_argument, NULL, 'o' },
-		{ "min", required_argument, NULL, OPT_MIN },
-		{ "rss-source", required_argument, NULL, OPT_RSS_SOURCE },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
-	char err[512];
-	int c;
+	char *end;
+	unsigned long long v;
 
-	opterr = 0;
-	/* '+': the first non-option is PROGRAM; what follows is its own */
-	while ((c = getopt_long(argc, argv, "+:e:fo:p:hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_pids(optarg, o) != 0)
-				return bad_usage("-p: '%s' is not a process ID or a "
-						 "comma-separated list of them", optarg);
-			break;
-		case OPT_DURATION:
-			if (parse_seconds(optarg, &o->tracer.duration) != 0)
-				return bad_usage("--duration: '%s' is not a positive "
-						 "number of seconds", optarg);
-			break;
-		case OPT_FUNCS:
-			if (selection_add_file(o->sel, optarg, err,
-					       sizeof(err)) != 0) {
-				error_msg("%s", err);
-				return EXIT_IPROFMEM;
-			}
-			break;
-		case 'e':
-			if (selection_add_entry(o->sel, optarg, "-e", 0, err,
-						sizeof(err)) != 0) {
-				error_msg("%s", err);
-				return EXIT_IPROFMEM;
-			}
-			break;
-		case OPT_ALL_MODULES:
-			selection_set_all_modules(o->sel, true);
-			break;
-		case OPT_STRICT:
-			o->tracer.strict = true;
-			break;
-		case OPT_LIST_FUNCS:
-			o->tracer.list_out = stdout;
-			break;
-		case 'f':
-			o->tracer.follow_forks = true;
-			break;
-		case OPT_PER_PROCESS:
-			o->tracer.per_process = true;
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case OPT_MIN:
-			if (parse_min(optarg, &o->min_mb) != 0)
-				return bad_usage("--min: '%s' is not a non-negative "
-						 "number of megabytes", optarg);
-			break;
-		case OPT_RSS_SOURCE:
-			if (rss_parse_source(optarg, &o->tracer.rss_source) != 0)
-				return bad_usage("--rss-source: '%s' is not one of "
-						 "statm, status, smaps", optarg);
-			break;
-		case 'h':
-			usage(stdout);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (!*s || *s == '-' || *end || errno || !v)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int parse_format(const char *s, enum report_format *out)
+{
+	static const char *const names[] = {
+		[REPORT_TABLE] = "table", [REPORT_JSON] = "json",
+		[REPORT_CSV] = "csv",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum report_format)i;
 			return 0;
-		case 'V':
-			printf("iprofmem %s\n", IPROFMEM_VERSION);
-			return 0;
-		case ':':
-			return bad_usage("option '%s' needs an argument",
-					 argv[optind - 1]);
-		default:
-			return bad_usage("unknown option '%s'", argv[optind - 1]);
 		}
+	return -1;
+}
+
+enum {
+	OPT_MIN = 256, OPT_RSS_SOURCE, OPT_PER_PROCESS, OPT_DURATION,
+	OPT_FUNCS, OPT_ALL_MODULES, OPT_STRICT, OPT_LIST_FUNCS, OPT_RECORD,
+	OPT_FORMAT, OPT_TREE, OPT_COLUMNS, OPT_TOP, OPT_FOLDED,
+	OPT_FLAMEGRAPH, OPT_TIMELINE,
+};
+
+static const struct option longopts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "funcs", required_argument, NULL, OPT_FUNCS },
+	{ "func", required_argument, NULL, 'e' },
+	{ "all-modules", no_argument, NULL, OPT_ALL_MODULES },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "list-funcs", no_argument, NULL, OPT_LIST_FUNCS },
+	{ "follow-forks", no_argument, NULL, 'f' },
+	{ "per-process", no_argument, NULL, OPT_PER_PROCESS },
+	{ "rss-source", required_argument, NULL, OPT_RSS_SOURCE },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "tree", no_argument, NULL, OPT_TREE },
+	{ "columns", required_argument, NULL, OPT_COLUMNS },
+	{ "min", required_argument, NULL, OPT_MIN },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "flamegraph", required_argument, NULL, OPT_FLAMEGRAPH },
+	{ "timeline", required_argument, NULL, OPT_TIMELINE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+/* The options that shape what is traced: meaningless for a record. */
+static int tracing_option(struct options *o, int c, const char *arg)
+{
+	char err[512];
+
+	switch (c) {
+	case 'p':
+		if (parse_pids(arg, o) != 0)
+			return bad_usage("-p: '%s' is not a process ID or a "
+					 "comma-separated list of them", arg);
+		return -1;
+	case OPT_DURATION:
+		if (parse_seconds(arg, &o->tracer.duration) != 0)
+			return bad_usage("--duration: '%s' is not a positive "
+					 "number of seconds", arg);
+		return -1;
+	case OPT_FUNCS:
+	case 'e':
+		if ((c == 'e' ? selection_add_entry(o->sel, arg, "-e", 0, err,
+						   sizeof(err)) :
+		     selection_add_file(o->sel, arg, err, sizeof(err))) != 0) {
+			error_msg("%s", err);
+			return EXIT_IPROFMEM;
+		}
+		return -1;
+	case OPT_ALL_MODULES:
+		selection_set_all_modules(o->sel, true);
+		return -1;
+	case OPT_STRICT:
+		o->tracer.strict = true;
+		return -1;
+	case OPT_LIST_FUNCS:
+		o->tracer.list_out = stdout;
+		return -1;
+	case 'f':
+		o->tracer.follow_forks = true;
+		return -1;
+	case OPT_PER_PROCESS:
+		o->tracer.per_process = true;
+		return -1;
+	case OPT_RSS_SOURCE:
+		if (rss_parse_source(arg, &o->tracer.rss_source) != 0)
+			return bad_usage("--rss-source: '%s' is not one of "
+					 "statm, status, smaps", arg);
+		return -1;
+	case OPT_RECORD:
+		o->record = arg;
+		return -1;
+	}
+	return 0;	/* not a tracing option */
+}
+
+/* The options that shape the views. */
+static int view_option(struct options *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'o':
+		o->output = arg;
+		return -1;
+	case OPT_FORMAT:
+		if (parse_format(arg, &o->view.format) != 0)
+			return bad_usage("--format: '%s' is not one of table, "
+					 "json, csv", arg);
+		return -1;
+	case OPT_TREE:
+		o->view.tree = true;
+		return -1;
+	case OPT_COLUMNS:
+		if (report_parse_columns(arg, &o->view.columns) != 0)
+			return bad_usage("--columns: '%s' is not a list of self, "
+					 "peak, total-calls", arg);
+		return -1;
+	case OPT_MIN:
+		if (parse_min(arg, &o->view.min_mb) != 0)
+			return bad_usage("--min: '%s' is not a non-negative "
+					 "number of megabytes", arg);
+		return -1;
+	case OPT_TOP:
+		if (parse_count(arg, &o->view.top) != 0)
+			return bad_usage("--top: '%s' is not a positive whole "
+					 "number", arg);
+		return -1;
+	case OPT_FOLDED:
+		o->folded = arg;
+		return -1;
+	case OPT_FLAMEGRAPH:
+		o->flamegraph = arg;
+		return -1;
+	case OPT_TIMELINE:
+		o->timeline = arg;
+		return -1;
+	}
+	return 0;
+}
+
+/* After the options: what to run, attach to, or read. */
+static int parse_operands(int argc, char **argv, struct options *o)
+{
+	if (o->report_mode) {
+		if (argc - optind != 1)
+			return bad_usage("%s", "iprofmem report takes one record "
+					 "file");
+		o->argv = argv + optind;
+		return -1;
 	}
 	if (o->npids && optind < argc)
 		return bad_usage("give a PROGRAM or -p PID, not both ('%s')",
@@ -235,6 +321,49 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return bad_usage("%s", "no program to run (or -p PID to attach)");
 	o->argv = argv + optind;
 	return -1;
+}
+
+/* "--pid" for 'p': the long name, for messages. */
+static const char *option_name(int c)
+{
+	for (const struct option *l = longopts; l->name; l++)
+		if (l->val == c)
+			return l->name;
+	return "?";
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	int c, r;
+
+	opterr = 0;
+	/* '+': the first non-option is PROGRAM; what follows is its own */
+	while ((c = getopt_long(argc, argv, "+:e:fo:p:hV", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
+		}
+		if (c == 'V') {
+			printf("iprofmem %s\n", IPROFMEM_VERSION);
+			return 0;
+		}
+		if (c == ':')
+			return bad_usage("option '%s' needs an argument",
+					 argv[optind - 1]);
+		r = view_option(o, c, optarg);
+		if (r == 0 && o->report_mode && c != '?')
+			/* before acting on it: --funcs would read its file */
+			return bad_usage("--%s is for tracing, not for "
+					 "'iprofmem report'", option_name(c));
+		if (r == 0)
+			r = tracing_option(o, c, optarg);
+		if (r == 0)
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		if (r > 0)
+			return r;
+	}
+	return parse_operands(argc, argv, o);
 }
 
 /* Resolve PROGRAM as execvp would, and check that it can be run, so that
@@ -298,76 +427,88 @@ static int resolve_program(const char *name, char *path, size_t len)
 	return -1;
 }
 
-/* -o FILE: write to a temporary file beside FILE and rename it when the
- * table is complete, so FILE never holds a partial table. */
-struct output {
-	FILE *fp;
-	char *tmp;
-	const char *final;
+/* What the views show: the single report, or one per process. */
+struct rendering {
+	const struct options *o;
+	const struct report_entry *e;
+	size_t n;
 };
 
-static int output_open(struct output *out, const char *file)
+static int write_view(FILE *fp, void *arg)
 {
-	int fd;
+	struct rendering *r = arg;
 
-	out->final = file;
-	if (!file) {
-		out->fp = stderr;
-		return 0;
-	}
-	if (asprintf(&out->tmp, "%s.XXXXXX", file) < 0) {
-		error_msg("out of memory");
-		return -1;
-	}
-	fd = mkstemp(out->tmp);
-	if (fd < 0 || !(out->fp = fdopen(fd, "w"))) {
-		error_msg("%s: cannot write: %s", file, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(out->tmp);
-		}
-		free(out->tmp);
-		out->tmp = NULL;
-		return -1;
-	}
-	fchmod(fd, 0666 & ~(mode_t)0022);
-	return 0;
+	return report_print(r->e, r->n, fp, &r->o->view);
 }
 
-static int output_close(struct output *out, bool keep)
+static int write_folded(FILE *fp, void *arg)
 {
+	struct rendering *r = arg;
+
+	return report_write_folded(r->e, r->n, fp);
+}
+
+static int write_flamegraph(FILE *fp, void *arg)
+{
+	struct rendering *r = arg;
+
+	return report_write_flamegraph(r->e, r->n, fp);
+}
+
+static int write_timeline(FILE *fp, void *arg)
+{
+	struct rendering *r = arg;
+
+	return report_write_timeline(r->e, r->n, fp,
+				     r->o->view.top ? r->o->view.top : 5);
+}
+
+static int write_record(FILE *fp, void *arg)
+{
+	struct rendering *r = arg;
+
+	return report_save(r->e, r->n, fp);
+}
+
+/* The table (or JSON, CSV) on stderr or -o, and every file asked for.
+ * Returns 0, or EXIT_IPROFMEM when something could not be written. */
+static int render(const struct options *o, const struct report_entry *e,
+		  size_t n)
+{
+	struct rendering r = { .o = o, .e = e, .n = n };
+
+	/* a reader that went away is a write error to report, not a death
+	 * (the program, if any, was exec'd long ago: it keeps its own) */
+	signal(SIGPIPE, SIG_IGN);
+	const struct { const char *file; int (*fn)(FILE *, void *); } files[] = {
+		{ o->record, write_record },
+		{ o->folded, write_folded },
+		{ o->flamegraph, write_flamegraph },
+		{ o->timeline, write_timeline },
+		{ o->output, write_view },
+	};
 	int ret = 0;
 
-	if (!out->tmp)
-		return fflush(stderr) == 0 ? 0 : -1;
-	if (fclose(out->fp) != 0)
-		keep = false, ret = -1;
-	if (keep && rename(out->tmp, out->final) != 0) {
-		error_msg("%s: %s", out->final, strerror(errno));
-		ret = -1;
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
+		if (files[i].file &&
+		    output_write(files[i].file, files[i].fn, &r) != 0)
+			ret = EXIT_IPROFMEM;
+	if (!o->output && (write_view(stderr, &r) != 0 || fflush(stderr) != 0)) {
+		error_msg("writing the table: %s", strerror(errno));
+		ret = EXIT_IPROFMEM;
 	}
-	if (!keep || ret)
-		unlink(out->tmp);
-	free(out->tmp);
 	return ret;
 }
 
-/* The default table, or with --per-process one table per process, each
- * headed by its PID and command line, a blank line between them. */
-static int print_tables(const struct report *shared,
-			const struct trace_result *res, const struct options *o,
-			FILE *out)
+/* Every output file named can be written: checked before anything runs. */
+static int check_outputs(const struct options *o)
 {
-	if (!o->tracer.per_process)
-		return report_print(shared, out, o->min_mb);
-	for (size_t i = 0; i < res->nprocs; i++) {
-		const struct traced_process *p = &res->procs[i];
+	const char *files[] = { o->record, o->folded, o->flamegraph,
+				o->timeline, o->output };
 
-		if (fprintf(out, "%sPID %d: %s\n", i ? "\n" : "", (int)p->pid,
-			    p->cmdline) < 0 ||
-		    report_print(p->rep, out, o->min_mb) != 0)
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++)
+		if (files[i] && output_check(files[i]) != 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -438,30 +579,53 @@ static int list_funcs(struct options *o, const char *path)
 	return ret;
 }
 
+/* The reports of a finished trace, as the views take them. */
+static struct report_entry *trace_entries(const struct options *o,
+					  struct report *shared,
+					  const struct trace_result *res,
+					  size_t *n)
+{
+	struct report_entry *e;
+
+	if (!o->tracer.per_process) {
+		e = xcalloc(1, sizeof(*e));
+		e[0] = (struct report_entry){ .pid = 0, .cmdline = "",
+					      .rep = shared };
+		*n = 1;
+		return e;
+	}
+	e = xcalloc(res->nprocs, sizeof(*e));
+	for (size_t i = 0; i < res->nprocs; i++)
+		e[i] = (struct report_entry){ .pid = res->procs[i].pid,
+					      .cmdline = res->procs[i].cmdline,
+					      .rep = res->procs[i].rep };
+	*n = res->nprocs;
+	return e;
+}
+
 static int run(struct options *o, const char *path)
 {
-	struct output out = { 0 };
 	struct trace_result res;
+	struct report_entry *e;
 	struct report *rep;
+	size_t n;
 	int ret;
 
 	if (o->tracer.list_out)
 		return list_funcs(o, path);
-	if (output_open(&out, o->output) != 0)
+	if (check_outputs(o) != 0)
 		return EXIT_IPROFMEM;
 	rep = report_new();
 	if (!rep) {
 		error_msg("out of memory");
-		output_close(&out, false);
 		return EXIT_IPROFMEM;
 	}
 	ret = trace(o, path, rep, &res);
-	if (ret == 0 && print_tables(rep, &res, o, out.fp) != 0) {
-		error_msg("writing the table: %s", strerror(errno));
-		ret = EXIT_IPROFMEM;
+	if (ret == 0) {
+		e = trace_entries(o, rep, &res, &n);
+		ret = render(o, e, n);
+		free(e);
 	}
-	if (output_close(&out, ret == 0) != 0 && ret == 0)
-		ret = EXIT_IPROFMEM;
 	if (ret == 0) {
 		selection_report_unmatched(o->sel, true, warn_unmatched_at_end,
 					   NULL);
@@ -470,6 +634,34 @@ static int run(struct options *o, const char *path)
 	}
 	report_free(rep);
 	trace_result_free(&res);
+	return ret;
+}
+
+/* iprofmem report RECORD: the views of a recorded trace, nothing run. */
+static int report_record_file(const struct options *o)
+{
+	const char *file = o->argv[0];
+	struct report_entry *e;
+	char err[512];
+	size_t n;
+	FILE *in;
+	int ret;
+
+	if (check_outputs(o) != 0)
+		return EXIT_IPROFMEM;
+	in = fopen(file, "re");
+	if (!in) {
+		error_msg("%s: %s", file, strerror(errno));
+		return EXIT_IPROFMEM;
+	}
+	e = report_load(in, &n, err, sizeof(err));
+	fclose(in);
+	if (!e) {
+		error_msg("%s: %s", file, err);
+		return EXIT_IPROFMEM;
+	}
+	ret = render(o, e, n);
+	report_entries_free(e, n);
 	return ret;
 }
 
@@ -484,7 +676,12 @@ int main(int argc, char **argv)
 		error_msg("out of memory");
 		return EXIT_IPROFMEM;
 	}
-	ret = parse_options(argc, argv, &o);
+	/* iprofmem report RECORD (a program named "report": ./report) */
+	o.report_mode = argc > 1 && strcmp(argv[1], "report") == 0;
+	ret = o.report_mode ? parse_options(argc - 1, argv + 1, &o)
+			    : parse_options(argc, argv, &o);
+	if (ret < 0 && o.report_mode)
+		ret = report_record_file(&o);
 	if (ret < 0 && !o.npids)
 		ret = resolve_program(o.argv[0], path, sizeof(path));
 	if (ret < 0)

@@ -1,37 +1,20 @@
-/* report: per-key aggregation of memory deltas and the text table.
+/* report: the recorded data: functions, call-path nodes, each function's
+ * biggest calls and the RSS samples.
  *
- * Functions live in a growing array indexed by id, so report_record is one
- * bounds check and two additions.  Keys are deduplicated at registration
- * through an open-addressing hash table of ids: a program can have tens of
- * thousands of functions, and inlined or duplicated copies (.constprop,
- * .isra, several CUs including one header) share a key and must share a row. */
-#include "report/report.h"
+ * Functions live in a growing array indexed by id.  Keys are deduplicated
+ * at registration through an open-addressing hash table of ids: a program
+ * can have tens of thousands of functions, and inlined or duplicated copies
+ * (.constprop, .isra, several CUs including one header) share a key and
+ * must share a row.  Call-path nodes likewise, keyed by (parent, function):
+ * the tracer asks for one at every traced call, so that lookup is the hot
+ * path, and a node is only ever created after its parent, which every view
+ * relies on (a parent's id is smaller than its children's). */
+#include "report/internal.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MB		1048576.0
-#define HEADER		"Memory (MB)   Calls  File:Line:Function\n"
-#define RULE		"---------------------------------------\n"
-#define EMPTY_LINE	"No traced call increased memory.\n"
-
-struct func {
-	char *file;
-	char *name;
-	int line;
-	uint64_t bytes;		/* sum of the positive deltas */
-	uint64_t calls;		/* number of positive deltas */
-};
-
-struct report {
-	struct func *funcs;
-	size_t nfuncs, cap;
-	int *slots;		/* hash table of ids, -1 when empty */
-	size_t nslots;		/* a power of two, kept at most half full */
-};
 
 /* FNV-1a: short keys, no need for anything stronger. */
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
@@ -55,6 +38,24 @@ static uint64_t key_hash(const char *file, int line, const char *name)
 	return hash_bytes(h, name, strlen(name) + 1);
 }
 
+uint64_t name_hash(const char *s)
+{
+	return hash_bytes(0xcbf29ce484222325ULL, s, strlen(s));
+}
+
+/* Node ids are small consecutive integers: mix them (splitmix64's
+ * finalizer) so that the low bits used as an index do not cluster. */
+static uint64_t node_hash(int parent, int fn)
+{
+	uint64_t h = (uint64_t)(uint32_t)parent << 32 | (uint32_t)fn;
+
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
 static int key_equal(const struct func *f, const char *file, int line,
 		     const char *name)
 {
@@ -64,7 +65,11 @@ static int key_equal(const struct func *f, const char *file, int line,
 
 struct report *report_new(void)
 {
-	return calloc(1, sizeof(struct report));
+	struct report *r = calloc(1, sizeof(struct report));
+
+	if (r)
+		r->stride = 1;
+	return r;
 }
 
 void report_free(struct report *r)
@@ -76,35 +81,67 @@ void report_free(struct report *r)
 		free(r->funcs[i].name);
 	}
 	free(r->funcs);
-	free(r->slots);
+	free(r->func_slots);
+	free(r->nodes);
+	free(r->node_slots);
+	free(r->samples);
 	free(r);
 }
 
+/* A table of n empty slots (n a power of two). */
+static int *slots_new(size_t n)
+{
+	int *slots = malloc(n * sizeof(*slots));
+
+	if (slots)
+		for (size_t i = 0; i < n; i++)
+			slots[i] = -1;
+	return slots;
+}
+
+/* Double an array's capacity (256 to start with); ids are ints. */
+static int array_grow(void **p, size_t *cap, size_t size)
+{
+	size_t n = *cap ? *cap * 2 : 256;
+	void *q;
+
+	if (n > INT_MAX) {
+		errno = ENOMEM;
+		return -1;
+	}
+	q = realloc(*p, n * size);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+/* ---- functions ---------------------------------------------------------- */
+
 /* The slot holding the id of the key, or the empty slot where it belongs. */
-static size_t slot_find(const struct report *r, uint64_t h, const char *file,
+static size_t func_slot(const struct report *r, uint64_t h, const char *file,
 			int line, const char *name)
 {
-	size_t mask = r->nslots - 1;
+	size_t mask = r->nfunc_slots - 1;
 	size_t i = h & mask;
 
-	while (r->slots[i] >= 0 &&
-	       !key_equal(&r->funcs[r->slots[i]], file, line, name))
+	while (r->func_slots[i] >= 0 &&
+	       !key_equal(&r->funcs[r->func_slots[i]], file, line, name))
 		i = (i + 1) & mask;
 	return i;
 }
 
-static int slots_grow(struct report *r)
+static int func_slots_grow(struct report *r)
 {
-	size_t n = r->nslots ? r->nslots * 2 : 256;
-	int *slots = malloc(n * sizeof(*slots));
+	size_t n = r->nfunc_slots ? r->nfunc_slots * 2 : 256;
+	int *slots = slots_new(n);
 
 	if (!slots)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		slots[i] = -1;
-	free(r->slots);
-	r->slots = slots;
-	r->nslots = n;
+	free(r->func_slots);
+	r->func_slots = slots;
+	r->nfunc_slots = n;
 	/* Every registered key is distinct, so reinsertion only needs an
 	 * empty slot; the hash is recomputed rather than stored because this
 	 * happens a handful of times per run. */
@@ -119,23 +156,6 @@ static int slots_grow(struct report *r)
 	return 0;
 }
 
-static int funcs_grow(struct report *r)
-{
-	size_t n = r->cap ? r->cap * 2 : 256;
-	struct func *funcs;
-
-	if (n > INT_MAX) {
-		errno = ENOMEM;
-		return -1;
-	}
-	funcs = realloc(r->funcs, n * sizeof(*funcs));
-	if (!funcs)
-		return -1;
-	r->funcs = funcs;
-	r->cap = n;
-	return 0;
-}
-
 int report_add_func(struct report *r, const char *file, int line,
 		    const char *name)
 {
@@ -145,16 +165,18 @@ int report_add_func(struct report *r, const char *file, int line,
 
 	file = file ? file : "";
 	name = name ? name : "";
-	if (2 * (r->nfuncs + 1) > r->nslots && slots_grow(r) < 0)
+	if (2 * (r->nfuncs + 1) > r->nfunc_slots && func_slots_grow(r) < 0)
 		return -1;
 	h = key_hash(file, line, name);
-	slot = slot_find(r, h, file, line, name);
-	if (r->slots[slot] >= 0)
-		return r->slots[slot];
+	slot = func_slot(r, h, file, line, name);
+	if (r->func_slots[slot] >= 0)
+		return r->func_slots[slot];
 
-	if (r->nfuncs == r->cap && funcs_grow(r) < 0)
+	if (r->nfuncs == r->funcs_cap &&
+	    array_grow((void **)&r->funcs, &r->funcs_cap, sizeof(*f)) < 0)
 		return -1;
 	f = &r->funcs[r->nfuncs];
+	memset(f, 0, sizeof(*f));
 	f->file = strdup(file);
 	f->name = strdup(name);
 	if (!f->file || !f->name) {
@@ -163,10 +185,75 @@ int report_add_func(struct report *r, const char *file, int line,
 		return -1;
 	}
 	f->line = line;
-	f->bytes = 0;
-	f->calls = 0;
-	r->slots[slot] = (int)r->nfuncs;
+	r->func_slots[slot] = (int)r->nfuncs;
 	return (int)r->nfuncs++;
+}
+
+/* ---- call paths --------------------------------------------------------- */
+
+/* The slot holding the id of (parent, fn), or the empty slot for it. */
+static size_t node_slot(const struct report *r, int parent, int fn)
+{
+	size_t mask = r->nnode_slots - 1;
+	size_t i = node_hash(parent, fn) & mask;
+
+	for (;;) {
+		int id = r->node_slots[i];
+
+		if (id < 0 || (r->nodes[id].parent == parent &&
+			       r->nodes[id].fn == fn))
+			return i;
+		i = (i + 1) & mask;
+	}
+}
+
+static int node_slots_grow(struct report *r)
+{
+	size_t n = r->nnode_slots ? r->nnode_slots * 2 : 256;
+	int *slots = slots_new(n);
+
+	if (!slots)
+		return -1;
+	free(r->node_slots);
+	r->node_slots = slots;
+	r->nnode_slots = n;
+	for (size_t id = 0; id < r->nnodes; id++)
+		slots[node_slot(r, r->nodes[id].parent, r->nodes[id].fn)] =
+			(int)id;
+	return 0;
+}
+
+static int node_new(struct report *r, int parent, int fn)
+{
+	struct node *nd;
+
+	if (2 * (r->nnodes + 1) > r->nnode_slots && node_slots_grow(r) < 0)
+		return -1;
+	if (r->nnodes == r->nodes_cap &&
+	    array_grow((void **)&r->nodes, &r->nodes_cap, sizeof(*nd)) < 0)
+		return -1;
+	nd = &r->nodes[r->nnodes];
+	memset(nd, 0, sizeof(*nd));
+	nd->parent = parent;
+	nd->fn = fn;
+	r->node_slots[node_slot(r, parent, fn)] = (int)r->nnodes;
+	return (int)r->nnodes++;
+}
+
+int report_path(struct report *r, int parent, int fn)
+{
+	/* A bad id is a tracer bug, but aborting mid-run would leave the
+	 * tracee full of int3s: refuse the node instead. */
+	if (fn < 0 || (size_t)fn >= r->nfuncs || parent < REPORT_ROOT ||
+	    (parent >= 0 && (size_t)parent >= r->nnodes))
+		return -1;
+	if (r->nnode_slots) {
+		int id = r->node_slots[node_slot(r, parent, fn)];
+
+		if (id >= 0)
+			return id;
+	}
+	return node_new(r, parent, fn);
 }
 
 struct report *report_clone_keys(const struct report *r)
@@ -175,106 +262,135 @@ struct report *report_clone_keys(const struct report *r)
 
 	if (!c)
 		return NULL;
+	/* The keys are distinct and parents precede children, so each
+	 * function and node gets the next id, which is its own. */
 	for (size_t i = 0; i < r->nfuncs; i++) {
 		const struct func *f = &r->funcs[i];
 
-		/* the keys are distinct, so each gets the next id: i */
-		if (report_add_func(c, f->file, f->line, f->name) != (int)i) {
-			report_free(c);
-			return NULL;
-		}
+		if (report_add_func(c, f->file, f->line, f->name) != (int)i)
+			goto fail;
 	}
+	for (size_t i = 0; i < r->nnodes; i++)
+		if (report_path(c, r->nodes[i].parent, r->nodes[i].fn) != (int)i)
+			goto fail;
 	return c;
+fail:
+	report_free(c);
+	return NULL;
 }
 
-void report_record(struct report *r, int id, int64_t delta)
-{
-	struct func *f;
+/* ---- calls -------------------------------------------------------------- */
 
-	/* A bad id is a tracer bug, but aborting mid-run would leave the
-	 * tracee full of int3s: drop the record instead. */
-	if (delta <= 0 || id < 0 || (size_t)id >= r->nfuncs)
+/* Keep the call if it is among the function's KEPT_CALLS biggest. */
+static void keep_call(struct func *f, const struct report_call *c)
+{
+	struct kept_call k = { c->t_entry, c->t_return, c->delta };
+	int min = 0;
+
+	if (f->nkept < KEPT_CALLS) {
+		f->kept[f->nkept++] = k;
 		return;
-	f = &r->funcs[id];
-	f->bytes += (uint64_t)delta;
-	f->calls++;
-}
-
-static int row_cmp(const void *a, const void *b)
-{
-	const struct func *x = *(const struct func *const *)a;
-	const struct func *y = *(const struct func *const *)b;
-	int c;
-
-	/* Exact byte sums, not the rounded MB that is printed. */
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? -1 : 1;
-	c = strcmp(x->file, y->file);
-	if (c)
-		return c;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-/* The rows to print, sorted; *n is their count.  NULL with *n == 0 is a
- * valid empty answer; NULL with *n != 0 means out of memory. */
-static const struct func **rows_select(const struct report *r, double min_mb,
-				       size_t *n)
-{
-	const struct func **rows;
-	size_t k = 0;
-
-	*n = r->nfuncs;
-	if (!r->nfuncs)
-		return NULL;
-	rows = malloc(r->nfuncs * sizeof(*rows));
-	if (!rows)
-		return NULL;
-	for (size_t i = 0; i < r->nfuncs; i++)
-		if (r->funcs[i].bytes / MB > min_mb)
-			rows[k++] = &r->funcs[i];
-	qsort(rows, k, sizeof(*rows), row_cmp);
-	*n = k;
-	return rows;
-}
-
-static int print_rows(const struct func **rows, size_t n, FILE *out)
-{
-	if (!n)
-		return fputs(EMPTY_LINE, out) < 0 ? -1 : 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct func *f = rows[i];
-
-		/* calls is printed as %7d would print an int, without the
-		 * overflow an int counter would risk on a long run. */
-		if (fprintf(out, "%10.4g  %7" PRIu64 "  %s:%d:%s\n",
-			    f->bytes / MB, f->calls, f->file, f->line,
-			    f->name) < 0)
-			return -1;
 	}
+	for (int i = 1; i < KEPT_CALLS; i++)
+		if (f->kept[i].delta < f->kept[min].delta)
+			min = i;
+	if (c->delta > f->kept[min].delta)
+		f->kept[min] = k;
+}
+
+void report_record_call(struct report *r, int path, const struct report_call *c)
+{
+	struct node *nd;
+
+	if (path < 0 || (size_t)path >= r->nnodes)
+		return;
+	nd = &r->nodes[path];
+	nd->total_calls++;
+	if (c->delta > 0) {
+		nd->bytes += (uint64_t)c->delta;
+		nd->calls++;
+		keep_call(&r->funcs[nd->fn], c);
+	}
+	if (c->self > 0)
+		nd->self_bytes += (uint64_t)c->self;
+	if (c->peak > 0 && (uint64_t)c->peak > nd->peak_bytes)
+		nd->peak_bytes = (uint64_t)c->peak;
+}
+
+void report_record(struct report *r, int fn, int64_t delta)
+{
+	struct report_call c = {
+		.delta = delta,
+		.self = delta,
+		.peak = delta > 0 ? delta : 0,
+	};
+
+	report_record_call(r, report_path(r, REPORT_ROOT, fn), &c);
+}
+
+int report_append_kept(struct report *r, int fn, const struct kept_call *k)
+{
+	struct func *f = &r->funcs[fn];
+
+	if (f->nkept == KEPT_CALLS)
+		return -1;
+	f->kept[f->nkept++] = *k;
 	return 0;
 }
 
-int report_print(const struct report *r, FILE *out, double min_mb)
-{
-	const struct func **rows;
-	size_t n;
-	int ret = -1;
+/* ---- RSS samples -------------------------------------------------------- */
 
-	rows = rows_select(r, min_mb, &n);
-	if (!rows && n)
+/* Halve the samples: each pair becomes one with the earlier time and the
+ * higher RSS, so peaks survive and the curve keeps its start. */
+static void samples_halve(struct report *r)
+{
+	size_t n = r->nsamples / 2;
+
+	for (size_t i = 0; i < n; i++) {
+		struct sample a = r->samples[2 * i], b = r->samples[2 * i + 1];
+
+		r->samples[i].t = a.t;
+		r->samples[i].rss = a.rss > b.rss ? a.rss : b.rss;
+	}
+	if (r->nsamples % 2)
+		r->samples[n++] = r->samples[r->nsamples - 1];
+	r->nsamples = n;
+	r->stride *= 2;
+}
+
+static int samples_alloc(struct report *r)
+{
+	if (!r->samples)
+		r->samples = malloc(SAMPLES_MAX * sizeof(*r->samples));
+	return r->samples ? 0 : -1;
+}
+
+void report_sample(struct report *r, uint64_t t_ns, int64_t rss)
+{
+	struct sample *last;
+
+	if (samples_alloc(r) < 0)
+		return;
+	/* Each kept sample stands for `stride` raw ones: fill the last one
+	 * before starting another, so resolution stays even over the run. */
+	if (r->nsamples && r->last_fill < r->stride) {
+		last = &r->samples[r->nsamples - 1];
+		if (rss > last->rss)
+			last->rss = rss;
+		r->last_fill++;
+		return;
+	}
+	if (r->nsamples == SAMPLES_MAX)
+		samples_halve(r);
+	r->samples[r->nsamples++] = (struct sample){ t_ns, rss };
+	r->last_fill = 1;
+}
+
+int report_append_sample(struct report *r, uint64_t t, int64_t rss)
+{
+	if (samples_alloc(r) < 0 || r->nsamples == SAMPLES_MAX)
 		return -1;
-	if (fputs(HEADER RULE, out) < 0)
-		goto out;
-	if (print_rows(rows, n, out) < 0)
-		goto out;
-	if (fputs(RULE HEADER, out) < 0)
-		goto out;
-	if (fflush(out) == EOF)
-		goto out;
-	ret = 0;
-out:
-	free(rows);
-	return ret;
+	r->samples[r->nsamples++] = (struct sample){ t, rss };
+	r->last_fill = r->stride;
+	return 0;
 }

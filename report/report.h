@@ -1,9 +1,17 @@
-/* report: aggregate per-call memory deltas per file:line:function key and print
- * them.  Pure: no ptrace, no libdw.  The tracer records (function id, delta)
- * pairs; functions that share a key share an id, so their calls are summed. */
+/* report: what the tracer measured, per function and per call path, and
+ * every view of it (table, tree, JSON, CSV, folded stacks, flame graph,
+ * timeline, record file).  Pure: no ptrace, no libdw.
+ *
+ * The tracer registers functions (report_add_func), asks for the call-path
+ * node of each call it enters (report_path), and records each completed
+ * call on its node (report_record_call).  Functions that share a
+ * file:line:name key share an id; the flat table sums each function's nodes,
+ * so recursion counts every level, as the seed tool does. */
 #ifndef IPROFMEM_REPORT_H
 #define IPROFMEM_REPORT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -18,21 +26,106 @@ void report_free(struct report *r);
 int report_add_func(struct report *r, const char *file, int line,
 		    const char *name);
 
-/* A new report with the same functions under the same ids and nothing
- * recorded: a forked child's table starts from its parent's keys, because
- * it inherits the parent's breakpoints and their ids.  NULL when out of
+/* A new report with the same functions and call-path nodes under the same
+ * ids and nothing recorded: a forked child inherits its parent's
+ * breakpoints (function ids) and frames (path ids).  NULL when out of
  * memory. */
 struct report *report_clone_keys(const struct report *r);
 
-/* One completed call of function `id` changed RSS by `delta` bytes.  Only a
- * positive delta counts: it is added to the function's sum and to its calls.
- * Hot path: O(1), no allocation. */
-void report_record(struct report *r, int id, int64_t delta);
+/* ---- recording (hot path: O(1) amortized, no allocation but growth) ---- */
 
-/* Print the table (format in man/iprofmem.1, section OUTPUT): rows whose sum
- * in MB (2^20 bytes) is at or below min_mb are hidden; rows ascend by memory,
- * ties by file, then line, then function name.  Returns 0, or -1 when a write
- * to `out` failed (errno set). */
-int report_print(const struct report *r, FILE *out, double min_mb);
+#define REPORT_ROOT (-1)
+
+/* The call-path node for a call of function fn made from the call whose
+ * node is parent (REPORT_ROOT for a call with no traced caller).  Creates
+ * it the first time.  Returns the node id (>= 0), or -1 when out of memory
+ * (then the caller records nothing for that call). */
+int report_path(struct report *r, int parent, int fn);
+
+struct report_call {
+	int64_t delta;		/* RSS at return - RSS at entry, bytes */
+	int64_t self;		/* delta - what its direct traced callees
+				   added (their positive deltas) */
+	int64_t peak;		/* highest RSS seen during the call - RSS at
+				   entry (>= 0) */
+	uint64_t t_entry, t_return;	/* ns since the trace started */
+};
+
+/* A completed call on node `path`: every call counts in total calls; a
+ * positive delta adds to memory and to calls; a positive self adds to self
+ * memory; peak keeps the largest.  A few of each function's biggest calls
+ * keep their times, for the timeline (bounded memory). */
+void report_record_call(struct report *r, int path, const struct report_call *c);
+
+/* Shorthand for a call of fn from the root with only a delta (tests). */
+void report_record(struct report *r, int fn, int64_t delta);
+
+/* RSS at a moment of the trace.  Kept in a bounded buffer: when it fills,
+ * neighbouring samples merge (keeping the higher RSS), so memory stays
+ * bounded however long the run. */
+void report_sample(struct report *r, uint64_t t_ns, int64_t rss);
+
+/* ---- views -------------------------------------------------------------- */
+
+enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_CSV };
+
+enum {
+	REPORT_COL_SELF = 1 << 0,
+	REPORT_COL_PEAK = 1 << 1,
+	REPORT_COL_TOTAL_CALLS = 1 << 2,
+};
+
+struct report_view {
+	enum report_format format;
+	double min_mb;		/* hide rows (tree: subtrees) at or below */
+	size_t top;		/* only the `top` largest rows; 0: all */
+	unsigned columns;	/* REPORT_COL_*: extra table columns (JSON and
+				   CSV always carry every column) */
+	bool tree;		/* call-path view instead of the flat table */
+};
+
+/* Parse "self,peak,total-calls" (any subset, any order) into REPORT_COL_*
+ * bits.  Returns 0, or -1 for an unknown name. */
+int report_parse_columns(const char *list, unsigned *out);
+
+/* One report of a set: pid 0 for the single, unlabelled report. */
+struct report_entry {
+	int pid;
+	const char *cmdline;
+	const struct report *rep;
+};
+
+/* Print the reports in the view's format.  One entry with pid 0: the plain
+ * view (the default table is the seed's, byte for byte).  Entries with
+ * pids (--per-process): each labelled by its pid and command line.
+ * Returns 0, or -1 when a write failed (errno set). */
+int report_print(const struct report_entry *e, size_t n, FILE *out,
+		 const struct report_view *v);
+
+/* Folded stacks, one line per call path with a positive self memory:
+ * "main;setup;alloc_buffers 9437184" (bytes), for flamegraph.pl, inferno,
+ * speedscope.  Several entries: each line starts with "PID;". */
+int report_write_folded(const struct report_entry *e, size_t n, FILE *out);
+/* A self-contained SVG flame graph of the same (no scripts, fonts or
+ * network; a <title> per frame for hover). */
+int report_write_flamegraph(const struct report_entry *e, size_t n,
+			    FILE *out);
+/* A self-contained SVG of RSS over time, with the recorded calls of the
+ * `top` functions of largest memory marked as spans. */
+int report_write_timeline(const struct report_entry *e, size_t n, FILE *out,
+			  size_t top);
+
+/* ---- record files ----------------------------------------------------- */
+
+/* Write everything the views need (a versioned format, see
+ * man/iprofmem.1, RECORD FILES).  Returns 0 or -1 (errno set). */
+int report_save(const struct report_entry *e, size_t n, FILE *out);
+/* Read a record file.  Returns the entries (reports and command lines owned
+ * by the array; free with report_entries_free) and their count in *n, or
+ * NULL with a one-line message in err: truncated, corrupt (with the line),
+ * a newer version, not a record file. */
+struct report_entry *report_load(FILE *in, size_t *n, char *err,
+				 size_t errlen);
+void report_entries_free(struct report_entry *e, size_t n);
 
 #endif

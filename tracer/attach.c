@@ -249,6 +249,7 @@ int tracer_attach(const pid_t *pids, size_t npids, struct report *shared,
 		if (check_attachable(pids[i]) != 0)
 			return EXIT_ATTACH;
 	tracer_signals(&tr);
+	tracer_start_clock(&tr);
 	for (size_t i = 0; i < npids && ret == 0; i++) {
 		char *cmd = tracer_read_cmdline(pids[i]);
 		struct process *p = process_new(&tr, pids[i], NULL, cmd);

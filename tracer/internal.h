@@ -51,6 +51,7 @@ struct tracer {
 	int exit_code;		/* with fatal: iprofmem's status, if not 125 */
 	bool checked;		/* the selection was checked at start-up */
 	bool list_done;		/* --list-funcs printed its list */
+	uint64_t t0;		/* CLOCK_MONOTONIC at the start, ns */
 	struct process **procs;
 	size_t nprocs;
 	struct thread_table threads;
@@ -70,6 +71,7 @@ void tracer_resume_all(struct tracer *tr);
 void tracer_detach_all(struct tracer *tr);
 void tracer_run(struct tracer *tr);
 void tracer_free(struct tracer *tr);
+void tracer_start_clock(struct tracer *tr);
 int tracer_started(struct tracer *tr, struct process *p);
 
 /* image.c: look at the process's modules: arm those not traced yet (load

@@ -109,6 +109,7 @@ int tracer_launch(const char *path, char *const argv[], struct report *shared,
 	th->proc = p;
 	th->started = true;
 	tracer_set_wake(tr.leader);
+	tracer_start_clock(&tr);
 	tracer_signals(&tr);
 	tracer_run(&tr);
 	if (tr.fatal || tr.list_done) {

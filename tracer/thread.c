@@ -65,29 +65,65 @@ static void drop_frames_below(struct thread *th, uint64_t sp)
 		th->depth--;
 }
 
-void thread_enter(struct thread *th, int32_t fn, uint64_t sp, int64_t rss)
+/* A trap during the call of the top frame: its high-water mark. */
+static void note_rss(struct thread *th, int64_t rss)
 {
+	struct frame *top = th->depth ? &th->stack[th->depth - 1] : NULL;
+
+	if (top && rss > top->peak_rss)
+		top->peak_rss = rss;
+}
+
+void thread_enter(struct thread *th, struct report *rep, int32_t fn,
+		  uint64_t sp, const struct trap *t)
+{
+	int parent;
+
 	while (th->depth && th->stack[th->depth - 1].sp <= sp)
 		th->depth--;
+	note_rss(th, t->rss);
+	parent = th->depth ? th->stack[th->depth - 1].path : REPORT_ROOT;
 	if (th->depth == th->cap) {
 		th->cap = th->cap ? 2 * th->cap : 64;
 		th->stack = xreallocarray(th->stack, th->cap, sizeof(*th->stack));
 	}
-	th->stack[th->depth++] = (struct frame){ .sp = sp, .rss = rss, .fn = fn };
+	th->stack[th->depth++] = (struct frame){
+		.sp = sp, .rss = t->rss, .peak_rss = t->rss, .fn = fn,
+		/* a caller whose own path failed (out of memory) starts
+		 * a path from the root: the call is still measured */
+		.path = report_path(rep, parent < 0 ? REPORT_ROOT : parent, fn),
+		.t_entry = t->time,
+	};
 }
 
 void thread_return(struct thread *th, struct report *rep, int32_t fn,
-		   uint64_t sp, int64_t rss)
+		   uint64_t sp, const struct trap *t)
 {
-	struct frame *top;
+	struct frame f;
+	struct report_call c;
 
 	drop_frames_below(th, sp);
-	if (!th->depth)
+	if (!th->depth || th->stack[th->depth - 1].sp != sp)
 		return;
-	top = &th->stack[th->depth - 1];
-	if (top->sp != sp)
+	f = th->stack[--th->depth];
+	if (f.fn != fn || f.path < 0 || t->rss < 0 || f.rss < 0)
 		return;
-	th->depth--;
-	if (top->fn == fn && rss >= 0 && top->rss >= 0)
-		report_record(rep, fn, rss - top->rss);
+	if (t->rss > f.peak_rss)
+		f.peak_rss = t->rss;
+	c = (struct report_call){
+		.delta = t->rss - f.rss,
+		.self = t->rss - f.rss - f.child_added,
+		.peak = f.peak_rss - f.rss,
+		.t_entry = f.t_entry,
+		.t_return = t->time,
+	};
+	report_record_call(rep, f.path, &c);
+	if (th->depth) {
+		struct frame *caller = &th->stack[th->depth - 1];
+
+		if (c.delta > 0)
+			caller->child_added += c.delta;
+		if (f.peak_rss > caller->peak_rss)
+			caller->peak_rss = f.peak_rss;
+	}
 }

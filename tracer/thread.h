@@ -15,7 +15,17 @@ struct frame {
 	uint64_t sp;		/* stack pointer at entry (points at the return
 				   address) */
 	int64_t rss;		/* RSS at entry, bytes */
-	int32_t fn;		/* report id */
+	int64_t peak_rss;	/* highest RSS seen during the call */
+	int64_t child_added;	/* positive deltas of its direct callees */
+	uint64_t t_entry;	/* ns since the trace began */
+	int32_t fn;		/* report id of the function */
+	int32_t path;		/* report id of the call path, or -1 */
+};
+
+/* What a trap saw. */
+struct trap {
+	int64_t rss;		/* bytes, or -1 when it could not be read */
+	uint64_t time;		/* ns since the trace began */
 };
 
 struct thread {
@@ -49,12 +59,16 @@ void thread_table_free(struct thread_table *t);
  * its parent's frames). */
 void thread_copy_stack(struct thread *to, const struct thread *from);
 
-/* A traced function was entered with stack pointer sp. */
-void thread_enter(struct thread *th, int32_t fn, uint64_t sp, int64_t rss);
+/* A traced function was entered with stack pointer sp: its call path is
+ * its caller's (the frame below) extended by fn. */
+void thread_enter(struct thread *th, struct report *rep, int32_t fn,
+		  uint64_t sp, const struct trap *t);
 /* A return site of fn was reached with stack pointer sp: frames entered
  * deeper than sp are gone (longjmp, exceptions) and are dropped; the frame
- * entered at sp, if it is fn's, returns and its delta is recorded. */
+ * entered at sp, if it is fn's, returns: its delta, self (less what its
+ * direct callees added) and peak are recorded, and its caller learns what
+ * it added and how high RSS went. */
 void thread_return(struct thread *th, struct report *rep, int32_t fn,
-		   uint64_t sp, int64_t rss);
+		   uint64_t sp, const struct trap *t);
 
 #endif

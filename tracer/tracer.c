@@ -21,6 +21,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -343,6 +344,25 @@ static int next_event(struct tracer *tr, struct event *ev)
 	return 1;
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void tracer_start_clock(struct tracer *tr)
+{
+	tr->t0 = monotonic_ns();
+}
+
+/* ns since the trace began: the time axis of the timeline. */
+static uint64_t trace_clock(const struct tracer *tr)
+{
+	return monotonic_ns() - tr->t0;
+}
+
 /* The dynamic linker's list of objects changed: look at the modules once
  * it is consistent again (the objects are mapped, none of their code has
  * run yet). */
@@ -419,7 +439,7 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	struct bp *b = ev->bp;
 	struct thread *th = ev->th;
 	struct process *p = th->proc;
-	int64_t rss;
+	struct trap trap;
 	uint64_t sp = arch_sp(&ev->regs);
 
 	arch_set_pc(&ev->regs, b->addr);
@@ -442,11 +462,16 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	}
 	if (tr->list_done)
 		return;		/* --list-funcs: the program goes no further */
-	rss = process_rss(tr, p, ev->tid);
+	trap.rss = process_rss(tr, p, ev->tid);
+	trap.time = trace_clock(tr);
+	/* one RSS curve per report: in a shared report, the first
+	 * process's (others would zigzag through it) */
+	if (trap.rss >= 0 && (tr->opts->per_process || p == tr->procs[0]))
+		report_sample(p->rep, trap.time, trap.rss);
 	if (b->entry_fn >= 0)
-		thread_enter(th, b->entry_fn, sp, rss);
+		thread_enter(th, p->rep, b->entry_fn, sp, &trap);
 	if (b->ret_fn >= 0 && arch_site_leaves(&b->insn, &ev->regs))
-		thread_return(th, p->rep, b->ret_fn, sp, rss);
+		thread_return(th, p->rep, b->ret_fn, sp, &trap);
 	if (arch_replay(p->memfd, &ev->regs, &b->insn, b->slot) != 0 ||
 	    ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) != 0) {
 		if (errno != ESRCH && errno != EIO)

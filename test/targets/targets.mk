@@ -80,3 +80,5 @@ $(foreach o,O0 O2,\
 # Attach mode targets: extra flags.
 include $(TGT_SRCDIR)/attach.mk
 include test/targets/select.mk
+# The views target: its own fragment.
+include $(dir $(TGT_MK))views.mk

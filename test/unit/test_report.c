@@ -1,17 +1,14 @@
-/* Unit tests for report/: the table, byte for byte. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
+/* Unit tests for report/: the default table, byte for byte as the seed
+ * printed it, and the recording API.  The other views, the SVGs and the
+ * record files have their own files, run from main here. */
+#include "test_report.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/report.h"
+#include "report/internal.h"
 
 #define HEAD	"Memory (MB)   Calls  File:Line:Function\n" \
 		"---------------------------------------\n"
@@ -19,17 +16,21 @@
 		"Memory (MB)   Calls  File:Line:Function\n"
 #define EMPTY	HEAD "No traced call increased memory.\n" FOOT
 
-/* The table as report_print writes it; the caller frees it. */
+/* The table as report_print writes it for one entry with pid 0; the
+ * caller frees it. */
 static char *print_to_string(const struct report *r, double min_mb)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct report_view v = { .format = REPORT_TABLE, .min_mb = min_mb };
 
-	assert_non_null(f);
-	assert_int_equal(report_print(r, f, min_mb), 0);
-	assert_int_equal(fclose(f), 0);
-	return buf;
+	return print_view(r, &v);
+}
+
+static int print_plain(const struct report *r, FILE *f)
+{
+	struct report_entry e = { 0, NULL, r };
+	struct report_view v = { 0 };
+
+	return report_print(&e, 1, f, &v);
 }
 
 static void assert_table(const struct report *r, double min_mb,
@@ -39,14 +40,6 @@ static void assert_table(const struct report *r, double min_mb,
 
 	assert_string_equal(got, want);
 	free(got);
-}
-
-static int add(struct report *r, const char *file, int line, const char *name)
-{
-	int id = report_add_func(r, file, line, name);
-
-	assert_true(id >= 0);
-	return id;
 }
 
 static int setup(void **state)
@@ -256,7 +249,7 @@ static void test_write_error_dev_full(void **state)
 		skip();
 	report_record(r, add(r, "/a.c", 1, "f"), 4096);
 	errno = 0;
-	assert_int_equal(report_print(r, f, 0), -1);
+	assert_int_equal(print_plain(r, f), -1);
 	assert_int_equal(errno, ENOSPC);
 	fclose(f);
 }
@@ -269,8 +262,230 @@ static void test_write_error_small_buffer(void **state)
 
 	assert_non_null(f);
 	report_record(r, add(r, "/a.c", 1, "f"), 4096);
-	assert_int_equal(report_print(r, f, 0), -1);
+	assert_int_equal(print_plain(r, f), -1);
 	fclose(f);
+}
+
+/* ---- call paths and recording ------------------------------------------ */
+
+static void test_path_same_key_same_node(void **state)
+{
+	struct report *r = *state;
+	int f = add(r, "/a.c", 1, "f"), g = add(r, "/a.c", 2, "g");
+	int pf = report_path(r, REPORT_ROOT, f);
+	int pg = report_path(r, pf, g);
+
+	assert_true(pf >= 0 && pg >= 0 && pf != pg);
+	assert_int_equal(report_path(r, REPORT_ROOT, f), pf);
+	assert_int_equal(report_path(r, pf, g), pg);
+	/* the same function from another caller is another path */
+	assert_int_not_equal(report_path(r, REPORT_ROOT, g), pg);
+	assert_int_not_equal(report_path(r, pg, f), pf);
+}
+
+static void test_path_bad_arguments(void **state)
+{
+	struct report *r = *state;
+	int f = add(r, "/a.c", 1, "f");
+	int p = report_path(r, REPORT_ROOT, f);
+
+	assert_int_equal(report_path(r, REPORT_ROOT, f + 1), -1);
+	assert_int_equal(report_path(r, REPORT_ROOT, -1), -1);
+	assert_int_equal(report_path(r, p + 1, f), -1);
+	assert_int_equal(report_path(r, -2, f), -1);
+	assert_int_equal(r->nnodes, 1);
+}
+
+/* A deep chain and a wide fan: the hash table grows many times and every
+ * node is still found under its id. */
+static void test_path_many(void **state)
+{
+	struct report *r = *state;
+	enum { DEPTH = 50000, WIDE = 50000 };
+	static int chain[DEPTH];
+	char name[32];
+	int f = add(r, "/r.c", 1, "recurse");
+	int parent = REPORT_ROOT;
+
+	for (int i = 0; i < DEPTH; i++)
+		parent = chain[i] = report_path(r, parent, f);
+	for (int i = 0; i < WIDE; i++) {
+		snprintf(name, sizeof(name), "leaf%d", i);
+		assert_int_equal(report_path(r, chain[0], add(r, "/l.c", i, name)),
+				 DEPTH + i);
+	}
+	parent = REPORT_ROOT;
+	for (int i = 0; i < DEPTH; i++) {
+		assert_int_equal(report_path(r, parent, f), chain[i]);
+		assert_int_equal(chain[i], i);
+		parent = chain[i];
+	}
+	assert_int_equal(r->nnodes, DEPTH + WIDE);
+}
+
+static void test_record_call_counters(void **state)
+{
+	struct report *r = *state;
+	int f = add(r, "/a.c", 1, "f");
+	int p = report_path(r, REPORT_ROOT, f);
+	const struct report_call calls[] = {
+		{ .delta = 4096, .self = 1024, .peak = 8192 },
+		{ .delta = -4096, .self = -4096, .peak = 65536 },
+		{ .delta = 0, .self = 0, .peak = 0 },
+		{ .delta = 8192, .self = 8192, .peak = 8192 },
+	};
+	const struct node *nd = &r->nodes[p];
+
+	for (size_t i = 0; i < 4; i++)
+		report_record_call(r, p, &calls[i]);
+	report_record_call(r, p + 1, &calls[0]);	/* a bad path: ignored */
+	report_record_call(r, -1, &calls[0]);
+	assert_int_equal(nd->bytes, 12288);
+	assert_int_equal(nd->calls, 2);
+	assert_int_equal(nd->total_calls, 4);
+	assert_int_equal(nd->self_bytes, 9216);
+	assert_int_equal(nd->peak_bytes, 65536);
+}
+
+/* Every level of a recursion is its own path; the flat row sums them, as
+ * the seed's single counter did. */
+static void test_flat_sums_paths(void **state)
+{
+	struct report *r = *state;
+	int f = add(r, "/r.c", 1, "recurse");
+	int g = add(r, "/g.c", 2, "g");
+	int p = REPORT_ROOT;
+
+	for (int i = 0; i < 3; i++) {
+		p = report_path(r, p, f);
+		report_record_call(r, p, &(struct report_call){
+			.delta = 4096 * (i + 1), .self = 4096, .peak = 4096 });
+		report_record_call(r, report_path(r, p, g),
+				   &(struct report_call){ .delta = 4096 });
+	}
+	assert_table(r, 0, HEAD
+		     "   0.01172        3  /g.c:2:g\n"
+		     "   0.02344        3  /r.c:1:recurse\n"
+		     FOOT);
+}
+
+static void test_kept_calls_biggest(void **state)
+{
+	struct report *r = *state;
+	int f = add(r, "/a.c", 1, "f");
+	int p = report_path(r, REPORT_ROOT, f);
+	int64_t seen = 0;
+
+	/* deltas 1..20 in a scrambled order, and non-positive ones */
+	for (int i = 0; i < 20; i++) {
+		int64_t d = (i * 7) % 20 + 1;
+
+		report_record_call(r, p, &(struct report_call){
+			.delta = d, .t_entry = (uint64_t)d * 10,
+			.t_return = (uint64_t)d * 10 + 5 });
+		report_record_call(r, p, &(struct report_call){ .delta = -d });
+	}
+	assert_int_equal(r->funcs[f].nkept, KEPT_CALLS);
+	for (int i = 0; i < KEPT_CALLS; i++) {
+		const struct kept_call *k = &r->funcs[f].kept[i];
+
+		assert_true(k->delta > 20 - KEPT_CALLS);
+		assert_int_equal(k->t_entry, k->delta * 10);
+		assert_int_equal(k->t_return, k->delta * 10 + 5);
+		seen |= (int64_t)1 << k->delta;
+	}
+	assert_int_equal(seen, ((int64_t)1 << 21) - ((int64_t)1 << 13));
+}
+
+static void test_clone_keys(void **state)
+{
+	struct report *r = fixture(), *c;
+	(void)state;
+
+	c = report_clone_keys(r);
+	assert_non_null(c);
+	assert_int_equal(c->nfuncs, r->nfuncs);
+	assert_int_equal(c->nnodes, r->nnodes);
+	for (size_t i = 0; i < r->nnodes; i++) {
+		assert_int_equal(c->nodes[i].parent, r->nodes[i].parent);
+		assert_int_equal(c->nodes[i].fn, r->nodes[i].fn);
+		assert_int_equal(report_path(c, r->nodes[i].parent,
+					     r->nodes[i].fn), (int)i);
+		assert_int_equal(c->nodes[i].total_calls, 0);
+	}
+	for (size_t i = 0; i < r->nfuncs; i++) {
+		assert_string_equal(c->funcs[i].name, r->funcs[i].name);
+		assert_int_equal(c->funcs[i].nkept, 0);
+	}
+	assert_int_equal(c->nsamples, 0);
+	assert_table(c, 0, EMPTY);
+	report_free(c);
+	report_free(r);
+}
+
+/* Millions of samples, a spike among them: at most SAMPLES_MAX kept, the
+ * first time and the spike survive, the times stay in order. */
+static void test_samples_bounded(void **state)
+{
+	struct report *r = *state;
+	enum { N = 5000000, SPIKE = 3333333 };
+
+	for (uint64_t i = 0; i < N; i++)
+		report_sample(r, 1000 + i * 10, i == SPIKE ? 1 << 30 : 4096);
+	assert_true(r->nsamples <= SAMPLES_MAX);
+	assert_true(r->nsamples >= SAMPLES_MAX / 2);
+	assert_int_equal(r->samples[0].t, 1000);
+	for (size_t i = 1; i < r->nsamples; i++)
+		assert_true(r->samples[i].t > r->samples[i - 1].t);
+	assert_true(r->samples[r->nsamples - 1].t >= 1000 + (N - 2 * r->stride) * 10);
+	{
+		size_t spikes = 0;
+
+		for (size_t i = 0; i < r->nsamples; i++)
+			spikes += r->samples[i].rss == 1 << 30;
+		assert_int_equal(spikes, 1);
+	}
+}
+
+static void test_samples_merge_pairs(void **state)
+{
+	struct report *r = *state;
+
+	for (int i = 0; i < SAMPLES_MAX; i++)
+		report_sample(r, (uint64_t)i, i % 2 ? 100 : 200 + i);
+	assert_int_equal(r->nsamples, SAMPLES_MAX);
+	report_sample(r, SAMPLES_MAX, 7);
+	/* halved: (t0, max(rss0, rss1)), ...; then the new one */
+	assert_int_equal(r->nsamples, SAMPLES_MAX / 2 + 1);
+	assert_int_equal(r->samples[1].t, 2);
+	assert_int_equal(r->samples[1].rss, 202);
+	assert_int_equal(r->samples[SAMPLES_MAX / 2].rss, 7);
+	/* the next raw sample merges into the last kept one */
+	report_sample(r, SAMPLES_MAX + 1, 9);
+	assert_int_equal(r->nsamples, SAMPLES_MAX / 2 + 1);
+	assert_int_equal(r->samples[SAMPLES_MAX / 2].rss, 9);
+	assert_int_equal(r->samples[SAMPLES_MAX / 2].t, SAMPLES_MAX);
+}
+
+static void test_parse_columns(void **state)
+{
+	unsigned c = 99;
+	(void)state;
+
+	assert_int_equal(report_parse_columns("self", &c), 0);
+	assert_int_equal(c, REPORT_COL_SELF);
+	assert_int_equal(report_parse_columns("total-calls,peak,self", &c), 0);
+	assert_int_equal(c, REPORT_COL_SELF | REPORT_COL_PEAK |
+			 REPORT_COL_TOTAL_CALLS);
+	assert_int_equal(report_parse_columns("peak,peak", &c), 0);
+	assert_int_equal(c, REPORT_COL_PEAK);
+	c = 99;
+	assert_int_equal(report_parse_columns("self,bogus", &c), -1);
+	assert_int_equal(report_parse_columns("", &c), -1);
+	assert_int_equal(report_parse_columns("self,", &c), -1);
+	assert_int_equal(report_parse_columns("sel", &c), -1);
+	assert_int_equal(report_parse_columns("selfish", &c), -1);
+	assert_int_equal(c, 99);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -293,7 +508,21 @@ int main(void)
 		T(test_bad_id_ignored),
 		T(test_write_error_dev_full),
 		T(test_write_error_small_buffer),
+		T(test_path_same_key_same_node),
+		T(test_path_bad_arguments),
+		T(test_path_many),
+		T(test_record_call_counters),
+		T(test_flat_sums_paths),
+		T(test_kept_calls_biggest),
+		T(test_clone_keys),
+		T(test_samples_bounded),
+		T(test_samples_merge_pairs),
+		T(test_parse_columns),
 	};
+	int failed = cmocka_run_group_tests_name("report", tests, NULL, NULL);
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed += run_view_tests();
+	failed += run_svg_tests();
+	failed += run_record_tests();
+	return failed ? 1 : 0;
 }

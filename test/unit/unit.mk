@@ -18,7 +18,14 @@ UNIT_LIBS           = -lm
 unit-tests: $(UNIT_TESTS)
 
 build/unit/test_report build-asan/unit/test_report: \
-		test/unit/test_report.c report/report.c report/report.h
+		test/unit/test_report.c test/unit/test_report_util.c \
+		test/unit/test_report_views.c test/unit/test_report_svg.c \
+		test/unit/test_report_record.c test/unit/test_report.h \
+		report/report.c report/rows.c report/paths.c report/print.c \
+		report/table.c report/tree.c report/json.c report/csv.c \
+		report/escape.c report/svg.c report/folded.c report/flame.c \
+		report/timeline.c report/record.c report/record_load.c \
+		report/report.h report/internal.h
 build/unit/test_disasm build-asan/unit/test_disasm: \
 		test/unit/test_disasm.c symbols/disasm.c symbols/disasm.h
 build/unit/test_disasm build-asan/unit/test_disasm: UNIT_LIBS += $(UNIT_CS_LIBS)

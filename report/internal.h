@@ -1,0 +1,140 @@
+/* report/internal.h: the recorded data every view reads, and the helpers
+ * the views share.  Only the files of report/ and its unit tests include it. */
+#ifndef IPROFMEM_REPORT_INTERNAL_H
+#define IPROFMEM_REPORT_INTERNAL_H
+
+#include "report/report.h"
+
+#define MB		1048576.0
+#define KEPT_CALLS	8	/* biggest calls kept per function (timeline) */
+#define SAMPLES_MAX	4096	/* RSS samples kept per report */
+#define EMPTY_LINE	"No traced call increased memory.\n"
+
+struct kept_call {
+	uint64_t t_entry, t_return;	/* ns since the trace started */
+	int64_t delta;			/* > 0 */
+};
+
+struct func {
+	char *file;
+	char *name;
+	int line;
+	int nkept;
+	struct kept_call kept[KEPT_CALLS];	/* the biggest, unordered */
+};
+
+/* One call path: function fn called from the call path `parent`. */
+struct node {
+	int parent;		/* a smaller node id, or REPORT_ROOT */
+	int fn;
+	uint64_t bytes;		/* sum of the positive deltas */
+	uint64_t calls;		/* number of positive deltas */
+	uint64_t total_calls;	/* every completed call */
+	uint64_t self_bytes;	/* sum of the positive selfs */
+	uint64_t peak_bytes;	/* the largest peak of any call */
+};
+
+struct sample {
+	uint64_t t;		/* ns */
+	int64_t rss;		/* bytes */
+};
+
+struct report {
+	struct func *funcs;
+	size_t nfuncs, funcs_cap;
+	int *func_slots;	/* key -> id hash table, -1 when empty */
+	size_t nfunc_slots;	/* a power of two, kept at most half full */
+
+	struct node *nodes;
+	size_t nnodes, nodes_cap;
+	int *node_slots;	/* (parent, fn) -> id, likewise */
+	size_t nnode_slots;
+
+	struct sample *samples;	/* SAMPLES_MAX of them once the first comes */
+	size_t nsamples;
+	uint64_t stride;	/* raw samples merged into one kept sample */
+	uint64_t last_fill;	/* raw samples merged into the last one */
+};
+
+/* report.c: appending what a record file holds (no merging, no ranking).
+ * Each returns 0, or -1 when the report is full (samples, kept calls). */
+int report_append_sample(struct report *r, uint64_t t, int64_t rss);
+int report_append_kept(struct report *r, int fn, const struct kept_call *k);
+
+/* rows.c: the flat table's rows, one per function, summed over its nodes. */
+struct row {
+	int fn;
+	const struct func *f;
+	uint64_t bytes, calls, total_calls, self_bytes, peak_bytes;
+};
+
+/* The rows above min_mb, ascending by memory (exact bytes), ties by file,
+ * line, name; with top, only the `top` largest.  *rows is NULL when there
+ * are none; free it.  Returns 0, or -1 when out of memory. */
+int rows_select(const struct report *r, double min_mb, size_t top,
+		struct row **rows, size_t *n);
+
+/* paths.c: the children of every node, for the views that walk the tree. */
+struct kids {
+	int *ids;	/* roots first, then the children of node 0, 1, ... */
+	size_t *start;	/* children of p (REPORT_ROOT too) start at
+			   ids[start[p + 1]] and end before ids[start[p + 2]] */
+};
+
+/* Group the nodes by parent, each group sorted by cmp (qsort_r, called
+ * with the node ids and the report).  Returns 0, or -1 (out of memory). */
+int kids_build(const struct report *r,
+	       int (*cmp)(const void *, const void *, void *),
+	       struct kids *k);
+void kids_free(struct kids *k);
+
+static inline size_t kids_first(const struct kids *k, int p)
+{
+	return k->start[p + 1];
+}
+
+static inline size_t kids_end(const struct kids *k, int p)
+{
+	return k->start[p + 2];
+}
+
+/* Compare two functions by key: file, line, name. */
+int func_key_cmp(const struct func *a, const struct func *b);
+
+/* table.c: the numeric columns shared by the table and the tree. */
+struct counts {
+	uint64_t bytes, calls, total_calls, self_bytes, peak_bytes;
+};
+
+/* "Memory (MB)   Calls", the extra columns, two spaces, `what`; then a
+ * line of as many dashes. */
+void table_header(FILE *out, unsigned columns, const char *what);
+void table_rule(FILE *out, unsigned columns, const char *what);
+void table_numbers(FILE *out, unsigned columns, const struct counts *c);
+int table_write(const struct report *r, FILE *out, const struct report_view *v);
+
+/* tree.c, json.c, csv.c */
+int tree_write(const struct report *r, FILE *out, const struct report_view *v);
+int json_write(const struct report_entry *e, size_t n, FILE *out,
+	       const struct report_view *v);
+int csv_write(const struct report_entry *e, size_t n, FILE *out,
+	      const struct report_view *v);
+
+/* escape.c */
+int utf8_len(const unsigned char *s);
+void json_string(FILE *out, const char *s);
+void csv_field(FILE *out, const char *s);
+/* XML character data or attribute value; at most maxchars characters
+ * (0: no limit), ending in ".." when cut. */
+void xml_text(FILE *out, const char *s, size_t maxchars);
+size_t utf8_chars(const char *s);
+
+/* svg.c */
+void svg_open(FILE *out, int width, int height);
+int svg_close(FILE *out);
+uint64_t name_hash(const char *s);
+
+/* The stream's state after writing: 0, or -1 when a write failed. */
+int out_status(FILE *out);
+
+#endif
