@@ -544,6 +544,12 @@ void selection_module_loaded(struct selection *s, const char *module)
 	}
 }
 
+/* A module-qualified entry whose module was never loaded. */
+static bool module_missing(const struct entry *e)
+{
+	return e->kind == QUAL_MODULE && !e->module_seen;
+}
+
 size_t selection_unmatched(const struct selection *s,
 			   void (*fn)(const char *origin, int line,
 				      const char *text, bool pending,
@@ -559,9 +565,48 @@ size_t selection_unmatched(const struct selection *s,
 			continue;
 		count++;
 		if (fn)
-			fn(e->origin, e->line, e->text,
-			   e->kind == QUAL_MODULE && !e->module_seen, arg);
+			fn(e->origin, e->line, e->text, module_missing(e), arg);
 	}
+	return count;
+}
+
+/* Could the entry still match, through an object not loaded yet? */
+static bool may_match_later(const struct selection *s, const struct entry *e)
+{
+	return e->kind == QUAL_MODULE ? module_missing(e) : s->all_modules;
+}
+
+size_t selection_report_unmatched(struct selection *s, bool final,
+				  void (*fn)(const char *origin, int line,
+					     const char *text, bool pending,
+					     void *arg),
+				  void *arg)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct entry *e = &s->v[i];
+
+		if (e->matched || e->reported)
+			continue;
+		if (!final && may_match_later(s, e))
+			continue;
+		e->reported = true;
+		count++;
+		if (fn)
+			fn(e->origin, e->line, e->text,
+			   final && module_missing(e), arg);
+	}
+	return count;
+}
+
+size_t selection_pending(const struct selection *s)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		count += !s->v[i].matched && !s->v[i].reported &&
+			 may_match_later(s, &s->v[i]);
 	return count;
 }
 
@@ -596,47 +641,4 @@ bool selection_is_default(const struct selection *s)
 bool selection_all_modules(const struct selection *s)
 {
 	return s->all_modules;
-}
-
-/* Could the entry still match, through an object not loaded yet? */
-static bool may_match_later(const struct selection *s, const struct entry *e)
-{
-	if (e->kind == QUAL_MODULE)
-		return !e->module_seen;
-	return s->all_modules;
-}
-
-size_t selection_report_unmatched(struct selection *s, bool final,
-				  void (*fn)(const char *origin, int line,
-					     const char *text, bool pending,
-					     void *arg),
-				  void *arg)
-{
-	size_t count = 0;
-
-	for (size_t i = 0; i < s->n; i++) {
-		struct entry *e = &s->v[i];
-
-		if (e->matched || e->reported)
-			continue;
-		if (!final && may_match_later(s, e))
-			continue;
-		e->reported = true;
-		count++;
-		if (fn)
-			fn(e->origin, e->line, e->text,
-			   final && e->kind == QUAL_MODULE && !e->module_seen,
-			   arg);
-	}
-	return count;
-}
-
-size_t selection_pending(const struct selection *s)
-{
-	size_t count = 0;
-
-	for (size_t i = 0; i < s->n; i++)
-		count += !s->v[i].matched && !s->v[i].reported &&
-			 may_match_later(s, &s->v[i]);
-	return count;
 }

@@ -31,7 +31,7 @@ struct sym_site {
 struct sym_table {
 	char *module;		/* path of the main executable */
 	uint64_t lo, hi;	/* its mapped extent */
-	bool has_dwarf;		/* false: functions come from the symtab */
+	bool has_dwarf;		/* the module has DWARF (else: symbol table) */
 	struct sym_func *funcs;
 	size_t nfuncs;
 	struct sym_site *sites;

@@ -62,10 +62,23 @@ struct tracer {
 /* tracer.c */
 void tracer_signals(struct tracer *tr);
 void tracer_set_wake(pid_t tid);
+
+/* process.c */
 char *tracer_read_cmdline(pid_t pid);
+/* A new traced process; with per_process it gets its own report, a copy
+ * of keys_from's keys (and paths) when it inherits that report's ids. */
 struct process *process_new(struct tracer *tr, pid_t pid,
 			    const struct report *keys_from, const char *cmdline);
+struct process *process_find(struct tracer *tr, pid_t pid);
 int process_open_files(struct tracer *tr, struct process *p);
+void process_close_files(struct process *p);
+void process_set_cmdline(struct tracer *tr, struct process *p);
+void process_end(struct process *p);
+/* RSS of the process, through thread tid when the leader's /proc entry no
+ * longer reads it. */
+int64_t process_rss(struct tracer *tr, struct process *p, pid_t tid);
+/* Forget every thread of p (exec: the others are gone). */
+void process_drop_threads(struct tracer *tr, struct process *p);
 bool tracer_quiesce(struct tracer *tr);
 void tracer_resume_all(struct tracer *tr);
 void tracer_detach_all(struct tracer *tr);
