@@ -20,7 +20,7 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -I. $(PKG_CFLAGS) -DIPRO
 SRCS := iprofmem.c \
 	symbols/symbols.c symbols/disasm.c symbols/select.c \
 	tracer/tracer.c tracer/thread.c tracer/bptable.c tracer/arch_x86_64.c \
-	tracer/rss.c tracer/memio.c tracer/image.c tracer/process.c tracer/launch.c tracer/attach.c \
+	tracer/rss.c tracer/memio.c tracer/image.c tracer/process.c tracer/launch.c tracer/attach.c tracer/trapguard.c \
 	report/report.c report/rows.c report/paths.c report/print.c report/table.c \
 	report/tree.c report/json.c report/csv.c report/escape.c report/svg.c \
 	report/folded.c report/flame.c report/timeline.c report/record.c \

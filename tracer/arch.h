@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/user.h>
@@ -31,10 +32,28 @@ int arch_encode_slot(uint8_t out[ARCH_SLOT_SIZE], const struct insn *in,
 /* Will the instruction at a return site leave the function now (a jcc tail
  * call leaves only when taken)? */
 bool arch_site_leaves(const struct insn *in, const regs_t *r);
-/* Make the thread behave as if it executed `in` (stopped on its int3): update
- * registers (and the stack through memfd), or send it to `slot`.
- * Returns 0, or -1 when the tracee's memory cannot be accessed. */
-int arch_replay(int memfd, regs_t *r, const struct insn *in, uint64_t slot);
+/* Make the thread tid behave as if it executed `in` (stopped on its int3):
+ * update registers (and its stack, with the thread's own access rights),
+ * or send it to `slot`.  Returns 0, or -1 when the stack cannot be
+ * accessed (where the instruction would fault). */
+int arch_replay(pid_t tid, regs_t *r, const struct insn *in, uint64_t slot);
+/* The stack address arch_replay reads or writes for `in` (push, call: the
+ * new top of stack; ret: the return address), or 0 if it touches none:
+ * where the fault is when it cannot. */
+uint64_t arch_stack_access(const struct insn *in, const regs_t *r);
+/* The system call stub (ARCH_STUB_SIZE bytes at the start of a slot). */
+#define ARCH_STUB_SIZE 3
+void arch_encode_stub(uint8_t out[ARCH_STUB_SIZE]);
+/* Run system call nr in the stopped thread `tid`, its registers (and
+ * rip) kept, from the stub at `at`, which no other thread runs.  Other
+ * signals stay pending; a SIGTRAP that came meanwhile is in *deferred
+ * (si_signo 0 if none).  Returns the system call's result (-errno), or
+ * -EIO/-ESRCH if it could not run. */
+long arch_inject_syscall(pid_t tid, int memfd, uint64_t at, long nr,
+			 const long args[6], siginfo_t *deferred);
+/* The stack pointer below which a stopped thread's stack is free for the
+ * tracer's scratch data (past the red zone). */
+uint64_t arch_scratch_below(const regs_t *r);
 /* Run mmap(hint, len, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS, ...)
  * in the stopped thread `tid`, every other thread of its process being
  * stopped, from code briefly written at `at` (0: the thread's pc).

@@ -118,15 +118,15 @@ static void sub_rsp(regs_t *r, uint64_t imm)
 	r->rsp = res;
 }
 
-static int push64(int memfd, regs_t *r, uint64_t v)
+static int push64(pid_t tid, regs_t *r, uint64_t v)
 {
-	if (mem_write(memfd, r->rsp - 8, &v, sizeof(v)) != 0)
+	if (mem_write_as(tid, r->rsp - 8, &v, sizeof(v)) != 0)
 		return -1;
 	r->rsp -= 8;
 	return 0;
 }
 
-int arch_replay(int memfd, regs_t *r, const struct insn *in, uint64_t slot)
+int arch_replay(pid_t tid, regs_t *r, const struct insn *in, uint64_t slot)
 {
 	uint64_t next = in->addr + in->len, v;
 
@@ -136,7 +136,7 @@ int arch_replay(int memfd, regs_t *r, const struct insn *in, uint64_t slot)
 		return 0;
 	case INSN_PUSH:
 		/* push %rsp pushes the value before the decrement */
-		if (push64(memfd, r, *reg_ptr(r, in->reg)) != 0)
+		if (push64(tid, r, *reg_ptr(r, in->reg)) != 0)
 			return -1;
 		r->rip = next;
 		return 0;
@@ -149,7 +149,7 @@ int arch_replay(int memfd, regs_t *r, const struct insn *in, uint64_t slot)
 		r->rip = next;
 		return 0;
 	case INSN_RET:
-		if (mem_read(memfd, r->rsp, &v, sizeof(v)) != 0)
+		if (mem_read_as(tid, r->rsp, &v, sizeof(v)) != 0)
 			return -1;
 		r->rip = v;
 		r->rsp += 8 + (uint64_t)in->imm;
@@ -161,7 +161,7 @@ int arch_replay(int memfd, regs_t *r, const struct insn *in, uint64_t slot)
 		r->rip = cond_holds(in->cond, r->eflags) ? in->target : next;
 		return 0;
 	case INSN_CALL:
-		if (push64(memfd, r, next) != 0)
+		if (push64(tid, r, next) != 0)
 			return -1;
 		r->rip = in->target;
 		return 0;
@@ -179,26 +179,63 @@ int arch_replay(int memfd, regs_t *r, const struct insn *in, uint64_t slot)
 	return -1;
 }
 
+uint64_t arch_stack_access(const struct insn *in, const regs_t *r)
+{
+	switch (in->op) {
+	case INSN_PUSH:
+	case INSN_CALL:
+		return r->rsp - 8;
+	case INSN_RET:
+		return r->rsp;
+	default:
+		return 0;
+	}
+}
+
 /* Run one syscall in the stopped thread `pid` while every other thread of
  * its process is stopped: write "syscall; int3" at code address `at` (0: its
  * pc), run to the int3, put everything back.  The saved registers include
  * orig_rax, so a system call the thread was interrupted in restarts as it
  * would have. */
-static long inject_syscall(pid_t pid, int memfd, uint64_t at, long nr,
-			   const long a[6])
+static const uint8_t stub_code[ARCH_STUB_SIZE] = { 0x0f, 0x05, ARCH_BREAKPOINT };
+
+void arch_encode_stub(uint8_t out[ARCH_STUB_SIZE])
 {
-	static const uint8_t code[3] = { 0x0f, 0x05, ARCH_BREAKPOINT };
+	memcpy(out, stub_code, sizeof(stub_code));
+}
+
+uint64_t arch_scratch_below(const regs_t *r)
+{
+	return (r->rsp - 128) & ~(uint64_t)15;
+}
+
+/* Run one system call in the stopped thread `pid` from "syscall; int3"
+ * written at `at` (0: its pc, when no other thread can run there), until
+ * that int3; put everything back.  The saved registers include orig_rax,
+ * so a system call the thread was interrupted in restarts as it would have.
+ * Every signal but SIGTRAP is blocked meanwhile and stays pending (an int3
+ * with SIGTRAP blocked would make the kernel reset the program's SIGTRAP
+ * action); a SIGTRAP of the program's that arrives meanwhile is kept in
+ * *deferred (si_signo 0 if none, dropped if deferred is NULL). */
+static long inject_syscall(pid_t pid, int memfd, uint64_t at, long nr,
+			   const long a[6], siginfo_t *deferred)
+{
+	const uint64_t all_but_trap = ~(1ull << (SIGTRAP - 1));
 	regs_t saved, r;
-	uint8_t orig[sizeof(code)];
+	uint8_t orig[ARCH_STUB_SIZE];
+	uint64_t mask;
 	long ret = -ENOSYS;
 	int status;
 
-	if (ptrace(PTRACE_GETREGS, pid, 0, &saved) != 0)
+	if (deferred)
+		deferred->si_signo = 0;
+	if (ptrace(PTRACE_GETREGS, pid, 0, &saved) != 0 ||
+	    ptrace(PTRACE_GETSIGMASK, pid, sizeof(mask), &mask) != 0)
 		return -EIO;
 	if (!at)
 		at = saved.rip;
 	if (mem_read(memfd, at, orig, sizeof(orig)) != 0 ||
-	    mem_write(memfd, at, code, sizeof(code)) != 0)
+	    mem_write(memfd, at, stub_code, sizeof(stub_code)) != 0)
 		return -EIO;
 	r = saved;
 	r.rip = at;
@@ -206,25 +243,37 @@ static long inject_syscall(pid_t pid, int memfd, uint64_t at, long nr,
 	r.orig_rax = (unsigned long long)-1;	/* no syscall restart */
 	r.rdi = a[0], r.rsi = a[1], r.rdx = a[2];
 	r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];
-	if (ptrace(PTRACE_SETREGS, pid, 0, &r) != 0 ||
+	if (ptrace(PTRACE_SETSIGMASK, pid, sizeof(all_but_trap), &all_but_trap) != 0 ||
+	    ptrace(PTRACE_SETREGS, pid, 0, &r) != 0 ||
 	    ptrace(PTRACE_CONT, pid, 0, 0) != 0)
 		goto restore;
 	for (;;) {
 		if (waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status))
 			return -ESRCH;
-		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0)
+		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0 &&
+		    ptrace(PTRACE_GETREGS, pid, 0, &r) == 0 &&
+		    r.rip == at + sizeof(stub_code))
 			break;
-		/* Nothing else can run here (single thread, fresh image); a
-		 * stray stop is resumed without its signal. */
+		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0 &&
+		    deferred)
+			ptrace(PTRACE_GETSIGINFO, pid, 0, deferred);
+		/* a group stop or another event: it goes on (the program
+		 * gets its stop when the tracer resumes it) */
 		if (ptrace(PTRACE_CONT, pid, 0, 0) != 0)
 			return -ESRCH;
 	}
-	if (ptrace(PTRACE_GETREGS, pid, 0, &r) == 0)
-		ret = (long)r.rax;
+	ret = (long)r.rax;
 restore:
 	mem_write(memfd, at, orig, sizeof(orig));
 	ptrace(PTRACE_SETREGS, pid, 0, &saved);
+	ptrace(PTRACE_SETSIGMASK, pid, sizeof(mask), &mask);
 	return ret;
+}
+
+long arch_inject_syscall(pid_t tid, int memfd, uint64_t at, long nr,
+			 const long args[6], siginfo_t *deferred)
+{
+	return inject_syscall(tid, memfd, at, nr, args, deferred);
 }
 
 uint64_t arch_inject_mmap(pid_t pid, int memfd, uint64_t at, uint64_t hint,
@@ -235,7 +284,7 @@ uint64_t arch_inject_mmap(pid_t pid, int memfd, uint64_t at, uint64_t hint,
 		MAP_PRIVATE | MAP_ANONYMOUS | (fixed ? MAP_FIXED_NOREPLACE : 0),
 		-1, 0,
 	};
-	long ret = inject_syscall(pid, memfd, at, SYS_mmap, args);
+	long ret = inject_syscall(pid, memfd, at, SYS_mmap, args, NULL);
 
 	if (ret < 0 && ret > -4096)
 		return 0;

@@ -49,12 +49,14 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 	size_t n = 0, len;
 	uint8_t *buf;
 	uint64_t base;
+	/* the process's first area starts with its system call stub */
+	bool stub = !p->stub;
 
 	for (size_t i = 0; i < t->nsites; i++)
 		n += arch_needs_slot(&t->sites[i].insn);
-	if (!n)
+	if (!n && !stub)
 		return slot_of;
-	len = (n * ARCH_SLOT_SIZE + 4095) & ~(size_t)4095;
+	len = ((n + stub) * ARCH_SLOT_SIZE + 4095) & ~(size_t)4095;
 	base = map_slots(p, tid, t, len);
 	if (!base) {
 		warn_msg("cannot map an out-of-line area into process %d: "
@@ -69,7 +71,9 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 				      sizeof(*p->slot_areas));
 	p->slot_areas[p->nslot_areas++] = (struct addr_range){ base, base + len };
 	buf = xcalloc(1, len);
-	n = 0;
+	if (stub)
+		arch_encode_stub(buf);
+	n = stub;
 	for (size_t i = 0; i < t->nsites; i++) {
 		const struct sym_site *s = &t->sites[i];
 		uint64_t at = base + n * ARCH_SLOT_SIZE;
@@ -86,9 +90,22 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 	if (mem_write(p->memfd, base, buf, len) != 0) {
 		warn_msg("writing the out-of-line area: %s", strerror(errno));
 		memset(ok, 0, t->nfuncs * sizeof(*ok));
+	} else if (stub) {
+		p->stub = base;
 	}
 	free(buf);
 	return slot_of;
+}
+
+/* Is the code at the site what the file says (the instruction's bytes)?
+ * It may not be: the program patched itself, or a tracer that was killed
+ * left its int3s.  Replaying the file's instruction there would be wrong. */
+static bool site_intact(const struct process *p, const struct insn *in)
+{
+	uint8_t now[sizeof(in->bytes)];
+
+	return mem_read(p->memfd, in->addr, now, in->len) == 0 &&
+	       memcmp(now, in->bytes, in->len) == 0;
 }
 
 /* Put an int3 at addr (once) and return its entry. */
@@ -99,13 +116,35 @@ static struct bp *arm_site(struct process *p, uint64_t addr,
 	struct bp *b = bp_table_get(&p->bps, addr);
 
 	if (b->entry_fn < 0 && b->ret_fn < 0 && !b->rendezvous) {
-		if (mem_read(p->memfd, addr, &b->orig, 1) != 0 ||
-		    mem_write(p->memfd, addr, &int3, 1) != 0)
+		b->orig = in->bytes[0];
+		if (mem_write(p->memfd, addr, &int3, 1) != 0)
 			return NULL;
 		b->insn = *in;
 		b->slot = slot;
 	}
 	return b;
+}
+
+/* Functions with a site whose code is not the file's are not traced; says
+ * how many. */
+static void drop_changed_functions(const struct process *p,
+				   const struct sym_table *t, bool *ok)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nsites; i++) {
+		const struct sym_site *s = &t->sites[i];
+
+		if (!ok[s->func] || bp_table_find(&p->bps, s->addr) ||
+		    site_intact(p, &s->insn))
+			continue;
+		ok[s->func] = false;
+		n++;
+	}
+	if (n)
+		warn_msg("%s: the code of %zu function%s in process %d is not "
+			 "the file's (patched at run time?): not traced",
+			 t->module, n, n == 1 ? "" : "s", (int)p->pid);
 }
 
 /* One warning per module: with -f, every child running the same image
@@ -155,6 +194,7 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 					 t->funcs[i].line, t->funcs[i].name);
 		ok[i] = ids[i] >= 0;
 	}
+	drop_changed_functions(p, t, ok);
 	slot_of = t->nsites ? build_slots(p, tid, t, ok) : NULL;
 	for (size_t i = 0; i < t->nsites && ret == 0; i++) {
 		const struct sym_site *s = &t->sites[i];
@@ -325,6 +365,8 @@ void process_forget_modules(struct process *p)
 	p->slot_areas = NULL;
 	p->nslot_areas = 0;
 	p->r_debug = 0;
+	p->stub = 0;
+	p->trap_guard = false;
 	bp_table_free(&p->bps);
 }
 
@@ -344,12 +386,19 @@ void process_copy_image(struct process *child, const struct process *parent)
 		       parent->nslot_areas * sizeof(*child->slot_areas));
 	child->nslot_areas = parent->nslot_areas;
 	child->r_debug = parent->r_debug;
+	child->stub = parent->stub;
 	child->nfuncs = parent->nfuncs;
 	child->started = parent->started;
 }
 
+/* Only where our int3 still is: a program that rewrote its code there, or
+ * mapped something else at the address, keeps what it put. */
 void process_restore_bytes(const struct process *p, int fd)
 {
+	uint8_t now;
+
 	bp_table_for_each(&p->bps, b)
-		mem_write(fd, b->addr, &b->orig, 1);
+		if (mem_read(fd, b->addr, &now, 1) == 0 &&
+		    now == ARCH_BREAKPOINT)
+			mem_write(fd, b->addr, &b->orig, 1);
 }

@@ -2,7 +2,9 @@
 #ifndef IPROFMEM_TRACER_INTERNAL_H
 #define IPROFMEM_TRACER_INTERNAL_H
 
+#include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "tracer/bptable.h"
@@ -29,6 +31,12 @@ struct process {
 	struct traced_module *mods;
 	size_t nmods;
 	uint64_t r_debug;	/* the dynamic linker's _r_debug, or 0 */
+	uint64_t stub;		/* "syscall; int3" in its first out-of-line
+				   area, to inject system calls at, or 0 */
+	bool trap_guard;	/* it has a SIGTRAP handler (trap_act) that
+				   our int3s may reset: see trapguard.c */
+	uint8_t trap_act[32];	/* its struct sigaction for SIGTRAP, as the
+				   kernel's rt_sigaction takes it */
 	size_t nfuncs;		/* functions armed */
 	bool started;		/* the start-up modules are loaded: the checks
 				   on the selection were made */
@@ -79,6 +87,10 @@ void process_end(struct process *p);
 int64_t process_rss(struct tracer *tr, struct process *p, pid_t tid);
 /* Forget every thread of p (exec: the others are gone). */
 void process_drop_threads(struct tracer *tr, struct process *p);
+/* A signal's bit in a mask; a signal mask of /proc/TID/status (SigPnd,
+ * SigBlk, SigIgn, SigCgt...), 0 if it cannot be read. */
+uint64_t sig_bit(int sig);
+uint64_t status_mask(pid_t tid, const char *field);
 bool tracer_quiesce(struct tracer *tr);
 void tracer_resume_all(struct tracer *tr);
 void tracer_detach_all(struct tracer *tr);
@@ -86,6 +98,15 @@ void tracer_run(struct tracer *tr);
 void tracer_free(struct tracer *tr);
 void tracer_start_clock(struct tracer *tr);
 int tracer_started(struct tracer *tr, struct process *p);
+
+/* trapguard.c: a process's own SIGTRAP handler, kept working.  At a
+ * SIGTRAP that is the program's (tid in a signal-delivery stop): remember
+ * its handler.  After each of our breakpoints (tid stopped on it): put the
+ * handler back if our int3 made the kernel reset it.  pending: a SIGTRAP
+ * of the program's to deliver with the thread, or NULL.  Returns the
+ * signal to resume the thread with (SIGTRAP, its siginfo set) or 0. */
+void trap_guard_learn(struct process *p, pid_t tid);
+int trap_guard_check(struct process *p, pid_t tid, const siginfo_t *pending);
 
 /* image.c: look at the process's modules: arm those not traced yet (load
  * their selected functions, put an int3 on every site), forget those that

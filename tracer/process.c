@@ -131,3 +131,27 @@ void process_drop_threads(struct tracer *tr, struct process *p)
 			i++;
 	}
 }
+
+uint64_t sig_bit(int sig)
+{
+	return 1ull << (sig - 1);
+}
+
+uint64_t status_mask(pid_t tid, const char *field)
+{
+	char path[64], line[128];
+	unsigned long long mask = 0;
+	size_t n = strlen(field);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, "%llx", &mask) == 1)
+			break;
+	fclose(f);
+	return mask;
+}

@@ -42,6 +42,8 @@ struct thread {
 	bool event_stop;	/* ...in a ptrace event stop (inside a system
 				   call): no system call can be injected */
 	int pending_sig;	/* ...with this signal to deliver */
+	uint64_t resume_pc, resume_sp;	/* as resumed from its last
+					   breakpoint */
 	struct frame *stack;
 	size_t depth, cap;
 };

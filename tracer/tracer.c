@@ -53,6 +53,9 @@ struct event {
 	struct thread *th;	/* EV_BREAKPOINT */
 	struct bp *bp;		/* EV_BREAKPOINT */
 	regs_t regs;		/* EV_BREAKPOINT */
+	siginfo_t si;		/* EV_BREAKPOINT */
+	bool merged;		/* EV_BREAKPOINT: a SIGTRAP of the program's
+				   came with it (in si), to deliver */
 };
 
 /* ---- signals to iprofmem ------------------------------------------------ */
@@ -167,6 +170,28 @@ static bool is_stop_signal(int sig)
 	       sig == SIGTTOU;
 }
 
+/* A SIGTRAP with the pc just past one of our sites: is it our int3?
+ * SIGTRAP is not queued twice: when the program's own SIGTRAP (kill,
+ * tgkill, a timer) is pending as our int3 executes, the stop shows the
+ * program's siginfo; both must be acted on (ev->merged).  And a program's
+ * SIGTRAP can arrive just as the thread is resumed past a one-byte site
+ * (an emulated push): the pc and stack pointer are then those it was
+ * resumed with, and it is only a signal. */
+static bool at_breakpoint(struct event *ev)
+{
+	const struct thread *th = ev->th;
+
+	if (ptrace(PTRACE_GETSIGINFO, ev->tid, 0, &ev->si) != 0)
+		return false;
+	if (ev->si.si_code == SI_KERNEL)
+		return true;
+	if (arch_pc(&ev->regs) == th->resume_pc &&
+	    arch_sp(&ev->regs) == th->resume_sp)
+		return false;
+	ev->merged = true;
+	return true;
+}
+
 /* Wait for the next stop or exit of any tracee and say what it is.
  * Returns 1, 0 when there is no tracee left, -1 when a signal to iprofmem
  * interrupted the wait. */
@@ -215,7 +240,8 @@ static int next_event(struct tracer *tr, struct event *ev)
 	ev->th = thread_find(&tr->threads, tid);
 	if (ev->th && ev->th->proc &&
 	    ptrace(PTRACE_GETREGS, tid, 0, &ev->regs) == 0 &&
-	    (ev->bp = bp_table_find(&ev->th->proc->bps, arch_pc(&ev->regs) - 1)))
+	    (ev->bp = bp_table_find(&ev->th->proc->bps, arch_pc(&ev->regs) - 1)) &&
+	    at_breakpoint(ev))
 		ev->kind = EV_BREAKPOINT;
 	return 1;
 }
@@ -310,6 +336,68 @@ int tracer_started(struct tracer *tr, struct process *p)
 	return 0;
 }
 
+static bool signal_ignored(pid_t tid, int sig)
+{
+	return status_mask(tid, "SigIgn") & sig_bit(sig);
+}
+
+/* SEGV_ACCERR when addr is mapped (without the access), SEGV_MAPERR when
+ * it is not, as the kernel would say. */
+static int segv_code(pid_t pid, uint64_t addr)
+{
+	char path[64], line[512];
+	unsigned long long lo, hi;
+	int code = SEGV_MAPERR;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return code;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx-%llx", &lo, &hi) == 2 &&
+		    addr >= lo && addr < hi) {
+			code = SEGV_ACCERR;
+			break;
+		}
+	fclose(f);
+	return code;
+}
+
+/* The displaced instruction could not be replayed: the stack it pushes to
+ * or pops from is not there (a corrupt stack pointer).  The thread gets
+ * the SIGSEGV the instruction would have raised, at the instruction, with
+ * the fault's address; blocked, it is unblocked, as the kernel does for
+ * a fault.  (A SIGSEGV the program ignores would make it fault again
+ * forever: it is killed instead, as the kernel would kill it.) */
+static void replay_fault(struct tracer *tr, struct event *ev)
+{
+	siginfo_t si = { .si_signo = SIGSEGV };
+	struct process *p = ev->th->proc;
+	uint64_t mask, addr = arch_stack_access(&ev->bp->insn, &ev->regs);
+
+	if (!addr || ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) != 0) {
+		if (errno != ESRCH)
+			warn_msg("replaying the instruction at %#llx: %s",
+				 (unsigned long long)ev->bp->addr,
+				 strerror(errno));
+		return;		/* gone: its exit follows */
+	}
+	if (signal_ignored(ev->tid, SIGSEGV)) {
+		kill(p->pid, SIGKILL);
+		return;
+	}
+	si.si_code = segv_code(p->pid, addr);
+	si.si_addr = (void *)(uintptr_t)addr;
+	ptrace(PTRACE_SETSIGINFO, ev->tid, 0, &si);
+	if (ptrace(PTRACE_GETSIGMASK, ev->tid, sizeof(mask), &mask) == 0 &&
+	    (mask & sig_bit(SIGSEGV))) {
+		mask &= ~sig_bit(SIGSEGV);
+		ptrace(PTRACE_SETSIGMASK, ev->tid, sizeof(mask), &mask);
+	}
+	thread_resume(tr, ev->th, ev->tid, SIGSEGV, false);
+}
+
 static void on_breakpoint(struct tracer *tr, struct event *ev)
 {
 	struct bp *b = ev->bp;
@@ -317,13 +405,15 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	struct process *p = th->proc;
 	struct trap trap;
 	uint64_t sp = arch_sp(&ev->regs);
+	int sig;
 
 	arch_set_pc(&ev->regs, b->addr);
 	if (tr->quiescing) {
 		/* not taken: it will run the original instruction once the
 		 * breakpoints are gone, or trap again if they stay */
 		if (ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) == 0)
-			thread_resume(tr, th, ev->tid, 0, false);
+			thread_resume(tr, th, ev->tid,
+				      ev->merged ? SIGTRAP : 0, false);
 		return;
 	}
 	if (b->rendezvous) {
@@ -348,14 +438,18 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 		thread_enter(th, p->rep, b->entry_fn, sp, &trap);
 	if (b->ret_fn >= 0 && arch_site_leaves(&b->insn, &ev->regs))
 		thread_return(th, p->rep, b->ret_fn, sp, &trap);
-	if (arch_replay(p->memfd, &ev->regs, &b->insn, b->slot) != 0 ||
-	    ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) != 0) {
-		if (errno != ESRCH && errno != EIO)
-			warn_msg("replaying the instruction at %#llx: %s",
-				 (unsigned long long)b->addr, strerror(errno));
-		return;		/* the thread is gone; its exit follows */
+	if (arch_replay(ev->tid, &ev->regs, &b->insn, b->slot) != 0) {
+		replay_fault(tr, ev);
+		return;
 	}
-	thread_resume(tr, th, ev->tid, 0, false);
+	if (ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) != 0)
+		return;		/* the thread is gone; its exit follows */
+	th->resume_pc = arch_pc(&ev->regs);
+	th->resume_sp = arch_sp(&ev->regs);
+	sig = ev->merged ? SIGTRAP : 0;
+	if (p->trap_guard)
+		sig = trap_guard_check(p, ev->tid, ev->merged ? &ev->si : NULL);
+	thread_resume(tr, th, ev->tid, sig, false);
 }
 
 static void detach_process(struct tracer *tr, struct process *p)
@@ -585,19 +679,7 @@ static void on_exit_event(struct tracer *tr, struct event *ev)
  * queued behind it. */
 static bool trap_pending(pid_t tid)
 {
-	char path[64], line[128];
-	unsigned long long mask = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "SigPnd: %llx", &mask) == 1)
-			break;
-	fclose(f);
-	return mask & (1ull << (SIGTRAP - 1));
+	return status_mask(tid, "SigPnd") & sig_bit(SIGTRAP);
 }
 
 /* While quiescing: note whether the thread stopped inside a system call
@@ -620,6 +702,43 @@ static bool quiescing_event(struct tracer *tr, struct event *ev)
 	return false;
 }
 
+/* A thread inside an out-of-line slot goes back to the code the slot
+ * stands for.  Returns whether its pc changed. */
+static bool leave_slot(const struct process *p, regs_t *r)
+{
+	uint64_t pc = arch_pc(r);
+
+	for (size_t i = 0; i < p->nslot_areas; i++) {
+		const struct addr_range *a = &p->slot_areas[i];
+		uint64_t slot;
+
+		if (pc < a->lo || pc >= a->hi)
+			continue;
+		slot = pc - (pc - a->lo) % ARCH_SLOT_SIZE;
+		bp_table_for_each(&p->bps, b)
+			if (b->slot == slot) {
+				arch_set_pc(r, arch_pc_out_of_slot(pc, &b->insn,
+								   slot));
+				return arch_pc(r) != pc;
+			}
+	}
+	return false;
+}
+
+/* A signal is delivered to a thread inside an out-of-line slot (the copied
+ * instruction faulted, or a signal came just then): the handler must see the
+ * program's own address, as it would untraced, not the slot's.  Returning
+ * there reruns the instruction through its breakpoint. */
+static void signal_out_of_slot(struct tracer *tr, struct event *ev)
+{
+	struct thread *th = thread_find(&tr->threads, ev->tid);
+	regs_t r;
+
+	if (th && th->proc && th->proc->nslot_areas &&
+	    ptrace(PTRACE_GETREGS, ev->tid, 0, &r) == 0 && leave_slot(th->proc, &r))
+		ptrace(PTRACE_SETREGS, ev->tid, 0, &r);
+}
+
 /* Returns false to stop the loop (a fatal error). */
 static bool dispatch_event(struct tracer *tr, struct event *ev)
 {
@@ -630,6 +749,9 @@ static bool dispatch_event(struct tracer *tr, struct event *ev)
 		on_breakpoint(tr, ev);
 		break;
 	case EV_SIGNAL:
+		if (ev->sig == SIGTRAP && ev->th && ev->th->proc)
+			trap_guard_learn(ev->th->proc, ev->tid);
+		signal_out_of_slot(tr, ev);
 		resume_tid(tr, ev->tid, ev->sig);
 		break;
 	case EV_GROUP_STOP:
@@ -714,29 +836,6 @@ bool tracer_quiesce(struct tracer *tr)
 			return false;
 	}
 	return true;
-}
-
-/* A thread inside an out-of-line slot goes back to the code the slot
- * stands for.  Returns whether its pc changed. */
-static bool leave_slot(const struct process *p, regs_t *r)
-{
-	uint64_t pc = arch_pc(r);
-
-	for (size_t i = 0; i < p->nslot_areas; i++) {
-		const struct addr_range *a = &p->slot_areas[i];
-		uint64_t slot;
-
-		if (pc < a->lo || pc >= a->hi)
-			continue;
-		slot = pc - (pc - a->lo) % ARCH_SLOT_SIZE;
-		bp_table_for_each(&p->bps, b)
-			if (b->slot == slot) {
-				arch_set_pc(r, arch_pc_out_of_slot(pc, &b->insn,
-								   slot));
-				return arch_pc(r) != pc;
-			}
-	}
-	return false;
 }
 
 /* Put every original byte back, take every thread out of the out-of-line
