@@ -18,6 +18,7 @@
 
 #include "report/report.h"
 #include "symbols/select.h"
+#include "symbols/symbols.h"
 #include "tracer/tracer.h"
 #include "output.h"
 #include "util.h"
@@ -549,6 +550,21 @@ static int resolve_program(const char *name, char *path, size_t len)
 	return check_executable_file(name, path);
 }
 
+/* By default only the executable's own functions are traced (and those
+ * of what it execs, or forks with -f): one with neither DWARF nor a
+ * function symbol, that cannot exec, would run with nothing traced, an
+ * empty table that looks like a result.  Said before it runs instead. */
+static int check_something_to_trace(const struct options *o, const char *path)
+{
+	if (!selection_is_default(o->sel) || selection_all_modules(o->sel) ||
+	    o->tracer.follow_forks || symbols_file_has_functions(path))
+		return -1;
+	error_msg("%s has neither debug info nor a symbol table: nothing to "
+		  "trace; rebuild it with -g (or select library functions "
+		  "with -e MODULE:GLOB)", o->argv[0]);
+	return EXIT_IPROFMEM;
+}
+
 /* What the views show: the single report, or one per process. */
 struct rendering {
 	const struct options *o;
@@ -806,6 +822,8 @@ int main(int argc, char **argv)
 		ret = report_record_file(&o);
 	if (ret < 0 && !o.npids)
 		ret = resolve_program(o.argv[0], path, sizeof(path));
+	if (ret < 0 && !o.npids)
+		ret = check_something_to_trace(&o, path);
 	if (ret < 0)
 		ret = run(&o, path);
 	free(o.pids);

@@ -548,6 +548,14 @@ static char *demangle(const char *sym)
 	return d;
 }
 
+/* A symbol that names a function defined in the module, with a size. */
+static bool is_code_symbol(const char *name, const GElf_Sym *sym,
+			   GElf_Word shndx)
+{
+	return name && *name && GELF_ST_TYPE(sym->st_info) == STT_FUNC &&
+	       sym->st_size && shndx != SHN_UNDEF;
+}
+
 /* Symbol-table functions: named by their symbol, placed by the DWARF
  * function at the same address when there is one. */
 static void load_symtab_funcs(struct loader *L, Dwfl_Module *mod)
@@ -566,8 +574,7 @@ static void load_symtab_funcs(struct loader *L, Dwfl_Module *mod)
 		struct addr_range r;
 		char *plain;
 
-		if (!name || !*name || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-		    !sym.st_size || shndx == SHN_UNDEF)
+		if (!is_code_symbol(name, &sym, shndx))
 			continue;
 		loc = find_location(L, addr);
 		plain = demangle(name);
@@ -717,6 +724,53 @@ static bool module_has_dwarf(Dwfl_Module *mod)
 
 	return dwfl_module_getdwarf(mod, &bias) &&
 	       dwfl_module_nextcu(mod, NULL, &bias);
+}
+
+/* A function of its own in the symbol table, or an exec* it imports: an
+ * image without either can neither be traced nor bring another that can
+ * (a stripped launcher like env or sh execs the program in its place). */
+static bool has_code_or_exec(Dwfl_Module *mod)
+{
+	int n = dwfl_module_getsymtab(mod);
+
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr,
+							   &shndx, NULL, NULL);
+
+		if (is_code_symbol(name, &sym, shndx))
+			return true;
+		if (name && shndx == SHN_UNDEF &&
+		    (strncmp(name, "exec", 4) == 0 ||
+		     strncmp(name, "fexecve", 7) == 0))
+			return true;
+	}
+	return false;
+}
+
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+	.debuginfo_path = &debuginfo_path,
+};
+
+bool symbols_file_has_functions(const char *path)
+{
+	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+	Dwfl_Module *mod;
+	bool ret = true;	/* not an ELF file: the tracer will say */
+
+	if (!dwfl)
+		return true;
+	mod = dwfl_report_offline(dwfl, path, path, -1);
+	dwfl_report_end(dwfl, NULL, NULL);
+	if (mod)
+		ret = module_has_dwarf(mod) || has_code_or_exec(mod);
+	dwfl_end(dwfl);
+	return ret;
 }
 
 int symbols_load_module(struct sym_session *s, size_t i,
