@@ -20,6 +20,11 @@
 /* Longest line of a funcs file: longer is not a list of functions. */
 #define LINE_MAX_LEN	4096
 
+/* Most entries in all: matching costs entries x functions x modules,
+ * and every entry that matches nothing is a warning line.  A list this
+ * long wants globs. */
+#define MAX_ENTRIES	100000
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum qual_kind {
@@ -283,6 +288,12 @@ int selection_add_entry(struct selection *s, const char *text,
 
 	if (!origin)
 		origin = "-e";
+	if (s->n >= MAX_ENTRIES) {
+		snprintf(what, sizeof(what), "more than %d entries; select "
+			 "with globs instead", MAX_ENTRIES);
+		entry_error(err, errlen, origin, line, text, what);
+		return -1;
+	}
 	olen = strlen(origin);
 	/* text, the copy entry_parse cuts up, origin: one allocation. */
 	e.mem = malloc(2 * (tlen + 1) + olen + 1);
@@ -339,6 +350,39 @@ static bool read_line(FILE *f, struct line *l)
 	return any;
 }
 
+/* Length of the UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len = *s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 :
+		     (*s & 0xf0) == 0xe0 ? 3 : (*s & 0xf8) == 0xf0 ? 4 : 0;
+
+	if (!len || len > n || (len == 2 && *s < 0xc2))
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* What makes a line binary rather than text: NULL if it is text (UTF-8,
+ * no control character but tab and carriage return). */
+static const char *binary_in(const struct line *l)
+{
+	const unsigned char *b = (const unsigned char *)l->buf;
+	size_t n = strlen(l->buf), k;
+
+	if (l->nul)
+		return "a NUL byte";
+	for (size_t i = 0; i < n; i += k) {
+		if ((b[i] < 0x20 && b[i] != '\t' && b[i] != '\r') || b[i] == 0x7f)
+			return "a control character";
+		k = utf8_len(b + i, n - i);
+		if (!k)
+			return "bytes that are not UTF-8";
+	}
+	return NULL;
+}
+
 /* The entry on a line: comment dropped, white space trimmed ("" if none). */
 static char *line_entry(char *buf)
 {
@@ -364,13 +408,14 @@ static int add_lines(struct selection *s, FILE *f, const char *path,
 	int lineno = 0, ret = 0;
 
 	while (read_line(f, l)) {
+		const char *binary = binary_in(l);
 		char *text;
 
 		lineno++;
-		if (l->nul) {
-			snprintf(err, errlen,
-				 "%s: not a text file (a NUL byte on line %d)",
-				 path, lineno);
+		if (binary) {
+			snprintf(err, errlen, "%s: not a text file (%s on line "
+				 "%d); give a list of functions, one per line",
+				 path, binary, lineno);
 			return -1;
 		}
 		if (ret < 0)

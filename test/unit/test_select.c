@@ -347,13 +347,57 @@ static void test_nul_byte(void **state)
 	struct selection *s = *state;
 
 	assert_file_error_len(s, "malloc\nfr\0ee\n", 13,
-			      ": not a text file (a NUL byte on line 2)");
+			      ": not a text file (a NUL byte on line 2); "
+			      "give a list of functions, one per line");
 	assert_file_error_len(s, "\177ELF\2\1\1\0\0", 9,
-			      ": not a text file (a NUL byte on line 1)");
+			      ": not a text file (a NUL byte on line 1); "
+			      "give a list of functions, one per line");
 	/* A NUL byte is the news even after a malformed line. */
 	assert_file_error_len(s, "foo bar\nx\n\0", 11,
-			      ": not a text file (a NUL byte on line 3)");
+			      ": not a text file (a NUL byte on line 3); "
+			      "give a list of functions, one per line");
 	assert_true(selection_is_default(s));
+}
+
+/* Invalid UTF-8 and control characters make a binary file too; UTF-8
+ * (in a comment, say) and CRLF line ends do not. */
+static void test_not_utf8(void **state)
+{
+	struct selection *s = *state;
+	char err[256] = "", *path;
+
+	assert_file_error(s, "malloc\nfr\xff" "ee\n",
+			  ": not a text file (bytes that are not UTF-8 on line 2); "
+			  "give a list of functions, one per line");
+	assert_file_error(s, "malloc\n\xc0\x80\n",
+			  ": not a text file (bytes that are not UTF-8 on line 2); "
+			  "give a list of functions, one per line");
+	assert_file_error(s, "\x1b[0mmalloc\n",
+			  ": not a text file (a control character on line 1); "
+			  "give a list of functions, one per line");
+	assert_true(selection_is_default(s));
+	const char *text = "# caf\xc3\xa9\r\nmalloc\r\n";
+
+	assert_int_equal(add_file(s, text, strlen(text), err, sizeof(err),
+				  &path), 0);
+	free(path);
+	assert_false(selection_is_default(s));
+}
+
+/* More than 100000 entries: an error naming the entry that is one too
+ * many. */
+static void test_too_many_entries(void **state)
+{
+	struct selection *s = *state;
+	char err[256] = "";
+
+	for (int i = 0; i < 100000; i++)
+		assert_int_equal(selection_add_entry(s, "f*", "-e", 0, err,
+						     sizeof(err)), 0);
+	assert_int_equal(selection_add_entry(s, "g", "-e", 0, err,
+					     sizeof(err)), -1);
+	assert_string_equal(err, "-e 'g': more than 100000 entries; select "
+			    "with globs instead");
 }
 
 static void test_missing_file(void **state)
@@ -675,6 +719,8 @@ int main(void)
 		T(test_file_errors),
 		T(test_file_error_adds_nothing),
 		T(test_nul_byte),
+		T(test_not_utf8),
+		T(test_too_many_entries),
 		T(test_missing_file),
 		T(test_directory),
 		T(test_long_line),
