@@ -435,6 +435,12 @@ static int add_lines(struct selection *s, FILE *f, const char *path,
 	return ret;
 }
 
+static void file_error(char *err, size_t errlen, const char *path, int errnum)
+{
+	snprintf(err, errlen, "%s: %s; check the --funcs file", path,
+		 strerror(errnum));
+}
+
 int selection_add_file(struct selection *s, const char *path, char *err,
 		       size_t errlen)
 {
@@ -445,7 +451,7 @@ int selection_add_file(struct selection *s, const char *path, char *err,
 
 	f = fopen(path, "r");
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		file_error(err, errlen, path, errno);
 		return -1;
 	}
 	l = malloc(sizeof(*l));
@@ -458,8 +464,7 @@ int selection_add_file(struct selection *s, const char *path, char *err,
 	ret = add_lines(s, f, path, l, err, errlen);
 	/* A directory opens, and fails at the first read (EISDIR). */
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path,
-			 strerror(errno ? errno : EIO));
+		file_error(err, errlen, path, errno ? errno : EIO);
 		ret = -1;
 	}
 	fclose(f);

@@ -36,11 +36,11 @@ bad_sel() {
 F=$WORK/f
 mkdir -p "$WORK/adir"
 
-bad_sel "missing funcs file" "iprofmem: $WORK/no-such-funcs: No such file or directory" \
+bad_sel "missing funcs file" "iprofmem: $WORK/no-such-funcs: No such file or directory; check the --funcs file" \
 	--funcs="$WORK/no-such-funcs"
 bad_sel "a directory as funcs file" "iprofmem: $WORK/adir: *" --funcs="$WORK/adir"
 printf 'grow_small\n' >"$F.good"
-bad_sel "a good funcs file, then a missing one" "iprofmem: $WORK/missing: No such file or directory" \
+bad_sel "a good funcs file, then a missing one" "iprofmem: $WORK/missing: No such file or directory; check the --funcs file" \
 	--funcs="$F.good" --funcs="$WORK/missing"
 
 # Unreadable: as root everything is readable, so iprofmem runs as nobody.
@@ -69,8 +69,8 @@ elif need_file "$BIN"; then
 		done
 		expect_exit 125
 		expect_one_error_line
-		[ "$(head -n1 "$ERR")" = "iprofmem: $d/funcs: Permission denied" ] ||
-			fail "stderr '$(head -n1 "$ERR")', want 'iprofmem: $d/funcs: Permission denied'"
+		[ "$(head -n1 "$ERR")" = "iprofmem: $d/funcs: Permission denied; check the --funcs file" ] ||
+			fail "stderr '$(head -n1 "$ERR")', want 'iprofmem: $d/funcs: Permission denied; check the --funcs file'"
 		expect_no_run "$RAN_N"
 	else
 		fail "nobody cannot run $IPROFMEM"

@@ -407,7 +407,8 @@ static void test_missing_file(void **state)
 
 	assert_int_equal(selection_add_file(s, "/nonexistent/funcs", err,
 					    sizeof(err)), -1);
-	assert_string_equal(err, "/nonexistent/funcs: No such file or directory");
+	assert_string_equal(err, "/nonexistent/funcs: No such file or directory; "
+			    "check the --funcs file");
 }
 
 static void test_directory(void **state)
@@ -416,7 +417,7 @@ static void test_directory(void **state)
 	char err[256] = "";
 
 	assert_int_equal(selection_add_file(s, "/tmp", err, sizeof(err)), -1);
-	assert_string_equal(err, "/tmp: Is a directory");
+	assert_string_equal(err, "/tmp: Is a directory; check the --funcs file");
 }
 
 static void test_long_line(void **state)
