@@ -244,14 +244,17 @@ static const char *entry_parse(struct entry *e, char *copy, char *what,
 	return NULL;
 }
 
+/* "FILE:LINE: what (text)hint" or "-e 'text': whathint". */
 static void entry_error(char *err, size_t errlen, const char *origin,
-			int line, const char *text, const char *what)
+			int line, const char *text, const char *what,
+			const char *hint)
 {
 	if (line > 0)
-		snprintf(err, errlen, "%s:%d: %s (%s)", origin, line, what,
-			 text);
+		snprintf(err, errlen, "%s:%d: %s (%s)%s", origin, line, what,
+			 text, hint);
 	else
-		snprintf(err, errlen, "%s '%s': %s", origin, text, what);
+		snprintf(err, errlen, "%s '%s': %s%s", origin, text, what,
+			 hint);
 }
 
 /* Drop the entries from the n-th on: a file with an error adds none. */
@@ -289,9 +292,10 @@ int selection_add_entry(struct selection *s, const char *text,
 	if (!origin)
 		origin = "-e";
 	if (s->n >= MAX_ENTRIES) {
-		snprintf(what, sizeof(what), "more than %d entries; select "
-			 "with globs instead", MAX_ENTRIES);
-		entry_error(err, errlen, origin, line, text, what);
+		snprintf(what, sizeof(what), "more than %d entries",
+			 MAX_ENTRIES);
+		entry_error(err, errlen, origin, line, text, what,
+			    "; select with globs instead");
 		return -1;
 	}
 	olen = strlen(origin);
@@ -299,7 +303,8 @@ int selection_add_entry(struct selection *s, const char *text,
 	e.mem = malloc(2 * (tlen + 1) + olen + 1);
 	if (!e.mem || grow(s) < 0) {
 		free(e.mem);
-		entry_error(err, errlen, origin, line, text, "out of memory");
+		entry_error(err, errlen, origin, line, text, "out of memory",
+			    "");
 		return -1;
 	}
 	e.text = memcpy(e.mem, text, tlen + 1);
@@ -307,7 +312,9 @@ int selection_add_entry(struct selection *s, const char *text,
 	e.origin = memcpy(copy + tlen + 1, origin, olen + 1);
 	problem = entry_parse(&e, copy, what, sizeof(what));
 	if (problem) {
-		entry_error(err, errlen, origin, line, text, problem);
+		entry_error(err, errlen, origin, line, text, problem,
+			    "; an entry is NAME, GLOB, MODULE:GLOB or "
+			    "FILE.c:GLOB");
 		free(e.mem);
 		return -1;
 	}
@@ -422,8 +429,8 @@ static int add_lines(struct selection *s, FILE *f, const char *path,
 			continue;
 		if (l->too_long) {
 			snprintf(err, errlen, "%s:%d: line too long "
-				 "(more than %d characters)",
-				 path, lineno, LINE_MAX_LEN);
+				 "(more than %d characters); give one entry "
+				 "per line", path, lineno, LINE_MAX_LEN);
 			ret = -1;
 			continue;
 		}

@@ -88,7 +88,7 @@ n=0
 for e in 'libc.so.6:' ':foo' 'foo[' 'a b' 'part.c:' 'lib[c.so:malloc'; do
 	n=$((n + 1))
 	printf '# malformed entry on line 4\ngrow_small\n\n%s\n' "$e" >"$F.bad$n"
-	bad_sel "funcs file entry '$e'" "iprofmem: $F.bad$n:4: * ($e)" --funcs="$F.bad$n"
+	bad_sel "funcs file entry '$e'" "iprofmem: $F.bad$n:4: * ($e); an entry is *" --funcs="$F.bad$n"
 	bad_sel "-e '$e'" "iprofmem: -e '$e': *" -e grow_small -e "$e"
 done
 bad_sel "-e '' (empty)" "iprofmem: -e '': *" -e ''

@@ -39,16 +39,20 @@ static void add(struct selection *s, const char *text)
 		fail_msg("-e '%s' rejected: %s", text, err);
 }
 
-/* -e text is rejected with exactly want, and adds nothing. */
+/* What every message about a malformed entry ends with. */
+#define ENTRY_HINT "; an entry is NAME, GLOB, MODULE:GLOB or FILE.c:GLOB"
+
+/* -e text is rejected with exactly want and ENTRY_HINT, and adds nothing. */
 static void assert_entry_error(const char *text, const char *want)
 {
 	struct selection *s = selection_new();
-	char err[256] = "";
+	char err[256] = "", expect[256];
 
 	assert_non_null(s);
 	assert_int_equal(selection_add_entry(s, text, "-e", 0, err,
 					     sizeof(err)), -1);
-	assert_string_equal(err, want);
+	snprintf(expect, sizeof(expect), "%s%s", want, ENTRY_HINT);
+	assert_string_equal(err, expect);
 	assert_true(selection_is_default(s));
 	selection_free(s);
 }
@@ -313,7 +317,8 @@ static void test_entry_error_with_line(void **state)
 
 	assert_int_equal(selection_add_entry(s, "x y", "cfg", 7, err,
 					     sizeof(err)), -1);
-	assert_string_equal(err, "cfg:7: white space inside the pattern (x y)");
+	assert_string_equal(err, "cfg:7: white space inside the pattern (x y)"
+			    ENTRY_HINT);
 }
 
 static void test_file_errors(void **state)
@@ -321,14 +326,14 @@ static void test_file_errors(void **state)
 	struct selection *s = *state;
 
 	assert_file_error(s, "malloc\nlibc.so.6:\n",
-			  ":2: empty pattern (libc.so.6:)");
+			  ":2: empty pattern (libc.so.6:)" ENTRY_HINT);
 	assert_file_error(s, "# ok\n  :foo  # bad\n",
 			  ":2: nothing before ':' (MODULE:PATTERN or "
-			  "FILE:PATTERN) (:foo)");
+			  "FILE:PATTERN) (:foo)" ENTRY_HINT);
 	assert_file_error(s, "foo bar\n", ":1: white space inside the pattern "
-			  "(foo bar)");
+			  "(foo bar)" ENTRY_HINT);
 	assert_file_error(s, "a\nb\nfoo[\n", ":3: an unbalanced '[' in the "
-			  "pattern (foo[)");
+			  "pattern (foo[)" ENTRY_HINT);
 }
 
 /* A file with an error adds none of its entries; earlier ones stay. */
@@ -338,7 +343,8 @@ static void test_file_error_adds_nothing(void **state)
 
 	add(s, "keep");
 	assert_file_error(s, "one\ntwo\nthree four\n",
-			  ":3: white space inside the pattern (three four)");
+			  ":3: white space inside the pattern (three four)"
+			  ENTRY_HINT);
 	assert_unmatched(s, 1, "-e:0:keep:nothing\n");
 }
 
@@ -437,7 +443,7 @@ static void test_long_line(void **state)
 	memset(buf, 'a', 4097);
 	buf[4097] = '\n';
 	assert_file_error_len(s, buf, 4098, ":1: line too long (more than "
-			      "4096 characters)");
+			      "4096 characters); give one entry per line");
 	assert_int_equal(selection_unmatched(s, NULL, NULL), 1);
 }
 
