@@ -76,6 +76,19 @@ fi
 
 # ------------------------------------------- PROGRAM that cannot run: 126
 
+# (test_errors.sh runs these in more variants; here, the exact words.)
+refused "PROGRAM missing" 127 "$D/nothing: No such file or directory; check the path" \
+	-- "$D/nothing" "$MARK"
+refused "PROGRAM not in PATH" 127 "iprofmem-diag-nothing-$$: command not found in PATH; give its path" \
+	-- "iprofmem-diag-nothing-$$" "$MARK"
+refused "a directory" 126 "$D: is a directory; give the program's file" -- "$D" "$MARK"
+printf 'echo ran >"%s"\n' "$RAN" >"$D/script"
+refused "not executable" 126 "$D/script: not executable (Permission denied); make it executable (chmod +x)" \
+	-- "$D/script" "$MARK"
+chmod 755 "$D/script"
+refused "not ELF, no #!" 126 "$D/script: neither an ELF executable nor a '#!' script; give the compiled program" \
+	-- "$D/script" "$MARK"
+
 cp "$MEM" "$D/aarch64"
 patch "$D/aarch64" 18 "b7 00"			# e_machine = EM_AARCH64
 refused "an ELF for another architecture (aarch64)" 126 \
