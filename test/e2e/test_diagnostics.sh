@@ -88,6 +88,11 @@ refused "not executable" 126 "$D/script: not executable (Permission denied); mak
 chmod 755 "$D/script"
 refused "not ELF, no #!" 126 "$D/script: neither an ELF executable nor a '#!' script; give the compiled program" \
 	-- "$D/script" "$MARK"
+printf '#!/nonexistent/sh\necho ran >"%s"\n' "$RAN" >"$D/badinterp"
+chmod 755 "$D/badinterp"
+refused "a script whose interpreter is missing" 127 \
+	"$D/badinterp: bad interpreter '/nonexistent/sh': No such file or directory; fix the script's '#!' line" \
+	-- "$D/badinterp" "$MARK"
 
 cp "$MEM" "$D/aarch64"
 patch "$D/aarch64" 18 "b7 00"			# e_machine = EM_AARCH64
