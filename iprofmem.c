@@ -565,6 +565,28 @@ static int check_something_to_trace(const struct options *o, const char *path)
 	return EXIT_IPROFMEM;
 }
 
+/* -p: a process whose executable iprofmem cannot trace (32-bit, another
+ * architecture) is refused before it is stopped: its code would be
+ * decoded and emulated as x86-64. */
+static int check_attach_targets(const struct options *o)
+{
+	for (size_t i = 0; i < o->npids; i++) {
+		char proc[64], exe[PATH_MAX], name[PATH_MAX + 64];
+		ssize_t n;
+
+		snprintf(proc, sizeof(proc), "/proc/%d/exe", (int)o->pids[i]);
+		n = readlink(proc, exe, sizeof(exe) - 1);
+		if (n < 0)
+			continue;	/* gone, a zombie, another's: attaching says */
+		exe[n] = '\0';
+		snprintf(name, sizeof(name), "cannot attach to %d: %s",
+			 (int)o->pids[i], exe);
+		if (check_executable_file(name, proc) >= 0)
+			return EXIT_ATTACH;
+	}
+	return -1;
+}
+
 /* What the views show: the single report, or one per process. */
 struct rendering {
 	const struct options *o;
@@ -824,6 +846,8 @@ int main(int argc, char **argv)
 		ret = resolve_program(o.argv[0], path, sizeof(path));
 	if (ret < 0 && !o.npids)
 		ret = check_something_to_trace(&o, path);
+	if (ret < 0 && o.npids)
+		ret = check_attach_targets(&o);
 	if (ret < 0)
 		ret = run(&o, path);
 	free(o.pids);

@@ -101,7 +101,7 @@ refused "an ELF for another architecture (aarch64)" 126 \
 	-- "$D/aarch64" "$MARK"
 
 tc "diagnostics: the 32-bit target is a real program the kernel runs"
-run_plain "$TGT/diag_hello.m32" "$MARK"
+run_plain "$TGT/diag_hello.m32"
 [ "$PRC" = 0 ] && [ "$(cat "$POUT")" = hello ] || fail "exit status $PRC, stdout '$(head -c 60 "$POUT")'"
 tc_end
 refused "a 32-bit ELF (gcc -m32)" 126 \
@@ -110,6 +110,24 @@ refused "a 32-bit ELF (gcc -m32)" 126 \
 refused "a 32-bit ELF, --list-funcs" 126 \
 	"$TGT/diag_hello.m32: a 32-bit ELF for Intel 80386: iprofmem traces 64-bit x86-64 programs only; rebuild it for x86-64 (without -m32)" \
 	--list-funcs "$TGT/diag_hello.m32" "$MARK"
+
+tc "diagnostics: -p a 32-bit process -> 1, before it is stopped; it runs on untraced"
+rm -f "$D/ready32"
+tgt_start "$D/m32.out" "$D/m32.err" "$TGT/diag_hello.m32" "$D/ready32"
+if tgt_ready "$D/ready32"; then
+	run_ip -p "$TPID"
+	expect_exit 1
+	expect_line "iprofmem: cannot attach to $TPID: $TGT/diag_hello.m32: a 32-bit ELF for Intel 80386: iprofmem traces 64-bit x86-64 programs only; rebuild it for x86-64 (without -m32)"
+	[ -s "$OUT" ] && fail "stdout: '$(head -c 60 "$OUT")'"
+	untraced "$TPID"
+	[[ $(proc_state "$TPID") =~ ^[RS]$ ]] || fail "state '$(proc_state "$TPID")'"
+	kill -USR1 "$TPID"
+	tgt_finish
+	[ "$TRC" = 0 ] && [ "$(cat "$D/m32.out")" = hello ] || fail "the process: exit status $TRC, stdout '$(head -c 60 "$D/m32.out")'"
+else
+	tgt_kill
+fi
+tc_end
 
 cp "$MEM" "$D/phoff"
 patch "$D/phoff" 32 "$(le64 $((1 << 40)))"	# e_phoff far past the end
