@@ -553,21 +553,23 @@ static int resolve_program(const char *name, char *path, size_t len)
 /* By default only the executable's own functions are traced (and those
  * of what it execs, or forks with -f): one with neither DWARF nor a
  * function symbol, that cannot exec, would run with nothing traced, an
- * empty table that looks like a result.  Said before it runs instead. */
-static int check_something_to_trace(const struct options *o, const char *path)
+ * empty table that looks like a result.  Said before it runs (or is
+ * attached) instead. */
+static bool nothing_to_trace(const struct options *o, const char *name,
+			     const char *path)
 {
 	if (!selection_is_default(o->sel) || selection_all_modules(o->sel) ||
 	    o->tracer.follow_forks || symbols_file_has_functions(path))
-		return -1;
+		return false;
 	error_msg("%s has neither debug info nor a symbol table: nothing to "
 		  "trace; rebuild it with -g (or select library functions "
-		  "with -e MODULE:GLOB)", o->argv[0]);
-	return EXIT_IPROFMEM;
+		  "with -e MODULE:GLOB)", name);
+	return true;
 }
 
 /* -p: a process whose executable iprofmem cannot trace (32-bit, another
- * architecture) is refused before it is stopped: its code would be
- * decoded and emulated as x86-64. */
+ * architecture: its code would be decoded and emulated as x86-64), or
+ * that has nothing to trace, is refused before it is stopped. */
 static int check_attach_targets(const struct options *o)
 {
 	for (size_t i = 0; i < o->npids; i++) {
@@ -581,7 +583,8 @@ static int check_attach_targets(const struct options *o)
 		exe[n] = '\0';
 		snprintf(name, sizeof(name), "cannot attach to %d: %s",
 			 (int)o->pids[i], exe);
-		if (check_executable_file(name, proc) >= 0)
+		if (check_executable_file(name, proc) >= 0 ||
+		    nothing_to_trace(o, name, proc))
 			return EXIT_ATTACH;
 	}
 	return -1;
@@ -845,7 +848,7 @@ int main(int argc, char **argv)
 	if (ret < 0 && !o.npids)
 		ret = resolve_program(o.argv[0], path, sizeof(path));
 	if (ret < 0 && !o.npids)
-		ret = check_something_to_trace(&o, path);
+		ret = nothing_to_trace(&o, o.argv[0], path) ? EXIT_IPROFMEM : -1;
 	if (ret < 0 && o.npids)
 		ret = check_attach_targets(&o);
 	if (ret < 0)

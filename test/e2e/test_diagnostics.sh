@@ -184,6 +184,24 @@ NOSYM="$D/stripped has neither debug info nor a symbol table: nothing to trace; 
 refused "neither debug info nor symbols" 125 "$NOSYM" -- "$D/stripped" "$MARK"
 refused "neither debug info nor symbols, --list-funcs" 125 "$NOSYM" --list-funcs "$D/stripped" "$MARK"
 
+tc "diagnostics: -p a process with neither debug info nor symbols -> 1, unharmed"
+strip --strip-all -o "$D/idle.stripped" "$TGT/attach_idle.O0-pie"
+rm -f "$D/ready.s" "$D/progress.s"
+tgt_start "$D/s.out" "$D/s.err" "$D/idle.stripped" burst "$D/ready.s" "$D/progress.s" 2
+if tgt_ready "$D/ready.s"; then
+	run_ip -p "$TPID"
+	expect_exit 1
+	expect_line "iprofmem: cannot attach to $TPID: $D/idle.stripped has neither debug info nor a symbol table: nothing to trace; rebuild it with -g (or select library functions with -e MODULE:GLOB)"
+	[ -s "$OUT" ] && fail "stdout: '$(head -c 60 "$OUT")'"
+	unharmed "$TPID" "$D/idle.stripped"
+	kill -USR2 "$TPID"
+	tgt_finish
+	[ "$TRC" = 0 ] || fail "the process: exit status $TRC"
+else
+	tgt_kill
+fi
+tc_end
+
 tc "diagnostics: neither debug info nor symbols, -e libc.so.6:malloc: traced"
 run_ip -o "$D/table" -e libc.so.6:malloc -- "$D/stripped" "$MARK"
 expect_exit 0
