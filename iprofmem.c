@@ -83,9 +83,10 @@ static void usage(FILE *out)
 	      "  -V, --version         show the version and exit\n"
 	      "\n"
 	      "Exit status: PROGRAM's own; 128+N if signal N killed it; 125 iprofmem\n"
-	      "failed (bad option, cannot trace); 126 PROGRAM cannot be executed;\n"
-	      "127 PROGRAM not found.  With -p: 0, or 1 when a process cannot be\n"
-	      "attached.  See iprofmem(1).\n", out);
+	      "failed (bad option, cannot trace); 126 PROGRAM cannot be executed\n"
+	      "(not executable, not x86-64, a corrupt ELF); 127 PROGRAM not found.\n"
+	      "With -p: 0, or 1 when a process cannot be attached.  Every error\n"
+	      "message is in iprofmem(1), DIAGNOSTICS.\n", out);
 }
 
 static int __attribute__((format(printf, 1, 2)))
