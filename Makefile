@@ -26,7 +26,7 @@ SRCS := iprofmem.c \
 	report/folded.c report/flame.c report/timeline.c report/record.c \
 	report/record_load.c util.c output.c
 
-DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config libc6-dbg chromium python3 strace
+DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config libc6-dbg chromium python3 strace gcc-multilib
 
 .PHONY: all deps demo check check-unit check-asan bench install uninstall clean asan
 

@@ -1,5 +1,6 @@
 /* iprofmem: a memory profiler for native Linux programs.
  * main: parse options, wire symbols -> tracer -> report, exit status. */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 
 #include "report/report.h"
 #include "symbols/select.h"
+#include "symbols/symbols.h"
 #include "tracer/tracer.h"
 #include "output.h"
 #include "util.h"
@@ -81,9 +83,10 @@ static void usage(FILE *out)
 	      "  -V, --version         show the version and exit\n"
 	      "\n"
 	      "Exit status: PROGRAM's own; 128+N if signal N killed it; 125 iprofmem\n"
-	      "failed (bad option, cannot trace); 126 PROGRAM cannot be executed;\n"
-	      "127 PROGRAM not found.  With -p: 0, or 1 when a process cannot be\n"
-	      "attached.  See iprofmem(1).\n", out);
+	      "failed (bad option, cannot trace); 126 PROGRAM cannot be executed\n"
+	      "(not executable, not x86-64, a corrupt ELF); 127 PROGRAM not found.\n"
+	      "With -p: 0, or 1 when a process cannot be attached.  Every error\n"
+	      "message is in iprofmem(1), DIAGNOSTICS.\n", out);
 }
 
 static int __attribute__((format(printf, 1, 2)))
@@ -366,64 +369,225 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return parse_operands(argc, argv, o);
 }
 
-/* Resolve PROGRAM as execvp would, and check that it can be run, so that
- * the common mistakes get a clear message before anything starts. */
-static int resolve_program(const char *name, char *path, size_t len)
+/* Look PROGRAM up in PATH as execvp would.  Returns -1 with the path
+ * found, or an exit status after saying why. */
+static int search_path(const char *name, char *path, size_t len)
 {
 	const char *dirs = getenv("PATH");
 	struct stat st;
-	char magic[4];
-	int fd, denied = 0;
+	int denied = 0;
 
-	if (!*name) {
-		error_msg("empty program name");
-		return EXIT_NOT_FOUND;
-	}
-	if (strchr(name, '/')) {
-		snprintf(path, len, "%s", name);
-	} else {
-		path[0] = '\0';
-		for (const char *d = dirs ? dirs : "/usr/bin:/bin"; d; ) {
-			const char *colon = strchr(d, ':');
-			int dlen = colon ? (int)(colon - d) : (int)strlen(d);
+	for (const char *d = dirs ? dirs : "/usr/bin:/bin"; d; ) {
+		const char *colon = strchr(d, ':');
+		int dlen = colon ? (int)(colon - d) : (int)strlen(d);
 
-			snprintf(path, len, "%.*s/%s", dlen, dlen ? d : ".", name);
-			if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-				if (access(path, X_OK) == 0)
-					break;
-				denied = 1;
-			}
-			path[0] = '\0';
-			d = colon ? colon + 1 : NULL;
+		snprintf(path, len, "%.*s/%s", dlen, dlen ? d : ".", name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(path, X_OK) == 0)
+				return -1;
+			denied = 1;
 		}
-		if (!path[0]) {
-			error_msg("%s: %s", name, denied ? "permission denied" :
-				  "command not found in PATH");
-			return denied ? EXIT_CANNOT_RUN : EXIT_NOT_FOUND;
-		}
+		d = colon ? colon + 1 : NULL;
 	}
-	if (stat(path, &st) != 0) {
-		error_msg("%s: %s", name, strerror(errno));
-		return errno == ENOENT || errno == ENOTDIR ? EXIT_NOT_FOUND
-							   : EXIT_CANNOT_RUN;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		error_msg("%s: is a directory", name);
+	if (denied) {
+		error_msg("%s: found in PATH but not executable; make it "
+			  "executable (chmod +x)", name);
 		return EXIT_CANNOT_RUN;
 	}
-	if (access(path, X_OK) != 0) {
-		error_msg("%s: not executable: %s", name, strerror(errno));
+	error_msg("%s: command not found in PATH; give its path", name);
+	return EXIT_NOT_FOUND;
+}
+
+/* The ELF machines a user is likely to meet, for a message that says
+ * what the file was built for. */
+static const char *machine_name(unsigned int m)
+{
+	switch (m) {
+	case EM_386:		return "Intel 80386";
+	case EM_X86_64:		return "x86-64";
+	case EM_ARM:		return "ARM";
+	case EM_AARCH64:	return "ARM aarch64";
+	case EM_RISCV:		return "RISC-V";
+	case EM_PPC:		return "PowerPC";
+	case EM_PPC64:		return "PowerPC64";
+	case EM_S390:		return "IBM S/390";
+	case EM_MIPS:		return "MIPS";
+	case EM_SPARCV9:	return "SPARC v9";
+	case EM_LOONGARCH:	return "LoongArch";
+	}
+	return "an unknown machine";
+}
+
+/* What is wrong with the layout of a 64-bit header, or NULL. */
+static const char *ehdr_problem(const Elf64_Ehdr *h, off_t size)
+{
+	if (h->e_ident[EI_VERSION] != EV_CURRENT || h->e_version != EV_CURRENT)
+		return "unknown ELF version";
+	if (h->e_ehsize != sizeof(*h) || h->e_phentsize != sizeof(Elf64_Phdr))
+		return "wrong header sizes";
+	if (!h->e_phnum)
+		return "no program headers";
+	if (h->e_phoff > (uint64_t)size ||
+	    (uint64_t)size - h->e_phoff < (uint64_t)h->e_phnum * sizeof(Elf64_Phdr))
+		return "program headers past the end of the file";
+	if (h->e_shnum && h->e_shentsize != sizeof(Elf64_Shdr))
+		return "wrong section header size";
+	if (h->e_shoff > (uint64_t)size ||
+	    (uint64_t)size - h->e_shoff < (uint64_t)h->e_shnum * sizeof(Elf64_Shdr))
+		return "section headers past the end of the file: truncated";
+	return NULL;
+}
+
+static int corrupt_elf(const char *name, const char *problem)
+{
+	error_msg("%s: corrupt ELF header (%s); the file is damaged: rebuild "
+		  "or reinstall it", name, problem);
+	return EXIT_CANNOT_RUN;
+}
+
+/* An ELF file that the kernel would refuse (ENOEXEC), or that it would
+ * run but iprofmem cannot trace (another architecture, 32-bit): said in
+ * words before anything starts.  Returns -1 when it is an x86-64
+ * executable, else EXIT_CANNOT_RUN after saying why. */
+static int check_elf(const char *name, const unsigned char *b, size_t n,
+		     off_t size)
+{
+	Elf64_Ehdr h;
+	unsigned int machine;
+	const char *problem;
+
+	if (n < EI_NIDENT + 4 ||
+	    (b[EI_CLASS] != ELFCLASS32 && b[EI_CLASS] != ELFCLASS64) ||
+	    (b[EI_DATA] != ELFDATA2LSB && b[EI_DATA] != ELFDATA2MSB)) {
+		return corrupt_elf(name, n < EI_NIDENT + 4 ? "too short" :
+				   "invalid class or byte order");
+	}
+	/* e_machine sits at the same offset in both classes */
+	machine = b[EI_DATA] == ELFDATA2LSB ? b[18] | b[19] << 8
+					    : b[18] << 8 | b[19];
+	if (b[EI_CLASS] == ELFCLASS32) {
+		error_msg("%s: a 32-bit ELF for %s: iprofmem traces 64-bit "
+			  "x86-64 programs only; rebuild it for x86-64 "
+			  "(without -m32)", name, machine_name(machine));
 		return EXIT_CANNOT_RUN;
 	}
+	if (machine != EM_X86_64 || b[EI_DATA] != ELFDATA2LSB) {
+		error_msg("%s: an ELF for %s, not x86-64: iprofmem traces "
+			  "x86-64 programs only; rebuild it for x86-64", name,
+			  machine_name(machine));
+		return EXIT_CANNOT_RUN;
+	}
+	if (n < sizeof(h))
+		return corrupt_elf(name, "too short");
+	memcpy(&h, b, sizeof(h));
+	if (h.e_type == ET_REL || h.e_type == ET_CORE) {
+		error_msg("%s: an ELF %s, not an executable; give the linked "
+			  "program", name, h.e_type == ET_REL ?
+			  "relocatable object (.o)" : "core dump");
+		return EXIT_CANNOT_RUN;
+	}
+	problem = h.e_type != ET_EXEC && h.e_type != ET_DYN ?
+		  "unknown ELF type" : ehdr_problem(&h, size);
+	return problem ? corrupt_elf(name, problem) : -1;
+}
+
+/* The file at path is something the kernel can start: an x86-64 ELF
+ * executable or a '#!' script.  Returns -1, or an exit status. */
+static int check_executable_file(const char *name, const char *path)
+{
+	unsigned char b[sizeof(Elf64_Ehdr)];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, magic, 4) != 4 ||
-	    (memcmp(magic, "\177ELF", 4) != 0 && memcmp(magic, "#!", 2) != 0)) {
-		error_msg("%s: not an ELF executable", name);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		error_msg("%s: cannot read it: %s; check its permissions",
+			  name, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return EXIT_CANNOT_RUN;
 	}
+	n = read(fd, b, sizeof(b));
 	close(fd);
+	if (n >= 2 && memcmp(b, "#!", 2) == 0)
+		return -1;
+	if (n >= SELFMAG && memcmp(b, ELFMAG, SELFMAG) == 0)
+		return check_elf(name, b, (size_t)n, st.st_size);
+	error_msg("%s: neither an ELF executable nor a '#!' script; give the "
+		  "compiled program", name);
+	return EXIT_CANNOT_RUN;
+}
+
+/* Resolve PROGRAM as execvp would, and check that it can be run, so that
+ * the common mistakes get a clear message before anything starts. */
+static int resolve_program(const char *name, char *path, size_t len)
+{
+	struct stat st;
+	int ret;
+
+	if (!*name) {
+		error_msg("empty program name; give the program to run");
+		return EXIT_NOT_FOUND;
+	}
+	if (strchr(name, '/'))
+		snprintf(path, len, "%s", name);
+	else if ((ret = search_path(name, path, len)) >= 0)
+		return ret;
+	if (stat(path, &st) != 0) {
+		error_msg("%s: %s; check the path", name, strerror(errno));
+		return errno == ENOENT || errno == ENOTDIR ? EXIT_NOT_FOUND
+							   : EXIT_CANNOT_RUN;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		error_msg("%s: is a directory; give the program's file", name);
+		return EXIT_CANNOT_RUN;
+	}
+	if (access(path, X_OK) != 0) {
+		error_msg("%s: not executable (%s); make it executable "
+			  "(chmod +x)", name, strerror(errno));
+		return EXIT_CANNOT_RUN;
+	}
+	return check_executable_file(name, path);
+}
+
+/* By default only the executable's own functions are traced (and those
+ * of what it execs, or forks with -f): one with neither DWARF nor a
+ * function symbol, that cannot exec, would run with nothing traced, an
+ * empty table that looks like a result.  Said before it runs (or is
+ * attached) instead. */
+static bool nothing_to_trace(const struct options *o, const char *name,
+			     const char *path)
+{
+	if (!selection_is_default(o->sel) || selection_all_modules(o->sel) ||
+	    o->tracer.follow_forks || symbols_file_has_functions(path))
+		return false;
+	error_msg("%s has neither debug info nor a symbol table: nothing to "
+		  "trace; rebuild it with -g (or select library functions "
+		  "with -e MODULE:GLOB)", name);
+	return true;
+}
+
+/* -p: a process whose executable iprofmem cannot trace (32-bit, another
+ * architecture: its code would be decoded and emulated as x86-64), or
+ * that has nothing to trace, is refused before it is stopped. */
+static int check_attach_targets(const struct options *o)
+{
+	for (size_t i = 0; i < o->npids; i++) {
+		char proc[64], exe[PATH_MAX], name[PATH_MAX + 64];
+		ssize_t n;
+
+		snprintf(proc, sizeof(proc), "/proc/%d/exe", (int)o->pids[i]);
+		n = readlink(proc, exe, sizeof(exe) - 1);
+		if (n < 0)
+			continue;	/* gone, a zombie, another's: attaching says */
+		exe[n] = '\0';
+		snprintf(name, sizeof(name), "cannot attach to %d: %s",
+			 (int)o->pids[i], exe);
+		if (check_executable_file(name, proc) >= 0 ||
+		    nothing_to_trace(o, name, proc))
+			return EXIT_ATTACH;
+	}
 	return -1;
 }
 
@@ -684,6 +848,10 @@ int main(int argc, char **argv)
 		ret = report_record_file(&o);
 	if (ret < 0 && !o.npids)
 		ret = resolve_program(o.argv[0], path, sizeof(path));
+	if (ret < 0 && !o.npids)
+		ret = nothing_to_trace(&o, o.argv[0], path) ? EXIT_IPROFMEM : -1;
+	if (ret < 0 && o.npids)
+		ret = check_attach_targets(&o);
 	if (ret < 0)
 		ret = run(&o, path);
 	free(o.pids);

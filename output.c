@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,24 +10,58 @@
 
 #include "util.h"
 
+/* A file with no write permission is refused even though it could be
+ * replaced (the temporary file is renamed over it, which needs only the
+ * directory): whoever made it read-only meant it to stay.  Root passes
+ * access(), hence the mode bits. */
+static bool read_only(const char *file, const struct stat *st)
+{
+	return S_ISREG(st->st_mode) &&
+	       (access(file, W_OK) != 0 || !(st->st_mode & 0222));
+}
+
+/* The one sure test that the temporary file can be made: make one.  (The
+ * directory's mode says nothing on /proc, /sys or a read-only mount.) */
+static bool can_create_beside(const char *file)
+{
+	char *tmp;
+	int fd, err;
+
+	if (asprintf(&tmp, "%s.XXXXXX", file) < 0)
+		return false;
+	fd = mkstemp(tmp);
+	err = errno;
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	errno = err;
+	return fd >= 0;
+}
+
 int output_check(const char *file)
 {
 	char *copy = xstrdup(file), *dir = dirname(copy);
-	struct stat st;
-	int ret = 0;
+	struct stat st, dst;
+	bool exists = stat(file, &st) == 0;
+	int ret = -1;
 
-	if (stat(file, &st) == 0 && S_ISDIR(st.st_mode)) {
-		error_msg("%s: is a directory", file);
-		ret = -1;
-	} else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		error_msg("%s: cannot write: directory %s does not exist",
-			  file, dir);
-		ret = -1;
-	} else if (access(dir, W_OK) != 0 ||
-		   (access(file, F_OK) == 0 && access(file, W_OK) != 0)) {
-		error_msg("%s: cannot write: %s", file, strerror(errno));
-		ret = -1;
-	}
+	if (exists && S_ISDIR(st.st_mode))
+		error_msg("%s: is a directory; give a file name", file);
+	else if (stat(dir, &dst) != 0 || !S_ISDIR(dst.st_mode))
+		error_msg("%s: cannot write: directory %s does not exist; "
+			  "create it or choose another file", file, dir);
+	else if (exists && read_only(file, &st))
+		error_msg("%s: cannot write: the file is read-only; make it "
+			  "writable (chmod u+w) or choose another file", file);
+	else if (exists && !S_ISREG(st.st_mode))
+		ret = 0;	/* a FIFO or a device: written in place */
+	else if (!can_create_beside(file))
+		error_msg("%s: cannot write in %s: %s; choose another file",
+			  file, dir, strerror(errno));
+	else
+		ret = 0;
 	free(copy);
 	return ret;
 }

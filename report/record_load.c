@@ -27,6 +27,9 @@ struct loader {
 	size_t errlen;
 };
 
+#define TRUNCATED "truncated record file (no end line): the recording did " \
+		  "not finish; record again"
+
 static int fail(struct loader *l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -44,7 +47,8 @@ static int fail(struct loader *l, const char *fmt, ...)
 
 static int corrupt(struct loader *l, const char *what)
 {
-	return fail(l, "corrupt record file: line %zu: %s", l->lineno, what);
+	return fail(l, "corrupt record file: line %zu: %s; record again",
+		    l->lineno, what);
 }
 
 /* 1: a line (without its newline), 0: end of input, -1: failure. */
@@ -78,7 +82,7 @@ static int body_line(struct loader *l)
 	int r = read_line(l);
 
 	if (r == 0 || (r > 0 && !l->complete))
-		return fail(l, "truncated record file (no end line)");
+		return fail(l, TRUNCATED);
 	return r < 0 ? -1 : 0;
 }
 
@@ -90,18 +94,19 @@ static int read_header(struct loader *l)
 	if (r < 0 && !l->lineno)
 		return -1;
 	if (r == 0 || strncmp(l->line, MAGIC, strlen(MAGIC)))
-		return fail(l, "not an iprofmem record file");
+		return fail(l, "not an iprofmem record file; give one that "
+			    "--record wrote");
 	if (r < 0)
 		return -1;
 	if (!l->complete)
-		return fail(l, "truncated record file (no end line)");
+		return fail(l, TRUNCATED);
 	v = l->line + strlen(MAGIC);
 	if (!strcmp(v, "1"))
 		return 0;
 	if (v[0] < '1' || v[0] > '9' || strspn(v, "0123456789") != strlen(v))
 		return corrupt(l, "bad version");
-	return fail(l, "version %.20s is newer than this iprofmem reads (%d)",
-		    v, RECORD_VERSION);
+	return fail(l, "version %.20s is newer than this iprofmem reads (%d); "
+		    "read it with a newer iprofmem", v, RECORD_VERSION);
 }
 
 /* ---- fields ------------------------------------------------------------- */

@@ -20,6 +20,11 @@
 /* Longest line of a funcs file: longer is not a list of functions. */
 #define LINE_MAX_LEN	4096
 
+/* Most entries in all: matching costs entries x functions x modules,
+ * and every entry that matches nothing is a warning line.  A list this
+ * long wants globs. */
+#define MAX_ENTRIES	100000
+
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum qual_kind {
@@ -239,14 +244,17 @@ static const char *entry_parse(struct entry *e, char *copy, char *what,
 	return NULL;
 }
 
+/* "FILE:LINE: what (text)hint" or "-e 'text': whathint". */
 static void entry_error(char *err, size_t errlen, const char *origin,
-			int line, const char *text, const char *what)
+			int line, const char *text, const char *what,
+			const char *hint)
 {
 	if (line > 0)
-		snprintf(err, errlen, "%s:%d: %s (%s)", origin, line, what,
-			 text);
+		snprintf(err, errlen, "%s:%d: %s (%s)%s", origin, line, what,
+			 text, hint);
 	else
-		snprintf(err, errlen, "%s '%s': %s", origin, text, what);
+		snprintf(err, errlen, "%s '%s': %s%s", origin, text, what,
+			 hint);
 }
 
 /* Drop the entries from the n-th on: a file with an error adds none. */
@@ -283,12 +291,20 @@ int selection_add_entry(struct selection *s, const char *text,
 
 	if (!origin)
 		origin = "-e";
+	if (s->n >= MAX_ENTRIES) {
+		snprintf(what, sizeof(what), "more than %d entries",
+			 MAX_ENTRIES);
+		entry_error(err, errlen, origin, line, text, what,
+			    "; select with globs instead");
+		return -1;
+	}
 	olen = strlen(origin);
 	/* text, the copy entry_parse cuts up, origin: one allocation. */
 	e.mem = malloc(2 * (tlen + 1) + olen + 1);
 	if (!e.mem || grow(s) < 0) {
 		free(e.mem);
-		entry_error(err, errlen, origin, line, text, "out of memory");
+		entry_error(err, errlen, origin, line, text, "out of memory",
+			    "");
 		return -1;
 	}
 	e.text = memcpy(e.mem, text, tlen + 1);
@@ -296,7 +312,9 @@ int selection_add_entry(struct selection *s, const char *text,
 	e.origin = memcpy(copy + tlen + 1, origin, olen + 1);
 	problem = entry_parse(&e, copy, what, sizeof(what));
 	if (problem) {
-		entry_error(err, errlen, origin, line, text, problem);
+		entry_error(err, errlen, origin, line, text, problem,
+			    "; an entry is NAME, GLOB, MODULE:GLOB or "
+			    "FILE.c:GLOB");
 		free(e.mem);
 		return -1;
 	}
@@ -339,6 +357,39 @@ static bool read_line(FILE *f, struct line *l)
 	return any;
 }
 
+/* Length of the UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len = *s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 :
+		     (*s & 0xf0) == 0xe0 ? 3 : (*s & 0xf8) == 0xf0 ? 4 : 0;
+
+	if (!len || len > n || (len == 2 && *s < 0xc2))
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* What makes a line binary rather than text: NULL if it is text (UTF-8,
+ * no control character but tab and carriage return). */
+static const char *binary_in(const struct line *l)
+{
+	const unsigned char *b = (const unsigned char *)l->buf;
+	size_t n = strlen(l->buf), k;
+
+	if (l->nul)
+		return "a NUL byte";
+	for (size_t i = 0; i < n; i += k) {
+		if ((b[i] < 0x20 && b[i] != '\t' && b[i] != '\r') || b[i] == 0x7f)
+			return "a control character";
+		k = utf8_len(b + i, n - i);
+		if (!k)
+			return "bytes that are not UTF-8";
+	}
+	return NULL;
+}
+
 /* The entry on a line: comment dropped, white space trimmed ("" if none). */
 static char *line_entry(char *buf)
 {
@@ -364,21 +415,22 @@ static int add_lines(struct selection *s, FILE *f, const char *path,
 	int lineno = 0, ret = 0;
 
 	while (read_line(f, l)) {
+		const char *binary = binary_in(l);
 		char *text;
 
 		lineno++;
-		if (l->nul) {
-			snprintf(err, errlen,
-				 "%s: not a text file (a NUL byte on line %d)",
-				 path, lineno);
+		if (binary) {
+			snprintf(err, errlen, "%s: not a text file (%s on line "
+				 "%d); give a list of functions, one per line",
+				 path, binary, lineno);
 			return -1;
 		}
 		if (ret < 0)
 			continue;
 		if (l->too_long) {
 			snprintf(err, errlen, "%s:%d: line too long "
-				 "(more than %d characters)",
-				 path, lineno, LINE_MAX_LEN);
+				 "(more than %d characters); give one entry "
+				 "per line", path, lineno, LINE_MAX_LEN);
 			ret = -1;
 			continue;
 		}
@@ -388,6 +440,12 @@ static int add_lines(struct selection *s, FILE *f, const char *path,
 			ret = -1;
 	}
 	return ret;
+}
+
+static void file_error(char *err, size_t errlen, const char *path, int errnum)
+{
+	snprintf(err, errlen, "%s: %s; check the --funcs file", path,
+		 strerror(errnum));
 }
 
 int selection_add_file(struct selection *s, const char *path, char *err,
@@ -400,7 +458,7 @@ int selection_add_file(struct selection *s, const char *path, char *err,
 
 	f = fopen(path, "r");
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		file_error(err, errlen, path, errno);
 		return -1;
 	}
 	l = malloc(sizeof(*l));
@@ -413,8 +471,7 @@ int selection_add_file(struct selection *s, const char *path, char *err,
 	ret = add_lines(s, f, path, l, err, errlen);
 	/* A directory opens, and fails at the first read (EISDIR). */
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path,
-			 strerror(errno ? errno : EIO));
+		file_error(err, errlen, path, errno ? errno : EIO);
 		ret = -1;
 	}
 	fclose(f);

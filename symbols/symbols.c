@@ -60,6 +60,7 @@ struct loader {
 	const struct sym_module *m;
 	const char *comp_dir;
 	size_t skipped;		/* functions whose entry cannot be replayed */
+	char dwarf_error[128];	/* libdw's words when the DWARF is corrupt */
 };
 
 static char *debuginfo_path;
@@ -319,6 +320,31 @@ static char *join(const char *prefix, const char *name, const char *suffix)
 	return out;
 }
 
+/* libdw tells the end of a list (1) from a DIE it cannot read (-1): the
+ * latter means corrupt DWARF, whose functions further on are lost. */
+static void note_corrupt(struct loader *L, const char *why)
+{
+	if (!L->dwarf_error[0])
+		snprintf(L->dwarf_error, sizeof(L->dwarf_error), "%s", why);
+}
+
+static bool dwarf_ok(struct loader *L, int r)
+{
+	if (r < 0)
+		note_corrupt(L, dwarf_errmsg(-1));
+	return r == 0;
+}
+
+static bool first_child(struct loader *L, Dwarf_Die *scope, Dwarf_Die *child)
+{
+	return dwarf_ok(L, dwarf_child(scope, child));
+}
+
+static bool next_sibling(struct loader *L, Dwarf_Die *die)
+{
+	return dwarf_ok(L, dwarf_siblingof(die, die));
+}
+
 static bool is_scope_tag(int tag)
 {
 	return tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
@@ -332,7 +358,7 @@ static void collect_qualified(struct loader *L, Dwarf_Die *scope,
 {
 	Dwarf_Die child;
 
-	if (dwarf_child(scope, &child) != 0)
+	if (!first_child(L, scope, &child))
 		return;
 	do {
 		int tag = dwarf_tag(&child);
@@ -350,7 +376,7 @@ static void collect_qualified(struct loader *L, Dwarf_Die *scope,
 			collect_qualified(L, &child, inner);
 			free(inner);
 		}
-	} while (dwarf_siblingof(&child, &child) == 0);
+	} while (next_sibling(L, &child));
 }
 
 /* A function's name, qualified with its namespaces and classes: its own
@@ -448,7 +474,7 @@ static void walk_scope(struct loader *L, Dwarf_Die *scope, Dwarf_Addr bias)
 {
 	Dwarf_Die child;
 
-	if (dwarf_child(scope, &child) != 0)
+	if (!first_child(L, scope, &child))
 		return;
 	do {
 		switch (dwarf_tag(&child)) {
@@ -460,7 +486,22 @@ static void walk_scope(struct loader *L, Dwarf_Die *scope, Dwarf_Addr bias)
 				walk_scope(L, &child, bias);
 			break;
 		}
-	} while (dwarf_siblingof(&child, &child) == 0);
+	} while (next_sibling(L, &child));
+}
+
+/* The next CU; NULL at the end, or at a unit header libdw cannot read
+ * (which is noted as corrupt DWARF). */
+static Dwarf_Die *next_cu(struct loader *L, Dwfl_Module *mod, Dwarf_Die *cu,
+			  Dwarf_Addr *bias)
+{
+	int err;
+
+	dwfl_errno();	/* clear: NULL says "end" and "error" alike */
+	cu = dwfl_module_nextcu(mod, cu, bias);
+	err = dwfl_errno();
+	if (!cu && err)
+		note_corrupt(L, dwfl_errmsg(err));
+	return cu;
 }
 
 static void load_dwarf_funcs(struct loader *L, Dwfl_Module *mod)
@@ -468,16 +509,33 @@ static void load_dwarf_funcs(struct loader *L, Dwfl_Module *mod)
 	Dwarf_Die *cu = NULL;
 	Dwarf_Addr bias;
 
-	while ((cu = dwfl_module_nextcu(mod, cu, &bias)))
+	while ((cu = next_cu(L, mod, cu, &bias)))
 		collect_qualified(L, cu, "");
 	cu = NULL;
-	while ((cu = dwfl_module_nextcu(mod, cu, &bias))) {
+	while ((cu = next_cu(L, mod, cu, &bias))) {
 		Dwarf_Attribute a;
 
 		L->comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
 		walk_scope(L, cu, bias);
 	}
 	L->comp_dir = NULL;
+}
+
+/* Once per module: with -f, every child running the same image would
+ * say it again. */
+static void warn_corrupt_dwarf(const char *module, const char *why)
+{
+	static char **warned;
+	static size_t nwarned;
+
+	for (size_t i = 0; i < nwarned; i++)
+		if (strcmp(warned[i], module) == 0)
+			return;
+	warned = xreallocarray(warned, nwarned + 1, sizeof(*warned));
+	warned[nwarned++] = xstrdup(module);
+	warn_msg("%s: corrupt DWARF debug info (%s): the functions it does "
+		 "not describe are traced from the symbol table; rebuild it "
+		 "with -g", module, why);
 }
 
 static int loc_cmp(const void *a, const void *b)
@@ -548,6 +606,14 @@ static char *demangle(const char *sym)
 	return d;
 }
 
+/* A symbol that names a function defined in the module, with a size. */
+static bool is_code_symbol(const char *name, const GElf_Sym *sym,
+			   GElf_Word shndx)
+{
+	return name && *name && GELF_ST_TYPE(sym->st_info) == STT_FUNC &&
+	       sym->st_size && shndx != SHN_UNDEF;
+}
+
 /* Symbol-table functions: named by their symbol, placed by the DWARF
  * function at the same address when there is one. */
 static void load_symtab_funcs(struct loader *L, Dwfl_Module *mod)
@@ -566,8 +632,7 @@ static void load_symtab_funcs(struct loader *L, Dwfl_Module *mod)
 		struct addr_range r;
 		char *plain;
 
-		if (!name || !*name || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-		    !sym.st_size || shndx == SHN_UNDEF)
+		if (!is_code_symbol(name, &sym, shndx))
 			continue;
 		loc = find_location(L, addr);
 		plain = demangle(name);
@@ -719,6 +784,83 @@ static bool module_has_dwarf(Dwfl_Module *mod)
 	       dwfl_module_nextcu(mod, NULL, &bias);
 }
 
+/* A function of its own in the symbol table, or an exec* it imports: an
+ * image without either can neither be traced nor bring another that can
+ * (a stripped launcher like env or sh execs the program in its place). */
+static bool has_code_or_exec(Dwfl_Module *mod)
+{
+	int n = dwfl_module_getsymtab(mod);
+
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr,
+							   &shndx, NULL, NULL);
+
+		if (is_code_symbol(name, &sym, shndx))
+			return true;
+		if (name && shndx == SHN_UNDEF &&
+		    (strncmp(name, "exec", 4) == 0 ||
+		     strncmp(name, "fexecve", 7) == 0))
+			return true;
+	}
+	return false;
+}
+
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+	.debuginfo_path = &debuginfo_path,
+};
+
+bool symbols_file_has_functions(const char *path)
+{
+	Dwfl *dwfl = dwfl_begin(&offline_callbacks);
+	Dwfl_Module *mod;
+	bool ret = true;	/* not an ELF file: the tracer will say */
+
+	if (!dwfl)
+		return true;
+	mod = dwfl_report_offline(dwfl, path, path, -1);
+	dwfl_report_end(dwfl, NULL, NULL);
+	if (mod)
+		ret = module_has_dwarf(mod) || has_code_or_exec(mod);
+	dwfl_end(dwfl);
+	return ret;
+}
+
+static bool has_section(Elf *elf, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return false;
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) &&
+		    strcmp(elf_strptr(elf, shstrndx, sh.sh_name) ?: "", name) == 0)
+			return true;
+	return false;
+}
+
+/* Debug info that yields no unit: corrupt, not absent.  libdw may refuse
+ * it whole (dwfl_module_getdwarf fails), or fail at the first unit. */
+static bool has_corrupt_dwarf(struct loader *L, Dwfl_Module *mod, Elf *elf)
+{
+	Dwarf_Addr bias;
+
+	if (!dwfl_module_getdwarf(mod, &bias)) {
+		if (has_section(elf, ".debug_info"))
+			note_corrupt(L, dwfl_errmsg(-1));
+	} else {
+		next_cu(L, mod, NULL, &bias);
+	}
+	return L->dwarf_error[0] != '\0';
+}
+
 int symbols_load_module(struct sym_session *s, size_t i,
 			struct selection *sel, struct sym_table *t, char *err,
 			size_t errlen)
@@ -742,13 +884,19 @@ int symbols_load_module(struct sym_session *s, size_t i,
 		snprintf(err, errlen, "%s: no executable code sections", m->path);
 		goto out;
 	}
-	t->has_dwarf = module_has_dwarf(s->dmods[i]);
+	t->has_dwarf = module_has_dwarf(s->dmods[i]) ||
+		       has_corrupt_dwarf(&L, s->dmods[i], elf);
 	if (t->has_dwarf)
 		load_dwarf_funcs(&L, s->dmods[i]);
+	if (L.dwarf_error[0])
+		warn_corrupt_dwarf(m->path, L.dwarf_error);
 	/* The symbol table: the whole default set of an executable without
-	 * DWARF; otherwise the functions that entries name and DWARF lacks
-	 * (assembly, or objects without debug info). */
-	if (!selection_is_default(sel) || (m->is_main && !t->has_dwarf))
+	 * DWARF, or of an object whose DWARF broke off (functions DWARF did
+	 * describe keep their keys: one entry per address); otherwise the
+	 * functions that entries name and DWARF lacks (assembly, or objects
+	 * without debug info). */
+	if (!selection_is_default(sel) || (m->is_main && !t->has_dwarf) ||
+	    L.dwarf_error[0])
 		load_symtab_funcs(&L, s->dmods[i]);
 	ret = 0;
 out:

@@ -67,6 +67,12 @@ int symbols_load_module(struct sym_session *s, size_t i,
 			size_t errlen);
 void symbols_free(struct sym_table *t);
 
+/* Before launching: does the executable file at path have functions to
+ * trace by default, from DWARF (its own or a separate debug file) or its
+ * symbol table, or can it exec a program that has?  True also when path
+ * cannot be read as ELF. */
+bool symbols_file_has_functions(const char *path);
+
 /* The dynamic linker's rendezvous: the address of _r_debug and the
  * decoded first instruction of the function it calls at every change of
  * the link map (_dl_debug_state).  Returns -1 when there is none (a static

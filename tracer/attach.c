@@ -89,7 +89,8 @@ static void explain_eperm(pid_t pid)
 			  "run as root or set it to 0)", (int)pid, scope);
 	else
 		error_msg("cannot attach to %d: Operation not permitted (the "
-			  "process may be non-dumpable, e.g. setuid)", (int)pid);
+			  "process may be non-dumpable, e.g. setuid); run "
+			  "iprofmem as root", (int)pid);
 }
 
 static int check_attachable(pid_t pid)
@@ -108,12 +109,14 @@ static int check_attachable(pid_t pid)
 	}
 	state = process_state(pid);
 	if (!state) {
-		error_msg("cannot attach to %d: no such process", (int)pid);
+		error_msg("cannot attach to %d: no such process; check the "
+			  "PID", (int)pid);
 		return -1;
 	}
 	if (state == 'Z' || state == 'X') {
 		error_msg("cannot attach to %d: it is a zombie (it has exited "
-			  "and waits for its parent)", (int)pid);
+			  "and waits for its parent): nothing is left to trace",
+			  (int)pid);
 		return -1;
 	}
 	if (status_field(pid, "Tgid") != pid) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -31,14 +32,39 @@ run_child(const char *path, char *const argv[], int errfd)
 	_exit(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN);
 }
 
+/* The interpreter a '#!' script names, into buf; false if path is no
+ * script.  (The program itself was found: an exec error on a script is
+ * about its interpreter.) */
+static bool script_interpreter(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, (int)len, f) && strncmp(buf, "#!", 2) == 0;
+	fclose(f);
+	if (ok) {
+		size_t skip = 2 + strspn(buf + 2, " \t");
+
+		memmove(buf, buf + skip, strlen(buf + skip) + 1);
+		buf[strcspn(buf, " \t\n")] = '\0';
+	}
+	return ok;
+}
+
 /* The program never reached its exec: say why from the child's errno. */
 static int exec_failure(const char *path, int errfd)
 {
+	char interp[256];
 	int err = 0;
 
 	if (read(errfd, &err, sizeof(err)) != sizeof(err))
 		err = ECHILD;
-	if (err == ENOEXEC)
+	if (script_interpreter(path, interp, sizeof(interp)))
+		error_msg("%s: bad interpreter '%s': %s; fix the script's '#!' "
+			  "line", path, interp, strerror(err));
+	else if (err == ENOEXEC)
 		error_msg("%s: cannot execute: not an executable for this "
 			  "machine (Exec format error)", path);
 	else

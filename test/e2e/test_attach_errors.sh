@@ -46,7 +46,7 @@ if [ -e "/proc/$gone" ]; then
 	fail "PID $gone was reused at once; cannot test"
 else
 	run_ip -p "$gone"
-	expect_error 1 "cannot attach to $gone: no such process"
+	expect_error 1 "cannot attach to $gone: no such process; check the PID"
 fi
 still_fine
 tc_end
@@ -58,7 +58,7 @@ if tgt_ready "$WORK/zready"; then
 	z=$READY_PID zp=$READY_PPID
 	[ "$(proc_state "$z")" = Z ] || fail "$z is not a zombie: $(proc_state "$z")"
 	run_ip -p "$z"
-	expect_error 1 "cannot attach to $z: it is a zombie (it has exited and waits for its parent)"
+	expect_error 1 "cannot attach to $z: it is a zombie (it has exited and waits for its parent): nothing is left to trace"
 	untraced "$zp"
 	code_intact "$zp" "$bin" main
 	[ "$(proc_state "$z")" = Z ] || fail "the zombie is gone before its parent reaped it"

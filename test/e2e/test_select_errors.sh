@@ -36,11 +36,11 @@ bad_sel() {
 F=$WORK/f
 mkdir -p "$WORK/adir"
 
-bad_sel "missing funcs file" "iprofmem: $WORK/no-such-funcs: No such file or directory" \
+bad_sel "missing funcs file" "iprofmem: $WORK/no-such-funcs: No such file or directory; check the --funcs file" \
 	--funcs="$WORK/no-such-funcs"
 bad_sel "a directory as funcs file" "iprofmem: $WORK/adir: *" --funcs="$WORK/adir"
 printf 'grow_small\n' >"$F.good"
-bad_sel "a good funcs file, then a missing one" "iprofmem: $WORK/missing: No such file or directory" \
+bad_sel "a good funcs file, then a missing one" "iprofmem: $WORK/missing: No such file or directory; check the --funcs file" \
 	--funcs="$F.good" --funcs="$WORK/missing"
 
 # Unreadable: as root everything is readable, so iprofmem runs as nobody.
@@ -69,8 +69,8 @@ elif need_file "$BIN"; then
 		done
 		expect_exit 125
 		expect_one_error_line
-		[ "$(head -n1 "$ERR")" = "iprofmem: $d/funcs: Permission denied" ] ||
-			fail "stderr '$(head -n1 "$ERR")', want 'iprofmem: $d/funcs: Permission denied'"
+		[ "$(head -n1 "$ERR")" = "iprofmem: $d/funcs: Permission denied; check the --funcs file" ] ||
+			fail "stderr '$(head -n1 "$ERR")', want 'iprofmem: $d/funcs: Permission denied; check the --funcs file'"
 		expect_no_run "$RAN_N"
 	else
 		fail "nobody cannot run $IPROFMEM"
@@ -88,7 +88,7 @@ n=0
 for e in 'libc.so.6:' ':foo' 'foo[' 'a b' 'part.c:' 'lib[c.so:malloc'; do
 	n=$((n + 1))
 	printf '# malformed entry on line 4\ngrow_small\n\n%s\n' "$e" >"$F.bad$n"
-	bad_sel "funcs file entry '$e'" "iprofmem: $F.bad$n:4: * ($e)" --funcs="$F.bad$n"
+	bad_sel "funcs file entry '$e'" "iprofmem: $F.bad$n:4: * ($e); an entry is *" --funcs="$F.bad$n"
 	bad_sel "-e '$e'" "iprofmem: -e '$e': *" -e grow_small -e "$e"
 done
 bad_sel "-e '' (empty)" "iprofmem: -e '': *" -e ''

@@ -75,7 +75,7 @@ if [ $ok = 1 ]; then
 	head -n -1 "$R" >"$D/cut1"
 	head -c $(($(wc -c <"$R") / 2)) "$R" >"$D/cut2"
 	head -n 1 "$R" >"$D/cut3"
-	for f in cut1 cut2 cut3; do bad_record $f "truncated record file (no end line)"; done
+	for f in cut1 cut2 cut3; do bad_record $f "truncated record file (no end line): the recording did not finish; record again"; done
 else
 	fail "no record"
 fi
@@ -103,8 +103,8 @@ tc "report: a record of a newer version (2, 10)"
 if [ $ok = 1 ]; then
 	sed '1s/.*/iprofmem-record 2/' "$R" >"$D/v2"
 	sed '1s/.*/iprofmem-record 10/' "$R" >"$D/v10"
-	bad_record v2 "version 2 is newer than this iprofmem reads (1)"
-	bad_record v10 "version 10 is newer than this iprofmem reads (1)"
+	bad_record v2 "version 2 is newer than this iprofmem reads (1); read it with a newer iprofmem"
+	bad_record v10 "version 10 is newer than this iprofmem reads (1); read it with a newer iprofmem"
 else
 	fail "no record"
 fi
@@ -113,11 +113,11 @@ tc_end
 tc "report: not a record (text, empty, an ELF file)"
 printf 'Memory (MB)   Calls  File:Line:Function\nhello\n' >"$D/text"
 : >"$D/empty"
-bad_record text "not an iprofmem record file"
-bad_record empty "not an iprofmem record file"
+bad_record text "not an iprofmem record file; give one that --record wrote"
+bad_record empty "not an iprofmem record file; give one that --record wrote"
 if need_file "$bin"; then
 	run_report "$bin"
-	expect_error_line "iprofmem: $bin: not an iprofmem record file"
+	expect_error_line "iprofmem: $bin: not an iprofmem record file; give one that --record wrote"
 fi
 tc_end
 

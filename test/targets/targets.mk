@@ -82,3 +82,5 @@ include $(TGT_SRCDIR)/attach.mk
 include test/targets/select.mk
 # The views target: its own fragment.
 include $(dir $(TGT_MK))views.mk
+# The bad-input targets: their own fragment.
+include $(dir $(TGT_MK))diag.mk

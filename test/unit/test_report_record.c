@@ -152,6 +152,10 @@ static void test_record_text(void **state)
 
 /* ---- rejections --------------------------------------------------------- */
 
+#define NOT_RECORD "not an iprofmem record file; give one that --record wrote"
+#define TRUNCATED "truncated record file (no end line): the recording did " \
+		  "not finish; record again"
+
 static void assert_rejected(const char *text, const char *want)
 {
 	char err[256];
@@ -169,33 +173,33 @@ static void assert_rejected(const char *text, const char *want)
 static void test_reject_not_record(void **state)
 {
 	(void)state;
-	assert_rejected("", "not an iprofmem record file");
-	assert_rejected("hello\n", "not an iprofmem record file");
-	assert_rejected("\177ELF\2\1\1", "not an iprofmem record file");
-	assert_rejected("iprofmem-record\n", "not an iprofmem record file");
+	assert_rejected("", NOT_RECORD);
+	assert_rejected("hello\n", NOT_RECORD);
+	assert_rejected("\177ELF\2\1\1", NOT_RECORD);
+	assert_rejected("iprofmem-record\n", NOT_RECORD);
 }
 
 static void test_reject_newer(void **state)
 {
 	(void)state;
 	assert_rejected("iprofmem-record 2\nwhatever new\n",
-			"version 2 is newer than this iprofmem reads (1)");
+			"version 2 is newer than this iprofmem reads (1); read it with a newer iprofmem");
 	assert_rejected("iprofmem-record 10\n",
-			"version 10 is newer than this iprofmem reads (1)");
+			"version 10 is newer than this iprofmem reads (1); read it with a newer iprofmem");
 	assert_rejected("iprofmem-record 0\nend\n",
-			"corrupt record file: line 1: bad version");
+			"corrupt record file: line 1: bad version; record again");
 	assert_rejected("iprofmem-record 1x\nend\n",
-			"corrupt record file: line 1: bad version");
+			"corrupt record file: line 1: bad version; record again");
 }
 
 static void test_reject_truncated(void **state)
 {
 	(void)state;
-	assert_rejected(HDR, "truncated record file (no end line)");
-	assert_rejected(HDR PROC FUNC, "truncated record file (no end line)");
-	assert_rejected(HDR PROC "en", "truncated record file (no end line)");
-	assert_rejected(HDR PROC "end", "truncated record file (no end line)");
-	assert_rejected("iprofmem-record 1", "truncated record file (no end line)");
+	assert_rejected(HDR, TRUNCATED);
+	assert_rejected(HDR PROC FUNC, TRUNCATED);
+	assert_rejected(HDR PROC "en", TRUNCATED);
+	assert_rejected(HDR PROC "end", TRUNCATED);
+	assert_rejected("iprofmem-record 1", TRUNCATED);
 }
 
 static void test_reject_corrupt(void **state)
@@ -244,8 +248,8 @@ static void test_reject_corrupt(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(want, sizeof(want), "corrupt record file: %s",
-			 cases[i].err);
+		snprintf(want, sizeof(want), "corrupt record file: %s; record "
+			 "again", cases[i].err);
 		assert_rejected(cases[i].text, want);
 	}
 }
@@ -259,7 +263,8 @@ static void test_reject_nul_and_limits(void **state)
 	(void)state;
 
 	assert_null(load(nul, sizeof(nul) - 1, &n, err, sizeof(err)));
-	assert_string_equal(err, "corrupt record file: line 3: NUL byte");
+	assert_string_equal(err, "corrupt record file: line 3: NUL byte; "
+			    "record again");
 	/* a ninth call for one function, a 4097th sample */
 	f = open_memstream(&text, &len);
 	fputs(HDR PROC FUNC, f);
@@ -269,7 +274,7 @@ static void test_reject_nul_and_limits(void **state)
 	fclose(f);
 	assert_null(load(text, len, &n, err, sizeof(err)));
 	assert_string_equal(err, "corrupt record file: line 12: too many calls "
-			    "for one function");
+			    "for one function; record again");
 	free(text);
 	f = open_memstream(&text, &len);
 	fputs(HDR PROC, f);
@@ -278,7 +283,8 @@ static void test_reject_nul_and_limits(void **state)
 	fputs("end\n", f);
 	fclose(f);
 	assert_null(load(text, len, &n, err, sizeof(err)));
-	assert_string_equal(err, "corrupt record file: line 4099: too many samples");
+	assert_string_equal(err, "corrupt record file: line 4099: too many "
+			    "samples; record again");
 	free(text);
 	/* no room for the message: still rejected, nothing written */
 	assert_null(load("x", 1, &n, NULL, 0));

@@ -39,16 +39,20 @@ static void add(struct selection *s, const char *text)
 		fail_msg("-e '%s' rejected: %s", text, err);
 }
 
-/* -e text is rejected with exactly want, and adds nothing. */
+/* What every message about a malformed entry ends with. */
+#define ENTRY_HINT "; an entry is NAME, GLOB, MODULE:GLOB or FILE.c:GLOB"
+
+/* -e text is rejected with exactly want and ENTRY_HINT, and adds nothing. */
 static void assert_entry_error(const char *text, const char *want)
 {
 	struct selection *s = selection_new();
-	char err[256] = "";
+	char err[256] = "", expect[256];
 
 	assert_non_null(s);
 	assert_int_equal(selection_add_entry(s, text, "-e", 0, err,
 					     sizeof(err)), -1);
-	assert_string_equal(err, want);
+	snprintf(expect, sizeof(expect), "%s%s", want, ENTRY_HINT);
+	assert_string_equal(err, expect);
 	assert_true(selection_is_default(s));
 	selection_free(s);
 }
@@ -313,7 +317,8 @@ static void test_entry_error_with_line(void **state)
 
 	assert_int_equal(selection_add_entry(s, "x y", "cfg", 7, err,
 					     sizeof(err)), -1);
-	assert_string_equal(err, "cfg:7: white space inside the pattern (x y)");
+	assert_string_equal(err, "cfg:7: white space inside the pattern (x y)"
+			    ENTRY_HINT);
 }
 
 static void test_file_errors(void **state)
@@ -321,14 +326,14 @@ static void test_file_errors(void **state)
 	struct selection *s = *state;
 
 	assert_file_error(s, "malloc\nlibc.so.6:\n",
-			  ":2: empty pattern (libc.so.6:)");
+			  ":2: empty pattern (libc.so.6:)" ENTRY_HINT);
 	assert_file_error(s, "# ok\n  :foo  # bad\n",
 			  ":2: nothing before ':' (MODULE:PATTERN or "
-			  "FILE:PATTERN) (:foo)");
+			  "FILE:PATTERN) (:foo)" ENTRY_HINT);
 	assert_file_error(s, "foo bar\n", ":1: white space inside the pattern "
-			  "(foo bar)");
+			  "(foo bar)" ENTRY_HINT);
 	assert_file_error(s, "a\nb\nfoo[\n", ":3: an unbalanced '[' in the "
-			  "pattern (foo[)");
+			  "pattern (foo[)" ENTRY_HINT);
 }
 
 /* A file with an error adds none of its entries; earlier ones stay. */
@@ -338,7 +343,8 @@ static void test_file_error_adds_nothing(void **state)
 
 	add(s, "keep");
 	assert_file_error(s, "one\ntwo\nthree four\n",
-			  ":3: white space inside the pattern (three four)");
+			  ":3: white space inside the pattern (three four)"
+			  ENTRY_HINT);
 	assert_unmatched(s, 1, "-e:0:keep:nothing\n");
 }
 
@@ -347,13 +353,57 @@ static void test_nul_byte(void **state)
 	struct selection *s = *state;
 
 	assert_file_error_len(s, "malloc\nfr\0ee\n", 13,
-			      ": not a text file (a NUL byte on line 2)");
+			      ": not a text file (a NUL byte on line 2); "
+			      "give a list of functions, one per line");
 	assert_file_error_len(s, "\177ELF\2\1\1\0\0", 9,
-			      ": not a text file (a NUL byte on line 1)");
+			      ": not a text file (a NUL byte on line 1); "
+			      "give a list of functions, one per line");
 	/* A NUL byte is the news even after a malformed line. */
 	assert_file_error_len(s, "foo bar\nx\n\0", 11,
-			      ": not a text file (a NUL byte on line 3)");
+			      ": not a text file (a NUL byte on line 3); "
+			      "give a list of functions, one per line");
 	assert_true(selection_is_default(s));
+}
+
+/* Invalid UTF-8 and control characters make a binary file too; UTF-8
+ * (in a comment, say) and CRLF line ends do not. */
+static void test_not_utf8(void **state)
+{
+	struct selection *s = *state;
+	char err[256] = "", *path;
+
+	assert_file_error(s, "malloc\nfr\xff" "ee\n",
+			  ": not a text file (bytes that are not UTF-8 on line 2); "
+			  "give a list of functions, one per line");
+	assert_file_error(s, "malloc\n\xc0\x80\n",
+			  ": not a text file (bytes that are not UTF-8 on line 2); "
+			  "give a list of functions, one per line");
+	assert_file_error(s, "\x1b[0mmalloc\n",
+			  ": not a text file (a control character on line 1); "
+			  "give a list of functions, one per line");
+	assert_true(selection_is_default(s));
+	const char *text = "# caf\xc3\xa9\r\nmalloc\r\n";
+
+	assert_int_equal(add_file(s, text, strlen(text), err, sizeof(err),
+				  &path), 0);
+	free(path);
+	assert_false(selection_is_default(s));
+}
+
+/* More than 100000 entries: an error naming the entry that is one too
+ * many. */
+static void test_too_many_entries(void **state)
+{
+	struct selection *s = *state;
+	char err[256] = "";
+
+	for (int i = 0; i < 100000; i++)
+		assert_int_equal(selection_add_entry(s, "f*", "-e", 0, err,
+						     sizeof(err)), 0);
+	assert_int_equal(selection_add_entry(s, "g", "-e", 0, err,
+					     sizeof(err)), -1);
+	assert_string_equal(err, "-e 'g': more than 100000 entries; select "
+			    "with globs instead");
 }
 
 static void test_missing_file(void **state)
@@ -363,7 +413,8 @@ static void test_missing_file(void **state)
 
 	assert_int_equal(selection_add_file(s, "/nonexistent/funcs", err,
 					    sizeof(err)), -1);
-	assert_string_equal(err, "/nonexistent/funcs: No such file or directory");
+	assert_string_equal(err, "/nonexistent/funcs: No such file or directory; "
+			    "check the --funcs file");
 }
 
 static void test_directory(void **state)
@@ -372,7 +423,7 @@ static void test_directory(void **state)
 	char err[256] = "";
 
 	assert_int_equal(selection_add_file(s, "/tmp", err, sizeof(err)), -1);
-	assert_string_equal(err, "/tmp: Is a directory");
+	assert_string_equal(err, "/tmp: Is a directory; check the --funcs file");
 }
 
 static void test_long_line(void **state)
@@ -392,7 +443,7 @@ static void test_long_line(void **state)
 	memset(buf, 'a', 4097);
 	buf[4097] = '\n';
 	assert_file_error_len(s, buf, 4098, ":1: line too long (more than "
-			      "4096 characters)");
+			      "4096 characters); give one entry per line");
 	assert_int_equal(selection_unmatched(s, NULL, NULL), 1);
 }
 
@@ -675,6 +726,8 @@ int main(void)
 		T(test_file_errors),
 		T(test_file_error_adds_nothing),
 		T(test_nul_byte),
+		T(test_not_utf8),
+		T(test_too_many_entries),
 		T(test_missing_file),
 		T(test_directory),
 		T(test_long_line),
