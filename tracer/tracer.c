@@ -291,13 +291,18 @@ struct unmatched_count {
 	size_t bad;
 };
 
+/* The first few are named; a long list of names that match nothing (a
+ * funcs file for another program) would bury the output. */
+enum { UNMATCHED_NAMED = 10 };
+
 static void report_unmatched(const char *origin, int line, const char *text,
 			     bool pending, void *arg)
 {
 	struct unmatched_count *uc = arg;
 
 	(void)pending;		/* never at start-up */
-	uc->bad++;
+	if (++uc->bad > UNMATCHED_NAMED)
+		return;
 	if (uc->strict && line)
 		error_msg("%s:%d: '%s' matches no function", origin, line, text);
 	else if (uc->strict)
@@ -322,11 +327,18 @@ int tracer_started(struct tracer *tr, struct process *p)
 		return 0;
 	tr->checked = true;
 	if (!selection_is_default(sel) && !p->nfuncs && !selection_pending(sel)) {
-		error_msg("no function matches the selection");
+		error_msg("no function matches the selection; see what there "
+			  "is with --list-funcs");
 		tr->exit_code = EXIT_IPROFMEM;
 		return -1;
 	}
 	selection_report_unmatched(sel, false, report_unmatched, &uc);
+	if (uc.bad > UNMATCHED_NAMED && uc.strict)
+		error_msg("... and %zu more entries match no function",
+			  uc.bad - UNMATCHED_NAMED);
+	else if (uc.bad > UNMATCHED_NAMED)
+		warn_msg("... and %zu more entries match no function",
+			 uc.bad - UNMATCHED_NAMED);
 	if (uc.bad && tr->opts->strict) {
 		tr->exit_code = EXIT_IPROFMEM;
 		return -1;

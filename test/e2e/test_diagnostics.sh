@@ -285,13 +285,19 @@ refused "a funcs file with a control character" 125 \
 	--funcs="$D/escape" -- "${PROG[@]}"
 
 awk 'BEGIN { for (i = 0; i < 1000000; i++) print "func_" i }' >"$D/million"
-t0=$(now_s)
 refused "a funcs file of a million entries" 125 \
 	"$D/million:100001: more than 100000 entries (func_100000); select with globs instead" \
 	--funcs="$D/million" -- "${PROG[@]}"
-tc "diagnostics: a funcs file of a million entries is refused within 20 s"
-t=$(elapsed_since "$t0")
-awk -v t="$t" 'BEGIN { exit !(t < 20) }' || fail "took $t s"
+
+tc "diagnostics: 15 entries that match nothing: ten named, one line for the rest"
+{ awk 'BEGIN { for (i = 0; i < 15; i++) print "no_such_" i }'; echo touch_block; } >"$D/unmatched"
+run_ip --list-funcs --funcs="$D/unmatched" -- "$MEM" "$MARK"
+expect_exit 0
+[ "$(grep -c "^iprofmem: warning: $D/unmatched:[0-9]*: 'no_such_[0-9]*' matches no function$" "$ERR")" = 10 ] ||
+	{ fail "not ten named"; note_file "$ERR"; }
+grep -qx 'iprofmem: warning: \.\.\. and 5 more entries match no function' "$ERR" ||
+	{ fail "no summary line"; note_file "$ERR"; }
+[ "$(wc -l <"$ERR")" = 11 ] || fail "$(wc -l <"$ERR") stderr lines, want 11"
 tc_end
 
 tc "diagnostics: a funcs file of 100000 entries (the limit) is accepted"
@@ -302,11 +308,9 @@ expect_exit 0
 [ "$(grep -c ':touch_block$' "$OUT")" = 1 ] || { fail "touch_block not listed once"; note_file "$OUT"; }
 tc_end
 
-tc "diagnostics: a funcs file of 50 MB of comments and one entry: traced, within 60 s"
+tc "diagnostics: a funcs file of 50 MB of comments and one entry: traced"
 awk 'BEGIN { c = sprintf("# %77s", "x"); for (i = 0; i < 655360; i++) print c; print "touch_block" }' >"$D/big"
-t0=$(now_s)
 run_ip -o "$D/table" --funcs="$D/big" -- "$MEM" "$MARK"
-t=$(elapsed_since "$t0")
 [ "$(stat -c %s "$D/big")" -ge 52428800 ] || fail "the file is only $(stat -c %s "$D/big") bytes"
 expect_exit 0
 [ -s "$ERR" ] && { fail "stderr not empty"; note_file "$ERR"; }
@@ -314,7 +318,6 @@ if expect_table "$D/table"; then
 	expect_row "$(src_key mem touch_block)" 600 200
 	[ ${#ROWS[@]} -eq 1 ] || fail "${#ROWS[@]} rows, want 1"
 fi
-awk -v t="$t" 'BEGIN { exit !(t < 60) }' || fail "took $t s"
 tc_end
 
 [ $N_FAILED -eq 0 ]

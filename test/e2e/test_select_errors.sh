@@ -125,8 +125,8 @@ nomatch() {
 		rm -f "$RAN"
 		run_ip "$@" -- "$bin" all "main=$RAN" "$MARK"
 		expect_exit 125
-		grep -qx 'iprofmem: no function matches the selection' "$ERR" ||
-			{ fail "no line 'iprofmem: no function matches the selection'"; note_file "$ERR"; }
+		grep -qx 'iprofmem: no function matches the selection; see what there is with --list-funcs' "$ERR" ||
+			{ fail "no line 'iprofmem: no function matches the selection; see...'"; note_file "$ERR"; }
 		expect_no_run "$RAN"
 	fi
 	tc_end

@@ -241,7 +241,7 @@ if need_file "$bin"; then
 	rm -f "$RAN_MAIN" "$RAN_LIB"
 	run_ip --list-funcs -e no_such_function_xyz -- "$bin" all "main=$RAN_MAIN" "lib=$RAN_LIB" "$MARK"
 	expect_exit 125
-	grep -qx 'iprofmem: no function matches the selection' "$ERR" || { fail "no error line"; note_file "$ERR"; }
+	grep -qx 'iprofmem: no function matches the selection; see what there is with --list-funcs' "$ERR" || { fail "no error line"; note_file "$ERR"; }
 	[ -e "$RAN_MAIN" ] && fail "main() ran"
 	[ -e "$RAN_LIB" ] && fail "the library's constructor ran"
 	cp "$OUT" "$WORK/nomatch.out"
