@@ -21,6 +21,8 @@ typedef struct user_regs_struct regs_t;
 static inline uint64_t arch_pc(const regs_t *r) { return r->rip; }
 static inline uint64_t arch_sp(const regs_t *r) { return r->rsp; }
 static inline void arch_set_pc(regs_t *r, uint64_t pc) { r->rip = pc; }
+/* Does the thread run 64-bit code (not a 32-bit program's)? */
+static inline bool arch_native(const regs_t *r) { return r->cs == 0x33; }
 
 /* Does the instruction need an out-of-line slot? */
 bool arch_needs_slot(const struct insn *in);

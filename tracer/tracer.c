@@ -473,6 +473,15 @@ static void detach_process(struct tracer *tr, struct process *p)
 	process_end(p);
 }
 
+/* After an exec: is the new image x86-64 code?  A 32-bit program has
+ * nothing iprofmem can trace, and x86-64 breakpoints would break it. */
+static bool native_image(pid_t tid)
+{
+	regs_t r;
+
+	return ptrace(PTRACE_GETREGS, tid, 0, &r) != 0 || arch_native(&r);
+}
+
 static int on_exec(struct tracer *tr, struct event *ev)
 {
 	struct thread *th = thread_find(&tr->threads, ev->tid);
@@ -504,6 +513,15 @@ static int on_exec(struct tracer *tr, struct event *ev)
 		/* attaching: the image is loaded once all are stopped;
 		 * detaching: there is nothing to take out of the new image */
 		thread_resume(tr, th, ev->tid, 0, false);
+		return 0;
+	}
+	if (!native_image(ev->tid)) {
+		char *cmd = tracer_read_cmdline(p->pid);
+
+		warn_msg("process %d runs a 32-bit program (%s): not traced",
+			 (int)p->pid, cmd ? cmd : "?");
+		free(cmd);
+		detach_process(tr, p);
 		return 0;
 	}
 	if (process_sync_modules(tr, p, ev->tid, true) != 0) {

@@ -111,6 +111,15 @@ refused "a 32-bit ELF, --list-funcs" 126 \
 	"$TGT/diag_hello.m32: a 32-bit ELF for Intel 80386: iprofmem traces 64-bit x86-64 programs only; rebuild it for x86-64 (without -m32)" \
 	--list-funcs "$TGT/diag_hello.m32" "$MARK"
 
+tc "diagnostics: -f, a child that execs a 32-bit program: let go with a warning, it runs"
+run_ip -f -- /bin/sh -c "$TGT/diag_hello.m32; echo status \$?" "$MARK"
+expect_exit 0
+[ "$(cat "$OUT")" = "hello
+status 0" ] || fail "stdout: '$(tr '\n' '|' <"$OUT")'"
+grep -q "^iprofmem: warning: process [0-9]* runs a 32-bit program ($TGT/diag_hello.m32): not traced$" "$ERR" ||
+	{ fail "no warning line"; note_file "$ERR"; }
+tc_end
+
 tc "diagnostics: -p a 32-bit process -> 1, before it is stopped; it runs on untraced"
 rm -f "$D/ready32"
 tgt_start "$D/m32.out" "$D/m32.err" "$TGT/diag_hello.m32" "$D/ready32"
