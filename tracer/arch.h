@@ -34,11 +34,17 @@ int arch_encode_slot(uint8_t out[ARCH_SLOT_SIZE], const struct insn *in,
 /* Will the instruction at a return site leave the function now (a jcc tail
  * call leaves only when taken)? */
 bool arch_site_leaves(const struct insn *in, const regs_t *r);
-/* Make the thread tid behave as if it executed `in` (stopped on its int3):
+/* The thread a replay is for, and its process's /proc/PID/mem. */
+struct replay_ctx {
+	pid_t tid;
+	int memfd;
+};
+/* Make the thread behave as if it executed `in` (stopped on its int3):
  * update registers (and its stack, with the thread's own access rights),
  * or send it to `slot`.  Returns 0, or -1 when the stack cannot be
  * accessed (where the instruction would fault). */
-int arch_replay(pid_t tid, regs_t *r, const struct insn *in, uint64_t slot);
+int arch_replay(const struct replay_ctx *c, regs_t *r, const struct insn *in,
+		uint64_t slot);
 /* The stack address arch_replay reads or writes for `in` (push, call: the
  * new top of stack; ret: the return address), or 0 if it touches none:
  * where the fault is when it cannot. */

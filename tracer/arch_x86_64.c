@@ -118,15 +118,33 @@ static void sub_rsp(regs_t *r, uint64_t imm)
 	r->rsp = res;
 }
 
-static int push64(pid_t tid, regs_t *r, uint64_t v)
+/* The stack, as the thread itself would access it (a fault is EFAULT);
+ * where the kernel does not let us access it that way (a tracee made
+ * non-dumpable, for a tracer without CAP_SYS_PTRACE), through memfd. */
+static int stack_read(const struct replay_ctx *c, uint64_t at, uint64_t *v)
 {
-	if (mem_write_as(tid, r->rsp - 8, &v, sizeof(v)) != 0)
+	if (mem_read_as(c->tid, at, v, sizeof(*v)) == 0)
+		return 0;
+	return errno == EPERM ? mem_read(c->memfd, at, v, sizeof(*v)) : -1;
+}
+
+static int stack_write(const struct replay_ctx *c, uint64_t at, uint64_t v)
+{
+	if (mem_write_as(c->tid, at, &v, sizeof(v)) == 0)
+		return 0;
+	return errno == EPERM ? mem_write(c->memfd, at, &v, sizeof(v)) : -1;
+}
+
+static int push64(const struct replay_ctx *c, regs_t *r, uint64_t v)
+{
+	if (stack_write(c, r->rsp - 8, v) != 0)
 		return -1;
 	r->rsp -= 8;
 	return 0;
 }
 
-int arch_replay(pid_t tid, regs_t *r, const struct insn *in, uint64_t slot)
+int arch_replay(const struct replay_ctx *c, regs_t *r, const struct insn *in,
+		uint64_t slot)
 {
 	uint64_t next = in->addr + in->len, v;
 
@@ -136,7 +154,7 @@ int arch_replay(pid_t tid, regs_t *r, const struct insn *in, uint64_t slot)
 		return 0;
 	case INSN_PUSH:
 		/* push %rsp pushes the value before the decrement */
-		if (push64(tid, r, *reg_ptr(r, in->reg)) != 0)
+		if (push64(c, r, *reg_ptr(r, in->reg)) != 0)
 			return -1;
 		r->rip = next;
 		return 0;
@@ -149,7 +167,7 @@ int arch_replay(pid_t tid, regs_t *r, const struct insn *in, uint64_t slot)
 		r->rip = next;
 		return 0;
 	case INSN_RET:
-		if (mem_read_as(tid, r->rsp, &v, sizeof(v)) != 0)
+		if (stack_read(c, r->rsp, &v) != 0)
 			return -1;
 		r->rip = v;
 		r->rsp += 8 + (uint64_t)in->imm;
@@ -161,7 +179,7 @@ int arch_replay(pid_t tid, regs_t *r, const struct insn *in, uint64_t slot)
 		r->rip = cond_holds(in->cond, r->eflags) ? in->target : next;
 		return 0;
 	case INSN_CALL:
-		if (push64(tid, r, next) != 0)
+		if (push64(c, r, next) != 0)
 			return -1;
 		r->rip = in->target;
 		return 0;

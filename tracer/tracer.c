@@ -450,7 +450,8 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 		thread_enter(th, p->rep, b->entry_fn, sp, &trap);
 	if (b->ret_fn >= 0 && arch_site_leaves(&b->insn, &ev->regs))
 		thread_return(th, p->rep, b->ret_fn, sp, &trap);
-	if (arch_replay(ev->tid, &ev->regs, &b->insn, b->slot) != 0) {
+	if (arch_replay(&(struct replay_ctx){ ev->tid, p->memfd }, &ev->regs,
+			&b->insn, b->slot) != 0) {
 		replay_fault(tr, ev);
 		return;
 	}

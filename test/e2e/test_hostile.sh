@@ -111,4 +111,31 @@ for v in $DEBUG_VARIANTS $NODEBUG_VARIANTS; do
 	detached mprotect "prot_touch 3 3"
 done
 
+# A program that makes itself not dumpable, traced by an unprivileged user
+# (no CAP_SYS_PTRACE): the tracer still reads and writes its stack.
+NOBODY=$WORK/nobody
+mkdir -p "$NOBODY"
+for v in O0-pie O2-pie-cet; do
+	bin=$NOBODY/hostile.$v
+	tc "hostile.$v: nodump, traced by an unprivileged user"
+	if need_file "$TGT/hostile.$v"; then
+		cp "$TGT/hostile.$v" "$IPROFMEM" "$NOBODY/"
+		chmod 755 "$WORK" "$NOBODY" "$bin" "$NOBODY/${IPROFMEM##*/}"
+		run_plain "$bin" nodump "$MARK"
+		run_ip_as_nobody() {
+			{ timeout -k 5 "$E2E_TIMEOUT" setpriv --reuid=65534 --regid=65534 \
+				--clear-groups "$NOBODY/${IPROFMEM##*/}" -- "$bin" nodump "$MARK" \
+				</dev/null >"$OUT" 2>"$ERR"; } 2>/dev/null
+			RC=$?
+		}
+		run_ip_as_nobody
+		check_no_leftover
+		expect_same_as_plain
+		if expect_only_table "$ERR"; then
+			v=${v%-nodebug} expect_row "$(src_key hostile sp_fine)" 3 3
+		fi
+	fi
+	tc_end
+done
+
 [ $N_FAILED -eq 0 ]

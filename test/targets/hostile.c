@@ -31,6 +31,7 @@
  *             si_code) and calls trapped().
  *   sigtrap-die
  *             raise(SIGTRAP) with the default action: dies of it.
+ *   nodump    makes itself not dumpable, then calls sp_fine() 3 times.
  *
  * With "detach STATEFILE" (selfmod, remap, mprotect), the program stops
  * after the hostile step until it is no longer traced (iprofmem
@@ -52,6 +53,7 @@
  *              ret_corrupt        -      -   (faults at its ret)
  *              ool_target         -      -   (faults at its entry)
  *              sp_fine            3      3
+ *   nodump     sp_fine            3      3
  *   sigtrap    trapped          104    104
  *              trap_loop        100      1   (the handler ran inside)
  */
@@ -64,6 +66,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -458,6 +461,20 @@ scenario_badsp(void)
 	sp_fine();
 }
 
+/* ------------------------------------------------------------- nodump */
+
+/* Not dumpable: a tracer without CAP_SYS_PTRACE may no longer use
+ * process_vm_readv/writev on it (its /proc/PID/mem, opened before, still
+ * works). */
+static void
+scenario_nodump(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0) != 0)
+		die("prctl");
+	for (int i = 0; i < 3; i++)
+		sp_fine();
+}
+
 /* ------------------------------------------------------------ sigtrap */
 
 #define REMOTE_TRAPS 100
@@ -608,6 +625,8 @@ main(int argc, char **argv)
 		scenario_badsp();
 	else if (strcmp(s, "sigtrap") == 0)
 		scenario_sigtrap();
+	else if (strcmp(s, "nodump") == 0)
+		scenario_nodump();
 	else if (strcmp(s, "sigtrap-die") == 0)
 		raise(SIGTRAP);
 	else {
