@@ -46,26 +46,32 @@ static int64_t field_kb(const char *buf, const char *key)
 	return strtoll(p + strlen(key), NULL, 10) * 1024;
 }
 
-int64_t rss_read(const struct rss *r)
+int64_t rss_parse(enum rss_source src, const char *buf, long page_size)
 {
-	char buf[r->src == RSS_STATM ? 128 : 4096];
-	ssize_t n = pread(r->fd, buf, sizeof(buf) - 1, 0);
 	char *p;
 
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	switch (r->src) {
+	switch (src) {
 	case RSS_STATM:
 		/* "size resident shared ...": the second field, in pages */
 		strtoll(buf, &p, 10);
-		return strtoll(p, NULL, 10) * r->page_size;
+		return strtoll(p, NULL, 10) * page_size;
 	case RSS_STATUS:
 		return field_kb(buf, "\nVmRSS:");
 	case RSS_SMAPS:
 		return field_kb(buf, "\nRss:");
 	}
 	return -1;
+}
+
+int64_t rss_read(const struct rss *r)
+{
+	char buf[r->src == RSS_STATM ? 128 : 4096];
+	ssize_t n = pread(r->fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return rss_parse(r->src, buf, r->page_size);
 }
 
 void rss_close(struct rss *r)
