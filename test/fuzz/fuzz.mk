@@ -9,7 +9,8 @@
 #                         input through it once (no clang needed)
 #   make fuzz-seeds       rebuild the ELF seeds from test/fuzz/seeds/
 # Targets: funcs (symbols/select.c), record (report/record_load.c and the
-# views), proc (tracer/rss.c, procfs.c), elf (symbols/symbols.c, disasm.c
+# views), proc (tracer/rss.c, procfs.c, and libdwfl's reading of
+# /proc/PID/maps), elf (symbols/symbols.c, disasm.c
 # through libdwfl).  Seed corpora: test/fuzz/corpus/TARGET; inputs that once
 # failed: test/fuzz/regress/TARGET; the growing corpus and the crash
 # artifacts of a run: build/fuzz/.
@@ -31,6 +32,7 @@ FUZZ_SRC_proc   := test/fuzz/fuzz_proc.c tracer/rss.c procfs.c
 FUZZ_SRC_elf    := test/fuzz/fuzz_elf.c symbols/symbols.c symbols/disasm.c \
 	symbols/select.c util.c procfs.c
 FUZZ_LIBS_record = -lm
+FUZZ_LIBS_proc   = $(PKG_LIBS)
 FUZZ_LIBS_elf    = $(PKG_LIBS) -lstdc++
 
 FUZZ_BINS   := $(FUZZ_TARGETS:%=build/fuzz/bin/fuzz_%)
