@@ -27,7 +27,11 @@ static struct selection *with_entries(void)
 	return s;
 }
 
-/* Use every site, so that a wrong length or index shows under ASan. */
+/* Read by check_table: the reads of every string are the point. */
+static volatile size_t touched;
+
+/* Use every site and name, so that a wrong length or index shows under
+ * ASan. */
 static void check_table(const struct sym_table *t)
 {
 	for (size_t i = 0; i < t->nsites; i++) {
@@ -40,9 +44,7 @@ static void check_table(const struct sym_table *t)
 		}
 	}
 	for (size_t i = 0; i < t->nfuncs; i++)
-		if (strlen(t->funcs[i].name) + strlen(t->funcs[i].file) == 0 &&
-		    t->funcs[i].line < 0)
-			abort();	/* never: the reads are the point */
+		touched += strlen(t->funcs[i].name) + strlen(t->funcs[i].file);
 }
 
 static void load(struct sym_session *s, struct selection *sel)
