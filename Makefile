@@ -2,6 +2,8 @@
 #   make demo    install missing packages, build, profile the example program
 #   make check   build and run every test (normal and ASan+UBSan builds)
 #   make bench   per-event cost against a minimal reference tracer
+#   make fuzz    libFuzzer (clang) on every parser, FUZZ_TIME seconds each
+#                (test/fuzz/fuzz.mk); `make check` replays its inputs
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -24,9 +26,9 @@ SRCS := iprofmem.c \
 	report/report.c report/rows.c report/paths.c report/print.c report/table.c \
 	report/tree.c report/json.c report/csv.c report/escape.c report/svg.c \
 	report/folded.c report/flame.c report/timeline.c report/record.c \
-	report/record_load.c util.c output.c
+	report/record_load.c util.c output.c procfs.c
 
-DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config libc6-dbg chromium python3 strace gcc-multilib
+DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config libc6-dbg chromium python3 strace gcc-multilib clang
 
 .PHONY: all deps demo check check-unit check-asan bench install uninstall clean asan
 
@@ -82,6 +84,7 @@ demo: deps
 
 include test/test.mk
 include bench/bench.mk
+include test/fuzz/fuzz.mk
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

@@ -5,6 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* format(printf, 2, 0): so that clang checks the callers' formats instead
+ * of warning about a non-literal one here */
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "iprofmem: %s", prefix);

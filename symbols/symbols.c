@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <elf.h>
 
+#include "procfs.h"
 #include "symbols/select.h"
 #include "util.h"
 
@@ -665,18 +666,17 @@ struct sym_session {
 static uint64_t auxv_base(pid_t pid)
 {
 	char path[64];
-	uint64_t av[2], base = 0;
-	FILE *f;
+	uint64_t buf[128];	/* some 30 pairs on x86-64 */
+	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
-	while (fread(av, sizeof(av), 1, f) == 1 && av[0] != AT_NULL)
-		if (av[0] == AT_BASE)
-			base = av[1];
-	fclose(f);
-	return base;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n > 0 ? procfs_auxv_value(buf, (size_t)n, AT_BASE) : 0;
 }
 
 static bool is_elf_file(const char *path)
@@ -721,14 +721,15 @@ static int collect_module(Dwfl_Module *mod, void **ud, const char *name,
 	return DWARF_CB_OK;
 }
 
-struct sym_session *symbols_open(pid_t pid, char *err, size_t errlen)
+/* A session whose main executable is the file exe (its identity is what
+ * collect_module compares), with a libdwfl handle and no module yet. */
+static struct sym_session *session_new(const char *exe,
+				       const Dwfl_Callbacks *callbacks,
+				       char *err, size_t errlen)
 {
 	struct sym_session *s = xcalloc(1, sizeof(*s));
-	char exe[64];
 	struct stat st;
 
-	s->pid = pid;
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
 	if (stat(exe, &st) != 0) {
 		snprintf(err, errlen, "%s: %s", exe, strerror(errno));
 		free(s);
@@ -736,17 +737,55 @@ struct sym_session *symbols_open(pid_t pid, char *err, size_t errlen)
 	}
 	s->exe_dev = st.st_dev;
 	s->exe_ino = st.st_ino;
-	s->ldso_base = auxv_base(pid);
-	s->dwfl = dwfl_begin(&proc_callbacks);
+	s->dwfl = dwfl_begin(callbacks);
 	if (!s->dwfl) {
 		snprintf(err, errlen, "libdwfl: %s", dwfl_errmsg(-1));
 		free(s);
 		return NULL;
 	}
+	return s;
+}
+
+struct sym_session *symbols_open(pid_t pid, char *err, size_t errlen)
+{
+	struct sym_session *s;
+	char exe[64];
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	s = session_new(exe, &proc_callbacks, err, errlen);
+	if (!s)
+		return NULL;
+	s->pid = pid;
+	s->ldso_base = auxv_base(pid);
 	if (dwfl_linux_proc_report(s->dwfl, pid) != 0 ||
 	    dwfl_report_end(s->dwfl, NULL, NULL) != 0) {
 		snprintf(err, errlen, "reading the modules of %d: %s", (int)pid,
 			 dwfl_errmsg(-1));
+		symbols_close(s);
+		return NULL;
+	}
+	dwfl_getmodules(s->dwfl, collect_module, s, 0);
+	return s;
+}
+
+static const Dwfl_Callbacks offline_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+	.debuginfo_path = &debuginfo_path,
+};
+
+struct sym_session *symbols_open_file(const char *path, char *err,
+				      size_t errlen)
+{
+	struct sym_session *s = session_new(path, &offline_callbacks, err,
+					    errlen);
+
+	if (!s)
+		return NULL;
+	if (!dwfl_report_offline(s->dwfl, path, path, -1) ||
+	    dwfl_report_end(s->dwfl, NULL, NULL) != 0) {
+		snprintf(err, errlen, "%s: %s", path, dwfl_errmsg(-1));
 		symbols_close(s);
 		return NULL;
 	}
@@ -807,13 +846,6 @@ static bool has_code_or_exec(Dwfl_Module *mod)
 	}
 	return false;
 }
-
-static const Dwfl_Callbacks offline_callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-	.debuginfo_path = &debuginfo_path,
-};
 
 bool symbols_file_has_functions(const char *path)
 {

@@ -53,6 +53,11 @@ struct selection;
 /* Read the modules of process pid from /proc/PID/maps.  NULL with a
  * message (the library's own words) in err. */
 struct sym_session *symbols_open(pid_t pid, char *err, size_t errlen);
+/* The same for one ELF file alone, at its link-time addresses, without a
+ * process (its one module is the main executable): for tests and fuzzing
+ * of the loader. */
+struct sym_session *symbols_open_file(const char *path, char *err,
+				      size_t errlen);
 size_t symbols_nmodules(const struct sym_session *s);
 const struct sym_module *symbols_module(const struct sym_session *s, size_t i);
 void symbols_close(struct sym_session *s);

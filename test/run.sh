@@ -2,16 +2,21 @@
 # The test runner `make check` calls, from the top directory:
 #   1. every cmocka unit test binary, build/unit/test_* and build-asan/unit/test_*
 #      (TAP output: one PASS/FAIL/SKIP line per test);
-#   2. test/e2e/check_targets.sh once (the targets are what the tests assume);
-#   3. every test/e2e/test_*.sh against ./iprofmem, then against the ASan+UBSan
+#   2. every fuzz harness, built with gcc's ASan+UBSan and a replay main()
+#      (build-asan/fuzz/replay_*), on its seed corpus and on its regression
+#      inputs (test/fuzz/corpus/TARGET, test/fuzz/regress/TARGET): one line
+#      each;
+#   3. test/e2e/check_targets.sh once (the targets are what the tests assume);
+#   4. every test/e2e/test_*.sh against ./iprofmem, then against the ASan+UBSan
 #      build build-asan/iprofmem (names prefixed "asan:").
 # Each test case prints one line "PASS name", "FAIL name: reason" or
 # "SKIP name: reason" (details follow as "#" lines); the run ends with one line
 # "N passed, N failed, N skipped" and exits 1 if anything failed.
 #
 # Usage: test/run.sh [E2E_SCRIPT...]   (default: every test/e2e/test_*.sh)
-# Environment: RUN_UNIT=0 skips the unit tests, RUN_ASAN=0 the ASan build,
-# IPROFMEM / IPROFMEM_ASAN name the two binaries.
+# Environment: RUN_UNIT=0 skips the unit tests, RUN_FUZZ=0 the fuzz input
+# replays, RUN_ASAN=0 the ASan build, IPROFMEM / IPROFMEM_ASAN name the two
+# binaries.
 
 set -u
 export LC_ALL=C
@@ -20,6 +25,7 @@ cd "$(dirname "$0")/.." || exit 2
 IPROFMEM=${IPROFMEM:-./iprofmem}
 IPROFMEM_ASAN=${IPROFMEM_ASAN:-build-asan/iprofmem}
 RUN_UNIT=${RUN_UNIT:-1}
+RUN_FUZZ=${RUN_FUZZ:-1}
 RUN_ASAN=${RUN_ASAN:-1}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
 
@@ -110,6 +116,44 @@ if [ "$RUN_UNIT" = 1 ]; then
 		done
 		[ $found = 1 ] || failure "${tag%:}" "no test binary in $dir (make unit-tests)"
 	done
+fi
+
+# ------------------------------------------------------- fuzz input replays
+
+# run_replay BIN DIR NAME: every input of DIR through one replay binary.
+run_replay() {
+	local bin=$1 dir=$2 name=$3 san=$SCRATCH/fuzz.$RANDOM rc out report
+	mkdir -p "$san"
+	{ ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$san/san" \
+	  UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$san/san" \
+		timeout -k 5 "$UNIT_TIMEOUT" "$bin" "$dir" \
+		</dev/null >"$san.out" 2>"$san.err"; } 2>/dev/null
+	rc=$?
+	out=$(tail -n1 "$san.out")
+	report=$(sanitizer_report "$san" "$san.err")
+	if [ -n "$report" ]; then
+		failure "$name" "sanitizer report: $report"
+	elif [ $rc -eq 124 ]; then
+		failure "$name" "timed out after ${UNIT_TIMEOUT}s"
+	elif [ $rc -ne 0 ] || [ "${out% inputs replayed}" = "$out" ]; then
+		failure "$name" "exit status $rc"
+		sed -n '1,10s/^/# /p' "$san.err"
+	else
+		pass "$name (${out%% *} inputs)"
+	fi
+}
+
+if [ "$RUN_FUZZ" = 1 ]; then
+	found=0
+	for bin in build-asan/fuzz/replay_*; do
+		[ -f "$bin" ] && [ -x "$bin" ] || continue
+		found=1
+		t=${bin##*/replay_}
+		for set in corpus regress; do
+			run_replay "$bin" "test/fuzz/$set/$t" "asan:fuzz:$t/$set"
+		done
+	done
+	[ $found = 1 ] || failure asan:fuzz "no replay binary in build-asan/fuzz (make fuzz-replay)"
 fi
 
 # ---------------------------------------------------------------- e2e tests

@@ -8,7 +8,7 @@ include test/targets/targets.mk
 check: deps
 	$(MAKE) check-run
 
-check-run: deps-ok iprofmem build-asan/iprofmem unit-tests e2e-targets
+check-run: deps-ok iprofmem build-asan/iprofmem unit-tests fuzz-replay e2e-targets
 	bash test/run.sh
 
 .PHONY: check check-run

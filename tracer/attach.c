@@ -8,6 +8,7 @@
 #include <sys/ptrace.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "tracer/internal.h"
 #include "util.h"
 
@@ -15,44 +16,42 @@
 #define ATTACH_OPTIONS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | \
 			PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
 
+/* Up to len - 1 bytes of /proc/PID/NAME, NUL-terminated; false when the
+ * process is gone. */
+static bool read_proc_file(pid_t pid, const char *name, char *buf,
+			   size_t len)
+{
+	char path[64];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return true;
+}
+
 /* The value of "Key:" in /proc/PID/status, or -1. */
 static long status_field(pid_t pid, const char *key)
 {
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f;
+	char buf[8192];
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-			v = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
+	return read_proc_file(pid, "status", buf, sizeof(buf)) ?
+	       procfs_status_field(buf, key) : -1;
 }
 
 /* The one-letter state of /proc/PID/stat, or 0 when there is no such
  * process. */
 static char process_state(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
+	char buf[512];
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');	/* the command name may hold anything */
-	return p && p[1] == ' ' ? p[2] : 0;
+	return read_proc_file(pid, "stat", buf, sizeof(buf)) ?
+	       procfs_stat_state(buf) : 0;
 }
 
 /* Why the kernel refused PTRACE_SEIZE, in words a user can act on. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "report/report.h"
 #include "tracer/internal.h"
 #include "tracer/memio.h"
@@ -24,13 +25,7 @@ char *tracer_read_cmdline(pid_t pid)
 	close(fd);
 	if (n <= 0)
 		return xstrdup("?");
-	while (n > 0 && buf[n - 1] == '\0')
-		n--;
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-	buf[n] = '\0';
-	return xstrdup(buf);
+	return xstrdup(procfs_cmdline(buf, (size_t)n));
 }
 
 struct process *process_new(struct tracer *tr, pid_t pid,

@@ -1,5 +1,6 @@
 #include "tracer/rss.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,36 +37,58 @@ int rss_open(struct rss *r, pid_t pid, enum rss_source src)
 	return r->fd < 0 ? -1 : 0;
 }
 
+/* The number at p times unit, in bytes, with *end past it; -1 when there
+ * is none or the product does not fit (a garbled file is no RSS, and the
+ * multiplication must not overflow). */
+static int64_t scaled(const char *p, char **end, int64_t unit)
+{
+	long long v;
+
+	errno = 0;
+	v = strtoll(p, end, 10);
+	if (*end == p || errno || v < 0 || unit <= 0 || v > INT64_MAX / unit)
+		return -1;
+	return v * unit;
+}
+
 /* The number after `key` in a "Key:   1234 kB" file, in bytes. */
 static int64_t field_kb(const char *buf, const char *key)
 {
 	const char *p = strstr(buf, key);
+	char *end;
 
 	if (!p)
 		return -1;
-	return strtoll(p + strlen(key), NULL, 10) * 1024;
+	return scaled(p + strlen(key), &end, 1024);
 }
 
-int64_t rss_read(const struct rss *r)
+int64_t rss_parse(enum rss_source src, const char *buf, long page_size)
 {
-	char buf[r->src == RSS_STATM ? 128 : 4096];
-	ssize_t n = pread(r->fd, buf, sizeof(buf) - 1, 0);
 	char *p;
 
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	switch (r->src) {
+	switch (src) {
 	case RSS_STATM:
 		/* "size resident shared ...": the second field, in pages */
-		strtoll(buf, &p, 10);
-		return strtoll(p, NULL, 10) * r->page_size;
+		if (scaled(buf, &p, 1) < 0)
+			return -1;
+		return scaled(p, &p, page_size);
 	case RSS_STATUS:
 		return field_kb(buf, "\nVmRSS:");
 	case RSS_SMAPS:
 		return field_kb(buf, "\nRss:");
 	}
 	return -1;
+}
+
+int64_t rss_read(const struct rss *r)
+{
+	char buf[r->src == RSS_STATM ? 128 : 4096];
+	ssize_t n = pread(r->fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return rss_parse(r->src, buf, r->page_size);
 }
 
 void rss_close(struct rss *r)

@@ -22,6 +22,9 @@ struct rss {
 int rss_parse_source(const char *name, enum rss_source *out);
 int rss_open(struct rss *r, pid_t pid, enum rss_source src);	/* 0 or -1 */
 int64_t rss_read(const struct rss *r);	/* bytes, or -1 (process gone) */
+/* The RSS in bytes in the text of a src file (NUL-terminated), or -1
+ * when it holds none.  (Apart from rss_read, to be tested on any bytes.) */
+int64_t rss_parse(enum rss_source src, const char *buf, long page_size);
 void rss_close(struct rss *r);
 
 #endif

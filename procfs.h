@@ -1,0 +1,27 @@
+/* procfs: parsers of the /proc files iprofmem reads, from a buffer.  Pure
+ * (no I/O): the callers open and read the files, so that the parsing can be
+ * tested and fuzzed on any bytes. */
+#ifndef IPROFMEM_PROCFS_H
+#define IPROFMEM_PROCFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The number after "Key:" at the start of a line of /proc/PID/status
+ * (buf: NUL-terminated), or -1 when there is no such line or no number. */
+long procfs_status_field(const char *buf, const char *key);
+
+/* The one-letter state of /proc/PID/stat (buf: NUL-terminated), or 0 when
+ * it is not there. */
+char procfs_stat_state(const char *buf);
+
+/* /proc/PID/cmdline, buf[0..n) with NULs between the arguments, as one
+ * line: trailing NULs dropped, the others made spaces.  buf must have room
+ * for n + 1 bytes; returns buf, NUL-terminated. */
+char *procfs_cmdline(char *buf, size_t n);
+
+/* The value of entry `type` of an auxiliary vector buf[0..n) (/proc/PID/auxv:
+ * pairs of 64-bit words, ended by AT_NULL), or 0 when it is not there. */
+uint64_t procfs_auxv_value(const void *buf, size_t n, uint64_t type);
+
+#endif

@@ -1,0 +1,90 @@
+/* Fuzz target: record files (report/record_load.c), as `iprofmem report`
+ * reads them.  A record the loader accepts then goes through every view
+ * (a record is the input of all of them) and must survive a round trip:
+ * saving what was loaded and loading that again gives the same record
+ * back, byte for byte. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+#include "test/fuzz/fuzz.h"
+
+static FILE *sink;
+
+static void print_views(const struct report_entry *e, size_t n)
+{
+	static const struct report_view views[] = {
+		{ .format = REPORT_TABLE },
+		{ .format = REPORT_TABLE, .tree = true, .columns = 7 },
+		{ .format = REPORT_TABLE, .min_mb = 0.5, .top = 2, .columns = 7 },
+		{ .format = REPORT_JSON },
+		{ .format = REPORT_JSON, .tree = true },
+		{ .format = REPORT_CSV },
+		{ .format = REPORT_CSV, .tree = true, .top = 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(views) / sizeof(*views); i++)
+		report_print(e, n, sink, &views[i]);
+	report_write_folded(e, n, sink);
+	report_write_flamegraph(e, n, sink);
+	report_write_timeline(e, n, sink, 10);
+	fflush(sink);
+}
+
+/* report_save's output, malloc'd, in *len. */
+static char *save(const struct report_entry *e, size_t n, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	if (!f || report_save(e, n, f) != 0 || fclose(f) != 0)
+		abort();
+	return buf;
+}
+
+static void round_trip(const struct report_entry *e, size_t n)
+{
+	size_t len1, len2, n2;
+	char *one = save(e, n, &len1), *two, err[256];
+	FILE *f = fmemopen(one, len1, "r");
+	struct report_entry *e2;
+
+	if (!f)
+		abort();
+	e2 = report_load(f, &n2, err, sizeof(err));
+	fclose(f);
+	if (!e2) {
+		fprintf(stderr, "a saved record does not load: %s\n", err);
+		abort();
+	}
+	two = save(e2, n2, &len2);
+	if (len1 != len2 || memcmp(one, two, len1) != 0) {
+		fprintf(stderr, "a record changes through save and load\n");
+		abort();
+	}
+	report_entries_free(e2, n2);
+	free(one);
+	free(two);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	FILE *in = fopen(fuzz_input_file(data, size), "r");
+	struct report_entry *e;
+	char err[256];
+	size_t n;
+
+	if (!sink)
+		sink = fopen("/dev/null", "w");
+	if (!in || !sink)
+		abort();
+	e = report_load(in, &n, err, sizeof(err));
+	fclose(in);
+	if (!e)
+		return 0;
+	print_views(e, n);
+	round_trip(e, n);
+	report_entries_free(e, n);
+	return 0;
+}
