@@ -6,27 +6,49 @@
 #include <stdlib.h>
 #include <string.h>
 
-long procfs_status_field(const char *buf, const char *key)
+/* Where the value of "Key:" starts in a status buffer, or NULL. */
+static const char *status_value(const char *buf, const char *key)
 {
 	size_t klen = strlen(key);
 	const char *line = buf;
-	char *end;
-	long v;
 
 	while (line && *line) {
-		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-			errno = 0;
-			v = strtol(line + klen + 1, &end, 10);
-			/* "Uid: abc" or an overflow is no value, not 0 or LONG_MAX */
-			if (end == line + klen + 1 || errno || v < 0)
-				return -1;
-			return v;
-		}
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':')
+			return line + klen + 1;
 		line = strchr(line, '\n');
 		if (line)
 			line++;
 	}
-	return -1;
+	return NULL;
+}
+
+long procfs_status_field(const char *buf, const char *key)
+{
+	const char *at = status_value(buf, key);
+	char *end;
+	long v;
+
+	if (!at)
+		return -1;
+	errno = 0;
+	v = strtol(at, &end, 10);
+	/* "Uid: abc" or an overflow is no value, not 0 or LONG_MAX */
+	if (end == at || errno || v < 0)
+		return -1;
+	return v;
+}
+
+uint64_t procfs_status_mask(const char *buf, const char *key)
+{
+	const char *at = status_value(buf, key);
+	unsigned long long v;
+	char *end;
+
+	if (!at)
+		return 0;
+	errno = 0;
+	v = strtoull(at, &end, 16);
+	return end == at || errno ? 0 : (uint64_t)v;
 }
 
 char procfs_stat_state(const char *buf)

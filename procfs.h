@@ -11,6 +11,10 @@
  * (buf: NUL-terminated), or -1 when there is no such line or no number. */
 long procfs_status_field(const char *buf, const char *key);
 
+/* The hexadecimal signal mask after "Key:" (SigPnd, SigBlk, SigIgn,
+ * SigCgt...), 0 when there is no such line or no number. */
+uint64_t procfs_status_mask(const char *buf, const char *key);
+
 /* The one-letter state of /proc/PID/stat (buf: NUL-terminated), or 0 when
  * it is not there. */
 char procfs_stat_state(const char *buf);

@@ -16,25 +16,6 @@
 #define ATTACH_OPTIONS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | \
 			PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
 
-/* Up to len - 1 bytes of /proc/PID/NAME, NUL-terminated; false when the
- * process is gone. */
-static bool read_proc_file(pid_t pid, const char *name, char *buf,
-			   size_t len)
-{
-	char path[64];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, len - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return true;
-}
-
 /* The value of "Key:" in /proc/PID/status, or -1. */
 static long status_field(pid_t pid, const char *key)
 {

@@ -91,6 +91,9 @@ void process_drop_threads(struct tracer *tr, struct process *p);
  * SigBlk, SigIgn, SigCgt...), 0 if it cannot be read. */
 uint64_t sig_bit(int sig);
 uint64_t status_mask(pid_t tid, const char *field);
+/* Up to len - 1 bytes of /proc/PID/NAME, NUL-terminated; false when the
+ * process is gone. */
+bool read_proc_file(pid_t pid, const char *name, char *buf, size_t len);
 bool tracer_quiesce(struct tracer *tr);
 void tracer_resume_all(struct tracer *tr);
 void tracer_detach_all(struct tracer *tr);

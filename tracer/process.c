@@ -132,21 +132,26 @@ uint64_t sig_bit(int sig)
 	return 1ull << (sig - 1);
 }
 
-uint64_t status_mask(pid_t tid, const char *field)
+bool read_proc_file(pid_t pid, const char *name, char *buf, size_t len)
 {
-	char path[64], line[128];
-	unsigned long long mask = 0;
-	size_t n = strlen(field);
+	char path[64];
+	size_t n;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
 	f = fopen(path, "re");
 	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, field, n) == 0 && line[n] == ':' &&
-		    sscanf(line + n + 1, "%llx", &mask) == 1)
-			break;
+		return false;
+	n = fread(buf, 1, len - 1, f);
 	fclose(f);
-	return mask;
+	buf[n] = '\0';
+	return true;
+}
+
+uint64_t status_mask(pid_t tid, const char *field)
+{
+	char buf[8192];
+
+	return read_proc_file(tid, "status", buf, sizeof(buf)) ?
+	       procfs_status_mask(buf, field) : 0;
 }

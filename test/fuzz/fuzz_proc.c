@@ -60,6 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rss_parse(srcs[i], text, 4096);
 	procfs_status_field(text, "TracerPid");
 	procfs_status_field(text, "Uid");
+	procfs_status_mask(text, "SigPnd");
+	procfs_status_mask(text, "SigCgt");
 	procfs_stat_state(text);
 	/* auxv: binary, not terminated; an unaligned copy on purpose */
 	procfs_auxv_value(data, size, AT_BASE);

@@ -4,7 +4,7 @@
 # module's tests build even while the rest of the program does not.
 # $(UNIT_TESTS) lists the binaries, for whoever runs them.
 
-UNIT_NAMES         := test_report test_disasm test_select
+UNIT_NAMES         := test_report test_disasm test_select test_procfs
 UNIT_TESTS         := $(UNIT_NAMES:%=build/unit/%) $(UNIT_NAMES:%=build-asan/unit/%)
 UNIT_CMOCKA_CFLAGS  = $(shell pkg-config --cflags cmocka 2>/dev/null)
 UNIT_CMOCKA_LIBS    = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -31,6 +31,8 @@ build/unit/test_disasm build-asan/unit/test_disasm: \
 build/unit/test_disasm build-asan/unit/test_disasm: UNIT_LIBS += $(UNIT_CS_LIBS)
 build/unit/test_select build-asan/unit/test_select: \
 		test/unit/test_select.c symbols/select.c symbols/select.h
+build/unit/test_procfs build-asan/unit/test_procfs: \
+		test/unit/test_procfs.c procfs.c procfs.h
 $(UNIT_TESTS): test/unit/unit.mk
 
 build/unit/%:

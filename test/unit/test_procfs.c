@@ -1,0 +1,109 @@
+/* Unit tests for procfs: the /proc parsers, on buffers as the kernel writes
+ * them and on damaged ones. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <elf.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "procfs.h"
+
+static const char status[] =
+	"Name:\tsig.O0-pie\n"
+	"State:\tS (sleeping)\n"
+	"Tgid:\t4242\n"
+	"TracerPid:\t4240\n"
+	"Uid:\t1000\t1000\t1000\t1000\n"
+	"SigQ:\t0/96365\n"
+	"SigPnd:\t0000000000000010\n"
+	"ShdPnd:\t0000000000000000\n"
+	"SigBlk:\t0000000000000004\n"
+	"SigIgn:\t0000000180000000\n"
+	"SigCgt:\t0000000000000a10\n";
+
+static void status_fields(void **state)
+{
+	(void)state;
+	assert_int_equal(procfs_status_field(status, "TracerPid"), 4240);
+	assert_int_equal(procfs_status_field(status, "Uid"), 1000);
+	assert_int_equal(procfs_status_field(status, "Tgid"), 4242);
+	/* a key that is only the start of another */
+	assert_int_equal(procfs_status_field(status, "Tracer"), -1);
+	assert_int_equal(procfs_status_field(status, "NoSuch"), -1);
+	assert_int_equal(procfs_status_field("Uid:\tabc\n", "Uid"), -1);
+	assert_int_equal(procfs_status_field("Uid:\t99999999999999999999999\n",
+					     "Uid"), -1);
+	assert_int_equal(procfs_status_field("", "Uid"), -1);
+}
+
+static void status_masks(void **state)
+{
+	(void)state;
+	assert_true(procfs_status_mask(status, "SigPnd") & (1ull << (SIGTRAP - 1)));
+	assert_true(procfs_status_mask(status, "SigCgt") & (1ull << (SIGTRAP - 1)));
+	assert_false(procfs_status_mask(status, "SigBlk") & (1ull << (SIGTRAP - 1)));
+	assert_int_equal(procfs_status_mask(status, "SigIgn"), 0x180000000ull);
+	assert_int_equal(procfs_status_mask(status, "ShdPnd"), 0);
+	assert_int_equal(procfs_status_mask(status, "SigXYZ"), 0);
+	assert_int_equal(procfs_status_mask("SigCgt:\tzz\n", "SigCgt"), 0);
+	/* longer than 64 bits: no mask, not a truncated one */
+	assert_int_equal(procfs_status_mask("SigCgt:\t1ffffffffffffffffff\n",
+					    "SigCgt"), 0);
+	/* the last line without its newline */
+	assert_int_equal(procfs_status_mask("SigCgt:\t0000000000000a00", "SigCgt"),
+			 0xa00);
+}
+
+static void stat_state(void **state)
+{
+	(void)state;
+	assert_int_equal(procfs_stat_state("4242 (sig) S 1 2 3"), 'S');
+	/* the command name may hold ") " itself */
+	assert_int_equal(procfs_stat_state("4242 (a) T b) t 1 2"), 't');
+	assert_int_equal(procfs_stat_state("4242 (no end"), 0);
+	assert_int_equal(procfs_stat_state("4242 (x)"), 0);
+}
+
+static void cmdline(void **state)
+{
+	char buf[32] = "sh\0-c\0echo hi\0\0";
+
+	(void)state;
+	assert_string_equal(procfs_cmdline(buf, 15), "sh -c echo hi");
+	assert_string_equal(procfs_cmdline(buf, 0), "");
+}
+
+static void auxv(void **state)
+{
+	uint64_t v[8] = { AT_PAGESZ, 4096, AT_BASE, 0x7f0000001000, AT_NULL, 0,
+			  AT_ENTRY, 1 };
+	unsigned char odd[sizeof(v) + 1];
+
+	(void)state;
+	assert_int_equal(procfs_auxv_value(v, sizeof(v), AT_BASE), 0x7f0000001000);
+	/* after AT_NULL, nothing counts */
+	assert_int_equal(procfs_auxv_value(v, sizeof(v), AT_ENTRY), 0);
+	/* cut in the middle of a pair */
+	assert_int_equal(procfs_auxv_value(v, 3 * sizeof(uint64_t), AT_BASE), 0);
+	/* not 8-byte aligned */
+	memcpy(odd + 1, v, sizeof(v));
+	assert_int_equal(procfs_auxv_value(odd + 1, sizeof(v), AT_BASE),
+			 0x7f0000001000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(status_fields),
+		cmocka_unit_test(status_masks),
+		cmocka_unit_test(stat_state),
+		cmocka_unit_test(cmdline),
+		cmocka_unit_test(auxv),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
