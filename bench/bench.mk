@@ -36,8 +36,7 @@ $(BENCH_SPIN): test/targets/spin_threads.c bench/bench.mk
 	$(CC) $(BENCH_REF_CFLAGS) -o $@ $<
 
 STRESS_DIR  := build/stress
-STRESS_BINS := $(STRESS_DIR)/spin_threads $(STRESS_DIR)/recurse $(STRESS_DIR)/forker \
-	       $(STRESS_DIR)/sigstorm
+STRESS_BINS := $(STRESS_DIR)/spin_threads $(STRESS_DIR)/recurse $(STRESS_DIR)/forker
 STRESS_CFLAGS := -std=gnu11 -O2 -g $(WARN) -pthread
 
 $(STRESS_DIR)/spin_threads: test/targets/spin_threads.c bench/bench.mk
@@ -48,10 +47,6 @@ $(STRESS_DIR)/%: bench/stress/%.c bench/bench.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(STRESS_CFLAGS) -o $@ $<
 
-# sigstorm tells where inner() is by its rip: inner() must start with an
-# emulated `push %rbp` (-O0, no endbr64), never run out of line.
-$(STRESS_DIR)/sigstorm: STRESS_CFLAGS += -O0 -fcf-protection=none
-
 # Command-line variables (BENCH_N, BENCH_REPS, BENCH_CPU...) reach run.sh
 # through the environment, as make exports them.
 bench: all $(BENCH_TARGET) $(BENCH_REFTRACE) $(BENCH_SPIN)
@@ -59,8 +54,10 @@ bench: all $(BENCH_TARGET) $(BENCH_REFTRACE) $(BENCH_SPIN)
 	BENCH_DIR=$(BENCH_DIR) bench/threads.sh
 	BENCH_DIR=$(BENCH_DIR) bench/memory.sh
 
-# The attach stage's target is one of the e2e targets (test/targets/).
-stress: all $(STRESS_BINS) build/targets/attach_work.O2-pie-cet
+# The signal and attach stages' targets are e2e targets (test/targets/):
+# sigstorm built -O0 without CET, so that inner() starts with an emulated
+# `push %rbp` (see test/targets/sigstorm.c).
+stress: all $(STRESS_BINS) build/targets/sigstorm.O0-pie build/targets/attach_work.O2-pie-cet
 	STRESS_DIR=$(STRESS_DIR) bench/stress.sh
 
 .PHONY: stress

@@ -12,7 +12,7 @@
 #              (bench/stress/forker.c): each child's table exact, every
 #              child exits 0 (none killed by SIGTRAP), none left stopped
 #   signals    10,000 SIGUSR1 sent by a thread to one deep in traced calls,
-#              handled by a traced handler (bench/stress/sigstorm.c): the
+#              handled by a traced handler (test/targets/sigstorm.c): the
 #              handler's, the interrupted functions' counts exact, the
 #              output as untraced
 #   altstack   the same with the handler on an alternate signal stack above
@@ -52,6 +52,7 @@ DIR=${STRESS_DIR:-build/stress}
 HANG=${STRESS_HANG:-900}
 IPROFMEM=${IPROFMEM:-./iprofmem}
 ATTACH_BIN=build/targets/attach_work.O2-pie-cet
+SIGSTORM=build/targets/sigstorm.O0-pie
 PAGE=4096
 
 die() { echo "stress: $*" >&2; exit 1; }
@@ -63,7 +64,7 @@ done
 # attach_work's region holds 8192 pages; cycle k touches 20 + k of them
 [ "$CYCLES" -le 100 ] || die "STRESS_CYCLES must be at most 100 (attach_work's region)"
 [ -x "$IPROFMEM" ] || die "$IPROFMEM is missing: build it first ('make all')"
-for f in "$DIR/spin_threads" "$DIR/recurse" "$DIR/forker" "$DIR/sigstorm" "$ATTACH_BIN"; do
+for f in "$DIR/spin_threads" "$DIR/recurse" "$DIR/forker" "$SIGSTORM" "$ATTACH_BIN"; do
 	[ -x "$f" ] || die "$f is missing: run 'make stress'"
 done
 
@@ -234,12 +235,12 @@ stage_signals() {
 	local mode=${1:-stack} name=signals size plain bytes calls total inner_calls hit
 	[ "$mode" = altstack ] && name=altstack
 	stage_begin "$name: $SIGNALS SIGUSR1 to a thread in traced calls, traced handler on the $mode"
-	size=$(nm -S "$DIR/sigstorm" | awk '$4 == "inner" { print $2 }')
-	[ -n "$size" ] || die "no symbol inner in $DIR/sigstorm"
-	"$DIR/sigstorm" "$SIGNALS" "$size" "$mode" "$MARK" >"$TMP/plain.out" 2>/dev/null
+	size=$(nm -S "$SIGSTORM" | awk '$4 == "inner" { print $2 }')
+	[ -n "$size" ] || die "no symbol inner in $SIGSTORM"
+	"$SIGSTORM" "$SIGNALS" "$size" "$mode" "$MARK" >"$TMP/plain.out" 2>/dev/null
 	plain=$?
 	run_ip "$TMP/out" "$TMP/err" --format=csv --columns=total-calls -o "$TMP/s.csv" \
-		-- "$DIR/sigstorm" "$SIGNALS" "$size" "$mode" "$MARK"
+		-- "$SIGSTORM" "$SIGNALS" "$size" "$mode" "$MARK"
 	sed -n '1,3s/^/  target: /p' "$TMP/out" "$TMP/err"
 	cmp -s "$TMP/out" "$TMP/plain.out" || bad "stdout differs from the untraced run: $(head -c 200 "$TMP/out")"
 	[ "$RC" = "$plain" ] || bad "exit status $RC, untraced $plain"

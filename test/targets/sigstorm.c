@@ -11,10 +11,12 @@
  * call.  on_usr1() writes one byte into the next untouched page of a
  * region and notes whether it interrupted inner(): the interrupted rip
  * lies strictly inside inner's code (past its first byte, which holds the
- * entry breakpoint, up to its end: INNER_SIZE, from `nm -S`).  Built -O0
- * without CET, inner() starts with `push %rbp`, which iprofmem emulates:
- * between its entry trap and its return trap the thread's rip is inside
- * inner's code, and nowhere else.
+ * entry breakpoint, up to its end: INNER_SIZE, from `nm -S`).  In the
+ * -O0 variants without CET (O0-pie, O0-nopie), inner() starts with
+ * `push %rbp`, which iprofmem emulates: between its entry trap and its
+ * return trap the thread's rip is inside inner's code, and nowhere else
+ * (in other variants its first instruction may run out of line, and I is
+ * not what the table says).
  *
  * With altstack, the handler runs on a sigaltstack mapped before the
  * victim's stack, so at a higher address: the handler's frame sits above
