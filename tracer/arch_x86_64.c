@@ -252,3 +252,21 @@ uint64_t arch_pc_out_of_slot(uint64_t pc, const struct insn *in, uint64_t slot)
 		return in->addr + in->len;
 	return pc;
 }
+
+bool arch_returns_to_sigreturn(int memfd, uint64_t sp)
+{
+	/* sa_restorer: glibc's __restore_rt is `mov $15,%rax; syscall`,
+	 * musl's `mov $15,%eax; syscall` */
+	static const uint8_t glibc[] = { 0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+	static const uint8_t musl[] = { 0xb8, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+	uint8_t code[sizeof(glibc)];
+	uint64_t ret;
+
+	if (mem_read(memfd, sp, &ret, sizeof(ret)) != 0 ||
+	    mem_read(memfd, ret, code, sizeof(musl)) != 0)
+		return false;
+	if (!memcmp(code, musl, sizeof(musl)))
+		return true;
+	return mem_read(memfd, ret, code, sizeof(glibc)) == 0 &&
+	       !memcmp(code, glibc, sizeof(glibc));
+}

@@ -344,8 +344,13 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	 * process's (others would zigzag through it) */
 	if (trap.rss >= 0 && (tr->opts->per_process || p == tr->procs[0]))
 		report_sample(p->rep, trap.time, trap.rss);
+	/* a handler run on a sigaltstack above the frames it interrupted
+	 * must not end them: it is told by its return address, the signal
+	 * trampoline, which is read only in that rare case */
 	if (b->entry_fn >= 0)
-		thread_enter(th, p->rep, b->entry_fn, sp, &trap);
+		thread_enter(th, p->rep, b->entry_fn, sp, &trap,
+			     thread_enter_unwinds(th, sp) &&
+			     arch_returns_to_sigreturn(p->memfd, sp));
 	if (b->ret_fn >= 0 && arch_site_leaves(&b->insn, &ev->regs))
 		thread_return(th, p->rep, b->ret_fn, sp, &trap);
 	if (arch_replay(p->memfd, &ev->regs, &b->insn, b->slot) != 0 ||
