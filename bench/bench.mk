@@ -11,9 +11,9 @@
 # make stress: iprofmem at sizes the tests do not reach, each stage judged on
 # exact counts, never on time (see bench/stress.sh): 64 threads x 10,000
 # calls, recursion 100,000 deep, 200 forks under -f, 10,000 signals into
-# traced calls, 100 attach/detach cycles.  About 5 minutes; exits 1 if a
-# stage fails.  Knobs: STRESS_STAGES="threads signals" STRESS_DEPTH=... (see
-# the script).
+# traced calls (also on a sigaltstack), 100 attach/detach cycles.  About a
+# minute here; exits 1 if a stage fails.  Knobs (see the script):
+#   make stress STRESS_STAGES="threads signals" STRESS_DEPTH=200000
 
 BENCH_DIR      := build/bench
 BENCH_TARGET   := $(BENCH_DIR)/empty
