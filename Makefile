@@ -3,7 +3,7 @@
 #   make check   build and run every test (normal and ASan+UBSan builds, and
 #                a run under valgrind memcheck)
 #   make bench   per-event cost against a minimal reference tracer, and
-#                iprofmem's peak RSS at 1 M and 10 M traced calls (~8 min)
+#                iprofmem's peak RSS at 1 M and 10 M traced calls (~10 min)
 #   make stress  threads, deep recursion, forks, signals, attach cycles at
 #                full size, each judged on exact counts (~1 min)
 

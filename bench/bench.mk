@@ -3,8 +3,8 @@
 # bench/threads.sh), then iprofmem's own peak RSS while it traces 1 M and
 # 10 M calls of empty() and their ratio, about 1 since its memory is bounded
 # by the functions and threads, not by the run's length (bench/memory.sh).
-# The 10 M-call run is 20 M traps: about 4 minutes pinned, so the whole of
-# `make bench` takes some 8 minutes here.  Knobs (command line or environment):
+# The 10 M-call run is 20 M traps: 4 to 6 minutes pinned, so the whole of
+# `make bench` takes some 10 minutes here.  Knobs (command line or environment):
 #   make bench BENCH_N=50000 BENCH_REPS=5 BENCH_CPU=none BENCH_SPIN_K=100000
 #   make bench BENCH_MEM_N1=1000000 BENCH_MEM_N2=10000000
 #

@@ -16,7 +16,7 @@
 #   BENCH_DIR       where empty is built (default build/bench)
 #   IPROFMEM        the binary under test (default ./iprofmem)
 #   BENCH_STRICT    1: exit 1 when the ratio exceeds 1.10
-# 10 M calls are 20 M traps: about 4 minutes pinned on a 2-core VM.
+# 10 M calls are 20 M traps: 4 to 6 minutes pinned on a 2-core VM.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 

@@ -317,7 +317,9 @@ stage_attach() {
 	start_work traced || { kill -KILL "$WJOB"; stage_end attach "no target"; return; }
 	for ((k = 1; k <= CYCLES; k++)); do
 		n=$((20 + k))
-		"$IPROFMEM" -p "$WPID" --format=csv -o "$TMP/a.csv" </dev/null >"$TMP/a.out" 2>"$TMP/a.err" &
+		# under the hang guard; timeout passes SIGINT on to iprofmem
+		timeout -k 5 "$HANG" "$IPROFMEM" -p "$WPID" --format=csv -o "$TMP/a.csv" \
+			</dev/null >"$TMP/a.out" 2>"$TMP/a.err" &
 		ip=$!
 		if wait_line "$TMP/progress" "^batch $k $n\$" "$WPID"; then
 			kill -INT "$ip"
