@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # iprofmem itself under valgrind memcheck (the tracees run natively:
 # --trace-children=no), in launch mode (one process, threads, -f with
-# forks), in attach mode (one attach/detach cycle on a multi-threaded
-# process) and as `iprofmem report RECORD`.  Each case: no memcheck error,
+# forks, libc functions selected), on its error paths and --list-funcs,
+# in attach mode (one attach/detach cycle on a multi-threaded process) and
+# as `iprofmem report RECORD`.  Each case: no memcheck error,
 # nothing definitely, indirectly or possibly lost, and the output as exact
 # as without valgrind.
 #
@@ -95,6 +96,31 @@ if need_file "$TGT/forks.O2-pie"; then
 	grep -q '^PID [0-9]*: ' "$ERR" || { fail "no per-process table"; note_file "$ERR"; }
 fi
 tc_end
+
+tc "valgrind: libc's malloc selected (its DWARF from libc6-dbg): no error, no leak"
+if need_file "$TGT/sel_malloc.O2-pie"; then
+	vg_reset
+	run_ip -e 'libc.so.6:malloc' -e 'libc.so.6:free' -- "$TGT/sel_malloc.O2-pie" "$MARK"
+	expect_exit 0
+	expect_clean
+	expect_table "$ERR" && { grep -q ':malloc$' "$ERR" || fail "no row for malloc"; }
+fi
+tc_end
+
+# iprofmem's own errors: each path frees what it took before exiting
+for c in "125 --bogus" "127 -- $WORK/no-such-program" "1 -p 999999999" \
+	 "0 --list-funcs --all-modules -- $TGT/mem.O0-pie"; do
+	want=${c%% *}
+	# shellcheck disable=SC2086  # the case is a list of arguments
+	set -- ${c#* }
+	name=${*//$WORK\//}
+	tc "valgrind: iprofmem ${name//$TGT\//}: exit $want, no error, no leak"
+	vg_reset
+	run_ip "$@"
+	expect_exit "$want"
+	expect_clean
+	tc_end
+done
 
 # ---------------------------------------------------------- attach mode
 
