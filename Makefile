@@ -5,7 +5,7 @@
 #   make bench   per-event cost against a minimal reference tracer, and
 #                iprofmem's peak RSS at 1 M and 10 M traced calls (~10 min)
 #   make stress  threads, deep recursion, forks, signals, attach cycles at
-#                full size, each judged on exact counts (~1 min)
+#                full size, each judged on exact counts (~2 min)
 
 PREFIX  ?= /usr/local
 DESTDIR ?=

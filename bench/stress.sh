@@ -22,11 +22,15 @@
 #              multi-threaded process (test/targets/attach_work.c): each
 #              window's table exact, no tracer left, and in the end the
 #              same output and exit status as an untraced run
+#   attach64   100 cycles of -p --duration=0.05 on attach_work built with
+#              64 churn threads: every run exits 0, no tracer left, and in
+#              the end the same output and exit status as untraced
 #
 # Each stage prints its figures and one line "PASS stress STAGE: ..." or
 # "FAIL stress STAGE: ..."; the script exits 1 if any stage failed.  About
-# a minute on a 2-core VM (threads: 1.28 M traps in ~20 s; signals and
-# altstack: ~15 s each, the sender's handshake; the rest a few seconds).
+# 2 minutes on a 2-core VM (threads: 1.28 M traps in ~20 s; signals and
+# altstack: ~15 s each, the sender's handshake; attach64: ~50 s, stopping
+# 65 threads at each attach and detach; the rest a few seconds).
 #
 # Environment (make passes command-line variables on):
 #   STRESS_STAGES   stages to run (default: all, in the order above)
@@ -43,7 +47,7 @@ set -u
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 1
 
-STAGES=${STRESS_STAGES:-threads recursion forks signals altstack attach}
+STAGES=${STRESS_STAGES:-threads recursion forks signals altstack attach attach64}
 THREADS=${STRESS_THREADS:-64}
 CALLS=${STRESS_CALLS:-10000}
 DEPTH=${STRESS_DEPTH:-100000}
@@ -66,7 +70,7 @@ done
 # attach_work's region holds 8192 pages; cycle k touches 20 + k of them
 [ "$CYCLES" -le 100 ] || die "STRESS_CYCLES must be at most 100 (attach_work's region)"
 [ -x "$IPROFMEM" ] || die "$IPROFMEM is missing: build it first ('make all')"
-for f in "$DIR/spin_threads" "$DIR/recurse" "$DIR/forker" "$SIGSTORM" "$ATTACH_BIN"; do
+for f in "$DIR/spin_threads" "$DIR/recurse" "$DIR/forker" "$DIR/attach_work64" "$SIGSTORM" "$ATTACH_BIN"; do
 	[ -x "$f" ] || die "$f is missing: run 'make stress'"
 done
 
@@ -287,13 +291,15 @@ wait_line() {
 	return 1
 }
 
-# start_work TAG: attach_work in the background; WPID once it is ready.
+# start_work TAG [COMMAND...]: COMMAND (default attach_work) in the
+# background, its READY file $TMP/ready; WPID once it is ready.
 WJOB= WPID=
 start_work() {
-	local i
+	local i tag=$1
+	shift
+	[ $# -gt 0 ] || set -- "$ATTACH_BIN" "$TMP/ready" "$TMP/progress"
 	rm -f "$TMP/ready" "$TMP/progress"
-	"$ATTACH_BIN" "$TMP/ready" "$TMP/progress" "$MARK" </dev/null \
-		>"$TMP/$1.out" 2>"$TMP/$1.err" &
+	"$@" "$MARK" </dev/null >"$TMP/$tag.out" 2>"$TMP/$tag.err" &
 	WJOB=$!
 	WPID=
 	for ((i = 0; i < 1000; i++)); do
@@ -357,11 +363,55 @@ stage_attach() {
 	stage_end attach "every window exact, output and status as untraced"
 }
 
+# attach64: --duration windows on 64 threads that keep calling a traced
+# function; a window may end in the middle of a batch, so none is exact:
+# the verdict is on every run ending well, no tracer left, and the output.
+stage_attach64() {
+	local k rc t plain_rc work_rc bad_runs=0 done_cycles=0 counted=0
+	stage_begin "attach64: $CYCLES attach/detach cycles (--duration=0.05) on attach_work, 64 churn threads + a worker"
+	start_work plain64 "$DIR/attach_work64" "$TMP/ready" "$TMP/progress" && { kill -USR1 "$WPID"; wait "$WJOB"; }
+	plain_rc=$?
+	start_work busy64 "$DIR/attach_work64" "$TMP/ready" "$TMP/progress" ||
+		{ kill -KILL "$WJOB"; stage_end attach64 "no target"; return; }
+	for ((k = 1; k <= CYCLES; k++)); do
+		rm -f "$TMP/b.csv"
+		run_quiet_ip -p "$WPID" --duration=0.05 --format=csv --columns=total-calls -o "$TMP/b.csv"
+		rc=$?
+		if [ $rc -ne 0 ] || [ -s "$TMP/b.err" ] || [ ! -s "$TMP/b.csv" ]; then
+			bad_runs=$((bad_runs + 1))
+			echo "  # cycle $k: exit $rc, stderr: $(head -c 200 "$TMP/b.err")"
+		fi
+		awk -F, 'NR > 1 && $4 == "batch_touch" { f = 1 } END { exit !f }' "$TMP/b.csv" 2>/dev/null &&
+			counted=$((counted + 1))
+		t=$(tracers "$WPID")
+		[ -z "$t" ] || { bad "cycle $k: still traced by $t"; break; }
+		kill -0 "$WPID" 2>/dev/null || { bad "cycle $k: the target is gone"; break; }
+		done_cycles=$k
+	done
+	kill -USR1 "$WPID"
+	wait "$WJOB"
+	work_rc=$?
+	want "cycles done" "$done_cycles" "$CYCLES"
+	want "failed runs" "$bad_runs" 0
+	printf '  %-15s %s of %s windows (for information)\n' "batch_touch in" "$counted" "$done_cycles"
+	sed -n 's/^/  target: /p' "$TMP/busy64.out" "$TMP/busy64.err"
+	cmp -s "$TMP/busy64.out" "$TMP/plain64.out" || bad "stdout differs from the untraced run: $(head -c 200 "$TMP/busy64.out")"
+	[ "$work_rc" = "$plain_rc" ] || bad "exit status $work_rc, untraced $plain_rc"
+	no_leftover
+	stage_end attach64 "every run ended well, output and status as untraced"
+}
+
+# run_quiet_ip ARGS...: iprofmem under the hang guard, stdout and stderr
+# in $TMP/b.out and $TMP/b.err; returns its status.
+run_quiet_ip() {
+	{ timeout -k 5 "$HANG" "$IPROFMEM" "$@" </dev/null >"$TMP/b.out" 2>"$TMP/b.err"; } 2>/dev/null
+}
+
 for s in $STAGES; do
 	case $s in
-	threads | recursion | forks | signals | attach) "stage_$s" ;;
+	threads | recursion | forks | signals | attach | attach64) "stage_$s" ;;
 	altstack) stage_signals altstack ;;
-	*) die "unknown stage '$s' (threads recursion forks signals altstack attach)" ;;
+	*) die "unknown stage '$s' (threads recursion forks signals altstack attach attach64)" ;;
 	esac
 done
 echo
