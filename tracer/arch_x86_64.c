@@ -210,20 +210,31 @@ static long inject_syscall(pid_t pid, int memfd, uint64_t at, long nr,
 	    ptrace(PTRACE_CONT, pid, 0, 0) != 0)
 		goto restore;
 	for (;;) {
-		if (waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status))
-			return -ESRCH;
+		pid_t w = waitpid(pid, &status, __WALL);
+
+		/* SIGALRM (--duration) or SIGINT may interrupt the wait: the
+		 * thread is still running our code, wait on */
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w != pid || !WIFSTOPPED(status)) {
+			ret = -ESRCH;
+			goto restore_code;	/* for the other threads */
+		}
 		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0)
 			break;
 		/* Nothing else can run here (single thread, fresh image); a
 		 * stray stop is resumed without its signal. */
-		if (ptrace(PTRACE_CONT, pid, 0, 0) != 0)
-			return -ESRCH;
+		if (ptrace(PTRACE_CONT, pid, 0, 0) != 0) {
+			ret = -ESRCH;
+			goto restore_code;
+		}
 	}
 	if (ptrace(PTRACE_GETREGS, pid, 0, &r) == 0)
 		ret = (long)r.rax;
 restore:
-	mem_write(memfd, at, orig, sizeof(orig));
 	ptrace(PTRACE_SETREGS, pid, 0, &saved);
+restore_code:
+	mem_write(memfd, at, orig, sizeof(orig));
 	return ret;
 }
 
