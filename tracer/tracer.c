@@ -432,13 +432,18 @@ static bool separate_mm(pid_t parent, pid_t child)
 static bool child_stopped(struct tracer *tr, pid_t child)
 {
 	struct thread *th = thread_find(&tr->threads, child);
+	pid_t w;
 	int status;
 
 	if (th && th->held) {
 		thread_remove(&tr->threads, child);
 		return true;
 	}
-	return waitpid(child, &status, __WALL) == child && WIFSTOPPED(status);
+	/* a signal to iprofmem (--duration...) must not make us give up a
+	 * child that is about to stop, with our int3s in its text */
+	while ((w = waitpid(child, &status, __WALL)) < 0 && errno == EINTR)
+		;
+	return w == child && WIFSTOPPED(status);
 }
 
 /* A new thread (or followed process) is known: resume it if its first
