@@ -11,7 +11,8 @@
 #   forks      200 children forked at once under -f --per-process
 #              (bench/stress/forker.c): each child's table exact, every
 #              child exits 0 (none killed by SIGTRAP), none left stopped;
-#              and again without -f: the children run untraced, exit 0
+#              and again without -f: the children run untraced, exit 0;
+#              and 40 runs with --duration ending the trace mid-forks
 #   signals    10,000 SIGUSR1 sent by a thread to one deep in traced calls,
 #              handled by a traced handler (test/targets/sigstorm.c): the
 #              handler's, the interrupted functions' counts exact, the
@@ -116,14 +117,15 @@ stage_end() {
 	NFAIL=$((NFAIL + 1))
 }
 
-# run_ip OUT ERR ARGS...: iprofmem under the hang guard; RC its status.
+# run_ip OUT ERR ARGS...: iprofmem under the hang guard (RUN_HANG seconds
+# if set, else HANG); RC its status.
 RC=0
 run_ip() {
-	local o=$1 e=$2
+	local o=$1 e=$2 h=${RUN_HANG:-$HANG}
 	shift 2
-	{ timeout -k 5 "$HANG" "$IPROFMEM" "$@" </dev/null >"$o" 2>"$e"; } 2>/dev/null
+	{ timeout -k 5 "$h" "$IPROFMEM" "$@" </dev/null >"$o" 2>"$e"; } 2>/dev/null
 	RC=$?
-	[ $RC -eq 124 ] && bad "iprofmem still running after ${HANG}s (hung?)"
+	[ $RC -eq 124 ] && bad "iprofmem still running after ${h}s (hung?)"
 	if [ $RC -ne 0 ]; then
 		bad "iprofmem exited $RC"
 		sed -n '1,10s/^/  # /p' "$e"
@@ -208,7 +210,7 @@ stage_recursion() {
 
 stage_forks() {
 	local plain pids p n bad_tables=0 others row
-	stage_begin "forks: $FORKS children forked at once under -f --per-process, 8 calls of child_touch() each; then without -f"
+	stage_begin "forks: $FORKS children forked at once under -f --per-process, 8 calls of child_touch() each; then without -f, and cut by --duration"
 	"$DIR/forker" "$FORKS" 8 "$MARK" >"$TMP/plain.out" 2>/dev/null
 	plain=$?
 	run_ip "$TMP/out" "$TMP/err" -f --per-process --format=csv -o "$TMP/f.csv" \
@@ -241,6 +243,21 @@ stage_forks() {
 	[ "$RC" = "$plain" ] || bad "without -f: exit status $RC, untraced $plain"
 	n=$(awk -F, 'NR > 1 && $4 ~ /^child_/' "$TMP/f.csv" | wc -l)
 	want "child rows" "$n" 0
+	no_leftover
+	# --duration ending the trace (SIGALRM to iprofmem) while children
+	# are being forked, with and without -f: 20 runs each, from 1 to 20 ms
+	n=0
+	for f in "" -f; do
+		for ((i = 1; i <= 20; i++)); do
+			# (a run takes a second: a minute means a child left stopped)
+			RUN_HANG=60 run_ip "$TMP/out" "$TMP/err" $f --duration=0.0$(printf '%02d' $i) \
+				-o /dev/null -- "$DIR/forker" "$FORKS" 8 "$MARK"
+			cmp -s "$TMP/out" "$TMP/plain.out" && [ "$RC" = "$plain" ] && continue
+			n=$((n + 1))
+			[ $n -le 3 ] && echo "  # ${f:-no -f}, --duration=0.0$(printf '%02d' $i): exit $RC, $(head -c 200 "$TMP/out" | tr '\n' '|')"
+		done
+	done
+	want "--duration cut" "$n runs of 40 unlike untraced" "0 runs of 40 unlike untraced"
 	no_leftover
 	stage_end forks "every child's table exact, every child exited 0"
 }
