@@ -1,8 +1,19 @@
 # make bench: per-event cost of iprofmem against bench/reftrace (see bench/run.sh),
 # then 8 threads x 100,000 traced calls at once, every one counted (see
-# bench/threads.sh).  Included by the top-level Makefile.  Knobs (command
-# line or environment):
+# bench/threads.sh), then iprofmem's own peak RSS while it traces 1 M and
+# 10 M calls of empty() and their ratio, about 1 since its memory is bounded
+# by the functions and threads, not by the run's length (bench/memory.sh).
+# The 10 M-call run is 20 M traps: 4 to 6 minutes pinned, so the whole of
+# `make bench` takes some 10 minutes here.  Knobs (command line or environment):
 #   make bench BENCH_N=50000 BENCH_REPS=5 BENCH_CPU=none BENCH_SPIN_K=100000
+#   make bench BENCH_MEM_N1=1000000 BENCH_MEM_N2=10000000
+#
+# make stress: iprofmem at sizes the tests do not reach, each stage judged on
+# exact counts, never on time (see bench/stress.sh): 64 threads x 10,000
+# calls, recursion 100,000 deep, 200 forks under -f, 10,000 signals into
+# traced calls (also on a sigaltstack), 100 attach/detach cycles (on 4
+# threads, exact; on 64).  About 2 minutes here; exits 1 if a stage fails.  Knobs (see the script):
+#   make stress STRESS_STAGES="threads signals" STRESS_DEPTH=200000
 
 BENCH_DIR      := build/bench
 BENCH_TARGET   := $(BENCH_DIR)/empty
@@ -24,8 +35,35 @@ $(BENCH_SPIN): test/targets/spin_threads.c bench/bench.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_REF_CFLAGS) -o $@ $<
 
+STRESS_DIR  := build/stress
+STRESS_BINS := $(STRESS_DIR)/spin_threads $(STRESS_DIR)/recurse $(STRESS_DIR)/forker \
+	       $(STRESS_DIR)/attach_work64
+STRESS_CFLAGS := -std=gnu11 -O2 -g $(WARN) -pthread
+
+$(STRESS_DIR)/spin_threads: test/targets/spin_threads.c bench/bench.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(STRESS_CFLAGS) -o $@ $<
+
+# attach_work with 64 churn threads instead of 3
+$(STRESS_DIR)/attach_work64: test/targets/attach_work.c bench/bench.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(STRESS_CFLAGS) -DCHURN=64 -o $@ $<
+
+$(STRESS_DIR)/%: bench/stress/%.c bench/bench.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(STRESS_CFLAGS) -o $@ $<
+
 # Command-line variables (BENCH_N, BENCH_REPS, BENCH_CPU...) reach run.sh
 # through the environment, as make exports them.
 bench: all $(BENCH_TARGET) $(BENCH_REFTRACE) $(BENCH_SPIN)
 	BENCH_DIR=$(BENCH_DIR) bench/run.sh
 	BENCH_DIR=$(BENCH_DIR) bench/threads.sh
+	BENCH_DIR=$(BENCH_DIR) bench/memory.sh
+
+# The signal and attach stages' targets are e2e targets (test/targets/):
+# sigstorm built -O0 without CET, so that inner() starts with an emulated
+# `push %rbp` (see test/targets/sigstorm.c).
+stress: all $(STRESS_BINS) build/targets/sigstorm.O0-pie build/targets/attach_work.O2-pie-cet
+	STRESS_DIR=$(STRESS_DIR) bench/stress.sh
+
+.PHONY: stress

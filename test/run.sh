@@ -8,7 +8,9 @@
 #      each;
 #   3. test/e2e/check_targets.sh once (the targets are what the tests assume);
 #   4. every test/e2e/test_*.sh against ./iprofmem, then against the ASan+UBSan
-#      build build-asan/iprofmem (names prefixed "asan:").
+#      build build-asan/iprofmem (names prefixed "asan:"), except
+#   5. test/e2e/test_valgrind.sh, once, against ./iprofmem only: it runs that
+#      binary under valgrind memcheck, which an ASan build cannot run under.
 # Each test case prints one line "PASS name", "FAIL name: reason" or
 # "SKIP name: reason" (details follow as "#" lines); the run ends with one line
 # "N passed, N failed, N skipped" and exits 1 if anything failed.
@@ -197,8 +199,12 @@ else
 			continue
 		fi
 		for s in "${scripts[@]}"; do
+			case $s in */test_valgrind.sh) continue ;; esac
 			run_script "$s" "$tag" IPROFMEM="$bin"
 		done
+	done
+	for s in "${scripts[@]}"; do
+		case $s in */test_valgrind.sh) run_script "$s" "" IPROFMEM="$IPROFMEM" ;; esac
 	done
 fi
 

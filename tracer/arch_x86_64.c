@@ -266,8 +266,16 @@ static long inject_syscall(pid_t pid, int memfd, uint64_t at, long nr,
 	    ptrace(PTRACE_CONT, pid, 0, 0) != 0)
 		goto restore;
 	for (;;) {
-		if (waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status))
-			return -ESRCH;
+		pid_t w = waitpid(pid, &status, __WALL);
+
+		/* SIGALRM (--duration) or SIGINT may interrupt the wait: the
+		 * thread is still running our code, wait on */
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w != pid || !WIFSTOPPED(status)) {
+			ret = -ESRCH;
+			goto restore_code;	/* for the other threads */
+		}
 		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0 &&
 		    ptrace(PTRACE_GETREGS, pid, 0, &r) == 0 &&
 		    r.rip == at + sizeof(stub_code))
@@ -277,14 +285,17 @@ static long inject_syscall(pid_t pid, int memfd, uint64_t at, long nr,
 			ptrace(PTRACE_GETSIGINFO, pid, 0, deferred);
 		/* a group stop or another event: it goes on (the program
 		 * gets its stop when the tracer resumes it) */
-		if (ptrace(PTRACE_CONT, pid, 0, 0) != 0)
-			return -ESRCH;
+		if (ptrace(PTRACE_CONT, pid, 0, 0) != 0) {
+			ret = -ESRCH;
+			goto restore_code;
+		}
 	}
 	ret = (long)r.rax;
 restore:
-	mem_write(memfd, at, orig, sizeof(orig));
 	ptrace(PTRACE_SETREGS, pid, 0, &saved);
 	ptrace(PTRACE_SETSIGMASK, pid, sizeof(mask), &mask);
+restore_code:
+	mem_write(memfd, at, orig, sizeof(orig));
 	return ret;
 }
 
@@ -318,4 +329,22 @@ uint64_t arch_pc_out_of_slot(uint64_t pc, const struct insn *in, uint64_t slot)
 	if (pc == slot + in->len)
 		return in->addr + in->len;
 	return pc;
+}
+
+bool arch_returns_to_sigreturn(int memfd, uint64_t sp)
+{
+	/* sa_restorer: glibc's __restore_rt is `mov $15,%rax; syscall`,
+	 * musl's `mov $15,%eax; syscall` */
+	static const uint8_t glibc[] = { 0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+	static const uint8_t musl[] = { 0xb8, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+	uint8_t code[sizeof(glibc)];
+	uint64_t ret;
+
+	if (mem_read(memfd, sp, &ret, sizeof(ret)) != 0 ||
+	    mem_read(memfd, ret, code, sizeof(musl)) != 0)
+		return false;
+	if (!memcmp(code, musl, sizeof(musl)))
+		return true;
+	return mem_read(memfd, ret, code, sizeof(glibc)) == 0 &&
+	       !memcmp(code, glibc, sizeof(glibc));
 }

@@ -74,12 +74,17 @@ static void note_rss(struct thread *th, int64_t rss)
 		top->peak_rss = rss;
 }
 
+bool thread_enter_unwinds(const struct thread *th, uint64_t sp)
+{
+	return th->depth && th->stack[th->depth - 1].sp <= sp;
+}
+
 void thread_enter(struct thread *th, struct report *rep, int32_t fn,
-		  uint64_t sp, const struct trap *t)
+		  uint64_t sp, const struct trap *t, bool keep_frames)
 {
 	int parent;
 
-	while (th->depth && th->stack[th->depth - 1].sp <= sp)
+	while (!keep_frames && thread_enter_unwinds(th, sp))
 		th->depth--;
 	note_rss(th, t->rss);
 	parent = th->depth ? th->stack[th->depth - 1].path : REPORT_ROOT;
@@ -103,6 +108,18 @@ void thread_return(struct thread *th, struct report *rep, int32_t fn,
 	struct report_call c;
 
 	drop_frames_below(th, sp);
+	if (th->depth && th->stack[th->depth - 1].sp != sp) {
+		/* Above fn's frame, frames at a higher sp: those of a handler
+		 * on an alternate stack that siglongjmp left.  Only then does
+		 * this search run (and a return with no frame: entered before
+		 * an attach). */
+		size_t i = th->depth;
+
+		while (i && !(th->stack[i - 1].sp == sp && th->stack[i - 1].fn == fn))
+			i--;
+		if (i)
+			th->depth = i;
+	}
 	if (!th->depth || th->stack[th->depth - 1].sp != sp)
 		return;
 	f = th->stack[--th->depth];

@@ -61,13 +61,21 @@ void thread_table_free(struct thread_table *t);
  * its parent's frames). */
 void thread_copy_stack(struct thread *to, const struct thread *from);
 
+/* Would a call entered at sp end frames (entered at or below sp)?  Normally
+ * frames that a longjmp or an exception left; but a signal handler on an
+ * alternate stack (sigaltstack) may be entered above the frames it
+ * interrupted, which are alive. */
+bool thread_enter_unwinds(const struct thread *th, uint64_t sp);
 /* A traced function was entered with stack pointer sp: its call path is
- * its caller's (the frame below) extended by fn. */
+ * its caller's (the frame below) extended by fn.  Frames entered at or
+ * below sp are dropped unless keep_frames (a handler on another stack). */
 void thread_enter(struct thread *th, struct report *rep, int32_t fn,
-		  uint64_t sp, const struct trap *t);
+		  uint64_t sp, const struct trap *t, bool keep_frames);
 /* A return site of fn was reached with stack pointer sp: frames entered
- * deeper than sp are gone (longjmp, exceptions) and are dropped; the frame
- * entered at sp, if it is fn's, returns: its delta, self (less what its
+ * deeper than sp are gone (longjmp, exceptions) and are dropped, and so
+ * are frames above fn's own frame at sp (a handler on another stack that
+ * was left by longjmp); the frame entered at sp, if it is fn's, returns:
+ * its delta, self (less what its
  * direct callees added) and peak are recorded, and its caller learns what
  * it added and how high RSS went. */
 void thread_return(struct thread *th, struct report *rep, int32_t fn,

@@ -446,8 +446,13 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	 * process's (others would zigzag through it) */
 	if (trap.rss >= 0 && (tr->opts->per_process || p == tr->procs[0]))
 		report_sample(p->rep, trap.time, trap.rss);
+	/* a handler run on a sigaltstack above the frames it interrupted
+	 * must not end them: it is told by its return address, the signal
+	 * trampoline, which is read only in that rare case */
 	if (b->entry_fn >= 0)
-		thread_enter(th, p->rep, b->entry_fn, sp, &trap);
+		thread_enter(th, p->rep, b->entry_fn, sp, &trap,
+			     thread_enter_unwinds(th, sp) &&
+			     arch_returns_to_sigreturn(p->memfd, sp));
 	if (b->ret_fn >= 0 && arch_site_leaves(&b->insn, &ev->regs))
 		thread_return(th, p->rep, b->ret_fn, sp, &trap);
 	if (arch_replay(&(struct replay_ctx){ ev->tid, p->memfd }, &ev->regs,
@@ -552,13 +557,18 @@ static bool separate_mm(pid_t parent, pid_t child)
 static bool child_stopped(struct tracer *tr, pid_t child)
 {
 	struct thread *th = thread_find(&tr->threads, child);
+	pid_t w;
 	int status;
 
 	if (th && th->held) {
 		thread_remove(&tr->threads, child);
 		return true;
 	}
-	return waitpid(child, &status, __WALL) == child && WIFSTOPPED(status);
+	/* a signal to iprofmem (--duration...) must not make us give up a
+	 * child that is about to stop, with our int3s in its text */
+	while ((w = waitpid(child, &status, __WALL)) < 0 && errno == EINTR)
+		;
+	return w == child && WIFSTOPPED(status);
 }
 
 /* A new thread (or followed process) is known: resume it if its first

@@ -60,7 +60,9 @@
 #include <unistd.h>
 
 #define PAGE		4096L
-#define CHURN		3
+#ifndef CHURN
+#define CHURN		3		/* make stress builds it with 64 */
+#endif
 #define BLOCKS		64		/* mix() calls a round */
 #define BLOCK_WORDS	64		/* 512 bytes a call */
 #define MIN_ROUNDS	4
