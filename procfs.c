@@ -85,3 +85,27 @@ uint64_t procfs_auxv_value(const void *buf, size_t n, uint64_t type)
 	}
 	return v;
 }
+
+bool procfs_maps_contains(const char *buf, uint64_t addr)
+{
+	const char *line = buf;
+
+	while (line && *line) {
+		unsigned long long lo, hi;
+		char *end;
+
+		errno = 0;
+		lo = strtoull(line, &end, 16);
+		if (!errno && end != line && *end == '-') {
+			const char *at = end + 1;
+
+			hi = strtoull(at, &end, 16);
+			if (!errno && end != at && addr >= lo && addr < hi)
+				return true;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return false;
+}

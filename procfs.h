@@ -4,6 +4,7 @@
 #ifndef IPROFMEM_PROCFS_H
 #define IPROFMEM_PROCFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,5 +28,9 @@ char *procfs_cmdline(char *buf, size_t n);
 /* The value of entry `type` of an auxiliary vector buf[0..n) (/proc/PID/auxv:
  * pairs of 64-bit words, ended by AT_NULL), or 0 when it is not there. */
 uint64_t procfs_auxv_value(const void *buf, size_t n, uint64_t type);
+
+/* Does a line "LO-HI ..." of /proc/PID/maps (buf: NUL-terminated) hold
+ * addr? */
+bool procfs_maps_contains(const char *buf, uint64_t addr);
 
 #endif

@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "report/report.h"
 #include "symbols/select.h"
 #include "tracer/arch.h"
@@ -357,23 +358,10 @@ static bool signal_ignored(pid_t tid, int sig)
  * it is not, as the kernel would say. */
 static int segv_code(pid_t pid, uint64_t addr)
 {
-	char path[64], line[512];
-	unsigned long long lo, hi;
-	int code = SEGV_MAPERR;
-	FILE *f;
+	static char buf[1 << 20];	/* maps of a large program */
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return code;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx-%llx", &lo, &hi) == 2 &&
-		    addr >= lo && addr < hi) {
-			code = SEGV_ACCERR;
-			break;
-		}
-	fclose(f);
-	return code;
+	return read_proc_file(pid, "maps", buf, sizeof(buf)) &&
+	       procfs_maps_contains(buf, addr) ? SEGV_ACCERR : SEGV_MAPERR;
 }
 
 /* The displaced instruction could not be replayed: the stack it pushes to

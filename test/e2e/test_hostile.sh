@@ -34,6 +34,19 @@ expect_rows() {
 	done
 }
 
+# expect_table_rows ROWSPEC...: stderr is the table (and, without DWARF,
+# the warning that says so), sorted, with those rows.
+expect_table_rows() {
+	case $v in
+	*nodebug) grep -v 'has no DWARF debug info' "$ERR" >"$WORK/err.t" ;;
+	*) cp "$ERR" "$WORK/err.t" ;;
+	esac
+	if expect_only_table "$WORK/err.t"; then
+		expect_sorted
+		expect_rows "$@"
+	fi
+}
+
 # scenario NAME ROWSPEC...: traced run against the untraced one.
 scenario() {
 	local s=$1
@@ -43,14 +56,7 @@ scenario() {
 		run_plain "$bin" "$s" "$MARK"
 		run_ip -- "$bin" "$s" "$MARK"
 		expect_same_as_plain
-		case $v in
-		*nodebug) grep -v 'has no DWARF debug info' "$ERR" >"$WORK/err.t" ;;
-		*) cp "$ERR" "$WORK/err.t" ;;
-		esac
-		if expect_only_table "$WORK/err.t"; then
-			expect_sorted
-			expect_rows "$@"
-		fi
+		expect_table_rows "$@"
 		! declare -F "also_$s" >/dev/null || "also_$s"
 	fi
 	tc_end
@@ -84,14 +90,7 @@ detached() {
 			fail "the program was not traced when it reached its wait"
 		grep -q 'code is mine\|is not an int3' "$OUT" ||
 			fail "the program did not check its code"
-		case $v in
-		*nodebug) grep -v 'has no DWARF debug info' "$ERR" >"$WORK/err.t" ;;
-		*) cp "$ERR" "$WORK/err.t" ;;
-		esac
-		if expect_only_table "$WORK/err.t"; then
-			expect_sorted
-			expect_rows "$@"
-		fi
+		expect_table_rows "$@"
 	fi
 	tc_end
 }

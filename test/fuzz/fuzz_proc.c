@@ -62,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	procfs_status_field(text, "Uid");
 	procfs_status_mask(text, "SigPnd");
 	procfs_status_mask(text, "SigCgt");
+	procfs_maps_contains(text, 0x7f0000001000);
 	procfs_stat_state(text);
 	/* auxv: binary, not terminated; an unaligned copy on purpose */
 	procfs_auxv_value(data, size, AT_BASE);

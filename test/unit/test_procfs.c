@@ -95,6 +95,23 @@ static void auxv(void **state)
 			 0x7f0000001000);
 }
 
+static void maps(void **state)
+{
+	static const char m[] =
+		"555555554000-555555556000 r--p 00000000 08:01 12 /bin/x\n"
+		"7ffff7fc1000-7ffff7fc2000 ---p 00000000 00:00 0\n"
+		"garbage line\n"
+		"7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0 [stack]";
+
+	(void)state;
+	assert_true(procfs_maps_contains(m, 0x555555554000));
+	assert_false(procfs_maps_contains(m, 0x555555556000));	/* hi is past */
+	assert_true(procfs_maps_contains(m, 0x7ffff7fc1800));
+	assert_true(procfs_maps_contains(m, 0x7fffffffe000));	/* last, no \n */
+	assert_false(procfs_maps_contains(m, 0x1000));
+	assert_false(procfs_maps_contains("", 0x1000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -103,6 +120,7 @@ int main(void)
 		cmocka_unit_test(stat_state),
 		cmocka_unit_test(cmdline),
 		cmocka_unit_test(auxv),
+		cmocka_unit_test(maps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
