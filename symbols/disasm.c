@@ -164,6 +164,59 @@ static int is_mov_rsp_rbp(const cs_x86 *x)
 	       x->operands[1].reg == X86_REG_RSP;
 }
 
+/* 64-bit register number, rip, or -1 (none or a register we cannot use). */
+static int mem_reg(x86_reg r, int *ok)
+{
+	if (r == X86_REG_INVALID)
+		return INSN_REG_NONE;
+	if (r == X86_REG_RIP)
+		return INSN_REG_RIP;
+	if (reg_number(r) < 0)
+		*ok = 0;
+	return reg_number(r);
+}
+
+/* jmp or call through a register or memory: what the tracer needs to find
+ * the target at run time.  Refused: a segment override (fs/gs: the tracer
+ * would need the thread's segment base), a 32-bit address or 16-bit
+ * operand, which no compiler emits for a branch. */
+static int indirect_operand(const cs_insn *ci, struct insn *out)
+{
+	const cs_x86 *x = &ci->detail->x86;
+	const cs_x86_op *o = &x->operands[0];
+	struct insn_ind *ind = &out->ind;
+	int ok = 1;
+
+	if (x->op_count != 1 || has_opsize_prefix(x) ||
+	    x->prefix[3] == X86_PREFIX_ADDRSIZE || o->size != 8)
+		return 0;
+	ind->reg = ind->base = ind->index = INSN_REG_NONE;
+	if (o->type == X86_OP_REG) {
+		ind->reg = (int8_t)reg_number(o->reg);
+		return ind->reg >= 0;
+	}
+	if (o->type != X86_OP_MEM || (o->mem.segment != X86_REG_INVALID &&
+				      o->mem.segment != X86_REG_DS))
+		return 0;
+	ind->base = (int8_t)mem_reg(o->mem.base, &ok);
+	ind->index = (int8_t)mem_reg(o->mem.index, &ok);
+	ind->scale = (uint8_t)o->mem.scale;
+	ind->disp = o->mem.disp;
+	if (x->encoding.disp_size &&
+	    (x->encoding.disp_offset + x->encoding.disp_size > ci->size ||
+	     read_sext(ci->bytes + x->encoding.disp_offset,
+		       x->encoding.disp_size) != o->mem.disp))
+		return 0;
+	if (ind->index == INSN_REG_RIP || ind->index == 4 /* rsp */)
+		return 0;
+	if (ind->base == INSN_REG_RIP) {
+		if (ind->index != INSN_REG_NONE)
+			return 0;
+		ind->disp = (int64_t)(out->addr + out->len) + o->mem.disp;
+	}
+	return ok;
+}
+
 /* Anything that may run out of line.  A rip-relative operand is fine, the
  * tracer rewrites its disp32; check capstone's offset against the value
  * before trusting it with that rewrite. */
@@ -244,12 +297,20 @@ static void classify(const cs_insn *ci, struct insn *out)
 						       x->encoding.imm_offset, 2);
 		return;
 	case X86_INS_JMP:
-		if (branch_target(ci, out))
-			out->op = INSN_JMP;
+		if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
+			if (branch_target(ci, out))
+				out->op = INSN_JMP;
+		} else if (indirect_operand(ci, out)) {
+			out->op = INSN_JMP_IND;
+		}
 		return;
 	case X86_INS_CALL:
-		if (branch_target(ci, out))
-			out->op = INSN_CALL;
+		if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
+			if (branch_target(ci, out))
+				out->op = INSN_CALL;
+		} else if (indirect_operand(ci, out)) {
+			out->op = INSN_CALL_IND;
+		}
 		return;
 	default:
 		if (is_jcc(ci->id)) {
@@ -279,7 +340,7 @@ int insn_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out)
 	return 0;
 }
 
-static int in_ranges(uint64_t a, const struct addr_range *fn, size_t nfn)
+int insn_in_ranges(uint64_t a, const struct addr_range *fn, size_t nfn)
 {
 	for (size_t i = 0; i < nfn; i++)
 		if (a >= fn[i].lo && a < fn[i].hi)
@@ -295,7 +356,9 @@ static int is_return_site(const struct insn *in, const struct addr_range *fn,
 		return 1;
 	case INSN_JMP:
 	case INSN_JCC:
-		return !in_ranges(in->target, fn, nfn);
+		return !insn_in_ranges(in->target, fn, nfn);
+	case INSN_JMP_IND:
+		return 1;
 	default:
 		return 0;
 	}

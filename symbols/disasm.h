@@ -22,9 +22,24 @@ enum insn_op {
 	INSN_JCC,	  /* direct conditional jump: cond (0..15, the low nibble
 			     of the 0x7x opcode), target */
 	INSN_CALL,	  /* direct call to target */
+	INSN_JMP_IND,	  /* jmp through a register (reg) or memory (mem) */
+	INSN_CALL_IND,	  /* call through a register (reg) or memory (mem) */
 	INSN_OOL,	  /* anything else that can run out of line; disp_off != 0
 			     when it has a rip-relative operand (disp32 there) */
-	INSN_UNSUPPORTED, /* cannot be replayed (indirect branch, syscall...) */
+	INSN_UNSUPPORTED, /* cannot be replayed (syscall, loop...) */
+};
+
+/* The operand of an indirect branch: a register, or the memory at
+ * base + index * scale + disp (base INSN_REG_RIP: disp is already the
+ * absolute address). */
+enum { INSN_REG_NONE = -1, INSN_REG_RIP = 16 };
+
+struct insn_ind {
+	int8_t reg;		/* the target is in this register, or
+				   INSN_REG_NONE: it is read from memory */
+	int8_t base, index;	/* 0..15, INSN_REG_NONE, or base INSN_REG_RIP */
+	uint8_t scale;
+	int64_t disp;
 };
 
 struct insn {
@@ -38,6 +53,7 @@ struct insn {
 	int64_t imm;		/* INSN_SUB_RSP, INSN_RET */
 	uint64_t target;	/* INSN_JMP, INSN_JCC, INSN_CALL; INSN_OOL with
 				   disp_off: the absolute address referenced */
+	struct insn_ind ind;	/* INSN_JMP_IND, INSN_CALL_IND */
 };
 
 /* Decode the instruction at code[0..n) which lives at `addr`.
@@ -46,12 +62,16 @@ int insn_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out);
 
 /* Find the return sites in one address range of a function: the bytes
  * code[0..n) live at `addr`; `fn` lists all ranges of the function.  A return
- * site is every ret form, and every direct jmp or jcc whose target lies
- * outside all of fn's ranges (a tail call).  Undecodable bytes are skipped.
+ * site is every ret form, every direct jmp or jcc whose target lies
+ * outside all of fn's ranges (a tail call), and every indirect jmp (a tail
+ * call or a switch table: only its target at run time tells).  Undecodable bytes are skipped.
  * Appends the sites' decoded instructions to *sites (realloc'd, *nsites
  * updated).  Returns the number appended, or -1 when out of memory. */
 long find_return_sites(const uint8_t *code, size_t n, uint64_t addr,
 		       const struct addr_range *fn, size_t nfn,
 		       struct insn **sites, size_t *nsites);
+
+/* Is a inside one of the ranges? */
+int insn_in_ranges(uint64_t a, const struct addr_range *r, size_t nr);
 
 #endif

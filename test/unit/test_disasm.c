@@ -238,11 +238,11 @@ static void test_unsupported(void **state)
 	struct insn in;
 
 	(void)state;
-	DECODE(&in, 0xff, 0xe0);			/* jmp *%rax */
+	DECODE(&in, 0x64, 0xff, 0x24, 0x25, 0x10, 0, 0, 0);	/* jmp *%fs:0x10 */
 	assert_int_equal(in.op, INSN_UNSUPPORTED);
-	DECODE(&in, 0xff, 0xd0);			/* call *%rax */
+	DECODE(&in, 0x67, 0xff, 0x20);			/* jmp *(%eax) */
 	assert_int_equal(in.op, INSN_UNSUPPORTED);
-	DECODE(&in, 0xff, 0x25, 0x00, 0x00, 0x00, 0x00);	/* jmp *0x0(%rip) */
+	DECODE(&in, 0x66, 0xff, 0xe0);			/* jmp *%ax */
 	assert_int_equal(in.op, INSN_UNSUPPORTED);
 	DECODE(&in, 0x0f, 0x05);			/* syscall */
 	assert_int_equal(in.op, INSN_UNSUPPORTED);
@@ -264,6 +264,58 @@ static void test_unsupported(void **state)
 	assert_int_equal(in.op, INSN_UNSUPPORTED);
 	DECODE(&in, 0x66, 0xc3);			/* retw */
 	assert_int_equal(in.op, INSN_UNSUPPORTED);
+}
+
+/* Indirect branches: where the target is read from at run time. */
+static void test_indirect(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0xff, 0xe0);			/* jmp *%rax */
+	assert_int_equal(in.op, INSN_JMP_IND);
+	assert_int_equal(in.ind.reg, 0);
+	DECODE(&in, 0x41, 0xff, 0xe3);			/* jmp *%r11 */
+	assert_int_equal(in.op, INSN_JMP_IND);
+	assert_int_equal(in.ind.reg, 11);
+	DECODE(&in, 0x3e, 0xff, 0xe2);			/* notrack jmp *%rdx */
+	assert_int_equal(in.op, INSN_JMP_IND);
+	assert_int_equal(in.ind.reg, 2);
+	DECODE(&in, 0xff, 0xd0);			/* call *%rax */
+	assert_int_equal(in.op, INSN_CALL_IND);
+	assert_int_equal(in.ind.reg, 0);
+	/* jmp *0x10(%rip): the absolute address of the pointer */
+	DECODE(&in, 0xff, 0x25, 0x10, 0x00, 0x00, 0x00);
+	assert_int_equal(in.op, INSN_JMP_IND);
+	assert_int_equal(in.ind.reg, INSN_REG_NONE);
+	assert_int_equal(in.ind.base, INSN_REG_RIP);
+	assert_int_equal(in.ind.disp, BASE + 6 + 0x10);
+	/* jmp *(%rax,%rdx,8) */
+	DECODE(&in, 0xff, 0x24, 0xd0);
+	assert_int_equal(in.op, INSN_JMP_IND);
+	assert_int_equal(in.ind.reg, INSN_REG_NONE);
+	assert_int_equal(in.ind.base, 0);
+	assert_int_equal(in.ind.index, 2);
+	assert_int_equal(in.ind.scale, 8);
+	assert_int_equal(in.ind.disp, 0);
+	/* jmp *-0x8(%r12) */
+	DECODE(&in, 0x41, 0xff, 0x64, 0x24, 0xf8);
+	assert_int_equal(in.op, INSN_JMP_IND);
+	assert_int_equal(in.ind.base, 12);
+	assert_int_equal(in.ind.index, INSN_REG_NONE);
+	assert_int_equal(in.ind.disp, -8);
+	/* jmp *0x404000(,%rax,8): no base */
+	DECODE(&in, 0xff, 0x24, 0xc5, 0x00, 0x40, 0x40, 0x00);
+	assert_int_equal(in.op, INSN_JMP_IND);
+	assert_int_equal(in.ind.base, INSN_REG_NONE);
+	assert_int_equal(in.ind.index, 0);
+	assert_int_equal(in.ind.scale, 8);
+	assert_int_equal(in.ind.disp, 0x404000);
+	/* call *0x8(%rax) */
+	DECODE(&in, 0xff, 0x50, 0x08);
+	assert_int_equal(in.op, INSN_CALL_IND);
+	assert_int_equal(in.ind.base, 0);
+	assert_int_equal(in.ind.disp, 8);
 }
 
 static void test_undecodable(void **state)
@@ -395,18 +447,38 @@ static void test_sites_jcc(void **state)
 }
 
 /* Calls return; indirect jumps may be switch tables: neither is a site. */
-static void test_sites_not_calls_or_indirect(void **state)
+static void test_sites_not_calls(void **state)
 {
 	struct sites *s = *state;
 	static const uint8_t code[] = {
 		0xe8, 0x00, 0x10, 0x00, 0x00,	/* call far outside */
 		0xff, 0xd0,			/* call *%rax */
-		0xff, 0xe0,			/* jmp *%rax */
+		0xff, 0x15, 0, 0, 0, 0,		/* call *0(%rip) */
 	};
 	const struct addr_range fn[] = { { BASE, BASE + sizeof(code) } };
 
 	assert_int_equal(find(s, code, sizeof(code), fn, 1), 0);
 	assert_int_equal(s->n, 0);
+}
+
+/* Every indirect jmp is a site: a tail call or a switch, told apart at run
+ * time. */
+static void test_sites_indirect_jmp(void **state)
+{
+	struct sites *s = *state;
+	static const uint8_t code[] = {
+		0xff, 0xe0,			/* jmp *%rax */
+		0xff, 0x24, 0xd0,		/* jmp *(%rax,%rdx,8) */
+		0xff, 0x25, 0, 0, 0, 0,		/* jmp *0(%rip) */
+	};
+	const struct addr_range fn[] = { { BASE, BASE + sizeof(code) } };
+
+	assert_int_equal(find(s, code, sizeof(code), fn, 1), 3);
+	assert_int_equal(s->v[0].addr, BASE);
+	assert_int_equal(s->v[1].addr, BASE + 2);
+	assert_int_equal(s->v[2].addr, BASE + 5);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(s->v[i].op, INSN_JMP_IND);
 }
 
 static void test_sites_skip_undecodable(void **state)
@@ -499,12 +571,14 @@ int main(void)
 		cmocka_unit_test(test_plain_ool),
 		cmocka_unit_test(test_direct_branches),
 		cmocka_unit_test(test_unsupported),
+		cmocka_unit_test(test_indirect),
 		cmocka_unit_test(test_undecodable),
 		cmocka_unit_test(test_decode_first_only),
 		S(test_sites_ret_forms),
 		S(test_sites_jmp),
 		S(test_sites_jcc),
-		S(test_sites_not_calls_or_indirect),
+		S(test_sites_not_calls),
+		S(test_sites_indirect_jmp),
 		S(test_sites_skip_undecodable),
 		S(test_sites_cold_range),
 		S(test_sites_append_many),
