@@ -35,12 +35,28 @@ void warn_msg(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void (*oom_hook)(void);
+
+void util_on_out_of_memory(void (*hook)(void))
+{
+	oom_hook = hook;
+}
+
+void out_of_memory(void)
+{
+	void (*hook)(void) = oom_hook;
+
+	error_msg("out of memory");
+	oom_hook = NULL;	/* once: the hook may fail to allocate too */
+	if (hook)
+		hook();
+	exit(EXIT_IPROFMEM);
+}
+
 static void *check(void *p)
 {
-	if (!p) {
-		error_msg("out of memory");
-		exit(EXIT_IPROFMEM);
-	}
+	if (!p)
+		out_of_memory();
 	return p;
 }
 

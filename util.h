@@ -18,8 +18,14 @@ void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "iprofmem: warning: <message>" on stderr. */
 void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Allocation that cannot fail: out of memory ends iprofmem (exit 125);
- * EXITKILL takes the tracee down with us, so nothing is left stopped. */
+/* Out of memory: say so, run the hook (the tracer's: every original byte
+ * back, every thread detached, without allocating), exit 125 unless the
+ * hook exits itself. */
+void out_of_memory(void) __attribute__((noreturn));
+void util_on_out_of_memory(void (*hook)(void));
+
+/* Allocation that cannot fail: out of memory ends iprofmem through
+ * out_of_memory. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

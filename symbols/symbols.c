@@ -50,7 +50,7 @@ struct dwarf_loc {
 
 struct loader {
 	struct sym_table *t;
-	size_t cap_funcs, cap_sites;
+	size_t cap_funcs, cap_sites, cap_ranges;
 	struct code_section *secs;
 	size_t nsecs;
 	struct addr_set entries;
@@ -60,7 +60,6 @@ struct loader {
 	struct selection *sel;
 	const struct sym_module *m;
 	const char *comp_dir;
-	size_t skipped;		/* functions whose entry cannot be replayed */
 	char dwarf_error[128];	/* libdw's words when the DWARF is corrupt */
 };
 
@@ -142,7 +141,7 @@ static const uint8_t *code_at(const struct loader *L, uint64_t a, size_t *avail)
 }
 
 static void add_site(struct loader *L, uint32_t func, bool is_entry,
-		     const struct insn *in)
+		     const struct insn *in, uint32_t ranges_at, uint32_t nranges)
 {
 	struct sym_table *t = L->t;
 
@@ -152,12 +151,46 @@ static void add_site(struct loader *L, uint32_t func, bool is_entry,
 	}
 	t->sites[t->nsites++] = (struct sym_site){
 		.addr = in->addr, .func = func, .is_entry = is_entry, .insn = *in,
+		.ranges_at = ranges_at, .nranges = nranges,
+	};
+}
+
+/* Keep a function's ranges for the tracer: an indirect jmp is a return
+ * only when it leaves them.  Returns where they start. */
+static uint32_t add_ranges(struct loader *L, const struct addr_range *r,
+			   size_t nr)
+{
+	struct sym_table *t = L->t;
+	uint32_t at = (uint32_t)t->nranges;
+
+	while (t->nranges + nr > L->cap_ranges) {
+		L->cap_ranges = L->cap_ranges ? 2 * L->cap_ranges : 1024;
+		t->ranges = xreallocarray(t->ranges, L->cap_ranges,
+					  sizeof(*t->ranges));
+	}
+	memcpy(t->ranges + t->nranges, r, nr * sizeof(*r));
+	t->nranges += nr;
+	return at;
+}
+
+/* A selected function that cannot be traced: listed, never dropped
+ * silently. */
+static void add_untraced(struct loader *L, const char *name, const char *file,
+			 int line, uint64_t entry, const char *why)
+{
+	struct sym_table *t = L->t;
+
+	t->untraced = xreallocarray(t->untraced, t->nuntraced + 1,
+				    sizeof(*t->untraced));
+	t->untraced[t->nuntraced++] = (struct sym_untraced){
+		.name = xstrdup(name), .file = xstrdup(file), .line = line,
+		.entry = entry, .why = why,
 	};
 }
 
 /* Register one function given its ranges: decode its entry, find its
  * returns.  A function whose entry instruction cannot be replayed is left
- * out (and counted), never traced halfway. */
+ * out (and listed with the reason), never traced halfway. */
 static void add_func(struct loader *L, const char *name, const char *file,
 		     int line, uint64_t entry, const struct addr_range *r,
 		     size_t nr)
@@ -166,11 +199,19 @@ static void add_func(struct loader *L, const char *name, const char *file,
 	struct insn in, *rets = NULL;
 	size_t nrets = 0, avail;
 	const uint8_t *code = code_at(L, entry, &avail);
-	uint32_t id = t->nfuncs;
+	uint32_t id = t->nfuncs, ranges_at;
 
-	if (!code || insn_decode(code, avail, entry, &in) != 0 ||
+	if (!code) {
+		if (addr_set_add(&L->entries, entry))
+			add_untraced(L, name, file, line, entry,
+				     "no code in the file at its entry");
+		return;
+	}
+	if (insn_decode(code, avail, entry, &in) != 0 ||
 	    in.op == INSN_UNSUPPORTED) {
-		L->skipped++;
+		if (addr_set_add(&L->entries, entry))
+			add_untraced(L, name, file, line, entry,
+				     "its first instruction cannot be replayed");
 		return;
 	}
 	if (!addr_set_add(&L->entries, entry))
@@ -183,8 +224,7 @@ static void add_func(struct loader *L, const char *name, const char *file,
 		if (avail > r[i].hi - r[i].lo)
 			avail = r[i].hi - r[i].lo;
 		if (find_return_sites(c, avail, r[i].lo, r, nr, &rets, &nrets) < 0) {
-			error_msg("out of memory");
-			exit(EXIT_IPROFMEM);
+			out_of_memory();
 		}
 	}
 	if (t->nfuncs == L->cap_funcs) {
@@ -195,9 +235,10 @@ static void add_func(struct loader *L, const char *name, const char *file,
 		.name = xstrdup(name), .file = xstrdup(file), .line = line,
 		.entry = entry,
 	};
-	add_site(L, id, true, &in);
+	ranges_at = add_ranges(L, r, nr);
+	add_site(L, id, true, &in, ranges_at, (uint32_t)nr);
 	for (size_t i = 0; i < nrets; i++)
-		add_site(L, id, false, &rets[i]);
+		add_site(L, id, false, &rets[i], ranges_at, (uint32_t)nr);
 	free(rets);
 }
 
@@ -250,8 +291,7 @@ static char *absolute_file(const char *file, const char *comp_dir)
 	if (file[0] == '/' || !comp_dir || comp_dir[0] != '/')
 		out = xstrdup(file);
 	else if (asprintf(&out, "%s/%s", comp_dir, file) < 0) {
-		error_msg("out of memory");
-		exit(EXIT_IPROFMEM);
+		out_of_memory();
 	}
 	normalize_path(out);
 	return out;
@@ -315,8 +355,7 @@ static char *join(const char *prefix, const char *name, const char *suffix)
 	char *out;
 
 	if (asprintf(&out, "%s%s%s", prefix, name, suffix) < 0) {
-		error_msg("out of memory");
-		exit(EXIT_IPROFMEM);
+		out_of_memory();
 	}
 	return out;
 }
@@ -999,8 +1038,14 @@ void symbols_free(struct sym_table *t)
 		free(t->funcs[i].name);
 		free(t->funcs[i].file);
 	}
+	for (size_t i = 0; i < t->nuntraced; i++) {
+		free(t->untraced[i].name);
+		free(t->untraced[i].file);
+	}
 	free(t->funcs);
 	free(t->sites);
+	free(t->ranges);
+	free(t->untraced);
 	free(t->module);
 	memset(t, 0, sizeof(*t));
 }

@@ -25,7 +25,17 @@ struct sym_site {
 	uint64_t addr;
 	uint32_t func;		/* index into sym_table.funcs */
 	bool is_entry;		/* entry of func, else one of its returns */
+	uint32_t ranges_at;	/* func's address ranges: sym_table.ranges */
+	uint32_t nranges;	/* [ranges_at, ranges_at + nranges) */
 	struct insn insn;	/* the displaced instruction */
+};
+
+/* A selected function that cannot be traced, and why. */
+struct sym_untraced {
+	char *name, *file;
+	int line;
+	uint64_t entry;
+	const char *why;	/* a static phrase */
 };
 
 struct sym_table {
@@ -36,6 +46,10 @@ struct sym_table {
 	size_t nfuncs;
 	struct sym_site *sites;
 	size_t nsites;
+	struct addr_range *ranges;	/* of every function, see sym_site */
+	size_t nranges;
+	struct sym_untraced *untraced;
+	size_t nuntraced;
 };
 
 /* The modules (executable, shared objects) mapped in a stopped process. */

@@ -31,9 +31,6 @@ bool arch_needs_slot(const struct insn *in);
  * rel32 reach of the slot. */
 int arch_encode_slot(uint8_t out[ARCH_SLOT_SIZE], const struct insn *in,
 		     uint64_t slot);
-/* Will the instruction at a return site leave the function now (a jcc tail
- * call leaves only when taken)? */
-bool arch_site_leaves(const struct insn *in, const regs_t *r);
 /* The thread a replay is for, and its process's /proc/PID/mem. */
 struct replay_ctx {
 	pid_t tid;
@@ -45,10 +42,11 @@ struct replay_ctx {
  * accessed (where the instruction would fault). */
 int arch_replay(const struct replay_ctx *c, regs_t *r, const struct insn *in,
 		uint64_t slot);
-/* The stack address arch_replay reads or writes for `in` (push, call: the
- * new top of stack; ret: the return address), or 0 if it touches none:
- * where the fault is when it cannot. */
-uint64_t arch_stack_access(const struct insn *in, const regs_t *r);
+/* The address arch_replay reads or writes for `in` (push, call: the new
+ * top of stack; ret: the return address; an indirect branch: its operand
+ * in memory), or 0 if it touches none: where the fault is when it cannot. */
+uint64_t arch_stack_access(const struct replay_ctx *c, const struct insn *in,
+			   const regs_t *r);
 /* The system call stub (ARCH_STUB_SIZE bytes at the start of a slot). */
 #define ARCH_STUB_SIZE 3
 void arch_encode_stub(uint8_t out[ARCH_STUB_SIZE]);

@@ -89,11 +89,6 @@ static bool cond_holds(unsigned cond, unsigned long long fl)
 	return (cond & 1) ? !r : r;
 }
 
-bool arch_site_leaves(const struct insn *in, const regs_t *r)
-{
-	return in->op != INSN_JCC || cond_holds(in->cond, r->eflags);
-}
-
 /* sub $imm, %rsp sets the arithmetic flags like any sub. */
 static void sub_rsp(regs_t *r, uint64_t imm)
 {
@@ -143,6 +138,32 @@ static int push64(const struct replay_ctx *c, regs_t *r, uint64_t v)
 	return 0;
 }
 
+/* Where an indirect branch reads its target (0 for a register operand). */
+static uint64_t ind_address(const struct insn *in, regs_t *r)
+{
+	const struct insn_ind *d = &in->ind;
+	uint64_t a = (uint64_t)d->disp;
+
+	if (d->reg != INSN_REG_NONE)
+		return 0;
+	if (d->base >= 0 && d->base < INSN_REG_RIP)
+		a += *reg_ptr(r, (unsigned)d->base);
+	if (d->index >= 0 && d->index < INSN_REG_RIP)
+		a += *reg_ptr(r, (unsigned)d->index) * d->scale;
+	return a;
+}
+
+/* The target of an indirect branch, read with the thread's rights. */
+static int ind_target(const struct replay_ctx *c, const struct insn *in,
+		      regs_t *r, uint64_t *target)
+{
+	if (in->ind.reg != INSN_REG_NONE) {
+		*target = *reg_ptr(r, (unsigned)in->ind.reg);
+		return 0;
+	}
+	return stack_read(c, ind_address(in, r), target);
+}
+
 int arch_replay(const struct replay_ctx *c, regs_t *r, const struct insn *in,
 		uint64_t slot)
 {
@@ -183,6 +204,17 @@ int arch_replay(const struct replay_ctx *c, regs_t *r, const struct insn *in,
 			return -1;
 		r->rip = in->target;
 		return 0;
+	case INSN_JMP_IND:
+		if (ind_target(c, in, r, &v) != 0)
+			return -1;
+		r->rip = v;
+		return 0;
+	case INSN_CALL_IND:
+		/* the target first: call *8(%rsp) reads the old stack top */
+		if (ind_target(c, in, r, &v) != 0 || push64(c, r, next) != 0)
+			return -1;
+		r->rip = v;
+		return 0;
 	case INSN_OOL:
 		if (!slot) {
 			errno = EINVAL;
@@ -197,9 +229,19 @@ int arch_replay(const struct replay_ctx *c, regs_t *r, const struct insn *in,
 	return -1;
 }
 
-uint64_t arch_stack_access(const struct insn *in, const regs_t *r)
+uint64_t arch_stack_access(const struct replay_ctx *c, const struct insn *in,
+			   const regs_t *r)
 {
+	regs_t copy = *r;
+	uint64_t at, v;
+
 	switch (in->op) {
+	case INSN_JMP_IND:
+		return ind_address(in, &copy);
+	case INSN_CALL_IND:
+		/* the operand, unless it is readable: then the push faulted */
+		at = ind_address(in, &copy);
+		return at && stack_read(c, at, &v) != 0 ? at : r->rsp - 8;
 	case INSN_PUSH:
 	case INSN_CALL:
 		return r->rsp - 8;

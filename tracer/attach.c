@@ -165,8 +165,7 @@ static int seize_all_threads(struct tracer *tr, struct process *p)
 }
 
 /* A live thread of p, to run the injected mmap in: one stopped by the
- * interrupt or a signal, not inside a system call.  0 when there is none
- * (then no out-of-line area: the functions that need one are left out);
+ * interrupt or a signal, not inside a system call.  0 when there is none;
  * -1 when p has no live thread at all. */
 static pid_t injection_thread(const struct tracer *tr, const struct process *p)
 {
@@ -192,6 +191,14 @@ static int trace_images(struct tracer *tr)
 		struct process *p = tr->procs[i];
 		pid_t tid = injection_thread(tr, p);
 
+		/* every thread inside a system call (a clone in progress):
+		 * let them out of it and stop them again */
+		for (int again = 0; tid == 0 && again < 20; again++) {
+			tracer_resume_all(tr);
+			if (!tracer_quiesce(tr))
+				return -1;
+			tid = injection_thread(tr, p);
+		}
 		if (p->exited)
 			continue;
 		if (tid < 0) {
@@ -233,6 +240,7 @@ int tracer_attach(const pid_t *pids, size_t npids, struct report *shared,
 			return EXIT_ATTACH;
 	tracer_signals(&tr);
 	tracer_start_clock(&tr);
+	tracer_set_live(&tr);
 	for (size_t i = 0; i < npids && ret == 0; i++) {
 		char *cmd = tracer_read_cmdline(pids[i]);
 		struct process *p = process_new(&tr, pids[i], NULL, cmd);

@@ -16,6 +16,9 @@ struct bp {
 	int32_t ret_fn;		/* report id this site returns from, or -1 */
 	uint64_t slot;		/* out-of-line copy of insn, or 0 */
 	bool rendezvous;	/* the dynamic linker's: look at the modules */
+	uint32_t ranges_at;	/* the ranges of ret_fn's function, in */
+	uint32_t nranges;	/* process.ranges: where an indirect jmp
+				   stays inside it (a switch) */
 	uint8_t orig;		/* the byte under the int3 */
 	struct insn insn;	/* the displaced instruction */
 };

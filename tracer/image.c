@@ -41,9 +41,9 @@ static uint64_t map_slots(struct process *p, pid_t tid,
 }
 
 /* Fill the out-of-line slots; a function with a slot that cannot be built
- * is dropped whole (ok[func] = false), never traced halfway. */
+ * is dropped whole (why[func] says why), never traced halfway. */
 static uint64_t *build_slots(struct process *p, pid_t tid,
-			     const struct sym_table *t, bool *ok)
+			     const struct sym_table *t, const char **why)
 {
 	uint64_t *slot_of = xcalloc(t->nsites, sizeof(*slot_of));
 	size_t n = 0, len;
@@ -64,7 +64,8 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 			 (int)p->pid, t->module);
 		for (size_t i = 0; i < t->nsites; i++)
 			if (arch_needs_slot(&t->sites[i].insn))
-				ok[t->sites[i].func] = false;
+				why[t->sites[i].func] =
+					"no out-of-line area could be mapped";
 		return slot_of;
 	}
 	p->slot_areas = xreallocarray(p->slot_areas, p->nslot_areas + 1,
@@ -81,7 +82,8 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 		if (!arch_needs_slot(&s->insn))
 			continue;
 		if (arch_encode_slot(buf + n * ARCH_SLOT_SIZE, &s->insn, at) != 0) {
-			ok[s->func] = false;
+			why[s->func] = "an operand out of reach of its "
+				       "out-of-line copy";
 			continue;
 		}
 		slot_of[i] = at;
@@ -89,7 +91,8 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 	}
 	if (mem_write(p->memfd, base, buf, len) != 0) {
 		warn_msg("writing the out-of-line area: %s", strerror(errno));
-		memset(ok, 0, t->nfuncs * sizeof(*ok));
+		for (size_t i = 0; i < t->nfuncs; i++)
+			why[i] = "its out-of-line area could not be written";
 	} else if (stub) {
 		p->stub = base;
 	}
@@ -128,17 +131,17 @@ static struct bp *arm_site(struct process *p, uint64_t addr,
 /* Functions with a site whose code is not the file's are not traced; says
  * how many. */
 static void drop_changed_functions(const struct process *p,
-				   const struct sym_table *t, bool *ok)
+				   const struct sym_table *t, const char **why)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->nsites; i++) {
 		const struct sym_site *s = &t->sites[i];
 
-		if (!ok[s->func] || bp_table_find(&p->bps, s->addr) ||
+		if (why[s->func] || bp_table_find(&p->bps, s->addr) ||
 		    site_intact(p, &s->insn))
 			continue;
-		ok[s->func] = false;
+		why[s->func] = "its code in memory is not the file's";
 		n++;
 	}
 	if (n)
@@ -147,23 +150,32 @@ static void drop_changed_functions(const struct process *p,
 			 t->module, n, n == 1 ? "" : "s", (int)p->pid);
 }
 
-/* One warning per module: with -f, every child running the same image
- * would say it again. */
-static void warn_no_dwarf(struct tracer *tr, const char *module)
+/* Has the warning `key` been given already?  Remembers it.  With -f,
+ * every child running the same image would say it again. */
+static bool warned_before(struct tracer *tr, const char *key)
 {
 	for (size_t i = 0; i < tr->nwarned; i++)
-		if (strcmp(tr->warned[i], module) == 0)
-			return;
+		if (strcmp(tr->warned[i], key) == 0)
+			return true;
 	tr->warned = xreallocarray(tr->warned, tr->nwarned + 1,
 				   sizeof(*tr->warned));
-	tr->warned[tr->nwarned++] = xstrdup(module);
+	tr->warned[tr->nwarned++] = xstrdup(key);
+	return false;
+}
+
+/* One warning per module. */
+static void warn_no_dwarf(struct tracer *tr, const char *module)
+{
+	if (warned_before(tr, module))
+		return;
 	warn_msg("%s has no DWARF debug info: tracing its symbol-table "
 		 "functions (rebuild with -g for file:line keys)", module);
 }
 
-/* --list-funcs: one line per function that would be traced. */
+/* --list-funcs: one line per selected function; those that cannot be
+ * traced say why. */
 static void list_functions(FILE *out, const struct sym_table *t,
-			   const bool *ok)
+			   const char **why)
 {
 	size_t *nrets = xcalloc(t->nfuncs, sizeof(*nrets));
 
@@ -172,55 +184,145 @@ static void list_functions(FILE *out, const struct sym_table *t,
 	for (size_t i = 0; i < t->nfuncs; i++) {
 		const struct sym_func *f = &t->funcs[i];
 
-		if (ok[i])
+		if (!why[i])
 			fprintf(out, "%#18llx  %7zu  %s  %s:%d:%s\n",
 				(unsigned long long)f->entry, nrets[i],
 				t->module, f->file, f->line, f->name);
+		else
+			fprintf(out, "%#18llx  %7s  %s  %s:%d:%s  (not traced: "
+				"%s)\n", (unsigned long long)f->entry, "-",
+				t->module, f->file, f->line, f->name, why[i]);
+	}
+	for (size_t i = 0; i < t->nuntraced; i++) {
+		const struct sym_untraced *u = &t->untraced[i];
+
+		fprintf(out, "%#18llx  %7s  %s  %s:%d:%s  (not traced: %s)\n",
+			(unsigned long long)u->entry, "-", t->module, u->file,
+			u->line, u->name, u->why);
 	}
 	free(nrets);
 }
 
-/* Put the loaded module's sites in place. */
+enum { UNTRACED_NAMED = 10 };
+
+/* Selected functions that cannot be traced are never dropped silently:
+ * named when the selection chose them, counted for the default set. */
+static void warn_untraced(struct tracer *tr, const struct sym_table *t,
+			  const char **why)
+{
+	bool named = !selection_is_default(tr->opts->sel);
+	size_t n = 0;
+	char key[4096];
+
+	for (size_t i = 0; i < t->nfuncs + t->nuntraced; i++) {
+		const char *w = i < t->nfuncs ? why[i] : t->untraced[i - t->nfuncs].why;
+		const char *name = i < t->nfuncs ? t->funcs[i].name :
+				   t->untraced[i - t->nfuncs].name;
+
+		if (!w)
+			continue;
+		n++;
+		if (named && tr->untraced_named++ < UNTRACED_NAMED)
+			warn_msg("%s: cannot be traced: %s", name, w);
+	}
+	snprintf(key, sizeof(key), "untraced:%s", t->module);
+	if (!n || tr->opts->list_out || warned_before(tr, key))
+		return;
+	if (!named)
+		warn_msg("%s: %zu function%s cannot be traced (--list-funcs "
+			 "says which and why)", t->module, n, n == 1 ? "" : "s");
+	else if (tr->untraced_named > UNTRACED_NAMED)
+		warn_msg("... %zu selected functions cannot be traced in all",
+			 tr->untraced_named);
+}
+
+/* Keep the function ranges that the sites refer to, in the process. */
+static uint32_t keep_ranges(struct process *p, const struct sym_table *t)
+{
+	uint32_t base = (uint32_t)p->nranges;
+
+	if (!t->nranges)
+		return base;
+	p->ranges = xreallocarray(p->ranges, p->nranges + t->nranges,
+				  sizeof(*p->ranges));
+	memcpy(p->ranges + p->nranges, t->ranges,
+	       t->nranges * sizeof(*t->ranges));
+	p->nranges += t->nranges;
+	return base;
+}
+
+/* Take back the int3s that arm_module wrote: a module is armed whole or
+ * not at all.  Its sites lie in its extent, where no other site is. */
+static void unarm_sites(struct process *p, const struct sym_table *t,
+			const uint64_t *armed, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct bp *b = bp_table_find(&p->bps, armed[i]);
+
+		if (b)
+			mem_write(p->memfd, b->addr, &b->orig, 1);
+	}
+	bp_table_remove_range(&p->bps, t->lo, t->hi);
+}
+
+/* Put the loaded module's sites in place, all of them or none.  Returns
+ * -1 (message printed) when an int3 cannot be written. */
 static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 		      const struct sym_table *t)
 {
 	int32_t *ids = xcalloc(t->nfuncs, sizeof(*ids));
-	bool *ok = xcalloc(t->nfuncs, sizeof(*ok));
+	const char **why = xcalloc(t->nfuncs, sizeof(*why));
+	uint64_t *armed = xcalloc(t->nsites, sizeof(*armed));
 	uint64_t *slot_of;
+	uint32_t ranges_base;
+	size_t narmed = 0;
 	int ret = 0;
 
 	for (size_t i = 0; i < t->nfuncs; i++) {
 		ids[i] = report_add_func(p->rep, t->funcs[i].file,
 					 t->funcs[i].line, t->funcs[i].name);
-		ok[i] = ids[i] >= 0;
+		if (ids[i] < 0)
+			why[i] = "out of memory";
 	}
-	drop_changed_functions(p, t, ok);
-	slot_of = t->nsites ? build_slots(p, tid, t, ok) : NULL;
-	for (size_t i = 0; i < t->nsites && ret == 0; i++) {
+	drop_changed_functions(p, t, why);
+	slot_of = t->nsites ? build_slots(p, tid, t, why) : NULL;
+	ranges_base = keep_ranges(p, t);
+	for (size_t i = 0; i < t->nsites; i++) {
 		const struct sym_site *s = &t->sites[i];
+		bool fresh;
 		struct bp *b;
 
-		if (!ok[s->func])
+		if (why[s->func])
 			continue;
+		fresh = !bp_table_find(&p->bps, s->addr);
 		b = arm_site(p, s->addr, &s->insn, slot_of[i]);
 		if (!b) {
 			error_msg("inserting a breakpoint at %#llx in %s: %s",
 				  (unsigned long long)s->addr, t->module,
 				  strerror(errno));
+			unarm_sites(p, t, armed, narmed);
 			ret = -1;
 			break;
 		}
-		if (s->is_entry)
+		if (fresh)
+			armed[narmed++] = s->addr;
+		if (s->is_entry) {
 			b->entry_fn = ids[s->func];
-		else
+		} else {
 			b->ret_fn = ids[s->func];
+			b->ranges_at = ranges_base + s->ranges_at;
+			b->nranges = s->nranges;
+		}
 	}
-	for (size_t i = 0; i < t->nfuncs; i++)
-		p->nfuncs += ok[i];
-	if (tr->opts->list_out)
-		list_functions(tr->opts->list_out, t, ok);
+	for (size_t i = 0; i < t->nfuncs && ret == 0; i++)
+		p->nfuncs += !why[i];
+	if (ret == 0)
+		warn_untraced(tr, t, why);
+	if (tr->opts->list_out && ret == 0)
+		list_functions(tr->opts->list_out, t, why);
 	free(slot_of);
-	free(ok);
+	free(armed);
+	free(why);
 	free(ids);
 	return ret;
 }
@@ -305,6 +407,8 @@ static int add_module(struct tracer *tr, struct process *p, pid_t tid,
 		warn_no_dwarf(tr, t.module);
 	ret = arm_module(tr, p, tid, &t);
 	symbols_free(&t);
+	if (ret != 0 && !m->is_main)
+		warn_msg("%s: not traced", m->path);
 	return m->is_main ? ret : 0;
 }
 
@@ -364,6 +468,9 @@ void process_forget_modules(struct process *p)
 	free(p->slot_areas);
 	p->slot_areas = NULL;
 	p->nslot_areas = 0;
+	free(p->ranges);
+	p->ranges = NULL;
+	p->nranges = 0;
 	p->r_debug = 0;
 	p->stub = 0;
 	p->trap_guard = false;
@@ -385,6 +492,11 @@ void process_copy_image(struct process *child, const struct process *parent)
 		memcpy(child->slot_areas, parent->slot_areas,
 		       parent->nslot_areas * sizeof(*child->slot_areas));
 	child->nslot_areas = parent->nslot_areas;
+	child->ranges = xcalloc(parent->nranges, sizeof(*child->ranges));
+	if (parent->nranges)
+		memcpy(child->ranges, parent->ranges,
+		       parent->nranges * sizeof(*child->ranges));
+	child->nranges = parent->nranges;
 	child->r_debug = parent->r_debug;
 	child->stub = parent->stub;
 	child->nfuncs = parent->nfuncs;

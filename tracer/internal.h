@@ -30,6 +30,8 @@ struct process {
 	size_t nslot_areas;
 	struct traced_module *mods;
 	size_t nmods;
+	struct addr_range *ranges;	/* functions' ranges, see struct bp */
+	size_t nranges;
 	uint64_t r_debug;	/* the dynamic linker's _r_debug, or 0 */
 	uint64_t stub;		/* "syscall; int3" in its first out-of-line
 				   area, to inject system calls at, or 0 */
@@ -65,6 +67,8 @@ struct tracer {
 	struct thread_table threads;
 	char **warned;		/* modules already warned about */
 	size_t nwarned;
+	size_t untraced_named;	/* selected functions that cannot be
+				   traced, named in warnings */
 };
 
 /* tracer.c */
@@ -99,6 +103,8 @@ void tracer_resume_all(struct tracer *tr);
 void tracer_detach_all(struct tracer *tr);
 void tracer_run(struct tracer *tr);
 void tracer_free(struct tracer *tr);
+/* The tracer that out of memory must unwind (NULL: none). */
+void tracer_set_live(struct tracer *tr);
 void tracer_start_clock(struct tracer *tr);
 int tracer_started(struct tracer *tr, struct process *p);
 

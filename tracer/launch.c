@@ -130,6 +130,7 @@ int tracer_launch(const char *path, char *const argv[], struct report *shared,
 		close(pipefd[0]);
 		return EXIT_IPROFMEM;
 	}
+	tracer_set_live(&tr);
 	p = process_new(&tr, tr.leader, NULL, NULL);
 	th = thread_add(&tr.threads, tr.leader);
 	th->proc = p;

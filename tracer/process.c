@@ -41,8 +41,7 @@ struct process *process_new(struct tracer *tr, pid_t pid,
 	if (tr->opts->per_process) {
 		p->rep = keys_from ? report_clone_keys(keys_from) : report_new();
 		if (!p->rep) {
-			error_msg("out of memory");
-			exit(EXIT_IPROFMEM);
+			out_of_memory();
 		}
 		res->procs = xreallocarray(res->procs, res->nprocs + 1,
 					   sizeof(*res->procs));

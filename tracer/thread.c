@@ -79,15 +79,11 @@ bool thread_enter_unwinds(const struct thread *th, uint64_t sp)
 	return th->depth && th->stack[th->depth - 1].sp <= sp;
 }
 
-void thread_enter(struct thread *th, struct report *rep, int32_t fn,
-		  uint64_t sp, const struct trap *t, bool keep_frames)
+static void push_frame(struct thread *th, struct report *rep, int32_t fn,
+		       uint64_t sp, const struct trap *t, bool chained)
 {
-	int parent;
+	int parent = th->depth ? th->stack[th->depth - 1].path : REPORT_ROOT;
 
-	while (!keep_frames && thread_enter_unwinds(th, sp))
-		th->depth--;
-	note_rss(th, t->rss);
-	parent = th->depth ? th->stack[th->depth - 1].path : REPORT_ROOT;
 	if (th->depth == th->cap) {
 		th->cap = th->cap ? 2 * th->cap : 64;
 		th->stack = xreallocarray(th->stack, th->cap, sizeof(*th->stack));
@@ -97,34 +93,21 @@ void thread_enter(struct thread *th, struct report *rep, int32_t fn,
 		/* a caller whose own path failed (out of memory) starts
 		 * a path from the root: the call is still measured */
 		.path = report_path(rep, parent < 0 ? REPORT_ROOT : parent, fn),
-		.t_entry = t->time,
+		.t_entry = t->time, .chained = chained,
 	};
 }
 
-void thread_return(struct thread *th, struct report *rep, int32_t fn,
-		   uint64_t sp, const struct trap *t)
+/* The top frame ends at t: its delta, self and peak are recorded, and its
+ * caller learns what it added and how high RSS went.  Returns whether it
+ * was chained (its tail caller ends with it). */
+static bool pop_frame(struct thread *th, struct report *rep,
+		      const struct trap *t)
 {
-	struct frame f;
+	struct frame f = th->stack[--th->depth];
 	struct report_call c;
 
-	drop_frames_below(th, sp);
-	if (th->depth && th->stack[th->depth - 1].sp != sp) {
-		/* Above fn's frame, frames at a higher sp: those of a handler
-		 * on an alternate stack that siglongjmp left.  Only then does
-		 * this search run (and a return with no frame: entered before
-		 * an attach). */
-		size_t i = th->depth;
-
-		while (i && !(th->stack[i - 1].sp == sp && th->stack[i - 1].fn == fn))
-			i--;
-		if (i)
-			th->depth = i;
-	}
-	if (!th->depth || th->stack[th->depth - 1].sp != sp)
-		return;
-	f = th->stack[--th->depth];
-	if (f.fn != fn || f.path < 0 || t->rss < 0 || f.rss < 0)
-		return;
+	if (f.path < 0 || t->rss < 0 || f.rss < 0)
+		return f.chained;
 	if (t->rss > f.peak_rss)
 		f.peak_rss = t->rss;
 	c = (struct report_call){
@@ -143,4 +126,91 @@ void thread_return(struct thread *th, struct report *rep, int32_t fn,
 		if (f.peak_rss > caller->peak_rss)
 			caller->peak_rss = f.peak_rss;
 	}
+	return f.chained;
+}
+
+/* The frame of fn in the chain of tail calls on top of the stack (frames
+ * at sp linked by `chained`), or -1. */
+static long chain_find(const struct thread *th, int32_t fn, uint64_t sp)
+{
+	for (size_t i = th->depth; i && th->stack[i - 1].sp == sp; i--) {
+		if (th->stack[i - 1].fn == fn)
+			return (long)i - 1;
+		if (!th->stack[i - 1].chained)
+			break;
+	}
+	return -1;
+}
+
+void thread_enter(struct thread *th, struct report *rep, int32_t fn,
+		  uint64_t sp, const struct trap *t, bool keep_frames)
+{
+	bool chain = false;
+	long again;
+
+	/* a signal handler running deeper does not consume the tail call
+	 * that its thread was making */
+	if (th->tail_pending && sp >= th->tail_sp) {
+		th->tail_pending = false;
+		chain = sp == th->tail_sp && fn == th->tail_fn &&
+			th->depth && th->stack[th->depth - 1].sp == sp;
+	}
+	if (chain && (again = chain_find(th, fn, sp)) >= 0) {
+		while (th->depth > (size_t)again + 1)
+			pop_frame(th, rep, t);
+		note_rss(th, t->rss);
+		return;
+	}
+	while (!chain && !keep_frames && thread_enter_unwinds(th, sp))
+		th->depth--;
+	note_rss(th, t->rss);
+	push_frame(th, rep, fn, sp, t, chain);
+}
+
+/* Find the frame that a return of fn at sp ends, and drop what lies above
+ * it; true when it is on top. */
+static bool return_frame(struct thread *th, int32_t fn, uint64_t sp)
+{
+	drop_frames_below(th, sp);
+	if (th->depth && th->stack[th->depth - 1].sp != sp) {
+		/* Above fn's frame, frames at a higher sp: those of a handler
+		 * on an alternate stack that siglongjmp left.  Only then does
+		 * this search run (and a return with no frame: entered before
+		 * an attach). */
+		size_t i = th->depth;
+
+		while (i && !(th->stack[i - 1].sp == sp && th->stack[i - 1].fn == fn))
+			i--;
+		if (i)
+			th->depth = i;
+	}
+	return th->depth && th->stack[th->depth - 1].sp == sp;
+}
+
+void thread_return(struct thread *th, struct report *rep, int32_t fn,
+		   uint64_t sp, const struct trap *t)
+{
+	if (!return_frame(th, fn, sp))
+		return;
+	if (th->stack[th->depth - 1].fn != fn) {
+		th->depth--;	/* not fn's: a frame we cannot account */
+		return;
+	}
+	/* the frames that tail-called into this one end with it */
+	while (pop_frame(th, rep, t) && th->depth &&
+	       th->stack[th->depth - 1].sp == sp)
+		;
+}
+
+void thread_tail_call(struct thread *th, struct report *rep, int32_t fn,
+		      int32_t callee, uint64_t sp, const struct trap *t)
+{
+	if (!return_frame(th, fn, sp) || th->stack[th->depth - 1].fn != fn) {
+		thread_return(th, rep, fn, sp, t);
+		return;
+	}
+	note_rss(th, t->rss);
+	th->tail_pending = true;
+	th->tail_sp = sp;
+	th->tail_fn = callee;
 }

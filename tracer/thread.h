@@ -20,6 +20,9 @@ struct frame {
 	uint64_t t_entry;	/* ns since the trace began */
 	int32_t fn;		/* report id of the function */
 	int32_t path;		/* report id of the call path, or -1 */
+	bool chained;		/* entered by a tail call of the frame below
+				   (same sp): that frame ends when this one
+				   does */
 };
 
 /* What a trap saw. */
@@ -42,8 +45,13 @@ struct thread {
 	bool event_stop;	/* ...in a ptrace event stop (inside a system
 				   call): no system call can be injected */
 	int pending_sig;	/* ...with this signal to deliver */
+	bool rescued;		/* detached by the out-of-memory path */
 	uint64_t resume_pc, resume_sp;	/* as resumed from its last
 					   breakpoint */
+	bool tail_pending;	/* the top frame, at tail_sp, jumped to the
+				   entry of tail_fn (a tail call) */
+	uint64_t tail_sp;
+	int32_t tail_fn;
 	struct frame *stack;
 	size_t depth, cap;
 };
@@ -68,7 +76,12 @@ void thread_copy_stack(struct thread *to, const struct thread *from);
 bool thread_enter_unwinds(const struct thread *th, uint64_t sp);
 /* A traced function was entered with stack pointer sp: its call path is
  * its caller's (the frame below) extended by fn.  Frames entered at or
- * below sp are dropped unless keep_frames (a handler on another stack). */
+ * below sp are dropped unless keep_frames (a handler on another stack).
+ * The entry that a tail call announced (thread_tail_call) keeps the frame
+ * that jumped: the callee is chained on it.  In a chain of tail calls
+ * that comes back to a function already in it (a state machine, mutual
+ * recursion), the frames above that function's end here and its frame
+ * goes on: the shadow stack stays bounded by the functions in the chain. */
 void thread_enter(struct thread *th, struct report *rep, int32_t fn,
 		  uint64_t sp, const struct trap *t, bool keep_frames);
 /* A return site of fn was reached with stack pointer sp: frames entered
@@ -80,5 +93,11 @@ void thread_enter(struct thread *th, struct report *rep, int32_t fn,
  * it added and how high RSS went. */
 void thread_return(struct thread *th, struct report *rep, int32_t fn,
 		   uint64_t sp, const struct trap *t);
+/* A return site of fn, at sp, jumps to the entry of the traced function
+ * callee (a tail call): fn's frame stays open until callee's frame ends,
+ * as if fn had called it, so that the callee's memory counts for fn at
+ * -O2 as at -O0.  Without a frame of fn at sp, as thread_return. */
+void thread_tail_call(struct thread *th, struct report *rep, int32_t fn,
+		      int32_t callee, uint64_t sp, const struct trap *t);
 
 #endif

@@ -374,7 +374,9 @@ static void replay_fault(struct tracer *tr, struct event *ev)
 {
 	siginfo_t si = { .si_signo = SIGSEGV };
 	struct process *p = ev->th->proc;
-	uint64_t mask, addr = arch_stack_access(&ev->bp->insn, &ev->regs);
+	uint64_t mask, addr = arch_stack_access(
+		&(struct replay_ctx){ ev->tid, p->memfd }, &ev->bp->insn,
+		&ev->regs);
 
 	if (!addr || ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) != 0) {
 		if (errno != ESRCH)
@@ -398,13 +400,62 @@ static void replay_fault(struct tracer *tr, struct event *ev)
 	thread_resume(tr, ev->th, ev->tid, SIGSEGV, false);
 }
 
+/* A return site was reached (the thread goes to dest next).  A jump
+ * leaves the function only when its target is outside it: a jcc not
+ * taken, or an indirect jmp through a switch table, stays.  Leaving for
+ * the entry of a traced function is a tail call: the frame stays open
+ * until the callee's ends, as if the function had called it. */
+static void at_return_site(struct process *p, struct thread *th,
+			   const struct bp *b, uint64_t sp, uint64_t dest,
+			   const struct trap *trap)
+{
+	const struct bp *to;
+
+	if (b->insn.op != INSN_RET) {
+		if (b->insn.op == INSN_JCC && dest == b->addr + b->insn.len)
+			return;
+		if (b->insn.op == INSN_JMP_IND &&
+		    insn_in_ranges(dest, p->ranges + b->ranges_at, b->nranges))
+			return;
+		to = bp_table_find(&p->bps, dest);
+		if (to && to->entry_fn >= 0) {
+			thread_tail_call(th, p->rep, b->ret_fn, to->entry_fn,
+					 sp, trap);
+			return;
+		}
+	}
+	thread_return(th, p->rep, b->ret_fn, sp, trap);
+}
+
+/* The measurement at a site (RSS read as the thread reached it): the
+ * timeline, the shadow stack.  sp is the thread's at the site; dest is
+ * where it goes next. */
+static void measure(struct tracer *tr, struct process *p, struct thread *th,
+		    const struct bp *b, uint64_t sp, uint64_t dest,
+		    const struct trap *trap)
+{
+	/* one RSS curve per report: in a shared report, the first
+	 * process's (others would zigzag through it) */
+	if (trap->rss >= 0 && (tr->opts->per_process || p == tr->procs[0]))
+		report_sample(p->rep, trap->time, trap->rss);
+	/* a handler run on a sigaltstack above the frames it interrupted
+	 * must not end them: it is told by its return address, the signal
+	 * trampoline, which is read only in that rare case */
+	if (b->entry_fn >= 0)
+		thread_enter(th, p->rep, b->entry_fn, sp, trap,
+			     thread_enter_unwinds(th, sp) &&
+			     arch_returns_to_sigreturn(p->memfd, sp));
+	if (b->ret_fn >= 0)
+		at_return_site(p, th, b, sp, dest, trap);
+}
+
 static void on_breakpoint(struct tracer *tr, struct event *ev)
 {
 	struct bp *b = ev->bp;
 	struct thread *th = ev->th;
 	struct process *p = th->proc;
 	struct trap trap;
-	uint64_t sp = arch_sp(&ev->regs);
+	regs_t at_site;
 	int sig;
 
 	arch_set_pc(&ev->regs, b->addr);
@@ -428,26 +479,21 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	}
 	if (tr->list_done)
 		return;		/* --list-funcs: the program goes no further */
+	/* RSS before the instruction runs (a push may touch a new stack
+	 * page: the callee's); then the replay, as where a jump goes
+	 * decides what the site means.  An instruction that faults did
+	 * not happen, and runs again (and traps again) if the handler
+	 * returns. */
 	trap.rss = process_rss(tr, p, ev->tid);
 	trap.time = trace_clock(tr);
-	/* one RSS curve per report: in a shared report, the first
-	 * process's (others would zigzag through it) */
-	if (trap.rss >= 0 && (tr->opts->per_process || p == tr->procs[0]))
-		report_sample(p->rep, trap.time, trap.rss);
-	/* a handler run on a sigaltstack above the frames it interrupted
-	 * must not end them: it is told by its return address, the signal
-	 * trampoline, which is read only in that rare case */
-	if (b->entry_fn >= 0)
-		thread_enter(th, p->rep, b->entry_fn, sp, &trap,
-			     thread_enter_unwinds(th, sp) &&
-			     arch_returns_to_sigreturn(p->memfd, sp));
-	if (b->ret_fn >= 0 && arch_site_leaves(&b->insn, &ev->regs))
-		thread_return(th, p->rep, b->ret_fn, sp, &trap);
+	at_site = ev->regs;
 	if (arch_replay(&(struct replay_ctx){ ev->tid, p->memfd }, &ev->regs,
 			&b->insn, b->slot) != 0) {
+		ev->regs = at_site;
 		replay_fault(tr, ev);
 		return;
 	}
+	measure(tr, p, th, b, arch_sp(&at_site), arch_pc(&ev->regs), &trap);
 	if (ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) != 0)
 		return;		/* the thread is gone; its exit follows */
 	th->resume_pc = arch_pc(&ev->regs);
@@ -921,8 +967,97 @@ void tracer_run(struct tracer *tr)
 	}
 }
 
+/* ---- the last resort: out of memory --------------------------------- */
+
+static struct tracer *live_tracer;
+
+/* Detach a stopped thread as it would run untraced: off our int3 (rewound
+ * onto the site, whose original byte is back) and out of any slot.  False
+ * when it is not stopped (yet). */
+static bool rescue_thread(struct thread *th, pid_t tid,
+			  int sig)
+{
+	struct process *p = th ? th->proc : NULL;
+	siginfo_t si;
+	regs_t r;
+
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0)
+		return errno == ESRCH && kill(tid, 0) != 0;	/* gone */
+	if (p && ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 &&
+	    si.si_signo == SIGTRAP && si.si_code == SI_KERNEL &&
+	    bp_table_find(&p->bps, arch_pc(&r) - 1) &&
+	    arch_pc(&r) != th->resume_pc) {
+		arch_set_pc(&r, arch_pc(&r) - 1);
+		sig = 0;
+	}
+	if (p)
+		leave_slot(p, &r);
+	ptrace(PTRACE_SETREGS, tid, 0, &r);
+	ptrace(PTRACE_DETACH, tid, 0, (long)sig);
+	return true;
+}
+
+/* Out of memory with tracees in our hands: leave them as they would be
+ * untraced, allocating nothing.  Every original byte goes back, every
+ * thread is stopped, taken off our breakpoints and detached.  Launch
+ * mode: then the program runs on untraced, and iprofmem waits for it and
+ * exits with its status. */
+static void emergency_detach(void)
+{
+	struct tracer *tr = live_tracer;
+	size_t left = 0;
+	int status;
+	pid_t w;
+
+	if (!tr)
+		return;
+	live_tracer = NULL;
+	for (size_t i = 0; i < tr->nprocs; i++)
+		if (!tr->procs[i]->exited && tr->procs[i]->memfd >= 0)
+			process_restore_bytes(tr->procs[i], tr->procs[i]->memfd);
+	for (size_t i = 0; i < tr->threads.n; i++)
+		ptrace(PTRACE_INTERRUPT, tr->threads.threads[i].tid, 0, 0);
+	for (int round = 0; round < 400; round++) {
+		/* new threads and processes whose creation was not seen */
+		while ((w = waitpid(-1, &status, WNOHANG | __WALL)) > 0)
+			if (WIFSTOPPED(status) && !thread_find(&tr->threads, w))
+				ptrace(PTRACE_DETACH, w, 0, 0);
+		left = 0;
+		for (size_t i = 0; i < tr->threads.n; i++) {
+			struct thread *th = &tr->threads.threads[i];
+
+			if (!th->rescued)
+				th->rescued = rescue_thread(th, th->tid,
+							    th->pending_sig);
+			left += !th->rescued;
+		}
+		if (!left)
+			break;
+		usleep(5000);
+	}
+	if (left)
+		warn_msg("%zu threads did not stop to be detached", left);
+	if (tr->attach_mode || tr->leader <= 0) {
+		error_msg("every traced process was left to run untraced");
+		return;
+	}
+	error_msg("the program runs on untraced");
+	while (waitpid(tr->leader, &status, 0) < 0 && errno == EINTR)
+		;
+	exit(WIFEXITED(status) ? WEXITSTATUS(status) :
+	     WIFSIGNALED(status) ? 128 + WTERMSIG(status) : EXIT_IPROFMEM);
+}
+
+void tracer_set_live(struct tracer *tr)
+{
+	live_tracer = tr;
+	util_on_out_of_memory(tr ? emergency_detach : NULL);
+}
+
 void tracer_free(struct tracer *tr)
 {
+	if (live_tracer == tr)
+		tracer_set_live(NULL);
 	for (size_t i = 0; i < tr->nprocs; i++) {
 		process_end(tr->procs[i]);
 		free(tr->procs[i]);

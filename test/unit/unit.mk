@@ -4,7 +4,7 @@
 # module's tests build even while the rest of the program does not.
 # $(UNIT_TESTS) lists the binaries, for whoever runs them.
 
-UNIT_NAMES         := test_report test_disasm test_select test_procfs
+UNIT_NAMES         := test_report test_disasm test_select test_procfs test_thread test_arch
 UNIT_TESTS         := $(UNIT_NAMES:%=build/unit/%) $(UNIT_NAMES:%=build-asan/unit/%)
 UNIT_CMOCKA_CFLAGS  = $(shell pkg-config --cflags cmocka 2>/dev/null)
 UNIT_CMOCKA_LIBS    = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -33,6 +33,12 @@ build/unit/test_select build-asan/unit/test_select: \
 		test/unit/test_select.c symbols/select.c symbols/select.h
 build/unit/test_procfs build-asan/unit/test_procfs: \
 		test/unit/test_procfs.c procfs.c procfs.h
+build/unit/test_thread build-asan/unit/test_thread: \
+		test/unit/test_thread.c tracer/thread.c tracer/thread.h util.c util.h
+build/unit/test_arch build-asan/unit/test_arch: \
+		test/unit/test_arch.c tracer/arch_x86_64.c tracer/arch.h \
+		tracer/memio.c tracer/memio.h symbols/disasm.c symbols/disasm.h
+build/unit/test_arch build-asan/unit/test_arch: UNIT_LIBS += $(UNIT_CS_LIBS)
 $(UNIT_TESTS): test/unit/unit.mk
 
 build/unit/%:

@@ -1,0 +1,270 @@
+/* Unit tests for tracer/thread: the shadow-stack rules, table-driven.
+ * Every case is a sequence of what the tracer sees at its sites (an entry,
+ * a return, a tail call, each with a stack pointer and RSS) and the calls
+ * that must be recorded, in order.  The report is replaced by a recorder:
+ * these are the rules both engines (int3 and probes) share. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+#include "tracer/thread.h"
+
+/* ---- a recording stand-in for report/ ---- */
+
+enum { MAX_PATHS = 4096, MAX_CALLS = 4096 };
+
+static struct { int parent, fn; } paths[MAX_PATHS];
+static int npaths;
+
+struct rec {
+	int fn, caller;		/* caller: fn of the parent path, or -1 */
+	int64_t delta, self, peak;
+};
+static struct rec recs[MAX_CALLS];
+static int nrecs;
+
+int report_path(struct report *r, int parent, int fn)
+{
+	(void)r;
+	for (int i = 0; i < npaths; i++)
+		if (paths[i].parent == parent && paths[i].fn == fn)
+			return i;
+	assert_true(npaths < MAX_PATHS);
+	paths[npaths].parent = parent;
+	paths[npaths].fn = fn;
+	return npaths++;
+}
+
+void report_record_call(struct report *r, int path, const struct report_call *c)
+{
+	(void)r;
+	assert_true(path >= 0 && path < npaths);
+	assert_true(nrecs < MAX_CALLS);
+	recs[nrecs++] = (struct rec){
+		.fn = paths[path].fn,
+		.caller = paths[path].parent < 0 ? -1 :
+			  paths[paths[path].parent].fn,
+		.delta = c->delta, .self = c->self, .peak = c->peak,
+	};
+}
+
+/* ---- the cases ---- */
+
+enum op { END, ENTER, ENTER_ALT, RET, TAIL };
+enum { A, B, C, D, H, X };
+#define PG 4096
+
+struct step {
+	enum op op;
+	int fn;
+	uint64_t sp;
+	int64_t rss;		/* pages, or -1: unreadable */
+	int callee;		/* TAIL */
+};
+
+struct want {
+	int fn, caller;
+	int64_t delta, self, peak;	/* pages */
+};
+
+struct tcase {
+	const char *name;
+	struct step steps[16];
+	struct want want[8];
+	int nwant;
+	size_t depth;		/* frames left open */
+};
+
+static const struct tcase cases[] = {
+	{ "a call", {
+		{ ENTER, A, 1000, 0 }, { RET, A, 1000, 3 } },
+	  { { A, -1, 3, 3, 3 } }, 1, 0 },
+	{ "nested calls: self is less the callee's", {
+		{ ENTER, A, 1000, 0 }, { ENTER, B, 960, 1 },
+		{ RET, B, 960, 3 }, { RET, A, 1000, 4 } },
+	  { { B, A, 2, 2, 2 }, { A, -1, 4, 2, 4 } }, 2, 0 },
+	{ "memory given back: negative delta, the peak kept", {
+		{ ENTER, A, 1000, 5 }, { ENTER, B, 960, 5 },
+		{ RET, B, 960, 9 }, { RET, A, 1000, 6 } },
+	  { { B, A, 4, 4, 4 }, { A, -1, 1, -3, 4 } }, 2, 0 },
+	{ "longjmp: a return above ends the frames below it unrecorded", {
+		{ ENTER, A, 1000, 0 }, { ENTER, B, 960, 1 },
+		{ ENTER, C, 920, 2 }, { RET, A, 1000, 5 } },
+	  { { A, -1, 5, 5, 5 } }, 1, 0 },
+	{ "longjmp then a call at the same depth: the old frame ends", {
+		{ ENTER, A, 1000, 0 }, { ENTER, B, 960, 1 },
+		{ ENTER, C, 960, 2 }, { RET, C, 960, 4 },
+		{ RET, A, 1000, 4 } },
+	  { { C, A, 2, 2, 2 }, { A, -1, 4, 2, 4 } }, 2, 0 },
+	{ "handler on a sigaltstack above: the frames it interrupted live", {
+		{ ENTER, A, 1000, 0 }, { ENTER_ALT, H, 5000, 1 },
+		{ RET, H, 5000, 2 }, { RET, A, 1000, 3 } },
+	  { { H, A, 1, 1, 1 }, { A, -1, 3, 2, 3 } }, 2, 0 },
+	{ "handler left by siglongjmp: its frame ends unrecorded", {
+		{ ENTER, A, 1000, 0 }, { ENTER_ALT, H, 5000, 1 },
+		{ RET, A, 1000, 2 } },
+	  { { A, -1, 2, 2, 2 } }, 1, 0 },
+	{ "a return whose frame is another function's: nothing recorded", {
+		{ ENTER, A, 1000, 0 }, { RET, X, 1000, 2 } },
+	  { { 0 } }, 0, 0 },
+	{ "a return without a frame (entered before the attach)", {
+		{ RET, A, 1000, 2 } },
+	  { { 0 } }, 0, 0 },
+	{ "unreadable RSS: the call ends unrecorded", {
+		{ ENTER, A, 1000, -1 }, { RET, A, 1000, 2 } },
+	  { { 0 } }, 0, 0 },
+	{ "tail call into a traced function: the caller ends with it", {
+		{ ENTER, A, 1000, 0 }, { TAIL, A, 1000, 1, B },
+		{ ENTER, B, 1000, 1 }, { RET, B, 1000, 3 } },
+	  { { B, A, 2, 2, 2 }, { A, -1, 3, 1, 3 } }, 2, 0 },
+	{ "a chain of tail calls ends whole", {
+		{ ENTER, A, 1000, 0 }, { TAIL, A, 1000, 1, B },
+		{ ENTER, B, 1000, 1 }, { TAIL, B, 1000, 2, C },
+		{ ENTER, C, 1000, 2 }, { RET, C, 1000, 4 } },
+	  { { C, B, 2, 2, 2 }, { B, A, 3, 1, 3 }, { A, -1, 4, 1, 4 } }, 3, 0 },
+	{ "a chained callee's nested call and return", {
+		{ ENTER, A, 1000, 0 }, { TAIL, A, 1000, 0, B },
+		{ ENTER, B, 1000, 0 }, { ENTER, C, 960, 0 },
+		{ RET, C, 960, 2 }, { RET, B, 1000, 3 } },
+	  { { C, B, 2, 2, 2 }, { B, A, 3, 1, 3 }, { A, -1, 3, 0, 3 } }, 3, 0 },
+	{ "a chain back to a function in it: the frames above it end", {
+		{ ENTER, A, 1000, 0 }, { TAIL, A, 1000, 0, B },
+		{ ENTER, B, 1000, 0 }, { TAIL, B, 1000, 1, A },
+		{ ENTER, A, 1000, 1 }, { TAIL, A, 1000, 1, B },
+		{ ENTER, B, 1000, 1 }, { RET, B, 1000, 2 } },
+	  { { B, A, 1, 1, 1 }, { B, A, 1, 1, 1 }, { A, -1, 2, 0, 2 } }, 3, 0 },
+	{ "a deeper handler does not take the tail call's entry", {
+		{ ENTER, A, 1000, 0 }, { TAIL, A, 1000, 0, B },
+		{ ENTER, H, 500, 0 }, { RET, H, 500, 1 },
+		{ ENTER, B, 1000, 1 }, { RET, B, 1000, 2 } },
+	  { { H, A, 1, 1, 1 }, { B, A, 1, 1, 1 }, { A, -1, 2, 0, 2 } }, 3, 0 },
+	{ "a tail call without the caller's frame: the callee alone", {
+		{ TAIL, A, 1000, 0, B }, { ENTER, B, 1000, 0 },
+		{ RET, B, 1000, 2 } },
+	  { { B, -1, 2, 2, 2 } }, 1, 0 },
+	{ "an entry elsewhere cancels the tail call: the old frame ends", {
+		{ ENTER, A, 1000, 0 }, { TAIL, A, 1000, 0, B },
+		{ ENTER, C, 1000, 1 }, { RET, C, 1000, 2 } },
+	  { { C, -1, 1, 1, 1 } }, 1, 0 },
+	{ "frames still open at the end", {
+		{ ENTER, A, 1000, 0 }, { ENTER, B, 960, 1 } },
+	  { { 0 } }, 0, 2 },
+};
+
+static void run_case(const struct tcase *c)
+{
+	struct thread th = { .tid = 1 };
+
+	npaths = nrecs = 0;
+	for (const struct step *s = c->steps; s->op != END; s++) {
+		struct trap t = { .rss = s->rss < 0 ? -1 : s->rss * PG };
+
+		switch (s->op) {
+		case ENTER:
+		case ENTER_ALT:
+			thread_enter(&th, NULL, s->fn, s->sp, &t,
+				     s->op == ENTER_ALT &&
+				     thread_enter_unwinds(&th, s->sp));
+			break;
+		case RET:
+			thread_return(&th, NULL, s->fn, s->sp, &t);
+			break;
+		case TAIL:
+			thread_tail_call(&th, NULL, s->fn, s->callee, s->sp, &t);
+			break;
+		case END:
+			break;
+		}
+	}
+	if (nrecs != c->nwant || th.depth != c->depth)
+		print_error("case '%s': %d calls, %zu open\n", c->name, nrecs,
+			    th.depth);
+	assert_int_equal(nrecs, c->nwant);
+	assert_int_equal(th.depth, c->depth);
+	for (int i = 0; i < c->nwant; i++) {
+		const struct want *w = &c->want[i];
+
+		if (recs[i].fn != w->fn || recs[i].delta != w->delta * PG)
+			print_error("case '%s': call %d\n", c->name, i);
+		assert_int_equal(recs[i].fn, w->fn);
+		assert_int_equal(recs[i].caller, w->caller);
+		assert_int_equal(recs[i].delta, w->delta * PG);
+		assert_int_equal(recs[i].self, w->self * PG);
+		assert_int_equal(recs[i].peak, w->peak * PG);
+	}
+	free(th.stack);
+}
+
+static void test_cases(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		run_case(&cases[i]);
+}
+
+/* A state machine of two functions tail-calling each other a million
+ * times keeps two frames, and the whole chain ends at the last return. */
+static void test_long_chain_bounded(void **state)
+{
+	struct thread th = { .tid = 1 };
+	struct trap t = { .rss = 0 };
+	int fn = A;
+
+	(void)state;
+	npaths = nrecs = 0;
+	thread_enter(&th, NULL, A, 1000, &t, false);
+	for (long i = 0; i < 1000001; i++) {
+		int next = fn == A ? B : A;
+
+		thread_tail_call(&th, NULL, fn, next, 1000, &t);
+		thread_enter(&th, NULL, next, 1000, &t, false);
+		fn = next;
+		assert_true(th.depth <= 2);
+		nrecs = 0;	/* the calls that end are not the point */
+	}
+	t.rss = PG;
+	thread_return(&th, NULL, fn, 1000, &t);
+	assert_int_equal(th.depth, 0);
+	assert_int_equal(nrecs, 2);
+	assert_true(npaths <= 2);
+	free(th.stack);
+}
+
+/* A forked child returns through a copy of its parent's frames. */
+static void test_copy_stack(void **state)
+{
+	struct thread parent = { .tid = 1 }, child = { .tid = 2 };
+	struct trap t = { .rss = 0 };
+
+	(void)state;
+	npaths = nrecs = 0;
+	thread_enter(&parent, NULL, A, 1000, &t, false);
+	thread_enter(&parent, NULL, B, 960, &t, false);
+	thread_copy_stack(&child, &parent);
+	t.rss = 2 * PG;
+	thread_return(&child, NULL, B, 960, &t);
+	thread_return(&child, NULL, A, 1000, &t);
+	assert_int_equal(nrecs, 2);
+	assert_int_equal(parent.depth, 2);
+	assert_int_equal(child.depth, 0);
+	free(parent.stack);
+	free(child.stack);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_long_chain_bounded),
+		cmocka_unit_test(test_copy_stack),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
