@@ -83,6 +83,7 @@ static void push_frame(struct thread *th, struct report *rep, int32_t fn,
 		       uint64_t sp, const struct trap *t, bool chained)
 {
 	int parent = th->depth ? th->stack[th->depth - 1].path : REPORT_ROOT;
+	uint32_t chain = chained ? th->stack[th->depth - 1].chain + 1 : 0;
 
 	if (th->depth == th->cap) {
 		th->cap = th->cap ? 2 * th->cap : 64;
@@ -94,6 +95,7 @@ static void push_frame(struct thread *th, struct report *rep, int32_t fn,
 		 * a path from the root: the call is still measured */
 		.path = report_path(rep, parent < 0 ? REPORT_ROOT : parent, fn),
 		.t_entry = t->time, .chained = chained,
+		.chain = chain,
 	};
 }
 
@@ -130,9 +132,13 @@ static bool pop_frame(struct thread *th, struct report *rep,
 }
 
 /* The frame of fn in the chain of tail calls on top of the stack (frames
- * at sp linked by `chained`), or -1. */
+ * at sp linked by `chained`), or -1; only once the chain is long: shorter
+ * chains are kept whole, as -O0 code would keep their frames (a recursion
+ * of even() and odd() gets the same rows at -O0 and -O2). */
 static long chain_find(const struct thread *th, int32_t fn, uint64_t sp)
 {
+	if (!th->depth || th->stack[th->depth - 1].chain < THREAD_CHAIN_MAX)
+		return -1;
 	for (size_t i = th->depth; i && th->stack[i - 1].sp == sp; i--) {
 		if (th->stack[i - 1].fn == fn)
 			return (long)i - 1;

@@ -23,7 +23,12 @@ struct frame {
 	bool chained;		/* entered by a tail call of the frame below
 				   (same sp): that frame ends when this one
 				   does */
+	uint32_t chain;		/* how many chained frames lie below */
 };
+
+/* A chain of tail calls longer than this folds back on itself (see
+ * thread_enter). */
+#define THREAD_CHAIN_MAX 1024
 
 /* What a trap saw. */
 struct trap {
@@ -78,10 +83,11 @@ bool thread_enter_unwinds(const struct thread *th, uint64_t sp);
  * its caller's (the frame below) extended by fn.  Frames entered at or
  * below sp are dropped unless keep_frames (a handler on another stack).
  * The entry that a tail call announced (thread_tail_call) keeps the frame
- * that jumped: the callee is chained on it.  In a chain of tail calls
- * that comes back to a function already in it (a state machine, mutual
- * recursion), the frames above that function's end here and its frame
- * goes on: the shadow stack stays bounded by the functions in the chain. */
+ * that jumped: the callee is chained on it, as a call at -O0 would be.
+ * Past THREAD_CHAIN_MAX chained frames, a chain that comes back to a
+ * function already in it (a state machine, mutual recursion) ends the
+ * frames above that function's and its frame goes on: the shadow stack
+ * stays bounded however long the chain. */
 void thread_enter(struct thread *th, struct report *rep, int32_t fn,
 		  uint64_t sp, const struct trap *t, bool keep_frames);
 /* A return site of fn was reached with stack pointer sp: frames entered
