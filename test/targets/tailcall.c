@@ -375,6 +375,8 @@ run(void)
 /* Reads a byte of every page of the program's read-only segments, so
  * that no measured call faults in its code or its .rodata (pick()'s jump
  * table). */
+static void *(*volatile memset_fn)(void *, int, size_t) = memset;
+
 static int
 warm_image(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -406,8 +408,9 @@ setup(void)
 	for (long i = 0; i < STACK_WARM; i += PAGE)
 		stack[i] = 0;
 	stack[STACK_WARM - 1] = 0;
-	/* memset's code in, on the path to_libc takes (2 pages at a time) */
-	memset((char *)stack + PAGE, 0, 2 * PAGE);
+	/* memset's code in, on the path to_libc takes (2 pages at a time);
+	 * through a pointer, or gcc expands it inline */
+	memset_fn((char *)stack + PAGE, 0, 2 * PAGE);
 	dl_iterate_phdr(warm_image, NULL);
 	region = p;
 	next_page = 0;
