@@ -7,4 +7,5 @@ $(FAILMALLOC_SO): $(TGT_SRCDIR)/failmalloc.c $(TGT_SRCDIR)/failmalloc.mk
 	@mkdir -p $(@D)
 	$(TGT_CC) -std=gnu11 -Wall -Wextra -O2 -g -fPIC -shared -o $@ $< -ldl
 
+TGT_BINS += $(FAILMALLOC_SO)
 e2e-targets: $(FAILMALLOC_SO)
