@@ -233,7 +233,21 @@ TC_O0_CALLS=(
 	"is_odd call .*<is_even>"
 	"to_libc call .*<memset"
 )
+# tailcall_selfcheck BIN: its own untraced measure of each call's RSS
+# delta, as designed (so a wrong row is iprofmem's fault).
+tailcall_selfcheck() {
+	timeout 30 "$1" selfcheck >"$WORK/self" 2>&1
+	local rc=$?
+	if [ $rc -ne 0 ] || ! grep -qx 'selfcheck passed' "$WORK/self"; then
+		fail "${1##*/} selfcheck: exit $rc; $(grep -m1 MISMATCH "$WORK/self")"
+		note_file "$WORK/self"
+	fi
+}
+
 for v in $DEBUG_VARIANTS $NODEBUG_VARIANTS; do
+	tc "targets: tailcall.$v selfcheck (untraced RSS deltas as designed)"
+	need_file "$TGT/tailcall.$v" && tailcall_selfcheck "$TGT/tailcall.$v"
+	tc_end
 	tc "targets: tailcall.$v code shape (the tail jumps the tests are about)"
 	bin=$TGT/tailcall.$v
 	if need_file "$bin"; then
@@ -261,10 +275,11 @@ for v in $DEBUG_VARIANTS $NODEBUG_VARIANTS; do
 	tc_end
 done
 
-tc "targets: tailcall_cxx code shape (virtual and method tail calls)"
+tc "targets: tailcall_cxx selfcheck and code shape (virtual and method tail calls)"
 for v in $CXX_VARIANTS; do
 	bin=$TGT/tailcall_cxx.$v
 	need_file "$bin" || continue
+	tailcall_selfcheck "$bin"
 	disasm "$bin"
 	sq=_ZN3tcx6Square4growEl any=_ZN3tcx8grow_anyEPNS_5ShapeEl
 	cf=_ZN3tcx11chain_firstEPNS_5ShapeEl tp=_ZN3tcx11touch_pagesEl

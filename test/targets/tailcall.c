@@ -68,15 +68,18 @@
  *   to_libc    -O0: 9 3 ((1 own + 2 by memset) x 3)   -O2: 3 3
  *   scenario_libc    9 1
  *
- * Usage: tailcall [all|libc] [IGNORED...]; prints "tailcall: MODE RESULT"
- * (a checksum of the return values), exits 0.
+ * Usage: tailcall [all|libc|selfcheck] [IGNORED...]; prints "tailcall:
+ * MODE RESULT" (a checksum of the return values), exits 0; selfcheck
+ * measures each call's RSS delta untraced (/proc/self/statm), as mem.c's.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define PAGE		4096L
 #define REGION_PAGES	1024L
@@ -417,6 +420,84 @@ setup(void)
 	sink = stack[0];
 }
 
+/* --- selfcheck: each call's RSS delta measured untraced (check_targets.sh) */
+
+static int statm_fd = -1;
+static int failures;
+
+static long
+rss_pages(void)
+{
+	char buf[128];
+	long size, resident;
+	ssize_t n = pread(statm_fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "%ld %ld", &size, &resident) != 2)
+		return -1;
+	return resident;
+}
+
+static void
+check(const char *what, long before, long after, long expect)
+{
+	long got = after - before;
+
+	printf("%s %s: %ld pages (expected %ld)\n",
+	       got == expect ? "ok" : "MISMATCH", what, got, expect);
+	if (got != expect)
+		failures++;
+}
+
+#define MEASURE(what, expect, call)			\
+	do {						\
+		long b_ = rss_pages();			\
+		call;					\
+		long a_ = rss_pages();			\
+		check(what, b_, a_, expect);		\
+	} while (0)
+
+static int
+selfcheck(void)
+{
+	statm_fd = open("/proc/self/statm", O_RDONLY);
+	if (statm_fd < 0) {
+		perror("tailcall: /proc/self/statm");
+		return 1;
+	}
+	setvbuf(stdout, NULL, _IONBF, 0);	/* no buffer allocation later */
+	rss_pages();
+	rss_pages();
+	MEASURE("direct_leaf(3)", 3, sink = direct_leaf(3));
+	MEASURE("grow(3)", 4, sink = grow(3));
+	MEASURE("scenario_direct", 16, sink = scenario_direct());
+	MEASURE("dispatch(2)", 2, sink = dispatch(2));
+	MEASURE("dispatch(3)", 6, sink = dispatch(3));
+	MEASURE("scenario_dispatch", 22, sink = scenario_dispatch());
+	MEASURE("first(2)", 2, sink = first(2));
+	MEASURE("scenario_first", 6, sink = scenario_first());
+	MEASURE("pick(2)", 4, sink = pick(2));
+	MEASURE("pick(9)", 1, sink = pick(9));
+	MEASURE("scenario_switch", 18, sink = scenario_switch());
+	MEASURE("hand_off(2)", 3, sink = hand_off(2));
+	MEASURE("scenario_untraced", 9, sink = scenario_untraced());
+	MEASURE("chain_c(3)", 3, sink = chain_c(3));
+	MEASURE("chain_b(3)", 5, sink = chain_b(3));
+	MEASURE("chain_a(3)", 6, sink = chain_a(3));
+	MEASURE("scenario_chain", 12, sink = scenario_chain());
+	MEASURE("is_even(10)", 10, sink = is_even(10));
+	MEASURE("is_odd(7)", 7, sink = is_odd(7));
+	MEASURE("is_even(0)", 0, sink = is_even(0));
+	MEASURE("scenario_mutual", 10, sink = scenario_mutual());
+	MEASURE("to_libc(2)", 3, sink = (long)to_libc(2));
+	MEASURE("scenario_libc", 9, sink = scenario_libc());
+	MEASURE("run", 93, sink = run());
+	printf("%s\n", failures ? "selfcheck FAILED" : "selfcheck passed");
+	return failures != 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -424,13 +505,15 @@ main(int argc, char **argv)
 	long r;
 
 	setup();
+	if (strcmp(mode, "selfcheck") == 0)
+		return selfcheck();
 	if (strcmp(mode, "libc") == 0) {
 		r = scenario_libc();
 	} else if (strcmp(mode, "all") == 0 || mode[0] == '/') {
 		mode = "all";
 		r = run();
 	} else {
-		fprintf(stderr, "usage: tailcall [all|libc]\n");
+		fprintf(stderr, "usage: tailcall [all|libc|selfcheck]\n");
 		return 2;
 	}
 	printf("tailcall: %s %ld\n", mode, r);

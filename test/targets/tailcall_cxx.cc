@@ -31,13 +31,16 @@
  * above, no row for Square::grow (its jmp ends it, it touched nothing),
  * none for grow_any (no return site), chain_first 2 2; at -O0 all exact.
  *
- * Usage: tailcall_cxx [IGNORED...]; prints "tailcall_cxx: RESULT", exits 0.
+ * Usage: tailcall_cxx [selfcheck] [IGNORED...]; prints "tailcall_cxx:
+ * RESULT", exits 0; selfcheck measures each call's RSS delta untraced.
  */
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <link.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define PAGE		4096L
 #define REGION_PAGES	1024L
@@ -161,10 +164,75 @@ setup()
 	sink = stack[0];
 }
 
+/* --- selfcheck: each call's RSS delta measured untraced (check_targets.sh) */
+
+static int statm_fd = -1;
+static int failures;
+
+static long
+rss_pages()
+{
+	char buf[128];
+	long size, resident;
+	ssize_t n = pread(statm_fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "%ld %ld", &size, &resident) != 2)
+		return -1;
+	return resident;
+}
+
+static void
+check(const char *what, long before, long after, long expect)
+{
+	long got = after - before;
+
+	printf("%s %s: %ld pages (expected %ld)\n",
+	       got == expect ? "ok" : "MISMATCH", what, got, expect);
+	if (got != expect)
+		failures++;
+}
+
+#define MEASURE(what, expect, call)			\
+	do {						\
+		long b_ = rss_pages();			\
+		call;					\
+		long a_ = rss_pages();			\
+		check(what, b_, a_, expect);		\
+	} while (0)
+
+static int
+selfcheck()
+{
+	using namespace tcx;
+
+	statm_fd = open("/proc/self/statm", O_RDONLY);
+	if (statm_fd < 0) {
+		perror("tailcall_cxx: /proc/self/statm");
+		return 1;
+	}
+	setvbuf(stdout, nullptr, _IONBF, 0);
+	rss_pages();
+	rss_pages();
+	MEASURE("touch_pages(3)", 3, sink = touch_pages(3));
+	MEASURE("Square::grow(3)", 3, sink = square.grow(3));
+	MEASURE("Circle::grow(2)", 4, sink = circle.grow(2));
+	MEASURE("grow_any(square, 3)", 3, sink = grow_any(shapes[0], 3));
+	MEASURE("grow_any(circle, 2)", 4, sink = grow_any(shapes[1], 2));
+	MEASURE("chain_first(square, 5)", 6, sink = chain_first(shapes[0], 5));
+	MEASURE("run", 33, sink = run());
+	printf("%s\n", failures ? "selfcheck FAILED" : "selfcheck passed");
+	return failures != 0;
+}
+
 int
-main()
+main(int argc, char **argv)
 {
 	setup();
+	if (argc > 1 && strcmp(argv[1], "selfcheck") == 0)
+		return selfcheck();
 	long r = tcx::run();
 	printf("tailcall_cxx: %ld\n", r);
 	return 0;
