@@ -21,12 +21,12 @@
 # ------------------------------------------------------------ expected rows
 # Mirrors the table in test/targets/tailcall.c.
 
-TC_SCENARIOS="direct dispatch first switch untraced chain mutual run"
+TC_SCENARIOS="direct dispatch first switch handoff chain mutual run"
 TC_FUNCS_direct="direct_leaf grow scenario_direct"
 TC_FUNCS_dispatch="op_one op_two dispatch scenario_dispatch"
 TC_FUNCS_first="first_leaf first scenario_first"
 TC_FUNCS_switch="pick scenario_switch"
-TC_FUNCS_untraced="helper hand_off scenario_untraced"
+TC_FUNCS_handoff="helper hand_off scenario_untraced"
 TC_FUNCS_chain="chain_c chain_b chain_a scenario_chain"
 TC_FUNCS_mutual="is_even is_odd scenario_mutual"
 TC_FUNCS_run="run"
@@ -168,6 +168,23 @@ for v in $DEBUG_VARIANTS $NODEBUG_VARIANTS; do
 			expect_row "$(key hand_off)" 9 3	# a real call to helper
 		fi
 		[ ${#ROWS[@]} -eq 1 ] || fail "${#ROWS[@]} rows, want only hand_off's"
+		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	fi
+	tc_end
+
+	# The same with a funcs file that also selects the caller's caller:
+	# its call to hand_off is a real call, so its row is whole.
+	tc "tailcall.$v: --funcs {hand_off, scenario_untraced}: the jmp ends hand_off's frame only"
+	printf '# helper left out\nhand_off\nscenario_untraced\n' >"$WORK/funcs"
+	IP_OPTS=(--funcs="$WORK/funcs")
+	if tc_traced "$bin"; then
+		if [ "$opt" = O2 ]; then
+			expect_row "$(key hand_off)" 3 3
+		else
+			expect_row "$(key hand_off)" 9 3
+		fi
+		expect_row "$(key scenario_untraced)" 9 1
+		[ ${#ROWS[@]} -eq 2 ] || fail "${#ROWS[@]} rows, want 2"
 		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
 	fi
 	tc_end
