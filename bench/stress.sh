@@ -26,6 +26,12 @@
 #   attach64   100 cycles of -p --duration=0.05 on attach_work built with
 #              64 churn threads: every run exits 0, no tracer left, and in
 #              the end the same output and exit status as untraced
+#   tailchain  a chain of 1,000,000 tail calls sharing one stack frame
+#              (ping and pong jmp to each other, bench/stress/tailchain.c;
+#              issue 15): every call counted, each with the one page
+#              touched at the end (a tail call into a traced function
+#              leaves the caller's frame open); iprofmem's peak RSS (GNU
+#              time %M) at most twice that of a 10,000-step chain
 #
 # Each stage prints its figures and one line "PASS stress STAGE: ..." or
 # "FAIL stress STAGE: ..."; the script exits 1 if any stage failed.  About
@@ -40,6 +46,7 @@
 #   STRESS_FORKS    children (default 200)
 #   STRESS_SIGNALS  signals (default 10000)
 #   STRESS_CYCLES   attach cycles (default 100, at most 100)
+#   STRESS_TAILSTEPS  tail calls in the chain (default 1000000)
 #   STRESS_DIR      where the targets are built (default build/stress)
 #   STRESS_HANG     seconds after which a run counts as hung (default 900;
 #                   a hang guard, not a time limit)
@@ -48,13 +55,14 @@ set -u
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 1
 
-STAGES=${STRESS_STAGES:-threads recursion forks signals altstack attach attach64}
+STAGES=${STRESS_STAGES:-threads recursion forks signals altstack attach attach64 tailchain}
 THREADS=${STRESS_THREADS:-64}
 CALLS=${STRESS_CALLS:-10000}
 DEPTH=${STRESS_DEPTH:-100000}
 FORKS=${STRESS_FORKS:-200}
 SIGNALS=${STRESS_SIGNALS:-10000}
 CYCLES=${STRESS_CYCLES:-100}
+TAILSTEPS=${STRESS_TAILSTEPS:-1000000}
 DIR=${STRESS_DIR:-build/stress}
 HANG=${STRESS_HANG:-900}
 IPROFMEM=${IPROFMEM:-./iprofmem}
@@ -64,14 +72,14 @@ PAGE=4096
 
 die() { echo "stress: $*" >&2; exit 1; }
 
-for v in THREADS CALLS DEPTH FORKS SIGNALS CYCLES HANG; do
+for v in THREADS CALLS DEPTH FORKS SIGNALS CYCLES TAILSTEPS HANG; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "STRESS_$v must be a positive integer, got '${!v}'"
 done
 [ "$THREADS" -le 64 ] || die "STRESS_THREADS must be at most 64 (spin_threads' limit)"
 # attach_work's region holds 8192 pages; cycle k touches 20 + k of them
 [ "$CYCLES" -le 100 ] || die "STRESS_CYCLES must be at most 100 (attach_work's region)"
 [ -x "$IPROFMEM" ] || die "$IPROFMEM is missing: build it first ('make all')"
-for f in "$DIR/spin_threads" "$DIR/recurse" "$DIR/forker" "$DIR/attach_work64" "$SIGSTORM" "$ATTACH_BIN"; do
+for f in "$DIR/spin_threads" "$DIR/recurse" "$DIR/forker" "$DIR/attach_work64" "$DIR/tailchain" "$SIGSTORM" "$ATTACH_BIN"; do
 	[ -x "$f" ] || die "$f is missing: run 'make stress'"
 done
 
@@ -118,12 +126,14 @@ stage_end() {
 }
 
 # run_ip OUT ERR ARGS...: iprofmem under the hang guard (RUN_HANG seconds
-# if set, else HANG); RC its status.
+# if set, else HANG); RC its status.  RUN_PRE: words before ARGS (with
+# IPROFMEM set to a wrapper such as GNU time).
 RC=0
+RUN_PRE=()
 run_ip() {
 	local o=$1 e=$2 h=${RUN_HANG:-$HANG}
 	shift 2
-	{ timeout -k 5 "$h" "$IPROFMEM" "$@" </dev/null >"$o" 2>"$e"; } 2>/dev/null
+	{ timeout -k 5 "$h" "$IPROFMEM" "${RUN_PRE[@]}" "$@" </dev/null >"$o" 2>"$e"; } 2>/dev/null
 	RC=$?
 	[ $RC -eq 124 ] && bad "iprofmem still running after ${h}s (hung?)"
 	if [ $RC -ne 0 ]; then
@@ -418,6 +428,56 @@ stage_attach64() {
 	stage_end attach64 "every run ended well, output and status as untraced"
 }
 
+# tailchain: ping(n) and pong(n) jmp to each other n times in one stack
+# frame; the last call touches one page and returns for all of them.
+# Judged on exact counts (every call sees that page) and on iprofmem's peak
+# RSS, which must not grow with the chain: at most twice a short chain's.
+TIME=/usr/bin/time
+# chain_run STEPS: iprofmem on tailchain STEPS under GNU time; the CSV in
+# $TMP/tc.STEPS.csv, the peak RSS (KiB) in PEAK; checks the counts.
+PEAK=
+chain_run() {
+	local steps=$1 ping pong said
+	run_ip "$TMP/out" "$TMP/err" --format=csv --columns=total-calls -o "$TMP/tc.$steps.csv" \
+		-- "$DIR/tailchain" "$steps" "$MARK"
+	PEAK=$(cat "$TMP/time" 2>/dev/null)
+	said=$(cat "$TMP/out")
+	want "target ($steps)" "$said" "tailchain: $steps steps, the last in $( [ $((steps % 2)) = 0 ] && echo ping || echo pong)"
+	ping=$(((steps + 2) / 2)) pong=$(((steps + 1) / 2))
+	for f in ping:$ping pong:$pong chain_main:1; do
+		if csv_get "$TMP/tc.$steps.csv" 0 "${f%:*}"; then
+			read -r bytes calls total _ <<<"$ROW"
+			want "${f%:*} ($steps)" "$((bytes / PAGE)) pages, $calls calls, $total in all" \
+				"${f#*:} pages, ${f#*:} calls, ${f#*:} in all"
+		fi
+	done
+}
+
+stage_tailchain() {
+	local small=10000 peak_small
+	stage_begin "tailchain: $TAILSTEPS tail calls in one stack frame (ping <-> pong), one page touched at the end"
+	objdump -d --no-show-raw-insn "$DIR/tailchain" | awk '$2 == "<ping>:" { p = 1; next } p && /^$/ { exit } p' |
+		grep -q 'jmp .*<pong>' || bad "ping has no jmp pong: not a tail-call chain"
+	[ -x "$TIME" ] || die "$TIME is missing: install GNU time ('make deps')"
+	IPROFMEM_REAL=$IPROFMEM
+	IPROFMEM="$TIME"
+	RUN_PRE=(-f %M -o "$TMP/time" "$IPROFMEM_REAL")
+	chain_run "$small"
+	peak_small=$PEAK
+	chain_run "$TAILSTEPS"
+	IPROFMEM=$IPROFMEM_REAL
+	RUN_PRE=()
+	printf '  %-15s %s KiB at %s steps, %s KiB at %s (want at most twice)\n' "peak RSS" \
+		"${peak_small:-?}" "$small" "${PEAK:-?}" "$TAILSTEPS"
+	if [ -z "$peak_small" ] || [ -z "$PEAK" ]; then
+		bad "no peak RSS from $TIME"
+	elif [ "$PEAK" -gt $((2 * peak_small)) ]; then
+		bad "peak RSS $PEAK KiB at $TAILSTEPS steps, more than twice $peak_small KiB at $small"
+	fi
+	no_leftover
+	stage_end tailchain "every one of $((TAILSTEPS + 1)) calls counted, memory bounded"
+}
+
 # run_quiet_ip ARGS...: iprofmem under the hang guard, stdout and stderr
 # in $TMP/b.out and $TMP/b.err; returns its status.
 run_quiet_ip() {
@@ -426,9 +486,9 @@ run_quiet_ip() {
 
 for s in $STAGES; do
 	case $s in
-	threads | recursion | forks | signals | attach | attach64) "stage_$s" ;;
+	threads | recursion | forks | signals | attach | attach64 | tailchain) "stage_$s" ;;
 	altstack) stage_signals altstack ;;
-	*) die "unknown stage '$s' (threads recursion forks signals altstack attach attach64)" ;;
+	*) die "unknown stage '$s' (threads recursion forks signals altstack attach attach64 tailchain)" ;;
 	esac
 done
 echo

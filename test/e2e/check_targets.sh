@@ -15,6 +15,7 @@ tc "targets: built from the current sources (else: make e2e-targets)"
 for src in "$SRCDIR"/*.c "$SRCDIR"/*.cc; do
 	[ -e "$src" ] || continue
 	t=${src##*/}; t=${t%.*}
+	[ "$t" = failmalloc ] && continue	# a shared object (test_oom.sh)
 	variants="$DEBUG_VARIANTS $NODEBUG_VARIANTS"
 	[[ $src == *.cc ]] && variants=$CXX_VARIANTS
 	for v in $variants; do
@@ -152,7 +153,7 @@ fi
 tc_end
 
 # The same for the targets of the threads, children and signals tests.
-for t in thr kids sig spin_threads cxx_exc; do
+for t in thr kids sig spin_threads cxx_exc tailcall tailcall_cxx; do
 	tc "targets: $t decl lines computed by the tests match DW_AT_decl_line"
 	src=$SRCDIR/$t.c
 	[ -e "$src" ] || src=$SRCDIR/$t.cc
@@ -204,5 +205,97 @@ for v in $DEBUG_VARIANTS; do
 	fi
 	tc_end
 done
+
+# tailcall (test_tailcall.sh): at -O2 each caller reaches its callee by the
+# jump it is named for, at -O0 by a call; a compiler that stops making one
+# of these jumps would turn a tail-call test into a plain-call one.
+# "FUNC REGEX": a jmp FUNC must have at -O2 (and then no call).
+TC_O2_JUMPS=(
+	"grow jmp .*<direct_leaf>"
+	"dispatch jmp +\\*(0x[0-9a-f]+)?\\(%?[a-z0-9]*,%r[a-z0-9]+,8\\)"
+	"first jmp +\\*0x[0-9a-f]+\\(%rip\\) .*<first_ops>"
+	"hand_off jmp .*<helper>"
+	"chain_a jmp .*<chain_b>"
+	"chain_b jmp .*<chain_c>"
+	"is_even jmp .*<is_odd>"
+	"is_odd jmp .*<is_even>"
+	"to_libc jmp .*<memset"
+)
+# "FUNC REGEX": the call FUNC must have at -O0 instead.
+TC_O0_CALLS=(
+	"grow call .*<direct_leaf>"
+	"dispatch call +\\*%r"
+	"first call +\\*%r"
+	"hand_off call .*<helper>"
+	"chain_a call .*<chain_b>"
+	"chain_b call .*<chain_c>"
+	"is_even call .*<is_odd>"
+	"is_odd call .*<is_even>"
+	"to_libc call .*<memset"
+)
+# tailcall_selfcheck BIN: its own untraced measure of each call's RSS
+# delta, as designed (so a wrong row is iprofmem's fault).
+tailcall_selfcheck() {
+	timeout 30 "$1" selfcheck >"$WORK/self" 2>&1
+	local rc=$?
+	if [ $rc -ne 0 ] || ! grep -qx 'selfcheck passed' "$WORK/self"; then
+		fail "${1##*/} selfcheck: exit $rc; $(grep -m1 MISMATCH "$WORK/self")"
+		note_file "$WORK/self"
+	fi
+}
+
+for v in $DEBUG_VARIANTS $NODEBUG_VARIANTS; do
+	tc "targets: tailcall.$v selfcheck (untraced RSS deltas as designed)"
+	need_file "$TGT/tailcall.$v" && tailcall_selfcheck "$TGT/tailcall.$v"
+	tc_end
+	tc "targets: tailcall.$v code shape (the tail jumps the tests are about)"
+	bin=$TGT/tailcall.$v
+	if need_file "$bin"; then
+		disasm "$bin"
+		if [ "${v%%-*}" = O2 ]; then
+			for e in "${TC_O2_JUMPS[@]}"; do
+				f=${e%% *}
+				fn_insns "$f" | grep -q -E "^${e#* }" || fail "$f has no '${e#* }'"
+				fn_insns "$f" | grep -q '^call' && fail "$f calls"
+			done
+			# jmp *mem as the entry (after endbr64 with CET)
+			i=$(fn_insns first | grep -v '^endbr64' | head -n1)
+			[[ $i == "jmp "*"(%rip)"* ]] || fail "first's entry is '$i', not jmp *mem"
+			# the switch: a jump table, jumping inside pick
+			fn_insns pick | grep -q -E '^(notrack )?jmp +\*' || fail "pick has no jump table (jmp *)"
+			fn_insns dispatch | grep -q -E '^(rep |bnd )?ret' && fail "dispatch has a ret"
+		else
+			for e in "${TC_O0_CALLS[@]}"; do
+				f=${e%% *}
+				fn_insns "$f" | grep -q -E "^${e#* }" || fail "$f has no '${e#* }' at -O0"
+				fn_insns "$f" | grep -E '^jmp ' | grep -q -v "<$f+" && fail "$f jumps out at -O0"
+			done
+		fi
+	fi
+	tc_end
+done
+
+tc "targets: tailcall_cxx selfcheck and code shape (virtual and method tail calls)"
+for v in $CXX_VARIANTS; do
+	bin=$TGT/tailcall_cxx.$v
+	need_file "$bin" || continue
+	tailcall_selfcheck "$bin"
+	disasm "$bin"
+	sq=_ZN3tcx6Square4growEl any=_ZN3tcx8grow_anyEPNS_5ShapeEl
+	cf=_ZN3tcx11chain_firstEPNS_5ShapeEl tp=_ZN3tcx11touch_pagesEl
+	if [ "${v%%-*}" = O2 ]; then
+		fn_insns $sq | grep -q "^jmp .*<$tp>" || fail "$v: Square::grow has no jmp touch_pages"
+		fn_insns $any | grep -q -E '^jmp +\*\(%r[a-z0-9]+\)' || fail "$v: grow_any has no jmp *(%reg)"
+		fn_insns $cf | grep -q "^jmp .*<$any>" || fail "$v: chain_first has no jmp grow_any"
+		for f in $sq $any $cf; do
+			fn_insns $f | grep -q '^call' && fail "$v: $f calls"
+		done
+	else
+		fn_insns $sq | grep -q "^call .*<$tp>" || fail "$v: Square::grow does not call touch_pages"
+		fn_insns $any | grep -q -E '^call +\*%r' || fail "$v: grow_any has no call *%reg"
+		fn_insns $cf | grep -q "^call .*<$any>" || fail "$v: chain_first does not call grow_any"
+	fi
+done
+tc_end
 
 [ $N_FAILED -eq 0 ]

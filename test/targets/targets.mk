@@ -18,7 +18,8 @@
 TGT_MK      := $(lastword $(MAKEFILE_LIST))
 TGT_SRCDIR  := test/targets
 TGT_OUTDIR  := build/targets
-TGT_NAMES   := $(sort $(basename $(notdir $(wildcard $(TGT_SRCDIR)/*.c))))
+# (failmalloc.c is a preloaded shim, not a program: failmalloc.mk)
+TGT_NAMES   := $(filter-out failmalloc,$(sort $(basename $(notdir $(wildcard $(TGT_SRCDIR)/*.c)))))
 TGT_CXX_NAMES := $(sort $(basename $(notdir $(wildcard $(TGT_SRCDIR)/*.cc))))
 
 TGT_CC      ?= $(CC)
@@ -84,3 +85,5 @@ include test/targets/select.mk
 include $(dir $(TGT_MK))views.mk
 # The bad-input targets: their own fragment.
 include $(dir $(TGT_MK))diag.mk
+# The malloc-failing shim test_oom.sh preloads into iprofmem.
+include $(dir $(TGT_MK))failmalloc.mk
