@@ -6,14 +6,10 @@
  * and returns, to the caller of the first.
  *
  * Issue 15: a tail call into a traced function leaves the caller's frame
- * open until the callee returns, so all STEPS + 1 calls end at that one
- * ret, after the page was touched: each sees one page.  Rows (STEPS even):
- *   ping   STEPS / 2 + 1 calls, as many pages
- *   pong   STEPS / 2 calls, as many pages
- *   chain_main  1 call, 1 page
- * The calls before the last touch nothing, so all frames carry the same
- * RSS at entry: a tracer can keep its memory bounded however long the
- * chain (bench/stress.sh compares its peak RSS at 10,000 and STEPS).
+ * open until the callee returns; the shadow stack keeps a chain whole up
+ * to 1024 frames, then folds it, so that iprofmem's memory stays bounded
+ * (bench/stress.sh says which rows that gives, and compares iprofmem's
+ * peak RSS at 10,000 and STEPS).
  *
  * Usage: tailchain [STEPS] [IGNORED...] (default 1000000)
  * Prints "tailchain: STEPS steps, the last in ping|pong" and exits 0.

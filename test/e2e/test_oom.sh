@@ -62,13 +62,16 @@ shim_start() {
 # allocation -> non-zero, not by a signal, with an "iprofmem: " message;
 # none -> WANT_RC and a table.
 WANT_RC=0
+# RAN_ON_RC: launch mode, where the program runs on untraced after the
+# failure and iprofmem passes its exit status through: that status too.
+RAN_ON_RC=
 shim_finish() {
 	finish_bg
 	RC=$BG_RC
 	[ $RC -eq 124 ] && fail "iprofmem timed out"
 	check_sanitizer "$ERR"
 	if [ -n "$(ev fail)" ]; then
-		if [ $RC -eq 0 ]; then
+		if [ $RC -eq 0 ] && [ "$RAN_ON_RC" != 0 ]; then
 			fail "allocation $(ev fail) failed, yet iprofmem exited 0"
 		elif [ $RC -gt 128 ] && [ $RC -ne 124 ]; then
 			fail "iprofmem died of signal $((RC - 128)) after allocation $(ev fail) failed"
@@ -249,7 +252,9 @@ launch_churn() {
 	else
 		fail "the program never got ready"
 	fi
+	RAN_ON_RC=0
 	shim_finish
+	RAN_ON_RC=
 	wait_for 10 eval '! pgrep -f -- "$MARK" >/dev/null' || fail "the program did not end"
 	[ -z "$CHURN_REF" ] || cmp -s "$OUT" "$CHURN_REF" ||
 		fail "the program's output: '$(head -c 200 "$OUT")'"
