@@ -328,8 +328,11 @@ int tracer_started(struct tracer *tr, struct process *p)
 		return 0;
 	tr->checked = true;
 	if (!selection_is_default(sel) && !p->nfuncs && !selection_pending(sel)) {
-		error_msg("no function matches the selection; see what there "
-			  "is with --list-funcs");
+		if (tr->untraced_named)
+			error_msg("no selected function can be traced");
+		else
+			error_msg("no function matches the selection; see what "
+				  "there is with --list-funcs");
 		tr->exit_code = EXIT_IPROFMEM;
 		return -1;
 	}
