@@ -4,7 +4,7 @@
 # module's tests build even while the rest of the program does not.
 # $(UNIT_TESTS) lists the binaries, for whoever runs them.
 
-UNIT_NAMES         := test_report test_disasm test_select test_procfs
+UNIT_NAMES         := test_report test_disasm test_select test_procfs test_ring
 UNIT_TESTS         := $(UNIT_NAMES:%=build/unit/%) $(UNIT_NAMES:%=build-asan/unit/%)
 UNIT_CMOCKA_CFLAGS  = $(shell pkg-config --cflags cmocka 2>/dev/null)
 UNIT_CMOCKA_LIBS    = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -33,6 +33,10 @@ build/unit/test_select build-asan/unit/test_select: \
 		test/unit/test_select.c symbols/select.c symbols/select.h
 build/unit/test_procfs build-asan/unit/test_procfs: \
 		test/unit/test_procfs.c procfs.c procfs.h
+build/unit/test_ring build-asan/unit/test_ring: \
+		test/unit/test_ring.c probe/ring.c probe/ring.h \
+		build/probe/ring.freestanding.o
+build/unit/test_ring build-asan/unit/test_ring: UNIT_LIBS += -pthread
 $(UNIT_TESTS): test/unit/unit.mk
 
 build/unit/%:
@@ -42,3 +46,11 @@ build/unit/%:
 build-asan/unit/%:
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -O1 $(SAN) -o $@ $(filter %.c,$^) $(UNIT_CMOCKA_LIBS) $(UNIT_LIBS)
+
+# The producer side runs inside the traced program, where there is no libc:
+# probe/ring.c must build freestanding and need no symbol from outside.
+build/probe/ring.freestanding.o: probe/ring.c probe/ring.h test/unit/unit.mk
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -ffreestanding -fno-stack-protector -fPIC $(WARN) -I. -c -o $@ $<
+	@if nm -u $@ | grep -q .; then \
+		echo "$@ needs symbols from outside:"; nm -u $@; rm -f $@; exit 1; fi
