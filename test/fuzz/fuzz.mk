@@ -12,11 +12,12 @@
 # views), proc (tracer/rss.c, procfs.c, and libdwfl's reading of
 # /proc/PID/maps), elf (symbols/symbols.c, disasm.c
 # through libdwfl), ring (probe/ring.c's consumer, on memory the traced
-# program can scribble on).  Seed corpora: test/fuzz/corpus/TARGET; inputs
-# that once failed: test/fuzz/regress/TARGET; the growing corpus and the crash
-# artifacts of a run: build/fuzz/.
+# program can scribble on), patch (symbols/patch.c's windows, on any
+# bytes).  Seed corpora: test/fuzz/corpus/TARGET; inputs that once failed:
+# test/fuzz/regress/TARGET; the growing corpus and the crash artifacts of a
+# run: build/fuzz/.
 
-FUZZ_ALL     := funcs record proc elf ring
+FUZZ_ALL     := funcs record proc elf ring patch
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_TIME    ?= 60
 FUZZ_CC      ?= clang
@@ -33,9 +34,11 @@ FUZZ_SRC_proc   := test/fuzz/fuzz_proc.c tracer/rss.c procfs.c
 FUZZ_SRC_elf    := test/fuzz/fuzz_elf.c symbols/symbols.c symbols/disasm.c \
 	symbols/select.c util.c procfs.c
 FUZZ_SRC_ring   := test/fuzz/fuzz_ring.c probe/ring.c
+FUZZ_SRC_patch  := test/fuzz/fuzz_patch.c symbols/patch.c symbols/disasm.c
 FUZZ_LIBS_record = -lm
 FUZZ_LIBS_proc   = $(PKG_LIBS)
 FUZZ_LIBS_elf    = $(PKG_LIBS) -lstdc++
+FUZZ_LIBS_patch  = $(PKG_LIBS)
 
 FUZZ_BINS   := $(FUZZ_TARGETS:%=build/fuzz/bin/fuzz_%)
 REPLAY_BINS := $(FUZZ_ALL:%=build-asan/fuzz/replay_%)
