@@ -4,7 +4,7 @@
 # module's tests build even while the rest of the program does not.
 # $(UNIT_TESTS) lists the binaries, for whoever runs them.
 
-UNIT_NAMES         := test_report test_disasm test_select test_procfs test_ring test_patch
+UNIT_NAMES         := test_report test_disasm test_select test_procfs test_ring test_patch test_stub
 UNIT_TESTS         := $(UNIT_NAMES:%=build/unit/%) $(UNIT_NAMES:%=build-asan/unit/%)
 UNIT_CMOCKA_CFLAGS  = $(shell pkg-config --cflags cmocka 2>/dev/null)
 UNIT_CMOCKA_LIBS    = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -33,6 +33,10 @@ build/unit/test_patch build-asan/unit/test_patch: \
 		test/unit/test_patch.c symbols/patch.c symbols/patch.h \
 		symbols/disasm.c symbols/disasm.h
 build/unit/test_patch build-asan/unit/test_patch: UNIT_LIBS += $(UNIT_CS_LIBS)
+build/unit/test_stub build-asan/unit/test_stub: \
+		test/unit/test_stub.c tracer/stub_x86_64.c tracer/stub.h \
+		symbols/patch.c symbols/patch.h symbols/disasm.c symbols/disasm.h
+build/unit/test_stub build-asan/unit/test_stub: UNIT_LIBS += $(UNIT_CS_LIBS)
 build/unit/test_select build-asan/unit/test_select: \
 		test/unit/test_select.c symbols/select.c symbols/select.h
 build/unit/test_procfs build-asan/unit/test_procfs: \
