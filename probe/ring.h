@@ -21,7 +21,9 @@
  * between a producer's reservation and its commit, cannot commit the
  * interrupted record before it returns; if the handler alone fills the
  * whole ring it waits for ever.  A large ring makes that need 2^order
- * events in one handler. */
+ * events in one handler.  The way out is the tracer's: it sees every
+ * signal before delivery, so a signal for a thread whose pc is inside the
+ * probe code can be held until the thread has left it. */
 #ifndef IPROFMEM_RING_H
 #define IPROFMEM_RING_H
 
@@ -165,8 +167,9 @@ typedef void (*ring_event_fn)(const struct ring_event *ev, void *arg);
 size_t ring_drain(struct ring_reader *rd, const struct ring_limits *lim,
 		  size_t max, ring_event_fn fn, void *arg);
 
-/* Records committed and not yet drained, as far as the header tells
- * (clamped to the capacity; a nonsense header gives 0 or the capacity). */
+/* Positions reserved (committed or still being written) and not yet
+ * drained, as far as the header tells: clamped to the capacity, so a
+ * nonsense header gives 0 or the capacity. */
 uint64_t ring_pending(const struct ring_reader *rd);
 
 #endif
