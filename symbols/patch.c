@@ -33,6 +33,7 @@ static const char *const why_str[] = {
 	[PATCH_RELOC] = "reloc",
 	[PATCH_BLOCK] = "block",
 	[PATCH_DECODE] = "decode",
+	[PATCH_OVERLAP] = "overlap",
 	[PATCH_NOMEM] = "nomem",
 };
 
@@ -502,4 +503,46 @@ enum patch_why patch_return(const struct patch_func *f, uint64_t site,
 bool patch_overlap(const struct patch_window *a, const struct patch_window *b)
 {
 	return a->start < b->start + b->len && b->start < a->start + a->len;
+}
+
+/* Is addr one of the instructions w displaces? */
+static bool displaces(const struct patch_window *w, uint64_t addr)
+{
+	for (unsigned i = 0; i < w->ninsns; i++)
+		if (w->insns[i].addr == addr)
+			return true;
+	return false;
+}
+
+static bool overlaps_granted(const struct patch_site *sites, size_t n,
+			     const struct patch_window *w)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sites[i].why == PATCH_OK && sites[i].covered_by < 0 &&
+		    patch_overlap(&sites[i].w, w))
+			return true;
+	return false;
+}
+
+void patch_plan(const struct patch_func *f, struct patch_site *sites,
+		size_t n)
+{
+	if (!n)
+		return;
+	sites[0].covered_by = -1;
+	sites[0].why = patch_entry(f, &sites[0].w);
+	for (size_t i = 1; i < n; i++) {
+		struct patch_site *s = &sites[i];
+
+		s->covered_by = -1;
+		if (sites[0].why == PATCH_OK &&
+		    displaces(&sites[0].w, s->addr)) {
+			s->covered_by = 0;
+			s->why = PATCH_OK;
+			continue;
+		}
+		s->why = patch_return(f, s->addr, &s->w);
+		if (s->why == PATCH_OK && overlaps_granted(sites, i, &s->w))
+			s->why = PATCH_OVERLAP;
+	}
 }

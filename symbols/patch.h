@@ -50,6 +50,7 @@ enum patch_why {
 	PATCH_RELOC,		/* an instruction that cannot be relocated */
 	PATCH_BLOCK,		/* the ret's basic block is shorter than 5 */
 	PATCH_DECODE,		/* undecodable bytes in the function */
+	PATCH_OVERLAP,		/* shares bytes with another site's window */
 	PATCH_NOMEM,
 };
 
@@ -88,5 +89,24 @@ enum patch_why patch_return(const struct patch_func *f, uint64_t site,
 /* Do two windows share a byte?  Sites whose windows overlap cannot both be
  * patched: the caller keeps the first and sends the other to int3. */
 bool patch_overlap(const struct patch_window *a, const struct patch_window *b);
+
+/* One site of a function in a plan: the caller sets addr (the entry first,
+ * then the return sites), patch_plan the rest. */
+struct patch_site {
+	uint64_t addr;
+	enum patch_why why;
+	struct patch_window w;		/* why == PATCH_OK and covered_by < 0 */
+	/* >= 0: the index of the site whose window displaces this one (a ret
+	 * inside a whole function's entry window), and whose stub probes it;
+	 * why is then PATCH_OK and w unused */
+	int covered_by;
+};
+
+/* Decide every site of a function at once: sites[0] is the entry,
+ * sites[1..n) its return sites.  The entry's window is taken first; a
+ * return site inside it is covered by it; a return window that shares
+ * bytes with one already granted is refused (PATCH_OVERLAP). */
+void patch_plan(const struct patch_func *f, struct patch_site *sites,
+		size_t n);
 
 #endif

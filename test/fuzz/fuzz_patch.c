@@ -4,7 +4,8 @@
  * split into a hot and a cold range (past the end: one range).  Every
  * window found must hold whole, relocatable instructions copied from the
  * function's own bytes, contiguous from its start, at least 5 bytes long
- * and inside the ranges (and their padding). */
+ * and inside the ranges (and their padding); a plan over the function's
+ * sites never grants two windows that share a byte. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,57 @@ static void check_window(const struct patch_range *r, size_t nr,
 		abort();
 }
 
+/* The plan over the entry and the return sites find_return_sites gives:
+ * granted windows never share a byte, and a covered site is one its
+ * coverer displaces. */
+static void check_plan(const struct patch_func *f, const struct patch_range *r,
+		       size_t nr)
+{
+	struct addr_range fn[2];
+	struct insn *rets = NULL;
+	struct patch_site *sites;
+	size_t nrets = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		fn[i].lo = r[i].addr;
+		fn[i].hi = r[i].addr + r[i].n;
+	}
+	for (size_t i = 0; i < nr; i++)
+		if (find_return_sites(r[i].code, r[i].n, r[i].addr, fn, nr,
+				      &rets, &nrets) < 0)
+			abort();
+	sites = calloc(nrets + 1, sizeof(*sites));
+	if (!sites)
+		abort();
+	sites[0].addr = r[0].addr;
+	for (size_t i = 0; i < nrets; i++)
+		sites[i + 1].addr = rets[i].addr;
+	patch_plan(f, sites, nrets + 1);
+	for (size_t i = 0; i <= nrets; i++) {
+		const struct patch_site *s = &sites[i];
+
+		if (s->covered_by >= 0) {
+			const struct patch_window *w = &sites[s->covered_by].w;
+			bool found = false;
+
+			for (unsigned k = 0; k < w->ninsns; k++)
+				found |= w->insns[k].addr == s->addr;
+			if (!found || s->why != PATCH_OK)
+				abort();
+			continue;
+		}
+		if (s->why != PATCH_OK)
+			continue;
+		check_window(r, nr, &s->w);
+		for (size_t j = 0; j < i; j++)
+			if (sites[j].why == PATCH_OK && sites[j].covered_by < 0 &&
+			    patch_overlap(&sites[j].w, &s->w))
+				abort();
+	}
+	free(sites);
+	free(rets);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct patch_range r[2];
@@ -80,6 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t off = 0; off < r[i].n + r[i].pad; off++)
 			if (patch_return(f, r[i].addr + off, &w) == PATCH_OK)
 				check_window(r, nr, &w);
+	check_plan(f, r, nr);
 	patch_func_close(f);
 	return 0;
 }

@@ -434,6 +434,61 @@ static void test_tail_call_jmp(void **state)
 	patch_func_close(f);
 }
 
+/* A plan: entry first, rets inside its window covered, overlaps refused. */
+static void test_plan(void **state)
+{
+	struct patch_site sites[3];
+	struct patch_func *f;
+
+	(void)state;
+	/* getter: the ret is displaced by the entry's window */
+	FUNC(f, 0, 0x48, 0x8b, 0x47, 0x08, 0xc3);
+	sites[0].addr = BASE;
+	sites[1].addr = BASE + 4;
+	patch_plan(f, sites, 2);
+	assert_int_equal(sites[0].why, PATCH_OK);
+	assert_int_equal(sites[0].covered_by, -1);
+	assert_true(sites[0].w.whole);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(sites[1].covered_by, 0);
+	patch_func_close(f);
+	/* endbr64; push; mov; pop; ret: the ret's window would overlap */
+	FUNC(f, 0, 0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x89, 0xe5, 0x5d, 0xc3);
+	sites[1].addr = BASE + 9;
+	patch_plan(f, sites, 2);
+	assert_int_equal(sites[0].why, PATCH_OK);
+	assert_int_equal(sites[1].why, PATCH_OVERLAP);
+	assert_int_equal(sites[1].covered_by, -1);
+	patch_func_close(f);
+	/* an entry that cannot be patched leaves the rets their own way;
+	 * two rets with windows of their own */
+	FUNC(f, 4,
+	     0x31, 0xc0,			/* 0 xor %eax,%eax */
+	     0xff, 0xc0,			/* 2 L: inc %eax */
+	     0x39, 0xf8,			/* 4 cmp %edi,%eax */
+	     0x7c, 0xfa,			/* 6 jl L */
+	     0x85, 0xc0,			/* 8 test %eax,%eax */
+	     0x75, 0x06,			/* 10 jne 18 */
+	     0x48, 0x83, 0xc4, 0x08,		/* 12 add $8,%rsp */
+	     0x5b,				/* 16 pop %rbx */
+	     0xc3,				/* 17 ret */
+	     0xc3,				/* 18 ret (target) */
+	     0xcc, 0xcc, 0xcc, 0xcc);
+	sites[0].addr = BASE;
+	sites[1].addr = BASE + 17;
+	sites[2].addr = BASE + 18;
+	patch_plan(f, sites, 3);
+	assert_int_equal(sites[0].why, PATCH_TARGET);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(sites[1].w.start, BASE + 12);
+	/* the second ret and its padding: its own window, next to the first */
+	assert_int_equal(sites[2].why, PATCH_OK);
+	assert_int_equal(sites[2].w.start, BASE + 18);
+	assert_true(sites[2].w.padding);
+	assert_false(patch_overlap(&sites[1].w, &sites[2].w));
+	patch_func_close(f);
+}
+
 static void test_why_strings(void **state)
 {
 	(void)state;
@@ -467,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_indirect_jump),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_tail_call_jmp),
+		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_why_strings),
 	};
 
