@@ -74,6 +74,13 @@ void ring_producer_init(struct ring_producer *p, void *mem, unsigned order)
 	p->hdr = mem;
 	p->rec = (struct ring_record *)((char *)mem + RING_HEADER_SIZE);
 	p->mask = ((uint64_t)1 << order) - 1;
+	p->order = order;
+}
+
+/* The commit byte for position pos of a ring of 2^order records. */
+static uint8_t seq_of(uint64_t pos, unsigned order)
+{
+	return (uint8_t)((pos >> order) + 1);
 }
 
 /* Is position pos free to write?  Signed: a tail scribbled ahead of head
@@ -112,11 +119,6 @@ static void wait_for_space(const struct ring_producer *p, uint64_t pos,
 		sleep_for_space(p, pos);
 }
 
-static uint32_t rss_pages32(uint64_t rss)
-{
-	return rss > UINT32_MAX ? UINT32_MAX : (uint32_t)rss;
-}
-
 unsigned ring_put(const struct ring_producer *p, uint32_t site,
 		  uint16_t thread, uint8_t kind, uint64_t sp, uint64_t rss,
 		  uint64_t time)
@@ -132,12 +134,11 @@ unsigned ring_put(const struct ring_producer *p, uint32_t site,
 	__atomic_store_n(&r->site, site, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->thread, thread, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->kind, kind, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->flags, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->rss, rss_pages32(rss), __ATOMIC_RELAXED);
+	__atomic_store_n(&r->rss, rss, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->sp, sp, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->time, time, __ATOMIC_RELAXED);
 	/* the commit: everything above is visible before it */
-	__atomic_store_n(&r->seq, (uint32_t)(pos + 1), __ATOMIC_RELEASE);
+	__atomic_store_n(&r->seq, seq_of(pos, p->order), __ATOMIC_RELEASE);
 	return round;
 }
 
@@ -208,18 +209,17 @@ uint64_t ring_pending(const struct ring_reader *rd)
 /* Copy the record at the reader's position out of the mapping if it is
  * committed.  One read of each field: the program may change them while
  * we look, so what we check is what we deliver. */
-static int take_record(const struct ring_reader *rd, struct ring_event *ev,
-		       uint8_t *flags)
+static int take_record(const struct ring_reader *rd, struct ring_event *ev)
 {
 	const struct ring_record *r = &rd->rec[rd->tail & rd->mask];
 
-	if (__atomic_load_n(&r->seq, __ATOMIC_ACQUIRE) != (uint32_t)(rd->tail + 1))
+	if (__atomic_load_n(&r->seq, __ATOMIC_ACQUIRE) !=
+	    seq_of(rd->tail, rd->order))
 		return 0;
 	ev->pos = rd->tail;
 	ev->site = __atomic_load_n(&r->site, __ATOMIC_RELAXED);
 	ev->thread = __atomic_load_n(&r->thread, __ATOMIC_RELAXED);
 	ev->kind = __atomic_load_n(&r->kind, __ATOMIC_RELAXED);
-	*flags = __atomic_load_n(&r->flags, __ATOMIC_RELAXED);
 	ev->rss = __atomic_load_n(&r->rss, __ATOMIC_RELAXED);
 	ev->sp = __atomic_load_n(&r->sp, __ATOMIC_RELAXED);
 	ev->time = __atomic_load_n(&r->time, __ATOMIC_RELAXED);
@@ -228,9 +228,9 @@ static int take_record(const struct ring_reader *rd, struct ring_event *ev,
 
 /* Counts a record that cannot be right; returns whether it is valid. */
 static int check_event(struct ring_stats *st, const struct ring_limits *lim,
-		       const struct ring_event *ev, uint8_t flags)
+		       const struct ring_event *ev)
 {
-	if ((ev->kind != RING_ENTRY && ev->kind != RING_RETURN) || flags) {
+	if (ev->kind != RING_ENTRY && ev->kind != RING_RETURN) {
 		st->bad_kind++;
 		return 0;
 	}
@@ -263,15 +263,14 @@ size_t ring_drain(struct ring_reader *rd, const struct ring_limits *lim,
 {
 	uint64_t lap = rd->mask + 1;
 	struct ring_event ev;
-	uint8_t flags;
 	size_t n = 0;
 
 	if (!header_sane(rd))
 		rd->stats.bad_header++;
 	if (max > lap)
 		max = (size_t)lap;
-	while (n < max && take_record(rd, &ev, &flags)) {
-		if (check_event(&rd->stats, lim, &ev, flags)) {
+	while (n < max && take_record(rd, &ev)) {
+		if (check_event(&rd->stats, lim, &ev)) {
 			rd->stats.events++;
 			fn(&ev, arg);
 		}

@@ -3,11 +3,13 @@
  *
  * Layout: a header of RING_HEADER_SIZE bytes, then 2^order records of
  * RING_RECORD_SIZE bytes.  Producers reserve a position with one fetch-add
- * on head, write the record, then publish it by storing its sequence word
- * (position + 1) last, with release order: the consumer never reads a
- * half-written record, and a record left over from the previous lap has
- * the wrong sequence.  A full ring makes the producer wait (spin, then
- * sched_yield, then a futex with a timeout); no event is ever dropped.
+ * on head, write the record, then publish it by storing its sequence byte
+ * (the position's lap + 1) last, with release order: the consumer never
+ * reads a half-written record, and a record left over from the previous
+ * lap (the only one a slot can hold before its producer writes: the
+ * consumer passed it first) has the wrong sequence.  A full ring makes the
+ * producer wait (spin, then sched_yield, then a futex with a timeout); no
+ * event is ever dropped.
  *
  * The producer side runs inside the traced program: it is freestanding
  * (no libc, raw system calls), async-signal-safe and multi-thread safe.
@@ -30,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RING_MAGIC		0x474e495246505249ULL	/* "IPRFRING" */
+#define RING_MAGIC		0x474e495246525049ULL	/* "IPRFRING" in memory */
 #define RING_VERSION		1
 #define RING_CACHELINE		64
 #define RING_HEADER_SIZE	256
@@ -62,16 +64,15 @@ struct ring_header {
 	uint8_t pad3[RING_CACHELINE - 8];
 };
 
-/* One event.  RSS is in pages, 32 bits: 16 TB with 4 KB pages; a probe
- * saturates it at UINT32_MAX rather than wrapping. */
+/* One event, 32 bytes: two to a cache line, never across one. */
 struct ring_record {
-	uint32_t seq;		/* (uint32_t)(position + 1) once committed */
-	uint32_t site;		/* site id, an index into iprofmem's table */
-	uint16_t thread;	/* thread slot id */
+	uint8_t seq;		/* (position >> order) + 1, mod 256, once
+				   committed; 0 in a fresh ring */
 	uint8_t kind;		/* enum ring_kind */
-	uint8_t flags;		/* none yet: must be 0 */
-	uint32_t rss;		/* pages */
+	uint16_t thread;	/* thread slot id */
+	uint32_t site;		/* site id, an index into iprofmem's table */
 	uint64_t sp;		/* stack pointer at the site */
+	uint64_t rss;		/* resident pages */
 	uint64_t time;		/* TSC or clock, as the probe reads it */
 };
 
@@ -95,6 +96,7 @@ struct ring_producer {
 	struct ring_header *hdr;
 	struct ring_record *rec;	/* (char *)hdr + RING_HEADER_SIZE */
 	uint64_t mask;			/* capacity - 1 */
+	uint32_t order;
 };
 
 void ring_producer_init(struct ring_producer *p, void *mem, unsigned order);
@@ -113,8 +115,8 @@ struct ring_event {
 	uint32_t site;
 	uint16_t thread;
 	uint8_t kind;
-	uint32_t rss;
 	uint64_t sp;
+	uint64_t rss;
 	uint64_t time;
 };
 
@@ -123,7 +125,7 @@ struct ring_stats {
 	uint64_t events;	/* delivered */
 	uint64_t bad_site;	/* site id >= nsites */
 	uint64_t bad_thread;	/* thread id >= nthreads */
-	uint64_t bad_kind;	/* kind not entry/return, or flags set */
+	uint64_t bad_kind;	/* kind not entry/return */
 	uint64_t bad_header;	/* drains that found head/tail or the
 				   geometry inconsistent */
 	uint64_t wakes;		/* futex wakes issued for waiting producers */
