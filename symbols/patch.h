@@ -71,9 +71,10 @@ struct patch_window {
  * its sites. */
 struct patch_func;
 
-/* Decode every range of the function that starts at `entry`.  Returns
- * NULL when out of memory (errno ENOMEM).  Undecodable bytes do not fail
- * it: windows over them, or after them in a range, are refused. */
+/* Decode every range of the function that starts at `entry`; the bytes
+ * are not copied and must outlive f.  Returns NULL when out of memory
+ * (errno ENOMEM).  Undecodable bytes do not fail it: every window of such
+ * a function is refused (PATCH_DECODE), since a jump could hide in them. */
 struct patch_func *patch_func_open(const struct patch_range *ranges,
 				   size_t nranges, uint64_t entry);
 void patch_func_close(struct patch_func *f);

@@ -4,7 +4,8 @@
 # module's tests build even while the rest of the program does not.
 # $(UNIT_TESTS) lists the binaries, for whoever runs them.
 
-UNIT_NAMES         := test_report test_disasm test_select test_procfs test_ring test_patch test_stub
+UNIT_NAMES         := test_report test_disasm test_select test_procfs \
+                      test_ring test_patch test_stub
 UNIT_TESTS         := $(UNIT_NAMES:%=build/unit/%) $(UNIT_NAMES:%=build-asan/unit/%)
 UNIT_CMOCKA_CFLAGS  = $(shell pkg-config --cflags cmocka 2>/dev/null)
 UNIT_CMOCKA_LIBS    = $(shell pkg-config --libs cmocka 2>/dev/null)
