@@ -446,6 +446,92 @@ static void test_corrupt_header(void **state)
 	fixture_close(&f);
 }
 
+/* A program thread scribbling over the whole mapping while the consumer
+ * drains: every delivered event still passes the limits, and no drain
+ * takes more than a lap. */
+struct scribbler {
+	struct fixture *f;
+	int stop;
+};
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void *scribble(void *arg)
+{
+	struct scribbler *sc = arg;
+	uint64_t x = 0x9e3779b97f4a7c15ULL, *w = sc->f->mem;
+	size_t n = sc->f->size / sizeof(*w);
+	struct ring_header *h = sc->f->mem;
+	unsigned order = sc->f->order;	/* 4: 16 records */
+
+	while (!__atomic_load_n(&sc->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t v = xorshift(&x), pos;
+		size_t at = xorshift(&x) % n;
+
+		/* Mostly the first word of a record the consumer reads soon
+		 * (its tail is in the header), with a lap byte that is right
+		 * (or, one time in 16, one off), kinds and ids around the
+		 * limits; else anything anywhere, header included (but the
+		 * tail, which this scribbler needs to follow the consumer). */
+		if (at == offsetof(struct ring_header, tail) / 8)
+			continue;
+		if (v & 7) {
+			pos = __atomic_load_n(&h->tail, __ATOMIC_RELAXED) +
+			      (v >> 40 & 0xf);
+			at = RING_HEADER_SIZE / 8 + (pos & 0xf) * 4;
+			v = (uint8_t)((pos >> order) + !!(v >> 48 & 0xf)) |
+			    (v >> 8 & 0x3) << 8 | (v >> 16 & 0x3) << 16 |
+			    (v >> 32 & 0x3) << 32;
+		}
+		__atomic_store_n(&w[at], v, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void check_limits(const struct ring_event *ev, void *arg)
+{
+	const struct ring_limits *lim = arg;
+
+	assert_true(ev->site < lim->nsites);
+	assert_true(ev->thread < lim->nthreads);
+	assert_true(ev->kind == RING_ENTRY || ev->kind == RING_RETURN);
+}
+
+static void test_hostile_writer(void **state)
+{
+	static const struct ring_limits lim = { 3, 2 };
+	struct fixture f;
+	struct scribbler sc = { &f, 0 };
+	pthread_t t;
+	uint64_t taken = 0;
+
+	(void)state;
+	fixture_open(&f, 4);
+	assert_int_equal(pthread_create(&t, NULL, scribble, &sc), 0);
+	/* until enough was taken, or about a second on a loaded machine */
+	for (long i = 0; i < 5000000 && taken < 1000; i++) {
+		size_t n = ring_drain(&f.rd, &lim, SIZE_MAX, check_limits,
+				      (void *)&lim);
+
+		assert_true(n <= 16);
+		taken += n;
+		(void)ring_pending(&f.rd);
+	}
+	__atomic_store_n(&sc.stop, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(taken > 0);
+	/* what was taken is accounted for, valid or not */
+	assert_true(f.rd.stats.events + f.rd.stats.bad_site +
+		    f.rd.stats.bad_thread + f.rd.stats.bad_kind == taken);
+	fixture_close(&f);
+}
+
 /* The untrusted opener refuses a header whose geometry cannot be right. */
 static void test_open_untrusted(void **state)
 {
@@ -488,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_records),
 		cmocka_unit_test(test_drain_bounded),
 		cmocka_unit_test(test_corrupt_header),
+		cmocka_unit_test(test_hostile_writer),
 		cmocka_unit_test(test_open_untrusted),
 	};
 
