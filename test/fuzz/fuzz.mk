@@ -11,11 +11,13 @@
 # Targets: funcs (symbols/select.c), record (report/record_load.c and the
 # views), proc (tracer/rss.c, procfs.c, and libdwfl's reading of
 # /proc/PID/maps), elf (symbols/symbols.c, disasm.c
-# through libdwfl).  Seed corpora: test/fuzz/corpus/TARGET; inputs that once
-# failed: test/fuzz/regress/TARGET; the growing corpus and the crash
-# artifacts of a run: build/fuzz/.
+# through libdwfl), ring (probe/ring.c's consumer, on memory the traced
+# program can scribble on), patch (symbols/patch.c's windows, on any
+# bytes).  Seed corpora: test/fuzz/corpus/TARGET; inputs that once failed:
+# test/fuzz/regress/TARGET; the growing corpus and the crash artifacts of a
+# run: build/fuzz/.
 
-FUZZ_ALL     := funcs record proc elf
+FUZZ_ALL     := funcs record proc elf ring patch
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_TIME    ?= 60
 FUZZ_CC      ?= clang
@@ -31,14 +33,17 @@ FUZZ_SRC_record := test/fuzz/fuzz_record.c report/report.c report/rows.c \
 FUZZ_SRC_proc   := test/fuzz/fuzz_proc.c tracer/rss.c procfs.c
 FUZZ_SRC_elf    := test/fuzz/fuzz_elf.c symbols/symbols.c symbols/disasm.c \
 	symbols/select.c util.c procfs.c
+FUZZ_SRC_ring   := test/fuzz/fuzz_ring.c probe/ring.c
+FUZZ_SRC_patch  := test/fuzz/fuzz_patch.c symbols/patch.c symbols/disasm.c
 FUZZ_LIBS_record = -lm
 FUZZ_LIBS_proc   = $(PKG_LIBS)
 FUZZ_LIBS_elf    = $(PKG_LIBS) -lstdc++
+FUZZ_LIBS_patch  = $(PKG_LIBS)
 
 FUZZ_BINS   := $(FUZZ_TARGETS:%=build/fuzz/bin/fuzz_%)
 REPLAY_BINS := $(FUZZ_ALL:%=build-asan/fuzz/replay_%)
 FUZZ_CFLAGS  = $(filter-out -MMD -MP,$(ALL_CFLAGS))
-FUZZ_HDRS   := $(wildcard test/fuzz/*.h symbols/*.h report/*.h tracer/rss.h procfs.h util.h)
+FUZZ_HDRS   := $(wildcard test/fuzz/*.h symbols/*.h report/*.h tracer/rss.h procfs.h util.h probe/*.h)
 
 .PHONY: fuzz fuzz-build fuzz-replay fuzz-seeds fuzz-clang-ok
 fuzz: deps-ok fuzz-clang-ok fuzz-build

@@ -4,7 +4,8 @@
 # module's tests build even while the rest of the program does not.
 # $(UNIT_TESTS) lists the binaries, for whoever runs them.
 
-UNIT_NAMES         := test_report test_disasm test_select test_procfs test_thread test_arch
+UNIT_NAMES         := test_report test_disasm test_select test_procfs \
+                      test_thread test_arch test_ring test_patch test_stub
 UNIT_TESTS         := $(UNIT_NAMES:%=build/unit/%) $(UNIT_NAMES:%=build-asan/unit/%)
 UNIT_CMOCKA_CFLAGS  = $(shell pkg-config --cflags cmocka 2>/dev/null)
 UNIT_CMOCKA_LIBS    = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -29,6 +30,14 @@ build/unit/test_report build-asan/unit/test_report: \
 build/unit/test_disasm build-asan/unit/test_disasm: \
 		test/unit/test_disasm.c symbols/disasm.c symbols/disasm.h
 build/unit/test_disasm build-asan/unit/test_disasm: UNIT_LIBS += $(UNIT_CS_LIBS)
+build/unit/test_patch build-asan/unit/test_patch: \
+		test/unit/test_patch.c symbols/patch.c symbols/patch.h \
+		symbols/disasm.c symbols/disasm.h
+build/unit/test_patch build-asan/unit/test_patch: UNIT_LIBS += $(UNIT_CS_LIBS)
+build/unit/test_stub build-asan/unit/test_stub: \
+		test/unit/test_stub.c tracer/stub_x86_64.c tracer/stub.h \
+		symbols/patch.c symbols/patch.h symbols/disasm.c symbols/disasm.h
+build/unit/test_stub build-asan/unit/test_stub: UNIT_LIBS += $(UNIT_CS_LIBS)
 build/unit/test_select build-asan/unit/test_select: \
 		test/unit/test_select.c symbols/select.c symbols/select.h
 build/unit/test_procfs build-asan/unit/test_procfs: \
@@ -39,6 +48,10 @@ build/unit/test_arch build-asan/unit/test_arch: \
 		test/unit/test_arch.c tracer/arch_x86_64.c tracer/arch.h \
 		tracer/memio.c tracer/memio.h symbols/disasm.c symbols/disasm.h
 build/unit/test_arch build-asan/unit/test_arch: UNIT_LIBS += $(UNIT_CS_LIBS)
+build/unit/test_ring build-asan/unit/test_ring: \
+		test/unit/test_ring.c probe/ring.c probe/ring.h \
+		build/probe/ring.freestanding.o
+build/unit/test_ring build-asan/unit/test_ring: UNIT_LIBS += -pthread
 $(UNIT_TESTS): test/unit/unit.mk
 
 build/unit/%:
@@ -48,3 +61,11 @@ build/unit/%:
 build-asan/unit/%:
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -O1 $(SAN) -o $@ $(filter %.c,$^) $(UNIT_CMOCKA_LIBS) $(UNIT_LIBS)
+
+# The producer side runs inside the traced program, where there is no libc:
+# probe/ring.c must build freestanding and need no symbol from outside.
+build/probe/ring.freestanding.o: probe/ring.c probe/ring.h test/unit/unit.mk
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -ffreestanding -fno-stack-protector -fPIC $(WARN) -I. -c -o $@ $<
+	@if nm -u $@ | grep -q .; then \
+		echo "$@ needs symbols from outside:"; nm -u $@; rm -f $@; exit 1; fi

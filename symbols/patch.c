@@ -1,0 +1,553 @@
+/* patch: choose the bytes a probe's jmp may overwrite at a site.
+ *
+ * The whole function is decoded once (every range, capstone through
+ * insn_decode) into a sorted list of instructions and a sorted list of
+ * every address something may jump to: direct branch targets, the return
+ * points of calls, rip-relative addresses taken, the entry.  A window is
+ * then safe when none of those lies strictly inside it: a jump may still
+ * land on its first byte, which holds the new jmp, but nowhere else. */
+#include "symbols/patch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct patch_func {
+	struct patch_range *ranges;	/* sorted by address */
+	size_t nranges;
+	struct insn *insns;		/* sorted by address */
+	size_t ninsns;
+	uint64_t *targets;		/* sorted, may repeat */
+	size_t ntargets;
+	uint64_t entry;
+	bool indirect;			/* an indirect jump of unknown targets */
+	bool undecodable;		/* bytes capstone could not decode */
+};
+
+static const char *const why_str[] = {
+	[PATCH_OK] = "ok",
+	[PATCH_NO_SITE] = "no-site",
+	[PATCH_SHORT] = "short",
+	[PATCH_TARGET] = "target",
+	[PATCH_INDIRECT] = "indirect",
+	[PATCH_RELOC] = "reloc",
+	[PATCH_BLOCK] = "block",
+	[PATCH_DECODE] = "decode",
+	[PATCH_OVERLAP] = "overlap",
+	[PATCH_NOMEM] = "nomem",
+};
+
+const char *patch_why_str(enum patch_why why)
+{
+	if ((unsigned)why >= sizeof(why_str) / sizeof(*why_str))
+		return "?";
+	return why_str[why];
+}
+
+/* ---- decoding the function ---- */
+
+struct vec {
+	void *v;
+	size_t n, cap, size;
+};
+
+static int vec_push(struct vec *s, const void *item)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 32;
+		void *v = realloc(s->v, cap * s->size);
+
+		if (!v)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	memcpy((char *)s->v + s->n++ * s->size, item, s->size);
+	return 0;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct patch_range *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The opcode of an instruction capstone decoded but disasm.c could not
+ * classify: past the legacy prefixes and REX.  Returns its offset. */
+static unsigned opcode_at(const struct insn *in)
+{
+	unsigned i = 0;
+
+	while (i < in->len) {
+		switch (in->bytes[i]) {
+		case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+		case 0x2e: case 0x36: case 0x3e: case 0x26: case 0x64: case 0x65:
+			i++;
+			continue;
+		}
+		break;
+	}
+	if (i < in->len && (in->bytes[i] & 0xf0) == 0x40)
+		i++;
+	return i;
+}
+
+/* What an unclassified instruction means for the targets: an indirect jmp
+ * may go anywhere in the function (a jump table), except through a
+ * rip-relative slot, which is a tail call through the GOT; an indirect call
+ * returns to the next instruction; loop/jrcxz have a rel8 target; any other
+ * relative branch disasm.c refused (a 0x66 prefix, xbegin) is unknown. */
+static int note_unsupported(struct patch_func *f, const struct insn *in,
+			    struct vec *t)
+{
+	unsigned i = opcode_at(in);
+	uint8_t op = i < in->len ? in->bytes[i] : 0;
+	uint8_t modrm = i + 1 < in->len ? in->bytes[i + 1] : 0;
+	uint64_t a;
+
+	if (op == 0xff && i + 1 < in->len) {
+		unsigned reg = (modrm >> 3) & 7;
+
+		if (reg == 2 || reg == 3) {
+			a = in->addr + in->len;
+			return vec_push(t, &a);
+		}
+		if ((reg == 4 || reg == 5) && (modrm & 0xc7) != 0x05)
+			f->indirect = true;
+		return 0;
+	}
+	if (op >= 0xe0 && op <= 0xe3 && in->len == i + 2) {
+		a = in->addr + in->len + (int8_t)in->bytes[i + 1];
+		return vec_push(t, &a);
+	}
+	if (op == 0xe8 || op == 0xe9 || op == 0xeb || (op & 0xf0) == 0x70 ||
+	    (op == 0x0f && i + 1 < in->len && (modrm & 0xf0) == 0x80) ||
+	    (op == 0xc7 && modrm == 0xf8))
+		f->indirect = true;
+	return 0;
+}
+
+/* The addresses an instruction may send control to, inside or outside the
+ * function: only those inside a window matter, and which are is decided
+ * per window. */
+static int note_targets(struct patch_func *f, const struct insn *in,
+			struct vec *t)
+{
+	uint64_t ret = in->addr + in->len;
+
+	switch (in->op) {
+	case INSN_CALL:
+		if (vec_push(t, &ret) < 0)
+			return -1;
+		/* fall through */
+	case INSN_JMP:
+	case INSN_JCC:
+		return vec_push(t, &in->target);
+	case INSN_OOL:
+		/* an address taken (lea): a function pointer or computed goto */
+		return in->disp_off ? vec_push(t, &in->target) : 0;
+	case INSN_JMP_IND:
+	case INSN_CALL_IND:
+	case INSN_UNSUPPORTED:
+		return note_unsupported(f, in, t);
+	default:
+		return 0;
+	}
+}
+
+static int decode_range(struct patch_func *f, const struct patch_range *r,
+			struct vec *insns, struct vec *t)
+{
+	struct insn in;
+	size_t off = 0;
+
+	while (off < r->n) {
+		if (insn_decode(r->code + off, r->n - off, r->addr + off, &in) < 0) {
+			f->undecodable = true;
+			off++;
+			continue;
+		}
+		if (vec_push(insns, &in) < 0 || note_targets(f, &in, t) < 0)
+			return -1;
+		off += in.len;
+	}
+	return 0;
+}
+
+struct patch_func *patch_func_open(const struct patch_range *ranges,
+				   size_t nranges, uint64_t entry)
+{
+	struct patch_func *f = calloc(1, sizeof(*f));
+	struct vec insns = { NULL, 0, 0, sizeof(struct insn) };
+	struct vec t = { NULL, 0, 0, sizeof(uint64_t) };
+
+	if (!f)
+		return NULL;
+	f->entry = entry;
+	f->ranges = malloc((nranges ? nranges : 1) * sizeof(*ranges));
+	if (!f->ranges)
+		goto fail;
+	memcpy(f->ranges, ranges, nranges * sizeof(*ranges));
+	f->nranges = nranges;
+	qsort(f->ranges, nranges, sizeof(*ranges), cmp_range);
+	/* the entry is called from outside: a target like any other */
+	if (vec_push(&t, &entry) < 0)
+		goto fail;
+	for (size_t i = 0; i < nranges; i++)
+		if (decode_range(f, &f->ranges[i], &insns, &t) < 0)
+			goto fail;
+	qsort(t.v, t.n, sizeof(uint64_t), cmp_u64);
+	f->insns = insns.v;
+	f->ninsns = insns.n;
+	f->targets = t.v;
+	f->ntargets = t.n;
+	return f;
+fail:
+	free(insns.v);
+	free(t.v);
+	patch_func_close(f);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void patch_func_close(struct patch_func *f)
+{
+	if (!f)
+		return;
+	free(f->ranges);
+	free(f->insns);
+	free(f->targets);
+	free(f);
+}
+
+/* ---- lookups ---- */
+
+/* Index of the instruction starting at addr, or -1. */
+static long insn_at(const struct patch_func *f, uint64_t addr)
+{
+	size_t lo = 0, hi = f->ninsns;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->insns[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < f->ninsns && f->insns[lo].addr == addr ? (long)lo : -1;
+}
+
+/* Is some target in (lo, hi)? */
+static bool target_inside(const struct patch_func *f, uint64_t lo, uint64_t hi)
+{
+	size_t a = 0, b = f->ntargets;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (f->targets[mid] <= lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < f->ntargets && f->targets[a] < hi;
+}
+
+static const struct patch_range *range_of(const struct patch_func *f,
+					  uint64_t addr)
+{
+	for (size_t i = 0; i < f->nranges; i++)
+		if (addr >= f->ranges[i].addr &&
+		    addr - f->ranges[i].addr < f->ranges[i].n)
+			return &f->ranges[i];
+	return NULL;
+}
+
+static bool contiguous(const struct insn *a, const struct insn *b)
+{
+	return a->addr + a->len == b->addr;
+}
+
+/* Can the stub run this instruction in its place?  Relative branches and
+ * calls are re-encoded, rip-relative operands re-aimed, a ret replayed
+ * after the probe; anything disasm.c could not classify is refused. */
+static bool relocatable(const struct insn *in)
+{
+	/* indirect branches: the int3 engine replays them, the stub does
+	 * not (yet) */
+	return in->op != INSN_UNSUPPORTED && in->op != INSN_JMP_IND &&
+	       in->op != INSN_CALL_IND;
+}
+
+/* Do the bytes from `at` up to `end` lie in r's padding and read as
+ * padding (int3, or nop forms)? */
+static bool padding_until(const struct patch_range *r, uint64_t at,
+			  uint64_t end)
+{
+	uint64_t pad_end = r->addr + r->n + r->pad;
+	struct insn in;
+
+	if (at < r->addr + r->n || end > pad_end)
+		return false;
+	while (at < end) {
+		const uint8_t *p = r->code + (at - r->addr);
+
+		if (*p == 0xcc) {
+			at++;
+			continue;
+		}
+		if (insn_decode(p, pad_end - at, at, &in) < 0 || in.op != INSN_NOP)
+			return false;
+		at += in.len;
+	}
+	return true;
+}
+
+/* ---- windows ---- */
+
+static void window_reset(struct patch_window *w, uint64_t start)
+{
+	memset(w, 0, sizeof(*w));
+	w->start = start;
+}
+
+static void window_add(struct patch_window *w, const struct insn *in)
+{
+	w->insns[w->ninsns++] = *in;
+	w->len = (uint8_t)(in->addr + in->len - w->start);
+	if (in->op == INSN_RET)
+		w->has_ret = true;
+}
+
+/* Checks every window passes, whichever way it was built. */
+static enum patch_why window_check(const struct patch_func *f,
+				   const struct patch_window *w)
+{
+	if (target_inside(f, w->start, w->start + w->len))
+		return PATCH_TARGET;
+	/* one instruction (maybe with padding after it) has no inner byte a
+	 * jump table could point to; more have */
+	if (f->indirect && w->ninsns > 1)
+		return PATCH_INDIRECT;
+	for (unsigned i = 0; i < w->ninsns; i++)
+		if (!relocatable(&w->insns[i]))
+			return PATCH_RELOC;
+	return PATCH_OK;
+}
+
+/* Flow ends after it: what follows may be padding. */
+static bool ends_flow(const struct insn *in)
+{
+	return in->op == INSN_RET || in->op == INSN_JMP;
+}
+
+/* Grow w forward from instruction i until it covers the jmp: through
+ * contiguous instructions, then into padding after a ret or jmp. */
+static enum patch_why grow_forward(const struct patch_func *f, size_t i,
+				   struct patch_window *w)
+{
+	const struct patch_range *r = range_of(f, f->insns[i].addr);
+	uint64_t need = w->start + PATCH_JMP_LEN;
+
+	for (; i < f->ninsns; i++) {
+		const struct insn *in = &f->insns[i];
+
+		if (w->ninsns && !contiguous(&w->insns[w->ninsns - 1], in))
+			break;
+		if (in->addr >= r->addr + r->n)
+			break;
+		window_add(w, in);
+		if (in->addr + in->len >= need)
+			return PATCH_OK;
+	}
+	if (w->ninsns && ends_flow(&w->insns[w->ninsns - 1]) &&
+	    padding_until(r, w->start + w->len, need)) {
+		w->len = PATCH_JMP_LEN;
+		w->padding = true;
+		return PATCH_OK;
+	}
+	return PATCH_SHORT;
+}
+
+/* Does the window hold every byte of the function? */
+static bool covers_function(const struct patch_func *f,
+			    const struct patch_window *w)
+{
+	const struct patch_range *r = &f->ranges[0];
+
+	return f->nranges == 1 && w->start + w->len >= r->addr + r->n;
+}
+
+static bool is_endbr64(const struct insn *in)
+{
+	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+
+	return in->len == sizeof(endbr64) &&
+	       !memcmp(in->bytes, endbr64, sizeof(endbr64));
+}
+
+enum patch_why patch_entry(const struct patch_func *f, struct patch_window *w)
+{
+	long i = insn_at(f, f->entry);
+	enum patch_why why;
+
+	window_reset(w, f->entry);
+	if (i < 0)
+		return PATCH_NO_SITE;
+	if (f->undecodable)
+		return PATCH_DECODE;
+	/* Leave an endbr64 in place and patch after it: an indirect call must
+	 * still land on one where indirect branch tracking is enforced, and
+	 * it changes nothing the probe records. */
+	if (is_endbr64(&f->insns[i]) && (size_t)i + 1 < f->ninsns &&
+	    contiguous(&f->insns[i], &f->insns[i + 1]))
+		window_reset(w, f->insns[++i].addr);
+	why = grow_forward(f, (size_t)i, w);
+	if (why == PATCH_OK)
+		why = window_check(f, w);
+	if (why == PATCH_OK)
+		w->whole = w->has_ret && covers_function(f, w);
+	return why;
+}
+
+/* The ret (or tail-call jmp) with nops or padding after it. */
+static enum patch_why return_forward(const struct patch_func *f, size_t i,
+				     struct patch_window *w)
+{
+	enum patch_why why;
+
+	window_reset(w, f->insns[i].addr);
+	if (!ends_flow(&f->insns[i]))
+		return PATCH_SHORT;
+	why = grow_forward(f, i, w);
+	if (why != PATCH_OK)
+		return why;
+	/* after the ret, only nops: code there is reached some other way */
+	for (unsigned k = 1; k < w->ninsns; k++)
+		if (w->insns[k].op != INSN_NOP)
+			return PATCH_SHORT;
+	return window_check(f, w);
+}
+
+/* The site with the instructions before it in its basic block: walk back
+ * while the window is short; every instruction crossed must be contiguous,
+ * in the same range, not a branch, and not a target (its start becomes a
+ * byte inside the window). */
+static enum patch_why return_backward(const struct patch_func *f, size_t i,
+				      struct patch_window *w)
+{
+	const struct insn *site = &f->insns[i];
+	uint64_t end = site->addr + site->len;
+	const struct patch_range *r = range_of(f, site->addr);
+	size_t j = i;
+
+	while (end - f->insns[j].addr < PATCH_JMP_LEN) {
+		const struct insn *prev = j ? &f->insns[j - 1] : NULL;
+
+		if (!prev || !contiguous(prev, &f->insns[j]) ||
+		    prev->addr < r->addr)
+			return PATCH_BLOCK;
+		switch (prev->op) {
+		case INSN_RET: case INSN_JMP: case INSN_JCC: case INSN_CALL:
+		case INSN_JMP_IND: case INSN_CALL_IND: case INSN_UNSUPPORTED:
+			return PATCH_BLOCK;
+		default:
+			break;
+		}
+		if (target_inside(f, prev->addr, f->insns[j].addr + 1))
+			return PATCH_TARGET;
+		j--;
+	}
+	window_reset(w, f->insns[j].addr);
+	for (; j <= i; j++)
+		window_add(w, &f->insns[j]);
+	return window_check(f, w);
+}
+
+enum patch_why patch_return(const struct patch_func *f, uint64_t site,
+			    struct patch_window *w)
+{
+	long i = insn_at(f, site);
+	enum patch_why fwd, back;
+	struct patch_window tmp;
+
+	window_reset(w, site);
+	if (i < 0)
+		return PATCH_NO_SITE;
+	switch (f->insns[i].op) {
+	case INSN_RET: case INSN_JMP: case INSN_JCC:
+		break;
+	default:
+		return PATCH_NO_SITE;
+	}
+	if (f->undecodable)
+		return PATCH_DECODE;
+	/* forward first: it displaces only the site itself (and padding), so
+	 * the instructions before it keep their freedom to be targets */
+	fwd = return_forward(f, (size_t)i, w);
+	if (fwd == PATCH_OK)
+		return PATCH_OK;
+	back = return_backward(f, (size_t)i, &tmp);
+	if (back == PATCH_OK) {
+		*w = tmp;
+		return PATCH_OK;
+	}
+	/* the backward reason says more, unless forward got further */
+	return back == PATCH_BLOCK && fwd != PATCH_SHORT ? fwd : back;
+}
+
+bool patch_overlap(const struct patch_window *a, const struct patch_window *b)
+{
+	return a->start < b->start + b->len && b->start < a->start + a->len;
+}
+
+/* Is addr one of the instructions w displaces? */
+static bool displaces(const struct patch_window *w, uint64_t addr)
+{
+	for (unsigned i = 0; i < w->ninsns; i++)
+		if (w->insns[i].addr == addr)
+			return true;
+	return false;
+}
+
+static bool overlaps_granted(const struct patch_site *sites, size_t n,
+			     const struct patch_window *w)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sites[i].why == PATCH_OK && sites[i].covered_by < 0 &&
+		    patch_overlap(&sites[i].w, w))
+			return true;
+	return false;
+}
+
+void patch_plan(const struct patch_func *f, struct patch_site *sites,
+		size_t n)
+{
+	if (!n)
+		return;
+	sites[0].covered_by = -1;
+	sites[0].why = patch_entry(f, &sites[0].w);
+	for (size_t i = 1; i < n; i++) {
+		struct patch_site *s = &sites[i];
+
+		s->covered_by = -1;
+		if (sites[0].why == PATCH_OK &&
+		    displaces(&sites[0].w, s->addr)) {
+			s->covered_by = 0;
+			s->why = PATCH_OK;
+			continue;
+		}
+		s->why = patch_return(f, s->addr, &s->w);
+		if (s->why == PATCH_OK && overlaps_granted(sites, i, &s->w))
+			s->why = PATCH_OVERLAP;
+	}
+}

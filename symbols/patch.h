@@ -1,0 +1,113 @@
+/* patch: may a site's bytes be overwritten by a 5-byte `jmp rel32` to a
+ * probe stub?  Pure (no ptrace, no libdw): works on a function's bytes from
+ * the ELF file, decoded with insn_decode (symbols/disasm.h).
+ *
+ * The window is the run of whole instructions the jump displaces:
+ *   - entry: the instructions from the entry covering 5 bytes (after an
+ *     endbr64, which stays for indirect branch tracking); a tiny function
+ *     whose ret falls inside is taken whole (the stub runs the entry
+ *     probe, the body, the return probe);
+ *   - return: the ret with the instructions before it in its basic block
+ *     (pop, add rsp, leave...), so that the window ends at the ret; or the
+ *     ret followed by padding (nops, int3) it may run into.
+ * Refused, so the site stays an int3: a branch target (or the return point
+ * of a call, or the entry) strictly inside the window, since a jump there
+ * would land in the middle of the new jmp or skip the probe; a function
+ * with an indirect jump whose targets are unknown when the window spans
+ * more than one instruction; bytes that run out before 5; an instruction
+ * that cannot run elsewhere. */
+#ifndef IPROFMEM_PATCH_H
+#define IPROFMEM_PATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "symbols/disasm.h"
+
+#define PATCH_JMP_LEN	5
+/* Each displaced instruction but the first starts inside the 5 bytes. */
+#define PATCH_MAX_INSNS	PATCH_JMP_LEN
+
+/* One address range of a function and its bytes: code[0..n) at addr, then
+ * `pad` more bytes code[n..n+pad) that belong to no function (alignment
+ * padding up to the next symbol), which a window may run into when they
+ * are nops or int3. */
+struct patch_range {
+	uint64_t addr;
+	const uint8_t *code;
+	size_t n, pad;
+};
+
+/* Why a site cannot be patched; PATCH_OK when it can.  patch_why_str gives
+ * a short word for each (for --list-funcs). */
+enum patch_why {
+	PATCH_OK,
+	PATCH_NO_SITE,		/* not an instruction start in the ranges */
+	PATCH_SHORT,		/* the bytes end before the window does */
+	PATCH_TARGET,		/* a branch target inside the window */
+	PATCH_INDIRECT,		/* indirect jump: targets unknown */
+	PATCH_RELOC,		/* an instruction that cannot be relocated */
+	PATCH_BLOCK,		/* the ret's basic block is shorter than 5 */
+	PATCH_DECODE,		/* undecodable bytes in the function */
+	PATCH_OVERLAP,		/* shares bytes with another site's window */
+	PATCH_NOMEM,
+};
+
+const char *patch_why_str(enum patch_why why);
+
+struct patch_window {
+	uint64_t start;
+	uint8_t len;		/* >= PATCH_JMP_LEN */
+	uint8_t ninsns;
+	struct insn insns[PATCH_MAX_INSNS];	/* displaced, in order */
+	bool has_ret;		/* a ret is displaced: the stub probes it */
+	bool whole;		/* entry window holding the function through
+				   its ret */
+	bool padding;		/* runs past the function into padding */
+};
+
+/* A function's instructions and branch targets, decoded once for all of
+ * its sites. */
+struct patch_func;
+
+/* Decode every range of the function that starts at `entry`; the bytes
+ * are not copied and must outlive f.  Returns NULL when out of memory
+ * (errno ENOMEM).  Undecodable bytes do not fail it: every window of such
+ * a function is refused (PATCH_DECODE), since a jump could hide in them. */
+struct patch_func *patch_func_open(const struct patch_range *ranges,
+				   size_t nranges, uint64_t entry);
+void patch_func_close(struct patch_func *f);
+
+/* The window for the function's entry, or why there is none. */
+enum patch_why patch_entry(const struct patch_func *f, struct patch_window *w);
+
+/* The window for the return site (a ret) at `site`, or why there is
+ * none. */
+enum patch_why patch_return(const struct patch_func *f, uint64_t site,
+			    struct patch_window *w);
+
+/* Do two windows share a byte?  Sites whose windows overlap cannot both be
+ * patched: the caller keeps the first and sends the other to int3. */
+bool patch_overlap(const struct patch_window *a, const struct patch_window *b);
+
+/* One site of a function in a plan: the caller sets addr (the entry first,
+ * then the return sites), patch_plan the rest. */
+struct patch_site {
+	uint64_t addr;
+	enum patch_why why;
+	struct patch_window w;		/* why == PATCH_OK and covered_by < 0 */
+	/* >= 0: the index of the site whose window displaces this one (a ret
+	 * inside a whole function's entry window), and whose stub probes it;
+	 * why is then PATCH_OK and w unused */
+	int covered_by;
+};
+
+/* Decide every site of a function at once: sites[0] is the entry,
+ * sites[1..n) its return sites.  The entry's window is taken first; a
+ * return site inside it is covered by it; a return window that shares
+ * bytes with one already granted is refused (PATCH_OVERLAP). */
+void patch_plan(const struct patch_func *f, struct patch_site *sites,
+		size_t n);
+
+#endif

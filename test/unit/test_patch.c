@@ -1,0 +1,530 @@
+/* Unit tests for symbols/patch: which bytes a probe's jmp may overwrite,
+ * on hand-encoded functions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbols/patch.h"
+
+#define BASE 0x401000ULL
+
+/* One range at BASE holding code[0..n - pad) and pad bytes after it. */
+static struct patch_func *open1(const uint8_t *code, size_t n, size_t pad)
+{
+	struct patch_range r = { BASE, code, n - pad, pad };
+	struct patch_func *f = patch_func_open(&r, 1, BASE);
+
+	assert_non_null(f);
+	return f;
+}
+
+#define FUNC(f, pad, ...) do {						\
+	static const uint8_t code_[] = { __VA_ARGS__ };			\
+	(f) = open1(code_, sizeof(code_), (pad));			\
+} while (0)
+
+static void assert_ops(const struct patch_window *w, unsigned n,
+		       const enum insn_op *ops)
+{
+	assert_int_equal(w->ninsns, n);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(w->insns[i].op, ops[i]);
+}
+
+/* push %rbp; mov %rsp,%rbp; sub $0x10,%rsp ... leave; ret */
+static void test_frame_entry_and_leave(void **state)
+{
+	static const enum insn_op entry_ops[] = {
+		INSN_PUSH, INSN_MOV_RSP_RBP, INSN_SUB_RSP };
+	static const enum insn_op ret_ops[] = { INSN_OOL, INSN_OOL, INSN_RET };
+	struct patch_func *f;
+	struct patch_window w, r;
+
+	(void)state;
+	FUNC(f, 0,
+	     0x55,				/*  0 push %rbp */
+	     0x48, 0x89, 0xe5,			/*  1 mov %rsp,%rbp */
+	     0x48, 0x83, 0xec, 0x10,		/*  4 sub $0x10,%rsp */
+	     0x89, 0x7d, 0xfc,			/*  8 mov %edi,-0x4(%rbp) */
+	     0x8b, 0x45, 0xfc,			/* 11 mov -0x4(%rbp),%eax */
+	     0xc9,				/* 14 leave */
+	     0xc3);				/* 15 ret */
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	assert_int_equal(w.start, BASE);
+	assert_int_equal(w.len, 8);
+	assert_ops(&w, 3, entry_ops);
+	assert_false(w.has_ret);
+	assert_false(w.whole);
+	assert_false(w.padding);
+	/* no padding after the ret: the window ends at it */
+	assert_int_equal(patch_return(f, BASE + 15, &r), PATCH_OK);
+	assert_int_equal(r.start, BASE + 11);
+	assert_int_equal(r.len, 5);
+	assert_ops(&r, 3, ret_ops);
+	assert_true(r.has_ret);
+	assert_false(patch_overlap(&w, &r));
+	/* not an instruction start, not a return */
+	assert_int_equal(patch_return(f, BASE + 16, &r), PATCH_NO_SITE);
+	assert_int_equal(patch_return(f, BASE + 12, &r), PATCH_NO_SITE);
+	assert_int_equal(patch_return(f, BASE + 14, &r), PATCH_NO_SITE);
+	patch_func_close(f);
+}
+
+/* The same ret with int3 padding after it: only the ret is displaced. */
+static void test_ret_into_padding(void **state)
+{
+	struct patch_func *f;
+	struct patch_window r;
+
+	(void)state;
+	FUNC(f, 4, 0x48, 0x89, 0xf8,		/* mov %rdi,%rax */
+	     0xc3,				/* ret */
+	     0xcc, 0xcc, 0x66, 0x90);		/* padding: int3s, xchg %ax,%ax */
+	assert_int_equal(patch_return(f, BASE + 3, &r), PATCH_OK);
+	assert_int_equal(r.start, BASE + 3);
+	assert_int_equal(r.len, 5);
+	assert_int_equal(r.ninsns, 1);
+	assert_true(r.padding);
+	assert_true(r.has_ret);
+	patch_func_close(f);
+	/* padding that is not padding: fall back to the block before, which
+	 * is 4 bytes from the entry */
+	FUNC(f, 4, 0x48, 0x89, 0xf8, 0xc3, 0xcc, 0x31, 0xc0, 0xcc);
+	assert_int_equal(patch_return(f, BASE + 3, &r), PATCH_BLOCK);
+	patch_func_close(f);
+	/* too little padding, and mov+ret is only 4 bytes */
+	FUNC(f, 3, 0x48, 0x89, 0xf8, 0xc3, 0xcc, 0xcc, 0xcc);
+	assert_int_equal(patch_return(f, BASE + 3, &r), PATCH_BLOCK);
+	patch_func_close(f);
+}
+
+/* endbr64 stays at the entry; the window starts after it. */
+static void test_endbr64_entry(void **state)
+{
+	static const enum insn_op entry_ops[] = {
+		INSN_PUSH, INSN_MOV_RSP_RBP, INSN_OOL };
+	struct patch_func *f;
+	struct patch_window w, r;
+
+	(void)state;
+	FUNC(f, 0,
+	     0xf3, 0x0f, 0x1e, 0xfa,		/* 0 endbr64 */
+	     0x55,				/* 4 push %rbp */
+	     0x48, 0x89, 0xe5,			/* 5 mov %rsp,%rbp */
+	     0x5d,				/* 8 pop %rbp */
+	     0xc3);				/* 9 ret */
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	assert_int_equal(w.start, BASE + 4);
+	assert_int_equal(w.len, 5);
+	assert_ops(&w, 3, entry_ops);
+	/* the ret's window (mov, pop, ret) shares bytes with the entry's:
+	 * only one of them can be patched */
+	assert_int_equal(patch_return(f, BASE + 9, &r), PATCH_OK);
+	assert_int_equal(r.start, BASE + 5);
+	assert_true(patch_overlap(&w, &r));
+	assert_true(patch_overlap(&r, &w));
+	patch_func_close(f);
+}
+
+/* mov 8(%rdi),%rax; ret: five bytes, taken whole by the entry's stub. */
+static void test_getter_whole(void **state)
+{
+	static const enum insn_op ops[] = { INSN_OOL, INSN_RET };
+	struct patch_func *f;
+	struct patch_window w, r;
+
+	(void)state;
+	FUNC(f, 0, 0x48, 0x8b, 0x47, 0x08, 0xc3);
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	assert_int_equal(w.start, BASE);
+	assert_int_equal(w.len, 5);
+	assert_ops(&w, 2, ops);
+	assert_true(w.has_ret);
+	assert_true(w.whole);
+	assert_false(w.padding);
+	assert_int_equal(patch_return(f, BASE + 4, &r), PATCH_OK);
+	assert_true(patch_overlap(&w, &r));
+	patch_func_close(f);
+}
+
+/* xor %eax,%eax; ret: shorter than the jmp, whole only with padding. */
+static void test_short_function(void **state)
+{
+	struct patch_func *f;
+	struct patch_window w;
+
+	(void)state;
+	FUNC(f, 0, 0x31, 0xc0, 0xc3);
+	assert_int_equal(patch_entry(f, &w), PATCH_SHORT);
+	patch_func_close(f);
+	FUNC(f, 2, 0x31, 0xc0, 0xc3, 0xcc, 0xcc);
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	assert_int_equal(w.len, 5);
+	assert_int_equal(w.ninsns, 2);
+	assert_true(w.whole);
+	assert_true(w.padding);
+	patch_func_close(f);
+	/* flow does not end before the padding: it would run into it */
+	FUNC(f, 3, 0x31, 0xc0, 0xcc, 0xcc, 0xcc);
+	assert_int_equal(patch_entry(f, &w), PATCH_SHORT);
+	patch_func_close(f);
+}
+
+/* A loop head 2 bytes into the entry: a jump there would land inside the
+ * jmp. */
+static void test_target_in_entry(void **state)
+{
+	struct patch_func *f;
+	struct patch_window w, r;
+
+	(void)state;
+	FUNC(f, 0,
+	     0x31, 0xc0,			/* 0 xor %eax,%eax */
+	     0xff, 0xc0,			/* 2 L: inc %eax */
+	     0x39, 0xf8,			/* 4 cmp %edi,%eax */
+	     0x7c, 0xfa,			/* 6 jl L */
+	     0xc3);				/* 8 ret */
+	assert_int_equal(patch_entry(f, &w), PATCH_TARGET);
+	assert_string_equal(patch_why_str(PATCH_TARGET), "target");
+	/* the ret's block is the ret alone (a jl before it) */
+	assert_int_equal(patch_return(f, BASE + 8, &r), PATCH_BLOCK);
+	/* a window may start at a target: inc, cmp, jl from the loop head
+	 * (the jl's own target is the window's first byte) */
+	assert_int_equal(patch_return(f, BASE + 6, &r), PATCH_OK);
+	assert_int_equal(r.start, BASE + 2);
+	assert_int_equal(r.len, 6);
+	assert_int_equal(r.insns[2].op, INSN_JCC);
+	patch_func_close(f);
+}
+
+/* Targets are searched in every range: a jump back from the .cold part. */
+static void test_target_from_cold_range(void **state)
+{
+	static const uint8_t hot[] = {
+		0x31, 0xc0,			/* 0 xor %eax,%eax */
+		0xff, 0xc7,			/* 2 inc %edi (target from cold) */
+		0x85, 0xff,			/* 4 test %edi,%edi */
+		0xc3,				/* 6 ret */
+	};
+	/* jmp BASE + 2, from BASE + 0x100 */
+	static const uint8_t cold[] = { 0xe9, 0xfd, 0xfe, 0xff, 0xff };
+	struct patch_range r[2] = {
+		{ BASE + 0x100, cold, sizeof(cold), 0 },	/* unsorted */
+		{ BASE, hot, sizeof(hot), 0 },
+	};
+	struct patch_func *f;
+	struct patch_window w;
+
+	(void)state;
+	f = patch_func_open(&r[1], 1, BASE);
+	assert_non_null(f);
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	assert_int_equal(w.len, 6);
+	patch_func_close(f);
+	f = patch_func_open(r, 2, BASE);
+	assert_non_null(f);
+	assert_int_equal(patch_entry(f, &w), PATCH_TARGET);
+	/* the cold part's own jmp out is a 5-byte site of its own */
+	assert_int_equal(patch_return(f, BASE + 0x100, &w), PATCH_OK);
+	assert_int_equal(w.start, BASE + 0x100);
+	assert_int_equal(w.len, 5);
+	assert_int_equal(w.insns[0].op, INSN_JMP);
+	assert_int_equal(w.insns[0].target, BASE + 2);
+	patch_func_close(f);
+}
+
+/* add $8,%rsp; pop %r12; pop %rbx; ret after a call. */
+static void test_pop_epilogue(void **state)
+{
+	static const enum insn_op entry_ops[] = {
+		INSN_PUSH, INSN_PUSH, INSN_SUB_RSP };
+	static const enum insn_op ret_ops[] = {
+		INSN_OOL, INSN_OOL, INSN_OOL, INSN_RET };
+	struct patch_func *f;
+	struct patch_window w, r;
+
+	(void)state;
+	FUNC(f, 0,
+	     0x53,				/*  0 push %rbx */
+	     0x41, 0x54,			/*  1 push %r12 */
+	     0x48, 0x83, 0xec, 0x08,		/*  3 sub $8,%rsp */
+	     0xe8, 0x00, 0x10, 0x00, 0x00,	/*  7 call elsewhere */
+	     0x48, 0x83, 0xc4, 0x08,		/* 12 add $8,%rsp */
+	     0x41, 0x5c,			/* 16 pop %r12 */
+	     0x5b,				/* 18 pop %rbx */
+	     0xc3);				/* 19 ret */
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	assert_int_equal(w.len, 7);
+	assert_ops(&w, 3, entry_ops);
+	assert_int_equal(w.insns[1].reg, 12);
+	/* the call's return point starts the window: allowed */
+	assert_int_equal(patch_return(f, BASE + 19, &r), PATCH_OK);
+	assert_int_equal(r.start, BASE + 12);
+	assert_int_equal(r.len, 8);
+	assert_ops(&r, 4, ret_ops);
+	patch_func_close(f);
+	/* call; pop %rbx; ret: the call ends the block before 5 bytes */
+	FUNC(f, 0, 0x53, 0xe8, 0x00, 0x10, 0x00, 0x00, 0x5b, 0xc3);
+	assert_int_equal(patch_return(f, BASE + 7, &r), PATCH_BLOCK);
+	patch_func_close(f);
+}
+
+/* A call inside the entry window would return into the jmp. */
+static void test_call_inside_entry(void **state)
+{
+	struct patch_func *f;
+	struct patch_window w;
+
+	(void)state;
+	FUNC(f, 0,
+	     0x55,				/* 0 push %rbp */
+	     0xe8, 0x00, 0x10, 0x00, 0x00,	/* 1 call: returns to 6 */
+	     0x5d, 0xc3);
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);	/* ends at 6 */
+	assert_int_equal(w.len, 6);
+	assert_int_equal(w.insns[1].op, INSN_CALL);
+	patch_func_close(f);
+	FUNC(f, 0,
+	     0x31, 0xc0,			/* 0 xor */
+	     0xff, 0xd0,			/* 2 call *%rax: returns to 4 */
+	     0x5d, 0xc3);
+	assert_int_equal(patch_entry(f, &w), PATCH_TARGET);
+	patch_func_close(f);
+}
+
+/* A ret that is a jump target, with no padding after it: int3. */
+static void test_lone_ret_target(void **state)
+{
+	struct patch_func *f;
+	struct patch_window w, r;
+
+	(void)state;
+	FUNC(f, 0,
+	     0x85, 0xff,			/* 0 test %edi,%edi */
+	     0x74, 0x03,			/* 2 je 7 */
+	     0x48, 0x89, 0xf8,			/* 4 mov %rdi,%rax */
+	     0xc3);				/* 7 ret */
+	assert_int_equal(patch_return(f, BASE + 7, &r), PATCH_TARGET);
+	/* the entry window holds the je: relocated, fine */
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	assert_int_equal(w.len, 7);
+	assert_int_equal(w.insns[1].op, INSN_JCC);
+	assert_int_equal(w.insns[1].target, BASE + 7);
+	patch_func_close(f);
+	/* with padding after it the window starts at the ret: a jump to it
+	 * lands on the jmp */
+	FUNC(f, 4, 0x85, 0xff, 0x74, 0x03, 0x48, 0x89, 0xf8, 0xc3,
+	     0xcc, 0xcc, 0xcc, 0xcc);
+	assert_int_equal(patch_return(f, BASE + 7, &r), PATCH_OK);
+	assert_int_equal(r.start, BASE + 7);
+	assert_true(r.padding);
+	patch_func_close(f);
+	/* a ret in the middle, code after it: neither way */
+	FUNC(f, 0, 0x85, 0xff, 0x74, 0x03, 0x48, 0x89, 0xf8, 0xc3,
+	     0x31, 0xc0, 0xc3);
+	assert_int_equal(patch_return(f, BASE + 7, &r), PATCH_TARGET);
+	patch_func_close(f);
+}
+
+/* Nops after a mid-function ret (alignment before a label) may be taken. */
+static void test_ret_then_nops(void **state)
+{
+	struct patch_func *f;
+	struct patch_window r;
+
+	(void)state;
+	FUNC(f, 0,
+	     0x85, 0xff,			/* 0 test */
+	     0x74, 0x06,			/* 2 je 10 */
+	     0xc3,				/* 4 ret */
+	     0x0f, 0x1f, 0x44, 0x00, 0x00,	/* 5 nopl (alignment) */
+	     0x31, 0xc0,			/* 10 L: xor */
+	     0xc3);
+	assert_int_equal(patch_return(f, BASE + 4, &r), PATCH_OK);
+	assert_int_equal(r.start, BASE + 4);
+	assert_int_equal(r.len, 6);
+	assert_int_equal(r.ninsns, 2);
+	assert_false(r.padding);
+	patch_func_close(f);
+}
+
+/* mov 0x1234(%rip),%rax: relocatable, its disp32 re-aimed by the stub. */
+static void test_rip_relative(void **state)
+{
+	struct patch_func *f;
+	struct patch_window w;
+
+	(void)state;
+	FUNC(f, 0, 0x48, 0x8b, 0x05, 0x34, 0x12, 0x00, 0x00, 0xc3);
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	assert_int_equal(w.len, 7);
+	assert_int_equal(w.ninsns, 1);
+	assert_int_equal(w.insns[0].op, INSN_OOL);
+	assert_int_equal(w.insns[0].disp_off, 3);
+	assert_int_equal(w.insns[0].target, BASE + 7 + 0x1234);
+	patch_func_close(f);
+	/* lea -7(%rip): the address of a byte inside the window is taken */
+	FUNC(f, 0, 0x31, 0xc0, 0x48, 0x8d, 0x05, 0xf9, 0xff, 0xff, 0xff, 0xc3);
+	assert_int_equal(patch_entry(f, &w), PATCH_TARGET);
+	patch_func_close(f);
+}
+
+/* An indirect jmp (a jump table) may reach any instruction: only windows
+ * of one instruction stay. */
+static void test_indirect_jump(void **state)
+{
+	struct patch_func *f;
+	struct patch_window w;
+
+	(void)state;
+	FUNC(f, 0, 0x55, 0x48, 0x89, 0xe5,
+	     0x3e, 0xff, 0xe0,			/* notrack jmp *%rax */
+	     0x5d, 0xc3);
+	assert_int_equal(patch_entry(f, &w), PATCH_INDIRECT);
+	patch_func_close(f);
+	FUNC(f, 0, 0x48, 0x81, 0xec, 0x00, 0x01, 0x00, 0x00,	/* sub $256 */
+	     0x41, 0xff, 0xe3,			/* jmp *%r11 */
+	     0xc3);
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	assert_int_equal(w.ninsns, 1);
+	patch_func_close(f);
+	/* jmp *0(%rip): a tail call through the GOT, no target inside */
+	FUNC(f, 0, 0x55, 0x48, 0x89, 0xe5, 0x5d,
+	     0xff, 0x25, 0x00, 0x00, 0x00, 0x00);
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	assert_int_equal(w.ninsns, 3);
+	patch_func_close(f);
+}
+
+/* Instructions that cannot run elsewhere, and bytes that are no code. */
+static void test_refused(void **state)
+{
+	struct patch_func *f;
+	struct patch_window w;
+
+	(void)state;
+	FUNC(f, 0, 0x0f, 0x05,			/* syscall */
+	     0x48, 0x89, 0xc7, 0xc3);
+	assert_int_equal(patch_entry(f, &w), PATCH_RELOC);
+	patch_func_close(f);
+	FUNC(f, 0, 0x55, 0x48, 0x89, 0xe5, 0x90, 0x06, 0x5d, 0xc3);
+	assert_int_equal(patch_entry(f, &w), PATCH_DECODE);
+	assert_int_equal(patch_return(f, BASE + 7, &w), PATCH_DECODE);
+	patch_func_close(f);
+}
+
+/* A 5-byte jmp tail call is its own window. */
+static void test_tail_call_jmp(void **state)
+{
+	struct patch_func *f;
+	struct patch_window r;
+
+	(void)state;
+	FUNC(f, 0, 0x48, 0x89, 0xf7, 0xe9, 0x00, 0x20, 0x00, 0x00);
+	assert_int_equal(patch_return(f, BASE + 3, &r), PATCH_OK);
+	assert_int_equal(r.start, BASE + 3);
+	assert_int_equal(r.len, 5);
+	assert_int_equal(r.insns[0].op, INSN_JMP);
+	assert_false(r.has_ret);
+	patch_func_close(f);
+}
+
+/* A plan: entry first, rets inside its window covered, overlaps refused. */
+static void test_plan(void **state)
+{
+	struct patch_site sites[3];
+	struct patch_func *f;
+
+	(void)state;
+	/* getter: the ret is displaced by the entry's window */
+	FUNC(f, 0, 0x48, 0x8b, 0x47, 0x08, 0xc3);
+	sites[0].addr = BASE;
+	sites[1].addr = BASE + 4;
+	patch_plan(f, sites, 2);
+	assert_int_equal(sites[0].why, PATCH_OK);
+	assert_int_equal(sites[0].covered_by, -1);
+	assert_true(sites[0].w.whole);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(sites[1].covered_by, 0);
+	patch_func_close(f);
+	/* endbr64; push; mov; pop; ret: the ret's window would overlap */
+	FUNC(f, 0, 0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x89, 0xe5, 0x5d, 0xc3);
+	sites[1].addr = BASE + 9;
+	patch_plan(f, sites, 2);
+	assert_int_equal(sites[0].why, PATCH_OK);
+	assert_int_equal(sites[1].why, PATCH_OVERLAP);
+	assert_int_equal(sites[1].covered_by, -1);
+	patch_func_close(f);
+	/* an entry that cannot be patched leaves the rets their own way;
+	 * two rets with windows of their own */
+	FUNC(f, 4,
+	     0x31, 0xc0,			/* 0 xor %eax,%eax */
+	     0xff, 0xc0,			/* 2 L: inc %eax */
+	     0x39, 0xf8,			/* 4 cmp %edi,%eax */
+	     0x7c, 0xfa,			/* 6 jl L */
+	     0x85, 0xc0,			/* 8 test %eax,%eax */
+	     0x75, 0x06,			/* 10 jne 18 */
+	     0x48, 0x83, 0xc4, 0x08,		/* 12 add $8,%rsp */
+	     0x5b,				/* 16 pop %rbx */
+	     0xc3,				/* 17 ret */
+	     0xc3,				/* 18 ret (target) */
+	     0xcc, 0xcc, 0xcc, 0xcc);
+	sites[0].addr = BASE;
+	sites[1].addr = BASE + 17;
+	sites[2].addr = BASE + 18;
+	patch_plan(f, sites, 3);
+	assert_int_equal(sites[0].why, PATCH_TARGET);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(sites[1].w.start, BASE + 12);
+	/* the second ret and its padding: its own window, next to the first */
+	assert_int_equal(sites[2].why, PATCH_OK);
+	assert_int_equal(sites[2].w.start, BASE + 18);
+	assert_true(sites[2].w.padding);
+	assert_false(patch_overlap(&sites[1].w, &sites[2].w));
+	patch_func_close(f);
+}
+
+static void test_why_strings(void **state)
+{
+	(void)state;
+	for (int i = PATCH_OK; i <= PATCH_NOMEM; i++) {
+		const char *s = patch_why_str(i);
+
+		assert_non_null(s);
+		assert_true(strlen(s) > 0 && strcmp(s, "?") != 0);
+		for (int j = PATCH_OK; j < i; j++)
+			assert_string_not_equal(s, patch_why_str(j));
+	}
+	assert_string_equal(patch_why_str(PATCH_NOMEM + 1), "?");
+	assert_string_equal(patch_why_str(-1), "?");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_frame_entry_and_leave),
+		cmocka_unit_test(test_ret_into_padding),
+		cmocka_unit_test(test_endbr64_entry),
+		cmocka_unit_test(test_getter_whole),
+		cmocka_unit_test(test_short_function),
+		cmocka_unit_test(test_target_in_entry),
+		cmocka_unit_test(test_target_from_cold_range),
+		cmocka_unit_test(test_pop_epilogue),
+		cmocka_unit_test(test_call_inside_entry),
+		cmocka_unit_test(test_lone_ret_target),
+		cmocka_unit_test(test_ret_then_nops),
+		cmocka_unit_test(test_rip_relative),
+		cmocka_unit_test(test_indirect_jump),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_tail_call_jmp),
+		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_why_strings),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,480 @@
+/* Unit tests for tracer/stub: the encoded stubs decoded back with capstone,
+ * then run for real: functions and their stubs in an executable mapping,
+ * probes in assembly below that count events and keep the site id and
+ * stack pointer they were given. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "symbols/patch.h"
+#include "tracer/stub.h"
+
+#define BASE	0x401000ULL
+#define STUB	0x402000ULL
+#define P_ENTRY	0x403000ULL
+#define P_RET	0x403100ULL
+
+/* ---- decoding the output ---- */
+
+/* Decode n bytes at addr into v; asserts they are whole instructions. */
+static size_t decode_all(const uint8_t *b, size_t n, uint64_t addr,
+			 struct insn *v, size_t max)
+{
+	size_t k = 0, off = 0;
+
+	while (off < n) {
+		assert_true(k < max);
+		assert_int_equal(insn_decode(b + off, n - off, addr + off, &v[k]), 0);
+		off += v[k++].len;
+	}
+	return k;
+}
+
+/* A probe call for site at v[0..4): lea -128(%rsp); push $site; call
+ * routine; lea 136(%rsp). */
+static void assert_probe_call(const struct insn *v, uint64_t routine,
+			      uint32_t site)
+{
+	static const uint8_t down[] = { 0x48, 0x8d, 0xa4, 0x24, 0x80, 0xff, 0xff, 0xff };
+	static const uint8_t up[] = { 0x48, 0x8d, 0xa4, 0x24, 0x88, 0x00, 0x00, 0x00 };
+	uint32_t id;
+
+	assert_int_equal(v[0].len, sizeof(down));
+	assert_memory_equal(v[0].bytes, down, sizeof(down));
+	assert_int_equal(v[1].bytes[0], 0x68);
+	memcpy(&id, v[1].bytes + 1, 4);
+	assert_int_equal(id, site);
+	assert_int_equal(v[2].op, INSN_CALL);
+	assert_int_equal(v[2].target, routine);
+	assert_int_equal(v[3].len, sizeof(up));
+	assert_memory_equal(v[3].bytes, up, sizeof(up));
+}
+
+static struct patch_func *open_at(const uint8_t *code, size_t n, uint64_t at)
+{
+	struct patch_range r = { at, code, n, 0 };
+	struct patch_func *f = patch_func_open(&r, 1, at);
+
+	assert_non_null(f);
+	return f;
+}
+
+static struct stub_spec spec(const struct patch_window *w, uint64_t addr,
+			     uint32_t entry_site)
+{
+	struct stub_spec s = { w, addr, P_ENTRY, P_RET, entry_site, { 0 } };
+
+	for (int i = 0; i < PATCH_MAX_INSNS; i++)
+		s.ret_site[i] = STUB_NO_SITE;
+	return s;
+}
+
+/* push %rbp; mov %rsp,%rbp; sub $0x10,%rsp: probe, the three, jmp back. */
+static void test_entry_stub_bytes(void **state)
+{
+	static const uint8_t code[] = {
+		0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10,
+		0x8b, 0x45, 0xfc, 0xc9, 0xc3,
+	};
+	struct patch_func *f = open_at(code, sizeof(code), BASE);
+	uint8_t out[STUB_MAX], patch[16];
+	struct patch_window w;
+	struct stub_spec s;
+	struct insn v[16];
+	size_t k;
+	int n;
+
+	(void)state;
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	s = spec(&w, STUB, 7);
+	n = stub_encode(out, &s);
+	assert_true(n > 0);
+	k = decode_all(out, (size_t)n, STUB, v, 16);
+	assert_int_equal(k, 4 + 3 + 1 + 1);
+	assert_probe_call(v, P_ENTRY, 7);
+	assert_int_equal(v[4].op, INSN_PUSH);
+	assert_int_equal(v[5].op, INSN_MOV_RSP_RBP);
+	assert_int_equal(v[6].op, INSN_SUB_RSP);
+	assert_int_equal(v[7].op, INSN_JMP);
+	assert_int_equal(v[7].target, BASE + 8);
+	assert_int_equal(v[8].bytes[0], 0xcc);
+	/* the window: jmp stub, int3 for the rest */
+	assert_int_equal(stub_patch(patch, &w, STUB), 0);
+	assert_int_equal(insn_decode(patch, 5, BASE, &v[0]), 0);
+	assert_int_equal(v[0].op, INSN_JMP);
+	assert_int_equal(v[0].target, STUB);
+	assert_int_equal(patch[5], 0xcc);
+	assert_int_equal(patch[7], 0xcc);
+	patch_func_close(f);
+}
+
+/* The getter whole: entry probe, body, return probe, ret. */
+static void test_whole_stub_bytes(void **state)
+{
+	static const uint8_t code[] = { 0x48, 0x8b, 0x47, 0x08, 0xc3 };
+	struct patch_func *f = open_at(code, sizeof(code), BASE);
+	uint8_t out[STUB_MAX];
+	struct patch_window w;
+	struct stub_spec s;
+	struct insn v[16];
+	size_t k;
+	int n;
+
+	(void)state;
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	assert_true(w.whole);
+	s = spec(&w, STUB, 3);
+	s.ret_site[1] = 4;
+	n = stub_encode(out, &s);
+	assert_true(n > 0);
+	k = decode_all(out, (size_t)n, STUB, v, 16);
+	assert_int_equal(k, 4 + 1 + 4 + 1 + 1);
+	assert_probe_call(v, P_ENTRY, 3);
+	assert_memory_equal(v[4].bytes, code, 4);
+	assert_probe_call(v + 5, P_RET, 4);
+	assert_int_equal(v[9].op, INSN_RET);
+	assert_int_equal(v[10].bytes[0], 0xcc);
+	/* a return site on an instruction that does not leave */
+	s.ret_site[0] = 5;
+	assert_int_equal(stub_encode(out, &s), -1);
+	assert_int_equal(errno, EINVAL);
+	/* a site id push imm32 would sign-extend */
+	s.ret_site[0] = STUB_NO_SITE;
+	s.entry_site = 0x80000000u;
+	assert_int_equal(stub_encode(out, &s), -1);
+	assert_int_equal(errno, EINVAL);
+	patch_func_close(f);
+}
+
+/* rip-relative re-aimed, jcc and call re-encoded, out of reach refused. */
+static void test_relocation_bytes(void **state)
+{
+	static const uint8_t code[] = {
+		0x48, 0x8b, 0x05, 0x00, 0x01, 0x00, 0x00, /* 0 mov 0x100(%rip),%rax */
+		0xc3,
+	};
+	static const uint8_t code2[] = {
+		0x85, 0xff,				/* 0 test %edi,%edi */
+		0x74, 0x06,				/* 2 je 10 */
+		0xe8, 0x00, 0x10, 0x00, 0x00,		/* 4 call BASE+0x1009 */
+		0xc3,					/* 9 */
+		0xc3,					/* 10 */
+	};
+	struct patch_func *f = open_at(code, sizeof(code), BASE);
+	uint8_t out[STUB_MAX];
+	struct patch_window w;
+	struct stub_spec s;
+	struct insn v[16];
+	uint64_t ret;
+	size_t k;
+	int n;
+
+	(void)state;
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	s = spec(&w, STUB, STUB_NO_SITE);
+	n = stub_encode(out, &s);
+	assert_true(n > 0);
+	k = decode_all(out, (size_t)n, STUB, v, 16);
+	assert_int_equal(k, 3);
+	assert_int_equal(v[0].op, INSN_OOL);
+	assert_int_equal(v[0].target, BASE + 7 + 0x100);
+	assert_int_equal(v[1].target, BASE + 7);
+	/* the stub 4 GB away: the operand is out of reach */
+	s.addr = BASE + (5ULL << 32);
+	assert_int_equal(stub_encode(out, &s), -1);
+	assert_int_equal(errno, ERANGE);
+	patch_func_close(f);
+
+	f = open_at(code2, sizeof(code2), BASE);
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	assert_int_equal(w.len, 9);
+	s = spec(&w, STUB, STUB_NO_SITE);
+	n = stub_encode(out, &s);
+	assert_true(n > 0);
+	k = decode_all(out, (size_t)n, STUB, v, 16);
+	assert_int_equal(k, 7);
+	assert_int_equal(v[0].op, INSN_OOL);			/* test */
+	assert_int_equal(v[1].op, INSN_JCC);
+	assert_int_equal(v[1].len, 6);
+	assert_int_equal(v[1].cond, 4);				/* e */
+	assert_int_equal(v[1].target, BASE + 10);
+	/* push the original return address, high half over it, jmp */
+	assert_int_equal(v[2].bytes[0], 0x68);
+	assert_int_equal(v[3].bytes[0], 0xc7);
+	memcpy(&ret, v[2].bytes + 1, 4);
+	ret &= 0xffffffff;
+	ret |= (uint64_t)(v[3].bytes[4] | v[3].bytes[5] << 8 |
+			  v[3].bytes[6] << 16 | (uint32_t)v[3].bytes[7] << 24) << 32;
+	assert_int_equal(ret, BASE + 9);
+	assert_int_equal(v[4].op, INSN_JMP);
+	assert_int_equal(v[4].target, BASE + 9 + 0x1000);
+	assert_int_equal(v[5].op, INSN_JMP);			/* back */
+	assert_int_equal(v[5].target, BASE + 9);
+	assert_int_equal(v[6].bytes[0], 0xcc);
+	patch_func_close(f);
+}
+
+/* A jcc tail call as a return site: probe only on the taken path. */
+static void test_leaving_jcc_bytes(void **state)
+{
+	static const uint8_t code[] = {
+		0x48, 0x83, 0xc4, 0x08,			/* 0 add $8,%rsp */
+		0x85, 0xff,				/* 4 test %edi,%edi */
+		0x0f, 0x84, 0x00, 0x20, 0x00, 0x00,	/* 6 je far (tail call) */
+		0xc3,
+	};
+	struct patch_func *f = open_at(code, sizeof(code), BASE);
+	uint8_t out[STUB_MAX];
+	struct patch_window w;
+	struct stub_spec s;
+	struct insn v[16];
+	size_t k;
+	int n;
+
+	(void)state;
+	assert_int_equal(patch_return(f, BASE + 6, &w), PATCH_OK);
+	assert_int_equal(w.ninsns, 1);
+	s = spec(&w, STUB, STUB_NO_SITE);
+	s.ret_site[0] = 9;
+	n = stub_encode(out, &s);
+	assert_true(n > 0);
+	k = decode_all(out, (size_t)n, STUB, v, 16);
+	assert_int_equal(k, 1 + 4 + 1 + 1 + 1);
+	assert_int_equal(v[0].op, INSN_JCC);
+	assert_int_equal(v[0].cond, 5);			/* jne: not taken */
+	assert_int_equal(v[0].target, v[6].addr);	/* over probe and jmp */
+	assert_probe_call(v + 1, P_RET, 9);
+	assert_int_equal(v[5].op, INSN_JMP);
+	assert_int_equal(v[5].target, BASE + 12 + 0x2000);
+	assert_int_equal(v[6].op, INSN_JMP);		/* not taken: back */
+	assert_int_equal(v[6].target, BASE + 12);
+	patch_func_close(f);
+}
+
+/* ---- running stubs ---- */
+
+uint64_t probe_entries, probe_returns, probe_entry_site, probe_return_site;
+uint64_t probe_entry_sp, probe_return_sp;
+
+/* Save the flags and rax, note the site and the site's stack pointer
+ * (rsp + STUB_SP_BIAS at entry, + 16 for the two pushes), count. */
+__asm__(
+	".text\n"
+	"test_probe_entry:\n"
+	"	pushfq\n"
+	"	push %rax\n"
+	"	mov 24(%rsp), %rax\n"
+	"	mov %rax, probe_entry_site(%rip)\n"
+	"	lea 160(%rsp), %rax\n"
+	"	mov %rax, probe_entry_sp(%rip)\n"
+	"	incq probe_entries(%rip)\n"
+	"	pop %rax\n"
+	"	popfq\n"
+	"	ret\n"
+	"test_probe_return:\n"
+	"	pushfq\n"
+	"	push %rax\n"
+	"	mov 24(%rsp), %rax\n"
+	"	mov %rax, probe_return_site(%rip)\n"
+	"	lea 160(%rsp), %rax\n"
+	"	mov %rax, probe_return_sp(%rip)\n"
+	"	incq probe_returns(%rip)\n"
+	"	pop %rax\n"
+	"	popfq\n"
+	"	ret\n");
+void test_probe_entry(void);
+void test_probe_return(void);
+
+/* An executable area: functions in the first page, stubs in the second,
+ * jumps to the probes (too far for rel32) in the third. */
+struct area {
+	uint8_t *m;
+	uint64_t fn, stubs, thunks;
+	size_t nstubs;
+};
+
+static void thunk(uint8_t *at, void (*to)(void))
+{
+	uint64_t a = (uint64_t)(uintptr_t)to;
+
+	at[0] = 0xff;				/* jmp *0(%rip) */
+	at[1] = 0x25;
+	memset(at + 2, 0, 4);
+	memcpy(at + 6, &a, 8);
+}
+
+static void area_open(struct area *a)
+{
+	a->m = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(a->m != MAP_FAILED);
+	memset(a->m, 0xcc, 3 * 4096);
+	a->fn = (uint64_t)(uintptr_t)a->m;
+	a->stubs = a->fn + 4096;
+	a->thunks = a->fn + 8192;
+	a->nstubs = 0;
+	thunk(a->m + 8192, test_probe_entry);
+	thunk(a->m + 8192 + 16, test_probe_return);
+	probe_entries = probe_returns = 0;
+	probe_entry_sp = probe_return_sp = 0;
+}
+
+static void area_close(struct area *a)
+{
+	munmap(a->m, 3 * 4096);
+}
+
+/* Encode the window's stub into the area and patch the window. */
+static void area_patch(struct area *a, const struct patch_window *w,
+		       uint32_t entry_site, uint32_t ret_site_last)
+{
+	uint64_t at = a->stubs + a->nstubs++ * STUB_MAX;
+	struct stub_spec s = spec(w, at, entry_site);
+	uint8_t *code = a->m + (w->start - a->fn);
+	int n;
+
+	s.probe_entry = a->thunks;
+	s.probe_return = a->thunks + 16;
+	s.ret_site[w->ninsns - 1] = ret_site_last;
+	n = stub_encode(a->m + (at - a->fn), &s);
+	assert_true(n > 0);
+	assert_int_equal(stub_patch(code, w, at), 0);
+}
+
+static struct patch_func *area_func(struct area *a, size_t off,
+				    const uint8_t *code, size_t n)
+{
+	memcpy(a->m + off, code, n);
+	return open_at(a->m + off, n, a->fn + off);
+}
+
+static void test_run_getter(void **state)
+{
+	static const uint8_t code[] = { 0x48, 0x8b, 0x47, 0x08, 0xc3 };
+	uint64_t pair[2] = { 11, 22 };
+	struct patch_window w;
+	struct patch_func *f;
+	struct area a;
+	uint64_t (*fn)(uint64_t *);
+
+	(void)state;
+	area_open(&a);
+	f = area_func(&a, 0, code, sizeof(code));
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	patch_func_close(f);
+	area_patch(&a, &w, 100, 101);
+	fn = (uint64_t (*)(uint64_t *))(uintptr_t)a.fn;
+	assert_int_equal(fn(pair), 22);
+	assert_int_equal(fn(pair), 22);
+	assert_int_equal(probe_entries, 2);
+	assert_int_equal(probe_returns, 2);
+	assert_int_equal(probe_entry_site, 100);
+	assert_int_equal(probe_return_site, 101);
+	/* no frame: the same stack pointer at entry and at the ret */
+	assert_true(probe_entry_sp != 0);
+	assert_true(probe_entry_sp == probe_return_sp);
+	area_close(&a);
+}
+
+/* A frame function with its entry and its return both patched. */
+static void test_run_frame(void **state)
+{
+	static const uint8_t code[] = {
+		0x55,					/* push %rbp */
+		0x48, 0x89, 0xe5,			/* mov %rsp,%rbp */
+		0x48, 0x83, 0xec, 0x10,			/* sub $0x10,%rsp */
+		0x89, 0x7d, 0xfc,			/* mov %edi,-0x4(%rbp) */
+		0x8b, 0x45, 0xfc,			/* mov -0x4(%rbp),%eax */
+		0x83, 0xc0, 0x01,			/* add $1,%eax */
+		0xc9,					/* leave */
+		0xc3,					/* ret */
+	};
+	struct patch_window we, wr;
+	struct patch_func *f;
+	struct area a;
+	int (*fn)(int);
+
+	(void)state;
+	area_open(&a);
+	f = area_func(&a, 0, code, sizeof(code));
+	assert_int_equal(patch_entry(f, &we), PATCH_OK);
+	assert_int_equal(patch_return(f, a.fn + 18, &wr), PATCH_OK);
+	assert_int_equal(wr.start, a.fn + 14);
+	assert_false(patch_overlap(&we, &wr));
+	patch_func_close(f);
+	area_patch(&a, &we, 1, STUB_NO_SITE);
+	area_patch(&a, &wr, STUB_NO_SITE, 2);
+	fn = (int (*)(int))(uintptr_t)a.fn;
+	assert_int_equal(fn(41), 42);
+	assert_int_equal(fn(-1), 0);
+	assert_int_equal(probe_entries, 2);
+	assert_int_equal(probe_returns, 2);
+	assert_int_equal(probe_entry_site, 1);
+	assert_int_equal(probe_return_site, 2);
+	assert_true(probe_entry_sp == probe_return_sp);
+	area_close(&a);
+}
+
+/* A call and a rip-relative load, both displaced and relocated. */
+static void test_run_call_and_rip(void **state)
+{
+	static const uint8_t caller[] = {
+		0x53,					/* 0 push %rbx */
+		0xe8, 0x1a, 0x00, 0x00, 0x00,		/* 1 call 0x20 */
+		0x5b,					/* 6 pop %rbx */
+		0xc3,					/* 7 ret */
+	};
+	static const uint8_t helper[] = {
+		0x48, 0x8b, 0x05, 0x19, 0x00, 0x00, 0x00, /* mov 0x40(%rip),%rax */
+		0xc3,
+	};
+	static const uint64_t value = 0x1122334455667788ULL;
+	struct patch_window w1, w2;
+	struct patch_func *f;
+	struct area a;
+	uint64_t (*fn)(void);
+
+	(void)state;
+	area_open(&a);
+	memcpy(a.m + 0x40, &value, sizeof(value));
+	f = area_func(&a, 0x20, helper, sizeof(helper));
+	assert_int_equal(patch_entry(f, &w2), PATCH_OK);
+	assert_int_equal(w2.insns[0].target, a.fn + 0x40);
+	patch_func_close(f);
+	f = area_func(&a, 0, caller, sizeof(caller));
+	assert_int_equal(patch_entry(f, &w1), PATCH_OK);
+	assert_int_equal(w1.len, 6);
+	assert_int_equal(w1.insns[1].op, INSN_CALL);
+	assert_int_equal(w1.insns[1].target, a.fn + 0x20);
+	patch_func_close(f);
+	area_patch(&a, &w1, 10, STUB_NO_SITE);
+	area_patch(&a, &w2, 20, STUB_NO_SITE);
+	fn = (uint64_t (*)(void))(uintptr_t)a.fn;
+	assert_true(fn() == value);
+	assert_int_equal(probe_entries, 2);
+	assert_int_equal(probe_entry_site, 20);
+	assert_int_equal(probe_returns, 0);
+	area_close(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_entry_stub_bytes),
+		cmocka_unit_test(test_whole_stub_bytes),
+		cmocka_unit_test(test_relocation_bytes),
+		cmocka_unit_test(test_leaving_jcc_bytes),
+		cmocka_unit_test(test_run_getter),
+		cmocka_unit_test(test_run_frame),
+		cmocka_unit_test(test_run_call_and_rip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,58 @@
+/* stub: the x86-64 code a probe site jumps to, as pure byte emission.
+ *
+ * A patched window (symbols/patch.h) becomes `jmp stub` (the rest of the
+ * window int3).  The stub runs, in order:
+ *   - for an entry window, the entry probe of the site;
+ *   - the displaced instructions, relocated: rip-relative operands
+ *     re-aimed, relative branches re-encoded with rel32 to the original
+ *     targets, a call re-emitted as a push of its original return address
+ *     and a jmp, so no return address ever points into the stub;
+ *   - before each displaced instruction that is a return site (a ret, or a
+ *     jmp/jcc leaving the function), that site's return probe (for a jcc,
+ *     only when it is taken);
+ *   - a jmp back to the end of the window, unless flow ended.
+ *
+ * The probe ABI (what the probe's assembly entry may rely on): it is
+ * entered by `call` with [rsp] the return address into the stub and
+ * [rsp+8] the site id; the site's own stack pointer is rsp + STUB_SP_BIAS;
+ * the 128-byte red zone below it is left alone.  It must preserve every
+ * register and the flags, and return with `ret`: the stub drops the id
+ * and the red-zone gap itself.  Entry and return events have a routine
+ * each, so the id alone says nothing of the kind. */
+#ifndef IPROFMEM_STUB_H
+#define IPROFMEM_STUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "symbols/patch.h"
+
+#define STUB_MAX	256
+#define STUB_NO_SITE	UINT32_MAX
+#define STUB_RED_ZONE	128
+/* the red zone, the pushed id, the return address */
+#define STUB_SP_BIAS	(STUB_RED_ZONE + 8 + 8)
+
+struct stub_spec {
+	const struct patch_window *w;
+	uint64_t addr;			/* where the stub will live */
+	uint64_t probe_entry;		/* the probe's entry-event routine */
+	uint64_t probe_return;		/* its return-event routine */
+	uint32_t entry_site;		/* STUB_NO_SITE: not an entry window */
+	/* per displaced instruction: the return site it is, or
+	 * STUB_NO_SITE */
+	uint32_t ret_site[PATCH_MAX_INSNS];
+};
+
+/* Encode the stub for s into out.  Returns its length, or -1 with errno
+ * ERANGE (a target, the probe or the way back out of rel32 reach of the
+ * stub) or EINVAL (an instruction that cannot be relocated, a return site
+ * on one that does not leave, a site id above INT32_MAX). */
+int stub_encode(uint8_t out[STUB_MAX], const struct stub_spec *s);
+
+/* The bytes that replace the window: jmp rel32 to the stub, then int3 to
+ * the window's end (w->len bytes in out).  Returns 0, or -1 with errno
+ * ERANGE when the stub is out of reach. */
+int stub_patch(uint8_t *out, const struct patch_window *w, uint64_t stub);
+
+#endif

@@ -1,0 +1,227 @@
+/* stub: encode a probe site's stub (see stub.h).  Pure byte emission: the
+ * tracer writes the result into the program's stub area and patches the
+ * window only once the stub is in place. */
+#include "tracer/stub.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* The stub being written: its bytes, and the address the next byte will
+ * have in the program. */
+struct emit {
+	uint8_t *p;
+	size_t n;
+	uint64_t addr;
+	int err;		/* the first errno, 0 if none */
+};
+
+static void fail(struct emit *e, int err)
+{
+	if (!e->err)
+		e->err = err;
+}
+
+static void put(struct emit *e, const void *b, size_t n)
+{
+	if (e->n + n > STUB_MAX) {
+		fail(e, EINVAL);
+		return;
+	}
+	memcpy(e->p + e->n, b, n);
+	e->n += n;
+}
+
+static void put1(struct emit *e, uint8_t b)
+{
+	put(e, &b, 1);
+}
+
+static void put32(struct emit *e, uint32_t v)
+{
+	uint8_t b[4] = { v, v >> 8, v >> 16, v >> 24 };
+
+	put(e, b, sizeof(b));
+}
+
+static uint64_t here(const struct emit *e)
+{
+	return e->addr + e->n;
+}
+
+/* The rel32 from the end of an instruction at `end` to target. */
+static int32_t rel32(struct emit *e, uint64_t end, uint64_t target)
+{
+	int64_t d = (int64_t)(target - end);
+
+	if (d != (int32_t)d) {
+		fail(e, ERANGE);
+		return 0;
+	}
+	return (int32_t)d;
+}
+
+/* jmp or call rel32 (opcode e9 or e8). */
+static void branch(struct emit *e, uint8_t op, uint64_t target)
+{
+	put1(e, op);
+	put32(e, (uint32_t)rel32(e, here(e) + 4, target));
+}
+
+static void jcc32(struct emit *e, unsigned cond, uint64_t target)
+{
+	put1(e, 0x0f);
+	put1(e, 0x80 | cond);
+	put32(e, (uint32_t)rel32(e, here(e) + 4, target));
+}
+
+/* lea disp32(%rsp),%rsp: moves the stack without touching the flags. */
+static void lea_rsp(struct emit *e, int32_t disp)
+{
+	static const uint8_t op[] = { 0x48, 0x8d, 0xa4, 0x24 };
+
+	put(e, op, sizeof(op));
+	put32(e, (uint32_t)disp);
+}
+
+/* Call a probe routine for `site`, past the red zone (see stub.h). */
+static void probe_call(struct emit *e, uint64_t routine, uint32_t site)
+{
+	if (site > INT32_MAX) {		/* push imm32 sign-extends */
+		fail(e, EINVAL);
+		return;
+	}
+	lea_rsp(e, -STUB_RED_ZONE);
+	put1(e, 0x68);			/* push $site */
+	put32(e, site);
+	branch(e, 0xe8, routine);
+	lea_rsp(e, STUB_RED_ZONE + 8);
+}
+
+#define PROBE_CALL_LEN	26
+
+/* A call from elsewhere: push the original return address (push imm32
+ * sign-extends, so the high half is stored over it; mov leaves the flags
+ * as they are), then jmp. */
+static void relocated_call(struct emit *e, const struct insn *in)
+{
+	uint64_t ret = in->addr + in->len;
+	static const uint8_t movl_hi[] = { 0xc7, 0x44, 0x24, 0x04 };
+
+	put1(e, 0x68);
+	put32(e, (uint32_t)ret);
+	put(e, movl_hi, sizeof(movl_hi));
+	put32(e, (uint32_t)(ret >> 32));
+	branch(e, 0xe9, in->target);
+}
+
+/* The instruction's own bytes, its rip-relative disp32 re-aimed. */
+static void relocated_copy(struct emit *e, const struct insn *in)
+{
+	uint64_t at = here(e);
+
+	put(e, in->bytes, in->len);
+	if (in->disp_off && !e->err) {
+		int32_t d = rel32(e, at + in->len, in->target);
+
+		memcpy(e->p + (at - e->addr) + in->disp_off, &d, sizeof(d));
+	}
+}
+
+/* A jcc that is a return site: the probe only on the taken path. */
+static void leaving_jcc(struct emit *e, const struct stub_spec *s,
+			const struct insn *in, uint32_t site)
+{
+	put1(e, 0x70 | (in->cond ^ 1));	/* j!cc over probe and jmp */
+	put1(e, PROBE_CALL_LEN + 5);
+	probe_call(e, s->probe_return, site);
+	branch(e, 0xe9, in->target);
+}
+
+/* Emit one displaced instruction; returns 1 when flow does not go on
+ * past it (ret, jmp), so what follows in the window is dead. */
+static int relocate(struct emit *e, const struct stub_spec *s,
+		    const struct insn *in, uint32_t site)
+{
+	bool leaves = site != STUB_NO_SITE;
+
+	if (leaves && in->op != INSN_RET && in->op != INSN_JMP &&
+	    in->op != INSN_JCC) {
+		fail(e, EINVAL);
+		return 1;
+	}
+	switch (in->op) {
+	case INSN_NOP:
+		return 0;		/* nothing to replay */
+	case INSN_RET:
+		if (leaves)
+			probe_call(e, s->probe_return, site);
+		put(e, in->bytes, in->len);
+		return 1;
+	case INSN_JMP:
+		if (leaves)
+			probe_call(e, s->probe_return, site);
+		branch(e, 0xe9, in->target);
+		return 1;
+	case INSN_JCC:
+		if (leaves)
+			leaving_jcc(e, s, in, site);
+		else
+			jcc32(e, in->cond, in->target);
+		return 0;
+	case INSN_CALL:
+		relocated_call(e, in);
+		return 0;
+	case INSN_PUSH:
+	case INSN_SUB_RSP:
+	case INSN_MOV_RSP_RBP:
+	case INSN_OOL:
+		relocated_copy(e, in);
+		return 0;
+	default:
+		fail(e, EINVAL);
+		return 1;
+	}
+}
+
+int stub_encode(uint8_t out[STUB_MAX], const struct stub_spec *s)
+{
+	const struct patch_window *w = s->w;
+	struct emit e = { out, 0, s->addr, 0 };
+	uint64_t back = w->start;
+	int ended = 0;
+
+	if (s->entry_site != STUB_NO_SITE)
+		probe_call(&e, s->probe_entry, s->entry_site);
+	for (unsigned i = 0; i < w->ninsns && !ended; i++) {
+		ended = relocate(&e, s, &w->insns[i], s->ret_site[i]);
+		back = w->insns[i].addr + w->insns[i].len;
+	}
+	if (!ended) {
+		if (w->padding) {	/* flow would run into the padding */
+			fail(&e, EINVAL);
+		} else {
+			branch(&e, 0xe9, back);
+		}
+	}
+	put1(&e, 0xcc);			/* nothing runs on: make it loud */
+	if (e.err) {
+		errno = e.err;
+		return -1;
+	}
+	return (int)e.n;
+}
+
+int stub_patch(uint8_t *out, const struct patch_window *w, uint64_t stub)
+{
+	int64_t d = (int64_t)(stub - (w->start + PATCH_JMP_LEN));
+
+	if (d != (int32_t)d || w->len < PATCH_JMP_LEN) {
+		errno = ERANGE;
+		return -1;
+	}
+	out[0] = 0xe9;
+	for (int i = 0; i < 4; i++)
+		out[1 + i] = (uint8_t)((uint64_t)d >> (8 * i));
+	memset(out + PATCH_JMP_LEN, 0xcc, w->len - PATCH_JMP_LEN);
+	return 0;
+}
