@@ -113,13 +113,18 @@ include test/test.mk
 include bench/bench.mk
 include test/fuzz/fuzz.mk
 
+# bash-completion loads completions/iprofmem on first use of the command
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 755 iprofmem $(DESTDIR)$(PREFIX)/bin/iprofmem
 	install -m 644 man/iprofmem.1 $(DESTDIR)$(PREFIX)/share/man/man1/iprofmem.1
+	install -m 644 completion/iprofmem $(DESTDIR)$(BASHCOMPDIR)/iprofmem
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/iprofmem $(DESTDIR)$(PREFIX)/share/man/man1/iprofmem.1
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/iprofmem
 
 clean:
 	rm -rf build build-asan iprofmem
