@@ -8,6 +8,7 @@
 #                full size, each judged on exact counts (~2 min)
 #   make fuzz    libFuzzer (clang) on every parser, FUZZ_TIME seconds each
 #                (test/fuzz/fuzz.mk); `make check` replays its inputs
+#   make deb     the Debian package (debian/) in build/deb/, checked by lintian
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -35,7 +36,7 @@ SRCS := iprofmem.c \
 DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config libc6-dbg chromium python3 strace gcc-multilib clang valgrind time
 DEPS_PKGS += libprotobuf-c-dev protobuf-c-compiler zlib1g-dev golang-go
 
-.PHONY: all deps demo check check-unit check-asan bench stress install uninstall clean asan
+.PHONY: all deps demo check check-unit check-asan bench stress install uninstall clean asan deb
 
 all: deps-ok iprofmem
 
@@ -125,6 +126,28 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/iprofmem $(DESTDIR)$(PREFIX)/share/man/man1/iprofmem.1
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/iprofmem
+
+# deb: dpkg-buildpackage -us -uc -b on a copy of the source (the tracked
+# files, or the tree without its builds) in build/deb/iprofmem-VERSION, so
+# that the package's own `make clean` leaves this tree's build alone; the
+# .deb, .buildinfo and .changes land in build/deb/.  lintian must report no
+# error.
+DEB_SRC := build/deb/iprofmem-$(VERSION)
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null && \
+	command -v lintian >/dev/null || { \
+		echo "make deb needs dpkg-dev, debhelper and lintian: apt-get install dpkg-dev debhelper lintian"; exit 1; }
+	@head -n1 debian/changelog | grep -q '($(VERSION))' || { \
+		echo "debian/changelog is not at version $(VERSION)"; exit 1; }
+	rm -rf build/deb && mkdir -p $(DEB_SRC)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z | tar --null -T - -cf - | tar -xf - -C $(DEB_SRC); \
+	else \
+		tar --exclude=./build --exclude=./build-asan --exclude=./iprofmem -cf - . | tar -xf - -C $(DEB_SRC); \
+	fi
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error build/deb/iprofmem_$(VERSION)_*.changes
+	@ls build/deb/*.deb
 
 clean:
 	rm -rf build build-asan iprofmem
