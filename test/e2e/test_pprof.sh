@@ -14,7 +14,8 @@
 #   - 'iprofmem report --format=pprof RECORD': the same -top and -traces
 #     (a record keeps no program path: no mapping file), and the same bytes
 #     twice over;
-#   - --format=pprof without -o is refused (125) before the program runs.
+#   - --format=pprof without -o, and an unknown format, are refused (125)
+#     before the program runs.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/views_lib.sh"
 
@@ -152,7 +153,7 @@ for v in $VIEWS_VARIANTS; do
 	tc_end
 done
 
-tc "--format=pprof without -o: 125, one line, the program does not run"
+tc "--format=pprof without -o, --format=xml: 125, one line, the program does not run"
 bin=$TGT/views.O2-pie
 if need_file "$bin"; then
 	rm -f "$WORK/ran"
@@ -165,6 +166,11 @@ if need_file "$bin"; then
 	run_report --format=pprof "$WORK/no-such-record"
 	expect_exit 125
 	expect_one_error_line
+	run_ip --format=xml -o "$WORK/x" -- sh -c ": >'$WORK/ran'"
+	expect_exit 125
+	[ "$(cat "$ERR")" = "iprofmem: --format: 'xml' is not one of table, json, csv, pprof (see iprofmem --help)" ] ||
+		fail "error '$(head -n1 "$ERR")'"
+	[ -e "$WORK/ran" ] && fail "the program ran"
 fi
 tc_end
 
