@@ -4,7 +4,7 @@
 # module's tests build even while the rest of the program does not.
 # $(UNIT_TESTS) lists the binaries, for whoever runs them.
 
-UNIT_NAMES         := test_report test_disasm test_select test_procfs
+UNIT_NAMES         := test_report test_disasm test_select test_procfs test_pprof
 UNIT_TESTS         := $(UNIT_NAMES:%=build/unit/%) $(UNIT_NAMES:%=build-asan/unit/%)
 UNIT_CMOCKA_CFLAGS  = $(shell pkg-config --cflags cmocka 2>/dev/null)
 UNIT_CMOCKA_LIBS    = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -33,6 +33,15 @@ build/unit/test_select build-asan/unit/test_select: \
 		test/unit/test_select.c symbols/select.c symbols/select.h
 build/unit/test_procfs build-asan/unit/test_procfs: \
 		test/unit/test_procfs.c procfs.c procfs.h
+# the pprof writer, its generated protobuf-c code, and the report it reads
+build/unit/test_pprof build-asan/unit/test_pprof: \
+		test/unit/test_pprof.c test/unit/test_report_util.c \
+		test/unit/test_report.h report/pprof.c $(PROTO_C) $(PROTO_H) \
+		report/report.c report/rows.c report/paths.c report/print.c \
+		report/table.c report/tree.c report/json.c report/csv.c \
+		report/escape.c report/svg.c report/report.h report/internal.h
+build/unit/test_pprof build-asan/unit/test_pprof: \
+		UNIT_LIBS += $(shell pkg-config --libs libprotobuf-c zlib 2>/dev/null)
 $(UNIT_TESTS): test/unit/unit.mk
 
 build/unit/%:
