@@ -11,6 +11,8 @@
 #     for line; the exact call paths have their designed self pages and
 #     calls;
 #   - the mapping is the program's path and its GNU build ID (readelf);
+#   - -f --per-process: each sample has its process's pid label, and each
+#     process's figures are exact (pprof -tagfocus=pid=N);
 #   - 'iprofmem report --format=pprof RECORD': the same -top and -traces
 #     (a record keeps no program path: no mapping file), and the same bytes
 #     twice over;
@@ -152,6 +154,28 @@ for v in $VIEWS_VARIANTS; do
 	fi
 	tc_end
 done
+
+tc "-f --per-process: a pid label per sample; each process's functions exact (-tagfocus)"
+bin=$TGT/views.O2-pie
+D=$WORK/pp
+mkdir -p "$D"
+if need_file "$bin" && need_go; then
+	run_ip -f --per-process --format=pprof -o "$D/p.gz" -- sh -c "'$bin' '$MARK'; '$bin' '$MARK'"
+	expect_exit 0
+	"$GO" tool pprof -tags "$D/p.gz" 2>/dev/null >"$D/tags"
+	pids=$(awk '/^ +pid: / { go = 1; next } go && /\): [0-9]+$/ { print $NF } /^$/ { go = 0 }' "$D/tags")
+	[ "$(echo "$pids" | grep -c .)" -eq 2 ] || { fail "not 2 pid labels"; note_file "$D/tags"; }
+	for pid in $pids; do
+		pprof -top -unit=B -tagfocus=pid="$pid" "$D/p.gz" >"$D/top.$pid"
+		top_rows "$D/top.$pid" >"$D/rows.$pid"
+		for f in $VIEWS_EXACT; do
+			want="$f $(($(views_expect "$f" pages) * 4096))"
+			got=$(awk -v f="$f" '$1 == f { print $1, $3 }' "$D/rows.$pid")
+			[ "$got" = "$want" ] || fail "pid $pid: want '$want' (cum), got '$got'"
+		done
+	done
+fi
+tc_end
 
 tc "--format=pprof without -o, --format=xml: 125, one line, the program does not run"
 bin=$TGT/views.O2-pie
