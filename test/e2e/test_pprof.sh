@@ -10,7 +10,8 @@
 #   - -traces: the memory stacks and values are the folded stacks, line
 #     for line; the exact call paths have their designed self pages and
 #     calls;
-#   - the mapping is the program's path and its GNU build ID (readelf);
+#   - the mapping is the program's path and its GNU build ID (readelf),
+#     with -p the attached process's executable;
 #   - -f --per-process: each sample has its process's pid label, and each
 #     process's figures are exact (pprof -tagfocus=pid=N);
 #   - 'iprofmem report --format=pprof RECORD': the same -top and -traces
@@ -20,6 +21,7 @@
 #     before the program runs.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/views_lib.sh"
+. "$E2E_DIR/attach_lib.sh"
 
 # pprof's own scratch files (it keeps fetched profiles under $HOME/pprof)
 export HOME=$WORK PPROF_TMPDIR=$WORK
@@ -174,6 +176,22 @@ if need_file "$bin" && need_go; then
 			[ "$got" = "$want" ] || fail "pid $pid: want '$want' (cum), got '$got'"
 		done
 	done
+fi
+tc_end
+
+tc "-p PID --format=pprof: the mapping is the attached process's executable and build ID"
+bin=$TGT/attach_idle.O2-pie
+if need_file "$bin" && need_go; then
+	tgt_start "$WORK/t.out" "$WORK/t.err" "$bin" sleep "$WORK/ready" "$WORK/progress" 1500
+	if tgt_ready "$WORK/ready"; then
+		run_ip -p "$TPID" --duration=0.2 --format=pprof -o "$WORK/attach.pb.gz"
+		expect_exit 0
+		id=$(readelf -n "$bin" | awk '/Build ID:/ { print $3 }')
+		m=$(pprof -raw "$WORK/attach.pb.gz" | sed -n '/^Mappings/,$p' | sed -n 2p)
+		[ "$m" = "1: 0x0/0x0/0x0 $(realpath "$bin") $id [FN][FL][LN]" ] ||
+			fail "mapping '$m', want $(realpath "$bin") $id"
+	fi
+	tgt_finish
 fi
 tc_end
 
