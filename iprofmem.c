@@ -33,6 +33,8 @@ struct options {
 	struct report_view view;
 	struct tracer_opts tracer;
 	char **argv;		/* PROGRAM and its arguments; the record file */
+	char program[PATH_MAX];	/* the traced executable, for --format=pprof */
+	char build_id[128];	/* its GNU build ID, hex */
 };
 
 static void usage(FILE *out)
@@ -70,7 +72,9 @@ static void usage(FILE *out)
 	      "\n"
 	      "View options (also for 'iprofmem report RECORD'):\n"
 	      "  -o, --output=FILE     write the table to FILE instead of stderr\n"
-	      "      --format=FMT      table (default), json or csv\n"
+	      "      --format=FMT      table (default), json, csv, or pprof (a gzipped\n"
+	      "                        profile.proto for go tool pprof, Pyroscope,\n"
+	      "                        speedscope; needs -o FILE)\n"
 	      "      --tree            the call-path tree instead of the flat table\n"
 	      "      --columns=LIST    extra table columns: self,peak,total-calls\n"
 	      "      --min=MB          hide rows at or below MB megabytes (2^20 bytes;\n"
@@ -166,7 +170,7 @@ static int parse_format(const char *s, enum report_format *out)
 {
 	static const char *const names[] = {
 		[REPORT_TABLE] = "table", [REPORT_JSON] = "json",
-		[REPORT_CSV] = "csv",
+		[REPORT_CSV] = "csv", [REPORT_PPROF] = "pprof",
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
@@ -272,7 +276,7 @@ static int view_option(struct options *o, int c, const char *arg)
 	case OPT_FORMAT:
 		if (parse_format(arg, &o->view.format) != 0)
 			return bad_usage("--format: '%s' is not one of table, "
-					 "json, csv", arg);
+					 "json, csv, pprof", arg);
 		return -1;
 	case OPT_TREE:
 		o->view.tree = true;
@@ -308,6 +312,9 @@ static int view_option(struct options *o, int c, const char *arg)
 /* After the options: what to run, attach to, or read. */
 static int parse_operands(int argc, char **argv, struct options *o)
 {
+	if (o->view.format == REPORT_PPROF && !o->output)
+		return bad_usage("%s", "--format=pprof writes a binary file: "
+				 "give it with -o FILE");
 	if (o->report_mode) {
 		if (argc - optind != 1)
 			return bad_usage("%s", "iprofmem report takes one record "
@@ -601,7 +608,10 @@ struct rendering {
 static int write_view(FILE *fp, void *arg)
 {
 	struct rendering *r = arg;
+	struct report_program prog = { r->o->program, r->o->build_id };
 
+	if (r->o->view.format == REPORT_PPROF)
+		return report_write_pprof(r->e, r->n, fp, &prog);
 	return report_print(r->e, r->n, fp, &r->o->view);
 }
 
@@ -701,6 +711,24 @@ static int exit_status(const struct options *o, int status)
 	return WEXITSTATUS(status);
 }
 
+/* The traced executable (with -p, the first process's), for the pprof
+ * mapping: read before tracing, while an attached process still runs. */
+static void note_program(struct options *o, const char *path)
+{
+	char proc[64];
+	ssize_t n;
+
+	if (o->npids) {
+		snprintf(proc, sizeof(proc), "/proc/%d/exe", (int)o->pids[0]);
+		n = readlink(proc, o->program, sizeof(o->program) - 1);
+		o->program[n > 0 ? n : 0] = '\0';
+	} else if (!realpath(path, o->program)) {
+		snprintf(o->program, sizeof(o->program), "%s", path);
+	}
+	symbols_build_id(o->npids ? proc : o->program, o->build_id,
+			 sizeof(o->build_id));
+}
+
 static int trace(struct options *o, const char *path, struct report *rep,
 		 struct trace_result *res)
 {
@@ -784,6 +812,8 @@ static int run(struct options *o, const char *path)
 		error_msg("out of memory");
 		return EXIT_IPROFMEM;
 	}
+	if (o->view.format == REPORT_PPROF)
+		note_program(o, path);
 	ret = trace(o, path, rep, &res);
 	if (ret == 0) {
 		e = trace_entries(o, rep, &res, &n);

@@ -67,7 +67,9 @@ void report_sample(struct report *r, uint64_t t_ns, int64_t rss);
 
 /* ---- views -------------------------------------------------------------- */
 
-enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_CSV };
+/* REPORT_PPROF is written by report_write_pprof (binary, gzipped), not by
+ * report_print: a caller picks the writer by the format. */
+enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_CSV, REPORT_PPROF };
 
 enum {
 	REPORT_COL_SELF = 1 << 0,
@@ -114,6 +116,24 @@ int report_write_flamegraph(const struct report_entry *e, size_t n,
  * `top` functions of largest memory marked as spans. */
 int report_write_timeline(const struct report_entry *e, size_t n, FILE *out,
 			  size_t top);
+
+/* The traced program, for the pprof mapping: its path and GNU build ID in
+ * hex; either may be NULL or "" when unknown (a record file keeps
+ * neither). */
+struct report_program {
+	const char *path;
+	const char *build_id;
+};
+
+/* A gzipped pprof profile (profile.proto, see report/pprof.c): sample
+ * types memory (bytes, self per call path: pprof's cumulative figures are
+ * the table's inclusive ones) and calls; one location per function with
+ * its file, line and name; stacks from the call-path tree; the program as
+ * the mapping.  Several entries: each sample has a "pid" label.  Needs
+ * protobuf-c and zlib (link report/pprof.c and the generated
+ * profile.pb-c.c).  Returns 0 or -1 (errno set). */
+int report_write_pprof(const struct report_entry *e, size_t n, FILE *out,
+		       const struct report_program *prog);
 
 /* ---- record files ----------------------------------------------------- */
 

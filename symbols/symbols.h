@@ -92,6 +92,11 @@ void symbols_free(struct sym_table *t);
  * cannot be read as ELF. */
 bool symbols_file_has_functions(const char *path);
 
+/* The GNU build ID of the ELF file at path, in lower-case hex, into out
+ * (len bytes; 41 hold a SHA-1 ID).  Returns 0, or -1 with out empty: no
+ * such note, or the file cannot be read. */
+int symbols_build_id(const char *path, char *out, size_t len);
+
 /* The dynamic linker's rendezvous: the address of _r_debug and the
  * decoded first instruction of the function it calls at every change of
  * the link map (_dl_debug_state).  Returns -1 when there is none (a static

@@ -178,14 +178,15 @@ if need_file "$TGT/mem.O2-pie"; then
 		cmp -s "$OUT" "$WORK/want.out" && cmp -s "$ERR" "$WORK/want.err" ||
 			fail "report $view: output differs from the run without valgrind"
 	done
-	# the SVG and folded writers too
+	# the SVG, folded and pprof writers too
 	vg_reset
 	run_ip report --flamegraph="$WORK/f.svg" --timeline="$WORK/t.svg" \
-		--folded="$WORK/f.folded" "$WORK/rec"
+		--folded="$WORK/f.folded" --format=pprof -o "$WORK/p.pb.gz" "$WORK/rec"
 	expect_exit 0
 	expect_clean
-	[ -s "$WORK/f.svg" ] && [ -s "$WORK/t.svg" ] && [ -s "$WORK/f.folded" ] ||
-		fail "report --flamegraph --timeline --folded: a file is missing"
+	[ -s "$WORK/f.svg" ] && [ -s "$WORK/t.svg" ] && [ -s "$WORK/f.folded" ] &&
+		[ -s "$WORK/p.pb.gz" ] ||
+		fail "report --flamegraph --timeline --folded --format=pprof: a file is missing"
 fi
 tc_end
 

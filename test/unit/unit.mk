@@ -5,7 +5,8 @@
 # $(UNIT_TESTS) lists the binaries, for whoever runs them.
 
 UNIT_NAMES         := test_report test_disasm test_select test_procfs \
-                      test_thread test_arch test_ring test_patch test_stub
+                      test_thread test_arch test_ring test_patch test_stub \
+                      test_pprof
 UNIT_TESTS         := $(UNIT_NAMES:%=build/unit/%) $(UNIT_NAMES:%=build-asan/unit/%)
 UNIT_CMOCKA_CFLAGS  = $(shell pkg-config --cflags cmocka 2>/dev/null)
 UNIT_CMOCKA_LIBS    = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -52,6 +53,15 @@ build/unit/test_ring build-asan/unit/test_ring: \
 		test/unit/test_ring.c probe/ring.c probe/ring.h \
 		build/probe/ring.freestanding.o
 build/unit/test_ring build-asan/unit/test_ring: UNIT_LIBS += -pthread
+# the pprof writer, its generated protobuf-c code, and the report it reads
+build/unit/test_pprof build-asan/unit/test_pprof: \
+		test/unit/test_pprof.c test/unit/test_report_util.c \
+		test/unit/test_report.h report/pprof.c $(PROTO_C) $(PROTO_H) \
+		report/report.c report/rows.c report/paths.c report/print.c \
+		report/table.c report/tree.c report/json.c report/csv.c \
+		report/escape.c report/svg.c report/report.h report/internal.h
+build/unit/test_pprof build-asan/unit/test_pprof: \
+		UNIT_LIBS += $(shell pkg-config --libs libprotobuf-c zlib 2>/dev/null)
 $(UNIT_TESTS): test/unit/unit.mk
 
 build/unit/%:
