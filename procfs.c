@@ -109,3 +109,52 @@ bool procfs_maps_contains(const char *buf, uint64_t addr)
 	}
 	return false;
 }
+
+/* One "LO-HI" of a maps line; false if the line has none. */
+static bool maps_line_range(const char *line, uint64_t *lo, uint64_t *hi)
+{
+	char *end;
+	const char *at;
+
+	errno = 0;
+	*lo = strtoull(line, &end, 16);
+	if (errno || end == line || *end != '-')
+		return false;
+	at = end + 1;
+	*hi = strtoull(at, &end, 16);
+	return !errno && end != at && *hi >= *lo;
+}
+
+uint64_t procfs_maps_gap_below(const char *buf, uint64_t below, uint64_t floor,
+			       uint64_t len, uint64_t guard)
+{
+	uint64_t prev_hi = 0, best = 0, lo, hi;
+	const char *line = buf;
+
+	for (;;) {
+		bool last = !line || !*line;
+		uint64_t top;
+
+		if (last)
+			lo = hi = UINT64_MAX;
+		else if (!maps_line_range(line, &lo, &hi))
+			goto next;
+		/* the free gap [prev_hi, lo), cut at `below` */
+		top = lo < below ? lo : below;
+		if (top > prev_hi && top - prev_hi >= len + 2 * guard) {
+			uint64_t at = (top - guard - len) & ~(uint64_t)0xfff;
+
+			if (at >= prev_hi + guard && at >= floor)
+				best = at;
+		}
+		if (last || lo >= below)
+			break;
+		if (hi > prev_hi)
+			prev_hi = hi;
+next:
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return best;
+}

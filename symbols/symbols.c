@@ -656,9 +656,83 @@ static bool is_code_symbol(const char *name, const GElf_Sym *sym,
 
 /* Symbol-table functions: named by their symbol, placed by the DWARF
  * function at the same address when there is one. */
+/* gcc splits the unlikely paths of a function into a symbol of their own,
+ * NAME.cold (or NAME.cold.N), reached by jumps from NAME and returning for
+ * it.  They are ranges of NAME, not functions: a jump there is no call. */
+struct cold_part {
+	char *parent;
+	struct addr_range r;
+	bool adopted;		/* the parent is in the symbol table */
+};
+
+static size_t cold_parent_len(const char *name)
+{
+	const char *c = strstr(name, ".cold");
+
+	if (!c || c == name || (c[5] && (c[5] != '.' || !c[6])))
+		return 0;
+	for (const char *d = c + 6; c[5] && *d; d++)
+		if (*d < '0' || *d > '9')
+			return 0;
+	return (size_t)(c - name);
+}
+
+static size_t collect_cold_parts(Dwfl_Module *mod, int n,
+				 struct cold_part **out)
+{
+	size_t ncold = 0;
+
+	*out = NULL;
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr,
+							   &shndx, NULL, NULL);
+		size_t len;
+
+		if (!is_code_symbol(name, &sym, shndx) ||
+		    !(len = cold_parent_len(name)))
+			continue;
+		*out = xreallocarray(*out, ncold + 1, sizeof(**out));
+		(*out)[ncold] = (struct cold_part){
+			.parent = xstrdup(name),
+			.r = { addr, addr + sym.st_size },
+		};
+		(*out)[ncold++].parent[len] = '\0';
+	}
+	/* a part whose parent is not there stays a function of its own */
+	for (int i = 1; ncold && i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr,
+							   &shndx, NULL, NULL);
+
+		if (!is_code_symbol(name, &sym, shndx) || cold_parent_len(name))
+			continue;
+		for (size_t k = 0; k < ncold; k++)
+			if (strcmp((*out)[k].parent, name) == 0)
+				(*out)[k].adopted = true;
+	}
+	return ncold;
+}
+
+static bool cold_adopted(const struct cold_part *cold, size_t ncold,
+			 uint64_t addr)
+{
+	for (size_t k = 0; k < ncold; k++)
+		if (cold[k].r.lo == addr)
+			return cold[k].adopted;
+	return false;
+}
+
 static void load_symtab_funcs(struct loader *L, Dwfl_Module *mod)
 {
 	int n = dwfl_module_getsymtab(mod);
+	struct cold_part *cold = NULL;
+	size_t ncold = n > 0 ? collect_cold_parts(mod, n, &cold) : 0;
+	struct addr_range *r = xcalloc(ncold + 1, sizeof(*r));
 
 	if (L->nlocs)
 		qsort(L->locs, L->nlocs, sizeof(*L->locs), loc_cmp);
@@ -669,24 +743,31 @@ static void load_symtab_funcs(struct loader *L, Dwfl_Module *mod)
 		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr,
 							   &shndx, NULL, NULL);
 		const struct dwarf_loc *loc;
-		struct addr_range r;
+		size_t nr = 1;
 		char *plain;
 
-		if (!is_code_symbol(name, &sym, shndx))
+		if (!is_code_symbol(name, &sym, shndx) ||
+		    (ncold && cold_parent_len(name) && cold_adopted(cold, ncold, addr)))
 			continue;
+		r[0] = (struct addr_range){ addr, addr + sym.st_size };
+		for (size_t k = 0; k < ncold; k++)
+			if (cold[k].adopted && strcmp(cold[k].parent, name) == 0)
+				r[nr++] = cold[k].r;
 		loc = find_location(L, addr);
 		plain = demangle(name);
 		if (plain)
 			name = plain;
 		if (selection_is_default(L->sel) ||
 		    selection_match(L->sel, L->m->path, L->m->is_main, name,
-				    loc ? loc->file : NULL)) {
-			r = (struct addr_range){ addr, addr + sym.st_size };
+				    loc ? loc->file : NULL))
 			add_func(L, name, loc ? loc->file : L->t->module,
-				 loc ? loc->line : 0, addr, &r, 1);
-		}
+				 loc ? loc->line : 0, addr, r, nr);
 		free(plain);
 	}
+	for (size_t k = 0; k < ncold; k++)
+		free(cold[k].parent);
+	free(cold);
+	free(r);
 }
 
 /* ---- sessions: the modules of a process ---------------------------- */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "procfs.h"
 #include "report/report.h"
 #include "symbols/select.h"
 #include "symbols/symbols.h"
@@ -25,6 +26,7 @@ static uint64_t map_slots(struct process *p, pid_t tid,
 	const uint64_t gap = 1 << 20, floor = 1 << 20;
 	uint64_t code = t->sites[0].addr;	/* any code of it will do */
 	uint64_t hint = 0, at;
+	char *maps;
 
 	if (!tid)
 		return 0;	/* no thread can run the mmap now */
@@ -37,7 +39,17 @@ static uint64_t map_slots(struct process *p, pid_t tid,
 		if (hint < floor + 16 * gap)
 			break;
 	}
-	return arch_inject_mmap(tid, p->memfd, code, hint, len, false);
+	/* the free space closest under the module: under a non-PIE
+	 * executable at 4 MB there is little, and the areas of earlier
+	 * attaches stay mapped there */
+	maps = xmalloc(MAPS_MAX);
+	hint = read_proc_file(p->pid, "maps", maps, MAPS_MAX) ?
+		procfs_maps_gap_below(maps, t->lo, floor, len, 0x1000) : 0;
+	free(maps);
+	if (hint && t->lo - hint < (1ull << 31) &&
+	    (at = arch_inject_mmap(tid, p->memfd, code, hint, len, true)))
+		return at;
+	return arch_inject_mmap(tid, p->memfd, code, 0, len, false);
 }
 
 /* Fill the out-of-line slots; a function with a slot that cannot be built

@@ -96,7 +96,8 @@ void process_drop_threads(struct tracer *tr, struct process *p);
 uint64_t sig_bit(int sig);
 uint64_t status_mask(pid_t tid, const char *field);
 /* Up to len - 1 bytes of /proc/PID/NAME, NUL-terminated; false when the
- * process is gone. */
+ * process is gone.  MAPS_MAX: enough for the maps of a large program. */
+#define MAPS_MAX (1 << 20)
 bool read_proc_file(pid_t pid, const char *name, char *buf, size_t len);
 bool tracer_quiesce(struct tracer *tr);
 void tracer_resume_all(struct tracer *tr);

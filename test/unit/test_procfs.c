@@ -112,6 +112,35 @@ static void maps(void **state)
 	assert_false(procfs_maps_contains("", 0x1000));
 }
 
+/* Where an out-of-line area goes under a non-PIE executable at 4 MB, with
+ * the areas of earlier attaches in the way. */
+static void maps_gap_below(void **state)
+{
+	const char *m =
+		"00200000-00210000 r-xp 00000000 00:00 0\n"
+		"002f0000-00300000 r-xp 00000000 00:00 0\n"
+		"00400000-00401000 r--p 00000000 08:01 42 /bin/x\n"
+		"00401000-00402000 r-xp 00001000 08:01 42 /bin/x\n"
+		"7ffff7fc1000-7ffff7fc5000 r--p 00000000 00:00 0 [vvar]";
+
+	(void)state;
+	/* just under the executable, a guard page away from the area at
+	 * 0x2f0000-0x300000 and from the executable */
+	assert_int_equal(procfs_maps_gap_below(m, 0x400000, 0x10000, 0x1000,
+					       0x1000), 0x3fe000);
+	/* too big for the gaps between the areas: under the lowest */
+	assert_int_equal(procfs_maps_gap_below(m, 0x400000, 0x10000, 0x100000,
+					       0x1000), 0xff000);
+	/* nothing between floor and the first mapping fits */
+	assert_int_equal(procfs_maps_gap_below(m, 0x300000, 0x2e0000, 0x10000,
+					       0x1000), 0);
+	/* no maps: anywhere under `below` */
+	assert_int_equal(procfs_maps_gap_below("", 0x400000, 0x10000, 0x1000,
+					       0x1000), 0x3fe000);
+	assert_int_equal(procfs_maps_gap_below("garbage\n", 0x400000, 0x10000,
+					       0x1000, 0x1000), 0x3fe000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +150,7 @@ int main(void)
 		cmocka_unit_test(cmdline),
 		cmocka_unit_test(auxv),
 		cmocka_unit_test(maps),
+		cmocka_unit_test(maps_gap_below),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
