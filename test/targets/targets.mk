@@ -84,3 +84,5 @@ include test/targets/select.mk
 include $(dir $(TGT_MK))views.mk
 # The bad-input targets: their own fragment.
 include $(dir $(TGT_MK))diag.mk
+# The two versions of the regress target (iprofmem diff): their own fragment.
+include $(dir $(TGT_MK))regress.mk
