@@ -20,6 +20,7 @@
 #include "symbols/select.h"
 #include "symbols/symbols.h"
 #include "tracer/tracer.h"
+#include "live.h"
 #include "output.h"
 #include "util.h"
 
@@ -28,6 +29,7 @@ struct options {
 	bool diff_mode;		/* iprofmem diff OLD NEW */
 	const char *budget;	/* --budget: report, diff */
 	double fail_above;	/* --fail-above: diff; < 0 when not given */
+	double interval;	/* --interval: seconds; 0 without */
 	struct selection *sel;
 	pid_t *pids;		/* -p: attach to these */
 	size_t npids;
@@ -71,6 +73,9 @@ static void usage(FILE *out)
 	      "      --rss-source=SRC  where RSS is read at each trap: statm (default,\n"
 	      "                        fastest), status, or smaps (exact on every kernel)\n"
 	      "      --record=FILE     save everything measured, for 'iprofmem report'\n"
+	      "      --interval=SECS   while tracing, write the view so far every SECS\n"
+	      "                        seconds: to -o FILE (replaced), redrawn on a\n"
+	      "                        terminal, else appended to stderr\n"
 	      "\n"
 	      "View options (also for 'iprofmem report RECORD'):\n"
 	      "  -o, --output=FILE     write the table to FILE instead of stderr\n"
@@ -197,7 +202,7 @@ enum {
 	OPT_MIN = 256, OPT_RSS_SOURCE, OPT_PER_PROCESS, OPT_DURATION,
 	OPT_FUNCS, OPT_ALL_MODULES, OPT_STRICT, OPT_LIST_FUNCS, OPT_RECORD,
 	OPT_FORMAT, OPT_TREE, OPT_COLUMNS, OPT_TOP, OPT_FOLDED,
-	OPT_FLAMEGRAPH, OPT_TIMELINE, OPT_FAIL_ABOVE, OPT_BUDGET,
+	OPT_FLAMEGRAPH, OPT_TIMELINE, OPT_FAIL_ABOVE, OPT_BUDGET, OPT_INTERVAL,
 };
 
 static const struct option longopts[] = {
@@ -223,6 +228,7 @@ static const struct option longopts[] = {
 	{ "timeline", required_argument, NULL, OPT_TIMELINE },
 	{ "fail-above", required_argument, NULL, OPT_FAIL_ABOVE },
 	{ "budget", required_argument, NULL, OPT_BUDGET },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -275,6 +281,11 @@ static int tracing_option(struct options *o, int c, const char *arg)
 		return -1;
 	case OPT_RECORD:
 		o->record = arg;
+		return -1;
+	case OPT_INTERVAL:
+		if (parse_seconds(arg, &o->interval) != 0)
+			return bad_usage("--interval: '%s' is not a positive "
+					 "number of seconds", arg);
 		return -1;
 	}
 	return 0;	/* not a tracing option */
@@ -774,6 +785,53 @@ static int trace(struct options *o, const char *path, struct report *rep,
 	return tracer_launch(path, o->argv, rep, &o->tracer, res);
 }
 
+static struct report_entry *trace_entries(const struct options *o,
+					  struct report *shared,
+					  const struct trace_result *res,
+					  size_t *n);
+
+/* --interval: what the view needs while the trace runs; res->procs grows
+ * as processes start (--per-process). */
+struct live_source {
+	const struct options *o;
+	struct report *rep;
+	const struct trace_result *res;
+};
+
+static int write_live_view(FILE *fp, void *arg)
+{
+	struct live_source *s = arg;
+	size_t n;
+	struct report_entry *e = trace_entries(s->o, s->rep, s->res, &n);
+	int ret = report_print(e, n, fp, &s->o->view);
+
+	free(e);
+	return ret;
+}
+
+/* Trace, with the live view when --interval asks for it. */
+static int trace_live(struct options *o, const char *path,
+		      struct report *rep, struct trace_result *res)
+{
+	struct live_source src = { .o = o, .rep = rep, .res = res };
+	struct live_opts lo = {
+		.interval = o->interval, .output = o->output,
+		.pids = o->pids, .npids = o->npids,
+		.write = write_live_view, .arg = &src,
+	};
+	int ret;
+
+	if (o->interval <= 0)
+		return trace(o, path, rep, res);
+	if (live_start(&lo) != 0)
+		return EXIT_IPROFMEM;
+	o->tracer.tick = live_tick;
+	ret = trace(o, path, rep, res);
+	live_stop();
+	o->tracer.tick = NULL;
+	return ret;
+}
+
 /* --list-funcs: the selected functions on stdout, nothing run.  The list
  * is kept until the checks on the selection have passed, so a failing
  * run prints nothing on stdout. */
@@ -849,7 +907,7 @@ static int run(struct options *o, const char *path)
 		error_msg("out of memory");
 		return EXIT_IPROFMEM;
 	}
-	ret = trace(o, path, rep, &res);
+	ret = trace_live(o, path, rep, &res);
 	if (ret == 0) {
 		e = trace_entries(o, rep, &res, &n);
 		ret = render(o, e, n);
