@@ -12,7 +12,10 @@
  * consumer is last in the table.  A side is blank when the function is
  * not in that record.  Functions are matched by file and name, never by
  * line: any edit above a function moves it.  C++ overloads share a name
- * and a file: those are paired in line order. */
+ * and a file: those are paired in line order.  A function whose file is
+ * not in the other record is then matched by its file's base name: two
+ * builds often live in two trees (lua-5.4.6/src/lapi.c and
+ * lua-5.4.7/src/lapi.c), and a record holds absolute paths. */
 #include "report/internal.h"
 
 #include <inttypes.h>
@@ -49,6 +52,39 @@ static bool same_function(const struct item *a, const struct item *b)
 {
 	return !strcmp(a->w->f->file, b->w->f->file) &&
 	       !strcmp(a->w->f->name, b->w->f->name);
+}
+
+static const char *base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* The second pass: by name and base name; within one, by the whole path,
+ * so that the k-th path of one tree meets the k-th of the other. */
+static int item_base_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	int c = strcmp(x->w->f->name, y->w->f->name);
+
+	if (c)
+		return c;
+	c = strcmp(base_of(x->w->f->file), base_of(y->w->f->file));
+	if (c)
+		return c;
+	if (x->side != y->side)
+		return x->side - y->side;
+	c = strcmp(x->w->f->file, y->w->f->file);
+	if (c)
+		return c;
+	return x->w->f->line - y->w->f->line;
+}
+
+static bool same_base(const struct item *a, const struct item *b)
+{
+	return !strcmp(a->w->f->name, b->w->f->name) &&
+	       !strcmp(base_of(a->w->f->file), base_of(b->w->f->file));
 }
 
 static void side_set(struct diff_side *s, const struct row *w)
@@ -114,7 +150,7 @@ static int diff_merge(const struct row *ro, size_t no, const struct row *rn,
 {
 	struct item *it = malloc((no + nn ? no + nn : 1) * sizeof(*it));
 	struct diff_row *d = malloc((no + nn ? no + nn : 1) * sizeof(*d));
-	size_t k = 0;
+	size_t k = 0, rest;
 
 	if (!it || !d) {
 		free(it);
@@ -126,8 +162,21 @@ static int diff_merge(const struct row *ro, size_t no, const struct row *rn,
 	for (size_t i = 0; i < nn; i++)
 		it[no + i] = (struct item){ &rn[i], 1 };
 	qsort(it, no + nn, sizeof(*it), item_cmp);
+	rest = 0;
 	for (size_t i = 0, j; i < no + nn; i = j) {
 		for (j = i + 1; j < no + nn && same_function(&it[i], &it[j]); j++)
+			;
+		if (it[i].side == it[j - 1].side) {
+			/* in one record only: kept, in place, for the second pass */
+			memmove(it + rest, it + i, (j - i) * sizeof(*it));
+			rest += j - i;
+		} else {
+			k += pair_group(it + i, j - i, d + k);
+		}
+	}
+	qsort(it, rest, sizeof(*it), item_base_cmp);
+	for (size_t i = 0, j; i < rest; i = j) {
+		for (j = i + 1; j < rest && same_base(&it[i], &it[j]); j++)
 			;
 		k += pair_group(it + i, j - i, d + k);
 	}

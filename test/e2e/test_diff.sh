@@ -32,7 +32,8 @@ line() {
 	fi
 	printf '%s' "$l"
 }
-key() { printf '%s:%s:%s' "$SRC" "$(line "$1" "$2")" "$1"; }
+# key FUNC VERSION [SOURCE]: its key, SOURCE the source file's path.
+key() { printf '%s:%s:%s' "${3:-$SRC}" "$(line "$1" "$2")" "$1"; }
 
 # The functions: NAME V1_PAGES V1_CALLS V2_PAGES V2_CALLS ('-': absent),
 # in the diff's order (ascending change).
@@ -58,14 +59,15 @@ diff_row() {
 }
 
 # want_diff [NAME...]: the expected table of DIFF_TABLE's rows (those
-# named, when names are given).
+# named, when names are given).  NEW_SRC: the new build's source path.
+NEW_SRC=$SRC
 want_diff() {
 	local f op oc np nc k
 	echo "$DHEAD"
 	echo "$DRULE"
 	while read -r f op oc np nc; do
 		[ $# -gt 0 ] && [[ " $* " != *" $f "* ]] && continue
-		if [ "$np" = - ]; then k=$(key "$f" v1); else k=$(key "$f" v2); fi
+		if [ "$np" = - ]; then k=$(key "$f" v1); else k=$(key "$f" v2 "$NEW_SRC"); fi
 		diff_row "$op" "$oc" "$np" "$nc" "$k"
 	done <<<"$DIFF_TABLE"
 	echo "$DRULE"
@@ -103,6 +105,18 @@ if [ $ok = 1 ]; then
 	expect_exit 0
 	[ -s "$OUT" ] && fail "stdout not empty"
 	expect_file_is "$ERR" "$(want_diff)" "the diff"
+fi
+tc_end
+
+tc "diff v1 v2-tree (v2 built in another directory): matched by base name, the same table"
+if [ $ok = 1 ] && need_file "$TGT/regress.v2-tree"; then
+	run_ip --funcs="$FUNCS" -o "$D/t3" --record="$D/v2t" -- "$TGT/regress.v2-tree" "$MARK"
+	expect_exit 0
+	run_ip diff "$D/v1" "$D/v2t"
+	expect_exit 0
+	NEW_SRC=$TGT/regress-tree/regress.c
+	expect_file_is "$ERR" "$(want_diff)" "the diff across trees"
+	NEW_SRC=$SRC
 fi
 tc_end
 

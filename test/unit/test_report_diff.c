@@ -222,6 +222,49 @@ static void test_diff_matching(void **state)
 	report_free(n);
 }
 
+/* Two builds in two trees: a function whose file is not in the other
+ * record meets the one of the same name and base name, the k-th path of
+ * one tree with the k-th of the other; an exact path still wins. */
+static void test_diff_two_trees(void **state)
+{
+	struct report *o = report_new(), *n = report_new();
+	struct diff_row *d;
+	size_t k;
+
+	(void)state;
+	func(o, "/b/lua-5.4.6/src/lapi.c", 10, "lua_push", 1, 1);
+	func(o, "/b/lua-5.4.6/lib/util.c", 1, "init", 2, 1);
+	func(o, "/b/lua-5.4.6/src/util.c", 1, "init", 3, 1);
+	func(o, "/usr/include/x.h", 5, "inl", 1, 1);
+	func(o, "/b/lua-5.4.6/src/old.c", 1, "moved", 1, 1);
+	func(n, "/b/lua-5.4.7/src/util.c", 2, "init", 13, 1);
+	func(n, "/b/lua-5.4.7/lib/util.c", 2, "init", 12, 1);
+	func(n, "/b/lua-5.4.7/src/lapi.c", 12, "lua_push", 5, 1);
+	func(n, "/usr/include/x.h", 5, "inl", 2, 1);
+	func(n, "/b/lua-5.4.7/src/new.c", 1, "moved", 1, 1);
+	assert_int_equal(diff_rows(o, n, &d, &k), 0);
+	assert_int_equal(k, 6);
+	/* moved: another base name, two rows (-1, +1) */
+	assert_string_equal(d[0].name, "moved");
+	assert_false(d[0].new.present);
+	assert_string_equal(d[1].name, "moved");
+	assert_false(d[1].old.present);
+	assert_string_equal(d[2].file, "/usr/include/x.h");
+	assert_int_equal(d[2].change, PAGE);
+	assert_string_equal(d[3].name, "lua_push");
+	assert_string_equal(d[3].file, "/b/lua-5.4.7/src/lapi.c");
+	assert_int_equal(d[3].change, 4 * PAGE);
+	assert_string_equal(d[4].file, "/b/lua-5.4.7/lib/util.c");
+	assert_int_equal(d[4].old.bytes, 2 * PAGE);
+	assert_int_equal(d[4].change, 10 * PAGE);
+	assert_string_equal(d[5].file, "/b/lua-5.4.7/src/util.c");
+	assert_int_equal(d[5].old.bytes, 3 * PAGE);
+	assert_int_equal(d[5].change, 10 * PAGE);
+	free(d);
+	report_free(o);
+	report_free(n);
+}
+
 /* Processes: equal command lines (the program's directory aside) first,
  * the k-th with the k-th, then what is left in order; new's order, then
  * the old-only ones. */
@@ -453,6 +496,7 @@ int run_diff_tests(void)
 		cmocka_unit_test(test_diff_csv),
 		cmocka_unit_test(test_diff_json),
 		cmocka_unit_test(test_diff_matching),
+		cmocka_unit_test(test_diff_two_trees),
 		cmocka_unit_test(test_diff_pairs),
 		cmocka_unit_test(test_diff_per_process),
 		cmocka_unit_test(test_diff_grew),
