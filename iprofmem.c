@@ -785,53 +785,6 @@ static int trace(struct options *o, const char *path, struct report *rep,
 	return tracer_launch(path, o->argv, rep, &o->tracer, res);
 }
 
-static struct report_entry *trace_entries(const struct options *o,
-					  struct report *shared,
-					  const struct trace_result *res,
-					  size_t *n);
-
-/* --interval: what the view needs while the trace runs; res->procs grows
- * as processes start (--per-process). */
-struct live_source {
-	const struct options *o;
-	struct report *rep;
-	const struct trace_result *res;
-};
-
-static int write_live_view(FILE *fp, void *arg)
-{
-	struct live_source *s = arg;
-	size_t n;
-	struct report_entry *e = trace_entries(s->o, s->rep, s->res, &n);
-	int ret = report_print(e, n, fp, &s->o->view);
-
-	free(e);
-	return ret;
-}
-
-/* Trace, with the live view when --interval asks for it. */
-static int trace_live(struct options *o, const char *path,
-		      struct report *rep, struct trace_result *res)
-{
-	struct live_source src = { .o = o, .rep = rep, .res = res };
-	struct live_opts lo = {
-		.interval = o->interval, .output = o->output,
-		.pids = o->pids, .npids = o->npids,
-		.write = write_live_view, .arg = &src,
-	};
-	int ret;
-
-	if (o->interval <= 0)
-		return trace(o, path, rep, res);
-	if (live_start(&lo) != 0)
-		return EXIT_IPROFMEM;
-	o->tracer.tick = live_tick;
-	ret = trace(o, path, rep, res);
-	live_stop();
-	o->tracer.tick = NULL;
-	return ret;
-}
-
 /* --list-funcs: the selected functions on stdout, nothing run.  The list
  * is kept until the checks on the selection have passed, so a failing
  * run prints nothing on stdout. */
@@ -888,6 +841,48 @@ static struct report_entry *trace_entries(const struct options *o,
 					      .rep = res->procs[i].rep };
 	*n = res->nprocs;
 	return e;
+}
+
+/* --interval: what the view needs while the trace runs; res->procs grows
+ * as processes start (--per-process). */
+struct live_source {
+	const struct options *o;
+	struct report *rep;
+	const struct trace_result *res;
+};
+
+static int write_live_view(FILE *fp, void *arg)
+{
+	struct live_source *s = arg;
+	size_t n;
+	struct report_entry *e = trace_entries(s->o, s->rep, s->res, &n);
+	int ret = report_print(e, n, fp, &s->o->view);
+
+	free(e);
+	return ret;
+}
+
+/* Trace, with the live view when --interval asks for it. */
+static int trace_live(struct options *o, const char *path,
+		      struct report *rep, struct trace_result *res)
+{
+	struct live_source src = { .o = o, .rep = rep, .res = res };
+	struct live_opts lo = {
+		.interval = o->interval, .output = o->output,
+		.pids = o->pids, .npids = o->npids,
+		.write = write_live_view, .arg = &src,
+	};
+	int ret;
+
+	if (o->interval <= 0)
+		return trace(o, path, rep, res);
+	if (live_start(&lo) != 0)
+		return EXIT_IPROFMEM;
+	o->tracer.tick = live_tick;
+	ret = trace(o, path, rep, res);
+	live_stop();
+	o->tracer.tick = NULL;
+	return ret;
 }
 
 static int run(struct options *o, const char *path)
