@@ -20,11 +20,16 @@
 #include "symbols/select.h"
 #include "symbols/symbols.h"
 #include "tracer/tracer.h"
+#include "live.h"
 #include "output.h"
 #include "util.h"
 
 struct options {
 	bool report_mode;	/* iprofmem report FILE */
+	bool diff_mode;		/* iprofmem diff OLD NEW */
+	const char *budget;	/* --budget: report, diff */
+	double fail_above;	/* --fail-above: diff; < 0 when not given */
+	double interval;	/* --interval: seconds; 0 without */
 	struct selection *sel;
 	pid_t *pids;		/* -p: attach to these */
 	size_t npids;
@@ -41,7 +46,8 @@ static void usage(FILE *out)
 {
 	fputs("Usage: iprofmem [OPTIONS] [--] PROGRAM [ARGS...]\n"
 	      "       iprofmem [OPTIONS] -p PID[,PID...]\n"
-	      "       iprofmem report [VIEW OPTIONS] RECORD\n"
+	      "       iprofmem report [VIEW OPTIONS] [--budget=FILE] RECORD\n"
+	      "       iprofmem diff [DIFF OPTIONS] OLD_RECORD NEW_RECORD\n"
 	      "Run PROGRAM (or attach to running processes) under ptrace and report,\n"
 	      "per file:line:function, the sum of the positive resident-memory changes\n"
 	      "over its calls and how many calls increased memory (the biggest\n"
@@ -69,6 +75,9 @@ static void usage(FILE *out)
 	      "      --rss-source=SRC  where RSS is read at each trap: statm (default,\n"
 	      "                        fastest), status, or smaps (exact on every kernel)\n"
 	      "      --record=FILE     save everything measured, for 'iprofmem report'\n"
+	      "      --interval=SECS   while tracing, write the view so far every SECS\n"
+	      "                        seconds: to -o FILE (replaced), redrawn on a\n"
+	      "                        terminal, else appended to stderr\n"
 	      "\n"
 	      "View options (also for 'iprofmem report RECORD'):\n"
 	      "  -o, --output=FILE     write the table to FILE instead of stderr\n"
@@ -83,14 +92,26 @@ static void usage(FILE *out)
 	      "      --folded=FILE     folded stacks for flamegraph.pl, inferno, speedscope\n"
 	      "      --flamegraph=FILE an SVG flame graph of memory by call path\n"
 	      "      --timeline=FILE   an SVG of RSS over time, the top calls marked\n"
+	      "\n"
+	      "Diff and budget options ('iprofmem diff OLD NEW': per function, the\n"
+	      "memory and calls of each record and the change, the worst growth\n"
+	      "last; -o, --format, --min (on the change), --top apply):\n"
+	      "      --fail-above=MB   diff: exit 3 if a function grew by more than MB\n"
+	      "      --budget=FILE     report, diff: exit 3 if a function (of the new\n"
+	      "                        record) uses more than its budget: lines\n"
+	      "                        'PATTERN MB', patterns as in --funcs files,\n"
+	      "                        the first line that matches counts; '#'\n"
+	      "                        comments\n"
+	      "\n"
 	      "  -h, --help            show this help and exit\n"
 	      "  -V, --version         show the version and exit\n"
 	      "\n"
 	      "Exit status: PROGRAM's own; 128+N if signal N killed it; 125 iprofmem\n"
 	      "failed (bad option, cannot trace); 126 PROGRAM cannot be executed\n"
 	      "(not executable, not x86-64, a corrupt ELF); 127 PROGRAM not found.\n"
-	      "With -p: 0, or 1 when a process cannot be attached.  Every error\n"
-	      "message is in iprofmem(1), DIAGNOSTICS.\n", out);
+	      "With -p: 0, or 1 when a process cannot be attached.  report and\n"
+	      "diff: 0; 3 a function over budget; 125 bad option or record.\n"
+	      "Every error message is in iprofmem(1), DIAGNOSTICS.\n", out);
 }
 
 static int __attribute__((format(printf, 1, 2)))
@@ -185,7 +206,7 @@ enum {
 	OPT_MIN = 256, OPT_RSS_SOURCE, OPT_PER_PROCESS, OPT_DURATION,
 	OPT_FUNCS, OPT_ALL_MODULES, OPT_STRICT, OPT_LIST_FUNCS, OPT_RECORD,
 	OPT_FORMAT, OPT_TREE, OPT_COLUMNS, OPT_TOP, OPT_FOLDED,
-	OPT_FLAMEGRAPH, OPT_TIMELINE,
+	OPT_FLAMEGRAPH, OPT_TIMELINE, OPT_FAIL_ABOVE, OPT_BUDGET, OPT_INTERVAL,
 };
 
 static const struct option longopts[] = {
@@ -209,6 +230,9 @@ static const struct option longopts[] = {
 	{ "folded", required_argument, NULL, OPT_FOLDED },
 	{ "flamegraph", required_argument, NULL, OPT_FLAMEGRAPH },
 	{ "timeline", required_argument, NULL, OPT_TIMELINE },
+	{ "fail-above", required_argument, NULL, OPT_FAIL_ABOVE },
+	{ "budget", required_argument, NULL, OPT_BUDGET },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
@@ -262,6 +286,11 @@ static int tracing_option(struct options *o, int c, const char *arg)
 	case OPT_RECORD:
 		o->record = arg;
 		return -1;
+	case OPT_INTERVAL:
+		if (parse_seconds(arg, &o->interval) != 0)
+			return bad_usage("--interval: '%s' is not a positive "
+					 "number of seconds", arg);
+		return -1;
 	}
 	return 0;	/* not a tracing option */
 }
@@ -309,12 +338,68 @@ static int view_option(struct options *o, int c, const char *arg)
 	return 0;
 }
 
+/* "--pid" for 'p': the long name, for messages. */
+static const char *option_name(int c)
+{
+	for (const struct option *l = longopts; l->name; l++)
+		if (l->val == c)
+			return l->name;
+	return "?";
+}
+
+/* The options of 'report' and 'diff' only. */
+static int record_option(struct options *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_BUDGET:
+		o->budget = arg;
+		return -1;
+	case OPT_FAIL_ABOVE:
+		if (parse_min(arg, &o->fail_above) != 0)
+			return bad_usage("--fail-above: '%s' is not a "
+					 "non-negative number of megabytes", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The option c is not for the mode chosen: 0 when it is. */
+static int misplaced_option(const struct options *o, int c)
+{
+	bool record_mode = o->report_mode || o->diff_mode;
+
+	if (c == OPT_FAIL_ABOVE && !o->diff_mode)
+		return bad_usage("--fail-above is for 'iprofmem diff'");
+	if (c == OPT_BUDGET && !record_mode)
+		return bad_usage("--budget is for 'iprofmem report' and "
+				 "'iprofmem diff' (on records)");
+	if (o->diff_mode && (c == OPT_TREE || c == OPT_COLUMNS ||
+			     c == OPT_FOLDED || c == OPT_FLAMEGRAPH ||
+			     c == OPT_TIMELINE))
+		return bad_usage("--%s is not a view of 'iprofmem diff' (it "
+				 "takes -o, --format, --min, --top)",
+				 option_name(c));
+	return 0;
+}
+
 /* After the options: what to run, attach to, or read. */
 static int parse_operands(int argc, char **argv, struct options *o)
 {
 	if (o->view.format == REPORT_PPROF && !o->output)
 		return bad_usage("%s", "--format=pprof writes a binary file: "
 				 "give it with -o FILE");
+	if (o->diff_mode && o->view.format == REPORT_PPROF)
+		return bad_usage("%s", "iprofmem diff has no pprof form: write "
+				 "each record with 'iprofmem report "
+				 "--format=pprof' and compare them with 'go tool "
+				 "pprof -diff_base=OLD NEW'");
+	if (o->diff_mode) {
+		if (argc - optind != 2)
+			return bad_usage("%s", "iprofmem diff takes two record "
+					 "files: OLD NEW");
+		o->argv = argv + optind;
+		return -1;
+	}
 	if (o->report_mode) {
 		if (argc - optind != 1)
 			return bad_usage("%s", "iprofmem report takes one record "
@@ -331,15 +416,6 @@ static int parse_operands(int argc, char **argv, struct options *o)
 		return bad_usage("%s", "no program to run (or -p PID to attach)");
 	o->argv = argv + optind;
 	return -1;
-}
-
-/* "--pid" for 'p': the long name, for messages. */
-static const char *option_name(int c)
-{
-	for (const struct option *l = longopts; l->name; l++)
-		if (l->val == c)
-			return l->name;
-	return "?";
 }
 
 /* Returns -1 to go on, or an exit status. */
@@ -361,11 +437,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 		if (c == ':')
 			return bad_usage("option '%s' needs an argument",
 					 argv[optind - 1]);
+		if (c != '?' && (r = misplaced_option(o, c)) != 0)
+			return r;
 		r = view_option(o, c, optarg);
-		if (r == 0 && o->report_mode && c != '?')
+		if (r == 0)
+			r = record_option(o, c, optarg);
+		if (r == 0 && (o->report_mode || o->diff_mode) && c != '?')
 			/* before acting on it: --funcs would read its file */
 			return bad_usage("--%s is for tracing, not for "
-					 "'iprofmem report'", option_name(c));
+					 "'iprofmem %s'", option_name(c),
+					 o->diff_mode ? "diff" : "report");
 		if (r == 0)
 			r = tracing_option(o, c, optarg);
 		if (r == 0)
@@ -795,6 +876,48 @@ static struct report_entry *trace_entries(const struct options *o,
 	return e;
 }
 
+/* --interval: what the view needs while the trace runs; res->procs grows
+ * as processes start (--per-process). */
+struct live_source {
+	const struct options *o;
+	struct report *rep;
+	const struct trace_result *res;
+};
+
+static int write_live_view(FILE *fp, void *arg)
+{
+	struct live_source *s = arg;
+	size_t n;
+	struct report_entry *e = trace_entries(s->o, s->rep, s->res, &n);
+	int ret = report_print(e, n, fp, &s->o->view);
+
+	free(e);
+	return ret;
+}
+
+/* Trace, with the live view when --interval asks for it. */
+static int trace_live(struct options *o, const char *path,
+		      struct report *rep, struct trace_result *res)
+{
+	struct live_source src = { .o = o, .rep = rep, .res = res };
+	struct live_opts lo = {
+		.interval = o->interval, .output = o->output,
+		.pids = o->pids, .npids = o->npids,
+		.write = write_live_view, .arg = &src,
+	};
+	int ret;
+
+	if (o->interval <= 0)
+		return trace(o, path, rep, res);
+	if (live_start(&lo) != 0)
+		return EXIT_IPROFMEM;
+	o->tracer.tick = live_tick;
+	ret = trace(o, path, rep, res);
+	live_stop();
+	o->tracer.tick = NULL;
+	return ret;
+}
+
 static int run(struct options *o, const char *path)
 {
 	struct trace_result res;
@@ -814,7 +937,7 @@ static int run(struct options *o, const char *path)
 	}
 	if (o->view.format == REPORT_PPROF)
 		note_program(o, path);
-	ret = trace(o, path, rep, &res);
+	ret = trace_live(o, path, rep, &res);
 	if (ret == 0) {
 		e = trace_entries(o, rep, &res, &n);
 		ret = render(o, e, n);
@@ -831,37 +954,147 @@ static int run(struct options *o, const char *path)
 	return ret;
 }
 
+/* A record file's entries, or NULL after saying why. */
+static struct report_entry *load_record(const char *file, size_t *n)
+{
+	struct report_entry *e;
+	char err[512];
+	FILE *in;
+
+	in = fopen(file, "re");
+	if (!in) {
+		error_msg("%s: %s", file, strerror(errno));
+		return NULL;
+	}
+	e = report_load(in, n, err, sizeof(err));
+	fclose(in);
+	if (!e)
+		error_msg("%s: %s", file, err);
+	return e;
+}
+
+/* --budget: the file read and checked before any record is; NULL with
+ * *ret set after saying why it is malformed. */
+static struct budget *load_budget(const struct options *o, int *ret)
+{
+	struct budget *b;
+	char err[512];
+
+	*ret = -1;
+	if (!o->budget)
+		return NULL;
+	b = budget_load(o->budget, err, sizeof(err));
+	if (!b) {
+		error_msg("%s", err);
+		*ret = EXIT_IPROFMEM;
+	}
+	return b;
+}
+
+/* The budget and --fail-above lines on stderr, after the views.  Returns
+ * ret, or EXIT_BUDGET when a function is over. */
+static int check_budgets(const struct options *o, struct budget *b,
+			 const struct report_entry *old, size_t nold,
+			 const struct report_entry *e, size_t n, int ret)
+{
+	long over = 0, c;
+
+	if (b) {
+		c = budget_check(b, e, n, stderr);
+		over = c < 0 ? -1 : over + c;
+	}
+	if (over >= 0 && o->fail_above >= 0) {
+		c = report_diff_grew(old, nold, e, n, o->fail_above, stderr);
+		over = c < 0 ? -1 : over + c;
+	}
+	if (over < 0) {
+		error_msg("out of memory");
+		return EXIT_IPROFMEM;
+	}
+	return over && ret == 0 ? EXIT_BUDGET : ret;
+}
+
 /* iprofmem report RECORD: the views of a recorded trace, nothing run. */
 static int report_record_file(const struct options *o)
 {
-	const char *file = o->argv[0];
 	struct report_entry *e;
-	char err[512];
+	struct budget *b;
 	size_t n;
-	FILE *in;
 	int ret;
 
 	if (check_outputs(o) != 0)
 		return EXIT_IPROFMEM;
-	in = fopen(file, "re");
-	if (!in) {
-		error_msg("%s: %s", file, strerror(errno));
-		return EXIT_IPROFMEM;
-	}
-	e = report_load(in, &n, err, sizeof(err));
-	fclose(in);
+	b = load_budget(o, &ret);
+	if (ret >= 0)
+		return ret;
+	e = load_record(o->argv[0], &n);
 	if (!e) {
-		error_msg("%s: %s", file, err);
+		budget_free(b);
 		return EXIT_IPROFMEM;
 	}
 	ret = render(o, e, n);
+	ret = check_budgets(o, b, NULL, 0, e, n, ret);
 	report_entries_free(e, n);
+	budget_free(b);
+	return ret;
+}
+
+struct diffing {
+	const struct options *o;
+	const struct report_entry *old, *new;
+	size_t nold, nnew;
+};
+
+static int write_diff(FILE *fp, void *arg)
+{
+	struct diffing *d = arg;
+
+	return report_diff_print(d->old, d->nold, d->new, d->nnew, fp,
+				 &d->o->view);
+}
+
+/* iprofmem diff OLD NEW: the change per function between two records. */
+static int diff_records(const struct options *o)
+{
+	struct diffing d = { .o = o };
+	struct report_entry *old = NULL, *new = NULL;
+	struct budget *b;
+	int ret;
+
+	if (o->output && output_check(o->output) != 0)
+		return EXIT_IPROFMEM;
+	b = load_budget(o, &ret);
+	if (ret >= 0)
+		return ret;
+	old = load_record(o->argv[0], &d.nold);
+	if (old)
+		new = load_record(o->argv[1], &d.nnew);
+	if (!new) {
+		ret = EXIT_IPROFMEM;
+		goto out;
+	}
+	d.old = old;
+	d.new = new;
+	signal(SIGPIPE, SIG_IGN);
+	ret = 0;
+	if (o->output) {
+		if (output_write(o->output, write_diff, &d) != 0)
+			ret = EXIT_IPROFMEM;
+	} else if (write_diff(stderr, &d) != 0 || fflush(stderr) != 0) {
+		error_msg("writing the diff: %s", strerror(errno));
+		ret = EXIT_IPROFMEM;
+	}
+	ret = check_budgets(o, b, old, d.nold, new, d.nnew, ret);
+out:
+	report_entries_free(old, d.nold);
+	report_entries_free(new, d.nnew);
+	budget_free(b);
 	return ret;
 }
 
 int main(int argc, char **argv)
 {
-	struct options o = { 0 };
+	struct options o = { .fail_above = -1 };
 	char path[PATH_MAX];
 	int ret;
 
@@ -872,8 +1105,12 @@ int main(int argc, char **argv)
 	}
 	/* iprofmem report RECORD (a program named "report": ./report) */
 	o.report_mode = argc > 1 && strcmp(argv[1], "report") == 0;
-	ret = o.report_mode ? parse_options(argc - 1, argv + 1, &o)
-			    : parse_options(argc, argv, &o);
+	o.diff_mode = argc > 1 && strcmp(argv[1], "diff") == 0;
+	ret = o.report_mode || o.diff_mode ?
+	      parse_options(argc - 1, argv + 1, &o) :
+	      parse_options(argc, argv, &o);
+	if (ret < 0 && o.diff_mode)
+		ret = diff_records(&o);
 	if (ret < 0 && o.report_mode)
 		ret = report_record_file(&o);
 	if (ret < 0 && !o.npids)

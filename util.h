@@ -8,6 +8,7 @@
  * passed through otherwise); documented in man/iprofmem.1, EXIT STATUS. */
 enum {
 	EXIT_ATTACH = 1,	/* -p: a process could not be attached */
+	EXIT_BUDGET = 3,	/* report, diff: a function over its budget */
 	EXIT_IPROFMEM = 125,	/* usage error or iprofmem failed */
 	EXIT_CANNOT_RUN = 126,	/* PROGRAM found but not executable */
 	EXIT_NOT_FOUND = 127,	/* PROGRAM not found */

@@ -120,6 +120,41 @@ int json_write(const struct report_entry *e, size_t n, FILE *out,
 int csv_write(const struct report_entry *e, size_t n, FILE *out,
 	      const struct report_view *v);
 
+/* diff.c: one row of a diff; a side is absent when the function (or the
+ * whole process) is not in that record. */
+struct diff_side {
+	bool present;
+	uint64_t bytes, calls;
+};
+
+struct diff_row {
+	const char *file, *name;
+	int line;		/* the new run's, or the old's when gone */
+	struct diff_side old, new;
+	int64_t change;		/* new bytes - old bytes */
+};
+
+/* The rows of two reports (either may be NULL: a process in one record
+ * only) with memory in either, ascending by change, ties by file, line,
+ * name.  *rows is NULL when there are none.  Returns 0, or -1 when out of
+ * memory. */
+int diff_rows(const struct report *old, const struct report *new,
+	      struct diff_row **rows, size_t *n);
+
+/* Entries paired across two records: old or new is NULL when the process
+ * is in one record only. */
+struct diff_pair {
+	const struct report_entry *old, *new;
+};
+
+/* First the processes of equal command lines (the program's directory
+ * aside: two builds live in two places), the k-th with the k-th; then
+ * those left, in order.  In the new record's order, then the old-only
+ * ones.  Returns the count, or -1 when out of memory. */
+long diff_pairs(const struct report_entry *old, size_t nold,
+		const struct report_entry *new, size_t nnew,
+		struct diff_pair **pairs);
+
 /* escape.c */
 int utf8_len(const unsigned char *s);
 void json_string(FILE *out, const char *s);

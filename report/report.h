@@ -148,4 +148,38 @@ struct report_entry *report_load(FILE *in, size_t *n, char *err,
 				 size_t errlen);
 void report_entries_free(struct report_entry *e, size_t n);
 
+/* ---- diff and budgets ------------------------------------------------- */
+
+/* iprofmem diff: the change from the old record's entries to the new's,
+ * per function, in the view's format (report/diff.c).  Functions are
+ * matched by (file, name), not line: lines move between builds.  Entries
+ * (processes) are paired by command line, then in order.  v->min_mb hides
+ * rows whose change is at or below it (0: every function with memory in
+ * either run is shown); v->top keeps the `top` largest changes.  Returns
+ * 0, or -1 when a write failed (errno set). */
+int report_diff_print(const struct report_entry *old, size_t nold,
+		      const struct report_entry *new, size_t nnew, FILE *out,
+		      const struct report_view *v);
+/* --fail-above: print one line on out for each function that grew by more
+ * than mb megabytes (all of them, whatever the view hides).  Returns how
+ * many did, or -1 when out of memory. */
+long report_diff_grew(const struct report_entry *old, size_t nold,
+		      const struct report_entry *new, size_t nnew, double mb,
+		      FILE *out);
+
+/* --budget=FILE (report/budget.c): lines "PATTERN MB", the patterns of
+ * --funcs files; the first line whose pattern matches a function gives its
+ * budget. */
+struct budget;
+
+/* NULL with a one-line message in err ("FILE:LINE: what") when the file
+ * cannot be read or a line is malformed. */
+struct budget *budget_load(const char *path, char *err, size_t errlen);
+void budget_free(struct budget *b);
+/* Print one line on out for each function of each entry over its budget,
+ * and a warning for each budget line that matched no function.  Returns
+ * how many functions are over, or -1 when out of memory. */
+long budget_check(struct budget *b, const struct report_entry *e, size_t n,
+		  FILE *out);
+
 #endif

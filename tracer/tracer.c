@@ -953,6 +953,8 @@ void tracer_run(struct tracer *tr)
 
 	for (;;) {
 		forward_signal(tr);
+		if (tr->opts->tick)
+			tr->opts->tick(tr->opts->tick_arg, tr->leader);
 		if (stop_requested) {
 			tr->detaching = true;
 			if (!tracer_quiesce(tr))

@@ -21,6 +21,11 @@ struct tracer_opts {
 	struct selection *sel;	/* what to trace */
 	bool strict;		/* an entry matching nothing is an error */
 	FILE *list_out;		/* --list-funcs: list there, run nothing */
+	/* --interval (live.c): called by the event loop before each wait
+	 * for an event, with the launched program's pid (0 when attached);
+	 * a signal to iprofmem interrupts that wait.  NULL: none. */
+	void (*tick)(void *arg, pid_t leader);
+	void *tick_arg;
 };
 
 /* With per_process, the report of each traced process, in the order they

@@ -87,3 +87,5 @@ include $(dir $(TGT_MK))views.mk
 include $(dir $(TGT_MK))diag.mk
 # The malloc-failing shim test_oom.sh preloads into iprofmem.
 include $(dir $(TGT_MK))failmalloc.mk
+# The two versions of the regress target (iprofmem diff): their own fragment.
+include $(dir $(TGT_MK))regress.mk

@@ -524,5 +524,6 @@ int main(void)
 	failed += run_view_tests();
 	failed += run_svg_tests();
 	failed += run_record_tests();
+	failed += run_diff_tests();
 	return failed ? 1 : 0;
 }

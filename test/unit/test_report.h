@@ -56,5 +56,6 @@ size_t count_substr(const char *s, const char *sub);
 int run_view_tests(void);
 int run_svg_tests(void);
 int run_record_tests(void);
+int run_diff_tests(void);
 
 #endif

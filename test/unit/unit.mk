@@ -27,7 +27,9 @@ build/unit/test_report build-asan/unit/test_report: \
 		report/table.c report/tree.c report/json.c report/csv.c \
 		report/escape.c report/svg.c report/folded.c report/flame.c \
 		report/timeline.c report/record.c report/record_load.c \
-		report/report.h report/internal.h
+		report/diff.c report/budget.c symbols/select.c \
+		report/report.h report/internal.h symbols/select.h \
+		test/unit/test_report_diff.c
 build/unit/test_disasm build-asan/unit/test_disasm: \
 		test/unit/test_disasm.c symbols/disasm.c symbols/disasm.h
 build/unit/test_disasm build-asan/unit/test_disasm: UNIT_LIBS += $(UNIT_CS_LIBS)
