@@ -72,7 +72,9 @@ static void usage(FILE *out)
 	      "  -o, --output=FILE     write the table to FILE instead of stderr\n"
 	      "      --format=FMT      table (default), json or csv\n"
 	      "      --tree            the call-path tree instead of the flat table\n"
-	      "      --columns=LIST    extra table columns: self,peak,total-calls\n"
+	      "      --columns=LIST    extra table columns: self,peak,total-calls,\n"
+	      "                        outer (memory and calls of outermost calls\n"
+	      "                        only: a recursion counts once)\n"
 	      "      --min=MB          hide rows at or below MB megabytes (2^20 bytes;\n"
 	      "                        default 0: rows that sum to zero are hidden)\n"
 	      "      --top=N           only the N largest rows\n"
@@ -280,7 +282,7 @@ static int view_option(struct options *o, int c, const char *arg)
 	case OPT_COLUMNS:
 		if (report_parse_columns(arg, &o->view.columns) != 0)
 			return bad_usage("--columns: '%s' is not a list of self, "
-					 "peak, total-calls", arg);
+					 "peak, total-calls, outer", arg);
 		return -1;
 	case OPT_MIN:
 		if (parse_min(arg, &o->view.min_mb) != 0)

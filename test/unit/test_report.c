@@ -477,6 +477,8 @@ static void test_parse_columns(void **state)
 	assert_int_equal(report_parse_columns("total-calls,peak,self", &c), 0);
 	assert_int_equal(c, REPORT_COL_SELF | REPORT_COL_PEAK |
 			 REPORT_COL_TOTAL_CALLS);
+	assert_int_equal(report_parse_columns("outer,self", &c), 0);
+	assert_int_equal(c, REPORT_COL_SELF | REPORT_COL_OUTER);
 	assert_int_equal(report_parse_columns("peak,peak", &c), 0);
 	assert_int_equal(c, REPORT_COL_PEAK);
 	c = 99;
