@@ -53,8 +53,11 @@ static void usage(FILE *out)
 	      "                        runs on untraced)\n"
 	      "      --funcs=FILE      trace the functions listed in FILE (repeatable):\n"
 	      "                        one per line: NAME, GLOB, MODULE:GLOB or\n"
-	      "                        FILE.c:GLOB; '#' comments\n"
+	      "                        FILE.c:GLOB; !ENTRY excludes; '#' comments\n"
 	      "  -e, --func=PATTERN    trace the functions PATTERN matches (repeatable)\n"
+	      "  -x, --exclude=PATTERN do not trace the functions PATTERN matches\n"
+	      "                        (repeatable; same forms as -e): out of the\n"
+	      "                        other entries' set, or of the default set\n"
 	      "      --all-modules     default set and unqualified patterns apply to\n"
 	      "                        every loaded object, not only the executable\n"
 	      "      --strict          an entry that matches nothing is an error\n"
@@ -191,6 +194,7 @@ static const struct option longopts[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "funcs", required_argument, NULL, OPT_FUNCS },
 	{ "func", required_argument, NULL, 'e' },
+	{ "exclude", required_argument, NULL, 'x' },
 	{ "all-modules", no_argument, NULL, OPT_ALL_MODULES },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "list-funcs", no_argument, NULL, OPT_LIST_FUNCS },
@@ -230,8 +234,11 @@ static int tracing_option(struct options *o, int c, const char *arg)
 		return -1;
 	case OPT_FUNCS:
 	case 'e':
+	case 'x':
 		if ((c == 'e' ? selection_add_entry(o->sel, arg, "-e", 0, err,
 						   sizeof(err)) :
+		     c == 'x' ? selection_add_exclusion(o->sel, arg, "-x", 0,
+							err, sizeof(err)) :
 		     selection_add_file(o->sel, arg, err, sizeof(err))) != 0) {
 			error_msg("%s", err);
 			return EXIT_IPROFMEM;
@@ -344,7 +351,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	opterr = 0;
 	/* '+': the first non-option is PROGRAM; what follows is its own */
-	while ((c = getopt_long(argc, argv, "+:e:fo:p:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:fo:p:x:hV", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return 0;
