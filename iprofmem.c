@@ -69,6 +69,10 @@ static void usage(FILE *out)
 	      "                        command line (with -f)\n"
 	      "      --rss-source=SRC  where RSS is read at each trap: statm (default,\n"
 	      "                        fastest), status, or smaps (exact on every kernel)\n"
+	      "      --memory=PART     the part of RSS that counts: all (default),\n"
+	      "                        anon (heap, stacks, anonymous mappings) or\n"
+	      "                        file (file-backed and shared pages: code run,\n"
+	      "                        files mapped)\n"
 	      "      --record=FILE     save everything measured, for 'iprofmem report'\n"
 	      "\n"
 	      "View options (also for 'iprofmem report RECORD'):\n"
@@ -186,7 +190,7 @@ enum {
 	OPT_MIN = 256, OPT_RSS_SOURCE, OPT_PER_PROCESS, OPT_DURATION,
 	OPT_FUNCS, OPT_ALL_MODULES, OPT_STRICT, OPT_LIST_FUNCS, OPT_RECORD,
 	OPT_FORMAT, OPT_TREE, OPT_COLUMNS, OPT_TOP, OPT_FOLDED,
-	OPT_FLAMEGRAPH, OPT_TIMELINE,
+	OPT_FLAMEGRAPH, OPT_TIMELINE, OPT_MEMORY,
 };
 
 static const struct option longopts[] = {
@@ -201,6 +205,7 @@ static const struct option longopts[] = {
 	{ "follow-forks", no_argument, NULL, 'f' },
 	{ "per-process", no_argument, NULL, OPT_PER_PROCESS },
 	{ "rss-source", required_argument, NULL, OPT_RSS_SOURCE },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
@@ -263,6 +268,11 @@ static int tracing_option(struct options *o, int c, const char *arg)
 		if (rss_parse_source(arg, &o->tracer.rss_source) != 0)
 			return bad_usage("--rss-source: '%s' is not one of "
 					 "statm, status, smaps", arg);
+		return -1;
+	case OPT_MEMORY:
+		if (rss_parse_part(arg, &o->tracer.rss_source) != 0)
+			return bad_usage("--memory: '%s' is not one of all, "
+					 "anon, file", arg);
 		return -1;
 	case OPT_RECORD:
 		o->record = arg;

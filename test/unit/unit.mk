@@ -32,7 +32,7 @@ build/unit/test_disasm build-asan/unit/test_disasm: UNIT_LIBS += $(UNIT_CS_LIBS)
 build/unit/test_select build-asan/unit/test_select: \
 		test/unit/test_select.c symbols/select.c symbols/select.h
 build/unit/test_procfs build-asan/unit/test_procfs: \
-		test/unit/test_procfs.c procfs.c procfs.h
+		test/unit/test_procfs.c procfs.c procfs.h tracer/rss.c tracer/rss.h
 $(UNIT_TESTS): test/unit/unit.mk
 
 build/unit/%:
