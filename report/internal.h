@@ -106,6 +106,12 @@ static inline size_t kids_end(const struct kids *k, int p)
  * needs nothing recorded.  Free it; NULL when out of memory. */
 bool *nodes_outer(const struct report *r);
 
+/* incl[i]: the inclusive self memory of node i, its self memory plus that
+ * of every node under it: what grew along the path, whether or not it was
+ * freed before the path's calls returned (the flame graph's widths).  Free
+ * it; NULL when out of memory. */
+uint64_t *nodes_inclusive_self(const struct report *r);
+
 /* Compare two functions by key: file, line, name. */
 int func_key_cmp(const struct func *a, const struct func *b);
 

@@ -47,6 +47,21 @@ void kids_free(struct kids *k)
 	k->start = NULL;
 }
 
+uint64_t *nodes_inclusive_self(const struct report *r)
+{
+	uint64_t *incl = calloc(r->nnodes ? r->nnodes : 1, sizeof(*incl));
+
+	if (!incl)
+		return NULL;
+	/* Parents have smaller ids: children are summed into them first. */
+	for (size_t i = r->nnodes; i-- > 0;) {
+		incl[i] += r->nodes[i].self_bytes;
+		if (r->nodes[i].parent != REPORT_ROOT)
+			incl[r->nodes[i].parent] += incl[i];
+	}
+	return incl;
+}
+
 /* Depth first with a count per function of its activations on the current
  * path: a node is outer when its function is not on the path above it.
  * Iterative, as a deep recursion in the traced program makes a path as

@@ -48,7 +48,7 @@ FUNC_KEYS = ["file", "line", "name", "memory_bytes", "memory_mb", "calls",
              "outer_calls"]
 PATH_KEYS = ["id", "parent", "function", "memory_bytes", "calls",
              "total_calls", "self_bytes", "peak_bytes", "outer_bytes",
-             "outer_calls"]
+             "outer_calls", "inclusive_self_bytes"]
 CSV_HEADER = ["pid", "file", "line", "function", "memory_bytes", "memory_mb",
               "calls", "total_calls", "self_bytes", "peak_bytes",
               "outer_bytes", "outer_calls"]
@@ -120,7 +120,8 @@ def check_path(p, what, nfuncs):
         return False
     ok = True
     for k in ("id", "function", "memory_bytes", "calls", "total_calls",
-              "self_bytes", "peak_bytes", "outer_bytes", "outer_calls"):
+              "self_bytes", "peak_bytes", "outer_bytes", "outer_calls",
+              "inclusive_self_bytes"):
         if not is_int(p[k]) or p[k] < 0:
             problem(f"{what}: {k} is not a whole number >= 0: {p[k]!r}")
             ok = False
@@ -234,9 +235,12 @@ def expect_views(funcs, paths, ids, what):
             problem(f"{what}: {len(got)} paths {stack}, want 1")
             continue
         p = got[0]
+        # no caller here frees what its callees touched: what grew along
+        # the path (the flame graph's width) is its memory
         want = {"memory_bytes": int(pages) * PAGE, "calls": int(calls),
                 "total_calls": int(total), "self_bytes": int(self_) * PAGE,
-                "peak_bytes": int(peak) * PAGE}
+                "peak_bytes": int(peak) * PAGE,
+                "inclusive_self_bytes": int(pages) * PAGE}
         for k, v in want.items():
             if p[k] != v:
                 problem(f"{what}: path {stack}: {k} {p[k]}, want {v}")

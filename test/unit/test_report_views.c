@@ -303,11 +303,13 @@ static void test_json_exact(void **state)
 		    "{\"id\":0,\"parent\":null,\"function\":1,"
 		    "\"memory_bytes\":12288,\"calls\":1,\"total_calls\":1,"
 		    "\"self_bytes\":4096,\"peak_bytes\":12288,"
-		    "\"outer_bytes\":12288,\"outer_calls\":1},\n"
+		    "\"outer_bytes\":12288,\"outer_calls\":1,"
+		    "\"inclusive_self_bytes\":12288},\n"
 		    "{\"id\":1,\"parent\":0,\"function\":0,"
 		    "\"memory_bytes\":8192,\"calls\":1,\"total_calls\":2,"
 		    "\"self_bytes\":8192,\"peak_bytes\":8192,"
-		    "\"outer_bytes\":8192,\"outer_calls\":1}\n"
+		    "\"outer_bytes\":8192,\"outer_calls\":1,"
+		    "\"inclusive_self_bytes\":8192}\n"
 		    "]}\n"
 		    "]}\n");
 	report_free(r);
@@ -352,7 +354,7 @@ static void test_json_filtered(void **state)
 			       "\"memory_bytes\":1048576,\"calls\":1,"
 			       "\"total_calls\":1,\"self_bytes\":1048576,"
 			       "\"peak_bytes\":1048576,\"outer_bytes\":1048576,"
-			       "\"outer_calls\":1}"));
+			       "\"outer_calls\":1,\"inclusive_self_bytes\":1048576}"));
 	free(got);
 }
 
@@ -558,7 +560,7 @@ static void test_outer_tree_json_csv(void **state)
 			       "\"memory_bytes\":8192,\"calls\":1,"
 			       "\"total_calls\":1,\"self_bytes\":0,"
 			       "\"peak_bytes\":0,\"outer_bytes\":0,"
-			       "\"outer_calls\":0}"));
+			       "\"outer_calls\":0,\"inclusive_self_bytes\":0}"));
 	free(got);
 	v.format = REPORT_CSV;
 	got = print_view(r, &v);
