@@ -21,6 +21,7 @@
 #include "symbols/symbols.h"
 #include "tracer/tracer.h"
 #include "output.h"
+#include "status.h"
 #include "util.h"
 
 struct options {
@@ -30,6 +31,7 @@ struct options {
 	size_t npids;
 	const char *output;	/* -o: the table (or JSON, CSV) */
 	const char *record, *folded, *flamegraph, *timeline;
+	bool quiet;		/* -q: no status line */
 	struct report_view view;
 	struct tracer_opts tracer;
 	char **argv;		/* PROGRAM and its arguments; the record file */
@@ -74,6 +76,9 @@ static void usage(FILE *out)
 	      "                        file (file-backed and shared pages: code run,\n"
 	      "                        files mapped)\n"
 	      "      --record=FILE     save everything measured, for 'iprofmem report'\n"
+	      "  -q, --quiet           no status line (elapsed time, calls, calls per\n"
+	      "                        second) on stderr while tracing; there is none\n"
+	      "                        when stderr is not a terminal\n"
 	      "\n"
 	      "View options (also for 'iprofmem report RECORD'):\n"
 	      "  -o, --output=FILE     write the table to FILE instead of stderr\n"
@@ -210,6 +215,7 @@ static const struct option longopts[] = {
 	{ "rss-source", required_argument, NULL, OPT_RSS_SOURCE },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "tree", no_argument, NULL, OPT_TREE },
@@ -279,6 +285,9 @@ static int tracing_option(struct options *o, int c, const char *arg)
 		return -1;
 	case OPT_RECORD:
 		o->record = arg;
+		return -1;
+	case 'q':
+		o->quiet = true;
 		return -1;
 	}
 	return 0;	/* not a tracing option */
@@ -364,7 +373,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	opterr = 0;
 	/* '+': the first non-option is PROGRAM; what follows is its own */
-	while ((c = getopt_long(argc, argv, "+:e:fo:p:x:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:fo:p:qx:hV", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return 0;
@@ -791,6 +800,7 @@ static struct report_entry *trace_entries(const struct options *o,
 
 static int run(struct options *o, const char *path)
 {
+	struct status *st;
 	struct trace_result res;
 	struct report_entry *e;
 	struct report *rep;
@@ -806,7 +816,9 @@ static int run(struct options *o, const char *path)
 		error_msg("out of memory");
 		return EXIT_IPROFMEM;
 	}
+	st = o->quiet ? NULL : status_start();
 	ret = trace(o, path, rep, &res);
+	status_stop(st);	/* erased before the table and any message */
 	if (ret == 0) {
 		e = trace_entries(o, rep, &res, &n);
 		ret = render(o, e, n);

@@ -61,6 +61,9 @@ struct report {
 int report_append_sample(struct report *r, uint64_t t, int64_t rss);
 int report_append_kept(struct report *r, int fn, const struct kept_call *k);
 
+/* progress.c: one more call recorded in r (by the recording thread). */
+void progress_count(const struct report *r);
+
 /* rows.c: the flat table's rows, one per function, summed over its nodes. */
 struct row {
 	int fn;

@@ -68,6 +68,18 @@ void report_record(struct report *r, int fn, int64_t delta);
  * bounded however long the run. */
 void report_sample(struct report *r, uint64_t t_ns, int64_t rss);
 
+/* ---- progress, for a status line drawn by another thread ---------------- */
+
+/* Calls recorded so far, in every report. */
+uint64_t report_progress_calls(void);
+/* Ask for the names of the most called functions: the recording thread
+ * writes them at its next call (from the report that call goes to), and
+ * report_progress_take_hot hands them over once (NULL until then): "f
+ * (120000 calls), g (80000 calls); to leave them out: -x 'f' -x 'g'".
+ * Free it. */
+void report_progress_ask_hot(void);
+char *report_progress_take_hot(void);
+
 /* ---- views -------------------------------------------------------------- */
 
 enum report_format { REPORT_TABLE, REPORT_JSON, REPORT_CSV };

@@ -25,6 +25,7 @@ build/unit/test_report build-asan/unit/test_report: \
 		report/table.c report/tree.c report/json.c report/csv.c \
 		report/escape.c report/svg.c report/folded.c report/flame.c \
 		report/timeline.c report/record.c report/record_load.c \
+		report/progress.c \
 		report/report.h report/internal.h
 build/unit/test_disasm build-asan/unit/test_disasm: \
 		test/unit/test_disasm.c symbols/disasm.c symbols/disasm.h
