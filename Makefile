@@ -31,8 +31,8 @@ SRCS := iprofmem.c \
 	report/report.c report/rows.c report/paths.c report/print.c report/table.c \
 	report/tree.c report/json.c report/csv.c report/escape.c report/svg.c \
 	report/folded.c report/flame.c report/timeline.c report/record.c \
-	report/record_load.c report/pprof.c report/diff.c report/budget.c util.c output.c \
-	procfs.c live.c
+	report/record_load.c report/pprof.c report/diff.c report/budget.c \
+	report/progress.c util.c output.c procfs.c live.c status.c
 
 DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config libc6-dbg chromium python3 strace gcc-multilib clang valgrind time
 DEPS_PKGS += libprotobuf-c-dev protobuf-c-compiler zlib1g-dev golang-go

@@ -22,6 +22,7 @@
 #include "tracer/tracer.h"
 #include "live.h"
 #include "output.h"
+#include "status.h"
 #include "util.h"
 
 struct options {
@@ -35,6 +36,7 @@ struct options {
 	size_t npids;
 	const char *output;	/* -o: the table (or JSON, CSV) */
 	const char *record, *folded, *flamegraph, *timeline;
+	bool quiet;		/* -q: no status line */
 	struct report_view view;
 	struct tracer_opts tracer;
 	char **argv;		/* PROGRAM and its arguments; the record file */
@@ -61,8 +63,11 @@ static void usage(FILE *out)
 	      "                        runs on untraced)\n"
 	      "      --funcs=FILE      trace the functions listed in FILE (repeatable):\n"
 	      "                        one per line: NAME, GLOB, MODULE:GLOB or\n"
-	      "                        FILE.c:GLOB; '#' comments\n"
+	      "                        FILE.c:GLOB; !ENTRY excludes; '#' comments\n"
 	      "  -e, --func=PATTERN    trace the functions PATTERN matches (repeatable)\n"
+	      "  -x, --exclude=PATTERN do not trace the functions PATTERN matches\n"
+	      "                        (repeatable; same forms as -e): out of the\n"
+	      "                        other entries' set, or of the default set\n"
 	      "      --all-modules     default set and unqualified patterns apply to\n"
 	      "                        every loaded object, not only the executable\n"
 	      "      --strict          an entry that matches nothing is an error\n"
@@ -74,10 +79,17 @@ static void usage(FILE *out)
 	      "                        command line (with -f)\n"
 	      "      --rss-source=SRC  where RSS is read at each trap: statm (default,\n"
 	      "                        fastest), status, or smaps (exact on every kernel)\n"
+	      "      --memory=PART     the part of RSS that counts: all (default),\n"
+	      "                        anon (heap, stacks, anonymous mappings) or\n"
+	      "                        file (file-backed and shared pages: code run,\n"
+	      "                        files mapped)\n"
 	      "      --record=FILE     save everything measured, for 'iprofmem report'\n"
 	      "      --interval=SECS   while tracing, write the view so far every SECS\n"
 	      "                        seconds: to -o FILE (replaced), redrawn on a\n"
 	      "                        terminal, else appended to stderr\n"
+	      "  -q, --quiet           no status line (elapsed time, calls, calls per\n"
+	      "                        second) on stderr while tracing; there is none\n"
+	      "                        when stderr is not a terminal\n"
 	      "\n"
 	      "View options (also for 'iprofmem report RECORD'):\n"
 	      "  -o, --output=FILE     write the table to FILE instead of stderr\n"
@@ -85,12 +97,17 @@ static void usage(FILE *out)
 	      "                        profile.proto for go tool pprof, Pyroscope,\n"
 	      "                        speedscope; needs -o FILE)\n"
 	      "      --tree            the call-path tree instead of the flat table\n"
-	      "      --columns=LIST    extra table columns: self,peak,total-calls\n"
+	      "      --columns=LIST    extra table columns: self,peak,total-calls,\n"
+	      "                        outer (memory and calls of outermost calls\n"
+	      "                        only: a recursion counts once)\n"
 	      "      --min=MB          hide rows at or below MB megabytes (2^20 bytes;\n"
 	      "                        default 0: rows that sum to zero are hidden)\n"
 	      "      --top=N           only the N largest rows\n"
-	      "      --folded=FILE     folded stacks for flamegraph.pl, inferno, speedscope\n"
-	      "      --flamegraph=FILE an SVG flame graph of memory by call path\n"
+	      "      --folded=FILE     folded stacks of self memory, for flamegraph.pl,\n"
+	      "                        inferno, speedscope\n"
+	      "      --flamegraph=FILE an SVG flame graph of inclusive self memory by\n"
+	      "                        call path (what grew along it, freed or not;\n"
+	      "                        the table's memory is the calls' net growth)\n"
 	      "      --timeline=FILE   an SVG of RSS over time, the top calls marked\n"
 	      "\n"
 	      "Diff and budget options ('iprofmem diff OLD NEW': per function, the\n"
@@ -207,6 +224,7 @@ enum {
 	OPT_FUNCS, OPT_ALL_MODULES, OPT_STRICT, OPT_LIST_FUNCS, OPT_RECORD,
 	OPT_FORMAT, OPT_TREE, OPT_COLUMNS, OPT_TOP, OPT_FOLDED,
 	OPT_FLAMEGRAPH, OPT_TIMELINE, OPT_FAIL_ABOVE, OPT_BUDGET, OPT_INTERVAL,
+	OPT_MEMORY,
 };
 
 static const struct option longopts[] = {
@@ -214,13 +232,16 @@ static const struct option longopts[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "funcs", required_argument, NULL, OPT_FUNCS },
 	{ "func", required_argument, NULL, 'e' },
+	{ "exclude", required_argument, NULL, 'x' },
 	{ "all-modules", no_argument, NULL, OPT_ALL_MODULES },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "list-funcs", no_argument, NULL, OPT_LIST_FUNCS },
 	{ "follow-forks", no_argument, NULL, 'f' },
 	{ "per-process", no_argument, NULL, OPT_PER_PROCESS },
 	{ "rss-source", required_argument, NULL, OPT_RSS_SOURCE },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "tree", no_argument, NULL, OPT_TREE },
@@ -256,8 +277,11 @@ static int tracing_option(struct options *o, int c, const char *arg)
 		return -1;
 	case OPT_FUNCS:
 	case 'e':
+	case 'x':
 		if ((c == 'e' ? selection_add_entry(o->sel, arg, "-e", 0, err,
 						   sizeof(err)) :
+		     c == 'x' ? selection_add_exclusion(o->sel, arg, "-x", 0,
+							err, sizeof(err)) :
 		     selection_add_file(o->sel, arg, err, sizeof(err))) != 0) {
 			error_msg("%s", err);
 			return EXIT_IPROFMEM;
@@ -283,6 +307,11 @@ static int tracing_option(struct options *o, int c, const char *arg)
 			return bad_usage("--rss-source: '%s' is not one of "
 					 "statm, status, smaps", arg);
 		return -1;
+	case OPT_MEMORY:
+		if (rss_parse_part(arg, &o->tracer.rss_source) != 0)
+			return bad_usage("--memory: '%s' is not one of all, "
+					 "anon, file", arg);
+		return -1;
 	case OPT_RECORD:
 		o->record = arg;
 		return -1;
@@ -290,6 +319,9 @@ static int tracing_option(struct options *o, int c, const char *arg)
 		if (parse_seconds(arg, &o->interval) != 0)
 			return bad_usage("--interval: '%s' is not a positive "
 					 "number of seconds", arg);
+		return -1;
+	case 'q':
+		o->quiet = true;
 		return -1;
 	}
 	return 0;	/* not a tracing option */
@@ -313,7 +345,7 @@ static int view_option(struct options *o, int c, const char *arg)
 	case OPT_COLUMNS:
 		if (report_parse_columns(arg, &o->view.columns) != 0)
 			return bad_usage("--columns: '%s' is not a list of self, "
-					 "peak, total-calls", arg);
+					 "peak, total-calls, outer", arg);
 		return -1;
 	case OPT_MIN:
 		if (parse_min(arg, &o->view.min_mb) != 0)
@@ -425,7 +457,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	opterr = 0;
 	/* '+': the first non-option is PROGRAM; what follows is its own */
-	while ((c = getopt_long(argc, argv, "+:e:fo:p:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:fo:p:qx:hV", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return 0;
@@ -920,6 +952,7 @@ static int trace_live(struct options *o, const char *path,
 
 static int run(struct options *o, const char *path)
 {
+	struct status *st;
 	struct trace_result res;
 	struct report_entry *e;
 	struct report *rep;
@@ -937,7 +970,9 @@ static int run(struct options *o, const char *path)
 	}
 	if (o->view.format == REPORT_PPROF)
 		note_program(o, path);
+	st = o->quiet ? NULL : status_start();
 	ret = trace_live(o, path, rep, &res);
+	status_stop(st);	/* erased before the table and any message */
 	if (ret == 0) {
 		e = trace_entries(o, rep, &res, &n);
 		ret = render(o, e, n);

@@ -4,9 +4,13 @@
  * several processes, one "PID n" frame per process first), left to right
  * by name.  A frame's width is its inclusive memory: its own self memory
  * plus its descendants', which is exactly what flamegraph.pl would draw
- * from the folded stacks (so callees always fit inside their caller).
- * Hovering a frame shows its <title>: "name (file:line) — X MB, N calls"
- * (X that inclusive memory, N the calls that added memory).  Text is cut
+ * from the folded stacks (so callees always fit inside their caller):
+ * its inclusive self memory.
+ * Hovering a frame shows its <title>, which names both figures in the
+ * words of the other views: "name (file:line) — inclusive self X MB;
+ * memory Y MB in N calls" (X the width; Y the path's memory, the net growth
+ * of its calls as the table and tree count it, smaller when the path frees
+ * what its callees touched; N the calls that added memory).  Text is cut
  * to fit its frame, or left out below three characters; frames narrower
  * than 0.1 px are not drawn.  Colours come from a hash of the name, so a
  * function keeps its colour from one graph to the next. */
@@ -27,7 +31,8 @@ struct frame {
 	const char *name;	/* the text and the colour */
 	const char *file;	/* NULL: a synthetic frame, no file, no calls */
 	int line;
-	uint64_t bytes, calls;
+	uint64_t bytes;		/* inclusive self memory: the width */
+	uint64_t memory, calls;	/* the path's memory and calls */
 };
 
 struct flame {
@@ -56,10 +61,10 @@ static void frame_title(FILE *out, const struct frame *f)
 		xml_text(out, f->file, 0);
 		fprintf(out, ":%d)", f->line);
 	}
-	fprintf(out, " \u2014 %.4g MB", f->bytes / MB);
+	fprintf(out, " \u2014 inclusive self %.4g MB", f->bytes / MB);
 	if (f->file)
-		fprintf(out, ", %" PRIu64 " call%s", f->calls,
-			f->calls == 1 ? "" : "s");
+		fprintf(out, "; memory %.4g MB in %" PRIu64 " call%s",
+			f->memory / MB, f->calls, f->calls == 1 ? "" : "s");
 	fputs("</title>", out);
 }
 
@@ -103,20 +108,15 @@ static int tree_prepare(struct flame_tree *t, const struct report_entry *e)
 
 	memset(t, 0, sizeof(*t));
 	t->e = e;
-	t->incl = calloc(n, sizeof(*t->incl));
+	t->incl = nodes_inclusive_self(r);
 	t->depth = calloc(n, sizeof(*t->depth));
 	t->x = malloc(n * sizeof(*t->x));
 	if (!t->incl || !t->depth || !t->x ||
 	    kids_build(r, name_cmp, &t->k) < 0)
 		return -1;
-	/* Parents have smaller ids: children are summed into them first. */
-	for (size_t i = r->nnodes; i-- > 0;) {
-		t->incl[i] += r->nodes[i].self_bytes;
+	for (size_t i = 0; i < r->nnodes; i++)
 		if (r->nodes[i].parent == REPORT_ROOT)
 			t->total += t->incl[i];
-		else
-			t->incl[r->nodes[i].parent] += t->incl[i];
-	}
 	for (size_t i = 0; i < r->nnodes; i++) {
 		int p = r->nodes[i].parent;
 
@@ -145,7 +145,7 @@ static void draw_children(struct flame *fl, struct flame_tree *t, int p,
 		int c = t->k.ids[i];
 		const struct func *f = &r->funcs[r->nodes[c].fn];
 		struct frame fr = { f->name, f->file, f->line, t->incl[c],
-				    r->nodes[c].calls };
+				    r->nodes[c].bytes, r->nodes[c].calls };
 		double w = t->incl[c] * fl->scale;
 
 		if (t->incl[c] && w >= FLAME_MIN) {
@@ -163,7 +163,7 @@ static void tree_draw(struct flame *fl, struct flame_tree *t, double x0)
 	int base = 1;
 
 	if (t->e->pid) {
-		struct frame fr = { label, NULL, 0, t->total, 0 };
+		struct frame fr = { label, NULL, 0, t->total, 0, 0 };
 
 		snprintf(label, sizeof(label), "PID %d", t->e->pid);
 		if (t->total && t->total * fl->scale >= FLAME_MIN)
@@ -184,7 +184,7 @@ static void flame_draw(FILE *out, struct flame_tree *t, size_t n)
 	uint64_t total = 0;
 	int top = 0;
 	double x = FLAME_PAD, full = FLAME_WIDTH - 2 * FLAME_PAD;
-	struct frame all = { "all", NULL, 0, 0, 0 };
+	struct frame all = { "all", NULL, 0, 0, 0, 0 };
 
 	for (size_t i = 0; i < n; i++) {
 		int levels = t[i].top + (t[i].e->pid ? 2 : 1);
@@ -197,8 +197,8 @@ static void flame_draw(FILE *out, struct flame_tree *t, size_t n)
 	fl.height = FLAME_TITLE + (top + 1) * FLAME_ROW + FLAME_PAD;
 	svg_open(out, FLAME_WIDTH, fl.height);
 	fprintf(out, "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" "
-		"font-size=\"15\">Memory by call path (width: inclusive "
-		"MB)</text>\n", FLAME_WIDTH / 2);
+		"font-size=\"15\">Inclusive self memory by call path (MB)"
+		"</text>\n", FLAME_WIDTH / 2);
 	frame_draw(&fl, &all, 0, x, full);
 	for (size_t i = 0; i < n; i++) {
 		tree_draw(&fl, &t[i], x);

@@ -61,11 +61,15 @@ struct report {
 int report_append_sample(struct report *r, uint64_t t, int64_t rss);
 int report_append_kept(struct report *r, int fn, const struct kept_call *k);
 
+/* progress.c: one more call recorded in r (by the recording thread). */
+void progress_count(const struct report *r);
+
 /* rows.c: the flat table's rows, one per function, summed over its nodes. */
 struct row {
 	int fn;
 	const struct func *f;
 	uint64_t bytes, calls, total_calls, self_bytes, peak_bytes;
+	uint64_t outer_bytes, outer_calls;	/* of its outer nodes only */
 };
 
 /* The rows above min_mb, ascending by memory (exact bytes), ties by file,
@@ -82,7 +86,8 @@ struct kids {
 };
 
 /* Group the nodes by parent, each group sorted by cmp (qsort_r, called
- * with the node ids and the report).  Returns 0, or -1 (out of memory). */
+ * with the node ids and the report; NULL: in id order).  Returns 0, or -1
+ * (out of memory). */
 int kids_build(const struct report *r,
 	       int (*cmp)(const void *, const void *, void *),
 	       struct kids *k);
@@ -98,12 +103,25 @@ static inline size_t kids_end(const struct kids *k, int p)
 	return k->start[p + 2];
 }
 
+/* outer[i]: node i is an outermost activation of its function, no node
+ * on the path above it being of the same function (recursion, direct or
+ * not, nests the others).  The report_path ids are the call paths, so this
+ * needs nothing recorded.  Free it; NULL when out of memory. */
+bool *nodes_outer(const struct report *r);
+
+/* incl[i]: the inclusive self memory of node i, its self memory plus that
+ * of every node under it: what grew along the path, whether or not it was
+ * freed before the path's calls returned (the flame graph's widths).  Free
+ * it; NULL when out of memory. */
+uint64_t *nodes_inclusive_self(const struct report *r);
+
 /* Compare two functions by key: file, line, name. */
 int func_key_cmp(const struct func *a, const struct func *b);
 
 /* table.c: the numeric columns shared by the table and the tree. */
 struct counts {
 	uint64_t bytes, calls, total_calls, self_bytes, peak_bytes;
+	uint64_t outer_bytes, outer_calls;
 };
 
 /* "Memory (MB)   Calls", the extra columns, two spaces, `what`; then a

@@ -4,17 +4,22 @@
  * {"pid":0,"cmdline":"","functions":[
  * {"file":"/a.c","line":3,"name":"f","memory_bytes":4096,
  *  "memory_mb":0.003906,"calls":1,"total_calls":2,"self_bytes":4096,
- *  "peak_bytes":4096}
+ *  "peak_bytes":4096,"outer_bytes":4096,"outer_calls":1}
  * ],"paths":[
  * {"id":0,"parent":null,"function":0,"memory_bytes":4096,"calls":1,
- *  "total_calls":2,"self_bytes":4096,"peak_bytes":4096}
+ *  "total_calls":2,"self_bytes":4096,"peak_bytes":4096,
+ *  "outer_bytes":4096,"outer_calls":1,"inclusive_self_bytes":4096}
  * ]}
  * ]}
  *
  * (each function and path on one line).  functions: the table's rows, in
  * its order, min_mb and top applied.  paths: the tree view's nodes (memory
  * above min_mb, every ancestor shown) whose function is listed, by id, so
- * a parent comes before its children; "function" indexes "functions". */
+ * a parent comes before its children; "function" indexes "functions".
+ * outer_*: a path's are its own figures when no caller above it is of its
+ * function, else 0; a function's sum those of its paths.
+ * inclusive_self_bytes: the path's self memory plus that of every path
+ * under it, listed or not: the flame graph's width. */
 #include "report/internal.h"
 
 #include <inttypes.h>
@@ -28,13 +33,14 @@ static void json_function(FILE *out, const struct row *w)
 	json_string(out, w->f->name);
 	fprintf(out, ",\"memory_bytes\":%" PRIu64 ",\"memory_mb\":%.6f"
 		",\"calls\":%" PRIu64 ",\"total_calls\":%" PRIu64
-		",\"self_bytes\":%" PRIu64 ",\"peak_bytes\":%" PRIu64 "}",
+		",\"self_bytes\":%" PRIu64 ",\"peak_bytes\":%" PRIu64
+		",\"outer_bytes\":%" PRIu64 ",\"outer_calls\":%" PRIu64 "}",
 		w->bytes, w->bytes / MB, w->calls, w->total_calls,
-		w->self_bytes, w->peak_bytes);
+		w->self_bytes, w->peak_bytes, w->outer_bytes, w->outer_calls);
 }
 
 static void json_path(FILE *out, const struct node *nd, size_t id,
-		      int parent, int fidx)
+		      int parent, int fidx, bool outer, uint64_t incl)
 {
 	fprintf(out, "{\"id\":%zu,\"parent\":", id);
 	if (parent == REPORT_ROOT)
@@ -43,9 +49,12 @@ static void json_path(FILE *out, const struct node *nd, size_t id,
 		fprintf(out, "%d", parent);
 	fprintf(out, ",\"function\":%d,\"memory_bytes\":%" PRIu64
 		",\"calls\":%" PRIu64 ",\"total_calls\":%" PRIu64
-		",\"self_bytes\":%" PRIu64 ",\"peak_bytes\":%" PRIu64 "}",
+		",\"self_bytes\":%" PRIu64 ",\"peak_bytes\":%" PRIu64
+		",\"outer_bytes\":%" PRIu64 ",\"outer_calls\":%" PRIu64
+		",\"inclusive_self_bytes\":%" PRIu64 "}",
 		fidx, nd->bytes, nd->calls, nd->total_calls, nd->self_bytes,
-		nd->peak_bytes);
+		nd->peak_bytes, outer ? nd->bytes : 0, outer ? nd->calls : 0,
+		incl);
 }
 
 /* fidx: each function's index in "functions", -1 when not listed.  A path
@@ -54,7 +63,8 @@ static void json_path(FILE *out, const struct node *nd, size_t id,
  * own, such as a main that never returned, is skipped over).  up[] is
  * filled in id order, which reaches a parent before its children. */
 static void json_paths(FILE *out, const struct report *r, const int *fidx,
-		       int *up, double min_mb)
+		       int *up, const bool *outer, const uint64_t *incl,
+		       double min_mb)
 {
 	const char *sep = "\n";
 
@@ -70,7 +80,7 @@ static void json_paths(FILE *out, const struct report *r, const int *fidx,
 		if (!kept)
 			continue;
 		fputs(sep, out);
-		json_path(out, nd, i, parent, fidx[nd->fn]);
+		json_path(out, nd, i, parent, fidx[nd->fn], outer[i], incl[i]);
 		sep = ",\n";
 	}
 	if (*sep == ',')
@@ -85,10 +95,15 @@ static int json_process(FILE *out, const struct report_entry *e,
 	size_t n;
 	int *fidx = malloc((r->nfuncs ? r->nfuncs : 1) * sizeof(*fidx));
 	int *kept = malloc((r->nnodes ? r->nnodes : 1) * sizeof(*kept));
+	bool *outer = nodes_outer(r);
+	uint64_t *incl = nodes_inclusive_self(r);
 
-	if (!fidx || !kept || rows_select(r, v->min_mb, v->top, &rows, &n) < 0) {
+	if (!fidx || !kept || !outer || !incl ||
+	    rows_select(r, v->min_mb, v->top, &rows, &n) < 0) {
 		free(fidx);
 		free(kept);
+		free(outer);
+		free(incl);
 		return -1;
 	}
 	for (size_t i = 0; i < r->nfuncs; i++)
@@ -102,11 +117,13 @@ static int json_process(FILE *out, const struct report_entry *e,
 		fidx[rows[i].fn] = (int)i;
 	}
 	fputs(n ? "\n],\"paths\":[" : "],\"paths\":[", out);
-	json_paths(out, r, fidx, kept, v->min_mb);
+	json_paths(out, r, fidx, kept, outer, incl, v->min_mb);
 	fputs("]}", out);
 	free(rows);
 	free(fidx);
 	free(kept);
+	free(outer);
+	free(incl);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * recording: the hot path only needs the (parent, fn) lookup. */
 #include "report/internal.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 int kids_build(const struct report *r,
@@ -32,7 +33,7 @@ int kids_build(const struct report *r,
 		k->ids[k->start[p] + fill[p]++] = (int)i;
 	}
 	free(fill);
-	for (size_t p = 0; p < n + 1; p++)
+	for (size_t p = 0; cmp && p < n + 1; p++)
 		qsort_r(k->ids + k->start[p], k->start[p + 1] - k->start[p],
 			sizeof(*k->ids), cmp, (void *)r);
 	return 0;
@@ -44,4 +45,67 @@ void kids_free(struct kids *k)
 	free(k->start);
 	k->ids = NULL;
 	k->start = NULL;
+}
+
+uint64_t *nodes_inclusive_self(const struct report *r)
+{
+	uint64_t *incl = calloc(r->nnodes ? r->nnodes : 1, sizeof(*incl));
+
+	if (!incl)
+		return NULL;
+	/* Parents have smaller ids: children are summed into them first. */
+	for (size_t i = r->nnodes; i-- > 0;) {
+		incl[i] += r->nodes[i].self_bytes;
+		if (r->nodes[i].parent != REPORT_ROOT)
+			incl[r->nodes[i].parent] += incl[i];
+	}
+	return incl;
+}
+
+/* Depth first with a count per function of its activations on the current
+ * path: a node is outer when its function is not on the path above it.
+ * Iterative, as a deep recursion in the traced program makes a path as
+ * deep; the stack holds each node twice at most (its visit, then its
+ * leaving, as ~id). */
+static void mark_outer(const struct report *r, const struct kids *k,
+		       int *stack, unsigned *on_path, bool *outer)
+{
+	size_t sp = 0;
+
+	for (size_t i = kids_end(k, REPORT_ROOT); i-- > kids_first(k, REPORT_ROOT);)
+		stack[sp++] = k->ids[i];
+	while (sp) {
+		int id = stack[--sp];
+		int fn;
+
+		if (id < 0) {
+			on_path[r->nodes[~id].fn]--;
+			continue;
+		}
+		fn = r->nodes[id].fn;
+		outer[id] = !on_path[fn]++;
+		stack[sp++] = ~id;
+		for (size_t i = kids_end(k, id); i-- > kids_first(k, id);)
+			stack[sp++] = k->ids[i];
+	}
+}
+
+bool *nodes_outer(const struct report *r)
+{
+	size_t n = r->nnodes ? r->nnodes : 1;
+	bool *outer = calloc(n, sizeof(*outer));
+	int *stack = malloc(2 * n * sizeof(*stack));
+	unsigned *on_path = calloc(r->nfuncs ? r->nfuncs : 1, sizeof(*on_path));
+	struct kids k;
+
+	if (outer && stack && on_path && kids_build(r, NULL, &k) == 0) {
+		mark_outer(r, &k, stack, on_path, outer);
+		kids_free(&k);
+	} else {
+		free(outer);
+		outer = NULL;
+	}
+	free(stack);
+	free(on_path);
+	return outer;
 }

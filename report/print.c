@@ -24,6 +24,7 @@ int report_parse_columns(const char *list, unsigned *out)
 		{ "self", REPORT_COL_SELF },
 		{ "peak", REPORT_COL_PEAK },
 		{ "total-calls", REPORT_COL_TOTAL_CALLS },
+		{ "outer", REPORT_COL_OUTER },
 	};
 	unsigned bits = 0;
 

@@ -20,7 +20,8 @@
  * per process.  Strings escape backslash, tab, newline and carriage return
  * as \\ \t \n \r.  The writer puts funcs, then nodes, calls, samples; the
  * reader takes items in any order that respects the references.  A reader
- * rejects a newer version: a new field or line type bumps it. */
+ * rejects a newer version: a new field or line type bumps it.  The outer
+ * figures need no field: they follow from the nodes' parents. */
 #include "report/internal.h"
 
 #include <inttypes.h>

@@ -306,6 +306,7 @@ void report_record_call(struct report *r, int path, const struct report_call *c)
 		return;
 	nd = &r->nodes[path];
 	nd->total_calls++;
+	progress_count(r);
 	if (c->delta > 0) {
 		nd->bytes += (uint64_t)c->delta;
 		nd->calls++;

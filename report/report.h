@@ -6,7 +6,10 @@
  * node of each call it enters (report_path), and records each completed
  * call on its node (report_record_call).  Functions that share a
  * file:line:name key share an id; the flat table sums each function's nodes,
- * so recursion counts every level, as the seed tool does. */
+ * so recursion counts every level, as the seed tool does.  The "outer"
+ * figures sum only the calls of a function made with no call of the same
+ * function on the path above them (worked out from the nodes when a view
+ * is printed), so recursion counts once. */
 #ifndef IPROFMEM_REPORT_H
 #define IPROFMEM_REPORT_H
 
@@ -65,6 +68,18 @@ void report_record(struct report *r, int fn, int64_t delta);
  * bounded however long the run. */
 void report_sample(struct report *r, uint64_t t_ns, int64_t rss);
 
+/* ---- progress, for a status line drawn by another thread ---------------- */
+
+/* Calls recorded so far, in every report. */
+uint64_t report_progress_calls(void);
+/* Ask for the names of the most called functions: the recording thread
+ * writes them at its next call (from the report that call goes to), and
+ * report_progress_take_hot hands them over once (NULL until then): "f
+ * (120000 calls), g (80000 calls); to leave them out: -x 'f' -x 'g'".
+ * Free it. */
+void report_progress_ask_hot(void);
+char *report_progress_take_hot(void);
+
 /* ---- views -------------------------------------------------------------- */
 
 /* REPORT_PPROF is written by report_write_pprof (binary, gzipped), not by
@@ -75,6 +90,7 @@ enum {
 	REPORT_COL_SELF = 1 << 0,
 	REPORT_COL_PEAK = 1 << 1,
 	REPORT_COL_TOTAL_CALLS = 1 << 2,
+	REPORT_COL_OUTER = 1 << 3,	/* outer memory and outer calls */
 };
 
 struct report_view {
@@ -86,7 +102,7 @@ struct report_view {
 	bool tree;		/* call-path view instead of the flat table */
 };
 
-/* Parse "self,peak,total-calls" (any subset, any order) into REPORT_COL_*
+/* Parse "self,peak,total-calls,outer" (any subset, any order) into REPORT_COL_*
  * bits.  Returns 0, or -1 for an unknown name. */
 int report_parse_columns(const char *list, unsigned *out);
 

@@ -1,6 +1,8 @@
 /* rows: the flat view's rows.  A function's row sums its call-path nodes,
  * so a function reached by several paths (or recursively, one node per
- * level) counts every call, as the seed tool did with one counter. */
+ * level) counts every call, as the seed tool did with one counter; its
+ * outer figures sum only the nodes with no call of the function above
+ * them, so that a recursion counts once. */
 #include "report/internal.h"
 
 #include <stdlib.h>
@@ -28,8 +30,12 @@ static int row_cmp(const void *a, const void *b)
 	return func_key_cmp(x->f, y->f);
 }
 
-static void rows_sum(const struct report *r, struct row *rows)
+static int rows_sum(const struct report *r, struct row *rows)
 {
+	bool *outer = nodes_outer(r);
+
+	if (!outer)
+		return -1;
 	for (size_t i = 0; i < r->nfuncs; i++) {
 		rows[i].fn = (int)i;
 		rows[i].f = &r->funcs[i];
@@ -44,7 +50,13 @@ static void rows_sum(const struct report *r, struct row *rows)
 		w->self_bytes += nd->self_bytes;
 		if (nd->peak_bytes > w->peak_bytes)
 			w->peak_bytes = nd->peak_bytes;
+		if (outer[i]) {
+			w->outer_bytes += nd->bytes;
+			w->outer_calls += nd->calls;
+		}
 	}
+	free(outer);
+	return 0;
 }
 
 int rows_select(const struct report *r, double min_mb, size_t top,
@@ -60,7 +72,10 @@ int rows_select(const struct report *r, double min_mb, size_t top,
 	rows = calloc(r->nfuncs, sizeof(*rows));
 	if (!rows)
 		return -1;
-	rows_sum(r, rows);
+	if (rows_sum(r, rows) < 0) {
+		free(rows);
+		return -1;
+	}
 	for (size_t i = 0; i < r->nfuncs; i++)
 		if (rows[i].bytes / MB > min_mb)
 			rows[k++] = rows[i];

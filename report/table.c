@@ -7,8 +7,8 @@
  *   Memory (MB)   Calls  File:Line:Function
  *
  * Extra columns (REPORT_COL_*) go between Calls and the key, always in the
- * order self, peak, total calls, each as wide as the existing ones, and the
- * dashes grow with the header.  The tree view shares the numeric part. */
+ * order self, peak, total calls, outer memory and outer calls, each as wide
+ * as its header, and the dashes grow with the header.  The tree view shares the numeric part. */
 #include "report/internal.h"
 
 #include <inttypes.h>
@@ -18,10 +18,12 @@
 static size_t header_text(char *buf, size_t len, unsigned columns,
 			  const char *what)
 {
-	int n = snprintf(buf, len, "Memory (MB)   Calls%s%s%s  %s",
+	int n = snprintf(buf, len, "Memory (MB)   Calls%s%s%s%s  %s",
 			 columns & REPORT_COL_SELF ? "   Self (MB)" : "",
 			 columns & REPORT_COL_PEAK ? "   Peak (MB)" : "",
 			 columns & REPORT_COL_TOTAL_CALLS ? "    Total" : "",
+			 columns & REPORT_COL_OUTER ?
+			 "  Outer (MB)  Outer calls" : "",
 			 what);
 
 	return n < 0 ? 0 : (size_t)n;
@@ -56,6 +58,9 @@ void table_numbers(FILE *out, unsigned columns, const struct counts *c)
 		fprintf(out, "  %10.4g", c->peak_bytes / MB);
 	if (columns & REPORT_COL_TOTAL_CALLS)
 		fprintf(out, "  %7" PRIu64, c->total_calls);
+	if (columns & REPORT_COL_OUTER)
+		fprintf(out, "  %10.4g  %11" PRIu64, c->outer_bytes / MB,
+			c->outer_calls);
 }
 
 static void print_rows(const struct row *rows, size_t n, FILE *out,
@@ -66,7 +71,8 @@ static void print_rows(const struct row *rows, size_t n, FILE *out,
 	for (size_t i = 0; i < n && !ferror(out); i++) {
 		const struct row *w = &rows[i];
 		struct counts c = { w->bytes, w->calls, w->total_calls,
-				    w->self_bytes, w->peak_bytes };
+				    w->self_bytes, w->peak_bytes,
+				    w->outer_bytes, w->outer_calls };
 
 		table_numbers(out, columns, &c);
 		fprintf(out, "  %s:%d:%s\n", w->f->file, w->f->line,

@@ -116,7 +116,7 @@ static void draw_spans(const struct axes *a, const struct panel *p)
 				p->y + i * lane, x1 - x0 > 1 ? x1 - x0 : 1,
 				lane, palette[i % NPALETTE]);
 			xml_text(out, w->f->name, 0);
-			fprintf(out, ": +%.4g MB, %.6g s to %.6g s</title>"
+			fprintf(out, ": memory +%.4g MB, %.6g s to %.6g s</title>"
 				"</rect>\n", k->delta / MB, k->t_entry / 1e9,
 				k->t_return / 1e9);
 		}
@@ -156,7 +156,7 @@ static void draw_legend(const struct axes *a, const struct panel *p)
 		xml_text(out, w->f->name, 0);
 		fputs(" (", out);
 		xml_text(out, w->f->file, 0);
-		fprintf(out, ":%d): %.4g MB in %" PRIu64 " call%s</text>\n",
+		fprintf(out, ":%d): memory %.4g MB in %" PRIu64 " call%s</text>\n",
 			w->f->line, w->bytes / MB, w->calls,
 			w->calls == 1 ? "" : "s");
 	}

@@ -19,7 +19,8 @@
  * is left out, unless a node below it is shown: then it stays, as the
  * link to its callees (a main that never returned has no memory of its
  * own); top does not apply.  Extra
- * columns are the table's, for the node.  Nothing to show: the table's
+ * columns are the table's, for the node (its outer figures are its own
+ * when no caller above it is of its function, else 0).  Nothing to show: the table's
  * "No traced call increased memory." line between the dashes. */
 #include "report/internal.h"
 
@@ -66,12 +67,14 @@ struct visit {
 };
 
 static void print_node(const struct report *r, const struct visit *w,
-		       FILE *out, unsigned columns)
+		       const bool *outer, FILE *out, unsigned columns)
 {
 	const struct node *nd = &r->nodes[w->id];
 	const struct func *f = &r->funcs[nd->fn];
 	struct counts c = { nd->bytes, nd->calls, nd->total_calls,
-			    nd->self_bytes, nd->peak_bytes };
+			    nd->self_bytes, nd->peak_bytes,
+			    outer[w->id] ? nd->bytes : 0,
+			    outer[w->id] ? nd->calls : 0 };
 
 	table_numbers(out, columns, &c);
 	fputs("  ", out);
@@ -84,8 +87,8 @@ static void print_node(const struct report *r, const struct visit *w,
  * a path as deep, which a recursive walk here could not survive.  Each
  * node is pushed at most once, so the stack needs nnodes entries. */
 static size_t walk(const struct report *r, const struct kids *k,
-		   struct visit *stack, const bool *shown_ids, FILE *out,
-		   const struct report_view *v)
+		   struct visit *stack, const bool *shown_ids,
+		   const bool *outer, FILE *out, const struct report_view *v)
 {
 	size_t sp = 0, shown = 0;
 	struct visit w = { REPORT_ROOT, -1 };
@@ -100,7 +103,7 @@ static size_t walk(const struct report *r, const struct kids *k,
 		if (!sp || ferror(out))
 			return shown;
 		w = stack[--sp];
-		print_node(r, &w, out, v->columns);
+		print_node(r, &w, outer, out, v->columns);
 		shown++;
 	}
 }
@@ -109,27 +112,30 @@ int tree_write(const struct report *r, FILE *out, const struct report_view *v)
 {
 	static const char what[] = "Call path";
 	struct visit *stack;
-	bool *shown;
+	bool *shown, *outer;
 	struct kids k;
 
 	if (kids_build(r, sibling_cmp, &k) < 0)
 		return -1;
 	stack = malloc((r->nnodes ? r->nnodes : 1) * sizeof(*stack));
 	shown = nodes_shown(r, v->min_mb);
-	if (!stack || !shown) {
+	outer = nodes_outer(r);
+	if (!stack || !shown || !outer) {
 		free(stack);
 		free(shown);
+		free(outer);
 		kids_free(&k);
 		return -1;
 	}
 	table_header(out, v->columns, what);
 	table_rule(out, v->columns, what);
-	if (!walk(r, &k, stack, shown, out, v))
+	if (!walk(r, &k, stack, shown, outer, out, v))
 		fputs(EMPTY_LINE, out);
 	table_rule(out, v->columns, what);
 	table_header(out, v->columns, what);
 	free(stack);
 	free(shown);
+	free(outer);
 	kids_free(&k);
 	return out_status(out);
 }

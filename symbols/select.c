@@ -1,7 +1,11 @@
 /* select: the entries of --funcs files and -e options, and matching them
  * against functions.
  *
- * An entry is PATTERN, MODULE:PATTERN or FILE:PATTERN.  selection_match
+ * An entry is PATTERN, MODULE:PATTERN or FILE:PATTERN; an exclusion (-x, or
+ * a funcs file line "!ENTRY") is written the same way and removes what it
+ * matches from what the other entries (or, without any, the default set)
+ * select, as uftrace's -N does: tracing all but a few hot small functions
+ * is the usual way to make a run affordable.  selection_match
  * runs for every function of every module the tracer loads (tens of
  * thousands), so each entry is split and classified once, when it is added;
  * globs without a glob character are compared with strcmp; and which
@@ -50,6 +54,7 @@ struct entry {
 	struct glob qual;	/* QUAL_MODULE, QUAL_FILE */
 	struct glob pat;
 	char *mem;		/* the one allocation all the strings live in */
+	bool exclude;		/* -x, "!ENTRY": matching functions are left out */
 	bool matched;
 	bool reported;		/* passed by selection_report_unmatched */
 	bool module_seen;	/* QUAL_MODULE: a loaded module matched qual */
@@ -59,6 +64,7 @@ struct entry {
 struct selection {
 	struct entry *v;
 	size_t n, cap;
+	size_t nexclude;	/* how many of the entries are exclusions */
 	bool all_modules;
 	/* The module selection_match saw last, for which every e->applies is
 	 * valid when cur_valid: functions come module by module. */
@@ -260,8 +266,10 @@ static void entry_error(char *err, size_t errlen, const char *origin,
 /* Drop the entries from the n-th on: a file with an error adds none. */
 static void truncate_entries(struct selection *s, size_t n)
 {
-	while (s->n > n)
+	while (s->n > n) {
+		s->nexclude -= s->v[s->n - 1].exclude;
 		free(s->v[--s->n].mem);
+	}
 }
 
 static int grow(struct selection *s)
@@ -280,17 +288,18 @@ static int grow(struct selection *s)
 	return 0;
 }
 
-int selection_add_entry(struct selection *s, const char *text,
-			const char *origin, int line, char *err, size_t errlen)
+/* text as written, for messages; its pattern starts `skip` bytes in (past
+ * the '!' of a funcs file's exclusion). */
+static int add_entry(struct selection *s, const char *text, size_t skip,
+		     bool exclude, const char *origin, int line, char *err,
+		     size_t errlen)
 {
 	size_t tlen = strlen(text), olen;
-	struct entry e = { .line = line };
+	struct entry e = { .line = line, .exclude = exclude };
 	char what[96];
 	const char *problem;
 	char *copy;
 
-	if (!origin)
-		origin = "-e";
 	if (s->n >= MAX_ENTRIES) {
 		snprintf(what, sizeof(what), "more than %d entries",
 			 MAX_ENTRIES);
@@ -310,7 +319,7 @@ int selection_add_entry(struct selection *s, const char *text,
 	e.text = memcpy(e.mem, text, tlen + 1);
 	copy = memcpy(e.mem + tlen + 1, text, tlen + 1);
 	e.origin = memcpy(copy + tlen + 1, origin, olen + 1);
-	problem = entry_parse(&e, copy, what, sizeof(what));
+	problem = entry_parse(&e, copy + skip, what, sizeof(what));
 	if (problem) {
 		entry_error(err, errlen, origin, line, text, problem,
 			    "; an entry is NAME, GLOB, MODULE:GLOB or "
@@ -319,8 +328,24 @@ int selection_add_entry(struct selection *s, const char *text,
 		return -1;
 	}
 	s->v[s->n++] = e;
+	s->nexclude += exclude;
 	s->cur_valid = false;
 	return 0;
+}
+
+int selection_add_entry(struct selection *s, const char *text,
+			const char *origin, int line, char *err, size_t errlen)
+{
+	return add_entry(s, text, 0, false, origin ? origin : "-e", line, err,
+			 errlen);
+}
+
+int selection_add_exclusion(struct selection *s, const char *text,
+			    const char *origin, int line, char *err,
+			    size_t errlen)
+{
+	return add_entry(s, text, 0, true, origin ? origin : "-x", line, err,
+			 errlen);
 }
 
 /* ---- funcs files -------------------------------------------------------- */
@@ -435,8 +460,8 @@ static int add_lines(struct selection *s, FILE *f, const char *path,
 			continue;
 		}
 		text = line_entry(l->buf);
-		if (*text && selection_add_entry(s, text, path, lineno, err,
-						 errlen) < 0)
+		if (*text && add_entry(s, text, *text == '!', *text == '!',
+				       path, lineno, err, errlen) < 0)
 			ret = -1;
 	}
 	return ret;
@@ -556,19 +581,19 @@ static bool default_match(const struct selection *s, bool is_main,
 	return is_main || (s->all_modules && file);
 }
 
-bool selection_match(struct selection *s, const char *module, bool is_main,
-		     const char *name, const char *file)
+/* Mark and count the entries of one kind (exclusions or not) that match
+ * the function; set_module has run. */
+static bool entries_match(struct selection *s, bool exclude, const char *name,
+			  const char *file)
 {
 	const char *base = file ? base_name(file) : NULL;
 	bool any = false;
 
-	if (s->n == 0)
-		return default_match(s, is_main, file);
-	set_module(s, module, is_main);
 	for (size_t i = 0; i < s->n; i++) {
 		struct entry *e = &s->v[i];
 
-		if (!e->applies || !glob_match(&e->pat, name, 0))
+		if (e->exclude != exclude || !e->applies ||
+		    !glob_match(&e->pat, name, 0))
 			continue;
 		if (e->kind == QUAL_FILE &&
 		    (!file || !qual_match(&e->qual, file, base)))
@@ -579,13 +604,38 @@ bool selection_match(struct selection *s, const char *module, bool is_main,
 	return any;
 }
 
+bool selection_excludes(struct selection *s, const char *module, bool is_main,
+			const char *name, const char *file)
+{
+	if (!s->nexclude)
+		return false;
+	set_module(s, module, is_main);
+	return entries_match(s, true, name, file);
+}
+
+bool selection_match(struct selection *s, const char *module, bool is_main,
+		     const char *name, const char *file)
+{
+	bool any;
+
+	if (s->n == 0)
+		return default_match(s, is_main, file);
+	set_module(s, module, is_main);
+	any = s->n == s->nexclude ? default_match(s, is_main, file)
+				  : entries_match(s, false, name, file);
+	/* An exclusion counts as matched only when it left a selected
+	 * function out: one that removes nothing is worth a warning. */
+	return any && !entries_match(s, true, name, file);
+}
+
 bool selection_wants_module(const struct selection *s, const char *module,
 			    bool is_main)
 {
-	if (s->n == 0)
+	if (s->n == s->nexclude)
 		return is_main || s->all_modules;
 	for (size_t i = 0; i < s->n; i++)
-		if (entry_applies(s, &s->v[i], module, is_main))
+		if (!s->v[i].exclude &&
+		    entry_applies(s, &s->v[i], module, is_main))
 			return true;
 	return false;
 }
@@ -692,7 +742,7 @@ void selection_set_all_modules(struct selection *s, bool all)
 
 bool selection_is_default(const struct selection *s)
 {
-	return s->n == 0;
+	return s->n == s->nexclude;
 }
 
 bool selection_all_modules(const struct selection *s)

@@ -12,8 +12,9 @@ struct selection;
 struct selection *selection_new(void);
 void selection_free(struct selection *s);
 
-/* Read a funcs file: one entry per line; '#' starts a comment (to the end
- * of the line), blank lines and surrounding white space are ignored.
+/* Read a funcs file: one entry per line, "!ENTRY" for an exclusion; '#'
+ * starts a comment (to the end of the line), blank lines and surrounding
+ * white space are ignored.
  * Returns 0, or -1 with a one-line message in err (file missing or
  * unreadable, not text (a NUL byte), a malformed entry with its line:
  * "FILE:LINE: ..."). */
@@ -24,14 +25,23 @@ int selection_add_file(struct selection *s, const char *path, char *err,
 int selection_add_entry(struct selection *s, const char *text,
 			const char *origin, int line, char *err, size_t errlen);
 
+/* Add one exclusion (from -x PATTERN; origin "-x" when NULL): the
+ * functions it matches are left out of what the other entries select, or
+ * of the default set when there is no other entry.  Same forms and
+ * returns as selection_add_entry. */
+int selection_add_exclusion(struct selection *s, const char *text,
+			    const char *origin, int line, char *err,
+			    size_t errlen);
+
 /* --all-modules: unqualified entries (and, with no entry at all, the
  * default set) apply to every module, not only the main executable. */
 void selection_set_all_modules(struct selection *s, bool all);
 
 bool selection_all_modules(const struct selection *s);
 
-/* No entry at all: the default set (every function with line info in the
- * main executable, or in every module with --all-modules). */
+/* No entry but exclusions: the default set (every function with line
+ * info in the main executable, or in every module with --all-modules),
+ * less what the exclusions match (see selection_excludes). */
 bool selection_is_default(const struct selection *s);
 
 /* Could any entry select functions in this module?  (To skip reading the
@@ -42,9 +52,14 @@ bool selection_wants_module(const struct selection *s, const char *module,
 
 /* Is the function selected?  name: its (qualified, for C++) name; file: its
  * absolute declaring source file, or NULL without line info.  Marks the
- * entries that matched. */
+ * entries that matched: an exclusion only when it left out a function the
+ * others selected. */
 bool selection_match(struct selection *s, const char *module, bool is_main,
 		     const char *name, const char *file);
+/* Does an exclusion match the function?  For the callers that take the
+ * default set without selection_match.  Marks those that matched. */
+bool selection_excludes(struct selection *s, const char *module, bool is_main,
+			const char *name, const char *file);
 
 /* Calls fn(origin, line, text, pending, arg) for each entry that has
  * matched nothing so far, where pending is true for an entry qualified by

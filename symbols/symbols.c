@@ -757,7 +757,9 @@ static void load_symtab_funcs(struct loader *L, Dwfl_Module *mod)
 		plain = demangle(name);
 		if (plain)
 			name = plain;
-		if (selection_is_default(L->sel) ||
+		if (selection_is_default(L->sel) ?
+		    !selection_excludes(L->sel, L->m->path, L->m->is_main,
+					name, loc ? loc->file : NULL) :
 		    selection_match(L->sel, L->m->path, L->m->is_main, name,
 				    loc ? loc->file : NULL))
 			add_func(L, name, loc ? loc->file : L->t->module,

@@ -15,7 +15,26 @@ int rss_parse_source(const char *name, enum rss_source *out)
 {
 	for (size_t i = 0; i < sizeof(source_names) / sizeof(*source_names); i++) {
 		if (strcmp(name, source_names[i]) == 0) {
-			*out = (enum rss_source)i;
+			*out = (enum rss_source)((*out & RSS_PART_MASK) | i);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int rss_parse_part(const char *name, enum rss_source *out)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} parts[] = {
+		{ "all", 0 }, { "anon", RSS_ANON }, { "file", RSS_FILE },
+	};
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(*parts); i++) {
+		if (strcmp(name, parts[i].name) == 0) {
+			*out = (enum rss_source)((*out & RSS_FILE_MASK) |
+						 parts[i].bits);
 			return 0;
 		}
 	}
@@ -30,7 +49,8 @@ int rss_open(struct rss *r, pid_t pid, enum rss_source src)
 	};
 	char path[64];
 
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[src]);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid,
+		 files[src & RSS_FILE_MASK]);
 	r->src = src;
 	r->page_size = sysconf(_SC_PAGESIZE);
 	r->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -62,19 +82,54 @@ static int64_t field_kb(const char *buf, const char *key)
 	return scaled(p + strlen(key), &end, 1024);
 }
 
-int64_t rss_parse(enum rss_source src, const char *buf, long page_size)
+/* a - b, or -1 when either is missing or the difference is negative (the
+ * fields of one read are consistent: a negative part is a garbled file). */
+static int64_t difference(int64_t a, int64_t b)
 {
+	return a < 0 || b < 0 || b > a ? -1 : a - b;
+}
+
+static int64_t sum(int64_t a, int64_t b)
+{
+	return a < 0 || b < 0 || a > INT64_MAX - b ? -1 : a + b;
+}
+
+/* "size resident shared ...", in pages: all is resident, file is shared
+ * (file-backed and shmem pages), anon the rest. */
+static int64_t statm_part(unsigned part, const char *buf, long page_size)
+{
+	int64_t resident, shared;
 	char *p;
 
-	switch (src) {
+	if (scaled(buf, &p, 1) < 0)
+		return -1;
+	resident = scaled(p, &p, page_size);
+	if (!part || resident < 0)
+		return resident;
+	shared = scaled(p, &p, page_size);
+	return part == RSS_FILE ? shared : difference(resident, shared);
+}
+
+int64_t rss_parse(enum rss_source src, const char *buf, long page_size)
+{
+	unsigned part = src & RSS_PART_MASK;
+
+	switch (src & RSS_FILE_MASK) {
 	case RSS_STATM:
-		/* "size resident shared ...": the second field, in pages */
-		if (scaled(buf, &p, 1) < 0)
-			return -1;
-		return scaled(p, &p, page_size);
+		return statm_part(part, buf, page_size);
 	case RSS_STATUS:
+		if (part == RSS_ANON)
+			return field_kb(buf, "\nRssAnon:");
+		if (part == RSS_FILE)
+			return sum(field_kb(buf, "\nRssFile:"),
+				   field_kb(buf, "\nRssShmem:"));
 		return field_kb(buf, "\nVmRSS:");
 	case RSS_SMAPS:
+		if (part == RSS_ANON)
+			return field_kb(buf, "\nAnonymous:");
+		if (part == RSS_FILE)
+			return difference(field_kb(buf, "\nRss:"),
+					  field_kb(buf, "\nAnonymous:"));
 		return field_kb(buf, "\nRss:");
 	}
 	return -1;
@@ -82,7 +137,7 @@ int64_t rss_parse(enum rss_source src, const char *buf, long page_size)
 
 int64_t rss_read(const struct rss *r)
 {
-	char buf[r->src == RSS_STATM ? 128 : 4096];
+	char buf[(r->src & RSS_FILE_MASK) == RSS_STATM ? 128 : 4096];
 	ssize_t n = pread(r->fd, buf, sizeof(buf) - 1, 0);
 
 	if (n <= 0)

@@ -361,9 +361,9 @@ if need_python && cp "$VIEWS_SRC" "$ODD/views.c" &&
 	for f in flame.svg timeline.svg; do views_py svg "$D/$f"; done
 	# a control character may be shown as U+FFFD in SVG text
 	python3 "$VIEWS_PY" titles "$D/flame.svg" 2>&1 | sed $'s/\xef\xbf\xbd/\t/g' >"$D/titles"
-	expect_line "$D/titles" "run ($ODD/views.c:$(views_line run)) — $(mb4 42) MB, 1 call" "flame graph title"
+	expect_line "$D/titles" "run ($ODD/views.c:$(views_line run)) — inclusive self $(mb4 42) MB; memory $(mb4 42) MB in 1 call" "flame graph title"
 	python3 "$VIEWS_PY" texts "$D/timeline.svg" 2>&1 | sed $'s/\xef\xbf\xbd/\t/g' >"$D/texts"
-	expect_line "$D/texts" "leaf ($ODD/views.c:$(views_line leaf)): $(mb4 28) MB in 3 calls" "timeline legend line"
+	expect_line "$D/texts" "leaf ($ODD/views.c:$(views_line leaf)): memory $(mb4 28) MB in 3 calls" "timeline legend line"
 else
 	fail "cannot build views.c under an odd path with ${CC:-cc}"
 	note_file "$D/cc.log"

@@ -46,12 +46,15 @@ for f in "$FG" "$TL"; do
 	tc_end
 done
 
-# The flame graph: a frame per call path, titled "name (file:line) — X MB,
-# N call(s)" with the path's inclusive memory and calls.
+# The flame graph: a frame per call path, titled "name (file:line) —
+# inclusive self X MB; memory Y MB in N call(s)" with the path's inclusive
+# self memory (its width), its memory and calls: in this tree no caller
+# frees what its callees touched, so X and Y are the same.
 flame_title() {
 	local s=s
 	[ "$3" -eq 1 ] && s=
-	printf '%s (%s) \xe2\x80\x94 %s MB, %d call%s' "$1" "$(views_loc "$1")" "$(mb4 "$2")" "$3" "$s"
+	printf '%s (%s) \xe2\x80\x94 inclusive self %s MB; memory %s MB in %d call%s' \
+		"$1" "$(views_loc "$1")" "$(mb4 "$2")" "$(mb4 "$2")" "$3" "$s"
 }
 
 tc "views.O2-pie: flame graph: a <title> per frame, exact for every known path"
@@ -61,12 +64,12 @@ if [ $ok = 1 ]; then
 		expect_line "$D/titles" "$(flame_title "${stack##*;}" "$pages" "$calls")" "title"
 	done <<<"$VIEWS_PATH_TABLE"
 	for f in main setup; do
-		n=$(grep -F "$f ($(views_loc $f)) — " "$D/titles" | grep -c -E ' — [0-9.e+-]+ MB, 1 call$')
+		n=$(grep -F "$f ($(views_loc $f)) — " "$D/titles" | grep -c -E ' — inclusive self [0-9.e+-]+ MB; memory [0-9.e+-]+ MB in 1 call$')
 		[ "$n" -eq 1 ] || fail "$n titles for $f with 1 call, want 1"
 	done
-	n=$(grep -c -E '^[A-Za-z_]+ \(/.*:[0-9]+\) — [0-9.e+-]+ MB, [0-9]+ calls?$' "$D/titles")
+	n=$(grep -c -E '^[A-Za-z_]+ \(/.*:[0-9]+\) — inclusive self [0-9.e+-]+ MB; memory [0-9.e+-]+ MB in [0-9]+ calls?$' "$D/titles")
 	[ "$n" -eq 10 ] || fail "$n frame titles, want 10 (8 known paths, main, setup)"
-	others=$(grep -v -E '^[A-Za-z_]+ \(/.*:[0-9]+\) — ' "$D/titles" | grep -v -E '^all — [0-9.e+-]+ MB$')
+	others=$(grep -v -E '^[A-Za-z_]+ \(/.*:[0-9]+\) — ' "$D/titles" | grep -v -E '^all — inclusive self [0-9.e+-]+ MB$')
 	[ -z "$others" ] || fail "other titles: '$(head -n1 <<<"$others")'"
 	grep -q '^mark ' "$D/titles" && fail "a frame for mark, which grew nothing"
 	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$D/titles"
@@ -75,15 +78,15 @@ else
 fi
 tc_end
 
-# The timeline: the RSS polyline, a legend line "name (file:line): X MB in
-# N call(s)" for each of the top functions (5, or --top), biggest first,
-# and spans titled "name: +X MB, ..." for their biggest calls.
+# The timeline: the RSS polyline, a legend line "name (file:line): memory X
+# MB in N call(s)" for each of the top functions (5, or --top), biggest
+# first, and spans titled "name: memory +X MB, ..." for their biggest calls.
 legend_line() {
 	local s=s
 	[ "$3" -eq 1 ] && s=
-	printf '%s (%s): %s MB in %d call%s' "$1" "$(views_loc "$1")" "$(mb4 "$2")" "$3" "$s"
+	printf '%s (%s): memory %s MB in %d call%s' "$1" "$(views_loc "$1")" "$(mb4 "$2")" "$3" "$s"
 }
-LEGEND_RE='^[A-Za-z_]+ \(/.*:[0-9]+\): [0-9.e+-]+ MB in [0-9]+ calls?$'
+LEGEND_RE='^[A-Za-z_]+ \(/.*:[0-9]+\): memory [0-9.e+-]+ MB in [0-9]+ calls?$'
 
 tc "views.O2-pie: timeline: RSS polyline, 5 legend lines exact and biggest first, spans"
 if [ $ok = 1 ]; then
@@ -99,7 +102,7 @@ if [ $ok = 1 ]; then
 		expect_line "$D/legend" "$(legend_line $f "$(views_expect $f pages)" "$(views_expect $f calls)")" "legend line"
 	done
 	python3 "$VIEWS_PY" titles "$TL" >"$D/spans" 2>&1
-	for want in "run: +$(mb4 42) MB, " "alloc_big: +$(mb4 21) MB, " "leaf: +$(mb4 20) MB, "; do
+	for want in "run: memory +$(mb4 42) MB, " "alloc_big: memory +$(mb4 21) MB, " "leaf: memory +$(mb4 20) MB, "; do
 		grep -q -F -- "$want" "$D/spans" || fail "no span '$want...'"
 	done
 	bad=$(sed -E 's/:.*//' "$D/spans" | grep -v -x -E 'main|setup|run|leaf|alloc_big' | head -n1)

@@ -44,11 +44,14 @@ import xml.etree.ElementTree as ET
 PAGE = 4096
 MB = 1 << 20
 FUNC_KEYS = ["file", "line", "name", "memory_bytes", "memory_mb", "calls",
-             "total_calls", "self_bytes", "peak_bytes"]
+             "total_calls", "self_bytes", "peak_bytes", "outer_bytes",
+             "outer_calls"]
 PATH_KEYS = ["id", "parent", "function", "memory_bytes", "calls",
-             "total_calls", "self_bytes", "peak_bytes"]
+             "total_calls", "self_bytes", "peak_bytes", "outer_bytes",
+             "outer_calls", "inclusive_self_bytes"]
 CSV_HEADER = ["pid", "file", "line", "function", "memory_bytes", "memory_mb",
-              "calls", "total_calls", "self_bytes", "peak_bytes"]
+              "calls", "total_calls", "self_bytes", "peak_bytes",
+              "outer_bytes", "outer_calls"]
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 problems = []
@@ -86,7 +89,7 @@ def check_function(f, what):
             problem(f"{what}: {k} is not a non-empty string: {f[k]!r}")
             ok = False
     for k in ("line", "memory_bytes", "calls", "total_calls", "self_bytes",
-              "peak_bytes"):
+              "peak_bytes", "outer_bytes", "outer_calls"):
         if not is_int(f[k]) or f[k] < 0:
             problem(f"{what}: {k} is not a whole number >= 0: {f[k]!r}")
             ok = False
@@ -117,7 +120,8 @@ def check_path(p, what, nfuncs):
         return False
     ok = True
     for k in ("id", "function", "memory_bytes", "calls", "total_calls",
-              "self_bytes", "peak_bytes"):
+              "self_bytes", "peak_bytes", "outer_bytes", "outer_calls",
+              "inclusive_self_bytes"):
         if not is_int(p[k]) or p[k] < 0:
             problem(f"{what}: {k} is not a whole number >= 0: {p[k]!r}")
             ok = False
@@ -231,17 +235,24 @@ def expect_views(funcs, paths, ids, what):
             problem(f"{what}: {len(got)} paths {stack}, want 1")
             continue
         p = got[0]
+        # no caller here frees what its callees touched: what grew along
+        # the path (the flame graph's width) is its memory
         want = {"memory_bytes": int(pages) * PAGE, "calls": int(calls),
                 "total_calls": int(total), "self_bytes": int(self_) * PAGE,
-                "peak_bytes": int(peak) * PAGE}
+                "peak_bytes": int(peak) * PAGE,
+                "inclusive_self_bytes": int(pages) * PAGE}
         for k, v in want.items():
             if p[k] != v:
                 problem(f"{what}: path {stack}: {k} {p[k]}, want {v}")
         f = funcs[p["function"]]
         if f["file"] != src:
             problem(f"{what}: path {stack}: function file {f['file']}, want {src}")
-    # No recursion in views: a function's numbers are the sums over its paths.
+    # No recursion in views: a function's numbers are the sums over its
+    # paths, and every call is an outer one.
     for i, f in enumerate(funcs):
+        if (f["outer_bytes"], f["outer_calls"]) != (f["memory_bytes"], f["calls"]):
+            problem(f"{what}: {f['name']}: outer {f['outer_bytes']} bytes "
+                    f"{f['outer_calls']} calls, not its memory and calls")
         mine = [p for p in paths if p["function"] == i]
         for k in ("memory_bytes", "calls", "self_bytes"):
             s = sum(p[k] for p in mine)
@@ -320,11 +331,12 @@ def cmd_csv(args):
         for f in proc["functions"]:
             want.append([proc["pid"], f["file"], f["line"], f["name"],
                          f["memory_bytes"], f["memory_mb"], f["calls"],
-                         f["total_calls"], f["self_bytes"], f["peak_bytes"]])
+                         f["total_calls"], f["self_bytes"], f["peak_bytes"],
+                         f["outer_bytes"], f["outer_calls"]])
     got = rows[1:]
     if len(got) != len(want):
         problem(f"{len(got)} CSV rows, {len(want)} JSON functions")
-    conv = [int, str, int, str, int, float, int, int, int, int]
+    conv = [int, str, int, str, int, float, int, int, int, int, int, int]
     for i, (g, w) in enumerate(zip(got, want)):
         if len(g) != len(CSV_HEADER):
             problem(f"CSV row {i + 2}: {len(g)} fields, want {len(CSV_HEADER)}")

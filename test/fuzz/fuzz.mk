@@ -29,11 +29,11 @@ FUZZ_SRC_record := test/fuzz/fuzz_record.c report/report.c report/rows.c \
 	report/paths.c report/print.c report/table.c report/tree.c \
 	report/json.c report/csv.c report/escape.c report/svg.c \
 	report/folded.c report/flame.c report/timeline.c report/record.c \
-	report/record_load.c
+	report/record_load.c report/progress.c
 FUZZ_SRC_budget := test/fuzz/fuzz_budget.c report/budget.c report/diff.c \
 	report/report.c report/rows.c report/paths.c report/print.c \
 	report/table.c report/tree.c report/json.c report/csv.c \
-	report/escape.c symbols/select.c
+	report/escape.c report/progress.c symbols/select.c
 FUZZ_SRC_proc   := test/fuzz/fuzz_proc.c tracer/rss.c procfs.c
 FUZZ_SRC_elf    := test/fuzz/fuzz_elf.c symbols/symbols.c symbols/disasm.c \
 	symbols/select.c util.c procfs.c

@@ -56,8 +56,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	memcpy(text, data, size);
 	text[size] = '\0';
-	for (size_t i = 0; i < sizeof(srcs) / sizeof(*srcs); i++)
+	for (size_t i = 0; i < sizeof(srcs) / sizeof(*srcs); i++) {
 		rss_parse(srcs[i], text, 4096);
+		rss_parse(srcs[i] | RSS_ANON, text, 4096);
+		rss_parse(srcs[i] | RSS_FILE, text, 4096);
+	}
 	procfs_status_field(text, "TracerPid");
 	procfs_status_field(text, "Uid");
 	procfs_status_mask(text, "SigPnd");

@@ -1,5 +1,5 @@
-/* Unit tests for procfs: the /proc parsers, on buffers as the kernel writes
- * them and on damaged ones. */
+/* Unit tests for procfs and tracer/rss: the /proc parsers, on buffers as
+ * the kernel writes them and on damaged ones. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "procfs.h"
+#include "tracer/rss.h"
 
 static const char status[] =
 	"Name:\tsig.O0-pie\n"
@@ -141,6 +142,49 @@ static void maps_gap_below(void **state)
 					       0x1000, 0x1000), 0x3fe000);
 }
 
+/* RSS and its parts, from each file's fields (a process with 300 resident
+ * pages: 200 anonymous, 90 file-backed, 10 shmem). */
+static void rss_parts(void **state)
+{
+	static const char statm[] = "5000 300 100 20 0 400 0\n";
+	static const char st[] =
+		"Name:\tx\nVmRSS:\t    1200 kB\nRssAnon:\t     800 kB\n"
+		"RssFile:\t     360 kB\nRssShmem:\t      40 kB\nVmData:\t1 kB\n";
+	static const char smaps[] =
+		"55d0-7ffd ---p 00000000 00:00 0   [rollup]\nRss:    1200 kB\n"
+		"Pss:    1100 kB\nAnonymous:     800 kB\nAnonHugePages: 0 kB\n";
+	enum rss_source src = RSS_STATM;
+	(void)state;
+
+	assert_int_equal(rss_parse(RSS_STATM, statm, 4096), 300 * 4096);
+	assert_int_equal(rss_parse(RSS_STATM | RSS_ANON, statm, 4096), 200 * 4096);
+	assert_int_equal(rss_parse(RSS_STATM | RSS_FILE, statm, 4096), 100 * 4096);
+	assert_int_equal(rss_parse(RSS_STATUS, st, 4096), 1200 * 1024);
+	assert_int_equal(rss_parse(RSS_STATUS | RSS_ANON, st, 4096), 800 * 1024);
+	assert_int_equal(rss_parse(RSS_STATUS | RSS_FILE, st, 4096), 400 * 1024);
+	assert_int_equal(rss_parse(RSS_SMAPS, smaps, 4096), 1200 * 1024);
+	assert_int_equal(rss_parse(RSS_SMAPS | RSS_ANON, smaps, 4096), 800 * 1024);
+	assert_int_equal(rss_parse(RSS_SMAPS | RSS_FILE, smaps, 4096), 400 * 1024);
+	/* a missing or inconsistent field is no reading */
+	assert_int_equal(rss_parse(RSS_STATM | RSS_ANON, "5000 300\n", 4096), -1);
+	assert_int_equal(rss_parse(RSS_STATM | RSS_ANON, "5000 3 4 0\n", 4096), -1);
+	assert_int_equal(rss_parse(RSS_STATUS | RSS_FILE,
+				   "x\nRssFile:\t1 kB\n", 4096), -1);
+	assert_int_equal(rss_parse(RSS_SMAPS | RSS_FILE,
+				   "x\nRss:\t1 kB\nAnonymous:\t2 kB\n", 4096), -1);
+	/* the option parsers keep each other's bits, in any order */
+	assert_int_equal(rss_parse_part("anon", &src), 0);
+	assert_int_equal(rss_parse_source("smaps", &src), 0);
+	assert_int_equal(src, RSS_SMAPS | RSS_ANON);
+	assert_int_equal(rss_parse_part("file", &src), 0);
+	assert_int_equal(src, RSS_SMAPS | RSS_FILE);
+	assert_int_equal(rss_parse_part("all", &src), 0);
+	assert_int_equal(src, RSS_SMAPS);
+	assert_int_equal(rss_parse_part("anonymous", &src), -1);
+	assert_int_equal(rss_parse_source("stat", &src), -1);
+	assert_int_equal(src, RSS_SMAPS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +195,7 @@ int main(void)
 		cmocka_unit_test(auxv),
 		cmocka_unit_test(maps),
 		cmocka_unit_test(maps_gap_below),
+		cmocka_unit_test(rss_parts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -467,6 +467,40 @@ static void test_samples_merge_pairs(void **state)
 	assert_int_equal(r->samples[SAMPLES_MAX / 2].t, SAMPLES_MAX);
 }
 
+/* The counter a status line reads, and the names of the most called
+ * functions, written by the recording thread when asked. */
+static void test_progress(void **state)
+{
+	struct report *r = *state;
+	int f = report_add_func(r, "/f.c", 1, "f");
+	int g = report_add_func(r, "/g.c", 2, "g");
+	int h = report_add_func(r, "/h.c", 3, "h");
+	int k = report_add_func(r, "/k.c", 4, "k");
+	uint64_t before = report_progress_calls();
+	char *names;
+
+	report_add_func(r, "/never.c", 5, "never");
+	for (int i = 0; i < 5; i++)
+		report_record(r, g, 0);
+	for (int i = 0; i < 3; i++)
+		report_record(r, f, 4096);
+	report_record(r, h, 0);
+	report_record(r, k, 0);
+	report_record(r, k, 0);
+	assert_int_equal(report_progress_calls() - before, 11);
+	assert_null(report_progress_take_hot());
+	report_progress_ask_hot();
+	assert_null(report_progress_take_hot());
+	report_record(r, g, 0);
+	assert_int_equal(report_progress_calls() - before, 12);
+	names = report_progress_take_hot();
+	assert_non_null(names);
+	assert_string_equal(names, "g (6 calls), f (3 calls), k (2 calls); "
+			    "to leave them out: -x 'g' -x 'f' -x 'k'");
+	free(names);
+	assert_null(report_progress_take_hot());
+}
+
 static void test_parse_columns(void **state)
 {
 	unsigned c = 99;
@@ -477,6 +511,8 @@ static void test_parse_columns(void **state)
 	assert_int_equal(report_parse_columns("total-calls,peak,self", &c), 0);
 	assert_int_equal(c, REPORT_COL_SELF | REPORT_COL_PEAK |
 			 REPORT_COL_TOTAL_CALLS);
+	assert_int_equal(report_parse_columns("outer,self", &c), 0);
+	assert_int_equal(c, REPORT_COL_SELF | REPORT_COL_OUTER);
 	assert_int_equal(report_parse_columns("peak,peak", &c), 0);
 	assert_int_equal(c, REPORT_COL_PEAK);
 	c = 99;
@@ -518,6 +554,7 @@ int main(void)
 		T(test_samples_bounded),
 		T(test_samples_merge_pairs),
 		T(test_parse_columns),
+		T(test_progress),
 	};
 	int failed = cmocka_run_group_tests_name("report", tests, NULL, NULL);
 

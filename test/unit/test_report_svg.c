@@ -63,15 +63,22 @@ static void test_flame_fixture(void **state)
 	assert_int_equal(count_substr(got, "<g>"), 7);
 	assert_int_equal(count_substr(got, "</g>"), 7);
 	assert_int_equal(count_substr(got, "<rect"), 8);	/* + background */
-	assert_non_null(strstr(got, "<title>all \xe2\x80\x94 12 MB</title>"));
+	assert_non_null(strstr(got, "<title>all \xe2\x80\x94 inclusive self "
+			       "12 MB</title>"));
 	assert_non_null(strstr(got, "<title>main (/src/main.c:10) \xe2\x80\x94 "
-			       "12 MB, 1 call</title>"));
+			       "inclusive self 12 MB; memory 12 MB in 1 "
+			       "call</title>"));
 	assert_non_null(strstr(got, "<title>alloc (/src/buf.c:5) \xe2\x80\x94 "
-			       "9 MB, 3 calls</title>"));
+			       "inclusive self 9 MB; memory 9 MB in 3 "
+			       "calls</title>"));
 	assert_non_null(strstr(got, "<title>alloc (/src/buf.c:5) \xe2\x80\x94 "
-			       "1 MB, 1 call</title>"));
+			       "inclusive self 1 MB; memory 1 MB in 1 "
+			       "call</title>"));
 	assert_non_null(strstr(got, "<title>run (/src/run.c:7) \xe2\x80\x94 "
-			       "3 MB, 1 call</title>"));
+			       "inclusive self 3 MB; memory 3 MB in 1 "
+			       "call</title>"));
+	assert_non_null(strstr(got, ">Inclusive self memory by call path "
+			       "(MB)</text>"));
 	assert_null(strstr(got, "free_all"));
 	/* atexit_hook is 0.4 px wide: a frame, no text */
 	assert_non_null(strstr(got, "atexit_hook (/src/exit.c:3)"));
@@ -122,6 +129,28 @@ static void test_flame_escaping_and_fit(void **state)
 	report_free(r);
 }
 
+/* A caller that frees what its callee touched: the table's memory is the
+ * net growth of its call, the graph's width what grew along the path; the
+ * tooltip names both. */
+static void test_flame_tooltip_both_figures(void **state)
+{
+	struct report *r = report_new();
+	struct report_entry e = { 0, NULL, r };
+	int m = add(r, "/m.c", 1, "main");
+	int pm = call(r, REPORT_ROOT, m, 2 * MIB, 0, 10 * MIB);
+	char *got;
+	(void)state;
+
+	call(r, pm, add(r, "/b.c", 2, "build"), 10 * MIB, 10 * MIB, 10 * MIB);
+	got = flamegraph(&e, 1);
+	assert_svg(got);
+	assert_non_null(strstr(got, "<title>main (/m.c:1) \xe2\x80\x94 "
+			       "inclusive self 10 MB; memory 2 MB in 1 "
+			       "call</title>"));
+	free(got);
+	report_free(r);
+}
+
 static void test_flame_per_process_and_empty(void **state)
 {
 	struct report *r = fixture(), *empty = report_new();
@@ -130,7 +159,8 @@ static void test_flame_per_process_and_empty(void **state)
 	(void)state;
 
 	assert_svg(got);
-	assert_non_null(strstr(got, "<title>PID 5 \xe2\x80\x94 12 MB</title>"));
+	assert_non_null(strstr(got, "<title>PID 5 \xe2\x80\x94 inclusive self "
+			       "12 MB</title>"));
 	assert_null(strstr(got, "PID 6"));
 	assert_int_equal(count_substr(got, "<g>"), 8);
 	free(got);
@@ -158,12 +188,12 @@ static void test_timeline_fixture(void **state)
 	assert_svg(got);
 	/* alloc's four calls and main's one */
 	assert_int_equal(count_substr(got, "fill-opacity=\"0.3\""), 5);
-	assert_int_equal(count_substr(got, "<title>alloc: +"), 4);
-	assert_int_equal(count_substr(got, "<title>main: +12 MB"), 1);
+	assert_int_equal(count_substr(got, "<title>alloc: memory +"), 4);
+	assert_int_equal(count_substr(got, "<title>main: memory +12 MB"), 1);
 	/* the legend, biggest first */
 	assert_int_equal(count_substr(got, "fill-opacity=\"0.6\""), 2);
-	assert_true(strstr(got, ">main (/src/main.c:10): 12 MB in 1 call<") <
-		    strstr(got, ">alloc (/src/buf.c:5): 10 MB in 4 calls<"));
+	assert_true(strstr(got, ">main (/src/main.c:10): memory 12 MB in 1 call<") <
+		    strstr(got, ">alloc (/src/buf.c:5): memory 10 MB in 4 calls<"));
 	assert_non_null(strstr(got, ">time (s)</text>"));
 	assert_non_null(strstr(got, ">RSS (MB)</text>"));
 	pts = strstr(got, "points=\"");
@@ -249,6 +279,7 @@ int run_svg_tests(void)
 		cmocka_unit_test(test_flame_fixture),
 		cmocka_unit_test(test_flame_deterministic),
 		cmocka_unit_test(test_flame_escaping_and_fit),
+		cmocka_unit_test(test_flame_tooltip_both_figures),
 		cmocka_unit_test(test_flame_per_process_and_empty),
 		cmocka_unit_test(test_timeline_fixture),
 		cmocka_unit_test(test_timeline_per_process_and_empty),

@@ -293,17 +293,23 @@ static void test_json_exact(void **state)
 		    "{\"pid\":0,\"cmdline\":\"\",\"functions\":[\n"
 		    "{\"file\":\"/b.c\",\"line\":2,\"name\":\"g\","
 		    "\"memory_bytes\":8192,\"memory_mb\":0.007812,\"calls\":1,"
-		    "\"total_calls\":2,\"self_bytes\":8192,\"peak_bytes\":8192},\n"
+		    "\"total_calls\":2,\"self_bytes\":8192,\"peak_bytes\":8192,"
+		    "\"outer_bytes\":8192,\"outer_calls\":1},\n"
 		    "{\"file\":\"/a.c\",\"line\":1,\"name\":\"f\","
 		    "\"memory_bytes\":12288,\"memory_mb\":0.011719,\"calls\":1,"
-		    "\"total_calls\":1,\"self_bytes\":4096,\"peak_bytes\":12288}\n"
+		    "\"total_calls\":1,\"self_bytes\":4096,\"peak_bytes\":12288,"
+		    "\"outer_bytes\":12288,\"outer_calls\":1}\n"
 		    "],\"paths\":[\n"
 		    "{\"id\":0,\"parent\":null,\"function\":1,"
 		    "\"memory_bytes\":12288,\"calls\":1,\"total_calls\":1,"
-		    "\"self_bytes\":4096,\"peak_bytes\":12288},\n"
+		    "\"self_bytes\":4096,\"peak_bytes\":12288,"
+		    "\"outer_bytes\":12288,\"outer_calls\":1,"
+		    "\"inclusive_self_bytes\":12288},\n"
 		    "{\"id\":1,\"parent\":0,\"function\":0,"
 		    "\"memory_bytes\":8192,\"calls\":1,\"total_calls\":2,"
-		    "\"self_bytes\":8192,\"peak_bytes\":8192}\n"
+		    "\"self_bytes\":8192,\"peak_bytes\":8192,"
+		    "\"outer_bytes\":8192,\"outer_calls\":1,"
+		    "\"inclusive_self_bytes\":8192}\n"
 		    "]}\n"
 		    "]}\n");
 	report_free(r);
@@ -347,7 +353,8 @@ static void test_json_filtered(void **state)
 	assert_non_null(strstr(got, "{\"id\":4,\"parent\":3,\"function\":3,"
 			       "\"memory_bytes\":1048576,\"calls\":1,"
 			       "\"total_calls\":1,\"self_bytes\":1048576,"
-			       "\"peak_bytes\":1048576}"));
+			       "\"peak_bytes\":1048576,\"outer_bytes\":1048576,"
+			       "\"outer_calls\":1,\"inclusive_self_bytes\":1048576}"));
 	free(got);
 }
 
@@ -388,7 +395,7 @@ static void test_json_per_process(void **state)
 /* ---- CSV ---------------------------------------------------------------- */
 
 #define CSV_HEAD "pid,file,line,function,memory_bytes,memory_mb,calls," \
-		 "total_calls,self_bytes,peak_bytes\n"
+		 "total_calls,self_bytes,peak_bytes,outer_bytes,outer_calls\n"
 
 static void test_csv(void **state)
 {
@@ -397,9 +404,9 @@ static void test_csv(void **state)
 	char *got = print_entries(e, 1, &v);
 
 	assert_string_equal(got, CSV_HEAD
-			    "0,/src/setup.c,20,setup,9437184,9.000000,1,1,0,9437184\n"
-			    "0,/src/buf.c,5,alloc,10485760,10.000000,4,4,10485760,3153920\n"
-			    "0,/src/main.c,10,main,12582912,12.000000,1,1,0,13631488\n");
+			    "0,/src/setup.c,20,setup,9437184,9.000000,1,1,0,9437184,9437184,1\n"
+			    "0,/src/buf.c,5,alloc,10485760,10.000000,4,4,10485760,3153920,10485760,4\n"
+			    "0,/src/main.c,10,main,12582912,12.000000,1,1,0,13631488,12582912,1\n");
 	free(got);
 }
 
@@ -416,12 +423,12 @@ static void test_csv_quoting(void **state)
 	call(r, REPORT_ROOT, add(r, "/src/cr.c", 3, "x\ry"), 12288, 0, 0);
 	got = print_entries(e, 2, &v);
 	assert_string_equal(got, CSV_HEAD
-			    "3,\"/src/a,b.c\",1,\"say \"\"hi\"\"\",4096,0.003906,1,1,0,0\n"
-			    "3,/src/plain.c,2,\"two\nlines\",8192,0.007812,1,1,0,0\n"
-			    "3,/src/cr.c,3,\"x\ry\",12288,0.011719,1,1,0,0\n"
-			    "4,\"/src/a,b.c\",1,\"say \"\"hi\"\"\",4096,0.003906,1,1,0,0\n"
-			    "4,/src/plain.c,2,\"two\nlines\",8192,0.007812,1,1,0,0\n"
-			    "4,/src/cr.c,3,\"x\ry\",12288,0.011719,1,1,0,0\n");
+			    "3,\"/src/a,b.c\",1,\"say \"\"hi\"\"\",4096,0.003906,1,1,0,0,4096,1\n"
+			    "3,/src/plain.c,2,\"two\nlines\",8192,0.007812,1,1,0,0,8192,1\n"
+			    "3,/src/cr.c,3,\"x\ry\",12288,0.011719,1,1,0,0,12288,1\n"
+			    "4,\"/src/a,b.c\",1,\"say \"\"hi\"\"\",4096,0.003906,1,1,0,0,4096,1\n"
+			    "4,/src/plain.c,2,\"two\nlines\",8192,0.007812,1,1,0,0,8192,1\n"
+			    "4,/src/cr.c,3,\"x\ry\",12288,0.011719,1,1,0,0,12288,1\n");
 	free(got);
 	report_free(r);
 }
@@ -487,6 +494,103 @@ static void test_folded_empty(void **state)
 	report_free(r);
 }
 
+/* ---- outer ------------------------------------------------------------- */
+
+/* main -> f -> g -> f -> f, pages 5, 4, 3, 2, 1 (inclusive), and f once
+ * more straight from main (the same path), 1 page: f's nested calls (under f, directly or
+ * through g) count in its memory and not in its outer figures. */
+static struct report *recursive_report(void)
+{
+	struct report *r = report_new();
+	int m = add(r, "/m.c", 1, "main");
+	int f = add(r, "/f.c", 2, "f");
+	int g = add(r, "/g.c", 3, "g");
+	int pm = call(r, REPORT_ROOT, m, 5 * 4096, 0, 0);
+	int pf = call(r, pm, f, 4 * 4096, 0, 0);
+	int pg = call(r, pf, g, 3 * 4096, 0, 0);
+
+	call(r, call(r, pg, f, 2 * 4096, 0, 0), f, 4096, 0, 0);
+	call(r, pm, f, 4096, 0, 0);
+	return r;
+}
+
+static void test_outer_table(void **state)
+{
+	struct report *r = recursive_report();
+	struct report_view v = { .columns = REPORT_COL_OUTER };
+	(void)state;
+
+	assert_view(r, &v,
+		    "Memory (MB)   Calls  Outer (MB)  Outer calls  File:Line:Function\n"
+		    "----------------------------------------------------------------\n"
+		    "   0.01172        1     0.01172            1  /g.c:3:g\n"
+		    "   0.01953        1     0.01953            1  /m.c:1:main\n"
+		    "   0.03125        4     0.01953            2  /f.c:2:f\n"
+		    "----------------------------------------------------------------\n"
+		    "Memory (MB)   Calls  Outer (MB)  Outer calls  File:Line:Function\n");
+	report_free(r);
+}
+
+static void test_outer_tree_json_csv(void **state)
+{
+	struct report *r = recursive_report();
+	struct report_view v = { .tree = true, .columns = REPORT_COL_OUTER };
+	char *got;
+	(void)state;
+
+	assert_view(r, &v,
+		    "Memory (MB)   Calls  Outer (MB)  Outer calls  Call path\n"
+		    "-------------------------------------------------------\n"
+		    "   0.01953        1     0.01953            1  main  (/m.c:1)\n"
+		    "   0.01953        2     0.01953            2    f  (/f.c:2)\n"
+		    "   0.01172        1     0.01172            1      g  (/g.c:3)\n"
+		    "  0.007812        1           0            0        f  (/f.c:2)\n"
+		    "  0.003906        1           0            0          f  (/f.c:2)\n"
+		    "-------------------------------------------------------\n"
+		    "Memory (MB)   Calls  Outer (MB)  Outer calls  Call path\n");
+	v = (struct report_view){ .format = REPORT_JSON };
+	got = print_view(r, &v);
+	assert_true(json_ok(got));
+	assert_non_null(strstr(got, "\"name\":\"f\",\"memory_bytes\":32768,"
+			       "\"memory_mb\":0.031250,\"calls\":4,"
+			       "\"total_calls\":4,\"self_bytes\":0,"
+			       "\"peak_bytes\":0,\"outer_bytes\":20480,"
+			       "\"outer_calls\":2}"));
+	assert_non_null(strstr(got, "{\"id\":3,\"parent\":2,\"function\":2,"
+			       "\"memory_bytes\":8192,\"calls\":1,"
+			       "\"total_calls\":1,\"self_bytes\":0,"
+			       "\"peak_bytes\":0,\"outer_bytes\":0,"
+			       "\"outer_calls\":0,\"inclusive_self_bytes\":0}"));
+	free(got);
+	v.format = REPORT_CSV;
+	got = print_view(r, &v);
+	assert_non_null(strstr(got, "\n0,/f.c,2,f,32768,0.031250,4,4,0,0,"
+			       "20480,2\n"));
+	free(got);
+	report_free(r);
+}
+
+/* A recursion 100,000 levels deep: one outer call, and no recursion in
+ * the walk that finds it. */
+static void test_outer_deep(void **state)
+{
+	struct report *r = report_new();
+	struct report_view v = { .columns = REPORT_COL_OUTER };
+	int f = add(r, "/f.c", 1, "f");
+	int p = REPORT_ROOT;
+	(void)state;
+
+	for (int i = 0; i < 100000; i++)
+		p = call(r, p, f, 4096, 0, 0);
+	assert_view(r, &v,
+		    "Memory (MB)   Calls  Outer (MB)  Outer calls  File:Line:Function\n"
+		    "----------------------------------------------------------------\n"
+		    "     390.6   100000    0.003906            1  /f.c:1:f\n"
+		    "----------------------------------------------------------------\n"
+		    "Memory (MB)   Calls  Outer (MB)  Outer calls  File:Line:Function\n");
+	report_free(r);
+}
+
 #define F(fn) cmocka_unit_test_setup_teardown(fn, setup_fixture, \
 					      teardown_report)
 
@@ -515,6 +619,9 @@ int run_view_tests(void)
 		F(test_folded),
 		F(test_folded_per_process_and_names),
 		F(test_folded_empty),
+		F(test_outer_table),
+		F(test_outer_tree_json_csv),
+		F(test_outer_deep),
 	};
 
 	return cmocka_run_group_tests_name("report views", tests, NULL, NULL);

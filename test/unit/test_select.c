@@ -708,6 +708,98 @@ static void test_many_functions(void **state)
 	assert_int_equal(hits, 50);
 }
 
+/* ---- exclusions --------------------------------------------------------- */
+
+static void exclude(struct selection *s, const char *text)
+{
+	char err[256] = "";
+	int ret = selection_add_exclusion(s, text, NULL, 0, err, sizeof(err));
+
+	if (ret != 0)
+		fail_msg("-x '%s' rejected: %s", text, err);
+}
+
+/* Exclusions alone: the default set less what they match; they do not
+ * make a module wanted. */
+static void test_exclude_from_default(void **state)
+{
+	struct selection *s = *state;
+
+	exclude(s, "hot_*");
+	exclude(s, "libc.so.6:malloc");
+	assert_true(selection_is_default(s));
+	assert_true(match_main(s, "f"));
+	assert_false(match_main(s, "hot_loop"));
+	assert_false(selection_match(s, LIBC, false, "free", "/g/free.c"));
+	assert_true(selection_wants_module(s, EXE, true));
+	assert_false(selection_wants_module(s, LIBC, false));
+	/* the symbol-table callers ask selection_excludes directly */
+	assert_true(selection_excludes(s, EXE, true, "hot_2", NULL));
+	assert_false(selection_excludes(s, EXE, true, "cold", NULL));
+	selection_module_loaded(s, LIBC);
+	assert_unmatched(s, 1, "-x:0:libc.so.6:malloc:nothing\n");
+	selection_set_all_modules(s, true);
+	assert_false(selection_match(s, LIBC, false, "malloc", "/g/malloc.c"));
+	assert_true(selection_match(s, LIBC, false, "free", "/g/free.c"));
+	assert_unmatched(s, 0, "");
+}
+
+/* With entries: what they select less what the exclusions match, in any
+ * order; an exclusion that removes nothing the entries chose is
+ * unmatched, and an entry whose matches were all excluded is not. */
+static void test_exclude_from_entries(void **state)
+{
+	struct selection *s = *state;
+
+	exclude(s, "parse.c:parse_hex");
+	add(s, "parse_*");
+	exclude(s, "lex_*");
+	add(s, "gone");
+	exclude(s, "gone");
+	assert_false(selection_is_default(s));
+	assert_true(match_main(s, "parse_int"));
+	assert_false(match_main(s, "parse_hex"));
+	assert_true(selection_match(s, EXE, true, "parse_hex", "/x/other.c"));
+	assert_false(match_main(s, "lex_token"));
+	assert_false(match_main(s, "gone"));
+	assert_false(match_main(s, "main"));
+	assert_unmatched(s, 1, "-x:0:lex_*:nothing\n");
+}
+
+static void test_exclude_in_file(void **state)
+{
+	struct selection *s = *state;
+	const char text[] = "parse_*\n  !parse_hex  # not this one\n";
+	char err[256] = "", *path;
+
+	assert_int_equal(add_file(s, text, strlen(text), err, sizeof(err),
+				  &path), 0);
+	free(path);
+	assert_true(match_main(s, "parse_int"));
+	assert_false(match_main(s, "parse_hex"));
+	assert_unmatched(s, 0, "");
+	/* "!" then white space: the pattern is malformed */
+	assert_file_error(s, "f\n!\tlex\n", ":2: white space inside the "
+			  "pattern (!\tlex)" ENTRY_HINT);
+	assert_file_error(s, "!\n", ":1: empty pattern (!)" ENTRY_HINT);
+}
+
+static void test_exclusion_errors(void **state)
+{
+	struct selection *s = *state;
+	char err[256] = "";
+
+	assert_int_equal(selection_add_exclusion(s, "", NULL, 0, err,
+						 sizeof(err)), -1);
+	assert_string_equal(err, "-x '': empty pattern" ENTRY_HINT);
+	assert_int_equal(selection_add_exclusion(s, "a[", NULL, 0, err,
+						 sizeof(err)), -1);
+	assert_string_equal(err, "-x 'a[': an unbalanced '[' in the pattern"
+			    ENTRY_HINT);
+	assert_true(selection_is_default(s));
+	assert_true(match_main(s, "a["));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -746,6 +838,10 @@ int main(void)
 		T(test_marking_and_unmatched),
 		T(test_module_cache),
 		T(test_many_functions),
+		T(test_exclude_from_default),
+		T(test_exclude_from_entries),
+		T(test_exclude_in_file),
+		T(test_exclusion_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

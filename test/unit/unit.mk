@@ -27,7 +27,7 @@ build/unit/test_report build-asan/unit/test_report: \
 		report/table.c report/tree.c report/json.c report/csv.c \
 		report/escape.c report/svg.c report/folded.c report/flame.c \
 		report/timeline.c report/record.c report/record_load.c \
-		report/diff.c report/budget.c symbols/select.c \
+		report/diff.c report/budget.c symbols/select.c report/progress.c \
 		report/report.h report/internal.h symbols/select.h \
 		test/unit/test_report_diff.c
 build/unit/test_disasm build-asan/unit/test_disasm: \
@@ -44,7 +44,7 @@ build/unit/test_stub build-asan/unit/test_stub: UNIT_LIBS += $(UNIT_CS_LIBS)
 build/unit/test_select build-asan/unit/test_select: \
 		test/unit/test_select.c symbols/select.c symbols/select.h
 build/unit/test_procfs build-asan/unit/test_procfs: \
-		test/unit/test_procfs.c procfs.c procfs.h
+		test/unit/test_procfs.c procfs.c procfs.h tracer/rss.c tracer/rss.h
 build/unit/test_thread build-asan/unit/test_thread: \
 		test/unit/test_thread.c tracer/thread.c tracer/thread.h util.c util.h
 build/unit/test_arch build-asan/unit/test_arch: \
@@ -61,7 +61,8 @@ build/unit/test_pprof build-asan/unit/test_pprof: \
 		test/unit/test_report.h report/pprof.c $(PROTO_C) $(PROTO_H) \
 		report/report.c report/rows.c report/paths.c report/print.c \
 		report/table.c report/tree.c report/json.c report/csv.c \
-		report/escape.c report/svg.c report/report.h report/internal.h
+		report/escape.c report/svg.c report/progress.c \
+		report/report.h report/internal.h
 build/unit/test_pprof build-asan/unit/test_pprof: \
 		UNIT_LIBS += $(shell pkg-config --libs libprotobuf-c zlib 2>/dev/null)
 $(UNIT_TESTS): test/unit/unit.mk
