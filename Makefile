@@ -28,6 +28,7 @@ SRCS := iprofmem.c \
 	symbols/symbols.c symbols/disasm.c symbols/select.c symbols/buildid.c \
 	tracer/tracer.c tracer/thread.c tracer/bptable.c tracer/arch_x86_64.c \
 	tracer/rss.c tracer/memio.c tracer/image.c tracer/process.c tracer/launch.c tracer/attach.c tracer/trapguard.c \
+	tracer/probes.c tracer/stub_x86_64.c symbols/patch.c probe/ring.c \
 	report/report.c report/rows.c report/paths.c report/print.c report/table.c \
 	report/tree.c report/json.c report/csv.c report/escape.c report/svg.c \
 	report/folded.c report/flame.c report/timeline.c report/record.c \
@@ -91,6 +92,26 @@ build-asan/gen/profile.pb-c.o: $(PROTO_C) $(PROTO_H)
 
 # before its first build, when no .d file lists the generated header yet
 build/report/pprof.o build-asan/report/pprof.o: $(PROTO_H)
+
+# The probe blob: the code iprofmem writes into a probed program
+# (probe/probe.h), built freestanding and position-independent, linked at
+# 0 and embedded as a C array (probe/blob.sh checks it has no data and no
+# relocations).
+PROBE_BLOB_CFLAGS := -std=gnu11 -O2 -fPIC -fvisibility=hidden -ffreestanding \
+	-fno-stack-protector -mgeneral-regs-only -fno-asynchronous-unwind-tables \
+	-fno-jump-tables -fcf-protection=none -fno-builtin $(WARN) -I.
+PROBE_BLOB_OBJS := build/probe/blob/entry.o build/probe/blob/probe.o build/probe/blob/ring.o
+build/probe/blob/entry.o: probe/probe_x86_64.S
+	@mkdir -p $(@D)
+	$(CC) -c -o $@ $<
+build/probe/blob/%.o: probe/%.c probe/probe.h probe/ring.h
+	@mkdir -p $(@D)
+	$(CC) $(PROBE_BLOB_CFLAGS) -c -o $@ $<
+build/gen/probe_blob.h: $(PROBE_BLOB_OBJS) probe/blob.ld probe/blob.sh
+	@mkdir -p $(@D)
+	ld -T probe/blob.ld -o build/probe/blob.elf $(PROBE_BLOB_OBJS)
+	sh probe/blob.sh build/probe/blob.elf $@
+build/tracer/probes.o build-asan/tracer/probes.o: build/gen/probe_blob.h
 
 iprofmem: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LIBS)

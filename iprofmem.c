@@ -83,6 +83,12 @@ static void usage(FILE *out)
 	      "                        anon (heap, stacks, anonymous mappings) or\n"
 	      "                        file (file-backed and shared pages: code run,\n"
 	      "                        files mapped)\n"
+	      "      --engine=ENGINE   how sites are traced: auto (default: in-process\n"
+	      "                        probes where safe, int3 breakpoints elsewhere),\n"
+	      "                        probe (the same, an error where no probe can\n"
+	      "                        go), int3 (a ptrace stop at every site)\n"
+	      "      --stats           a summary on stderr at the end: events by\n"
+	      "                        source, sites by kind, statm reads, ring waits\n"
 	      "      --record=FILE     save everything measured, for 'iprofmem report'\n"
 	      "      --interval=SECS   while tracing, write the view so far every SECS\n"
 	      "                        seconds: to -o FILE (replaced), redrawn on a\n"
@@ -224,7 +230,7 @@ enum {
 	OPT_FUNCS, OPT_ALL_MODULES, OPT_STRICT, OPT_LIST_FUNCS, OPT_RECORD,
 	OPT_FORMAT, OPT_TREE, OPT_COLUMNS, OPT_TOP, OPT_FOLDED,
 	OPT_FLAMEGRAPH, OPT_TIMELINE, OPT_FAIL_ABOVE, OPT_BUDGET, OPT_INTERVAL,
-	OPT_MEMORY,
+	OPT_MEMORY, OPT_ENGINE, OPT_STATS,
 };
 
 static const struct option longopts[] = {
@@ -240,6 +246,8 @@ static const struct option longopts[] = {
 	{ "per-process", no_argument, NULL, OPT_PER_PROCESS },
 	{ "rss-source", required_argument, NULL, OPT_RSS_SOURCE },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "engine", required_argument, NULL, OPT_ENGINE },
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "output", required_argument, NULL, 'o' },
@@ -258,6 +266,22 @@ static const struct option longopts[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ 0 },
 };
+
+/* --engine's names. */
+static int parse_engine(const char *name, enum engine *out)
+{
+	static const char *const names[] = {
+		[ENGINE_AUTO] = "auto", [ENGINE_PROBE] = "probe",
+		[ENGINE_INT3] = "int3",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(name, names[i]) == 0) {
+			*out = (enum engine)i;
+			return 0;
+		}
+	return -1;
+}
 
 /* The options that shape what is traced: meaningless for a record. */
 static int tracing_option(struct options *o, int c, const char *arg)
@@ -306,6 +330,14 @@ static int tracing_option(struct options *o, int c, const char *arg)
 		if (rss_parse_source(arg, &o->tracer.rss_source) != 0)
 			return bad_usage("--rss-source: '%s' is not one of "
 					 "statm, status, smaps", arg);
+		return -1;
+	case OPT_ENGINE:
+		if (parse_engine(arg, &o->tracer.engine) != 0)
+			return bad_usage("--engine: '%s' is not one of auto, "
+					 "probe, int3", arg);
+		return -1;
+	case OPT_STATS:
+		o->tracer.stats = true;
 		return -1;
 	case OPT_MEMORY:
 		if (rss_parse_part(arg, &o->tracer.rss_source) != 0)
@@ -970,7 +1002,8 @@ static int run(struct options *o, const char *path)
 	}
 	if (o->view.format == REPORT_PPROF)
 		note_program(o, path);
-	st = o->quiet ? NULL : status_start();
+	/* the live view's heading says what the status line would */
+	st = o->quiet || o->interval > 0 ? NULL : status_start();
 	ret = trace_live(o, path, rep, &res);
 	status_stop(st);	/* erased before the table and any message */
 	if (ret == 0) {
@@ -1136,6 +1169,13 @@ int main(int argc, char **argv)
 	o.sel = o.tracer.sel = selection_new();
 	if (!o.sel) {
 		error_msg("out of memory");
+		return EXIT_IPROFMEM;
+	}
+	/* the default engine, for a whole test suite run with each */
+	if (getenv("IPROFMEM_ENGINE") &&
+	    parse_engine(getenv("IPROFMEM_ENGINE"), &o.tracer.engine) != 0) {
+		error_msg("IPROFMEM_ENGINE: '%s' is not one of auto, probe, "
+			  "int3", getenv("IPROFMEM_ENGINE"));
 		return EXIT_IPROFMEM;
 	}
 	/* iprofmem report RECORD (a program named "report": ./report) */

@@ -121,7 +121,7 @@ static void wait_for_space(const struct ring_producer *p, uint64_t pos,
 
 unsigned ring_put(const struct ring_producer *p, uint32_t site,
 		  uint16_t thread, uint8_t kind, uint64_t sp, uint64_t rss,
-		  uint64_t time)
+		  uint64_t key)
 {
 	uint64_t pos = __atomic_fetch_add(&p->hdr->head, 1, __ATOMIC_RELAXED);
 	struct ring_record *r = &p->rec[pos & p->mask];
@@ -136,7 +136,7 @@ unsigned ring_put(const struct ring_producer *p, uint32_t site,
 	__atomic_store_n(&r->kind, kind, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->rss, rss, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->sp, sp, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->time, time, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->key, key, __ATOMIC_RELAXED);
 	/* the commit: everything above is visible before it */
 	__atomic_store_n(&r->seq, seq_of(pos, p->order), __ATOMIC_RELEASE);
 	return round;
@@ -222,7 +222,7 @@ static int take_record(const struct ring_reader *rd, struct ring_event *ev)
 	ev->kind = __atomic_load_n(&r->kind, __ATOMIC_RELAXED);
 	ev->rss = __atomic_load_n(&r->rss, __ATOMIC_RELAXED);
 	ev->sp = __atomic_load_n(&r->sp, __ATOMIC_RELAXED);
-	ev->time = __atomic_load_n(&r->time, __ATOMIC_RELAXED);
+	ev->key = __atomic_load_n(&r->key, __ATOMIC_RELAXED);
 	return 1;
 }
 

@@ -73,7 +73,7 @@ struct ring_record {
 	uint32_t site;		/* site id, an index into iprofmem's table */
 	uint64_t sp;		/* stack pointer at the site */
 	uint64_t rss;		/* resident pages */
-	uint64_t time;		/* TSC or clock, as the probe reads it */
+	uint64_t key;		/* the thread: its TCB address (fs base) */
 };
 
 _Static_assert(sizeof(struct ring_header) == RING_HEADER_SIZE, "header size");
@@ -105,7 +105,7 @@ void ring_producer_init(struct ring_producer *p, void *mem, unsigned order);
  * times it had to wait (0 almost always), for --stats. */
 unsigned ring_put(const struct ring_producer *p, uint32_t site,
 		  uint16_t thread, uint8_t kind, uint64_t sp, uint64_t rss,
-		  uint64_t time);
+		  uint64_t key);
 
 /* ---- consumer side (iprofmem) ---- */
 
@@ -117,7 +117,7 @@ struct ring_event {
 	uint8_t kind;
 	uint64_t sp;
 	uint64_t rss;
-	uint64_t time;
+	uint64_t key;
 };
 
 /* What the consumer saw that cannot be right; each record counts once. */

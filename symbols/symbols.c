@@ -21,10 +21,6 @@
 #include "symbols/select.h"
 #include "util.h"
 
-struct code_section {
-	uint64_t lo, hi;	/* run-time addresses */
-	const uint8_t *bytes;
-};
 
 /* Open-addressing set of entry addresses, so that aliases (two DWARF
  * functions at one address) get a single entry breakpoint. */
@@ -128,16 +124,28 @@ static int collect_code_sections(struct loader *L, Elf *elf, GElf_Addr bias)
 	return L->nsecs ? 0 : -1;
 }
 
-/* Bytes at run-time address a, and how many follow within the section. */
-static const uint8_t *code_at(const struct loader *L, uint64_t a, size_t *avail)
+static const uint8_t *sections_at(const struct code_section *secs, size_t n,
+				  uint64_t a, size_t *avail)
 {
-	for (size_t i = 0; i < L->nsecs; i++) {
-		if (a >= L->secs[i].lo && a < L->secs[i].hi) {
-			*avail = L->secs[i].hi - a;
-			return L->secs[i].bytes + (a - L->secs[i].lo);
+	for (size_t i = 0; i < n; i++) {
+		if (a >= secs[i].lo && a < secs[i].hi) {
+			*avail = secs[i].hi - a;
+			return secs[i].bytes + (a - secs[i].lo);
 		}
 	}
 	return NULL;
+}
+
+/* Bytes at run-time address a, and how many follow within the section. */
+static const uint8_t *code_at(const struct loader *L, uint64_t a, size_t *avail)
+{
+	return sections_at(L->secs, L->nsecs, a, avail);
+}
+
+const uint8_t *symbols_code_at(const struct sym_table *t, uint64_t a,
+			       size_t *avail)
+{
+	return sections_at(t->code, t->ncode, a, avail);
 }
 
 static void add_site(struct loader *L, uint32_t func, bool is_entry,
@@ -1053,6 +1061,10 @@ int symbols_load_module(struct sym_session *s, size_t i,
 	    L.dwarf_error[0])
 		load_symtab_funcs(&L, s->dmods[i]);
 	ret = 0;
+	/* the bytes stay the library's, valid while the session is open */
+	t->code = L.secs;
+	t->ncode = L.nsecs;
+	L.secs = NULL;
 out:
 	free(L.secs);
 	free(L.entries.slots);
@@ -1127,6 +1139,7 @@ void symbols_free(struct sym_table *t)
 	}
 	free(t->funcs);
 	free(t->sites);
+	free(t->code);
 	free(t->ranges);
 	free(t->untraced);
 	free(t->module);

@@ -38,6 +38,12 @@ struct sym_untraced {
 	const char *why;	/* a static phrase */
 };
 
+/* An executable section of the module's file, at run-time addresses. */
+struct code_section {
+	uint64_t lo, hi;
+	const uint8_t *bytes;
+};
+
 struct sym_table {
 	char *module;		/* path of the main executable */
 	uint64_t lo, hi;	/* its mapped extent */
@@ -50,6 +56,9 @@ struct sym_table {
 	size_t nranges;
 	struct sym_untraced *untraced;
 	size_t nuntraced;
+	struct code_section *code;	/* the file's bytes, valid until the
+					   session is closed */
+	size_t ncode;
 };
 
 /* The modules (executable, shared objects) mapped in a stopped process. */
@@ -85,6 +94,11 @@ int symbols_load_module(struct sym_session *s, size_t i,
 			struct selection *sel, struct sym_table *t, char *err,
 			size_t errlen);
 void symbols_free(struct sym_table *t);
+/* The file's bytes at run-time address a (the code as built, never the
+ * process's, which may hold breakpoints, and reading which would make its
+ * pages resident), and how many follow in the section; NULL if none. */
+const uint8_t *symbols_code_at(const struct sym_table *t, uint64_t a,
+			       size_t *avail);
 
 /* Before launching: does the executable file at path have functions to
  * trace by default, from DWARF (its own or a separate debug file) or its

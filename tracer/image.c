@@ -20,7 +20,7 @@
 /* Where to map a slot area: just below the module, so that rel32 operands
  * re-aimed from the slots still reach their targets, and away from the brk
  * heap, which grows up from the executable's end. */
-static uint64_t map_slots(struct process *p, pid_t tid,
+uint64_t process_map_near(struct process *p, pid_t tid,
 			  const struct sym_table *t, size_t len)
 {
 	const uint64_t gap = 1 << 20, floor = 1 << 20;
@@ -55,7 +55,8 @@ static uint64_t map_slots(struct process *p, pid_t tid,
 /* Fill the out-of-line slots; a function with a slot that cannot be built
  * is dropped whole (why[func] says why), never traced halfway. */
 static uint64_t *build_slots(struct process *p, pid_t tid,
-			     const struct sym_table *t, const char **why)
+			     const struct sym_table *t, const char **why,
+			     const bool *probed)
 {
 	uint64_t *slot_of = xcalloc(t->nsites, sizeof(*slot_of));
 	size_t n = 0, len;
@@ -65,11 +66,11 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 	bool stub = !p->stub;
 
 	for (size_t i = 0; i < t->nsites; i++)
-		n += arch_needs_slot(&t->sites[i].insn);
+		n += !probed[i] && arch_needs_slot(&t->sites[i].insn);
 	if (!n && !stub)
 		return slot_of;
 	len = ((n + stub) * ARCH_SLOT_SIZE + 4095) & ~(size_t)4095;
-	base = map_slots(p, tid, t, len);
+	base = process_map_near(p, tid, t, len);
 	if (!base) {
 		warn_msg("cannot map an out-of-line area into process %d: "
 			 "functions of %s that need it are not traced",
@@ -91,7 +92,7 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 		const struct sym_site *s = &t->sites[i];
 		uint64_t at = base + n * ARCH_SLOT_SIZE;
 
-		if (!arch_needs_slot(&s->insn))
+		if (probed[i] || !arch_needs_slot(&s->insn))
 			continue;
 		if (arch_encode_slot(buf + n * ARCH_SLOT_SIZE, &s->insn, at) != 0) {
 			why[s->func] = "an operand out of reach of its "
@@ -263,6 +264,44 @@ static uint32_t keep_ranges(struct process *p, const struct sym_table *t)
 	return base;
 }
 
+/* Are this module's sites to be probed?  The process is set up on the
+ * first one.  Patching needs the process stopped as a whole: here, with
+ * one thread (the exec, the start-up rendezvous); a later dlopen in a
+ * program with threads gets int3s.  Returns 0 to probe, -1 (said when
+ * --engine=probe asked for it: tr->fatal) not to. */
+static int may_probe(struct tracer *tr, struct process *p, pid_t tid,
+		     const struct sym_table *t)
+{
+	const char *why;
+	size_t nthreads = 0;
+
+	if (p->probes.failed || tr->opts->engine == ENGINE_INT3 || !tid)
+		return -1;
+	for (size_t i = 0; i < tr->threads.n; i++)
+		nthreads += tr->threads.threads[i].proc == p;
+	if (p->probes.on)
+		return nthreads == 1 ? 0 : -1;
+	why = probes_refusal(tr, p);
+	if (!why && nthreads != 1)
+		why = "the program runs threads already";
+	if (why) {
+		if (tr->opts->engine == ENGINE_PROBE && !tr->pstats.why_not)
+			error_msg("--engine=probe: no probes in process %d: %s",
+				  (int)p->pid, why);
+		tr->pstats.why_not = why;
+		p->probes.failed = true;
+		if (tr->opts->engine == ENGINE_PROBE) {
+			tr->fatal = true;
+			tr->exit_code = EXIT_IPROFMEM;
+		}
+		return -1;
+	}
+	if (probes_setup(tr, p, tid, t->sites[0].addr, t->lo) != 0)
+		return -1;
+	tr->probing = true;
+	return 0;
+}
+
 /* Take back the int3s that arm_module wrote: a module is armed whole or
  * not at all.  Its sites lie in its extent, where no other site is. */
 static void unarm_sites(struct process *p, const struct sym_table *t,
@@ -286,6 +325,7 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 	const char **why = xcalloc(t->nfuncs, sizeof(*why));
 	uint64_t *armed = xcalloc(t->nsites, sizeof(*armed));
 	uint64_t *slot_of;
+	bool *probed;
 	uint32_t ranges_base;
 	size_t narmed = 0;
 	int ret = 0;
@@ -297,14 +337,17 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 			why[i] = "out of memory";
 	}
 	drop_changed_functions(p, t, why);
-	slot_of = t->nsites ? build_slots(p, tid, t, why) : NULL;
 	ranges_base = keep_ranges(p, t);
+	probed = xcalloc(t->nsites ? t->nsites : 1, sizeof(*probed));
+	if (t->nsites && may_probe(tr, p, tid, t) == 0)
+		probes_arm(tr, p, tid, t, ids, why, ranges_base, probed);
+	slot_of = t->nsites ? build_slots(p, tid, t, why, probed) : NULL;
 	for (size_t i = 0; i < t->nsites; i++) {
 		const struct sym_site *s = &t->sites[i];
 		bool fresh;
 		struct bp *b;
 
-		if (why[s->func])
+		if (why[s->func] || probed[i])
 			continue;
 		fresh = !bp_table_find(&p->bps, s->addr);
 		b = arm_site(p, s->addr, &s->insn, slot_of[i]);
@@ -318,6 +361,7 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 		}
 		if (fresh)
 			armed[narmed++] = s->addr;
+		tr->pstats.sites_int3[!s->is_entry]++;
 		if (s->is_entry) {
 			b->entry_fn = ids[s->func];
 		} else {
@@ -333,6 +377,7 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 	if (tr->opts->list_out && ret == 0)
 		list_functions(tr->opts->list_out, t, why);
 	free(slot_of);
+	free(probed);
 	free(armed);
 	free(why);
 	free(ids);

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "tracer/bptable.h"
+#include "tracer/probes.h"
 #include "tracer/rss.h"
 #include "tracer/thread.h"
 #include "tracer/tracer.h"
@@ -32,6 +33,7 @@ struct process {
 	size_t nmods;
 	struct addr_range *ranges;	/* functions' ranges, see struct bp */
 	size_t nranges;
+	struct probes probes;	/* the probe engine's state in it */
 	uint64_t r_debug;	/* the dynamic linker's _r_debug, or 0 */
 	uint64_t stub;		/* "syscall; int3" in its first out-of-line
 				   area, to inject system calls at, or 0 */
@@ -69,6 +71,9 @@ struct tracer {
 	size_t nwarned;
 	size_t untraced_named;	/* selected functions that cannot be
 				   traced, named in warnings */
+	struct probe_stats pstats;
+	bool probing;		/* a process has a ring: wait with a timeout
+				   and drain */
 };
 
 /* tracer.c */
@@ -104,6 +109,20 @@ void tracer_resume_all(struct tracer *tr);
 void tracer_detach_all(struct tracer *tr);
 void tracer_run(struct tracer *tr);
 void tracer_free(struct tracer *tr);
+/* The measurement, from an int3 stop or a ring event alike: the timeline
+ * sample, an entry, a return site (see tracer.c). */
+struct trap;
+void tracer_sample(struct tracer *tr, struct process *p, const struct trap *trap);
+void tracer_enter(struct process *p, struct thread *sh, int32_t fn,
+		  uint64_t sp, const struct trap *trap);
+void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
+		  const struct insn *in, uint32_t ranges_at, uint32_t nranges,
+		  uint64_t sp, uint64_t dest, const struct trap *trap);
+uint64_t tracer_clock(const struct tracer *tr);
+/* image.c: an area of len bytes mapped (read, exec) within rel32 reach of
+ * the module t, by the stopped thread tid; 0 when it cannot be. */
+uint64_t process_map_near(struct process *p, pid_t tid,
+			  const struct sym_table *t, size_t len);
 /* The tracer that out of memory must unwind (NULL: none). */
 void tracer_set_live(struct tracer *tr);
 void tracer_start_clock(struct tracer *tr);

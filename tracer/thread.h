@@ -51,6 +51,8 @@ struct thread {
 				   call): no system call can be injected */
 	int pending_sig;	/* ...with this signal to deliver */
 	bool rescued;		/* detached by the out-of-memory path */
+	uint64_t key;		/* its fs base, once seen (probed processes
+				   keep shadow stacks by it) */
 	uint64_t resume_pc, resume_sp;	/* as resumed from its last
 					   breakpoint */
 	bool tail_pending;	/* the top frame, at tail_sp, jumped to the

@@ -193,13 +193,57 @@ static bool at_breakpoint(struct event *ev)
 	return true;
 }
 
+/* ---- the rings of probed processes -------------------------------- */
+
+static void drain_all(struct tracer *tr)
+{
+	for (size_t i = 0; i < tr->nprocs; i++)
+		if (tr->procs[i]->probes.on)
+			probes_drain(tr, tr->procs[i]);
+}
+
+/* waitpid(-1) for the next stop, but with probed processes, whose events
+ * come without stops, drain their rings while waiting, at least every
+ * millisecond (a full ring makes the program wait for us), and before
+ * the stop is handled: a thread's events in the ring precede its next
+ * stop.  SIGCHLD (blocked) says when a stop comes; a signal to iprofmem
+ * ends the wait with EINTR, as it ends waitpid's. */
+static pid_t wait_any(struct tracer *tr, int *status)
+{
+	static bool blocked;
+	const struct timespec tick = { 0, 1000000 };
+	sigset_t chld;
+	pid_t w;
+
+	if (!tr->probing)
+		return waitpid(-1, status, __WALL);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (!blocked) {
+		sigprocmask(SIG_BLOCK, &chld, NULL);
+		blocked = true;
+	}
+	for (;;) {
+		w = waitpid(-1, status, __WALL | WNOHANG);
+		drain_all(tr);
+		if (w != 0)
+			return w;
+		if (stop_requested || forward_sig) {
+			errno = EINTR;
+			return -1;
+		}
+		if (sigtimedwait(&chld, NULL, &tick) < 0 && errno == EINTR)
+			return -1;
+	}
+}
+
 /* Wait for the next stop or exit of any tracee and say what it is.
  * Returns 1, 0 when there is no tracee left, -1 when a signal to iprofmem
  * interrupted the wait. */
 static int next_event(struct tracer *tr, struct event *ev)
 {
 	int status, event;
-	pid_t tid = waitpid(-1, &status, __WALL);
+	pid_t tid = wait_any(tr, &status);
 
 	if (tid < 0)
 		return errno == EINTR ? -1 : 0;	/* ECHILD: all gone */
@@ -261,7 +305,7 @@ void tracer_start_clock(struct tracer *tr)
 }
 
 /* ns since the trace began: the time axis of the timeline. */
-static uint64_t trace_clock(const struct tracer *tr)
+uint64_t tracer_clock(const struct tracer *tr)
 {
 	return monotonic_ns() - tr->t0;
 }
@@ -403,53 +447,57 @@ static void replay_fault(struct tracer *tr, struct event *ev)
 	thread_resume(tr, ev->th, ev->tid, SIGSEGV, false);
 }
 
-/* A return site was reached (the thread goes to dest next).  A jump
- * leaves the function only when its target is outside it: a jcc not
- * taken, or an indirect jmp through a switch table, stays.  Leaving for
- * the entry of a traced function is a tail call: the frame stays open
- * until the callee's ends, as if the function had called it. */
-static void at_return_site(struct process *p, struct thread *th,
-			   const struct bp *b, uint64_t sp, uint64_t dest,
-			   const struct trap *trap)
+/* A return site of fn (its instruction `in`, fn's ranges at ranges_at in
+ * the process) was reached with stack pointer sp; the thread goes to dest
+ * next.  A jump leaves the function only when its target is outside it:
+ * a jcc not taken, or an indirect jmp through a switch table, stays.
+ * Leaving for the entry of a traced function is a tail call: the frame
+ * stays open until the callee's ends, as if the function had called it. */
+void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
+		  const struct insn *in, uint32_t ranges_at, uint32_t nranges,
+		  uint64_t sp, uint64_t dest, const struct trap *trap)
 {
 	const struct bp *to;
+	uint64_t entry_of = 0;
 
-	if (b->insn.op != INSN_RET) {
-		if (b->insn.op == INSN_JCC && dest == b->addr + b->insn.len)
+	if (in->op != INSN_RET) {
+		if (in->op == INSN_JCC && dest == in->addr + in->len)
 			return;
-		if (b->insn.op == INSN_JMP_IND &&
-		    insn_in_ranges(dest, p->ranges + b->ranges_at, b->nranges))
+		if (in->op == INSN_JMP_IND &&
+		    insn_in_ranges(dest, p->ranges + ranges_at, nranges))
 			return;
 		to = bp_table_find(&p->bps, dest);
-		if (to && to->entry_fn >= 0) {
-			thread_tail_call(th, p->rep, b->ret_fn, to->entry_fn,
+		if (to && to->entry_fn >= 0)
+			entry_of = (uint64_t)to->entry_fn + 1;
+		else if (p->probes.on)
+			entry_of = (uint64_t)(probes_entry_fn(p, dest) + 1);
+		if (entry_of) {
+			thread_tail_call(sh, p->rep, fn, (int32_t)(entry_of - 1),
 					 sp, trap);
 			return;
 		}
 	}
-	thread_return(th, p->rep, b->ret_fn, sp, trap);
+	thread_return(sh, p->rep, fn, sp, trap);
 }
 
-/* The measurement at a site (RSS read as the thread reached it): the
- * timeline, the shadow stack.  sp is the thread's at the site; dest is
- * where it goes next. */
-static void measure(struct tracer *tr, struct process *p, struct thread *th,
-		    const struct bp *b, uint64_t sp, uint64_t dest,
-		    const struct trap *trap)
+/* A traced function fn was entered with stack pointer sp.  A handler run
+ * on a sigaltstack above the frames it interrupted must not end them: it
+ * is told by its return address, the signal trampoline, which is read
+ * only in that rare case. */
+void tracer_enter(struct process *p, struct thread *sh, int32_t fn,
+		  uint64_t sp, const struct trap *trap)
 {
-	/* one RSS curve per report: in a shared report, the first
-	 * process's (others would zigzag through it) */
+	thread_enter(sh, p->rep, fn, sp, trap,
+		     thread_enter_unwinds(sh, sp) &&
+		     arch_returns_to_sigreturn(p->memfd, sp));
+}
+
+/* One RSS curve per report: in a shared report, the first process's
+ * (others would zigzag through it). */
+void tracer_sample(struct tracer *tr, struct process *p, const struct trap *trap)
+{
 	if (trap->rss >= 0 && (tr->opts->per_process || p == tr->procs[0]))
 		report_sample(p->rep, trap->time, trap->rss);
-	/* a handler run on a sigaltstack above the frames it interrupted
-	 * must not end them: it is told by its return address, the signal
-	 * trampoline, which is read only in that rare case */
-	if (b->entry_fn >= 0)
-		thread_enter(th, p->rep, b->entry_fn, sp, trap,
-			     thread_enter_unwinds(th, sp) &&
-			     arch_returns_to_sigreturn(p->memfd, sp));
-	if (b->ret_fn >= 0)
-		at_return_site(p, th, b, sp, dest, trap);
 }
 
 static void on_breakpoint(struct tracer *tr, struct event *ev)
@@ -457,6 +505,7 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	struct bp *b = ev->bp;
 	struct thread *th = ev->th;
 	struct process *p = th->proc;
+	struct thread *shadow;
 	struct trap trap;
 	regs_t at_site;
 	int sig;
@@ -488,7 +537,7 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	 * not happen, and runs again (and traps again) if the handler
 	 * returns. */
 	trap.rss = process_rss(tr, p, ev->tid);
-	trap.time = trace_clock(tr);
+	trap.time = tracer_clock(tr);
 	at_site = ev->regs;
 	if (arch_replay(&(struct replay_ctx){ ev->tid, p->memfd }, &ev->regs,
 			&b->insn, b->slot) != 0) {
@@ -496,7 +545,16 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 		replay_fault(tr, ev);
 		return;
 	}
-	measure(tr, p, th, b, arch_sp(&at_site), arch_pc(&ev->regs), &trap);
+	shadow = p->probes.on ? probes_shadow(p, at_site.fs_base) : th;
+	th->key = at_site.fs_base;
+	tr->pstats.events_int3++;
+	tracer_sample(tr, p, &trap);
+	if (b->entry_fn >= 0)
+		tracer_enter(p, shadow, b->entry_fn, arch_sp(&at_site), &trap);
+	if (b->ret_fn >= 0)
+		tracer_leave(p, shadow, b->ret_fn, &b->insn, b->ranges_at,
+			     b->nranges, arch_sp(&at_site), arch_pc(&ev->regs),
+			     &trap);
 	if (ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) != 0)
 		return;		/* the thread is gone; its exit follows */
 	th->resume_pc = arch_pc(&ev->regs);
@@ -540,6 +598,7 @@ static int on_exec(struct tracer *tr, struct event *ev)
 	}
 	/* The old image is gone and with it every other thread (the execing
 	 * one now has the leader's id), every breakpoint and every frame. */
+	probes_forget(tr, p);
 	process_drop_threads(tr, p);
 	th = thread_add(&tr->threads, ev->tid);
 	th->proc = p;
@@ -642,6 +701,7 @@ static void let_child_go(struct tracer *tr, struct process *pp, pid_t child,
 	fd = mem_open(child);
 	if (fd >= 0) {
 		process_restore_bytes(pp, fd);
+		probes_restore(pp, fd);
 		close(fd);
 	}
 	ptrace(PTRACE_DETACH, child, 0, 0);
@@ -738,7 +798,12 @@ static void on_ptrace_stop(struct tracer *tr, struct event *ev)
 static void on_exit_event(struct tracer *tr, struct event *ev)
 {
 	struct process *p = process_find(tr, ev->tid);
+	struct thread *th = thread_find(&tr->threads, ev->tid);
 
+	if (th && th->proc && th->proc->probes.on) {
+		probes_drain(tr, th->proc);
+		probes_thread_gone(th->proc, th->key);
+	}
 	thread_remove(&tr->threads, ev->tid);
 	if (ev->tid == tr->leader)
 		tr->res->status = ev->status;
@@ -749,6 +814,7 @@ static void on_exit_event(struct tracer *tr, struct event *ev)
 	for (size_t i = 0; i < tr->threads.n; i++)
 		if (tr->threads.threads[i].proc == p)
 			return;
+	probes_forget(tr, p);
 	process_end(p);
 }
 
@@ -925,8 +991,10 @@ void tracer_detach_all(struct tracer *tr)
 	for (size_t i = 0; i < tr->nprocs; i++) {
 		struct process *p = tr->procs[i];
 
-		if (!p->exited && p->memfd >= 0)
+		if (!p->exited && p->memfd >= 0) {
 			process_restore_bytes(p, p->memfd);
+			probes_restore(p, p->memfd);
+		}
 	}
 	for (size_t i = 0; i < tr->threads.n; i++) {
 		struct thread *th = &tr->threads.threads[i];
@@ -1018,8 +1086,10 @@ static void emergency_detach(void)
 		return;
 	live_tracer = NULL;
 	for (size_t i = 0; i < tr->nprocs; i++)
-		if (!tr->procs[i]->exited && tr->procs[i]->memfd >= 0)
+		if (!tr->procs[i]->exited && tr->procs[i]->memfd >= 0) {
 			process_restore_bytes(tr->procs[i], tr->procs[i]->memfd);
+			probes_restore(tr->procs[i], tr->procs[i]->memfd);
+		}
 	for (size_t i = 0; i < tr->threads.n; i++)
 		ptrace(PTRACE_INTERRUPT, tr->threads.threads[i].tid, 0, 0);
 	for (int round = 0; round < 400; round++) {
@@ -1063,6 +1133,10 @@ void tracer_free(struct tracer *tr)
 {
 	if (live_tracer == tr)
 		tracer_set_live(NULL);
+	for (size_t i = 0; i < tr->nprocs; i++)
+		probes_forget(tr, tr->procs[i]);
+	if (tr->opts->stats)
+		probes_print_stats(tr);
 	for (size_t i = 0; i < tr->nprocs; i++) {
 		process_end(tr->procs[i]);
 		free(tr->procs[i]);

@@ -13,8 +13,17 @@
 struct report;
 struct selection;
 
+/* --engine: where a site's event comes from. */
+enum engine {
+	ENGINE_AUTO,	/* probes where safe, int3 elsewhere */
+	ENGINE_PROBE,	/* the same, but an error where probes are impossible */
+	ENGINE_INT3,	/* int3 everywhere */
+};
+
 struct tracer_opts {
 	enum rss_source rss_source;
+	enum engine engine;
+	bool stats;		/* --stats: a summary on stderr at the end */
 	bool follow_forks;	/* -f: trace forked children too */
 	bool per_process;	/* one report per process */
 	double duration;	/* seconds of tracing, then detach; 0: no limit */

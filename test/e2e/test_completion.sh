@@ -71,8 +71,9 @@ for MODE in $modes; do
 	expect_comp "--timeline= --top= --tree" iprofmem --top 5 --t
 	expect_comp "--rss-source= --record=" iprofmem --r
 	expect_comp "--engine=" iprofmem --en
-	expect_comp "-o --output= --format= --tree --columns= --min= --top= --folded= --flamegraph= --timeline= -h --help -V --version -p --pid= --duration= --funcs= -e --func= --all-modules --strict --list-funcs -f --follow-forks --per-process --rss-source= --engine= --record=" iprofmem -
-	expect_comp "-o --output= --format= --tree --columns= --min= --top= --folded= --flamegraph= --timeline= -h --help -V --version" iprofmem report -
+	expect_comp "-o --output= --format= --tree --columns= --min= --top= --folded= --flamegraph= --timeline= --budget= -h --help -V --version -p --pid= --duration= --funcs= -e --func= -x --exclude= --all-modules --strict --list-funcs -f --follow-forks --per-process --rss-source= --memory= --engine= --stats --record= --interval= -q --quiet" iprofmem -
+	expect_comp "-o --output= --format= --tree --columns= --min= --top= --folded= --flamegraph= --timeline= --budget= -h --help -V --version" iprofmem report -
+	expect_comp "-o --output= --format= --tree --columns= --min= --top= --folded= --flamegraph= --timeline= --budget= --fail-above= -h --help -V --version" iprofmem diff -
 	expect_comp "" iprofmem report --r
 	tc_end
 
@@ -89,10 +90,11 @@ for MODE in $modes; do
 	tc_end
 
 	tc "completion ($m): --columns: a comma list, items not repeated"
-	expect_comp "self peak total-calls" iprofmem --columns ""
+	expect_comp "self peak total-calls outer" iprofmem --columns ""
 	expect_comp "peak" iprofmem --columns = pe
-	expect_comp "self,peak self,total-calls" iprofmem --columns self,
-	expect_comp "self,total-calls,peak" iprofmem --columns = self,total-calls,
+	expect_comp "self,peak self,total-calls self,outer" iprofmem --columns self,
+	expect_comp "self,total-calls,peak self,total-calls,outer" iprofmem --columns = self,total-calls,
+	expect_comp "all anon file" iprofmem --memory ""
 	tc_end
 
 	tc "completion ($m): process IDs after -p and --pid, also after a comma"
@@ -133,7 +135,7 @@ for MODE in $modes; do
 done
 
 tc "completion: every option of iprofmem --help is offered"
-all=$(MODE=plain comp iprofmem -)
+all=$( (MODE=plain comp iprofmem -; MODE=plain comp iprofmem diff -) | sort -u)
 # the option lines: "  -p, --pid=PID[,PID]   attach..." gives -p and --pid=
 for o in $("$IPROFMEM" --help | awk '/^  +-/ { for (i = 1; i <= NF && $i ~ /^-/; i++) print $i }' |
 		sed -e 's/,$//' -e 's/=.*/=/' | sort -u); do

@@ -57,7 +57,7 @@ if need_file "$V1"; then
 	[ "$n" -ge 2 ] || fail "$n headings, want at least 2"
 	[ "$h" = $((n + 1)) ] || fail "$h CSV headers for $n views and the final one"
 	l=${TICK_KEY%:tick}
-	[ "$(tail -n1 "$ERR")" = "0,$SRC,${l##*:},tick,81920,0.078125,20,20,81920,4096" ] ||
+	[ "$(tail -n1 "$ERR")" = "0,$SRC,${l##*:},tick,81920,0.078125,20,20,81920,4096,81920,20" ] ||
 		fail "final CSV row '$(tail -n1 "$ERR")'"
 fi
 tc_end

@@ -71,7 +71,7 @@ static void assert_numbered(const struct ring_event *ev, uint64_t i)
 	assert_int_equal(ev->kind, i & 1 ? RING_RETURN : RING_ENTRY);
 	assert_int_equal(ev->sp, 0x7ffd0000 + i * 8);
 	assert_int_equal(ev->rss, 100 + i);
-	assert_int_equal(ev->time, 1000000 + i);
+	assert_int_equal(ev->key, 1000000 + i);
 }
 
 /* ---- layout ---- */
@@ -153,7 +153,7 @@ static void test_wide_values(void **state)
 	assert_int_equal(s.ev[0].thread, UINT16_MAX);
 	assert_true(s.ev[0].sp == UINT64_MAX - 7);
 	assert_true(s.ev[0].rss == (uint64_t)1 << 40);
-	assert_true(s.ev[0].time == UINT64_MAX);
+	assert_true(s.ev[0].key == UINT64_MAX);
 	fixture_close(&f);
 }
 
@@ -244,7 +244,7 @@ static void test_full_ring_waits(void **state)
 		assert_int_equal(s.ev[i].site, i);
 	assert_int_equal(s.ev[4].site, 7);
 	assert_int_equal(s.ev[4].thread, 3);
-	assert_int_equal(s.ev[4].time, 99);
+	assert_int_equal(s.ev[4].key, 99);
 	fixture_close(&f);
 }
 
@@ -282,10 +282,10 @@ static void check_mp(const struct ring_event *ev, void *arg)
 	struct mp_sink *s = arg;
 	uint16_t t = ev->thread;
 
-	if (t >= MP_THREADS || ev->time != s->next[t] ||
-	    ev->site != ev->time % 1000 || ev->rss != ev->time ||
+	if (t >= MP_THREADS || ev->key != s->next[t] ||
+	    ev->site != ev->key % 1000 || ev->rss != ev->key ||
 	    ev->sp != 0x7ff000000000ULL + t ||
-	    ev->kind != (ev->time & 1 ? RING_RETURN : RING_ENTRY) ||
+	    ev->kind != (ev->key & 1 ? RING_RETURN : RING_ENTRY) ||
 	    (s->any && ev->pos != s->last_pos + 1)) {
 		s->misordered++;
 		return;
@@ -348,7 +348,7 @@ static void forge(struct fixture *f, uint64_t pos, uint32_t site,
 	r->kind = kind;
 	r->rss = 1;
 	r->sp = 0x1000;
-	r->time = pos;
+	r->key = pos;
 	r->seq = (uint8_t)((pos >> f->order) + 1);
 }
 

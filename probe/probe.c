@@ -1,0 +1,145 @@
+/* probe: the C half of the in-process probe (see probe.h).  Freestanding,
+ * no libc, general registers only (-mgeneral-regs-only): it runs between
+ * any two instructions of the program, from any thread, from signal
+ * handlers too. */
+#include "probe/probe.h"
+
+#define SYS_read_	0
+#define SYS_open_	2
+#define SYS_pread64_	17
+#define O_RDONLY_	0
+#define O_CLOEXEC_	02000000
+
+static long raw_syscall4(long nr, long a, long b, long c, long d)
+{
+	register long r10 __asm__("r10") = d;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static inline __attribute__((always_inline)) uint32_t
+slot_hash(uint64_t key)
+{
+	key ^= key >> 29;
+	key *= 0xbf58476d1ce4e5b9ULL;
+	key ^= key >> 32;
+	return (uint32_t)key & (PROBE_SLOTS - 1);
+}
+
+/* The thread's slot, claimed on first use, or -1 when all are taken. */
+static inline __attribute__((always_inline)) long
+find_slot(struct probe_ctl *c, uint64_t key)
+{
+	uint32_t h = slot_hash(key);
+
+	for (uint32_t i = 0; i < PROBE_SLOTS; i++, h = (h + 1) & (PROBE_SLOTS - 1)) {
+		uint64_t k = __atomic_load_n(&c->slot_key[h], __ATOMIC_ACQUIRE);
+
+		if (k == key)
+			return h;
+		if (k == 0) {
+			if (__atomic_compare_exchange_n(&c->slot_key[h], &k, key, 0,
+							__ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE) ||
+			    k == key)
+				return h;
+		}
+	}
+	return -1;
+}
+
+/* Called on the program's stack, using none of it: the top of the next
+ * free level of the thread's probe stack, or 0 (then the probe runs where
+ * it is).  probe_stack_done gives the level back. */
+uint64_t probe_stack_take(struct probe_ctl *c, uint64_t key)
+{
+	long s = key ? find_slot(c, key) : -1;
+	uint32_t d;
+
+	if (s < 0)
+		return 0;
+	d = __atomic_fetch_add(&c->slot_depth[s], 1, __ATOMIC_ACQ_REL);
+	if (d >= PROBE_LEVELS) {
+		__atomic_fetch_sub(&c->slot_depth[s], 1, __ATOMIC_ACQ_REL);
+		return 0;
+	}
+	return c->stacks + (uint64_t)s * PROBE_SLOT_SIZE +
+	       (uint64_t)(PROBE_LEVELS - d) * PROBE_LEVEL_SIZE;
+}
+
+void probe_stack_done(struct probe_ctl *c, uint64_t key)
+{
+	long s = find_slot(c, key);
+
+	if (s >= 0)
+		__atomic_fetch_sub(&c->slot_depth[s], 1, __ATOMIC_ACQ_REL);
+}
+
+/* The n-th space-separated decimal field of statm, or -1. */
+static int64_t statm_field(const char *b, long len, int n)
+{
+	long i = 0;
+
+	for (int f = 0; f < n; f++) {
+		while (i < len && b[i] >= '0' && b[i] <= '9')
+			i++;
+		if (i >= len || b[i] != ' ')
+			return -1;
+		i++;
+	}
+	if (i >= len || b[i] < '0' || b[i] > '9')
+		return -1;
+	int64_t v = 0;
+	while (i < len && b[i] >= '0' && b[i] <= '9' && v < (1LL << 40))
+		v = v * 10 + (b[i++] - '0');
+	return i < len && (b[i] == ' ' || b[i] == '\n') ? v : -1;
+}
+
+static uint64_t read_statm(int fd)
+{
+	char b[96];
+	long n = raw_syscall4(SYS_pread64_, fd, (long)b, sizeof(b), 0);
+	int64_t res, shr;
+
+	if (n <= 0 || n >= (long)sizeof(b) || b[n - 1] != '\n')
+		return PROBE_NO_RSS;
+	res = statm_field(b, n, 1);
+	shr = statm_field(b, n, 2);
+	if (res < 0 || shr < 0 || shr > res)
+		return PROBE_NO_RSS;
+	return probe_pack_rss((uint64_t)res, (uint64_t)shr);
+}
+
+/* The program may have closed our descriptor, or put another file in its
+ * place (dup2): what is read must look like statm, else it is opened
+ * again. */
+static uint64_t probe_rss(struct probe_ctl *c)
+{
+	uint64_t rss = read_statm(__atomic_load_n(&c->statm_fd, __ATOMIC_RELAXED));
+	long fd;
+
+	if (rss != PROBE_NO_RSS)
+		return rss;
+	fd = raw_syscall4(SYS_open_, (long)c->statm_path, O_RDONLY_ | O_CLOEXEC_, 0, 0);
+	if (fd < 0)
+		return PROBE_NO_RSS;
+	__atomic_store_n(&c->statm_fd, (int32_t)fd, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->reopens, 1, __ATOMIC_RELAXED);
+	return read_statm((int)fd);
+}
+
+void probe_event(struct probe_ctl *c, uint32_t kind, uint32_t site,
+		 uint64_t sp, uint64_t key, uint64_t on_own_stack)
+{
+	uint64_t rss = probe_rss(c);
+
+	if (!on_own_stack)
+		__atomic_fetch_add(&c->nostack, 1, __ATOMIC_RELAXED);
+	if (ring_put(&c->ring, site, 0, (uint8_t)kind, sp, rss, key))
+		__atomic_fetch_add(&c->waits, 1, __ATOMIC_RELAXED);
+}

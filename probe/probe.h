@@ -1,0 +1,54 @@
+/* probe: the code iprofmem injects into a traced program, and the control
+ * block it shares with iprofmem.  The code (probe_x86_64.S, probe.c, and
+ * the producer half of ring.c) is built into one position-independent blob
+ * (probe/blob.ld) that iprofmem embeds and writes into the program; its
+ * first 8 bytes hold the address of the control block, filled in by
+ * iprofmem, so the code needs no relocation.
+ *
+ * A site's stub calls probe_on_entry or probe_on_return (tracer/stub.h
+ * gives the calling convention).  The probe switches to a stack of its own
+ * for the thread (found by the thread's fs base, claimed on first use),
+ * reads the RSS from a kept-open /proc/self/statm, and appends one record
+ * to the ring.  Its code, control block, stacks and ring are resident
+ * before the program's first traced call: the program's RSS moves only by
+ * what the program does.  Everything is async-signal-safe: a handler that
+ * runs traced functions in the middle of a probe takes the next level of
+ * the thread's stack. */
+#ifndef IPROFMEM_PROBE_H
+#define IPROFMEM_PROBE_H
+
+#include <stdint.h>
+
+#include "probe/ring.h"
+
+#define PROBE_MAGIC		0x45424f5250504950ULL	/* "PIPPROBE" */
+#define PROBE_SLOTS		64	/* threads with a stack of their own */
+#define PROBE_LEVELS		8	/* nested probes (signal handlers) */
+#define PROBE_LEVEL_SIZE	1024	/* stack bytes per level */
+#define PROBE_SLOT_SIZE		(PROBE_LEVELS * PROBE_LEVEL_SIZE)
+/* An RSS that could not be read. */
+#define PROBE_NO_RSS		UINT64_MAX
+
+/* The control block, in a page of the program that iprofmem fills before
+ * any probe runs.  Only the probes write it after that (slots, counters). */
+struct probe_ctl {
+	uint64_t magic;
+	int32_t statm_fd;	/* /proc/self/statm, kept open */
+	int32_t reopens;	/* times statm had to be opened again */
+	struct ring_producer ring;
+	uint64_t stacks;	/* PROBE_SLOTS stacks of PROBE_SLOT_SIZE */
+	uint64_t nostack;	/* events run on the program's stack */
+	uint64_t waits;		/* times a full ring made a probe wait */
+	char statm_path[24];	/* "/proc/self/statm" */
+	uint64_t slot_key[PROBE_SLOTS];		/* fs base owning the slot */
+	uint32_t slot_depth[PROBE_SLOTS];	/* probes in progress */
+};
+
+/* Records carry the resident and shared pages (statm's 2nd and 3rd
+ * fields) in one word. */
+static inline uint64_t probe_pack_rss(uint64_t resident, uint64_t shared)
+{
+	return (resident & 0xffffffffu) | shared << 32;
+}
+
+#endif

@@ -1,0 +1,86 @@
+/* probe_x86_64.S: the entry points a site's stub calls (tracer/stub.h):
+ * save every register and the flags, move to the thread's own probe stack,
+ * call probe_event, come back.  The only bytes written on the program's
+ * stack are the stub's (below its red zone) and these saves, before the
+ * switch. */
+	.section .text.probe_head,"ax",@progbits
+	.globl	probe_ctl_ptr
+	.hidden	probe_ctl_ptr
+/* The control block's address, written by iprofmem: the first 8 bytes. */
+probe_ctl_ptr:
+	.quad	0
+
+	.text
+	.globl	probe_on_entry
+	.hidden	probe_on_entry
+	.type	probe_on_entry, @function
+probe_on_entry:
+	pushfq
+	push	%rax
+	push	$1			/* RING_ENTRY */
+	jmp	probe_common
+
+	.globl	probe_on_return
+	.hidden	probe_on_return
+	.type	probe_on_return, @function
+probe_on_return:
+	pushfq
+	push	%rax
+	push	$2			/* RING_RETURN */
+
+/* Frame, from rbx: r13 r12 rbx r11 r10 r9 r8 rdi rsi rdx rcx (0..80),
+ * kind (88), rax (96), flags (104), the stub's return address (112), the
+ * site id (120); the site's stack pointer is rbx + 112 + 144. */
+probe_common:
+	push	%rcx
+	push	%rdx
+	push	%rsi
+	push	%rdi
+	push	%r8
+	push	%r9
+	push	%r10
+	push	%r11
+	push	%rbx
+	push	%r12
+	push	%r13
+	cld
+	mov	%rsp, %rbx
+	rdfsbase %r13			/* the thread: its TLS base */
+	mov	probe_ctl_ptr(%rip), %rdi
+	mov	%r13, %rsi
+	call	probe_stack_take	/* leaf: the return address only */
+	mov	%rax, %r12
+	test	%rax, %rax
+	cmovz	%rbx, %rax
+	mov	%rax, %rsp
+	and	$-16, %rsp
+	mov	probe_ctl_ptr(%rip), %rdi
+	mov	88(%rbx), %esi
+	mov	120(%rbx), %edx
+	lea	256(%rbx), %rcx
+	mov	%r13, %r8
+	mov	%r12, %r9
+	call	probe_event
+	mov	%rbx, %rsp
+	test	%r12, %r12
+	jz	1f
+	mov	probe_ctl_ptr(%rip), %rdi
+	mov	%r13, %rsi
+	call	probe_stack_done
+1:	pop	%r13
+	pop	%r12
+	pop	%rbx
+	pop	%r11
+	pop	%r10
+	pop	%r9
+	pop	%r8
+	pop	%rdi
+	pop	%rsi
+	pop	%rdx
+	pop	%rcx
+	add	$8, %rsp
+	pop	%rax
+	popfq
+	ret
+
+	.section .note.GNU-stack,"",@progbits

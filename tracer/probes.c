@@ -1,0 +1,653 @@
+/* probes: set up the probe engine in a process, patch sites, drain the
+ * ring (see probes.h and probe/probe.h). */
+#include "tracer/probes.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "probe/probe.h"
+#include "probe_blob.h"
+#include "procfs.h"
+#include "report/report.h"
+#include "symbols/patch.h"
+#include "symbols/symbols.h"
+#include "tracer/arch.h"
+#include "tracer/internal.h"
+#include "tracer/memio.h"
+#include "tracer/stub.h"
+#include "util.h"
+
+#define RING_ORDER	15	/* 32768 records, 1 MiB */
+#define CTL_BYTES	(((sizeof(struct probe_ctl) + 64) + 4095) & ~(size_t)4095)
+#define DATA_BYTES	(CTL_BYTES + (size_t)PROBE_SLOTS * PROBE_SLOT_SIZE)
+#define BLOB_BYTES	((sizeof(probe_blob) + 63) & ~(size_t)63)
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+/* ---- may we ------------------------------------------------------------ */
+
+static bool seccomp_filtered(pid_t pid)
+{
+	char buf[8192];
+	const char *s;
+
+	if (!read_proc_file(pid, "status", buf, sizeof(buf)))
+		return false;
+	s = strstr(buf, "\nSeccomp:");
+	return s && strtol(s + 9, NULL, 10) != 0;
+}
+
+const char *probes_refusal(struct tracer *tr, struct process *p)
+{
+	const struct tracer_opts *o = tr->opts;
+
+	if (o->engine == ENGINE_INT3)
+		return "--engine=int3";
+	if (tr->attach_mode)
+		return "attached with -p (probes are for launched programs)";
+	if (o->follow_forks)
+		return "-f (a forked child would write to its parent's ring)";
+	if (o->duration > 0)
+		return "--duration (the program goes on after iprofmem)";
+	if ((o->rss_source & RSS_FILE_MASK) != RSS_STATM)
+		return "--rss-source is not statm (the probe reads statm)";
+	if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE))
+		return "this CPU or kernel has no user-mode rdfsbase";
+	if (seccomp_filtered(p->pid))
+		return "the program runs under a seccomp filter";
+	return NULL;
+}
+
+/* ---- setting a process up --------------------------------------------- */
+
+static long inject(pid_t tid, int memfd, uint64_t code, long nr, long a0,
+		   long a1, long a2, long a3, long a4, long a5)
+{
+	const long args[6] = { a0, a1, a2, a3, a4, a5 };
+
+	return arch_inject_syscall(tid, memfd, code, nr, args, NULL);
+}
+
+static bool failed_call(long r)
+{
+	return r < 0 && r > -4096;
+}
+
+/* mmap in the process, at the free space closest under `below` (the
+ * module), never where the program's own mmap calls would place things:
+ * an area there would move every library the dynamic linker maps next,
+ * and with them which neighbouring pages the kernel's fault-around makes
+ * resident: the program's RSS would not be what it is untraced. */
+static long map_under(struct process *p, pid_t tid, uint64_t code,
+		      uint64_t below, size_t len, int prot, int flags, long fd)
+{
+	char *maps = xmalloc(MAPS_MAX);
+	uint64_t at = read_proc_file(p->pid, "maps", maps, MAPS_MAX) ?
+		procfs_maps_gap_below(maps, below, 1 << 16, len, 1 << 16) : 0;
+
+	free(maps);
+	if (!at)
+		return -ENOMEM;
+	return inject(tid, p->memfd, code, SYS_mmap, (long)at, (long)len, prot,
+		      flags | MAP_FIXED_NOREPLACE | MAP_POPULATE, fd, 0);
+}
+
+/* The ring: a memfd the program creates and maps, which iprofmem maps
+ * too through /proc/PID/fd; the program's descriptor is closed after. */
+static int setup_ring(struct process *p, pid_t tid, uint64_t code,
+		      uint64_t below, uint64_t name, uint64_t *ring)
+{
+	size_t len = ring_bytes(RING_ORDER);
+	char path[64];
+	long mfd, at;
+	void *map;
+	int fd;
+
+	mfd = inject(tid, p->memfd, code, SYS_memfd_create, (long)name,
+		     MFD_CLOEXEC, 0, 0, 0, 0);
+	if (failed_call(mfd))
+		return -1;
+	at = inject(tid, p->memfd, code, SYS_ftruncate, mfd, (long)len, 0, 0,
+		    0, 0);
+	if (!failed_call(at))
+		at = map_under(p, tid, code, below, len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, mfd);
+	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", (int)p->pid, mfd);
+	fd = failed_call(at) ? -1 : open(path, O_RDWR | O_CLOEXEC);
+	inject(tid, p->memfd, code, SYS_close, mfd, 0, 0, 0, 0, 0);
+	if (fd < 0)
+		return -1;
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return -1;
+	ring_init(map, RING_ORDER);
+	if (ring_reader_open(&p->probes.rd, map, len, RING_ORDER) != 0) {
+		munmap(map, len);
+		return -1;
+	}
+	p->probes.ring = map;
+	p->probes.ring_len = len;
+	*ring = (uint64_t)at;
+	return 0;
+}
+
+int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
+		 uint64_t code, uint64_t below)
+{
+	static const char name[] = "iprofmem-ring";
+	struct probe_ctl ctl = { .magic = PROBE_MAGIC };
+	uint64_t data, ring = 0, name_at;
+	long fd;
+
+	(void)tr;
+	/* At the exec's stop the thread is still inside execve, whose
+	 * return value lands in rax when it goes on: the first system call
+	 * injected there would run as read(2).  A harmless one goes first. */
+	inject(tid, p->memfd, code, SYS_getpid, 0, 0, 0, 0, 0, 0);
+	data = (uint64_t)map_under(p, tid, code, below, DATA_BYTES,
+				   PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	if (failed_call((long)data))
+		goto fail;
+	strcpy(ctl.statm_path, "/proc/self/statm");
+	name_at = data + sizeof(ctl);
+	if (mem_write(p->memfd, data, &ctl, sizeof(ctl)) != 0 ||
+	    mem_write(p->memfd, name_at, name, sizeof(name)) != 0)
+		goto fail;
+	fd = inject(tid, p->memfd, code, SYS_open,
+		    (long)(data + offsetof(struct probe_ctl, statm_path)),
+		    O_RDONLY | O_CLOEXEC, 0, 0, 0, 0);
+	if (failed_call(fd) ||
+	    setup_ring(p, tid, code, data, name_at, &ring) != 0)
+		goto fail;
+	ctl.statm_fd = (int32_t)fd;
+	ctl.stacks = data + CTL_BYTES;
+	ctl.ring.hdr = (struct ring_header *)ring;
+	ctl.ring.rec = (struct ring_record *)(ring + RING_HEADER_SIZE);
+	ctl.ring.mask = ((uint64_t)1 << RING_ORDER) - 1;
+	ctl.ring.order = RING_ORDER;
+	if (mem_write(p->memfd, data, &ctl, sizeof(ctl)) != 0)
+		goto fail;
+	p->probes.ctl = data;
+	p->probes.on = true;
+	return 0;
+fail:
+	warn_msg("cannot set the probes up in process %d: the int3 engine "
+		 "traces it", (int)p->pid);
+	p->probes.failed = true;
+	return -1;
+}
+
+/* ---- patching ------------------------------------------------------------ */
+
+static size_t addr_slot(uint64_t addr, size_t cap)
+{
+	return (size_t)((addr * 0x9e3779b97f4a7c15ULL) >> 17) & (cap - 1);
+}
+
+/* Entries patched with probes, by address: where a tail call lands. */
+static void add_entry(struct probes *pr, uint64_t addr, int32_t fn)
+{
+	size_t i;
+
+	if (2 * (pr->nentries + 1) > pr->cap_entries) {
+		size_t cap = pr->cap_entries ? 2 * pr->cap_entries : 1024;
+		struct probe_entry *e = xcalloc(cap, sizeof(*e));
+
+		for (size_t k = 0; k < pr->cap_entries; k++) {
+			if (!pr->entries[k].addr)
+				continue;
+			for (i = addr_slot(pr->entries[k].addr, cap); e[i].addr;
+			     i = (i + 1) & (cap - 1))
+				;
+			e[i] = pr->entries[k];
+		}
+		free(pr->entries);
+		pr->entries = e;
+		pr->cap_entries = cap;
+	}
+	for (i = addr_slot(addr, pr->cap_entries); pr->entries[i].addr;
+	     i = (i + 1) & (pr->cap_entries - 1))
+		if (pr->entries[i].addr == addr)
+			return;
+	pr->entries[i] = (struct probe_entry){ addr, fn };
+	pr->nentries++;
+}
+
+int32_t probes_entry_fn(const struct process *p, uint64_t addr)
+{
+	const struct probes *pr = &p->probes;
+
+	if (!pr->cap_entries || !addr)
+		return -1;
+	for (size_t i = addr_slot(addr, pr->cap_entries); pr->entries[i].addr;
+	     i = (i + 1) & (pr->cap_entries - 1))
+		if (pr->entries[i].addr == addr)
+			return pr->entries[i].fn;
+	return -1;
+}
+
+static uint32_t add_site(struct process *p, const struct probe_site *s)
+{
+	struct probes *pr = &p->probes;
+
+	if (pr->nsites == pr->cap_sites) {
+		pr->cap_sites = pr->cap_sites ? 2 * pr->cap_sites : 1024;
+		pr->sites = xreallocarray(pr->sites, pr->cap_sites,
+					  sizeof(*pr->sites));
+	}
+	pr->sites[pr->nsites] = *s;
+	return (uint32_t)pr->nsites++;
+}
+
+static void add_window(struct process *p, const struct probe_window *w)
+{
+	struct probes *pr = &p->probes;
+
+	if (pr->nwins == pr->cap_wins) {
+		pr->cap_wins = pr->cap_wins ? 2 * pr->cap_wins : 1024;
+		pr->wins = xreallocarray(pr->wins, pr->cap_wins,
+					 sizeof(*pr->wins));
+	}
+	pr->wins[pr->nwins++] = *w;
+}
+
+/* One function's sites, its code read from the process (not yet
+ * patched: the module is new). */
+struct fn_plan {
+	size_t first, n;		/* its sites in t->sites */
+	struct patch_site ps[64];
+	size_t nps;
+	size_t site_of[64];		/* ps index -> t->sites index */
+	struct patch_range r[8];
+	size_t nr;
+	struct patch_func *f;
+};
+
+static void plan_free(struct fn_plan *fp)
+{
+	patch_func_close(fp->f);
+	fp->f = NULL;
+}
+
+/* Decide the function's windows, on the file's bytes.  False when it is
+ * left to int3s. */
+static bool plan_function(const struct sym_table *t, struct fn_plan *fp)
+{
+	const struct sym_site *entry = &t->sites[fp->first];
+
+	fp->nr = fp->nps = 0;
+	fp->f = NULL;
+	if (!entry->is_entry || entry->nranges > 8 || fp->n > 64)
+		return false;
+	for (uint32_t i = 0; i < entry->nranges; i++) {
+		const struct addr_range *r = &t->ranges[entry->ranges_at + i];
+		size_t len = r->hi - r->lo, avail;
+		const uint8_t *code = symbols_code_at(t, r->lo, &avail);
+
+		if (!len || !code || avail < len)
+			return false;
+		fp->r[fp->nr++] = (struct patch_range){ r->lo, code, len, 0 };
+	}
+	fp->f = patch_func_open(fp->r, fp->nr, entry->addr);
+	if (!fp->f)
+		return false;
+	/* an entry that is also a return (a function that starts with a
+	 * jump): one int3 takes both */
+	for (size_t i = fp->first + 1; i < fp->first + fp->n; i++)
+		if (t->sites[i].addr == entry->addr)
+			return false;
+	for (size_t i = fp->first; i < fp->first + fp->n; i++) {
+		const struct sym_site *s = &t->sites[i];
+
+		/* an indirect jmp: an int3 replays it */
+		if (!s->is_entry && s->insn.op == INSN_JMP_IND)
+			continue;
+		fp->site_of[fp->nps] = i;
+		fp->ps[fp->nps++].addr = s->addr;
+	}
+	patch_plan(fp->f, fp->ps, fp->nps);
+	return true;
+}
+
+/* The probe site for sym site s of function func. */
+static uint32_t site_id(struct process *p, const struct sym_site *s,
+			int32_t id, uint32_t ranges_base)
+{
+	struct probe_site ps = {
+		.addr = s->addr, .entry_fn = -1, .ret_fn = -1, .insn = s->insn,
+	};
+
+	if (s->is_entry) {
+		ps.entry_fn = id;
+	} else {
+		ps.ret_fn = id;
+		ps.ranges_at = ranges_base + s->ranges_at;
+		ps.nranges = s->nranges;
+	}
+	return add_site(p, &ps);
+}
+
+/* A stub area near the module, the probe code copied at its start (the
+ * stubs call it with rel32). */
+struct stub_area {
+	uint64_t base, used, len;
+	uint8_t *buf;
+};
+
+static bool area_open(struct process *p, pid_t tid, const struct sym_table *t,
+		      size_t nwin, struct stub_area *a)
+{
+	uint64_t ctl = p->probes.ctl;
+
+	a->len = (BLOB_BYTES + nwin * STUB_MAX + 4095) & ~(size_t)4095;
+	a->base = process_map_near(p, tid, t, a->len);
+	if (!a->base)
+		return false;
+	a->buf = xcalloc(1, a->len);
+	memcpy(a->buf, probe_blob, sizeof(probe_blob));
+	memcpy(a->buf + PROBE_CTL_PTR_OFF, &ctl, sizeof(ctl));
+	a->used = BLOB_BYTES;
+	return true;
+}
+
+/* Encode the stub for window k of the plan and the patch that jumps to
+ * it.  False when it cannot be (the sites stay int3s). */
+static bool encode_window(struct process *p, const struct sym_table *t,
+			  struct fn_plan *fp, size_t k, const int32_t *ids,
+			  uint32_t ranges_base, struct stub_area *a,
+			  bool *probed)
+{
+	const struct patch_window *w = &fp->ps[k].w;
+	struct stub_spec spec = {
+		.w = w, .addr = a->base + a->used,
+		.probe_entry = a->base + PROBE_ON_ENTRY_OFF,
+		.probe_return = a->base + PROBE_ON_RETURN_OFF,
+		.entry_site = STUB_NO_SITE,
+	};
+	size_t covered[64], ncov = 0;
+	struct probe_window pw = { .start = w->start, .len = w->len };
+	size_t nsites0 = p->probes.nsites, avail;
+	const uint8_t *orig;
+	int len;
+
+	for (size_t i = 0; i < PATCH_MAX_INSNS; i++)
+		spec.ret_site[i] = STUB_NO_SITE;
+	for (size_t j = 0; j < fp->nps; j++)
+		if (j == k || fp->ps[j].covered_by == (int)k)
+			covered[ncov++] = j;
+	for (size_t c = 0; c < ncov; c++) {
+		const struct sym_site *s = &t->sites[fp->site_of[covered[c]]];
+		uint32_t id = site_id(p, s, ids[s->func], ranges_base);
+
+		if (s->is_entry) {
+			spec.entry_site = id;
+			continue;
+		}
+		for (size_t i = 0; i < w->ninsns; i++)
+			if (w->insns[i].addr == s->addr)
+				spec.ret_site[i] = id;
+	}
+	if (w->len > sizeof(pw.orig) ||
+	    !(orig = symbols_code_at(t, w->start, &avail)) || avail < w->len ||
+	    a->used + STUB_MAX > a->len ||
+	    (len = stub_encode(a->buf + a->used, &spec)) < 0 ||
+	    stub_patch(pw.patch, w, spec.addr) != 0) {
+		p->probes.nsites = nsites0;
+		return false;
+	}
+	memcpy(pw.orig, orig, w->len);
+	a->used += ((size_t)len + 15) & ~(size_t)15;
+	add_window(p, &pw);
+	for (size_t c = 0; c < ncov; c++) {
+		const struct sym_site *s = &t->sites[fp->site_of[covered[c]]];
+
+		probed[fp->site_of[covered[c]]] = true;
+		if (s->is_entry)
+			add_entry(&p->probes, s->addr, ids[s->func]);
+	}
+	return true;
+}
+
+void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
+		const struct sym_table *t, const int32_t *ids,
+		const char *const *skip, uint32_t ranges_base, bool *probed)
+{
+	struct stub_area a = { 0 };
+	size_t nwins0 = p->probes.nwins;
+	struct fn_plan *fp;
+
+	if (!p->probes.on || !t->nsites || !area_open(p, tid, t, t->nsites, &a))
+		return;
+	fp = xcalloc(1, sizeof(*fp));
+	for (size_t i = 0; i < t->nsites; ) {
+		uint32_t func = t->sites[i].func;
+
+		fp->first = i;
+		while (i < t->nsites && t->sites[i].func == func)
+			i++;
+		fp->n = i - fp->first;
+		if (!skip[func] && plan_function(t, fp)) {
+			for (size_t k = 0; k < fp->nps; k++)
+				if (fp->ps[k].why == PATCH_OK &&
+				    fp->ps[k].covered_by < 0)
+					encode_window(p, t, fp, k, ids,
+						      ranges_base, &a, probed);
+		}
+		plan_free(fp);
+	}
+	free(fp);
+	/* the stubs first, then the jumps to them (the process is stopped,
+	 * its only thread outside this module's code) */
+	if (mem_write(p->memfd, a.base, a.buf, a.used) != 0) {
+		p->probes.nwins = nwins0;
+		memset(probed, 0, t->nsites * sizeof(*probed));
+	}
+	for (size_t i = nwins0; i < p->probes.nwins; i++) {
+		const struct probe_window *w = &p->probes.wins[i];
+
+		if (mem_write(p->memfd, w->start, w->patch, w->len) != 0)
+			warn_msg("patching %#llx: %s",
+				 (unsigned long long)w->start, strerror(errno));
+	}
+	for (size_t i = 0; i < t->nsites; i++) {
+		int kind = !t->sites[i].is_entry;
+
+		if (probed[i])
+			tr->pstats.sites_probe[kind]++;
+	}
+	free(a.buf);
+}
+
+/* ---- the ring ------------------------------------------------------------ */
+
+static size_t key_slot(const struct probes *pr, uint64_t key)
+{
+	uint64_t h = key * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h >> 17) & (pr->cap_shadows - 1);
+}
+
+struct thread *probes_shadow(struct process *p, uint64_t key)
+{
+	struct probes *pr = &p->probes;
+	size_t i;
+
+	if (2 * (pr->nshadows + 1) > pr->cap_shadows) {
+		struct probes big = { .cap_shadows = pr->cap_shadows ?
+				      2 * pr->cap_shadows : 64 };
+
+		big.shadows = xcalloc(big.cap_shadows, sizeof(*big.shadows));
+		for (size_t k = 0; k < pr->cap_shadows; k++) {
+			if (!pr->shadows[k].sh)
+				continue;
+			for (i = key_slot(&big, pr->shadows[k].key);
+			     big.shadows[i].sh; i = (i + 1) & (big.cap_shadows - 1))
+				;
+			big.shadows[i] = pr->shadows[k];
+		}
+		free(pr->shadows);
+		pr->shadows = big.shadows;
+		pr->cap_shadows = big.cap_shadows;
+	}
+	for (i = key_slot(pr, key); pr->shadows[i].sh;
+	     i = (i + 1) & (pr->cap_shadows - 1))
+		if (pr->shadows[i].key == key)
+			return pr->shadows[i].sh;
+	pr->shadows[i].key = key;
+	pr->shadows[i].sh = xcalloc(1, sizeof(struct thread));
+	pr->nshadows++;
+	return pr->shadows[i].sh;
+}
+
+void probes_thread_gone(struct process *p, uint64_t key)
+{
+	if (p->probes.cap_shadows && key)
+		probes_shadow(p, key)->depth = 0;
+}
+
+struct drain_ctx {
+	struct tracer *tr;
+	struct process *p;
+	uint64_t time;
+};
+
+static int64_t event_rss(const struct tracer *tr, uint64_t packed)
+{
+	uint64_t res = packed & 0xffffffffu, shr = packed >> 32;
+	unsigned part = tr->opts->rss_source & RSS_PART_MASK;
+	uint64_t pages = part == RSS_ANON ? res - shr :
+			 part == RSS_FILE ? shr : res;
+
+	if (packed == PROBE_NO_RSS || shr > res)
+		return -1;
+	return (int64_t)(pages * (uint64_t)sysconf(_SC_PAGESIZE));
+}
+
+static void on_event(const struct ring_event *ev, void *arg)
+{
+	struct drain_ctx *c = arg;
+	const struct probe_site *s = &c->p->probes.sites[ev->site];
+	struct trap trap = { .rss = event_rss(c->tr, ev->rss), .time = c->time };
+	struct thread *sh = probes_shadow(c->p, ev->key);
+	uint64_t dest;
+
+	c->tr->pstats.events_probe++;
+	tracer_sample(c->tr, c->p, &trap);
+	if (ev->kind == RING_ENTRY && s->entry_fn >= 0) {
+		tracer_enter(c->p, sh, s->entry_fn, ev->sp, &trap);
+	} else if (ev->kind == RING_RETURN && s->ret_fn >= 0) {
+		/* the probe runs only when the site leaves: a jcc taken */
+		dest = s->insn.op == INSN_RET ? 0 : s->insn.target;
+		tracer_leave(c->p, sh, s->ret_fn, &s->insn, s->ranges_at,
+			     s->nranges, ev->sp, dest, &trap);
+	} else {
+		c->tr->pstats.bad_records++;
+	}
+}
+
+void probes_drain(struct tracer *tr, struct process *p)
+{
+	struct drain_ctx c = { tr, p, tracer_clock(tr) };
+	const struct ring_limits lim = {
+		.nsites = (uint32_t)p->probes.nsites, .nthreads = 65536,
+	};
+	struct ring_stats before;
+
+	if (!p->probes.on)
+		return;
+	before = p->probes.rd.stats;
+	while (ring_drain(&p->probes.rd, &lim, 65536, on_event, &c) == 65536)
+		;
+	tr->pstats.bad_records += (p->probes.rd.stats.bad_site - before.bad_site) +
+		(p->probes.rd.stats.bad_thread - before.bad_thread) +
+		(p->probes.rd.stats.bad_kind - before.bad_kind);
+}
+
+void probes_restore(const struct process *p, int fd)
+{
+	uint8_t now[16];
+
+	for (size_t i = 0; i < p->probes.nwins; i++) {
+		const struct probe_window *w = &p->probes.wins[i];
+
+		if (mem_read(fd, w->start, now, w->len) == 0 &&
+		    !memcmp(now, w->patch, w->len))
+			mem_write(fd, w->start, w->orig, w->len);
+	}
+}
+
+/* The probes' counters, from the control block, before it goes. */
+static void read_counters(struct tracer *tr, struct process *p)
+{
+	struct probe_ctl ctl;
+
+	if (p->memfd >= 0 &&
+	    mem_read(p->memfd, p->probes.ctl, &ctl, sizeof(ctl)) == 0 &&
+	    ctl.magic == PROBE_MAGIC) {
+		tr->pstats.waits += ctl.waits;
+		tr->pstats.nostack += ctl.nostack;
+		tr->pstats.reopens += (uint64_t)(ctl.reopens > 0 ? ctl.reopens : 0);
+	}
+}
+
+void probes_forget(struct tracer *tr, struct process *p)
+{
+	struct probes *pr = &p->probes;
+
+	if (pr->on) {
+		probes_drain(tr, p);
+		read_counters(tr, p);
+		munmap(pr->ring, pr->ring_len);
+	}
+	for (size_t i = 0; i < pr->cap_shadows; i++)
+		if (pr->shadows[i].sh) {
+			free(pr->shadows[i].sh->stack);
+			free(pr->shadows[i].sh);
+		}
+	free(pr->shadows);
+	free(pr->sites);
+	free(pr->wins);
+	free(pr->entries);
+	memset(pr, 0, sizeof(*pr));
+}
+
+void probes_print_stats(const struct tracer *tr)
+{
+	const struct probe_stats *s = &tr->pstats;
+	uint64_t all = s->events_probe + s->events_int3;
+
+	fprintf(stderr, "iprofmem: stats: events %llu (probe %llu, int3 %llu",
+		(unsigned long long)all, (unsigned long long)s->events_probe,
+		(unsigned long long)s->events_int3);
+	if (all)
+		fprintf(stderr, ", %.1f%% by probes",
+			100.0 * (double)s->events_probe / (double)all);
+	fprintf(stderr, ")\n");
+	fprintf(stderr, "iprofmem: stats: sites: entries %llu probe, %llu int3; "
+		"returns %llu probe, %llu int3\n",
+		(unsigned long long)s->sites_probe[0],
+		(unsigned long long)s->sites_int3[0],
+		(unsigned long long)s->sites_probe[1],
+		(unsigned long long)s->sites_int3[1]);
+	fprintf(stderr, "iprofmem: stats: statm reads %llu (probes %llu, int3 "
+		"stops %llu), reopened %llu; ring waits %llu; probes on the "
+		"program's stack %llu; bad records %llu\n",
+		(unsigned long long)all, (unsigned long long)s->events_probe,
+		(unsigned long long)s->events_int3,
+		(unsigned long long)s->reopens, (unsigned long long)s->waits,
+		(unsigned long long)s->nostack,
+		(unsigned long long)s->bad_records);
+	if (s->why_not)
+		fprintf(stderr, "iprofmem: stats: no probes: %s\n", s->why_not);
+}

@@ -1,0 +1,110 @@
+/* probes: the probe engine's half in the tracer.  In a process it may
+ * probe, iprofmem injects the probe code, its control block, stacks and
+ * event ring (probe/probe.h), then replaces each patchable site's bytes
+ * with a jump to a stub (tracer/stub.h) that calls the probe: such a call
+ * costs no stop.  Sites that cannot be patched keep their int3.  Events
+ * from the ring and from int3 stops go through the same shadow stacks,
+ * which are kept per thread key (the thread's fs base) in a probed
+ * process, since a ring event names its thread by that key. */
+#ifndef IPROFMEM_PROBES_H
+#define IPROFMEM_PROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "probe/ring.h"
+#include "symbols/disasm.h"
+
+struct thread;
+struct tracer;
+struct process;
+struct sym_table;
+
+/* What a probe site id stands for. */
+struct probe_site {
+	uint64_t addr;
+	int32_t entry_fn;	/* report id, or -1 */
+	int32_t ret_fn;		/* report id, or -1 */
+	uint32_t ranges_at, nranges;	/* ret_fn's ranges, in process.ranges */
+	struct insn insn;	/* at a return site: the instruction leaving */
+};
+
+/* A patched window: its original bytes, to put back. */
+struct probe_window {
+	uint64_t start;
+	uint8_t len;
+	uint8_t orig[16];
+	uint8_t patch[16];
+};
+
+struct probe_entry {
+	uint64_t addr;		/* 0: free */
+	int32_t fn;
+};
+
+/* The shadow stack of one thread key. */
+struct key_shadow {
+	uint64_t key;		/* 0: free */
+	struct thread *sh;
+};
+
+struct probes {
+	bool on;		/* set up: the ring is there */
+	bool failed;		/* setup failed: int3 only, said once */
+	uint64_t ctl;		/* the control block, in the process */
+	void *ring;		/* our mapping of the ring */
+	size_t ring_len;
+	struct ring_reader rd;
+	struct probe_site *sites;
+	size_t nsites, cap_sites;
+	struct probe_window *wins;
+	size_t nwins, cap_wins;
+	struct key_shadow *shadows;	/* open addressing, by key */
+	size_t nshadows, cap_shadows;
+	struct probe_entry *entries;	/* open addressing, by address */
+	size_t nentries, cap_entries;
+};
+
+/* Counts for --stats, over the whole run. */
+struct probe_stats {
+	uint64_t events_probe, events_int3;
+	uint64_t sites_probe[2], sites_int3[2];	/* [0] entries, [1] returns */
+	uint64_t bad_records, waits, nostack, reopens;
+	const char *why_not;	/* no probes at all: the reason */
+};
+
+/* May the process be probed (engine, options, seccomp, CPU)?  NULL, or
+ * why not. */
+const char *probes_refusal(struct tracer *tr, struct process *p);
+/* Set the process up (tid: a stopped thread of it, the only one, able to
+ * run injected system calls; code: an address of code the injection may
+ * borrow; below: where the areas go under, the main module).  Returns 0,
+ * or -1 (said, and p->probes.failed). */
+int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
+		 uint64_t code, uint64_t below);
+/* Patch what can be patched of a loaded module's sites: probed[i] is set
+ * for every site of t that a probe now takes (the others get int3s).
+ * ids: report ids of t's functions; skip[f]: function f is not traced;
+ * ranges_base: where t's ranges start in the process's ranges. */
+void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
+		const struct sym_table *t, const int32_t *ids,
+		const char *const *skip, uint32_t ranges_base, bool *probed);
+/* Take every committed event out of the process's ring, in order. */
+void probes_drain(struct tracer *tr, struct process *p);
+/* The report id of the function whose probed entry is at addr, or -1. */
+int32_t probes_entry_fn(const struct process *p, uint64_t addr);
+/* The shadow stack of a thread key (created empty). */
+struct thread *probes_shadow(struct process *p, uint64_t key);
+/* A thread with that key is gone: its shadow stack is emptied. */
+void probes_thread_gone(struct process *p, uint64_t key);
+/* Put the original bytes back in every window through fd, where our
+ * jump still is. */
+void probes_restore(const struct process *p, int fd);
+/* Forget it all (exec, the process's end), after a last drain. */
+void probes_forget(struct tracer *tr, struct process *p);
+/* The --stats line, on stderr. */
+void probes_print_stats(const struct tracer *tr);
+
+#endif
