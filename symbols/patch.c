@@ -290,6 +290,15 @@ static bool relocatable(const struct insn *in)
 
 /* Do the bytes from `at` up to `end` lie in r's padding and read as
  * padding (int3, or nop forms)? */
+/* endbr64 (endbr32) marks where an indirect branch may land: a landing
+ * pad that C++ exceptions reach, a function the DWARF ranges leave out.
+ * It is never padding. */
+static bool is_endbr(const struct insn *in)
+{
+	return in->len == 4 && in->bytes[0] == 0xf3 && in->bytes[1] == 0x0f &&
+	       in->bytes[2] == 0x1e && (in->bytes[3] & 0xfe) == 0xfa;
+}
+
 static bool padding_until(const struct patch_range *r, uint64_t at,
 			  uint64_t end)
 {
@@ -305,7 +314,8 @@ static bool padding_until(const struct patch_range *r, uint64_t at,
 			at++;
 			continue;
 		}
-		if (insn_decode(p, pad_end - at, at, &in) < 0 || in.op != INSN_NOP)
+		if (insn_decode(p, pad_end - at, at, &in) < 0 ||
+		    in.op != INSN_NOP || is_endbr(&in))
 			return false;
 		at += in.len;
 	}
@@ -387,14 +397,6 @@ static bool covers_function(const struct patch_func *f,
 	return f->nranges == 1 && w->start + w->len >= r->addr + r->n;
 }
 
-static bool is_endbr64(const struct insn *in)
-{
-	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
-
-	return in->len == sizeof(endbr64) &&
-	       !memcmp(in->bytes, endbr64, sizeof(endbr64));
-}
-
 enum patch_why patch_entry(const struct patch_func *f, struct patch_window *w)
 {
 	long i = insn_at(f, f->entry);
@@ -408,7 +410,7 @@ enum patch_why patch_entry(const struct patch_func *f, struct patch_window *w)
 	/* Leave an endbr64 in place and patch after it: an indirect call must
 	 * still land on one where indirect branch tracking is enforced, and
 	 * it changes nothing the probe records. */
-	if (is_endbr64(&f->insns[i]) && (size_t)i + 1 < f->ninsns &&
+	if (is_endbr(&f->insns[i]) && (size_t)i + 1 < f->ninsns &&
 	    contiguous(&f->insns[i], &f->insns[i + 1]))
 		window_reset(w, f->insns[++i].addr);
 	why = grow_forward(f, (size_t)i, w);
@@ -431,9 +433,10 @@ static enum patch_why return_forward(const struct patch_func *f, size_t i,
 	why = grow_forward(f, i, w);
 	if (why != PATCH_OK)
 		return why;
-	/* after the ret, only nops: code there is reached some other way */
+	/* after the ret, only nops: code there is reached some other way
+	 * (an endbr64 says how: a landing pad, an indirect branch) */
 	for (unsigned k = 1; k < w->ninsns; k++)
-		if (w->insns[k].op != INSN_NOP)
+		if (w->insns[k].op != INSN_NOP || is_endbr(&w->insns[k]))
 			return PATCH_SHORT;
 	return window_check(f, w);
 }

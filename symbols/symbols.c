@@ -53,6 +53,8 @@ struct loader {
 	struct name_map qnames;
 	struct dwarf_loc *locs;	/* sorted by entry before the symtab pass */
 	size_t nlocs;
+	uint64_t *starts;	/* where every function or part starts */
+	size_t nstarts, cap_starts;
 	struct selection *sel;
 	const struct sym_module *m;
 	const char *comp_dir;
@@ -146,6 +148,75 @@ const uint8_t *symbols_code_at(const struct sym_table *t, uint64_t a,
 			       size_t *avail)
 {
 	return sections_at(t->code, t->ncode, a, avail);
+}
+
+static void add_start(struct loader *L, uint64_t a)
+{
+	if (L->nstarts == L->cap_starts) {
+		L->cap_starts = L->cap_starts ? 2 * L->cap_starts : 1024;
+		L->starts = xreallocarray(L->starts, L->cap_starts,
+					  sizeof(*L->starts));
+	}
+	L->starts[L->nstarts++] = a;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every function's start, from the symbol table and DWARF, selected or
+ * not, sorted: the bytes between a function's end and the next start are
+ * padding that belongs to nobody. */
+static void collect_starts(struct loader *L, Dwfl_Module *mod)
+{
+	int n = dwfl_module_getsymtab(mod);
+	size_t k = 0;
+
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr,
+							   &shndx, NULL, NULL);
+
+		if (name && GELF_ST_TYPE(sym.st_info) == STT_FUNC &&
+		    shndx != SHN_UNDEF)
+			add_start(L, addr);
+	}
+	for (size_t i = 0; i < L->t->nranges; i++)
+		add_start(L, L->t->ranges[i].lo);
+	if (!L->nstarts)
+		return;
+	qsort(L->starts, L->nstarts, sizeof(*L->starts), u64_cmp);
+	for (size_t i = 0; i < L->nstarts; i++)
+		if (!k || L->starts[i] != L->starts[k - 1])
+			L->starts[k++] = L->starts[i];
+	L->t->starts = L->starts;
+	L->t->nstarts = k;
+	L->starts = NULL;
+}
+
+uint64_t symbols_next_start(const struct sym_table *t, uint64_t a)
+{
+	size_t lo = 0, hi = t->nstarts;
+	uint64_t sec_end = 0, next;
+
+	for (size_t i = 0; i < t->ncode; i++)
+		if (a >= t->code[i].lo && a <= t->code[i].hi)
+			sec_end = t->code[i].hi;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->starts[mid] < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	next = lo < t->nstarts ? t->starts[lo] : sec_end;
+	return next < sec_end ? next : sec_end;
 }
 
 static void add_site(struct loader *L, uint32_t func, bool is_entry,
@@ -497,6 +568,10 @@ static void add_dwarf_func(struct loader *L, Dwarf_Die *die, Dwarf_Addr bias)
 		return;
 	file = absolute_file(decl, L->comp_dir);
 	dwarf_decl_line(die, &line);
+	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0)
+		if (hi > lo)
+			add_start(L, lo + bias);
+	off = 0;
 	if (!selection_is_default(L->sel))
 		remember_location(L, entry, file, line);
 	if (!selection_match(L->sel, L->m->path, L->m->is_main, name, file)) {
@@ -842,8 +917,9 @@ static int collect_module(Dwfl_Module *mod, void **ud, const char *name,
 	m->lo = lo;
 	m->hi = hi;
 	/* [vdso], and mapped files that are no ELF object (ld.so.cache,
-	 * locale-archive) */
-	m->is_special = !name || name[0] != '/' || !is_elf_file(name);
+	 * locale-archive, a memfd: the probe engine's ring) */
+	m->is_special = !name || name[0] != '/' ||
+			strncmp(name, "/memfd:", 7) == 0 || !is_elf_file(name);
 	m->is_main = !m->is_special && stat(name, &st) == 0 &&
 		     st.st_dev == s->exe_dev && st.st_ino == s->exe_ino;
 	m->is_ldso = !m->is_main && s->ldso_base && lo == s->ldso_base;
@@ -1060,6 +1136,7 @@ int symbols_load_module(struct sym_session *s, size_t i,
 	if (!selection_is_default(sel) || (m->is_main && !t->has_dwarf) ||
 	    L.dwarf_error[0])
 		load_symtab_funcs(&L, s->dmods[i]);
+	collect_starts(&L, s->dmods[i]);
 	ret = 0;
 	/* the bytes stay the library's, valid while the session is open */
 	t->code = L.secs;
@@ -1067,6 +1144,7 @@ int symbols_load_module(struct sym_session *s, size_t i,
 	L.secs = NULL;
 out:
 	free(L.secs);
+	free(L.starts);
 	free(L.entries.slots);
 	name_map_free(&L.qnames);
 	for (size_t k = 0; k < L.nlocs; k++)
@@ -1140,6 +1218,7 @@ void symbols_free(struct sym_table *t)
 	free(t->funcs);
 	free(t->sites);
 	free(t->code);
+	free(t->starts);
 	free(t->ranges);
 	free(t->untraced);
 	free(t->module);

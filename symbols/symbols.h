@@ -59,6 +59,8 @@ struct sym_table {
 	struct code_section *code;	/* the file's bytes, valid until the
 					   session is closed */
 	size_t ncode;
+	uint64_t *starts;	/* every function's start, sorted */
+	size_t nstarts;
 };
 
 /* The modules (executable, shared objects) mapped in a stopped process. */
@@ -99,6 +101,9 @@ void symbols_free(struct sym_table *t);
  * pages resident), and how many follow in the section; NULL if none. */
 const uint8_t *symbols_code_at(const struct sym_table *t, uint64_t a,
 			       size_t *avail);
+/* Where the next function (of any kind, selected or not) starts at or
+ * after a, or its code section's end: the bytes before are padding. */
+uint64_t symbols_next_start(const struct sym_table *t, uint64_t a);
 
 /* Before launching: does the executable file at path have functions to
  * trace by default, from DWARF (its own or a separate debug file) or its

@@ -101,6 +101,26 @@ static long map_under(struct process *p, pid_t tid, uint64_t code,
 		      flags | MAP_FIXED_NOREPLACE | MAP_POPULATE, fd, 0);
 }
 
+/* The data and the ring need no reach: far from everything the program
+ * maps (under a non-PIE executable, room is for the stubs), at 32 TiB, or
+ * else under `below`. */
+#define FAR_AREA 0x200000000000ULL
+
+static long map_far(struct process *p, pid_t tid, uint64_t code,
+		    uint64_t below, size_t len, int prot, int flags, long fd)
+{
+	static uint64_t next;
+	long at = inject(tid, p->memfd, code, SYS_mmap,
+			 (long)(FAR_AREA + next), (long)len, prot,
+			 flags | MAP_FIXED_NOREPLACE | MAP_POPULATE, fd, 0);
+
+	if (!failed_call(at)) {
+		next += (len + (1 << 20) + 0xfffff) & ~(uint64_t)0xfffff;
+		return at;
+	}
+	return map_under(p, tid, code, below, len, prot, flags, fd);
+}
+
 /* The ring: a memfd the program creates and maps, which iprofmem maps
  * too through /proc/PID/fd; the program's descriptor is closed after. */
 static int setup_ring(struct process *p, pid_t tid, uint64_t code,
@@ -119,8 +139,8 @@ static int setup_ring(struct process *p, pid_t tid, uint64_t code,
 	at = inject(tid, p->memfd, code, SYS_ftruncate, mfd, (long)len, 0, 0,
 		    0, 0);
 	if (!failed_call(at))
-		at = map_under(p, tid, code, below, len, PROT_READ | PROT_WRITE,
-			       MAP_SHARED, mfd);
+		at = map_far(p, tid, code, below, len, PROT_READ | PROT_WRITE,
+			     MAP_SHARED, mfd);
 	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", (int)p->pid, mfd);
 	fd = failed_call(at) ? -1 : open(path, O_RDWR | O_CLOEXEC);
 	inject(tid, p->memfd, code, SYS_close, mfd, 0, 0, 0, 0, 0);
@@ -154,9 +174,9 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 	 * return value lands in rax when it goes on: the first system call
 	 * injected there would run as read(2).  A harmless one goes first. */
 	inject(tid, p->memfd, code, SYS_getpid, 0, 0, 0, 0, 0, 0);
-	data = (uint64_t)map_under(p, tid, code, below, DATA_BYTES,
-				   PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	data = (uint64_t)map_far(p, tid, code, below, DATA_BYTES,
+				 PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	if (failed_call((long)data))
 		goto fail;
 	strcpy(ctl.statm_path, "/proc/self/statm");
@@ -295,9 +315,18 @@ static bool plan_function(const struct sym_table *t, struct fn_plan *fp)
 		size_t len = r->hi - r->lo, avail;
 		const uint8_t *code = symbols_code_at(t, r->lo, &avail);
 
+		size_t pad;
+
 		if (!len || !code || avail < len)
 			return false;
-		fp->r[fp->nr++] = (struct patch_range){ r->lo, code, len, 0 };
+		/* the bytes up to the next function are nobody's: a window
+		 * at a ret may run into them */
+		pad = symbols_next_start(t, r->hi) - r->hi;
+		if (pad > avail - len)
+			pad = avail - len;
+		if (pad > 16)
+			pad = 16;
+		fp->r[fp->nr++] = (struct patch_range){ r->lo, code, len, pad };
 	}
 	fp->f = patch_func_open(fp->r, fp->nr, entry->addr);
 	if (!fp->f)
@@ -345,34 +374,22 @@ struct stub_area {
 	uint8_t *buf;
 };
 
-static bool area_open(struct process *p, pid_t tid, const struct sym_table *t,
-		      size_t nwin, struct stub_area *a)
-{
-	uint64_t ctl = p->probes.ctl;
-
-	a->len = (BLOB_BYTES + nwin * STUB_MAX + 4095) & ~(size_t)4095;
-	a->base = process_map_near(p, tid, t, a->len);
-	if (!a->base)
-		return false;
-	a->buf = xcalloc(1, a->len);
-	memcpy(a->buf, probe_blob, sizeof(probe_blob));
-	memcpy(a->buf + PROBE_CTL_PTR_OFF, &ctl, sizeof(ctl));
-	a->used = BLOB_BYTES;
-	return true;
-}
-
 /* Encode the stub for window k of the plan and the patch that jumps to
- * it.  False when it cannot be (the sites stay int3s). */
+ * it.  False when it cannot be (the sites stay int3s).  With a->buf NULL,
+ * only measure: the stub's length (which its address does not change)
+ * is added to a->used. */
 static bool encode_window(struct process *p, const struct sym_table *t,
 			  struct fn_plan *fp, size_t k, const int32_t *ids,
 			  uint32_t ranges_base, struct stub_area *a,
 			  bool *probed)
 {
 	const struct patch_window *w = &fp->ps[k].w;
+	bool measure = !a->buf;
+	uint8_t scratch[STUB_MAX];
 	struct stub_spec spec = {
-		.w = w, .addr = a->base + a->used,
-		.probe_entry = a->base + PROBE_ON_ENTRY_OFF,
-		.probe_return = a->base + PROBE_ON_RETURN_OFF,
+		.w = w, .addr = measure ? t->lo : a->base + a->used,
+		.probe_entry = measure ? t->lo : a->base + PROBE_ON_ENTRY_OFF,
+		.probe_return = measure ? t->lo : a->base + PROBE_ON_RETURN_OFF,
 		.entry_site = STUB_NO_SITE,
 	};
 	size_t covered[64], ncov = 0;
@@ -388,7 +405,8 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 			covered[ncov++] = j;
 	for (size_t c = 0; c < ncov; c++) {
 		const struct sym_site *s = &t->sites[fp->site_of[covered[c]]];
-		uint32_t id = site_id(p, s, ids[s->func], ranges_base);
+		uint32_t id = measure ? INT32_MAX :
+			      site_id(p, s, ids[s->func], ranges_base);
 
 		if (s->is_entry) {
 			spec.entry_site = id;
@@ -400,14 +418,16 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 	}
 	if (w->len > sizeof(pw.orig) ||
 	    !(orig = symbols_code_at(t, w->start, &avail)) || avail < w->len ||
-	    a->used + STUB_MAX > a->len ||
-	    (len = stub_encode(a->buf + a->used, &spec)) < 0 ||
-	    stub_patch(pw.patch, w, spec.addr) != 0) {
+	    (!measure && a->used + STUB_MAX > a->len) ||
+	    (len = stub_encode(measure ? scratch : a->buf + a->used, &spec)) < 0 ||
+	    (!measure && stub_patch(pw.patch, w, spec.addr) != 0)) {
 		p->probes.nsites = nsites0;
 		return false;
 	}
-	memcpy(pw.orig, orig, w->len);
 	a->used += ((size_t)len + 15) & ~(size_t)15;
+	if (measure)
+		return true;
+	memcpy(pw.orig, orig, w->len);
 	add_window(p, &pw);
 	for (size_t c = 0; c < ncov; c++) {
 		const struct sym_site *s = &t->sites[fp->site_of[covered[c]]];
@@ -419,17 +439,15 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 	return true;
 }
 
-void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
-		const struct sym_table *t, const int32_t *ids,
-		const char *const *skip, uint32_t ranges_base, bool *probed)
+/* Plan every function of t and encode its windows: in a->buf, or with
+ * a->buf NULL only measure how long the stubs are. */
+static void encode_module(struct process *p, const struct sym_table *t,
+			  const int32_t *ids, const char *const *skip,
+			  uint32_t ranges_base, struct stub_area *a,
+			  bool *probed)
 {
-	struct stub_area a = { 0 };
-	size_t nwins0 = p->probes.nwins;
-	struct fn_plan *fp;
+	struct fn_plan *fp = xcalloc(1, sizeof(*fp));
 
-	if (!p->probes.on || !t->nsites || !area_open(p, tid, t, t->nsites, &a))
-		return;
-	fp = xcalloc(1, sizeof(*fp));
 	for (size_t i = 0; i < t->nsites; ) {
 		uint32_t func = t->sites[i].func;
 
@@ -442,11 +460,36 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 				if (fp->ps[k].why == PATCH_OK &&
 				    fp->ps[k].covered_by < 0)
 					encode_window(p, t, fp, k, ids,
-						      ranges_base, &a, probed);
+						      ranges_base, a, probed);
 		}
 		plan_free(fp);
 	}
 	free(fp);
+}
+
+void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
+		const struct sym_table *t, const int32_t *ids,
+		const char *const *skip, uint32_t ranges_base, bool *probed)
+{
+	struct stub_area a = { .used = BLOB_BYTES };
+	size_t nwins0 = p->probes.nwins;
+	uint64_t ctl = p->probes.ctl;
+
+	if (!p->probes.on || !t->nsites)
+		return;
+	/* the area is as long as the stubs need: under a non-PIE executable
+	 * at 4 MB there is little room within rel32 reach */
+	encode_module(p, t, ids, skip, ranges_base, &a, probed);
+	a.len = (a.used + STUB_MAX + 4095) & ~(size_t)4095;
+	a.base = process_map_near(p, tid, t, a.len);
+	if (!a.base || (a.base + a.len > t->hi ? a.base + a.len : t->hi) -
+			(a.base < t->lo ? a.base : t->lo) > (1ull << 31) - (1u << 20))
+		return;		/* out of reach: every site gets its int3 */
+	a.buf = xcalloc(1, a.len);
+	memcpy(a.buf, probe_blob, sizeof(probe_blob));
+	memcpy(a.buf + PROBE_CTL_PTR_OFF, &ctl, sizeof(ctl));
+	a.used = BLOB_BYTES;
+	encode_module(p, t, ids, skip, ranges_base, &a, probed);
 	/* the stubs first, then the jumps to them (the process is stopped,
 	 * its only thread outside this module's code) */
 	if (mem_write(p->memfd, a.base, a.buf, a.used) != 0) {
@@ -460,12 +503,9 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 			warn_msg("patching %#llx: %s",
 				 (unsigned long long)w->start, strerror(errno));
 	}
-	for (size_t i = 0; i < t->nsites; i++) {
-		int kind = !t->sites[i].is_entry;
-
+	for (size_t i = 0; i < t->nsites; i++)
 		if (probed[i])
-			tr->pstats.sites_probe[kind]++;
-	}
+			tr->pstats.sites_probe[!t->sites[i].is_entry]++;
 	free(a.buf);
 }
 

@@ -353,6 +353,28 @@ static void test_ret_then_nops(void **state)
 	patch_func_close(f);
 }
 
+/* A ret followed by a C++ landing pad (-fcf-protection: it starts with
+ * endbr64): the unwinder jumps there, so it is no padding, and the ret,
+ * after a call, has no window of its own (seen in cxx_exc.O2-pie-cet). */
+static void test_ret_then_landing_pad(void **state)
+{
+	struct patch_func *f;
+	struct patch_window r;
+
+	(void)state;
+	FUNC(f, 0,
+	     0xf3, 0x0f, 0x1e, 0xfa,		/* 0 endbr64 */
+	     0x53,				/* 4 push %rbx */
+	     0xe8, 0x00, 0x10, 0x00, 0x00,	/* 5 call */
+	     0x5b,				/* 10 pop %rbx */
+	     0xc3,				/* 11 ret */
+	     0xf3, 0x0f, 0x1e, 0xfa,		/* 12 landing pad: endbr64 */
+	     0x48, 0x89, 0xc7,			/* 16 mov %rax,%rdi */
+	     0xc3);
+	assert_int_not_equal(patch_return(f, BASE + 11, &r), PATCH_OK);
+	patch_func_close(f);
+}
+
 /* mov 0x1234(%rip),%rax: relocatable, its disp32 re-aimed by the stub. */
 static void test_rip_relative(void **state)
 {
@@ -518,6 +540,7 @@ int main(void)
 		cmocka_unit_test(test_call_inside_entry),
 		cmocka_unit_test(test_lone_ret_target),
 		cmocka_unit_test(test_ret_then_nops),
+		cmocka_unit_test(test_ret_then_landing_pad),
 		cmocka_unit_test(test_rip_relative),
 		cmocka_unit_test(test_indirect_jump),
 		cmocka_unit_test(test_refused),
