@@ -201,8 +201,6 @@ static void add_func(struct loader *L, const char *name, const char *file,
 	free(rets);
 }
 
-/* decl file as an absolute path: relative names are relative to the CU's
- * compilation directory. */
 /* Drop "." segments, empty segments and "dir/.." pairs, in place: DWARF
  * joins directories and names as the compiler saw them
  * ("/src/./lib/../x.c"). */
@@ -240,15 +238,34 @@ static void normalize_path(char *path)
 	*out = '\0';
 }
 
-/* The declaring file as an absolute path where the CU's compilation
- * directory is absolute; builds that map it to a relative one (Debian's
- * -fdebug-prefix-map=...=.) keep the relative name. */
-static char *absolute_file(const char *file, const char *comp_dir)
+/* file without a leading relative comp_dir: libdw puts the compilation
+ * directory in front of the names of the files in it (directory entry 0),
+ * relative or not, and a relative one is no more than the name. */
+static const char *strip_comp_dir(const char *file, const char *comp_dir)
+{
+	size_t n = strlen(comp_dir);
+
+	while (n > 1 && comp_dir[n - 1] == '/')
+		n--;
+	if (n && strncmp(file, comp_dir, n) == 0 && file[n] == '/')
+		return file + n + 1;
+	return file;
+}
+
+/* The declaring file as the key shows it.  A relative name is relative to
+ * the CU's compilation directory: joined to it when that is absolute; when
+ * it is relative too (builds that map it, as Debian's
+ * -fdebug-prefix-map=$PWD=. does: python3.11d's is "./build-debug"), the
+ * name stays the relative one DWARF records ("../Programs/python.c"), which
+ * no joining could make absolute. */
+static char *decl_file_path(const char *file, const char *comp_dir)
 {
 	char *out;
 
-	if (file[0] == '/' || !comp_dir || comp_dir[0] != '/')
+	if (file[0] == '/' || !comp_dir)
 		out = xstrdup(file);
+	else if (comp_dir[0] != '/')
+		out = xstrdup(strip_comp_dir(file, comp_dir));
 	else if (asprintf(&out, "%s/%s", comp_dir, file) < 0) {
 		error_msg("out of memory");
 		exit(EXIT_IPROFMEM);
@@ -448,7 +465,7 @@ static void add_dwarf_func(struct loader *L, Dwarf_Die *die, Dwarf_Addr bias)
 	decl = dwarf_decl_file(die);
 	if (!name || !decl || !die_entry(die, bias, &entry))
 		return;
-	file = absolute_file(decl, L->comp_dir);
+	file = decl_file_path(decl, L->comp_dir);
 	dwarf_decl_line(die, &line);
 	if (!selection_is_default(L->sel))
 		remember_location(L, entry, file, line);

@@ -84,3 +84,5 @@ include test/targets/select.mk
 include $(dir $(TGT_MK))views.mk
 # The bad-input targets: their own fragment.
 include $(dir $(TGT_MK))diag.mk
+# The targets with a relative compilation directory: their own fragment.
+include $(dir $(TGT_MK))relpath.mk
