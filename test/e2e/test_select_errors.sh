@@ -43,11 +43,20 @@ printf 'grow_small\n' >"$F.good"
 bad_sel "a good funcs file, then a missing one" "iprofmem: $WORK/missing: No such file or directory; check the --funcs file" \
 	--funcs="$F.good" --funcs="$WORK/missing"
 
-# Unreadable: as root everything is readable, so iprofmem runs as nobody,
-# from copies nobody can reach (see share_copy in lib.sh).
+# Unreadable: a file of mode 000 is, to anyone but root.  As root
+# everything is readable, so iprofmem runs as nobody, from copies nobody can
+# reach (see share_copy in lib.sh).
+if [ "$(id -u)" != 0 ]; then
+	printf 'grow_small\n' >"$F.noread"
+	chmod 000 "$F.noread"
+	bad_sel "unreadable funcs file (mode 000)" "iprofmem: $F.noread: Permission denied; check the --funcs file" \
+		--funcs="$F.noread"
+fi
 tc "select errors: unreadable funcs file (as nobody) -> 125, one line"
-if ! command -v setpriv >/dev/null || [ "$(id -u)" != 0 ]; then
-	echo "SKIP ${TAG}select errors: unreadable funcs file: needs root (to run iprofmem as nobody, whom the file denies) and setpriv"
+if [ "$(id -u)" != 0 ]; then
+	TC_NAME=	# (done above)
+elif ! command -v setpriv >/dev/null; then
+	echo "SKIP ${TAG}select errors: unreadable funcs file (as nobody): root needs setpriv to be nobody"
 	TC_NAME=
 elif need_file "$BIN" "$TGT/libselshared.so" && share_copy "$IPROFMEM" "$BIN" "$TGT/libselshared.so"; then
 	ip=$SHARED/${IPROFMEM##*/} bin=$SHARED/${BIN##*/}
