@@ -238,34 +238,19 @@ static void normalize_path(char *path)
 	*out = '\0';
 }
 
-/* file without a leading relative comp_dir: libdw puts the compilation
- * directory in front of the names of the files in it (directory entry 0),
- * relative or not, and a relative one is no more than the name. */
-static const char *strip_comp_dir(const char *file, const char *comp_dir)
-{
-	size_t n = strlen(comp_dir);
-
-	while (n > 1 && comp_dir[n - 1] == '/')
-		n--;
-	if (n && strncmp(file, comp_dir, n) == 0 && file[n] == '/')
-		return file + n + 1;
-	return file;
-}
-
-/* The declaring file as the key shows it.  A relative name is relative to
- * the CU's compilation directory: joined to it when that is absolute; when
- * it is relative too (builds that map it, as Debian's
- * -fdebug-prefix-map=$PWD=. does: python3.11d's is "./build-debug"), the
- * name stays the relative one DWARF records ("../Programs/python.c"), which
- * no joining could make absolute. */
+/* The declaring file as the key shows it: the path the line table records
+ * for it (its directory entry joined to its name by libdw; entry 0 is the
+ * compilation directory), joined to the CU's compilation directory when
+ * that is absolute and the path is not.  Builds that record a relative one
+ * (Debian's -fdebug-prefix-map=$PWD=.: libc's "./malloc", python3.11d's
+ * "./build-debug") keep the relative path, which nothing could make
+ * absolute: "malloc/malloc.c", "../Programs/python.c". */
 static char *decl_file_path(const char *file, const char *comp_dir)
 {
 	char *out;
 
-	if (file[0] == '/' || !comp_dir)
+	if (file[0] == '/' || !comp_dir || comp_dir[0] != '/')
 		out = xstrdup(file);
-	else if (comp_dir[0] != '/')
-		out = xstrdup(strip_comp_dir(file, comp_dir));
 	else if (asprintf(&out, "%s/%s", comp_dir, file) < 0) {
 		error_msg("out of memory");
 		exit(EXIT_IPROFMEM);

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Keys of a program whose DWARF holds a relative compilation directory, as
 # distributions build (-fdebug-prefix-map=$PWD=.; python3.11d from Debian's
-# python3.11-dbg has comp_dir ./build-debug and names ../Programs/python.c):
-# no absolute path can be made of it, so the key holds the file's path as
-# DWARF records it, relative to the compilation directory, which is not
-# joined.  mem built four ways (test/targets/relpath.mk): every row of the
-# table exact, keyed by that relative path, as in test_mem.sh.
+# python3.11-dbg has comp_dir ./build-debug and names ../Programs/python.c;
+# libc6-dbg's malloc.c has ./malloc): no absolute path can be made, so the
+# key holds the path the line table records, the file's directory entry
+# joined to its name (entry 0 is the compilation directory itself), and
+# nothing more.  mem built four ways (test/targets/relpath.mk): every row
+# of the table exact, keyed by that relative path, as in test_mem.sh.
 . "$(dirname "$0")/lib.sh"
 
 # mem_key FUNC: FUNC's key in the current target (REL_FILE:line:FUNC).
@@ -45,7 +46,7 @@ relpath() {
 
 relpath top . test/targets/mem.c
 relpath sub ./build/targets ../../test/targets/mem.c
-relpath here ./test/targets mem.c
-relpath here-dwarf4 ./test/targets mem.c
+relpath here ./test/targets test/targets/mem.c
+relpath here-dwarf4 ./test/targets test/targets/mem.c
 
 [ $N_FAILED -eq 0 ]

@@ -9,11 +9,12 @@
 #                                      builds python3.11d from build-debug:
 #                                      comp_dir "./build/targets", name
 #                                      ../../test/targets/mem.c
-#   build/targets/relpath_mem.here     built from test/targets: comp_dir
+#   build/targets/relpath_mem.here     built from test/targets, as glibc
+#                                      builds malloc.c: comp_dir
 #                                      "./test/targets", name mem.c
 #   build/targets/relpath_mem.here-dwarf4   the same in DWARF 4, whose line
 #                                      table leaves the compilation
-#                                      directory out
+#                                      directory (entry 0) implicit
 
 RELPATH_MK     := $(lastword $(MAKEFILE_LIST))
 RELPATH_BINS   := $(addprefix $(TGT_OUTDIR)/relpath_mem.,top sub here here-dwarf4)
