@@ -1,7 +1,7 @@
 # iprofmem: a memory profiler for native Linux programs.
-#   make demo    install missing packages, build, profile the example program
-#   make check   build and run every test (normal and ASan+UBSan builds, and
-#                a run under valgrind memcheck)
+#   make demo    install missing build packages, build, profile the example
+#   make check   install missing test packages, build and run every test
+#                (normal and ASan+UBSan builds, and a run under valgrind memcheck)
 #   make bench   per-event cost against a minimal reference tracer, and
 #                iprofmem's peak RSS at 1 M and 10 M traced calls (~10 min)
 #   make stress  threads, deep recursion, forks, signals, attach cycles at
@@ -35,28 +35,56 @@ SRCS := iprofmem.c \
 	report/record_load.c report/pprof.c report/diff.c report/budget.c \
 	report/progress.c util.c output.c procfs.c live.c status.c
 
-DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config libc6-dbg chromium python3 strace gcc-multilib clang valgrind time
-DEPS_PKGS += libprotobuf-c-dev protobuf-c-compiler zlib1g-dev golang-go
+# Debian packages, by what needs them.  g++ brings the libstdc++ that -lstdc++
+# links; make itself must be there to read this; protobuf-c and zlib: the
+# pprof writer, its C code generated from report/profile.proto by protoc-c.
+BUILD_PKGS := libdw-dev libelf-dev libcapstone-dev pkg-config gcc g++ make \
+	      libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
+# make check: cmocka (unit tests), libc6-dbg (libc's debug info: the tests
+# that trace libc), chromium and python3 (the SVG views rendered, JSON/CSV
+# parsed), strace (a second tracer), gcc-multilib (a 32-bit program),
+# valgrind (iprofmem under memcheck), golang-go (go tool pprof reads our
+# profiles), bash-completion (the completion's tests)
+TEST_PKGS  := $(BUILD_PKGS) libcmocka-dev libc6-dbg chromium python3 strace gcc-multilib valgrind \
+	      golang-go bash-completion
+# make bench: GNU time (the tracer's peak RSS); make fuzz: clang (libFuzzer)
+BENCH_PKGS := $(BUILD_PKGS) time
+FUZZ_PKGS  := $(BUILD_PKGS) clang
+DEPS_PKGS  := $(sort $(TEST_PKGS) $(BENCH_PKGS) $(FUZZ_PKGS))
 
-.PHONY: all deps demo check check-unit check-asan bench stress install uninstall clean asan deb
+.PHONY: all deps deps-build deps-test deps-bench demo check check-unit check-asan bench stress install uninstall clean asan deb
 
 all: deps-ok iprofmem
 
-# deps: install the build dependencies when one is missing.
-deps:
-	@missing=""; for p in $(DEPS_PKGS); do \
+# install_missing WHAT,PACKAGES: installs the missing PACKAGES as root (apt-get);
+# anyone else is told which to install, and the goal fails.
+define install_missing
+	@missing=""; for p in $(2); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
-	if [ -z "$$missing" ]; then echo "deps: all present"; \
+	if [ -z "$$missing" ]; then echo "deps ($(1)): all present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		echo "deps: installing$$missing"; \
+		echo "deps ($(1)): installing$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
-	else echo "deps: missing$$missing; run as root: apt-get install$$missing"; exit 1; fi
+	else echo "deps ($(1)): missing$$missing; as root: apt-get install$$missing"; exit 1; fi
+endef
+
+# deps: everything, for every goal; the others what their goal needs:
+# deps-build for make all and make demo, deps-test for make check,
+# deps-bench for make bench.
+deps:
+	$(call install_missing,all,$(DEPS_PKGS))
+deps-build:
+	$(call install_missing,build,$(BUILD_PKGS))
+deps-test:
+	$(call install_missing,make check,$(TEST_PKGS))
+deps-bench:
+	$(call install_missing,make bench,$(BENCH_PKGS))
 
 # deps-ok: fail early with a readable message instead of a wall of compiler errors.
 deps-ok:
 	@pkg-config --exists $(PKGS) 2>/dev/null || { \
-		echo "iprofmem needs libdw, libelf, capstone, protobuf-c and zlib: run 'make deps' (as root)"; exit 1; }
+		echo "iprofmem needs libdw, libelf, capstone, protobuf-c and zlib: run 'make deps-build' (as root)"; exit 1; }
 .PHONY: deps-ok
 
 # The pprof writer's message code, generated from report/profile.proto by
@@ -128,7 +156,8 @@ build/examples/records: examples/records.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O0 -g $(WARN) -o $@ $<
 
-demo: deps
+# deps first, in its own make (see check in test/test.mk)
+demo: deps-build
 	$(MAKE) all build/examples/records
 	./iprofmem -- build/examples/records
 

@@ -54,8 +54,12 @@ $(STRESS_DIR)/%: bench/stress/%.c bench/bench.mk
 	$(CC) $(STRESS_CFLAGS) -o $@ $<
 
 # Command-line variables (BENCH_N, BENCH_REPS, BENCH_CPU...) reach run.sh
-# through the environment, as make exports them.
-bench: all $(BENCH_TARGET) $(BENCH_REFTRACE) $(BENCH_SPIN)
+# through the environment, as make exports them.  The packages first, in a
+# make of their own (see check in test/test.mk).
+bench: deps-bench
+	$(MAKE) bench-run
+
+bench-run: all $(BENCH_TARGET) $(BENCH_REFTRACE) $(BENCH_SPIN)
 	BENCH_DIR=$(BENCH_DIR) bench/run.sh
 	BENCH_DIR=$(BENCH_DIR) bench/threads.sh
 	BENCH_DIR=$(BENCH_DIR) bench/memory.sh
@@ -66,4 +70,4 @@ bench: all $(BENCH_TARGET) $(BENCH_REFTRACE) $(BENCH_SPIN)
 stress: all $(STRESS_BINS) build/targets/sigstorm.O0-pie build/targets/attach_work.O2-pie-cet
 	STRESS_DIR=$(STRESS_DIR) bench/stress.sh
 
-.PHONY: stress
+.PHONY: stress bench-run

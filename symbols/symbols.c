@@ -321,8 +321,6 @@ static void add_func(struct loader *L, const char *name, const char *file,
 	free(rets);
 }
 
-/* decl file as an absolute path: relative names are relative to the CU's
- * compilation directory. */
 /* Drop "." segments, empty segments and "dir/.." pairs, in place: DWARF
  * joins directories and names as the compiler saw them
  * ("/src/./lib/../x.c"). */
@@ -360,10 +358,14 @@ static void normalize_path(char *path)
 	*out = '\0';
 }
 
-/* The declaring file as an absolute path where the CU's compilation
- * directory is absolute; builds that map it to a relative one (Debian's
- * -fdebug-prefix-map=...=.) keep the relative name. */
-static char *absolute_file(const char *file, const char *comp_dir)
+/* The declaring file as the key shows it: the path the line table records
+ * for it (its directory entry joined to its name by libdw; entry 0 is the
+ * compilation directory), joined to the CU's compilation directory when
+ * that is absolute and the path is not.  Builds that record a relative one
+ * (Debian's -fdebug-prefix-map=$PWD=.: libc's "./malloc", python3.11d's
+ * "./build-debug") keep the relative path, which nothing could make
+ * absolute: "malloc/malloc.c", "../Programs/python.c". */
+static char *decl_file_path(const char *file, const char *comp_dir)
 {
 	char *out;
 
@@ -566,7 +568,7 @@ static void add_dwarf_func(struct loader *L, Dwarf_Die *die, Dwarf_Addr bias)
 	decl = dwarf_decl_file(die);
 	if (!name || !decl || !die_entry(die, bias, &entry))
 		return;
-	file = absolute_file(decl, L->comp_dir);
+	file = decl_file_path(decl, L->comp_dir);
 	dwarf_decl_line(die, &line);
 	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0)
 		if (hi > lo)

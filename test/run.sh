@@ -11,6 +11,11 @@
 #      build build-asan/iprofmem (names prefixed "asan:"), except
 #   5. test/e2e/test_valgrind.sh, once, against ./iprofmem only: it runs that
 #      binary under valgrind memcheck, which an ASan build cannot run under.
+# The e2e tests run copies of the two binaries and of the targets, made in a
+# directory only its owner can enter, as a checkout in a home directory (0700
+# on Debian 12) or in `mktemp -d` is: a test that runs something as another
+# user must copy what it runs where that user can reach it (share_copy in
+# test/e2e/lib.sh), and one that does not fails here, wherever the checkout.
 # Each test case prints one line "PASS name", "FAIL name: reason" or
 # "SKIP name: reason" (details follow as "#" lines); the run ends with one line
 # "N passed, N failed, N skipped" and exits 1 if anything failed.
@@ -18,7 +23,7 @@
 # Usage: test/run.sh [E2E_SCRIPT...]   (default: every test/e2e/test_*.sh)
 # Environment: RUN_UNIT=0 skips the unit tests, RUN_FUZZ=0 the fuzz input
 # replays, RUN_ASAN=0 the ASan build, IPROFMEM / IPROFMEM_ASAN name the two
-# binaries.
+# binaries, E2E_TARGETS the targets' directory (default build/targets).
 
 set -u
 export LC_ALL=C
@@ -186,25 +191,45 @@ else
 	scripts=(test/e2e/test_*.sh)
 fi
 
-if [ ! -x build/targets/mem.O0-pie ]; then
-	failure e2e "build/targets is missing or incomplete (make e2e-targets)"
+# private_copy FILE NAME: FILE copied to $PRIVATE/NAME (a directory: with
+# its contents and times); prints the copy's path.
+PRIVATE=$SCRATCH/private	# mode 0700, from mktemp -d
+private_copy() {
+	mkdir -p "$(dirname "$PRIVATE/$2")" &&
+		cp -a -- "$1" "$PRIVATE/$2" &&
+		printf '%s\n' "$PRIVATE/$2"
+}
+
+TARGETS=${E2E_TARGETS:-build/targets}
+if [ ! -x "$TARGETS/mem.O0-pie" ]; then
+	failure e2e "$TARGETS is missing or incomplete (make e2e-targets)"
+elif ! E2E_TARGETS=$(private_copy "$TARGETS" targets); then
+	failure e2e "cannot copy $TARGETS to $PRIVATE"
 else
+	export E2E_TARGETS
 	run_script test/e2e/check_targets.sh ""
 	builds=("$IPROFMEM:")
 	[ "$RUN_ASAN" = 1 ] && builds+=("$IPROFMEM_ASAN:asan:")
+	normal=
 	for b in "${builds[@]}"; do
 		bin=${b%%:*} tag=${b#*:}
 		if [ ! -x "$bin" ]; then
 			failure "${tag}e2e" "$bin is missing (make all asan)"
 			continue
 		fi
+		sub=${tag%:}
+		if ! bin=$(private_copy "$bin" "${sub:-normal}/iprofmem"); then
+			failure "${tag}e2e" "cannot copy ${b%%:*} to $PRIVATE"
+			continue
+		fi
+		[ -z "$tag" ] && normal=$bin
 		for s in "${scripts[@]}"; do
 			case $s in */test_valgrind.sh) continue ;; esac
 			run_script "$s" "$tag" IPROFMEM="$bin"
 		done
 	done
 	for s in "${scripts[@]}"; do
-		case $s in */test_valgrind.sh) run_script "$s" "" IPROFMEM="$IPROFMEM" ;; esac
+		case $s in */test_valgrind.sh) [ -n "$normal" ] && run_script "$s" "" IPROFMEM="$normal" ;; esac
 	done
 fi
 

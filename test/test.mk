@@ -5,7 +5,7 @@ include test/targets/targets.mk
 
 # deps first, in its own make: the pkg-config flags of this one were read
 # before the packages were there.
-check: deps
+check: deps-test
 	$(MAKE) check-run
 
 check-run: deps-ok iprofmem build-asan/iprofmem unit-tests fuzz-replay e2e-targets

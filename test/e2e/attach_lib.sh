@@ -9,7 +9,7 @@
 # process with $AMARK or $MARK that remains.
 
 AMARK=$WORK/attach-target
-trap 'attach_cleanup; rm -rf "$WORK"' EXIT
+trap 'attach_cleanup; lib_cleanup' EXIT
 
 # attach_cleanup: ends (SIGKILL, after a SIGCONT for stopped ones) every
 # process left with $AMARK or $MARK in its command line.  Ours.

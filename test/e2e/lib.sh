@@ -39,7 +39,9 @@ CXX_VARIANTS="O0-pie O0-pie-cet O2-pie O2-pie-cet"	# the C++ targets (*.cc)
 # so leftover processes can be found by their command line.
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/iprofmem-e2e.XXXXXX") || exit 2
 MARK=$WORK/marker
-trap 'rm -rf "$WORK"' EXIT
+SHARED=		# see shared_dir
+lib_cleanup() { rm -rf "$WORK" ${SHARED:+"$SHARED"}; }
+trap lib_cleanup EXIT
 ulimit -c 0	# targets that die of SIGABRT/SIGSEGV leave no core files
 
 # Sanitizer reports of an ASan/UBSan iprofmem go to files, apart from the
@@ -218,6 +220,41 @@ check_no_leftover() {
 	done
 	fail "process left behind: $(ps -o pid=,stat=,args= -p "$(echo $pids | tr ' ' ,)" | tr -s ' ' | head -n 3 | tr '\n' '|')"
 	for i in $pids; do kill -KILL "$i" 2>/dev/null; done
+}
+
+# ------------------------------------------------- running as another user
+# A test that runs something as another user (nobody) cannot run it from the
+# checkout, nor from $WORK or $TMPDIR: any of them may sit in a directory
+# only its owner enters (a home directory is 0700 on Debian 12, so is
+# mktemp -d; test/run.sh runs the binaries under test from such a place, so
+# that a test that forgets this fails in every run, not only in some
+# users').  It copies what that user needs into SHARED instead.
+
+# shared_dir: makes SHARED, a directory of this script's own that every user
+# can enter, under /tmp ($TMPDIR may be private too); removed at exit.
+shared_dir() {
+	[ -n "$SHARED" ] && return 0
+	SHARED=$(mktemp -d /tmp/iprofmem-shared.XXXXXX) || return 1
+	chmod 755 "$SHARED"
+}
+
+# share_copy FILE...: copies of FILE... in SHARED, readable and executable
+# by everyone; prints nothing, fails the current case if it cannot.
+share_copy() {
+	local f
+	shared_dir || { fail "cannot make a directory in /tmp"; return 1; }
+	for f in "$@"; do
+		if ! cp -- "$f" "$SHARED/" || ! chmod 755 "$SHARED/${f##*/}"; then
+			fail "cannot copy $f to $SHARED"
+			return 1
+		fi
+	done
+}
+
+# as_nobody COMMAND...: COMMAND as user and group nobody (65534), without
+# supplementary groups.  Root only.
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
 }
 
 # need_file PATH...: fail the current case for every missing file.

@@ -8,12 +8,11 @@
 CRT="_init _fini _start frame_dummy register_tm_clones deregister_tm_clones __do_global_dtors_aux"
 
 for v in $NODEBUG_VARIANTS; do
-	rel=build/targets/mem.$v	# relative on purpose: keys are absolute
 	bin=$TGT/mem.$v
+	rel=$(realpath -s --relative-to=. "$bin")	# on purpose: keys are absolute
 	opt=${v%%-*}
-	tc "nodebug: mem.$v warns once, keys $bin:0:NAME, exact rows"
+	tc "nodebug: mem.$v warns once, keys ABSOLUTE_PATH:0:NAME, exact rows"
 	if need_file "$bin"; then
-		[ "$TGT" = "$TOP/build/targets" ] || rel=$bin
 		run_ip -- "$rel" "$MARK"
 		expect_exit 0
 		if expect_table "$ERR"; then

@@ -43,23 +43,33 @@ printf 'grow_small\n' >"$F.good"
 bad_sel "a good funcs file, then a missing one" "iprofmem: $WORK/missing: No such file or directory; check the --funcs file" \
 	--funcs="$F.good" --funcs="$WORK/missing"
 
-# Unreadable: as root everything is readable, so iprofmem runs as nobody.
+# Unreadable: a file of mode 000 is, to anyone but root.  As root
+# everything is readable, so iprofmem runs as nobody, from copies nobody can
+# reach (see share_copy in lib.sh).
+if [ "$(id -u)" != 0 ]; then
+	printf 'grow_small\n' >"$F.noread"
+	chmod 000 "$F.noread"
+	bad_sel "unreadable funcs file (mode 000)" "iprofmem: $F.noread: Permission denied; check the --funcs file" \
+		--funcs="$F.noread"
+fi
 tc "select errors: unreadable funcs file (as nobody) -> 125, one line"
-if ! command -v setpriv >/dev/null || [ "$(id -u)" != 0 ]; then
-	echo "SKIP ${TAG}select errors: unreadable funcs file: needs root and setpriv"
+if [ "$(id -u)" != 0 ]; then
+	TC_NAME=	# (done above)
+elif ! command -v setpriv >/dev/null; then
+	echo "SKIP ${TAG}select errors: unreadable funcs file (as nobody): root needs setpriv to be nobody"
 	TC_NAME=
-elif need_file "$BIN"; then
-	d=$WORK/nobody
+elif need_file "$BIN" "$TGT/libselshared.so" && share_copy "$IPROFMEM" "$BIN" "$TGT/libselshared.so"; then
+	ip=$SHARED/${IPROFMEM##*/} bin=$SHARED/${BIN##*/}
+	d=$SHARED/nobody	# nobody's to write in (san logs; the run marker)
 	mkdir -p "$d"
-	chmod 755 "$WORK"	# (removed with $WORK at the end)
 	chmod 777 "$d"
 	printf 'grow_small\n' >"$d/funcs"
 	chmod 000 "$d/funcs"
-	if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$IPROFMEM" 2>/dev/null; then
+	if as_nobody test -x "$ip" && as_nobody test -r "$bin"; then
 		RAN_N=$d/ran
 		{ timeout -k 5 "$E2E_TIMEOUT" setpriv --reuid=65534 --regid=65534 --clear-groups \
 			env ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$d/san" \
-			"$IPROFMEM" --funcs="$d/funcs" -- "$BIN" all "main=$RAN_N" "$MARK" \
+			"$ip" --funcs="$d/funcs" -- "$bin" all "main=$RAN_N" "$MARK" \
 			</dev/null >"$OUT" 2>"$ERR"; } 2>/dev/null
 		RC=$?
 		check_sanitizer "$ERR"
@@ -73,9 +83,8 @@ elif need_file "$BIN"; then
 			fail "stderr '$(head -n1 "$ERR")', want 'iprofmem: $d/funcs: Permission denied; check the --funcs file'"
 		expect_no_run "$RAN_N"
 	else
-		fail "nobody cannot run $IPROFMEM"
+		fail "nobody cannot run $ip or read $bin"
 	fi
-	chmod 700 "$WORK"
 fi
 [ -n "$TC_NAME" ] && tc_end
 

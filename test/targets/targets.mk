@@ -89,3 +89,5 @@ include $(dir $(TGT_MK))diag.mk
 include $(dir $(TGT_MK))failmalloc.mk
 # The two versions of the regress target (iprofmem diff): their own fragment.
 include $(dir $(TGT_MK))regress.mk
+# The targets with a relative compilation directory: their own fragment.
+include $(dir $(TGT_MK))relpath.mk
