@@ -30,7 +30,8 @@ probe_on_return:
 
 /* Frame, from rbx: r13 r12 rbx r11 r10 r9 r8 rdi rsi rdx rcx (0..80),
  * kind (88), rax (96), flags (104), the stub's return address (112), the
- * site id (120); the site's stack pointer is rbx + 112 + 144. */
+ * site id (120); the site's stack pointer is rbx + 112 + STUB_SP_BIAS
+ * (16: tracer/stub.h). */
 probe_common:
 	push	%rcx
 	push	%rdx
@@ -57,7 +58,7 @@ probe_common:
 	mov	probe_ctl_ptr(%rip), %rdi
 	mov	88(%rbx), %esi
 	mov	120(%rbx), %edx
-	lea	256(%rbx), %rcx
+	lea	128(%rbx), %rcx
 	mov	%r13, %r8
 	mov	%r12, %r9
 	call	probe_event
@@ -81,6 +82,11 @@ probe_common:
 	add	$8, %rsp
 	pop	%rax
 	popfq
+	.globl	probe_exit
+	.hidden	probe_exit
+/* Where a thread leaves the probe code, every register as it was: a
+ * signal for a thread inside is held until it gets here (tracer). */
+probe_exit:
 	ret
 
 	.section .note.GNU-stack,"",@progbits

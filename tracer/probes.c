@@ -428,6 +428,12 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 	if (measure)
 		return true;
 	memcpy(pw.orig, orig, w->len);
+	pw.stub = spec.addr;
+	pw.stub_len = (uint16_t)len;
+	pw.call0 = spec.call0;
+	pw.copy0 = spec.copy0;
+	pw.jcall = spec.jcall;
+	pw.jtarget = spec.jtarget;
 	add_window(p, &pw);
 	for (size_t c = 0; c < ncov; c++) {
 		const struct sym_site *s = &t->sites[fp->site_of[covered[c]]];
@@ -495,6 +501,12 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 	if (mem_write(p->memfd, a.base, a.buf, a.used) != 0) {
 		p->probes.nwins = nwins0;
 		memset(probed, 0, t->nsites * sizeof(*probed));
+	} else {
+		p->probes.areas = xreallocarray(p->probes.areas,
+						p->probes.nareas + 1,
+						sizeof(*p->probes.areas));
+		p->probes.areas[p->probes.nareas++] =
+			(struct addr_range){ a.base, a.base + a.used };
 	}
 	for (size_t i = nwins0; i < p->probes.nwins; i++) {
 		const struct probe_window *w = &p->probes.wins[i];
@@ -614,6 +626,53 @@ void probes_drain(struct tracer *tr, struct process *p)
 		(p->probes.rd.stats.bad_kind - before.bad_kind);
 }
 
+bool probes_leave_stub(const struct process *p, struct user_regs_struct *r)
+{
+	for (size_t i = 0; i < p->probes.nwins; i++) {
+		const struct probe_window *w = &p->probes.wins[i];
+		uint64_t o = r->rip - w->stub;
+
+		if (r->rip < w->stub || o >= w->stub_len)
+			continue;
+		if (w->jcall >= 0 && (o == (uint64_t)w->jcall ||
+				      o == (uint64_t)w->jcall - 5)) {
+			static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+			uint8_t at[4];
+
+			if (o == (uint64_t)w->jcall)
+				r->rsp += 8;
+			/* the target's first push: past an endbr64 */
+			r->rip = w->jtarget;
+			if (mem_read(p->memfd, r->rip, at, sizeof(at)) == 0 &&
+			    !memcmp(at, endbr64, sizeof(at)))
+				r->rip += sizeof(at);
+			return true;
+		}
+		if (w->call0 >= 0 && o == (uint64_t)w->call0)
+			r->rsp += 8;	/* the push of the site id is done */
+		else if (!(w->call0 >= 0 && o < (uint64_t)w->call0) &&
+			 o != (uint64_t)(int64_t)w->copy0)
+			return false;
+		r->rip = w->start;
+		return true;
+	}
+	return false;
+}
+
+bool probes_inside(const struct process *p, uint64_t pc, uint64_t *exit)
+{
+	for (size_t i = 0; i < p->probes.nareas; i++) {
+		const struct addr_range *a = &p->probes.areas[i];
+
+		if (pc < a->lo || pc >= a->hi)
+			continue;
+		*exit = pc < a->lo + sizeof(probe_blob) ?
+			a->lo + PROBE_EXIT_OFF : 0;
+		return true;
+	}
+	return false;
+}
+
 void probes_restore(const struct process *p, int fd)
 {
 	uint8_t now[16];
@@ -659,6 +718,7 @@ void probes_forget(struct tracer *tr, struct process *p)
 	free(pr->sites);
 	free(pr->wins);
 	free(pr->entries);
+	free(pr->areas);
 	memset(pr, 0, sizeof(*pr));
 }
 

@@ -37,6 +37,11 @@ struct probe_window {
 	uint8_t len;
 	uint8_t orig[16];
 	uint8_t patch[16];
+	uint64_t stub;		/* its stub, stub_len bytes */
+	uint16_t stub_len;
+	int16_t call0, copy0;	/* see struct stub_spec */
+	int16_t jcall;
+	uint64_t jtarget;
 };
 
 struct probe_entry {
@@ -65,6 +70,9 @@ struct probes {
 	size_t nshadows, cap_shadows;
 	struct probe_entry *entries;	/* open addressing, by address */
 	size_t nentries, cap_entries;
+	struct addr_range *areas;	/* stub areas, probe code at their
+					   start */
+	size_t nareas;
 };
 
 /* Counts for --stats, over the whole run. */
@@ -99,6 +107,16 @@ int32_t probes_entry_fn(const struct process *p, uint64_t addr);
 struct thread *probes_shadow(struct process *p, uint64_t key);
 /* A thread with that key is gone: its shadow stack is emptied. */
 void probes_thread_gone(struct process *p, uint64_t key);
+/* A thread stopped with its pc in a stub, where a fault or a signal's
+ * handler must see the program's own state: move it to the window's
+ * start (and its stack pointer back above the probe's push) when the
+ * stub is still at the point that stands for it.  Returns whether the
+ * registers changed. */
+struct user_regs_struct;
+bool probes_leave_stub(const struct process *p, struct user_regs_struct *r);
+/* Is pc in probe code or a stub?  *exit gets the address where a thread
+ * in that probe code leaves it (0 in a stub). */
+bool probes_inside(const struct process *p, uint64_t pc, uint64_t *exit);
 /* Put the original bytes back in every window through fd, where our
  * jump still is. */
 void probes_restore(const struct process *p, int fd);

@@ -14,8 +14,12 @@
  *
  * The probe ABI (what the probe's assembly entry may rely on): it is
  * entered by `call` with [rsp] the return address into the stub and
- * [rsp+8] the site id; the site's own stack pointer is rsp + STUB_SP_BIAS;
- * the 128-byte red zone below it is left alone.  It must preserve every
+ * [rsp+8] the site id; the site's own stack pointer is rsp + STUB_SP_BIAS.
+ * The red zone below the site's stack pointer is used: it is dead at
+ * every probe point (an entry: the function has not run; before a ret
+ * or a jump leaving the function: it has done with its frame), and every
+ * byte written below the stack pointer may make a stack page resident
+ * that the program would not have touched.  It must preserve every
  * register and the flags, and return with `ret`: the stub drops the id
  * and the red-zone gap itself.  Entry and return events have a routine
  * each, so the id alone says nothing of the kind. */
@@ -29,7 +33,7 @@
 
 #define STUB_MAX	256
 #define STUB_NO_SITE	UINT32_MAX
-#define STUB_RED_ZONE	128
+#define STUB_RED_ZONE	0
 /* the red zone, the pushed id, the return address */
 #define STUB_SP_BIAS	(STUB_RED_ZONE + 8 + 8)
 
@@ -42,13 +46,23 @@ struct stub_spec {
 	/* per displaced instruction: the return site it is, or
 	 * STUB_NO_SITE */
 	uint32_t ret_site[PATCH_MAX_INSNS];
+	/* out: where a thread in the stub stands for the window's start
+	 * (a fault there is the first instruction's): the call of the probe
+	 * at the stub's start (its push done: the stack pointer is 8 lower),
+	 * and the first displaced instruction's copy; -1 if none */
+	int16_t call0, copy0;
+	/* out: the call of the probe before a jump leaving the function, or
+	 * -1, and the jump's target: a fault in its push (or call) is the
+	 * target's first push, as untraced */
+	int16_t jcall;
+	uint64_t jtarget;
 };
 
 /* Encode the stub for s into out.  Returns its length, or -1 with errno
  * ERANGE (a target, the probe or the way back out of rel32 reach of the
  * stub) or EINVAL (an instruction that cannot be relocated, a return site
  * on one that does not leave, a site id above INT32_MAX). */
-int stub_encode(uint8_t out[STUB_MAX], const struct stub_spec *s);
+int stub_encode(uint8_t out[STUB_MAX], struct stub_spec *s);
 
 /* The bytes that replace the window: jmp rel32 to the stub, then int3 to
  * the window's end (w->len bytes in out).  Returns 0, or -1 with errno

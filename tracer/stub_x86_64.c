@@ -13,6 +13,7 @@ struct emit {
 	size_t n;
 	uint64_t addr;
 	int err;		/* the first errno, 0 if none */
+	int last_call;		/* offset of the last probe call, or -1 */
 };
 
 static void fail(struct emit *e, int err)
@@ -83,21 +84,40 @@ static void lea_rsp(struct emit *e, int32_t disp)
 	put32(e, (uint32_t)disp);
 }
 
-/* Call a probe routine for `site`, past the red zone (see stub.h). */
-static void probe_call(struct emit *e, uint64_t routine, uint32_t site)
+/* Call a probe routine for `site` (see stub.h).  Its first access to the
+ * stack is the one the site's own instruction would make, so that a stack
+ * pointer gone bad faults as it would untraced, at the same address: at
+ * an entry, push writes below the stack pointer as the function's own
+ * push would; before a ret, push (%rsp) reads the return address first,
+ * as the ret would.  The call's offset goes in e->last_call. */
+static void probe_call(struct emit *e, uint64_t routine, uint32_t site,
+		       bool reads_top)
 {
+	static const uint8_t push_top[] = { 0xff, 0x34, 0x24 };
+	static const uint8_t movl_lo[] = { 0xc7, 0x04, 0x24 };
+	static const uint8_t movl_hi0[] = { 0xc7, 0x44, 0x24, 0x04, 0, 0, 0, 0 };
+
 	if (site > INT32_MAX) {		/* push imm32 sign-extends */
 		fail(e, EINVAL);
 		return;
 	}
-	lea_rsp(e, -STUB_RED_ZONE);
-	put1(e, 0x68);			/* push $site */
-	put32(e, site);
+	if (STUB_RED_ZONE)
+		lea_rsp(e, -STUB_RED_ZONE);
+	if (reads_top) {
+		put(e, push_top, sizeof(push_top));
+		put(e, movl_lo, sizeof(movl_lo));
+		put32(e, site);
+		put(e, movl_hi0, sizeof(movl_hi0));
+	} else {
+		put1(e, 0x68);		/* push $site */
+		put32(e, site);
+	}
+	e->last_call = (int)e->n;
 	branch(e, 0xe8, routine);
 	lea_rsp(e, STUB_RED_ZONE + 8);
 }
 
-#define PROBE_CALL_LEN	26
+#define PROBE_PUSH_CALL_LEN	(5 + 5 + 8 + (STUB_RED_ZONE ? 8 : 0))
 
 /* A call from elsewhere: push the original return address (push imm32
  * sign-extends, so the high half is stored over it; mov leaves the flags
@@ -128,18 +148,20 @@ static void relocated_copy(struct emit *e, const struct insn *in)
 }
 
 /* A jcc that is a return site: the probe only on the taken path. */
-static void leaving_jcc(struct emit *e, const struct stub_spec *s,
+static void leaving_jcc(struct emit *e, struct stub_spec *s,
 			const struct insn *in, uint32_t site)
 {
 	put1(e, 0x70 | (in->cond ^ 1));	/* j!cc over probe and jmp */
-	put1(e, PROBE_CALL_LEN + 5);
-	probe_call(e, s->probe_return, site);
+	put1(e, PROBE_PUSH_CALL_LEN + 5);
+	probe_call(e, s->probe_return, site, false);
+	s->jcall = (int16_t)e->last_call;
+	s->jtarget = in->target;
 	branch(e, 0xe9, in->target);
 }
 
 /* Emit one displaced instruction; returns 1 when flow does not go on
  * past it (ret, jmp), so what follows in the window is dead. */
-static int relocate(struct emit *e, const struct stub_spec *s,
+static int relocate(struct emit *e, struct stub_spec *s,
 		    const struct insn *in, uint32_t site)
 {
 	bool leaves = site != STUB_NO_SITE;
@@ -154,12 +176,18 @@ static int relocate(struct emit *e, const struct stub_spec *s,
 		return 0;		/* nothing to replay */
 	case INSN_RET:
 		if (leaves)
-			probe_call(e, s->probe_return, site);
+			probe_call(e, s->probe_return, site, true);
 		put(e, in->bytes, in->len);
 		return 1;
 	case INSN_JMP:
-		if (leaves)
-			probe_call(e, s->probe_return, site);
+		/* a jump touches no stack: the probe's push writes where the
+		 * target's own first push would, and a fault there is the
+		 * target's */
+		if (leaves) {
+			probe_call(e, s->probe_return, site, false);
+			s->jcall = (int16_t)e->last_call;
+			s->jtarget = in->target;
+		}
 		branch(e, 0xe9, in->target);
 		return 1;
 	case INSN_JCC:
@@ -183,17 +211,30 @@ static int relocate(struct emit *e, const struct stub_spec *s,
 	}
 }
 
-int stub_encode(uint8_t out[STUB_MAX], const struct stub_spec *s)
+int stub_encode(uint8_t out[STUB_MAX], struct stub_spec *s)
 {
 	const struct patch_window *w = s->w;
-	struct emit e = { out, 0, s->addr, 0 };
+	struct emit e = { out, 0, s->addr, 0, -1 };
 	uint64_t back = w->start;
 	int ended = 0;
 
-	if (s->entry_site != STUB_NO_SITE)
-		probe_call(&e, s->probe_entry, s->entry_site);
+	s->call0 = s->copy0 = s->jcall = -1;
+	s->jtarget = 0;
+	if (s->entry_site != STUB_NO_SITE) {
+		probe_call(&e, s->probe_entry, s->entry_site, false);
+		s->call0 = (int16_t)e.last_call;
+	}
 	for (unsigned i = 0; i < w->ninsns && !ended; i++) {
+		size_t at = e.n;
+
+		e.last_call = -1;
 		ended = relocate(&e, s, &w->insns[i], s->ret_site[i]);
+		if (i == 0 && w->insns[0].op == INSN_RET && e.last_call >= 0 &&
+		    s->call0 < 0)
+			s->call0 = (int16_t)e.last_call;
+		if (i == 0)
+			s->copy0 = (int16_t)(e.last_call >= 0 ?
+					     e.last_call + 5 + 8 : (int)at);
 		back = w->insns[i].addr + w->insns[i].len;
 	}
 	if (!ended) {

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 struct report;
@@ -53,6 +54,11 @@ struct thread {
 	bool rescued;		/* detached by the out-of-memory path */
 	uint64_t key;		/* its fs base, once seen (probed processes
 				   keep shadow stacks by it) */
+	int leaving;		/* stepping out of probe code, signals held:
+				   1 to the probe's exit, 2 single steps */
+	int steps;
+	int nheld;
+	siginfo_t held_si[4];
 	uint64_t resume_pc, resume_sp;	/* as resumed from its last
 					   breakpoint */
 	bool tail_pending;	/* the top frame, at tail_sp, jumped to the

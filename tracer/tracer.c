@@ -20,7 +20,9 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <stddef.h>
 #include <sys/time.h>
+#include <sys/user.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +39,7 @@ enum event_kind {
 	EV_EXIT,	/* a thread exited or was killed */
 	EV_BREAKPOINT,	/* one of our int3s */
 	EV_SIGNAL,	/* a signal to deliver */
+	EV_STEP,	/* a thread stepping out of probe code stopped */
 	EV_GROUP_STOP,	/* SIGSTOP & co: stay stopped, as untraced */
 	EV_PTRACE_STOP,	/* a new thread's first stop, or an interrupt */
 	EV_CLONE,	/* a new thread (or a process made by clone) */
@@ -283,6 +286,12 @@ static int next_event(struct tracer *tr, struct event *ev)
 	if (ev->sig != SIGTRAP)
 		return 1;
 	ev->th = thread_find(&tr->threads, tid);
+	if (ev->th && ev->th->leaving &&
+	    ptrace(PTRACE_GETSIGINFO, tid, 0, &ev->si) == 0 &&
+	    (ev->si.si_code == TRAP_HWBKPT || ev->si.si_code == TRAP_TRACE)) {
+		ev->kind = EV_STEP;
+		return 1;
+	}
 	if (ev->th && ev->th->proc &&
 	    ptrace(PTRACE_GETREGS, tid, 0, &ev->regs) == 0 &&
 	    (ev->bp = bp_table_find(&ev->th->proc->bps, arch_pc(&ev->regs) - 1)) &&
@@ -878,9 +887,104 @@ static void signal_out_of_slot(struct tracer *tr, struct event *ev)
 	struct thread *th = thread_find(&tr->threads, ev->tid);
 	regs_t r;
 
-	if (th && th->proc && th->proc->nslot_areas &&
-	    ptrace(PTRACE_GETREGS, ev->tid, 0, &r) == 0 && leave_slot(th->proc, &r))
+	if (th && th->proc && (th->proc->nslot_areas || th->proc->probes.on) &&
+	    ptrace(PTRACE_GETREGS, ev->tid, 0, &r) == 0 &&
+	    (leave_slot(th->proc, &r) || probes_leave_stub(th->proc, &r)))
 		ptrace(PTRACE_SETREGS, ev->tid, 0, &r);
+}
+
+/* ---- signals for a thread inside probe code -------------------------- */
+
+#define DR_OFF(n) offsetof(struct user, u_debugreg[n])
+
+/* The hardware breakpoint of the thread on addr (0: none). */
+static void set_exit_breakpoint(pid_t tid, uint64_t addr)
+{
+	if (addr) {
+		ptrace(PTRACE_POKEUSER, tid, DR_OFF(0), addr);
+		ptrace(PTRACE_POKEUSER, tid, DR_OFF(7), 1);	/* L0, exec */
+	} else {
+		ptrace(PTRACE_POKEUSER, tid, DR_OFF(7), 0);
+		ptrace(PTRACE_POKEUSER, tid, DR_OFF(6), 0);
+	}
+}
+
+/* Let the thread go on to where it is out of the probe code and stubs,
+ * by a hardware breakpoint at the probe's exit and single steps after. */
+static void step_out(struct thread *th, pid_t tid, uint64_t exit)
+{
+	th->leaving = exit ? 1 : 2;
+	set_exit_breakpoint(tid, exit);
+	if (ptrace(exit ? PTRACE_CONT : PTRACE_SINGLESTEP, tid, 0, 0) != 0)
+		th->leaving = 0;
+}
+
+/* A signal for a thread inside probe code or a stub is held until the
+ * thread is out: its handler runs where it would untraced, with the
+ * program's own registers and stack pointer, never on the probe's stack,
+ * and its own traced calls do not nest in a probe.  (A fault of the stub
+ * itself is the program's: probes_leave_stub says where.)  Returns true
+ * when the signal is held. */
+static bool hold_in_probe(struct tracer *tr, struct event *ev)
+{
+	struct thread *th = thread_find(&tr->threads, ev->tid);
+	siginfo_t si;
+	uint64_t exit;
+	regs_t r;
+
+	if (!th || !th->proc || !th->proc->probes.on || tr->quiescing ||
+	    ptrace(PTRACE_GETSIGINFO, ev->tid, 0, &si) != 0 ||
+	    ptrace(PTRACE_GETREGS, ev->tid, 0, &r) != 0)
+		return false;
+	if (!th->leaving) {
+		bool fault = si.si_code > 0 && (ev->sig == SIGSEGV ||
+			ev->sig == SIGBUS || ev->sig == SIGILL ||
+			ev->sig == SIGFPE || ev->sig == SIGTRAP);
+
+		if (fault || !probes_inside(th->proc, arch_pc(&r), &exit))
+			return false;
+		if (!exit && probes_leave_stub(th->proc, &r))
+			return false;	/* at a point that stands for the site */
+	}
+	if (th->nheld == (int)(sizeof(th->held_si) / sizeof(*th->held_si)))
+		return false;	/* too many at once: this one goes now */
+	th->held_si[th->nheld++] = si;
+	if (!th->leaving)
+		step_out(th, ev->tid, exit);
+	else if (ptrace(th->leaving == 1 ? PTRACE_CONT : PTRACE_SINGLESTEP,
+			ev->tid, 0, 0) != 0)
+		th->leaving = 0;
+	return true;
+}
+
+/* The thread stepping out stopped: on, or out at last, then its held
+ * signals go (the first with it, the others sent again). */
+static void on_step(struct tracer *tr, struct event *ev)
+{
+	struct thread *th = ev->th;
+	uint64_t exit;
+	regs_t r;
+
+	if (th->leaving == 1)
+		set_exit_breakpoint(ev->tid, 0);
+	th->leaving = 2;
+	if (ptrace(PTRACE_GETREGS, ev->tid, 0, &r) == 0 && th->proc &&
+	    probes_inside(th->proc, arch_pc(&r), &exit) && th->steps++ < 512) {
+		if (ptrace(PTRACE_SINGLESTEP, ev->tid, 0, 0) != 0)
+			th->leaving = 0;
+		return;
+	}
+	th->leaving = th->steps = 0;
+	for (int i = 1; i < th->nheld; i++)
+		syscall(SYS_tgkill, th->proc ? th->proc->pid : ev->tid, ev->tid,
+			th->held_si[i].si_signo);
+	if (th->nheld) {
+		ptrace(PTRACE_SETSIGINFO, ev->tid, 0, &th->held_si[0]);
+		th->nheld = 0;
+		thread_resume(tr, th, ev->tid, th->held_si[0].si_signo, false);
+		return;
+	}
+	thread_resume(tr, th, ev->tid, 0, false);
 }
 
 /* Returns false to stop the loop (a fatal error). */
@@ -892,9 +996,14 @@ static bool dispatch_event(struct tracer *tr, struct event *ev)
 	case EV_BREAKPOINT:
 		on_breakpoint(tr, ev);
 		break;
+	case EV_STEP:
+		on_step(tr, ev);
+		break;
 	case EV_SIGNAL:
 		if (ev->sig == SIGTRAP && ev->th && ev->th->proc)
 			trap_guard_learn(ev->th->proc, ev->tid);
+		if (hold_in_probe(tr, ev))
+			break;
 		signal_out_of_slot(tr, ev);
 		resume_tid(tr, ev->tid, ev->sig);
 		break;

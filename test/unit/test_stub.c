@@ -37,24 +37,36 @@ static size_t decode_all(const uint8_t *b, size_t n, uint64_t addr,
 	return k;
 }
 
-/* A probe call for site at v[0..4): lea -128(%rsp); push $site; call
- * routine; lea 136(%rsp). */
+/* The probe call for an entry site at v[0..3): push $site; call routine;
+ * lea 8(%rsp). */
+#define ENTRY_CALL 3
+/* ...and for a return site at v[0..5): push (%rsp) (a ret's own read of
+ * the stack first); movl $site,(%rsp); movl $0,4(%rsp); call; lea. */
+#define RET_CALL 5
+
 static void assert_probe_call(const struct insn *v, uint64_t routine,
-			      uint32_t site)
+			      uint32_t site, bool ret)
 {
-	static const uint8_t down[] = { 0x48, 0x8d, 0xa4, 0x24, 0x80, 0xff, 0xff, 0xff };
-	static const uint8_t up[] = { 0x48, 0x8d, 0xa4, 0x24, 0x88, 0x00, 0x00, 0x00 };
+	static const uint8_t push_top[] = { 0xff, 0x34, 0x24 };
+	static const uint8_t movl_hi0[] = { 0xc7, 0x44, 0x24, 0x04, 0, 0, 0, 0 };
+	static const uint8_t up[] = { 0x48, 0x8d, 0xa4, 0x24, 0x08, 0x00, 0x00, 0x00 };
 	uint32_t id;
 
-	assert_int_equal(v[0].len, sizeof(down));
-	assert_memory_equal(v[0].bytes, down, sizeof(down));
-	assert_int_equal(v[1].bytes[0], 0x68);
-	memcpy(&id, v[1].bytes + 1, 4);
+	if (ret) {
+		assert_memory_equal(v[0].bytes, push_top, sizeof(push_top));
+		assert_int_equal(v[1].bytes[0], 0xc7);
+		memcpy(&id, v[1].bytes + 3, 4);
+		assert_memory_equal(v[2].bytes, movl_hi0, sizeof(movl_hi0));
+		v += 2;
+	} else {
+		assert_int_equal(v[0].bytes[0], 0x68);
+		memcpy(&id, v[0].bytes + 1, 4);
+	}
 	assert_int_equal(id, site);
-	assert_int_equal(v[2].op, INSN_CALL);
-	assert_int_equal(v[2].target, routine);
-	assert_int_equal(v[3].len, sizeof(up));
-	assert_memory_equal(v[3].bytes, up, sizeof(up));
+	assert_int_equal(v[1].op, INSN_CALL);
+	assert_int_equal(v[1].target, routine);
+	assert_int_equal(v[2].len, sizeof(up));
+	assert_memory_equal(v[2].bytes, up, sizeof(up));
 }
 
 static struct patch_func *open_at(const uint8_t *code, size_t n, uint64_t at)
@@ -97,14 +109,17 @@ static void test_entry_stub_bytes(void **state)
 	n = stub_encode(out, &s);
 	assert_true(n > 0);
 	k = decode_all(out, (size_t)n, STUB, v, 16);
-	assert_int_equal(k, 4 + 3 + 1 + 1);
-	assert_probe_call(v, P_ENTRY, 7);
-	assert_int_equal(v[4].op, INSN_PUSH);
-	assert_int_equal(v[5].op, INSN_MOV_RSP_RBP);
-	assert_int_equal(v[6].op, INSN_SUB_RSP);
-	assert_int_equal(v[7].op, INSN_JMP);
-	assert_int_equal(v[7].target, BASE + 8);
-	assert_int_equal(v[8].bytes[0], 0xcc);
+	assert_int_equal(k, ENTRY_CALL + 3 + 1 + 1);
+	assert_probe_call(v, P_ENTRY, 7, false);
+	assert_int_equal(v[3].op, INSN_PUSH);
+	assert_int_equal(v[4].op, INSN_MOV_RSP_RBP);
+	assert_int_equal(v[5].op, INSN_SUB_RSP);
+	assert_int_equal(v[6].op, INSN_JMP);
+	assert_int_equal(v[6].target, BASE + 8);
+	assert_int_equal(v[7].bytes[0], 0xcc);
+	/* a fault at the start stands for the window's start */
+	assert_int_equal(s.call0, v[1].addr - STUB);
+	assert_int_equal(s.copy0, v[3].addr - STUB);
 	/* the window: jmp stub, int3 for the rest */
 	assert_int_equal(stub_patch(patch, &w, STUB), 0);
 	assert_int_equal(insn_decode(patch, 5, BASE, &v[0]), 0);
@@ -135,10 +150,10 @@ static void test_whole_stub_bytes(void **state)
 	n = stub_encode(out, &s);
 	assert_true(n > 0);
 	k = decode_all(out, (size_t)n, STUB, v, 16);
-	assert_int_equal(k, 4 + 1 + 4 + 1 + 1);
-	assert_probe_call(v, P_ENTRY, 3);
-	assert_memory_equal(v[4].bytes, code, 4);
-	assert_probe_call(v + 5, P_RET, 4);
+	assert_int_equal(k, ENTRY_CALL + 1 + RET_CALL + 1 + 1);
+	assert_probe_call(v, P_ENTRY, 3, false);
+	assert_memory_equal(v[3].bytes, code, 4);
+	assert_probe_call(v + 4, P_RET, 4, true);
 	assert_int_equal(v[9].op, INSN_RET);
 	assert_int_equal(v[10].bytes[0], 0xcc);
 	/* a return site on an instruction that does not leave */
@@ -246,15 +261,19 @@ static void test_leaving_jcc_bytes(void **state)
 	n = stub_encode(out, &s);
 	assert_true(n > 0);
 	k = decode_all(out, (size_t)n, STUB, v, 16);
-	assert_int_equal(k, 1 + 4 + 1 + 1 + 1);
+	assert_int_equal(k, 1 + ENTRY_CALL + 1 + 1 + 1);
 	assert_int_equal(v[0].op, INSN_JCC);
 	assert_int_equal(v[0].cond, 5);			/* jne: not taken */
-	assert_int_equal(v[0].target, v[6].addr);	/* over probe and jmp */
-	assert_probe_call(v + 1, P_RET, 9);
-	assert_int_equal(v[5].op, INSN_JMP);
-	assert_int_equal(v[5].target, BASE + 12 + 0x2000);
-	assert_int_equal(v[6].op, INSN_JMP);		/* not taken: back */
-	assert_int_equal(v[6].target, BASE + 12);
+	assert_int_equal(v[0].target, v[5].addr);	/* over probe and jmp */
+	/* a jump reads no stack: the probe pushes, as the target would */
+	assert_probe_call(v + 1, P_RET, 9, false);
+	assert_int_equal(v[4].op, INSN_JMP);
+	assert_int_equal(v[4].target, BASE + 12 + 0x2000);
+	assert_int_equal(v[5].op, INSN_JMP);		/* not taken: back */
+	assert_int_equal(v[5].target, BASE + 12);
+	/* a fault in that push or call is the target's first push */
+	assert_int_equal(s.jcall, v[2].addr - STUB);
+	assert_int_equal(s.jtarget, BASE + 12 + 0x2000);
 	patch_func_close(f);
 }
 
