@@ -902,8 +902,8 @@ static int list_funcs(struct options *o, const char *path)
 	ret = trace(o, path, rep, &res);
 	fclose(o->tracer.list_out);
 	if (ret == 0) {
-		printf("%18s  %7s  %s  %s\n", "Entry", "Returns", "Module",
-		       "File:Line:Function");
+		printf("%18s  %7s  %7s  %s  %s\n", "Entry", "Returns", "Probes",
+		       "Module", "File:Line:Function");
 		fwrite(list, 1, len, stdout);
 		if (fflush(stdout) != 0) {
 			error_msg("writing the list: %s", strerror(errno));

@@ -7,8 +7,10 @@
 #      inputs (test/fuzz/corpus/TARGET, test/fuzz/regress/TARGET): one line
 #      each;
 #   3. test/e2e/check_targets.sh once (the targets are what the tests assume);
-#   4. every test/e2e/test_*.sh against ./iprofmem, then against the ASan+UBSan
-#      build build-asan/iprofmem (names prefixed "asan:"), except
+#   4. every test/e2e/test_*.sh against ./iprofmem (its default engine,
+#      probes), again with IPROFMEM_ENGINE=int3 (names prefixed "int3:"),
+#      then against the ASan+UBSan build build-asan/iprofmem (names
+#      prefixed "asan:"), except
 #   5. test/e2e/test_valgrind.sh, once, against ./iprofmem only: it runs that
 #      binary under valgrind memcheck, which an ASan build cannot run under.
 # The e2e tests run copies of the two binaries and of the targets, made in a
@@ -22,7 +24,7 @@
 #
 # Usage: test/run.sh [E2E_SCRIPT...]   (default: every test/e2e/test_*.sh)
 # Environment: RUN_UNIT=0 skips the unit tests, RUN_FUZZ=0 the fuzz input
-# replays, RUN_ASAN=0 the ASan build, IPROFMEM / IPROFMEM_ASAN name the two
+# replays, RUN_INT3=0 the int3 engine's pass, RUN_ASAN=0 the ASan build, IPROFMEM / IPROFMEM_ASAN name the two
 # binaries, E2E_TARGETS the targets' directory (default build/targets).
 
 set -u
@@ -34,6 +36,7 @@ IPROFMEM_ASAN=${IPROFMEM_ASAN:-build-asan/iprofmem}
 RUN_UNIT=${RUN_UNIT:-1}
 RUN_FUZZ=${RUN_FUZZ:-1}
 RUN_ASAN=${RUN_ASAN:-1}
+RUN_INT3=${RUN_INT3:-1}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
 
 passed=0 failed=0 skipped=0
@@ -208,24 +211,30 @@ elif ! E2E_TARGETS=$(private_copy "$TARGETS" targets); then
 else
 	export E2E_TARGETS
 	run_script test/e2e/check_targets.sh ""
-	builds=("$IPROFMEM:")
-	[ "$RUN_ASAN" = 1 ] && builds+=("$IPROFMEM_ASAN:asan:")
+	# the default engine (probes), the int3 engine (the reference, the
+	# same binary with IPROFMEM_ENGINE=int3), and the ASan build
+	builds=("$IPROFMEM::auto")
+	[ "$RUN_INT3" = 1 ] && builds+=("$IPROFMEM:int3::int3")
+	[ "$RUN_ASAN" = 1 ] && builds+=("$IPROFMEM_ASAN:asan::auto")
 	normal=
 	for b in "${builds[@]}"; do
+		engine=${b##*:} b=${b%:*}
 		bin=${b%%:*} tag=${b#*:}
 		if [ ! -x "$bin" ]; then
 			failure "${tag}e2e" "$bin is missing (make all asan)"
 			continue
 		fi
 		sub=${tag%:}
-		if ! bin=$(private_copy "$bin" "${sub:-normal}/iprofmem"); then
+		if [ "$engine" = int3 ] && [ -n "$normal" ]; then
+			bin=$normal
+		elif ! bin=$(private_copy "$bin" "${sub:-normal}/iprofmem"); then
 			failure "${tag}e2e" "cannot copy ${b%%:*} to $PRIVATE"
 			continue
 		fi
 		[ -z "$tag" ] && normal=$bin
 		for s in "${scripts[@]}"; do
 			case $s in */test_valgrind.sh) continue ;; esac
-			run_script "$s" "$tag" IPROFMEM="$bin"
+			run_script "$s" "$tag" IPROFMEM="$bin" IPROFMEM_ENGINE="$engine"
 		done
 	done
 	for s in "${scripts[@]}"; do

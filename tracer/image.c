@@ -188,31 +188,43 @@ static void warn_no_dwarf(struct tracer *tr, const char *module)
 /* --list-funcs: one line per selected function; those that cannot be
  * traced say why. */
 static void list_functions(FILE *out, const struct sym_table *t,
-			   const char **why)
+			   const char **why, const bool *probed)
 {
 	size_t *nrets = xcalloc(t->nfuncs, sizeof(*nrets));
+	size_t *nsites = xcalloc(t->nfuncs, sizeof(*nsites));
+	size_t *nprobed = xcalloc(t->nfuncs, sizeof(*nprobed));
+	char probes[32];
 
-	for (size_t i = 0; i < t->nsites; i++)
+	for (size_t i = 0; i < t->nsites; i++) {
 		nrets[t->sites[i].func] += !t->sites[i].is_entry;
+		nsites[t->sites[i].func]++;
+		nprobed[t->sites[i].func] += probed[i];
+	}
 	for (size_t i = 0; i < t->nfuncs; i++) {
 		const struct sym_func *f = &t->funcs[i];
 
+		/* how its sites are traced: probes of all its sites (the
+		 * others are int3s) */
+		snprintf(probes, sizeof(probes), "%zu/%zu", nprobed[i], nsites[i]);
 		if (!why[i])
-			fprintf(out, "%#18llx  %7zu  %s  %s:%d:%s\n",
-				(unsigned long long)f->entry, nrets[i],
+			fprintf(out, "%#18llx  %7zu  %7s  %s  %s:%d:%s\n",
+				(unsigned long long)f->entry, nrets[i], probes,
 				t->module, f->file, f->line, f->name);
 		else
-			fprintf(out, "%#18llx  %7s  %s  %s:%d:%s  (not traced: "
-				"%s)\n", (unsigned long long)f->entry, "-",
-				t->module, f->file, f->line, f->name, why[i]);
+			fprintf(out, "%#18llx  %7s  %7s  %s  %s:%d:%s  (not "
+				"traced: %s)\n", (unsigned long long)f->entry,
+				"-", "-", t->module, f->file, f->line, f->name,
+				why[i]);
 	}
 	for (size_t i = 0; i < t->nuntraced; i++) {
 		const struct sym_untraced *u = &t->untraced[i];
 
-		fprintf(out, "%#18llx  %7s  %s  %s:%d:%s  (not traced: %s)\n",
-			(unsigned long long)u->entry, "-", t->module, u->file,
-			u->line, u->name, u->why);
+		fprintf(out, "%#18llx  %7s  %7s  %s  %s:%d:%s  (not traced: %s)\n",
+			(unsigned long long)u->entry, "-", "-", t->module,
+			u->file, u->line, u->name, u->why);
 	}
+	free(nprobed);
+	free(nsites);
 	free(nrets);
 }
 
@@ -375,7 +387,7 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 	if (ret == 0)
 		warn_untraced(tr, t, why);
 	if (tr->opts->list_out && ret == 0)
-		list_functions(tr->opts->list_out, t, why);
+		list_functions(tr->opts->list_out, t, why, probed);
 	free(slot_of);
 	free(probed);
 	free(armed);

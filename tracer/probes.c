@@ -535,6 +535,8 @@ struct thread *probes_shadow(struct process *p, uint64_t key)
 	struct probes *pr = &p->probes;
 	size_t i;
 
+	if (key == pr->vfork_key && pr->vfork_shadow)
+		return pr->vfork_shadow;
 	if (2 * (pr->nshadows + 1) > pr->cap_shadows) {
 		struct probes big = { .cap_shadows = pr->cap_shadows ?
 				      2 * pr->cap_shadows : 64 };
@@ -560,6 +562,25 @@ struct thread *probes_shadow(struct process *p, uint64_t key)
 	pr->shadows[i].sh = xcalloc(1, sizeof(struct thread));
 	pr->nshadows++;
 	return pr->shadows[i].sh;
+}
+
+void probes_vfork(struct process *p, uint64_t key, pid_t child)
+{
+	struct probes *pr = &p->probes;
+
+	if (pr->vfork_shadow) {
+		free(pr->vfork_shadow->stack);
+		free(pr->vfork_shadow);
+		pr->vfork_shadow = NULL;
+	}
+	pr->vfork_key = 0;
+	pr->vfork_child = 0;
+	if (!child || !key)
+		return;
+	pr->vfork_shadow = xcalloc(1, sizeof(*pr->vfork_shadow));
+	thread_copy_stack(pr->vfork_shadow, probes_shadow(p, key));
+	pr->vfork_key = key;	/* from now on, the key is the child's */
+	pr->vfork_child = child;
 }
 
 void probes_thread_gone(struct process *p, uint64_t key)
@@ -719,6 +740,7 @@ void probes_forget(struct tracer *tr, struct process *p)
 	free(pr->wins);
 	free(pr->entries);
 	free(pr->areas);
+	probes_vfork(p, 0, 0);
 	memset(pr, 0, sizeof(*pr));
 }
 

@@ -73,6 +73,12 @@ struct probes {
 	struct addr_range *areas;	/* stub areas, probe code at their
 					   start */
 	size_t nareas;
+	/* a vfork child runs with its parent's thread key until it execs or
+	 * exits (the parent waits): its events go to a shadow stack of its
+	 * own, a copy of the parent's, as the int3 engine traces it */
+	uint64_t vfork_key;
+	pid_t vfork_child;
+	struct thread *vfork_shadow;
 };
 
 /* Counts for --stats, over the whole run. */
@@ -105,6 +111,9 @@ void probes_drain(struct tracer *tr, struct process *p);
 int32_t probes_entry_fn(const struct process *p, uint64_t addr);
 /* The shadow stack of a thread key (created empty). */
 struct thread *probes_shadow(struct process *p, uint64_t key);
+/* A vfork child of the thread with that key starts (child: its tid), or
+ * ends (child 0). */
+void probes_vfork(struct process *p, uint64_t key, pid_t child);
 /* A thread with that key is gone: its shadow stack is emptied. */
 void probes_thread_gone(struct process *p, uint64_t key);
 /* A thread stopped with its pc in a stub, where a fault or a signal's

@@ -601,6 +601,8 @@ static int on_exec(struct tracer *tr, struct event *ev)
 	if ((th && th->detach_at_exec) || !p) {
 		/* a vfork child we do not follow: its new image has no
 		 * breakpoints, and it is not ours to trace */
+		if (th && th->proc && th->proc->probes.vfork_child == ev->tid)
+			probes_vfork(th->proc, 0, 0);
 		thread_remove(&tr->threads, ev->tid);
 		ptrace(PTRACE_DETACH, ev->tid, 0, 0);
 		return 0;
@@ -760,9 +762,15 @@ static void new_child(struct tracer *tr, pid_t tid, pid_t child, bool vfork)
 
 static void on_fork(struct tracer *tr, struct event *ev)
 {
+	struct thread *th = thread_find(&tr->threads, ev->tid);
 	unsigned long msg = 0;
+	regs_t r;
 
 	ptrace(PTRACE_GETEVENTMSG, ev->tid, 0, &msg);
+	/* a vfork child runs the parent's probes with its thread key */
+	if (ev->vfork && th && th->proc && th->proc->probes.on &&
+	    ptrace(PTRACE_GETREGS, ev->tid, 0, &r) == 0)
+		probes_vfork(th->proc, r.fs_base, (pid_t)msg);
 	new_child(tr, ev->tid, (pid_t)msg, ev->vfork);
 	resume_tid(tr, ev->tid, 0);
 }
@@ -811,7 +819,10 @@ static void on_exit_event(struct tracer *tr, struct event *ev)
 
 	if (th && th->proc && th->proc->probes.on) {
 		probes_drain(tr, th->proc);
-		probes_thread_gone(th->proc, th->key);
+		if (th->proc->probes.vfork_child == ev->tid)
+			probes_vfork(th->proc, 0, 0);
+		else
+			probes_thread_gone(th->proc, th->key);
 	}
 	thread_remove(&tr->threads, ev->tid);
 	if (ev->tid == tr->leader)

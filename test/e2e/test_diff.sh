@@ -114,7 +114,9 @@ if [ $ok = 1 ] && need_file "$TGT/regress.v2-tree"; then
 	expect_exit 0
 	run_ip diff "$D/v1" "$D/v2t"
 	expect_exit 0
-	NEW_SRC=$TGT/regress-tree/regress.c
+	# the key names the source where it was built (build/targets), not
+	# the copy of the targets the suite runs
+	NEW_SRC=$TOP/build/targets/regress-tree/regress.c
 	expect_file_is "$ERR" "$(want_diff)" "the diff across trees"
 	NEW_SRC=$SRC
 fi

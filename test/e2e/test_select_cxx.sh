@@ -159,8 +159,8 @@ bin=$TGT/sel_cxx.O2-pie
 if need_file "$bin"; then
 	run_ip --list-funcs -e 'ns::*' -- "$bin" "$MARK"
 	expect_exit 0
-	# the key: what follows the entry, returns and module columns
-	tail -n +2 "$OUT" | cut -c30- | sed 's/^[^ ]*  //' | sort >"$WORK/listed"
+	# the key: what follows the entry, returns, probes and module columns
+	tail -n +2 "$OUT" | cut -c39- | sed 's/^[^ ]*  //' | sort >"$WORK/listed"
 	while IFS='|' read -r start name pages calls; do
 		cxx_key "$start" "$name"
 		echo

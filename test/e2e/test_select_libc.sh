@@ -71,10 +71,11 @@ if malloc_run "$bin" -e 'libc.so.6:malloc'; then
 	n=$(awk 'END { print NR }' "$OUT")
 	[ "$n" -eq 2 ] || { fail "$n lines listed, want the header and malloc"; note_file "$OUT"; }
 	line=$(sed -n 2p "$OUT")
-	read -r addr rets module lkey <<<"$line"
+	read -r addr rets probes module lkey <<<"$line"
 	[ "$module" = "$LIBC" ] || fail "module '$module', want $LIBC"
 	[ "$lkey" = "$key" ] || fail "listed key '$lkey', traced key '$key'"
 	[[ $rets =~ ^[1-9][0-9]*$ ]] || fail "malloc with '$rets' return sites"
+	[[ $probes =~ ^[0-9]+/$((rets + 1))$ ]] || fail "malloc's probes '$probes', not of its $((rets + 1)) sites"
 	# the entry is the address of the symbol malloc in the loaded libc
 	[[ $addr =~ ^0x[0-9a-f]+$ ]] || fail "entry '$addr' is not hex"
 	sym=$(readelf -W --dyn-syms "$LIBC" | awk '$8 ~ /^malloc(@|$)/ && $4 == "FUNC" { print $2; exit }')

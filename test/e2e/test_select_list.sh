@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # --list-funcs: stdout is the header line, then one line per selected
-# function, "%#18llx  %7zu  MODULE  KEY" (entry address, return sites,
-# module path, key); stderr is empty; exit status 0; none of the
+# function, "%#18llx  %7zu  %7s  MODULE  KEY" (entry address, return
+# sites, sites probed/sites, module path, key); stderr is empty; exit status 0; none of the
 # program's code ran, nor its library's constructor (each would create a
 # marker file), and iprofmem did not resume the program once it had listed
 # it (strace shows that).  The listed set is the selection: the default
@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/select_lib.sh"
 
-LIST_HEADER='             Entry  Returns  Module  File:Line:Function'
+LIST_HEADER='             Entry  Returns   Probes  Module  File:Line:Function'
 RAN_MAIN=$WORK/ran.main
 RAN_LIB=$WORK/ran.lib
 
@@ -43,11 +43,13 @@ list_run() {
 	bad=$(awk -v listed="$WORK/listed" '
 		NR == 1 { printf "" >listed; next }
 		{
-			a = substr($0, 1, 18); r = substr($0, 21, 7); rest = substr($0, 30)
+			a = substr($0, 1, 18); r = substr($0, 21, 7); pr = substr($0, 30, 7)
+			rest = substr($0, 39)
 			sep = index(rest, "  ")
 			mod = substr(rest, 1, sep - 1); key = substr(rest, sep + 2)
-			if (length($0) < 32 || a !~ /^ *0x[0-9a-f]+$/ || substr($0, 19, 2) != "  " ||
-			    r !~ /^ *[0-9]+$/ || substr($0, 28, 2) != "  " || sep < 2 ||
+			if (length($0) < 41 || a !~ /^ *0x[0-9a-f]+$/ || substr($0, 19, 2) != "  " ||
+			    r !~ /^ *[0-9]+$/ || substr($0, 28, 2) != "  " ||
+			    pr !~ /^ *[0-9]+\/[0-9]+$/ || substr($0, 37, 2) != "  " || sep < 2 ||
 			    mod !~ /^\/[^ ]+$/ || key !~ /^[^ ].*:[0-9]+:[^:]/) {
 				print "malformed line " NR ": \047" $0 "\047"; exit
 			}

@@ -18,8 +18,17 @@ for v in O0-pie O2-pie O2-nopie; do
 		*"  -  "*"$key  (not traced: its first instruction cannot be replayed)") ;;
 		*) fail "raw_getpid's line: '$line'"; note_file "$OUT" ;;
 		esac
-		grep -F "$(src_key untraced grow)" "$OUT" | grep -q 'not traced' &&
-			fail "grow is listed as not traced"
+		line=$(grep -F "$(src_key untraced grow)" "$OUT")
+		case $line in *'not traced'*) fail "grow is listed as not traced" ;; esac
+		# its sites: an entry and its returns; the entry at least probed
+		# unless int3 is asked
+		read -r _ rets probes _ <<<"$line"
+		[ "${probes#*/}" = $((rets + 1)) ] || fail "grow's probes '$probes', not of its $((rets + 1)) sites"
+		if [ "${IPROFMEM_ENGINE:-auto}" = int3 ]; then
+			[ "${probes%/*}" = 0 ] || fail "grow's probes '$probes' with the int3 engine"
+		else
+			[ "${probes%/*}" -ge 1 ] 2>/dev/null || fail "grow's probes '$probes': its entry is not probed"
+		fi
 	fi
 	tc_end
 
