@@ -43,8 +43,10 @@ REAL_IPROFMEM=$IPROFMEM
 # engines_case NAME TABLE_OPTS... -- PROGRAM ARGS...: one test case: the
 # program untraced, then under each engine with -o; fails unless the two
 # table files are byte-identical, and each traced run's stdout and exit
-# status are the untraced run's.  TABLE_OPTS go to both iprofmem runs.
+# status are the untraced run's.  TABLE_OPTS go to both iprofmem runs;
+# the program's stdin is $ENGINES_IN (default /dev/null).
 # Prints a SKIP line instead when the default engine is not there.
+ENGINES_IN=/dev/null
 engines_case() {
 	local name=$1 opts=() prog rc_int3
 	shift
@@ -57,13 +59,13 @@ engines_case() {
 	fi
 	tc "$name"
 	if need_file "$prog"; then
-		run_plain "$PINNED" "$@"
+		run_plain --in "$ENGINES_IN" "$PINNED" "$@"
 		IPROFMEM="$PINNED"
-		run_ip "$REAL_IPROFMEM" "${INT3_OPTS[@]}" "${opts[@]}" -o "$WORK/table.int3" -- "$@"
+		run_ip --in "$ENGINES_IN" "$REAL_IPROFMEM" "${INT3_OPTS[@]}" "${opts[@]}" -o "$WORK/table.int3" -- "$@"
 		expect_same_as_plain
 		cp "$ERR" "$WORK/err.int3"
 		rc_int3=$RC
-		run_ip "$REAL_IPROFMEM" "${DEFAULT_OPTS[@]}" "${opts[@]}" -o "$WORK/table.default" -- "$@"
+		run_ip --in "$ENGINES_IN" "$REAL_IPROFMEM" "${DEFAULT_OPTS[@]}" "${opts[@]}" -o "$WORK/table.default" -- "$@"
 		IPROFMEM=$REAL_IPROFMEM
 		expect_same_as_plain
 		[ "$RC" -eq "$rc_int3" ] || fail "exit status $rc_int3 under int3, $RC under the default engine"
