@@ -68,6 +68,8 @@ fetch() {
 	if [ ! -s "$APT/updated" ]; then
 		apt-get "${APT_OPTS[@]}" update >>"$LOG" 2>&1 ||
 			{ echo "apt-get update of the deb-src list failed (see $LOG)" >&2; return 1; }
+		compgen -G "$APT/lists/*_Sources*" >/dev/null ||
+			{ echo "no Sources index from $(mirror): $(grep -E '^(E|W|Err):' "$LOG" | head -n1) (see $LOG)" >&2; return 1; }
 		date >"$APT/updated"
 	fi
 	(cd "$REAL_DIR/src" && apt-get "${APT_OPTS[@]}" source --download-only "$pkg") >>"$LOG" 2>&1 ||
