@@ -175,16 +175,21 @@ record_calls() {
 }
 
 # stats_share FILE: "PROBE INT3" from the --stats lines on stderr in FILE,
-# parsed loosely (a line with both "probe N" and "int3 N"); "" if none.
+# parsed loosely: a line with both "probe N" and "int3 N", the first that
+# speaks of events if any (another may count sites); "" if none.
 stats_share() {
 	[ -s "$1" ] || return 0
-	awk 'tolower($0) ~ /stat/ && match($0, /probe[^0-9,;)]*[0-9]+/) {
-		p = substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", p)
-		if (match($0, /int3[^0-9,;)]*[0-9]+/)) {
-			i = substr($0, RSTART + 4, RLENGTH - 4); gsub(/[^0-9]/, "", i)
-			print p, i; exit
-		}
-	}' "$1"
+	awk 'function num(re, skip,   v) {
+		if (!match($0, re)) return ""
+		v = substr($0, RSTART + skip, RLENGTH - skip); gsub(/[^0-9]/, "", v); return v
+	}
+	tolower($0) ~ /stat/ {
+		p = num("probe[^0-9,;)]*[0-9]+", 5); i = num("int3[^0-9,;)]*[0-9]+", 4)
+		if (p == "" || i == "") next
+		if (tolower($0) ~ /event/) { print p, i; found = 1; exit }
+		if (first == "") first = p " " i
+	}
+	END { if (!found && first != "") print first }' "$1"
 }
 
 # share "P I": the probe share in percent, or "".
@@ -257,7 +262,7 @@ small_conf() {
 		if [ -e "$TMP/$conf-$m.failed" ]; then
 			out="$out $(printf '%9s' failed)"
 		elif [ "${c:-0}" -eq 0 ]; then
-			out="$out $(printf '%9s' untraced)"
+			out="$out $(printf '%9s' skipped)"
 		else
 			out="$out $(printf '%9s' "$(fig "$per" '%.3f')")"
 		fi
@@ -428,6 +433,7 @@ else
 		if [ -n "$s" ]; then
 			p=$(share "$s")
 			printf '  %-26s probe %s, int3 %s: %s%% (goal >= 95%%: %s)\n' "${c%%:*}" "${s% *}" "${s#* }" "$p" "$(verdict "$p" ge 95)"
+			grep -i 'stat' "${c#*:}" | head -n 12 | sed 's/^/      /'
 		else
 			printf '  %-26s n/a (no "probe N ... int3 N" stats line)\n' "${c%%:*}"
 		fi
