@@ -38,7 +38,8 @@
 #                       after this many seconds (--duration; default 60):
 #                       a slow engine is then measured by one run
 #   BENCH_ENGINES_REPS  runs per figure, the median is printed (default 3)
-#   BENCH_PY_ROUNDS     bench/pyload.py's rounds (default 40: ~0.1 s)
+#   BENCH_PY_ROUNDS     bench/pyload.py's rounds (default 8: ~10 M calls,
+#                       0.06 s untraced, half of it the interpreter's start-up)
 #   BENCH_INT3_SECS     seconds of the int3 engine on python3.11d (default 15)
 #   BENCH_GATE_OFF      iprofmem options that turn the fault gate off
 #                       (default: guessed from --help; empty: no such row)
@@ -59,7 +60,7 @@ SLOW=${BENCH_SLOW_SECS:-5}
 PY_CAP=${BENCH_PY_CAP:-60}
 SU_CAP=20
 REPS=${BENCH_ENGINES_REPS:-3}
-ROUNDS=${BENCH_PY_ROUNDS:-40}
+ROUNDS=${BENCH_PY_ROUNDS:-8}
 INT3_SECS=${BENCH_INT3_SECS:-15}
 CPU=${BENCH_ENGINES_CPU:-none}
 DIR=${BENCH_DIR:-build/bench}
