@@ -36,10 +36,6 @@ SRCS := iprofmem.c \
 
 DEPS_PKGS := libdw-dev libelf-dev libcapstone-dev libcmocka-dev pkg-config libc6-dbg chromium python3 strace gcc-multilib clang valgrind time
 DEPS_PKGS += libprotobuf-c-dev protobuf-c-compiler zlib1g-dev golang-go
-# make bench's engines stage (bench/engines.sh): a real program with debug
-# info, and the tools it is timed against; without them it prints n/a.
-BENCH_PKGS := python3.11-dbg heaptrack uftrace
-DEPS_PKGS += $(BENCH_PKGS)
 
 .PHONY: all deps demo check check-unit check-asan bench stress install uninstall clean asan deb
 

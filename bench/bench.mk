@@ -19,6 +19,14 @@
 # threads, exact; on 64), a chain of 1,000,000 tail calls in one frame.  About 2 minutes here; exits 1 if a stage fails.  Knobs (see the script):
 #   make stress STRESS_STAGES="threads signals" STRESS_DEPTH=200000
 
+# bench/engines.sh's real program (python3.11d, with its debug info) and
+# the tools it is timed against; without them it prints n/a.  Added to the
+# Makefile's lists of what make deps (and deps-bench, where there is one)
+# installs.
+BENCH_ENGINES_PKGS := python3.11-dbg heaptrack uftrace
+BENCH_PKGS += $(BENCH_ENGINES_PKGS)
+DEPS_PKGS  += $(BENCH_ENGINES_PKGS)
+
 BENCH_DIR      := build/bench
 BENCH_TARGET   := $(BENCH_DIR)/empty
 BENCH_REFTRACE := $(BENCH_DIR)/reftrace
