@@ -2,11 +2,15 @@
 # then 8 threads x 100,000 traced calls at once, every one counted (see
 # bench/threads.sh), then iprofmem's own peak RSS while it traces 1 M and
 # 10 M calls of empty() and their ratio, about 1 since its memory is bounded
-# by the functions and threads, not by the run's length (bench/memory.sh).
+# by the functions and threads, not by the run's length (bench/memory.sh),
+# then the engines side by side (issue 11, bench/engines.sh): us per traced
+# call of small functions, python3.11d fully traced against heaptrack and
+# uftrace, start-up, and the probes' share of events (about 2 minutes).
 # The 10 M-call run is 20 M traps: 4 to 6 minutes pinned, so the whole of
-# `make bench` takes some 10 minutes here.  Knobs (command line or environment):
+# `make bench` takes some 12 minutes here.  Knobs (command line or environment):
 #   make bench BENCH_N=50000 BENCH_REPS=5 BENCH_CPU=none BENCH_SPIN_K=100000
 #   make bench BENCH_MEM_N1=1000000 BENCH_MEM_N2=10000000
+#   make bench BENCH_SMALL_N=1000000 BENCH_ENGINES_REPS=3 BENCH_INT3_SECS=15
 #
 # make stress: iprofmem at sizes the tests do not reach, each stage judged on
 # exact counts, never on time (see bench/stress.sh): 64 threads x 10,000
@@ -15,13 +19,23 @@
 # threads, exact; on 64), a chain of 1,000,000 tail calls in one frame.  About 2 minutes here; exits 1 if a stage fails.  Knobs (see the script):
 #   make stress STRESS_STAGES="threads signals" STRESS_DEPTH=200000
 
+# bench/engines.sh's real program (python3.11d, with its debug info) and
+# the tools it is timed against; without them it prints n/a.  Added to the
+# Makefile's lists of what make deps (and deps-bench, where there is one)
+# installs.
+BENCH_ENGINES_PKGS := python3.11-dbg heaptrack uftrace
+BENCH_PKGS += $(BENCH_ENGINES_PKGS)
+DEPS_PKGS  += $(BENCH_ENGINES_PKGS)
+
 BENCH_DIR      := build/bench
 BENCH_TARGET   := $(BENCH_DIR)/empty
 BENCH_REFTRACE := $(BENCH_DIR)/reftrace
 BENCH_SPIN     := $(BENCH_DIR)/spin_threads
+BENCH_SMALL    := $(BENCH_DIR)/small
 # empty() must start with `push %rbp` and end with `ret`: -O0, no endbr64.
 BENCH_TARGET_CFLAGS := -std=gnu11 -O0 -g -fcf-protection=none $(WARN)
 BENCH_REF_CFLAGS    := -std=gnu11 -O2 -g $(WARN)
+BENCH_SMALL_CFLAGS  := -std=gnu11 -O2 -g $(WARN)
 
 $(BENCH_TARGET): bench/empty.c bench/bench.mk
 	@mkdir -p $(dir $@)
@@ -30,6 +44,16 @@ $(BENCH_TARGET): bench/empty.c bench/bench.mk
 $(BENCH_REFTRACE): bench/reftrace.c bench/bench.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_REF_CFLAGS) -o $@ $<
+
+# bench/engines.sh's small functions (issue 11): -O2 -g as programs ship,
+# without CET and with it (each function then starts with endbr64).
+$(BENCH_SMALL): bench/small.c bench/bench.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_SMALL_CFLAGS) -fcf-protection=none -o $@ $<
+
+$(BENCH_SMALL)-cet: bench/small.c bench/bench.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_SMALL_CFLAGS) -fcf-protection=full -o $@ $<
 
 $(BENCH_SPIN): test/targets/spin_threads.c bench/bench.mk
 	@mkdir -p $(dir $@)
@@ -59,10 +83,11 @@ $(STRESS_DIR)/%: bench/stress/%.c bench/bench.mk
 bench: deps-bench
 	$(MAKE) bench-run
 
-bench-run: all $(BENCH_TARGET) $(BENCH_REFTRACE) $(BENCH_SPIN)
+bench-run: all $(BENCH_TARGET) $(BENCH_REFTRACE) $(BENCH_SPIN) $(BENCH_SMALL) $(BENCH_SMALL)-cet
 	BENCH_DIR=$(BENCH_DIR) bench/run.sh
 	BENCH_DIR=$(BENCH_DIR) bench/threads.sh
 	BENCH_DIR=$(BENCH_DIR) bench/memory.sh
+	BENCH_DIR=$(BENCH_DIR) bench/engines.sh
 
 # The signal and attach stages' targets are e2e targets (test/targets/):
 # sigstorm built -O0 without CET, so that inner() starts with an emulated
