@@ -21,10 +21,9 @@
 #define TICK_MS		250
 #define FIRST_DRAW_S	1.0
 /* A hint when the last HINT_WINDOW ticks averaged HINT_RATE calls a
- * second: at that pace each call's two traps are most of the run (a trap
- * costs about 10 us on a virtual machine, where 40,000 calls a second is
- * about the most a traced program makes). */
-#define HINT_RATE	20000
+ * second: at that pace tracing is most of the run (a probed call costs
+ * about a microsecond here, a call through int3 stops tens). */
+#define HINT_RATE	100000
 #define HINT_WINDOW	(10 * 1000 / TICK_MS)
 
 struct status {
@@ -73,15 +72,17 @@ static void grouped(char *buf, size_t len, uint64_t v)
 
 static void draw(struct status *s, double t, uint64_t calls, uint64_t rate)
 {
-	char line[160], c[32], r[32];
+	char line[192], c[32], r[32], st[32];
 	int n;
 
 	grouped(c, sizeof(c), calls);
 	grouped(r, sizeof(r), rate);
+	grouped(st, sizeof(st), report_progress_stops());
 	/* \r and erase to the end: redrawn in place; \r again after it, so
 	 * that what the program prints starts at the left margin */
 	n = snprintf(line, sizeof(line), "\r\033[Kiprofmem: %d:%02d traced, "
-		     "%s calls, %s calls/s\r", (int)t / 60, (int)t % 60, c, r);
+		     "%s calls, %s calls/s, %s events by stops\r",
+		     (int)t / 60, (int)t % 60, c, r, st);
 	if (n > 0)
 		put(line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 	s->drawn = true;
@@ -97,8 +98,8 @@ static void erase(struct status *s)
 /* Once the recording thread has written the names asked for. */
 static void show_hint(struct status *s)
 {
-	static const char head[] = "iprofmem: hint: over 20,000 calls a second "
-				   "for 10 s, two traps each; the most called: ";
+	static const char head[] = "iprofmem: hint: over 100,000 calls a second "
+				   "for 10 s; the most called: ";
 	char *names = report_progress_take_hot();
 
 	if (!names)

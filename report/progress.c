@@ -13,12 +13,24 @@
 #define HOT_NAMES	3
 
 static _Atomic uint64_t calls;		/* one writer: a plain store will do */
+static _Atomic uint64_t stops;		/* events that cost a ptrace stop */
 static atomic_bool hot_wanted;
 static _Atomic(char *) hot_text;
 
 uint64_t report_progress_calls(void)
 {
 	return atomic_load_explicit(&calls, memory_order_relaxed);
+}
+
+void report_progress_stop(void)
+{
+	atomic_store_explicit(&stops, atomic_load_explicit(&stops,
+			      memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+uint64_t report_progress_stops(void)
+{
+	return atomic_load_explicit(&stops, memory_order_relaxed);
 }
 
 void report_progress_ask_hot(void)

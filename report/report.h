@@ -72,6 +72,10 @@ void report_sample(struct report *r, uint64_t t_ns, int64_t rss);
 
 /* Calls recorded so far, in every report. */
 uint64_t report_progress_calls(void);
+/* The tracer counts the events that cost a ptrace stop (int3), the others
+ * being the probes'. */
+void report_progress_stop(void);
+uint64_t report_progress_stops(void);
 /* Ask for the names of the most called functions: the recording thread
  * writes them at its next call (from the report that call goes to), and
  * report_progress_take_hot hands them over once (NULL until then): "f

@@ -397,6 +397,36 @@ static bool covers_function(const struct patch_func *f,
 	return f->nranges == 1 && w->start + w->len >= r->addr + r->n;
 }
 
+/* A small function whose ret lies a few instructions past its entry
+ * window (push %rbp; mov %rsp,%rbp; nop; pop %rbp; ret: -O0's empty
+ * function): the window takes it whole when nothing jumps inside, so
+ * that one stub probes the entry and the ret, which has no room for a
+ * window of its own.  w is left as it was otherwise. */
+static void take_whole(const struct patch_func *f, size_t i,
+		       struct patch_window *w)
+{
+	const struct patch_range *r = range_of(f, f->insns[i].addr);
+	struct patch_window whole = *w;
+	size_t k = i + w->ninsns;
+
+	if (f->nranges != 1)
+		return;
+	while (k < f->ninsns && whole.ninsns < PATCH_MAX_INSNS &&
+	       contiguous(&whole.insns[whole.ninsns - 1], &f->insns[k]) &&
+	       f->insns[k].addr < r->addr + r->n) {
+		window_add(&whole, &f->insns[k]);
+		if (ends_flow(&f->insns[k++]))
+			break;
+	}
+	/* only when the ret is too close to the entry window for a window
+	 * of its own (the bytes before it are the entry's) */
+	if (whole.has_ret && covers_function(f, &whole) &&
+	    whole.insns[whole.ninsns - 1].op == INSN_RET &&
+	    whole.start + whole.len - (w->start + w->len) < PATCH_JMP_LEN &&
+	    window_check(f, &whole) == PATCH_OK)
+		*w = whole;
+}
+
 enum patch_why patch_entry(const struct patch_func *f, struct patch_window *w)
 {
 	long i = insn_at(f, f->entry);
@@ -416,6 +446,8 @@ enum patch_why patch_entry(const struct patch_func *f, struct patch_window *w)
 	why = grow_forward(f, (size_t)i, w);
 	if (why == PATCH_OK)
 		why = window_check(f, w);
+	if (why == PATCH_OK && !w->has_ret)
+		take_whole(f, (size_t)i, w);
 	if (why == PATCH_OK)
 		w->whole = w->has_ret && covers_function(f, w);
 	return why;

@@ -557,6 +557,7 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	shadow = p->probes.on ? probes_shadow(p, at_site.fs_base) : th;
 	th->key = at_site.fs_base;
 	tr->pstats.events_int3++;
+	report_progress_stop();
 	tracer_sample(tr, p, &trap);
 	if (b->entry_fn >= 0)
 		tracer_enter(p, shadow, b->entry_fn, arch_sp(&at_site), &trap);

@@ -545,6 +545,10 @@ trap_sender(void *arg)
 MEASURED void
 trap_loop(void)
 {
+	/* acked first: a sender that read it before its first store would
+	 * send the second trap before the first was handled, and two
+	 * SIGTRAPs pending merge into one (a hang, seen under load) */
+	acked = traps;
 	go = 1;
 	while (traps < LOCAL_TRAPS + REMOTE_TRAPS)
 		acked = traps;

@@ -107,7 +107,7 @@ static void test_ret_into_padding(void **state)
 static void test_endbr64_entry(void **state)
 {
 	static const enum insn_op entry_ops[] = {
-		INSN_PUSH, INSN_MOV_RSP_RBP, INSN_OOL };
+		INSN_PUSH, INSN_MOV_RSP_RBP, INSN_OOL, INSN_RET };
 	struct patch_func *f;
 	struct patch_window w, r;
 
@@ -120,8 +120,11 @@ static void test_endbr64_entry(void **state)
 	     0xc3);				/* 9 ret */
 	assert_int_equal(patch_entry(f, &w), PATCH_OK);
 	assert_int_equal(w.start, BASE + 4);
-	assert_int_equal(w.len, 5);
-	assert_ops(&w, 3, entry_ops);
+	/* the ret is too close for a window of its own: the entry's takes
+	 * the function whole */
+	assert_int_equal(w.len, 6);
+	assert_ops(&w, 4, entry_ops);
+	assert_true(w.whole);
 	/* the ret's window (mov, pop, ret) shares bytes with the entry's:
 	 * only one of them can be patched */
 	assert_int_equal(patch_return(f, BASE + 9, &r), PATCH_OK);
@@ -224,7 +227,8 @@ static void test_target_from_cold_range(void **state)
 	f = patch_func_open(&r[1], 1, BASE);
 	assert_non_null(f);
 	assert_int_equal(patch_entry(f, &w), PATCH_OK);
-	assert_int_equal(w.len, 6);
+	assert_int_equal(w.len, 7);		/* whole, the ret too close */
+	assert_true(w.whole);
 	patch_func_close(f);
 	f = patch_func_open(r, 2, BASE);
 	assert_non_null(f);
@@ -384,8 +388,8 @@ static void test_rip_relative(void **state)
 	(void)state;
 	FUNC(f, 0, 0x48, 0x8b, 0x05, 0x34, 0x12, 0x00, 0x00, 0xc3);
 	assert_int_equal(patch_entry(f, &w), PATCH_OK);
-	assert_int_equal(w.len, 7);
-	assert_int_equal(w.ninsns, 1);
+	assert_int_equal(w.len, 8);		/* whole: the ret with it */
+	assert_int_equal(w.ninsns, 2);
 	assert_int_equal(w.insns[0].op, INSN_OOL);
 	assert_int_equal(w.insns[0].disp_off, 3);
 	assert_int_equal(w.insns[0].target, BASE + 7 + 0x1234);
@@ -474,13 +478,30 @@ static void test_plan(void **state)
 	assert_int_equal(sites[1].why, PATCH_OK);
 	assert_int_equal(sites[1].covered_by, 0);
 	patch_func_close(f);
-	/* endbr64; push; mov; pop; ret: the ret's window would overlap */
+	/* endbr64; push; mov; pop; ret: the ret's window would overlap the
+	 * entry's, which takes the function whole */
 	FUNC(f, 0, 0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x89, 0xe5, 0x5d, 0xc3);
 	sites[1].addr = BASE + 9;
 	patch_plan(f, sites, 2);
 	assert_int_equal(sites[0].why, PATCH_OK);
-	assert_int_equal(sites[1].why, PATCH_OVERLAP);
-	assert_int_equal(sites[1].covered_by, -1);
+	assert_true(sites[0].w.whole);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(sites[1].covered_by, 0);
+	patch_func_close(f);
+	/* a branch target between the entry window and the ret: no whole
+	 * window, and the ret's own would overlap */
+	FUNC(f, 0,
+	     0x55,				/* 0 push %rbp */
+	     0x48, 0x89, 0xe5,			/* 1 mov %rsp,%rbp */
+	     0x90,				/* 4 nop */
+	     0x5d,				/* 5 L: pop %rbp */
+	     0xc3,				/* 6 ret */
+	     0xeb, 0xfc);			/* 7 jmp L */
+	sites[1].addr = BASE + 6;
+	patch_plan(f, sites, 2);
+	assert_int_equal(sites[0].why, PATCH_OK);
+	assert_false(sites[0].w.whole);
+	assert_int_not_equal(sites[1].why, PATCH_OK);
 	patch_func_close(f);
 	/* an entry that cannot be patched leaves the rets their own way;
 	 * two rets with windows of their own */
