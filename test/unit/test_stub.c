@@ -200,7 +200,9 @@ static void test_relocation_bytes(void **state)
 	assert_int_equal(k, 3);
 	assert_int_equal(v[0].op, INSN_OOL);
 	assert_int_equal(v[0].target, BASE + 7 + 0x100);
-	assert_int_equal(v[1].target, BASE + 7);
+	/* the ret too close for a window of its own: taken with the entry */
+	assert_true(w.whole);
+	assert_int_equal(v[1].op, INSN_RET);
 	/* the stub 4 GB away: the operand is out of reach */
 	s.addr = BASE + (5ULL << 32);
 	assert_int_equal(stub_encode(out, &s), -1);
