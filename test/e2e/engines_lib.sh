@@ -86,9 +86,11 @@ engines_cmp() {
 		note_file "$ERR"
 		return
 	fi
+	# (masked sizes decide where those rows sort, and so where others do:
+	# then the rows are compared as a set)
 	if [ -n "$ENGINES_MASK" ]; then
-		sed -E "s/^.{10}(  .{7}  .*:($ENGINES_MASK))\$/  (varies)\1/" "$a" >"$a.masked"
-		sed -E "s/^.{10}(  .{7}  .*:($ENGINES_MASK))\$/  (varies)\1/" "$b" >"$b.masked"
+		sed -E "s/^.{10}(  .{7}  .*:($ENGINES_MASK))\$/  (varies)\1/" "$a" | sort >"$a.masked"
+		sed -E "s/^.{10}(  .{7}  .*:($ENGINES_MASK))\$/  (varies)\1/" "$b" | sort >"$b.masked"
 		a=$a.masked b=$b.masked
 	fi
 	if ! cmp -s "$a" "$b"; then
