@@ -414,7 +414,7 @@ static bool signal_ignored(pid_t tid, int sig)
  * it is not, as the kernel would say. */
 static int segv_code(pid_t pid, uint64_t addr)
 {
-	static char buf[1 << 20];	/* maps of a large program */
+	static char buf[MAPS_MAX];
 
 	return read_proc_file(pid, "maps", buf, sizeof(buf)) &&
 	       procfs_maps_contains(buf, addr) ? SEGV_ACCERR : SEGV_MAPERR;
@@ -467,7 +467,7 @@ void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
 		  uint64_t sp, uint64_t dest, const struct trap *trap)
 {
 	const struct bp *to;
-	uint64_t entry_of = 0;
+	int32_t callee;
 
 	if (in->op != INSN_RET) {
 		if (in->op == INSN_JCC && dest == in->addr + in->len)
@@ -475,14 +475,12 @@ void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
 		if (in->op == INSN_JMP_IND &&
 		    insn_in_ranges(dest, p->ranges + ranges_at, nranges))
 			return;
+		/* the entry there: an int3's, or a probe's */
 		to = bp_table_find(&p->bps, dest);
-		if (to && to->entry_fn >= 0)
-			entry_of = (uint64_t)to->entry_fn + 1;
-		else if (p->probes.on)
-			entry_of = (uint64_t)(probes_entry_fn(p, dest) + 1);
-		if (entry_of) {
-			thread_tail_call(sh, p->rep, fn, (int32_t)(entry_of - 1),
-					 sp, trap);
+		callee = to && to->entry_fn >= 0 ? to->entry_fn :
+			 p->probes.on ? probes_entry_fn(p, dest) : -1;
+		if (callee >= 0) {
+			thread_tail_call(sh, p->rep, fn, callee, sp, trap);
 			return;
 		}
 	}
