@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* format(printf, 2, 0): so that clang checks the callers' formats instead
  * of warning about a non-literal one here */
@@ -83,4 +84,12 @@ void *xreallocarray(void *p, size_t n, size_t size)
 char *xstrdup(const char *s)
 {
 	return check(strdup(s));
+}
+
+uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }

@@ -3,6 +3,7 @@
 #define IPROFMEM_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Exit statuses of iprofmem itself (the traced program's own status is
  * passed through otherwise); documented in man/iprofmem.1, EXIT STATUS. */
@@ -27,6 +28,8 @@ void util_on_out_of_memory(void (*hook)(void));
 
 /* Allocation that cannot fail: out of memory ends iprofmem through
  * out_of_memory. */
+/* CLOCK_MONOTONIC in ns. */
+uint64_t monotonic_ns(void);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);

@@ -454,6 +454,7 @@ static int add_module(struct tracer *tr, struct process *p, pid_t tid,
 	struct selection *sel = tr->opts->sel;
 	struct sym_table t;
 	char err[512];
+	uint64_t t0;
 	int ret;
 
 	p->mods = xreallocarray(p->mods, p->nmods + 1, sizeof(*p->mods));
@@ -463,7 +464,10 @@ static int add_module(struct tracer *tr, struct process *p, pid_t tid,
 	selection_module_loaded(sel, m->path);
 	if (!selection_wants_module(sel, m->path, m->is_main))
 		return 0;
-	if (symbols_load_module(s, i, sel, &t, err, sizeof(err)) != 0) {
+	t0 = monotonic_ns();
+	ret = symbols_load_module(s, i, sel, &t, err, sizeof(err));
+	tr->pstats.load_ns += monotonic_ns() - t0;
+	if (ret != 0) {
 		if (m->is_main) {
 			error_msg("%s", err);
 			return -1;
@@ -474,7 +478,10 @@ static int add_module(struct tracer *tr, struct process *p, pid_t tid,
 	/* only the default set falls back on the symbol table wholesale */
 	if (m->is_main && !t.has_dwarf && selection_is_default(sel))
 		warn_no_dwarf(tr, t.module);
+	t0 = monotonic_ns();
 	ret = arm_module(tr, p, tid, &t);
+	tr->pstats.arm_ns += monotonic_ns() - t0;
+	tr->pstats.modules++;
 	symbols_free(&t);
 	if (ret != 0 && !m->is_main)
 		warn_msg("%s: not traced", m->path);

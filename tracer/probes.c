@@ -374,16 +374,38 @@ struct stub_area {
 	uint8_t *buf;
 };
 
-/* Encode the stub for window k of the plan and the patch that jumps to
- * it.  False when it cannot be (the sites stay int3s).  With a->buf NULL,
- * only measure: the stub's length (which its address does not change)
- * is added to a->used. */
-static bool encode_window(struct process *p, const struct sym_table *t,
-			  struct fn_plan *fp, size_t k, const int32_t *ids,
-			  uint32_t ranges_base, struct stub_area *a,
-			  bool *probed)
+/* A window to encode: the plan's window and the t->sites indices of the
+ * sites its stub probes (cov[first .. first + n)). */
+struct win_plan {
+	struct patch_window w;
+	uint32_t first, n;
+};
+
+/* Every window of a module, planned once for both passes of probes_arm
+ * (decoding the functions is most of the set-up's time). */
+struct mod_plan {
+	struct win_plan *wins;
+	size_t nwins, capwins;
+	uint32_t *cov;
+	size_t ncov, capcov;
+};
+
+static void mod_plan_free(struct mod_plan *mp)
 {
-	const struct patch_window *w = &fp->ps[k].w;
+	free(mp->wins);
+	free(mp->cov);
+}
+
+/* Encode the stub for window wp and the patch that jumps to it.  False
+ * when it cannot be (the sites stay int3s).  With a->buf NULL, only
+ * measure: the stub's length (which its address does not change) is
+ * added to a->used. */
+static bool encode_window(struct process *p, const struct sym_table *t,
+			  const struct win_plan *wp, const uint32_t *cov,
+			  const int32_t *ids, uint32_t ranges_base,
+			  struct stub_area *a, bool *probed)
+{
+	const struct patch_window *w = &wp->w;
 	bool measure = !a->buf;
 	uint8_t scratch[STUB_MAX];
 	struct stub_spec spec = {
@@ -392,7 +414,6 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 		.probe_return = measure ? t->lo : a->base + PROBE_ON_RETURN_OFF,
 		.entry_site = STUB_NO_SITE,
 	};
-	size_t covered[64], ncov = 0;
 	struct probe_window pw = { .start = w->start, .len = w->len };
 	size_t nsites0 = p->probes.nsites, avail;
 	const uint8_t *orig;
@@ -400,11 +421,8 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 
 	for (size_t i = 0; i < PATCH_MAX_INSNS; i++)
 		spec.ret_site[i] = STUB_NO_SITE;
-	for (size_t j = 0; j < fp->nps; j++)
-		if (j == k || fp->ps[j].covered_by == (int)k)
-			covered[ncov++] = j;
-	for (size_t c = 0; c < ncov; c++) {
-		const struct sym_site *s = &t->sites[fp->site_of[covered[c]]];
+	for (uint32_t c = 0; c < wp->n; c++) {
+		const struct sym_site *s = &t->sites[cov[wp->first + c]];
 		uint32_t id = measure ? INT32_MAX :
 			      site_id(p, s, ids[s->func], ranges_base);
 
@@ -435,22 +453,52 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 	pw.jcall = spec.jcall;
 	pw.jtarget = spec.jtarget;
 	add_window(p, &pw);
-	for (size_t c = 0; c < ncov; c++) {
-		const struct sym_site *s = &t->sites[fp->site_of[covered[c]]];
+	for (uint32_t c = 0; c < wp->n; c++) {
+		uint32_t si = cov[wp->first + c];
+		const struct sym_site *s = &t->sites[si];
 
-		probed[fp->site_of[covered[c]]] = true;
+		probed[si] = true;
 		if (s->is_entry)
 			add_entry(&p->probes, s->addr, ids[s->func]);
 	}
 	return true;
 }
 
-/* Plan every function of t and encode its windows: in a->buf, or with
- * a->buf NULL only measure how long the stubs are. */
-static void encode_module(struct process *p, const struct sym_table *t,
-			  const int32_t *ids, const char *const *skip,
-			  uint32_t ranges_base, struct stub_area *a,
-			  bool *probed)
+/* Keep the windows of a planned function: each window with the sites its
+ * stub probes (its own and those it covers). */
+static void keep_windows(struct mod_plan *mp, const struct fn_plan *fp)
+{
+	for (size_t k = 0; k < fp->nps; k++) {
+		struct win_plan *wp;
+
+		if (fp->ps[k].why != PATCH_OK || fp->ps[k].covered_by >= 0)
+			continue;
+		if (mp->nwins == mp->capwins) {
+			mp->capwins = mp->capwins ? 2 * mp->capwins : 256;
+			mp->wins = xreallocarray(mp->wins, mp->capwins,
+						 sizeof(*mp->wins));
+		}
+		wp = &mp->wins[mp->nwins++];
+		wp->w = fp->ps[k].w;
+		wp->first = (uint32_t)mp->ncov;
+		wp->n = 0;
+		for (size_t j = 0; j < fp->nps; j++) {
+			if (j != k && fp->ps[j].covered_by != (int)k)
+				continue;
+			if (mp->ncov == mp->capcov) {
+				mp->capcov = mp->capcov ? 2 * mp->capcov : 512;
+				mp->cov = xreallocarray(mp->cov, mp->capcov,
+							sizeof(*mp->cov));
+			}
+			mp->cov[mp->ncov++] = (uint32_t)fp->site_of[j];
+			wp->n++;
+		}
+	}
+}
+
+/* Plan every function of t that is not skipped. */
+static void plan_module(const struct sym_table *t, const char *const *skip,
+			struct mod_plan *mp)
 {
 	struct fn_plan *fp = xcalloc(1, sizeof(*fp));
 
@@ -461,16 +509,23 @@ static void encode_module(struct process *p, const struct sym_table *t,
 		while (i < t->nsites && t->sites[i].func == func)
 			i++;
 		fp->n = i - fp->first;
-		if (!skip[func] && plan_function(t, fp)) {
-			for (size_t k = 0; k < fp->nps; k++)
-				if (fp->ps[k].why == PATCH_OK &&
-				    fp->ps[k].covered_by < 0)
-					encode_window(p, t, fp, k, ids,
-						      ranges_base, a, probed);
-		}
+		if (!skip[func] && plan_function(t, fp))
+			keep_windows(mp, fp);
 		plan_free(fp);
 	}
 	free(fp);
+}
+
+/* Encode every planned window: in a->buf, or with a->buf NULL only
+ * measure how long the stubs are. */
+static void encode_module(struct process *p, const struct sym_table *t,
+			  const struct mod_plan *mp, const int32_t *ids,
+			  uint32_t ranges_base, struct stub_area *a,
+			  bool *probed)
+{
+	for (size_t k = 0; k < mp->nwins; k++)
+		encode_window(p, t, &mp->wins[k], mp->cov, ids, ranges_base,
+			      a, probed);
 }
 
 void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
@@ -480,22 +535,27 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 	struct stub_area a = { .used = BLOB_BYTES };
 	size_t nwins0 = p->probes.nwins;
 	uint64_t ctl = p->probes.ctl;
+	struct mod_plan mp = { 0 };
 
 	if (!p->probes.on || !t->nsites)
 		return;
+	plan_module(t, skip, &mp);
 	/* the area is as long as the stubs need: under a non-PIE executable
 	 * at 4 MB there is little room within rel32 reach */
-	encode_module(p, t, ids, skip, ranges_base, &a, probed);
+	encode_module(p, t, &mp, ids, ranges_base, &a, probed);
 	a.len = (a.used + STUB_MAX + 4095) & ~(size_t)4095;
 	a.base = process_map_near(p, tid, t, a.len);
 	if (!a.base || (a.base + a.len > t->hi ? a.base + a.len : t->hi) -
-			(a.base < t->lo ? a.base : t->lo) > (1ull << 31) - (1u << 20))
+			(a.base < t->lo ? a.base : t->lo) > (1ull << 31) - (1u << 20)) {
+		mod_plan_free(&mp);
 		return;		/* out of reach: every site gets its int3 */
+	}
 	a.buf = xcalloc(1, a.len);
 	memcpy(a.buf, probe_blob, sizeof(probe_blob));
 	memcpy(a.buf + PROBE_CTL_PTR_OFF, &ctl, sizeof(ctl));
 	a.used = BLOB_BYTES;
-	encode_module(p, t, ids, skip, ranges_base, &a, probed);
+	encode_module(p, t, &mp, ids, ranges_base, &a, probed);
+	mod_plan_free(&mp);
 	/* the stubs first, then the jumps to them (the process is stopped,
 	 * its only thread outside this module's code) */
 	if (mem_write(p->memfd, a.base, a.buf, a.used) != 0) {
@@ -770,6 +830,10 @@ void probes_print_stats(const struct tracer *tr)
 		(unsigned long long)s->reopens, (unsigned long long)s->waits,
 		(unsigned long long)s->nostack,
 		(unsigned long long)s->bad_records);
+	fprintf(stderr, "iprofmem: stats: set-up %.3f s: symbols %.3f s, "
+		"arming %.3f s (%llu modules)\n",
+		(double)(s->load_ns + s->arm_ns) / 1e9, (double)s->load_ns / 1e9,
+		(double)s->arm_ns / 1e9, (unsigned long long)s->modules);
 	if (s->why_not)
 		fprintf(stderr, "iprofmem: stats: no probes: %s\n", s->why_not);
 }

@@ -86,6 +86,8 @@ struct probe_stats {
 	uint64_t events_probe, events_int3;
 	uint64_t sites_probe[2], sites_int3[2];	/* [0] entries, [1] returns */
 	uint64_t bad_records, waits, nostack, reopens;
+	uint64_t load_ns, arm_ns;	/* reading symbols, arming modules */
+	uint64_t modules;		/* modules armed */
 	const char *why_not;	/* no probes at all: the reason */
 };
 

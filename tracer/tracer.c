@@ -300,14 +300,6 @@ static int next_event(struct tracer *tr, struct event *ev)
 	return 1;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void tracer_start_clock(struct tracer *tr)
 {
 	tr->t0 = monotonic_ns();
