@@ -87,6 +87,10 @@ static void usage(FILE *out)
 	      "                        probes where safe, int3 breakpoints elsewhere),\n"
 	      "                        probe (the same, an error where no probe can\n"
 	      "                        go), int3 (a ptrace stop at every site)\n"
+	      "      --fault-gate=auto|off  probes read statm only when the\n"
+	      "                        program's RSS may have changed since (auto:\n"
+	      "                        where the kernel's kmem:rss_stat events can\n"
+	      "                        be had, as root), or at every event (off)\n"
 	      "      --stats           a summary on stderr at the end: events by\n"
 	      "                        source, sites by kind, statm reads, ring waits,\n"
 	      "                        set-up time\n"
@@ -231,7 +235,7 @@ enum {
 	OPT_FUNCS, OPT_ALL_MODULES, OPT_STRICT, OPT_LIST_FUNCS, OPT_RECORD,
 	OPT_FORMAT, OPT_TREE, OPT_COLUMNS, OPT_TOP, OPT_FOLDED,
 	OPT_FLAMEGRAPH, OPT_TIMELINE, OPT_FAIL_ABOVE, OPT_BUDGET, OPT_INTERVAL,
-	OPT_MEMORY, OPT_ENGINE, OPT_STATS,
+	OPT_MEMORY, OPT_ENGINE, OPT_STATS, OPT_FAULT_GATE,
 };
 
 static const struct option longopts[] = {
@@ -249,6 +253,7 @@ static const struct option longopts[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "engine", required_argument, NULL, OPT_ENGINE },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "fault-gate", required_argument, NULL, OPT_FAULT_GATE },
 	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "output", required_argument, NULL, 'o' },
@@ -339,6 +344,12 @@ static int tracing_option(struct options *o, int c, const char *arg)
 		return -1;
 	case OPT_STATS:
 		o->tracer.stats = true;
+		return -1;
+	case OPT_FAULT_GATE:
+		if (strcmp(arg, "auto") != 0 && strcmp(arg, "off") != 0)
+			return bad_usage("--fault-gate: '%s' is not one of auto, "
+					 "off", arg);
+		o->tracer.no_gate = strcmp(arg, "off") == 0;
 		return -1;
 	case OPT_MEMORY:
 		if (rss_parse_part(arg, &o->tracer.rss_source) != 0)

@@ -86,18 +86,10 @@ static long long rss_of(pid_t pid)
 {
 	char path[64], buf[128];
 	long long size, resident;
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	if (sscanf(buf, "%lld %lld", &size, &resident) != 2)
 		return -1;
 	return resident * sysconf(_SC_PAGESIZE);

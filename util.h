@@ -28,6 +28,9 @@ void util_on_out_of_memory(void (*hook)(void));
 
 /* Allocation that cannot fail: out of memory ends iprofmem through
  * out_of_memory. */
+/* Read a small file whole into buf (at most size - 1 bytes, then a NUL).
+ * Returns the bytes read, or -1. */
+long read_small_file(const char *path, char *buf, size_t size);
 /* CLOCK_MONOTONIC in ns. */
 uint64_t monotonic_ns(void);
 void *xmalloc(size_t n);

@@ -133,13 +133,52 @@ static uint64_t probe_rss(struct probe_ctl *c)
 	return read_statm((int)fd);
 }
 
+/* The fault gate.  The kernel's kmem:rss_stat tracepoint fires, in the
+ * task that does it, after every change of a process's RSS counters: a
+ * page fault (of the user or of the kernel on its behalf), munmap,
+ * madvise, mremap, brk, populating, reclaiming a page of its own.  One
+ * perf event per CPU, inherited by every thread, writes a record to a
+ * ring of its own for each (PROBES.md); reading the rings' heads costs a
+ * few ns.  If no head moved since this thread last read statm, and
+ * iprofmem changed nothing itself, the RSS is what statm said then.
+ *
+ * Exact with any number of threads: the heads are read before statm, and
+ * a change's record is written after the change: a change that statm did
+ * not see yet writes a record after the heads we kept, and the next probe
+ * reads statm again.  Each thread slot has its own cache, so no two
+ * threads update one. */
+static uint64_t gated_rss(struct probe_ctl *c, struct probe_gate_cache *g,
+			  uint8_t *kind)
+{
+	uint32_t n = c->gate_nrings;
+	uint64_t sum = 0, gen, rss;
+
+	if (n > PROBE_GATE_RINGS)
+		n = PROBE_GATE_RINGS;
+	for (uint32_t i = 0; i < n; i++)
+		sum += __atomic_load_n((const uint64_t *)c->gate_head[i],
+				       __ATOMIC_ACQUIRE);
+	gen = __atomic_load_n(&c->gate_gen, __ATOMIC_ACQUIRE);
+	if (sum == g->sum && gen == g->gen && g->rss != PROBE_NO_RSS) {
+		*kind |= RING_KIND_CACHED;
+		return g->rss;
+	}
+	rss = probe_rss(c);
+	g->sum = sum;
+	g->gen = gen;
+	g->rss = rss;
+	return rss;
+}
+
 void probe_event(struct probe_ctl *c, uint32_t kind, uint32_t site,
 		 uint64_t sp, uint64_t key, uint64_t on_own_stack)
 {
-	uint64_t rss = probe_rss(c);
+	uint8_t k = (uint8_t)kind;
+	long s = c->gate_nrings && key ? find_slot(c, key) : -1;
+	uint64_t rss = s >= 0 ? gated_rss(c, &c->gate[s], &k) : probe_rss(c);
 
 	if (!on_own_stack)
 		__atomic_fetch_add(&c->nostack, 1, __ATOMIC_RELAXED);
-	if (ring_put(&c->ring, site, 0, (uint8_t)kind, sp, rss, key))
+	if (ring_put(&c->ring, site, 0, k, sp, rss, key))
 		__atomic_fetch_add(&c->waits, 1, __ATOMIC_RELAXED);
 }

@@ -28,6 +28,15 @@
 #define PROBE_SLOT_SIZE		(PROBE_LEVELS * PROBE_LEVEL_SIZE)
 /* An RSS that could not be read. */
 #define PROBE_NO_RSS		UINT64_MAX
+#define PROBE_GATE_RINGS	64	/* CPUs the fault gate can watch */
+
+/* A thread slot's view of the RSS for the fault gate (probe.c): what
+ * statm said, and the rings' heads and iprofmem's generation just before. */
+struct probe_gate_cache {
+	uint64_t sum;
+	uint64_t gen;
+	uint64_t rss;
+};
 
 /* The control block, in a page of the program that iprofmem fills before
  * any probe runs.  Only the probes write it after that (slots, counters). */
@@ -42,6 +51,16 @@ struct probe_ctl {
 	char statm_path[24];	/* "/proc/self/statm" */
 	uint64_t slot_key[PROBE_SLOTS];		/* fs base owning the slot */
 	uint32_t slot_depth[PROBE_SLOTS];	/* probes in progress */
+	/* The fault gate: one kmem:rss_stat perf ring per CPU, inherited by
+	 * every thread; gate_head[i] is the address of ring i's data_head.
+	 * 0 rings: statm at every event. */
+	uint32_t gate_nrings;
+	uint32_t unused0;
+	uint64_t gate_gen;	/* iprofmem adds one when it changed memory
+				   itself (a kernel write in its name fires
+				   no event of the program's) */
+	uint64_t gate_head[PROBE_GATE_RINGS];
+	struct probe_gate_cache gate[PROBE_SLOTS];
 };
 
 /* Records carry the resident and shared pages (statm's 2nd and 3rd

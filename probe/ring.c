@@ -220,6 +220,8 @@ static int take_record(const struct ring_reader *rd, struct ring_event *ev)
 	ev->site = __atomic_load_n(&r->site, __ATOMIC_RELAXED);
 	ev->thread = __atomic_load_n(&r->thread, __ATOMIC_RELAXED);
 	ev->kind = __atomic_load_n(&r->kind, __ATOMIC_RELAXED);
+	ev->cached = (ev->kind & RING_KIND_CACHED) != 0;
+	ev->kind &= (uint8_t)~RING_KIND_CACHED;
 	ev->rss = __atomic_load_n(&r->rss, __ATOMIC_RELAXED);
 	ev->sp = __atomic_load_n(&r->sp, __ATOMIC_RELAXED);
 	ev->key = __atomic_load_n(&r->key, __ATOMIC_RELAXED);

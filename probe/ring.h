@@ -44,6 +44,9 @@ enum ring_kind {
 	RING_ENTRY = 1,
 	RING_RETURN = 2,
 };
+/* Or'ed into a record's kind: its RSS is the fault gate's cached value
+ * (no statm read for this event). */
+#define RING_KIND_CACHED	0x80
 
 /* The header.  head, tail and the futex word each have a cache line of
  * their own: producers hammer head, the consumer writes tail, and sharing
@@ -68,7 +71,7 @@ struct ring_header {
 struct ring_record {
 	uint8_t seq;		/* (position >> order) + 1, mod 256, once
 				   committed; 0 in a fresh ring */
-	uint8_t kind;		/* enum ring_kind */
+	uint8_t kind;		/* enum ring_kind, | RING_KIND_CACHED */
 	uint16_t thread;	/* thread slot id */
 	uint32_t site;		/* site id, an index into iprofmem's table */
 	uint64_t sp;		/* stack pointer at the site */
@@ -115,6 +118,7 @@ struct ring_event {
 	uint32_t site;
 	uint16_t thread;
 	uint8_t kind;
+	uint8_t cached;		/* RING_KIND_CACHED was set */
 	uint64_t sp;
 	uint64_t rss;
 	uint64_t key;

@@ -282,10 +282,10 @@ static bool contiguous(const struct insn *a, const struct insn *b)
  * after the probe; anything disasm.c could not classify is refused. */
 static bool relocatable(const struct insn *in)
 {
-	/* indirect branches: the int3 engine replays them, the stub does
-	 * not (yet) */
-	return in->op != INSN_UNSUPPORTED && in->op != INSN_JMP_IND &&
-	       in->op != INSN_CALL_IND;
+	/* an indirect call: the int3 engine replays it, the stub does not;
+	 * an indirect jmp is taken only as a window's last instruction
+	 * (window_check) */
+	return in->op != INSN_UNSUPPORTED && in->op != INSN_CALL_IND;
 }
 
 /* Do the bytes from `at` up to `end` lie in r's padding and read as
@@ -349,7 +349,8 @@ static enum patch_why window_check(const struct patch_func *f,
 	if (f->indirect && w->ninsns > 1)
 		return PATCH_INDIRECT;
 	for (unsigned i = 0; i < w->ninsns; i++)
-		if (!relocatable(&w->insns[i]))
+		if (!relocatable(&w->insns[i]) ||
+		    (w->insns[i].op == INSN_JMP_IND && i + 1 < w->ninsns))
 			return PATCH_RELOC;
 	return PATCH_OK;
 }
@@ -357,7 +358,8 @@ static enum patch_why window_check(const struct patch_func *f,
 /* Flow ends after it: what follows may be padding. */
 static bool ends_flow(const struct insn *in)
 {
-	return in->op == INSN_RET || in->op == INSN_JMP;
+	return in->op == INSN_RET || in->op == INSN_JMP ||
+	       in->op == INSN_JMP_IND;
 }
 
 /* Grow w forward from instruction i until it covers the jmp: through
@@ -419,8 +421,10 @@ static void take_whole(const struct patch_func *f, size_t i,
 			break;
 	}
 	/* only when the ret is too close to the entry window for a window
-	 * of its own (the bytes before it are the entry's) */
-	if (whole.has_ret && covers_function(f, &whole) &&
+	 * of its own (the bytes before it are the entry's); the function may
+	 * go on after it (`test %rdi,%rdi; je L; mov (%rdi),%eax; ret; L:`),
+	 * its jcc re-encoded by the stub */
+	if (whole.has_ret &&
 	    whole.insns[whole.ninsns - 1].op == INSN_RET &&
 	    whole.start + whole.len - (w->start + w->len) < PATCH_JMP_LEN &&
 	    window_check(f, &whole) == PATCH_OK)
@@ -473,10 +477,13 @@ static enum patch_why return_forward(const struct patch_func *f, size_t i,
 	return window_check(f, w);
 }
 
-/* The site with the instructions before it in its basic block: walk back
- * while the window is short; every instruction crossed must be contiguous,
- * in the same range, not a branch, and not a target (its start becomes a
- * byte inside the window). */
+/* The site with the instructions before it: walk back while the window is
+ * short; every instruction crossed must be contiguous, in the same range,
+ * and not a target (its start becomes a byte inside the window).  A jcc
+ * may be crossed (`test; je L; ret`: the stub re-encodes it, to the same
+ * target), no other branch: after a jmp or ret the site is reached only
+ * by a jump, so it is a target; after a call, it is the call's return
+ * point. */
 static enum patch_why return_backward(const struct patch_func *f, size_t i,
 				      struct patch_window *w)
 {
@@ -492,7 +499,7 @@ static enum patch_why return_backward(const struct patch_func *f, size_t i,
 		    prev->addr < r->addr)
 			return PATCH_BLOCK;
 		switch (prev->op) {
-		case INSN_RET: case INSN_JMP: case INSN_JCC: case INSN_CALL:
+		case INSN_RET: case INSN_JMP: case INSN_CALL:
 		case INSN_JMP_IND: case INSN_CALL_IND: case INSN_UNSUPPORTED:
 			return PATCH_BLOCK;
 		default:
@@ -519,7 +526,7 @@ enum patch_why patch_return(const struct patch_func *f, uint64_t site,
 	if (i < 0)
 		return PATCH_NO_SITE;
 	switch (f->insns[i].op) {
-	case INSN_RET: case INSN_JMP: case INSN_JCC:
+	case INSN_RET: case INSN_JMP: case INSN_JCC: case INSN_JMP_IND:
 		break;
 	default:
 		return PATCH_NO_SITE;

@@ -16,6 +16,8 @@ struct bp {
 	int32_t ret_fn;		/* report id this site returns from, or -1 */
 	uint64_t slot;		/* out-of-line copy of insn, or 0 */
 	bool rendezvous;	/* the dynamic linker's: look at the modules */
+	bool in_stub;		/* a probe stub's own int3 (an indirect jmp
+				   leaving): nothing to put back */
 	uint32_t ranges_at;	/* the ranges of ret_fn's function, in */
 	uint32_t nranges;	/* process.ranges: where an indirect jmp
 				   stays inside it (a switch) */

@@ -382,6 +382,10 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 			b->nranges = s->nranges;
 		}
 	}
+	/* our writes (int3s, jumps, injected code) may have made pages of
+	 * the module resident in the kernel's name, which fires no event of
+	 * the program's: the fault gate must read statm again */
+	probes_gate_touch(p);
 	for (size_t i = 0; i < t->nfuncs && ret == 0; i++)
 		p->nfuncs += !why[i];
 	if (ret == 0)
@@ -586,7 +590,7 @@ void process_restore_bytes(const struct process *p, int fd)
 	uint8_t now;
 
 	bp_table_for_each(&p->bps, b)
-		if (mem_read(fd, b->addr, &now, 1) == 0 &&
+		if (!b->in_stub && mem_read(fd, b->addr, &now, 1) == 0 &&
 		    now == ARCH_BREAKPOINT)
 			mem_write(fd, b->addr, &b->orig, 1);
 }

@@ -7,9 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
+#include <sched.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "probe/probe.h"
@@ -161,15 +166,156 @@ static int setup_ring(struct process *p, pid_t tid, uint64_t code,
 	return 0;
 }
 
+/* ---- the fault gate (probe/probe.c says how it works) ----------------- */
+
+static int read_id(const char *path)
+{
+	char buf[32];
+
+	return read_small_file(path, buf, sizeof(buf)) > 0 ?
+	       (int)strtol(buf, NULL, 10) : -1;
+}
+
+#define RSS_STAT_ID "events/kmem/rss_stat/id"
+
+/* The id of the kmem:rss_stat tracepoint, from tracefs where it is
+ * mounted; else, as root, from a tracefs that a child mounts in a mount
+ * namespace of its own (the system's mounts are left as they are).  -1
+ * with *why set when there is none. */
+static int rss_stat_id(const char **why)
+{
+	static int id = -2;
+	static const char *id_why;
+	int fds[2];
+	pid_t pid;
+
+	if (id != -2) {
+		*why = id_why;
+		return id;
+	}
+	id = read_id("/sys/kernel/tracing/" RSS_STAT_ID);
+	if (id < 0)
+		id = read_id("/sys/kernel/debug/tracing/" RSS_STAT_ID);
+	if (id < 0 && geteuid() == 0 && pipe2(fds, O_CLOEXEC) == 0) {
+		pid = fork();
+		if (pid == 0) {
+			int v = -1;
+
+			if (unshare(CLONE_NEWNS) == 0 &&
+			    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+			    mount("nodev", "/sys/kernel/tracing", "tracefs", 0,
+				  NULL) == 0)
+				v = read_id("/sys/kernel/tracing/" RSS_STAT_ID);
+			if (write(fds[1], &v, sizeof(v)) != sizeof(v))
+				_exit(1);
+			_exit(0);
+		}
+		close(fds[1]);
+		if (pid > 0) {
+			int v;
+
+			if (read(fds[0], &v, sizeof(v)) == sizeof(v))
+				id = v;
+			waitpid(pid, NULL, 0);
+		}
+		close(fds[0]);
+	}
+	if (id < 0) {
+		id = -1;
+		id_why = geteuid() == 0 ?
+			"no tracefs with the kmem:rss_stat tracepoint" :
+			"tracefs (the kmem:rss_stat tracepoint's id) is root's";
+	}
+	*why = id_why;
+	return id;
+}
+
+/* One kmem:rss_stat event per CPU for the process (tid: a stopped thread
+ * of it, the only one), each mapped read-only, backward (the kernel
+ * overwrites the oldest records: never full), at scratch's side; their
+ * descriptors are closed: the mappings keep the events.  NULL, or why
+ * there is no gate (nothing is left in the process then). */
+static const char *setup_gate(struct tracer *tr, struct process *p,
+			      pid_t tid, uint64_t code, uint64_t below,
+			      uint64_t scratch, struct probe_ctl *ctl)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr),
+		.sample_period = 1, .inherit = 1, .write_backward = 1,
+		.exclude_hv = 1,
+	};
+	const size_t len = 2 * 4096;	/* the header page, one of data */
+	uint64_t maps[PROBE_GATE_RINGS];
+	int ncpu = get_nprocs_conf(), id, n = 0;
+	const char *why = NULL;
+
+	if (tr->opts->no_gate)
+		return "--fault-gate=off";
+	id = rss_stat_id(&why);
+	if (id < 0)
+		return why;
+	if (ncpu < 1 || ncpu > PROBE_GATE_RINGS)
+		return "more CPUs than the gate watches";
+	attr.config = (uint64_t)id;
+	if (mem_write(p->memfd, scratch, &attr, sizeof(attr)) != 0)
+		return "cannot write into the program";
+	for (; n < ncpu; n++) {
+		long fd = inject(tid, p->memfd, code, SYS_perf_event_open,
+				 (long)scratch, 0, n, -1, PERF_FLAG_FD_CLOEXEC,
+				 0), at;
+
+		if (failed_call(fd)) {
+			why = fd == -EACCES || fd == -EPERM ?
+			      "perf events refused (perf_event_paranoid, not root)" :
+			      "perf_event_open of kmem:rss_stat failed";
+			break;
+		}
+		at = map_far(p, tid, code, below, len, PROT_READ, MAP_SHARED,
+			     fd);
+		inject(tid, p->memfd, code, SYS_close, fd, 0, 0, 0, 0, 0);
+		if (failed_call(at)) {
+			why = "cannot map a perf ring";
+			break;
+		}
+		maps[n] = (uint64_t)at;
+		ctl->gate_head[n] = (uint64_t)at +
+			offsetof(struct perf_event_mmap_page, data_head);
+	}
+	if (why) {
+		while (n-- > 0)
+			inject(tid, p->memfd, code, SYS_munmap, (long)maps[n],
+			       (long)len, 0, 0, 0, 0);
+		memset(ctl->gate_head, 0, sizeof(ctl->gate_head));
+		return why;
+	}
+	ctl->gate_nrings = (uint32_t)ncpu;
+	ctl->gate_gen = 1;
+	p->probes.gate_gen = 1;
+	p->probes.gate_on = true;
+	tr->pstats.gate_rings = (uint64_t)ncpu;
+	return NULL;
+}
+
+/* iprofmem changed the program's memory itself (a push it replayed may
+ * make a stack page resident): no probe may take the RSS from before. */
+void probes_gate_touch(struct process *p)
+{
+	if (!p->probes.gate_on)
+		return;
+	p->probes.gate_gen++;
+	mem_write(p->memfd, p->probes.ctl + offsetof(struct probe_ctl, gate_gen),
+		  &p->probes.gate_gen, sizeof(p->probes.gate_gen));
+}
+
 int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 		 uint64_t code, uint64_t below)
 {
 	static const char name[] = "iprofmem-ring";
 	struct probe_ctl ctl = { .magic = PROBE_MAGIC };
 	uint64_t data, ring = 0, name_at;
+	const char *why;
 	long fd;
 
-	(void)tr;
 	/* At the exec's stop the thread is still inside execve, whose
 	 * return value lands in rax when it goes on: the first system call
 	 * injected there would run as read(2).  A harmless one goes first. */
@@ -192,6 +338,10 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 		goto fail;
 	ctl.statm_fd = (int32_t)fd;
 	ctl.stacks = data + CTL_BYTES;
+	/* the stacks are scratch until the first probe runs */
+	why = setup_gate(tr, p, tid, code, data, ctl.stacks, &ctl);
+	if (why)
+		tr->pstats.gate_why = why;
 	ctl.ring.hdr = (struct ring_header *)ring;
 	ctl.ring.rec = (struct ring_record *)(ring + RING_HEADER_SIZE);
 	ctl.ring.mask = ((uint64_t)1 << RING_ORDER) - 1;
@@ -339,9 +489,6 @@ static bool plan_function(const struct sym_table *t, struct fn_plan *fp)
 	for (size_t i = fp->first; i < fp->first + fp->n; i++) {
 		const struct sym_site *s = &t->sites[i];
 
-		/* an indirect jmp: an int3 replays it */
-		if (!s->is_entry && s->insn.op == INSN_JMP_IND)
-			continue;
 		fp->site_of[fp->nps] = i;
 		fp->ps[fp->nps++].addr = s->addr;
 	}
@@ -415,6 +562,7 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 		.entry_site = STUB_NO_SITE,
 	};
 	struct probe_window pw = { .start = w->start, .len = w->len };
+	const struct sym_site *jind = NULL;
 	size_t nsites0 = p->probes.nsites, avail;
 	const uint8_t *orig;
 	int len;
@@ -433,6 +581,11 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 		for (size_t i = 0; i < w->ninsns; i++)
 			if (w->insns[i].addr == s->addr)
 				spec.ret_site[i] = id;
+		if (s->insn.op == INSN_JMP_IND) {
+			jind = s;
+			spec.ranges = &t->ranges[s->ranges_at];
+			spec.nranges = s->nranges;
+		}
 	}
 	if (w->len > sizeof(pw.orig) ||
 	    !(orig = symbols_code_at(t, w->start, &avail)) || avail < w->len ||
@@ -452,7 +605,21 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 	pw.copy0 = spec.copy0;
 	pw.jcall = spec.jcall;
 	pw.jtarget = spec.jtarget;
+	pw.jind_trap = spec.jind_trap;
+	pw.jind_at = jind ? jind->addr : 0;
 	add_window(p, &pw);
+	if (jind && spec.jind_trap >= 0) {
+		/* a tail call through the jmp traps in the stub: the int3
+		 * engine's event and replay, the original jmp's */
+		struct bp *b = bp_table_get(&p->bps, spec.addr + (uint64_t)spec.jind_trap);
+
+		b->orig = 0xcc;
+		b->insn = jind->insn;
+		b->ret_fn = ids[jind->func];
+		b->ranges_at = ranges_base + jind->ranges_at;
+		b->nranges = jind->nranges;
+		b->in_stub = true;
+	}
 	for (uint32_t c = 0; c < wp->n; c++) {
 		uint32_t si = cov[wp->first + c];
 		const struct sym_site *s = &t->sites[si];
@@ -676,6 +843,7 @@ static void on_event(const struct ring_event *ev, void *arg)
 	uint64_t dest;
 
 	c->tr->pstats.events_probe++;
+	c->tr->pstats.gate_skips += ev->cached;
 	tracer_sample(c->tr, c->p, &trap);
 	if (ev->kind == RING_ENTRY && s->entry_fn >= 0) {
 		tracer_enter(c->p, sh, s->entry_fn, ev->sp, &trap);
@@ -715,6 +883,12 @@ bool probes_leave_stub(const struct process *p, struct user_regs_struct *r)
 
 		if (r->rip < w->stub || o >= w->stub_len)
 			continue;
+		/* at an indirect jmp's trap, every register is the jmp's */
+		if (w->jind_trap >= 0 && (o == (uint64_t)w->jind_trap ||
+					  o == (uint64_t)w->jind_trap + 1)) {
+			r->rip = w->jind_at;
+			return true;
+		}
 		if (w->jcall >= 0 && (o == (uint64_t)w->jcall ||
 				      o == (uint64_t)w->jcall - 5)) {
 			static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
@@ -823,10 +997,12 @@ void probes_print_stats(const struct tracer *tr)
 		(unsigned long long)s->sites_probe[1],
 		(unsigned long long)s->sites_int3[1]);
 	fprintf(stderr, "iprofmem: stats: statm reads %llu (probes %llu, int3 "
-		"stops %llu), reopened %llu; ring waits %llu; probes on the "
-		"program's stack %llu; bad records %llu\n",
-		(unsigned long long)all, (unsigned long long)s->events_probe,
+		"stops %llu), gate skipped %llu, reopened %llu; ring waits %llu; "
+		"probes on the program's stack %llu; bad records %llu\n",
+		(unsigned long long)(all - s->gate_skips),
+		(unsigned long long)(s->events_probe - s->gate_skips),
 		(unsigned long long)s->events_int3,
+		(unsigned long long)s->gate_skips,
 		(unsigned long long)s->reopens, (unsigned long long)s->waits,
 		(unsigned long long)s->nostack,
 		(unsigned long long)s->bad_records);
@@ -836,4 +1012,10 @@ void probes_print_stats(const struct tracer *tr)
 		(double)s->arm_ns / 1e9, (unsigned long long)s->modules);
 	if (s->why_not)
 		fprintf(stderr, "iprofmem: stats: no probes: %s\n", s->why_not);
+	else if (s->gate_rings)
+		fprintf(stderr, "iprofmem: stats: fault gate: on (kmem:rss_stat, "
+			"%llu CPUs)\n", (unsigned long long)s->gate_rings);
+	else if (s->gate_why)
+		fprintf(stderr, "iprofmem: stats: fault gate: off: %s\n",
+			s->gate_why);
 }

@@ -42,6 +42,8 @@ struct probe_window {
 	int16_t call0, copy0;	/* see struct stub_spec */
 	int16_t jcall;
 	uint64_t jtarget;
+	int16_t jind_trap;	/* see struct stub_spec */
+	uint64_t jind_at;	/* the indirect jmp's own address */
 };
 
 struct probe_entry {
@@ -77,6 +79,8 @@ struct probes {
 	 * exits (the parent waits): its events go to a shadow stack of its
 	 * own, a copy of the parent's, as the int3 engine traces it */
 	uint64_t vfork_key;
+	uint64_t gate_gen;	/* the control block's, when gate_on */
+	bool gate_on;
 	pid_t vfork_child;
 	struct thread *vfork_shadow;
 };
@@ -86,6 +90,9 @@ struct probe_stats {
 	uint64_t events_probe, events_int3;
 	uint64_t sites_probe[2], sites_int3[2];	/* [0] entries, [1] returns */
 	uint64_t bad_records, waits, nostack, reopens;
+	uint64_t gate_skips;		/* probe events with a cached RSS */
+	uint64_t gate_rings;		/* CPUs the gate watched (last set-up) */
+	const char *gate_why;		/* the gate was off: why */
 	uint64_t load_ns, arm_ns;	/* reading symbols, arming modules */
 	uint64_t modules;		/* modules armed */
 	const char *why_not;	/* no probes at all: the reason */
@@ -116,6 +123,9 @@ struct thread *probes_shadow(struct process *p, uint64_t key);
 /* A vfork child of the thread with that key starts (child: its tid), or
  * ends (child 0). */
 void probes_vfork(struct process *p, uint64_t key, pid_t child);
+/* iprofmem wrote to the program's memory where a page may have been made
+ * resident: the fault gate must not trust the RSS from before. */
+void probes_gate_touch(struct process *p);
 /* A thread with that key is gone: its shadow stack is emptied. */
 void probes_thread_gone(struct process *p, uint64_t key);
 /* A thread stopped with its pc in a stub, where a fault or a signal's

@@ -12,6 +12,15 @@
  *     only when it is taken);
  *   - a jmp back to the end of the window, unless flow ended.
  *
+ * An indirect jmp (a window's last instruction) is a return site decided
+ * at run time, as the int3 engine decides it: the stub computes the
+ * target, and when it lies inside the function's ranges (a switch, a
+ * computed goto) jumps there with no event; else it restores every
+ * register and executes an int3 that iprofmem handles as the int3
+ * engine handles the jmp (a tail call: the event, then the jump
+ * replayed).  It saves rax and the flags, and the target, below the red
+ * zone: STUB_JIND_BELOW bytes under the stack pointer.
+ *
  * The probe ABI (what the probe's assembly entry may rely on): it is
  * entered by `call` with [rsp] the return address into the stub and
  * [rsp+8] the site id; the site's own stack pointer is rsp + STUB_SP_BIAS.
@@ -36,6 +45,10 @@
 #define STUB_RED_ZONE	0
 /* the red zone, the pushed id, the return address */
 #define STUB_SP_BIAS	(STUB_RED_ZONE + 8 + 8)
+#define STUB_JIND_SKIP	128		/* the red zone an indirect jmp's
+					   check leaves alone */
+#define STUB_JIND_BELOW	(STUB_JIND_SKIP + 24)
+#define STUB_MAX_RANGES	8
 
 struct stub_spec {
 	const struct patch_window *w;
@@ -56,6 +69,12 @@ struct stub_spec {
 	 * target's first push, as untraced */
 	int16_t jcall;
 	uint64_t jtarget;
+	/* the function's ranges, for an indirect jmp in the window */
+	const struct addr_range *ranges;
+	size_t nranges;		/* at most STUB_MAX_RANGES */
+	/* out: the int3 an indirect jmp leaving the function executes,
+	 * every register as at the jmp, or -1 */
+	int16_t jind_trap;
 };
 
 /* Encode the stub for s into out.  Returns its length, or -1 with errno

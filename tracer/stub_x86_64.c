@@ -159,6 +159,149 @@ static void leaving_jcc(struct emit *e, struct stub_spec *s,
 	branch(e, 0xe9, in->target);
 }
 
+/* mov m64 or r64 into %rax: the REX prefix, the opcode, then the operand
+ * with reg field 0.  The operand is ind's, as at the jmp: the stack
+ * pointer is now STUB_JIND_BELOW - 8 lower (rax and the flags are
+ * pushed), which a base of rsp makes up for. */
+static void target_to_rax(struct emit *e, const struct insn_ind *ind)
+{
+	const int64_t bias = STUB_JIND_SKIP + 16;
+	int64_t disp = ind->disp;
+	uint8_t rex = 0x48, modrm, sib;
+	unsigned scale;
+
+	if (ind->reg != INSN_REG_NONE) {
+		if (ind->reg == 4) {	/* lea bias(%rsp),%rax */
+			static const uint8_t lea[] = { 0x48, 0x8d, 0x84, 0x24 };
+
+			put(e, lea, sizeof(lea));
+			put32(e, (uint32_t)bias);
+		} else if (ind->reg != 0) {	/* mov %reg,%rax */
+			put1(e, (uint8_t)(0x48 | (ind->reg >= 8 ? 0x04 : 0)));
+			put1(e, 0x89);
+			put1(e, (uint8_t)(0xc0 | (ind->reg & 7) << 3));
+		}
+		return;
+	}
+	if (ind->base == INSN_REG_RIP) {	/* disp: the absolute address */
+		put1(e, 0x48);
+		put1(e, 0x8b);
+		put1(e, 0x05);
+		put32(e, (uint32_t)rel32(e, here(e) + 4, (uint64_t)disp));
+		return;
+	}
+	if (ind->base == 4)
+		disp += bias;
+	if (disp != (int32_t)disp || ind->index == 4) {
+		fail(e, EINVAL);
+		return;
+	}
+	switch (ind->scale) {
+	case 1: scale = 0; break;
+	case 2: scale = 1; break;
+	case 4: scale = 2; break;
+	case 8: scale = 3; break;
+	default:
+		if (ind->index != INSN_REG_NONE) {
+			fail(e, EINVAL);
+			return;
+		}
+		scale = 0;
+	}
+	if (ind->index >= 8)
+		rex |= 0x02;
+	if (ind->base != INSN_REG_NONE && ind->base >= 8)
+		rex |= 0x01;
+	/* always a SIB byte: index 4 is none, and with no base, mod 0 and
+	 * base 5 is disp32 alone */
+	modrm = ind->base == INSN_REG_NONE ? 0x04 : 0x84;
+	sib = (uint8_t)(scale << 6 |
+			(ind->index == INSN_REG_NONE ? 4 : ind->index & 7) << 3 |
+			(ind->base == INSN_REG_NONE ? 5 : ind->base & 7));
+	put1(e, rex);
+	put1(e, 0x8b);
+	put1(e, modrm);
+	put1(e, sib);
+	put32(e, (uint32_t)disp);
+}
+
+/* cmp m64(%rip),%rax; the m64's rel32 is left 0 at offset *field */
+static void cmp_rax_rip(struct emit *e, size_t *field)
+{
+	put1(e, 0x48);
+	put1(e, 0x3b);
+	put1(e, 0x05);
+	*field = e->n;
+	put32(e, 0);
+}
+
+/* Undo the check's saves: popfq, pop %rax, lea SKIP(%rsp),%rsp. */
+static void jind_restore(struct emit *e)
+{
+	put1(e, 0x9d);
+	put1(e, 0x58);
+	lea_rsp(e, STUB_JIND_SKIP);
+}
+
+/* Set the rel32 at offset `field` (its instruction ends 4 bytes later)
+ * to reach `target` offset of the stub. */
+static void fix_rel32(struct emit *e, size_t field, size_t target)
+{
+	int32_t d = (int32_t)((int64_t)target - (int64_t)(field + 4));
+
+	if (field + 4 <= e->n)
+		memcpy(e->p + field, &d, sizeof(d));
+}
+
+/* An indirect jmp that is a return site (see stub.h). */
+static void leaving_jind(struct emit *e, struct stub_spec *s,
+			 const struct insn *in)
+{
+	static const uint8_t mov_rax_below[] = { 0x48, 0x89, 0x44, 0x24, 0xf8 };
+	static const uint8_t jmp_below[] = { 0xff, 0xa4, 0x24 };
+	size_t nr = s->nranges, lo_at[STUB_MAX_RANGES], hi_at[STUB_MAX_RANGES];
+	size_t jb_at[STUB_MAX_RANGES], inside;
+
+	if (!nr || nr > STUB_MAX_RANGES || !s->ranges) {
+		fail(e, EINVAL);
+		return;
+	}
+	lea_rsp(e, -STUB_JIND_SKIP);
+	put1(e, 0x50);			/* push %rax */
+	put1(e, 0x9c);			/* pushfq */
+	target_to_rax(e, &in->ind);
+	for (size_t i = 0; i < nr; i++) {
+		cmp_rax_rip(e, &lo_at[i]);
+		put1(e, 0x72);		/* jb: below this range, next */
+		put1(e, 7 + 6);
+		cmp_rax_rip(e, &hi_at[i]);
+		put1(e, 0x0f);		/* jb rel32: inside */
+		put1(e, 0x82);
+		jb_at[i] = e->n;
+		put32(e, 0);
+	}
+	/* outside: every register back, then the trap */
+	jind_restore(e);
+	s->jind_trap = (int16_t)e->n;
+	put1(e, 0xcc);
+	/* inside: the target under the saves, everything back, jump */
+	inside = e->n;
+	put(e, mov_rax_below, sizeof(mov_rax_below));
+	jind_restore(e);
+	put(e, jmp_below, sizeof(jmp_below));
+	put32(e, (uint32_t)-(int32_t)STUB_JIND_BELOW);
+	put1(e, 0xcc);			/* nothing runs on */
+	while ((e->addr + e->n) & 7)
+		put1(e, 0xcc);
+	for (size_t i = 0; i < nr && !e->err; i++) {
+		fix_rel32(e, lo_at[i], e->n);
+		put(e, &s->ranges[i].lo, 8);
+		fix_rel32(e, hi_at[i], e->n);
+		put(e, &s->ranges[i].hi, 8);
+		fix_rel32(e, jb_at[i], inside);
+	}
+}
+
 /* Emit one displaced instruction; returns 1 when flow does not go on
  * past it (ret, jmp), so what follows in the window is dead. */
 static int relocate(struct emit *e, struct stub_spec *s,
@@ -167,7 +310,7 @@ static int relocate(struct emit *e, struct stub_spec *s,
 	bool leaves = site != STUB_NO_SITE;
 
 	if (leaves && in->op != INSN_RET && in->op != INSN_JMP &&
-	    in->op != INSN_JCC) {
+	    in->op != INSN_JCC && in->op != INSN_JMP_IND) {
 		fail(e, EINVAL);
 		return 1;
 	}
@@ -196,6 +339,12 @@ static int relocate(struct emit *e, struct stub_spec *s,
 		else
 			jcc32(e, in->cond, in->target);
 		return 0;
+	case INSN_JMP_IND:
+		if (!leaves)		/* every indirect jmp is a site */
+			fail(e, EINVAL);
+		else
+			leaving_jind(e, s, in);
+		return 1;
 	case INSN_CALL:
 		relocated_call(e, in);
 		return 0;
@@ -218,7 +367,7 @@ int stub_encode(uint8_t out[STUB_MAX], struct stub_spec *s)
 	uint64_t back = w->start;
 	int ended = 0;
 
-	s->call0 = s->copy0 = s->jcall = -1;
+	s->call0 = s->copy0 = s->jcall = s->jind_trap = -1;
 	s->jtarget = 0;
 	if (s->entry_site != STUB_NO_SITE) {
 		probe_call(&e, s->probe_entry, s->entry_site, false);

@@ -544,6 +544,10 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 		replay_fault(tr, ev);
 		return;
 	}
+	/* a replayed push or call wrote the stack in the kernel's name */
+	if (b->insn.op == INSN_PUSH || b->insn.op == INSN_CALL ||
+	    b->insn.op == INSN_CALL_IND)
+		probes_gate_touch(p);
 	shadow = p->probes.on ? probes_shadow(p, at_site.fs_base) : th;
 	th->key = at_site.fs_base;
 	tr->pstats.events_int3++;

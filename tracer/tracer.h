@@ -24,6 +24,7 @@ struct tracer_opts {
 	enum rss_source rss_source;
 	enum engine engine;
 	bool stats;		/* --stats: a summary on stderr at the end */
+	bool no_gate;		/* --fault-gate=off: statm at every probe */
 	bool follow_forks;	/* -f: trace forked children too */
 	bool per_process;	/* one report per process */
 	double duration;	/* seconds of tracing, then detach; 0: no limit */

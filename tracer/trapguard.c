@@ -56,6 +56,7 @@ static int trap_sigaction(struct process *p, pid_t tid, bool set,
 	if (set && mem_write(p->memfd, scratch, p->trap_act,
 			     sizeof(p->trap_act)) != 0)
 		return -1;
+	probes_gate_touch(p);	/* the stack below, written by us */
 	args[set ? 1 : 2] = (long)scratch;
 	if (arch_inject_syscall(tid, p->memfd, p->stub, SYS_rt_sigaction,
 				args, deferred) != 0)

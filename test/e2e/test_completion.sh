@@ -71,7 +71,7 @@ for MODE in $modes; do
 	expect_comp "--timeline= --top= --tree" iprofmem --top 5 --t
 	expect_comp "--rss-source= --record=" iprofmem --r
 	expect_comp "--engine=" iprofmem --en
-	expect_comp "-o --output= --format= --tree --columns= --min= --top= --folded= --flamegraph= --timeline= --budget= -h --help -V --version -p --pid= --duration= --funcs= -e --func= -x --exclude= --all-modules --strict --list-funcs -f --follow-forks --per-process --rss-source= --memory= --engine= --stats --record= --interval= -q --quiet" iprofmem -
+	expect_comp "-o --output= --format= --tree --columns= --min= --top= --folded= --flamegraph= --timeline= --budget= -h --help -V --version -p --pid= --duration= --funcs= -e --func= -x --exclude= --all-modules --strict --list-funcs -f --follow-forks --per-process --rss-source= --memory= --engine= --fault-gate= --stats --record= --interval= -q --quiet" iprofmem -
 	expect_comp "-o --output= --format= --tree --columns= --min= --top= --folded= --flamegraph= --timeline= --budget= -h --help -V --version" iprofmem report -
 	expect_comp "-o --output= --format= --tree --columns= --min= --top= --folded= --flamegraph= --timeline= --budget= --fail-above= -h --help -V --version" iprofmem diff -
 	expect_comp "" iprofmem report --r
@@ -84,6 +84,8 @@ for MODE in $modes; do
 	expect_comp "json" iprofmem report --format j
 	expect_comp "auto probe int3" iprofmem --engine ""
 	expect_comp "int3" iprofmem --engine = i
+	expect_comp "auto off" iprofmem --fault-gate ""
+	expect_comp "off" iprofmem --fault-gate = o
 	expect_comp "statm status smaps" iprofmem --rss-source ""
 	expect_comp "statm status" iprofmem --rss-source = stat
 	expect_comp "" iprofmem --top ""

@@ -194,8 +194,14 @@ static void test_target_in_entry(void **state)
 	     0xc3);				/* 8 ret */
 	assert_int_equal(patch_entry(f, &w), PATCH_TARGET);
 	assert_string_equal(patch_why_str(PATCH_TARGET), "target");
-	/* the ret's block is the ret alone (a jl before it) */
-	assert_int_equal(patch_return(f, BASE + 8, &r), PATCH_BLOCK);
+	/* the ret's window crosses the jl back to the cmp (the stub
+	 * re-encodes the jl, to the loop head) */
+	assert_int_equal(patch_return(f, BASE + 8, &r), PATCH_OK);
+	assert_int_equal(r.start, BASE + 4);
+	assert_int_equal(r.len, 5);
+	assert_int_equal(r.ninsns, 3);
+	assert_int_equal(r.insns[1].op, INSN_JCC);
+	assert_int_equal(r.insns[2].op, INSN_RET);
 	/* a window may start at a target: inc, cmp, jl from the loop head
 	 * (the jl's own target is the window's first byte) */
 	assert_int_equal(patch_return(f, BASE + 6, &r), PATCH_OK);

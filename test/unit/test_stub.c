@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 #include "symbols/patch.h"
 #include "tracer/stub.h"
@@ -485,6 +487,94 @@ static void test_run_call_and_rip(void **state)
 	area_close(&a);
 }
 
+/* ---- an indirect jmp ---- */
+
+static uint64_t trap_at, traps, trap_rsp;
+
+/* The stub's int3 for a jmp leaving the function: every register must be
+ * the jmp's; do what iprofmem does, replay it (jmp *0(%rsi,%rdi,8)). */
+static void on_trap(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+	greg_t *g = uc->uc_mcontext.gregs;
+
+	(void)sig;
+	(void)si;
+	traps++;
+	trap_at = (uint64_t)g[REG_RIP] - 1;
+	trap_rsp = (uint64_t)g[REG_RSP];
+	g[REG_RIP] = (greg_t)((uint64_t *)(uintptr_t)g[REG_RSI])[g[REG_RDI]];
+}
+
+/* A switch through a table: targets inside the function jump with no
+ * event and no trap; a target outside (a tail call) traps in the stub
+ * with the jmp's registers, and runs on from where the replay sends it. */
+static void test_run_indirect_jmp(void **state)
+{
+	static const uint8_t code[] = {
+		0xff, 0xa4, 0xfe, 0, 0, 0, 0,		/* 0 jmp *0(%rsi,%rdi,8) */
+		0xb8, 0x01, 0x00, 0x00, 0x00,		/* 7 mov $1,%eax */
+		0xc3,					/* 12 ret */
+		0xb8, 0x02, 0x00, 0x00, 0x00,		/* 13 mov $2,%eax */
+		0xc3,					/* 18 ret */
+	};
+	static const uint8_t other[] = { 0xb8, 0x07, 0, 0, 0, 0xc3 };
+	struct sigaction sa = { .sa_sigaction = on_trap, .sa_flags = SA_SIGINFO }, old;
+	struct patch_window w;
+	struct patch_func *f;
+	struct stub_spec s;
+	struct addr_range fn_range;
+	struct area a;
+	uint64_t table[3], at, trap;
+	int (*fn)(long, uint64_t *);
+	int n;
+
+	(void)state;
+	area_open(&a);
+	memcpy(a.m + 0x40, other, sizeof(other));
+	f = area_func(&a, 0, code, sizeof(code));
+	assert_int_equal(patch_return(f, a.fn, &w), PATCH_OK);
+	assert_int_equal(w.ninsns, 1);
+	assert_int_equal(w.insns[0].op, INSN_JMP_IND);
+	patch_func_close(f);
+	fn_range = (struct addr_range){ a.fn, a.fn + sizeof(code) };
+	at = a.stubs;
+	s = spec(&w, at, STUB_NO_SITE);
+	s.probe_entry = a.thunks;
+	s.probe_return = a.thunks + 16;
+	s.ret_site[0] = 5;
+	s.ranges = &fn_range;
+	s.nranges = 1;
+	n = stub_encode(a.m + (at - a.fn), &s);
+	assert_true(n > 0);
+	assert_true(s.jind_trap > 0);
+	trap = at + (uint64_t)s.jind_trap;
+	assert_int_equal(stub_patch(a.m, &w, at), 0);
+	/* without ranges it cannot decide */
+	s.nranges = 0;
+	assert_int_equal(stub_encode(a.m + (at - a.fn) + STUB_MAX, &s), -1);
+	table[0] = a.fn + 7;
+	table[1] = a.fn + 13;
+	table[2] = a.fn + 0x40;
+	fn = (int (*)(long, uint64_t *))(uintptr_t)a.fn;
+	traps = 0;
+	assert_int_equal(sigaction(SIGTRAP, &sa, &old), 0);
+	assert_int_equal(fn(0, table), 1);
+	assert_int_equal(fn(1, table), 2);
+	assert_int_equal(traps, 0);
+	assert_int_equal(fn(2, table), 7);
+	assert_int_equal(traps, 1);
+	assert_int_equal(trap_at, trap);
+	/* the stack pointer is the jmp's: just past the caller's call */
+	assert_int_equal(trap_rsp % 16, 8);
+	assert_int_equal(fn(1, table), 2);
+	assert_int_equal(traps, 1);
+	sigaction(SIGTRAP, &old, NULL);
+	/* no probe is called on either path */
+	assert_int_equal(probe_entries + probe_returns, 0);
+	area_close(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_run_getter),
 		cmocka_unit_test(test_run_frame),
 		cmocka_unit_test(test_run_call_and_rip),
+		cmocka_unit_test(test_run_indirect_jmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
