@@ -40,7 +40,8 @@ struct options {
 	struct report_view view;
 	struct tracer_opts tracer;
 	char **argv;		/* PROGRAM and its arguments; the record file */
-	char program[PATH_MAX];	/* the traced executable, for --format=pprof */
+	char program[PATH_MAX];	/* the traced executable, for --format=pprof
+				   and --record */
 	char build_id[128];	/* its GNU build ID, hex */
 };
 
@@ -743,20 +744,21 @@ static int check_attach_targets(const struct options *o)
 	return -1;
 }
 
-/* What the views show: the single report, or one per process. */
+/* What the views show: the single report, or one per process, and the
+ * program traced (the pprof mapping, the record's program line). */
 struct rendering {
 	const struct options *o;
 	const struct report_entry *e;
 	size_t n;
+	const struct report_program *prog;
 };
 
 static int write_view(FILE *fp, void *arg)
 {
 	struct rendering *r = arg;
-	struct report_program prog = { r->o->program, r->o->build_id };
 
 	if (r->o->view.format == REPORT_PPROF)
-		return report_write_pprof(r->e, r->n, fp, &prog);
+		return report_write_pprof(r->e, r->n, fp, r->prog);
 	return report_print(r->e, r->n, fp, &r->o->view);
 }
 
@@ -786,15 +788,15 @@ static int write_record(FILE *fp, void *arg)
 {
 	struct rendering *r = arg;
 
-	return report_save(r->e, r->n, fp);
+	return report_save(r->e, r->n, r->prog, fp);
 }
 
 /* The table (or JSON, CSV) on stderr or -o, and every file asked for.
  * Returns 0, or EXIT_IPROFMEM when something could not be written. */
 static int render(const struct options *o, const struct report_entry *e,
-		  size_t n)
+		  size_t n, const struct report_program *prog)
 {
-	struct rendering r = { .o = o, .e = e, .n = n };
+	struct rendering r = { .o = o, .e = e, .n = n, .prog = prog };
 
 	/* a reader that went away is a write error to report, not a death
 	 * (the program, if any, was exec'd long ago: it keeps its own) */
@@ -857,7 +859,8 @@ static int exit_status(const struct options *o, int status)
 }
 
 /* The traced executable (with -p, the first process's), for the pprof
- * mapping: read before tracing, while an attached process still runs. */
+ * mapping and the record: read before tracing, while an attached process
+ * still runs. */
 static void note_program(struct options *o, const char *path)
 {
 	char proc[64];
@@ -1000,15 +1003,17 @@ static int run(struct options *o, const char *path)
 		error_msg("out of memory");
 		return EXIT_IPROFMEM;
 	}
-	if (o->view.format == REPORT_PPROF)
+	if (o->view.format == REPORT_PPROF || o->record)
 		note_program(o, path);
 	/* the live view's heading says what the status line would */
 	st = o->quiet || o->interval > 0 ? NULL : status_start();
 	ret = trace_live(o, path, rep, &res);
 	status_stop(st);	/* erased before the table and any message */
 	if (ret == 0) {
+		struct report_program prog = { o->program, o->build_id };
+
 		e = trace_entries(o, rep, &res, &n);
-		ret = render(o, e, n);
+		ret = render(o, e, n, &prog);
 		free(e);
 	}
 	if (ret == 0) {
@@ -1022,8 +1027,10 @@ static int run(struct options *o, const char *path)
 	return ret;
 }
 
-/* A record file's entries, or NULL after saying why. */
-static struct report_entry *load_record(const char *file, size_t *n)
+/* A record file's entries and program (free it with
+ * report_program_free), or NULL after saying why. */
+static struct report_entry *load_record(const char *file, size_t *n,
+					struct report_program *prog)
 {
 	struct report_entry *e;
 	char err[512];
@@ -1034,7 +1041,7 @@ static struct report_entry *load_record(const char *file, size_t *n)
 		error_msg("%s: %s", file, strerror(errno));
 		return NULL;
 	}
-	e = report_load(in, n, err, sizeof(err));
+	e = report_load(in, n, prog, err, sizeof(err));
 	fclose(in);
 	if (!e)
 		error_msg("%s: %s", file, err);
@@ -1085,6 +1092,7 @@ static int check_budgets(const struct options *o, struct budget *b,
 /* iprofmem report RECORD: the views of a recorded trace, nothing run. */
 static int report_record_file(const struct options *o)
 {
+	struct report_program prog;
 	struct report_entry *e;
 	struct budget *b;
 	size_t n;
@@ -1095,14 +1103,15 @@ static int report_record_file(const struct options *o)
 	b = load_budget(o, &ret);
 	if (ret >= 0)
 		return ret;
-	e = load_record(o->argv[0], &n);
+	e = load_record(o->argv[0], &n, &prog);
 	if (!e) {
 		budget_free(b);
 		return EXIT_IPROFMEM;
 	}
-	ret = render(o, e, n);
+	ret = render(o, e, n, &prog);
 	ret = check_budgets(o, b, NULL, 0, e, n, ret);
 	report_entries_free(e, n);
+	report_program_free(&prog);
 	budget_free(b);
 	return ret;
 }
@@ -1134,9 +1143,9 @@ static int diff_records(const struct options *o)
 	b = load_budget(o, &ret);
 	if (ret >= 0)
 		return ret;
-	old = load_record(o->argv[0], &d.nold);
+	old = load_record(o->argv[0], &d.nold, NULL);
 	if (old)
-		new = load_record(o->argv[1], &d.nnew);
+		new = load_record(o->argv[1], &d.nnew, NULL);
 	if (!new) {
 		ret = EXIT_IPROFMEM;
 		goto out;

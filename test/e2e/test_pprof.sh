@@ -14,9 +14,9 @@
 #     with -p the attached process's executable;
 #   - -f --per-process: each sample has its process's pid label, and each
 #     process's figures are exact (pprof -tagfocus=pid=N);
-#   - 'iprofmem report --format=pprof RECORD': the same -top and -traces
-#     (a record keeps no program path: no mapping file), and the same bytes
-#     twice over;
+#   - 'iprofmem report --format=pprof RECORD': the same -top and -traces,
+#     the mapping (-raw) the live one: the record keeps the program's path
+#     and build ID; the same bytes twice over;
 #   - --format=pprof without -o, and an unknown format, are refused (125)
 #     before the program runs.
 . "$(dirname "$0")/lib.sh"
@@ -140,17 +140,20 @@ for v in $VIEWS_VARIANTS; do
 	grep -qx "Build ID: $id" "$D/top.mem" || fail "-top shows no 'Build ID: $id'"
 	tc_end
 
-	tc "views.$v: report --format=pprof RECORD: the same -top and -traces, the same bytes twice"
+	tc "views.$v: report --format=pprof RECORD: the same -top, -traces and mapping, the same bytes twice"
 	run_report --format=pprof -o "$D/rep.pb.gz" "$R"
 	expect_quiet_ok
 	run_report --format=pprof -o "$D/rep2.pb.gz" "$R"
 	expect_quiet_ok
 	cmp -s "$D/rep.pb.gz" "$D/rep2.pb.gz" || fail "two reports of one record differ"
-	if pprof -top -unit=B "$D/rep.pb.gz" >"$D/rtop" && pprof -traces -unit=B "$D/rep.pb.gz" >"$D/rtraces"; then
-		diff <(grep -v -e '^File:' -e '^Build ID:' "$D/top.mem") "$D/rtop" >/dev/null ||
-			fail "-top differs from the live profile's"
-		diff <(grep -v -e '^File:' -e '^Build ID:' "$D/traces.mem") "$D/rtraces" >/dev/null ||
+	if pprof -top -unit=B "$D/rep.pb.gz" >"$D/rtop" && pprof -traces -unit=B "$D/rep.pb.gz" >"$D/rtraces" &&
+		pprof -raw "$D/rep.pb.gz" >"$D/rraw"; then
+		diff "$D/top.mem" "$D/rtop" >/dev/null ||
+			fail "-top (File:, Build ID: included) differs from the live profile's"
+		diff "$D/traces.mem" "$D/rtraces" >/dev/null ||
 			fail "-traces differs from the live profile's"
+		rm=$(sed -n '/^Mappings/,$p' "$D/rraw" | sed -n 2p)
+		[ "$rm" = "$m" ] || fail "the record's mapping '$rm', the live one '$m'"
 	else
 		fail "go tool pprof failed on the report's profile"; note_file "$WORK/pprof.err"
 	fi
