@@ -119,7 +119,9 @@ static void usage(FILE *out)
 	      "\n"
 	      "Diff and budget options ('iprofmem diff OLD NEW': per function, the\n"
 	      "memory and calls of each record and the change, the worst growth\n"
-	      "last; -o, --format, --min (on the change), --top apply):\n"
+	      "last; -o, --format, --min (on the change), --top apply;\n"
+	      "--format=pprof: each call path's change, new less old, as a\n"
+	      "profile for go tool pprof, negative where memory shrank):\n"
 	      "      --fail-above=MB   diff: exit 3 if a function grew by more than MB\n"
 	      "      --budget=FILE     report, diff: exit 3 if a function (of the new\n"
 	      "                        record) uses more than its budget: lines\n"
@@ -453,11 +455,6 @@ static int parse_operands(int argc, char **argv, struct options *o)
 	if (o->view.format == REPORT_PPROF && !o->output)
 		return bad_usage("%s", "--format=pprof writes a binary file: "
 				 "give it with -o FILE");
-	if (o->diff_mode && o->view.format == REPORT_PPROF)
-		return bad_usage("%s", "iprofmem diff has no pprof form: write "
-				 "each record with 'iprofmem report "
-				 "--format=pprof' and compare them with 'go tool "
-				 "pprof -diff_base=OLD NEW'");
 	if (o->diff_mode) {
 		if (argc - optind != 2)
 			return bad_usage("%s", "iprofmem diff takes two record "
@@ -1120,12 +1117,16 @@ struct diffing {
 	const struct options *o;
 	const struct report_entry *old, *new;
 	size_t nold, nnew;
+	struct report_program prog;	/* the new record's, for pprof */
 };
 
 static int write_diff(FILE *fp, void *arg)
 {
 	struct diffing *d = arg;
 
+	if (d->o->view.format == REPORT_PPROF)
+		return report_diff_write_pprof(d->old, d->nold, d->new,
+					       d->nnew, fp, &d->prog);
 	return report_diff_print(d->old, d->nold, d->new, d->nnew, fp,
 				 &d->o->view);
 }
@@ -1145,7 +1146,7 @@ static int diff_records(const struct options *o)
 		return ret;
 	old = load_record(o->argv[0], &d.nold, NULL);
 	if (old)
-		new = load_record(o->argv[1], &d.nnew, NULL);
+		new = load_record(o->argv[1], &d.nnew, &d.prog);
 	if (!new) {
 		ret = EXIT_IPROFMEM;
 		goto out;
@@ -1165,6 +1166,7 @@ static int diff_records(const struct options *o)
 out:
 	report_entries_free(old, d.nold);
 	report_entries_free(new, d.nnew);
+	report_program_free(&d.prog);
 	budget_free(b);
 	return ret;
 }

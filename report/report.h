@@ -187,6 +187,18 @@ void report_program_free(struct report_program *prog);
 int report_diff_print(const struct report_entry *old, size_t nold,
 		      const struct report_entry *new, size_t nnew, FILE *out,
 		      const struct report_view *v);
+/* The same change as a gzipped pprof profile (report/pprof.c), the sample
+ * types, locations and stacks of report_write_pprof: each call path's self
+ * memory and calls in the new record less those in the old (negative when
+ * they shrank), call paths matched through the functions the diff pairs.
+ * pprof's cum of a function is then the diff's Change, its flat calls the
+ * new Calls less the old.  prog: the new program, for the mapping.  Entries
+ * paired as by report_diff_print; a "pid" label (the new process's, or the
+ * old's when it is only there) when the records hold processes.  --min and
+ * --top do not apply.  Returns 0 or -1 (errno set). */
+int report_diff_write_pprof(const struct report_entry *old, size_t nold,
+			    const struct report_entry *new, size_t nnew,
+			    FILE *out, const struct report_program *prog);
 /* --fail-above: print one line on out for each function that grew by more
  * than mb megabytes (all of them, whatever the view hides).  Returns how
  * many did, or -1 when out of memory. */

@@ -7,7 +7,7 @@
 #     prints its table and JSON as that iprofmem did, and its pprof profile
 #     byte for byte (no mapping file or build ID: format 1 has none);
 #   - diff of a format-1 record against a format-2 one of the same
-#     program: the functions of known pages +0;
+#     program: the functions of known pages +0; its pprof form is written;
 #   - a new record is format 2, its program line right after the header:
 #     the program's absolute path and the build ID readelf finds.
 . "$(dirname "$0")/lib.sh"
@@ -58,6 +58,8 @@ if [ $ok = 1 ]; then
 	[ "$(echo "$rows" | grep -c .)" = 5 ] || { fail "not the 5 functions"; note_file "$ERR"; }
 	bad=$(echo "$rows" | awk -F, '$10 != 0')
 	[ -z "$bad" ] || fail "a change is not 0: $bad"
+	run_ip diff --format=pprof -o "$WORK/d.pb.gz" "$WORK/new.rec" "$OLD.rec"
+	expect_quiet_ok
 fi
 tc_end
 

@@ -1,8 +1,9 @@
 /* Fuzz target: record files (report/record_load.c), as `iprofmem report`
  * reads them.  A record the loader accepts then goes through every view
- * (a record is the input of all of them) and must survive a round trip:
- * saving what was loaded (its program line too) and loading that again
- * gives the same record back, byte for byte. */
+ * (a record is the input of all of them, pprof and a pprof diff of its
+ * processes included) and must survive a round trip: saving what was
+ * loaded (its program line too) and loading that again gives the same
+ * record back, byte for byte. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,8 @@
 
 static FILE *sink;
 
-static void print_views(const struct report_entry *e, size_t n)
+static void print_views(const struct report_entry *e, size_t n,
+			const struct report_program *prog)
 {
 	static const struct report_view views[] = {
 		{ .format = REPORT_TABLE },
@@ -29,6 +31,9 @@ static void print_views(const struct report_entry *e, size_t n)
 	report_write_folded(e, n, sink);
 	report_write_flamegraph(e, n, sink);
 	report_write_timeline(e, n, sink, 10);
+	report_write_pprof(e, n, sink, prog);
+	/* the first process against the others: pairs of different trees */
+	report_diff_write_pprof(e, n > 1, e + (n > 1), n - (n > 1), sink, prog);
 	fflush(sink);
 }
 
@@ -88,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(in);
 	if (!e)
 		return 0;
-	print_views(e, n);
+	print_views(e, n, &prog);
 	round_trip(e, n, &prog);
 	report_entries_free(e, n);
 	report_program_free(&prog);
