@@ -9,6 +9,9 @@
 #   make fuzz    libFuzzer (clang) on every parser, FUZZ_TIME seconds each
 #                (test/fuzz/fuzz.mk); `make check` replays its inputs
 #   make deb     the Debian package (debian/) in build/deb/, checked by lintian
+#   make deb-test that package installed (dpkg -i) in a clean Debian 12 chroot
+#                (debootstrap, cached in build/deb-test/), its debian/tests run
+#                there; as root, not part of make check
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -52,7 +55,7 @@ BENCH_PKGS := $(BUILD_PKGS) time
 FUZZ_PKGS  := $(BUILD_PKGS) clang
 DEPS_PKGS  := $(sort $(TEST_PKGS) $(BENCH_PKGS) $(FUZZ_PKGS))
 
-.PHONY: all deps deps-build deps-test deps-bench demo check check-unit check-asan bench stress install uninstall clean asan deb
+.PHONY: all deps deps-build deps-test deps-bench demo check check-unit check-asan bench stress install uninstall clean asan deb deb-test
 
 all: deps-ok iprofmem
 
@@ -199,6 +202,13 @@ deb:
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
 	lintian --fail-on error build/deb/iprofmem_$(VERSION)_*.changes
 	@ls build/deb/*.deb
+
+# deb-test: the package on a clean machine, as the issue asks: test/deb-test.sh
+# installs it with dpkg -i and apt-get -f install in a minbase bookworm chroot
+# (built once by debootstrap from this machine's mirror, kept in
+# build/deb-test/base, copied fresh for each run) and runs debian/tests there.
+deb-test: deb
+	bash test/deb-test.sh
 
 clean:
 	rm -rf build build-asan iprofmem

@@ -40,7 +40,8 @@ struct options {
 	struct report_view view;
 	struct tracer_opts tracer;
 	char **argv;		/* PROGRAM and its arguments; the record file */
-	char program[PATH_MAX];	/* the traced executable, for --format=pprof */
+	char program[PATH_MAX];	/* the traced executable, for --format=pprof
+				   and --record */
 	char build_id[128];	/* its GNU build ID, hex */
 };
 
@@ -123,7 +124,9 @@ static void usage(FILE *out)
 	      "\n"
 	      "Diff and budget options ('iprofmem diff OLD NEW': per function, the\n"
 	      "memory and calls of each record and the change, the worst growth\n"
-	      "last; -o, --format, --min (on the change), --top apply):\n"
+	      "last; -o, --format, --min (on the change), --top apply;\n"
+	      "--format=pprof: each call path's change, new less old, as a\n"
+	      "profile for go tool pprof, negative where memory shrank):\n"
 	      "      --fail-above=MB   diff: exit 3 if a function grew by more than MB\n"
 	      "      --budget=FILE     report, diff: exit 3 if a function (of the new\n"
 	      "                        record) uses more than its budget: lines\n"
@@ -464,11 +467,6 @@ static int parse_operands(int argc, char **argv, struct options *o)
 	if (o->view.format == REPORT_PPROF && !o->output)
 		return bad_usage("%s", "--format=pprof writes a binary file: "
 				 "give it with -o FILE");
-	if (o->diff_mode && o->view.format == REPORT_PPROF)
-		return bad_usage("%s", "iprofmem diff has no pprof form: write "
-				 "each record with 'iprofmem report "
-				 "--format=pprof' and compare them with 'go tool "
-				 "pprof -diff_base=OLD NEW'");
 	if (o->diff_mode) {
 		if (argc - optind != 2)
 			return bad_usage("%s", "iprofmem diff takes two record "
@@ -755,20 +753,21 @@ static int check_attach_targets(const struct options *o)
 	return -1;
 }
 
-/* What the views show: the single report, or one per process. */
+/* What the views show: the single report, or one per process, and the
+ * program traced (the pprof mapping, the record's program line). */
 struct rendering {
 	const struct options *o;
 	const struct report_entry *e;
 	size_t n;
+	const struct report_program *prog;
 };
 
 static int write_view(FILE *fp, void *arg)
 {
 	struct rendering *r = arg;
-	struct report_program prog = { r->o->program, r->o->build_id };
 
 	if (r->o->view.format == REPORT_PPROF)
-		return report_write_pprof(r->e, r->n, fp, &prog);
+		return report_write_pprof(r->e, r->n, fp, r->prog);
 	return report_print(r->e, r->n, fp, &r->o->view);
 }
 
@@ -798,15 +797,15 @@ static int write_record(FILE *fp, void *arg)
 {
 	struct rendering *r = arg;
 
-	return report_save(r->e, r->n, fp);
+	return report_save(r->e, r->n, r->prog, fp);
 }
 
 /* The table (or JSON, CSV) on stderr or -o, and every file asked for.
  * Returns 0, or EXIT_IPROFMEM when something could not be written. */
 static int render(const struct options *o, const struct report_entry *e,
-		  size_t n)
+		  size_t n, const struct report_program *prog)
 {
-	struct rendering r = { .o = o, .e = e, .n = n };
+	struct rendering r = { .o = o, .e = e, .n = n, .prog = prog };
 
 	/* a reader that went away is a write error to report, not a death
 	 * (the program, if any, was exec'd long ago: it keeps its own) */
@@ -869,7 +868,8 @@ static int exit_status(const struct options *o, int status)
 }
 
 /* The traced executable (with -p, the first process's), for the pprof
- * mapping: read before tracing, while an attached process still runs. */
+ * mapping and the record: read before tracing, while an attached process
+ * still runs. */
 static void note_program(struct options *o, const char *path)
 {
 	char proc[64];
@@ -1012,15 +1012,17 @@ static int run(struct options *o, const char *path)
 		error_msg("out of memory");
 		return EXIT_IPROFMEM;
 	}
-	if (o->view.format == REPORT_PPROF)
+	if (o->view.format == REPORT_PPROF || o->record)
 		note_program(o, path);
 	/* the live view's heading says what the status line would */
 	st = o->quiet || o->interval > 0 ? NULL : status_start();
 	ret = trace_live(o, path, rep, &res);
 	status_stop(st);	/* erased before the table and any message */
 	if (ret == 0) {
+		struct report_program prog = { o->program, o->build_id };
+
 		e = trace_entries(o, rep, &res, &n);
-		ret = render(o, e, n);
+		ret = render(o, e, n, &prog);
 		free(e);
 	}
 	if (ret == 0) {
@@ -1034,8 +1036,10 @@ static int run(struct options *o, const char *path)
 	return ret;
 }
 
-/* A record file's entries, or NULL after saying why. */
-static struct report_entry *load_record(const char *file, size_t *n)
+/* A record file's entries and program (free it with
+ * report_program_free), or NULL after saying why. */
+static struct report_entry *load_record(const char *file, size_t *n,
+					struct report_program *prog)
 {
 	struct report_entry *e;
 	char err[512];
@@ -1046,7 +1050,7 @@ static struct report_entry *load_record(const char *file, size_t *n)
 		error_msg("%s: %s", file, strerror(errno));
 		return NULL;
 	}
-	e = report_load(in, n, err, sizeof(err));
+	e = report_load(in, n, prog, err, sizeof(err));
 	fclose(in);
 	if (!e)
 		error_msg("%s: %s", file, err);
@@ -1097,6 +1101,7 @@ static int check_budgets(const struct options *o, struct budget *b,
 /* iprofmem report RECORD: the views of a recorded trace, nothing run. */
 static int report_record_file(const struct options *o)
 {
+	struct report_program prog;
 	struct report_entry *e;
 	struct budget *b;
 	size_t n;
@@ -1107,14 +1112,15 @@ static int report_record_file(const struct options *o)
 	b = load_budget(o, &ret);
 	if (ret >= 0)
 		return ret;
-	e = load_record(o->argv[0], &n);
+	e = load_record(o->argv[0], &n, &prog);
 	if (!e) {
 		budget_free(b);
 		return EXIT_IPROFMEM;
 	}
-	ret = render(o, e, n);
+	ret = render(o, e, n, &prog);
 	ret = check_budgets(o, b, NULL, 0, e, n, ret);
 	report_entries_free(e, n);
+	report_program_free(&prog);
 	budget_free(b);
 	return ret;
 }
@@ -1123,12 +1129,16 @@ struct diffing {
 	const struct options *o;
 	const struct report_entry *old, *new;
 	size_t nold, nnew;
+	struct report_program prog;	/* the new record's, for pprof */
 };
 
 static int write_diff(FILE *fp, void *arg)
 {
 	struct diffing *d = arg;
 
+	if (d->o->view.format == REPORT_PPROF)
+		return report_diff_write_pprof(d->old, d->nold, d->new,
+					       d->nnew, fp, &d->prog);
 	return report_diff_print(d->old, d->nold, d->new, d->nnew, fp,
 				 &d->o->view);
 }
@@ -1146,9 +1156,9 @@ static int diff_records(const struct options *o)
 	b = load_budget(o, &ret);
 	if (ret >= 0)
 		return ret;
-	old = load_record(o->argv[0], &d.nold);
+	old = load_record(o->argv[0], &d.nold, NULL);
 	if (old)
-		new = load_record(o->argv[1], &d.nnew);
+		new = load_record(o->argv[1], &d.nnew, &d.prog);
 	if (!new) {
 		ret = EXIT_IPROFMEM;
 		goto out;
@@ -1168,6 +1178,7 @@ static int diff_records(const struct options *o)
 out:
 	report_entries_free(old, d.nold);
 	report_entries_free(new, d.nnew);
+	report_program_free(&d.prog);
 	budget_free(b);
 	return ret;
 }

@@ -87,38 +87,23 @@ static bool same_base(const struct item *a, const struct item *b)
 	       !strcmp(base_of(a->w->f->file), base_of(b->w->f->file));
 }
 
-static void side_set(struct diff_side *s, const struct row *w)
-{
-	s->present = true;
-	s->bytes = w->bytes;
-	s->calls = w->calls;
-}
+/* A function of the old run and its counterpart in the new (either may
+ * be NULL: in one run only). */
+struct match {
+	const struct row *old, *new;
+};
 
 /* The group it[0..n) shares a file and a name, old items first: the k-th
- * old with the k-th new.  Appends the rows with memory to out. */
-static size_t pair_group(const struct item *it, size_t n, struct diff_row *out)
+ * old with the k-th new.  Appends the pairs to out. */
+static size_t pair_group(const struct item *it, size_t n, struct match *out)
 {
 	size_t nold = 0, k = 0;
 
 	while (nold < n && it[nold].side == 0)
 		nold++;
-	for (size_t i = 0; i < nold || i < n - nold; i++) {
-		const struct row *o = i < nold ? it[i].w : NULL;
-		const struct row *w = i < n - nold ? it[nold + i].w : NULL;
-		struct diff_row d = { 0 };
-
-		if ((!o || !o->bytes) && (!w || !w->bytes))
-			continue;	/* nothing in either run */
-		d.file = (w ? w : o)->f->file;
-		d.name = (w ? w : o)->f->name;
-		d.line = (w ? w : o)->f->line;
-		if (o)
-			side_set(&d.old, o);
-		if (w)
-			side_set(&d.new, w);
-		d.change = (int64_t)(d.new.bytes - d.old.bytes);
-		out[k++] = d;
-	}
+	for (size_t i = 0; i < nold || i < n - nold; i++)
+		out[k++] = (struct match){ i < nold ? it[i].w : NULL,
+					   i < n - nold ? it[nold + i].w : NULL };
 	return k;
 }
 
@@ -145,11 +130,14 @@ static int all_rows(const struct report *r, struct row **rows, size_t *n)
 	return r ? rows_select(r, -1.0, 0, rows, n) : 0;
 }
 
-static int diff_merge(const struct row *ro, size_t no, const struct row *rn,
-		      size_t nn, struct diff_row **rows, size_t *n)
+/* Every function of either run, paired: by file and name, then those
+ * left by name and base name.  *m has room for no + nn pairs; free it.
+ * Returns 0, or -1 when out of memory. */
+static int match_rows(const struct row *ro, size_t no, const struct row *rn,
+		      size_t nn, struct match **m, size_t *n)
 {
 	struct item *it = malloc((no + nn ? no + nn : 1) * sizeof(*it));
-	struct diff_row *d = malloc((no + nn ? no + nn : 1) * sizeof(*d));
+	struct match *d = malloc((no + nn ? no + nn : 1) * sizeof(*d));
 	size_t k = 0, rest;
 
 	if (!it || !d) {
@@ -181,6 +169,54 @@ static int diff_merge(const struct row *ro, size_t no, const struct row *rn,
 		k += pair_group(it + i, j - i, d + k);
 	}
 	free(it);
+	*m = d;
+	*n = k;
+	return 0;
+}
+
+static void side_set(struct diff_side *s, const struct row *w)
+{
+	s->present = true;
+	s->bytes = w->bytes;
+	s->calls = w->calls;
+}
+
+/* The pair's row, false when neither run has memory in it. */
+static bool match_row(const struct match *m, struct diff_row *d)
+{
+	const struct row *o = m->old, *w = m->new;
+
+	if ((!o || !o->bytes) && (!w || !w->bytes))
+		return false;
+	*d = (struct diff_row){ 0 };
+	d->file = (w ? w : o)->f->file;
+	d->name = (w ? w : o)->f->name;
+	d->line = (w ? w : o)->f->line;
+	if (o)
+		side_set(&d->old, o);
+	if (w)
+		side_set(&d->new, w);
+	d->change = (int64_t)(d->new.bytes - d->old.bytes);
+	return true;
+}
+
+static int diff_merge(const struct row *ro, size_t no, const struct row *rn,
+		      size_t nn, struct diff_row **rows, size_t *n)
+{
+	struct match *m;
+	struct diff_row *d;
+	size_t nm, k = 0;
+
+	if (match_rows(ro, no, rn, nn, &m, &nm) < 0)
+		return -1;
+	d = malloc((nm ? nm : 1) * sizeof(*d));
+	if (!d) {
+		free(m);
+		return -1;
+	}
+	for (size_t i = 0; i < nm; i++)
+		k += match_row(&m[i], &d[k]);
+	free(m);
 	qsort(d, k, sizeof(*d), diff_row_cmp);
 	if (!k) {
 		free(d);
@@ -206,6 +242,118 @@ int diff_rows(const struct report *old, const struct report *new,
 	free(ro);
 	free(rn);
 	return ret;
+}
+
+/* ---- the signed tree (pprof) -------------------------------------------- */
+
+/* Each function of one run mapped to its id in t->rep, under the key the
+ * diff shows (the new run's, or the old's when it is only there). */
+static int tree_funcs(const struct report *old, const struct report *new,
+		      struct report *t, int *old_to, int *new_to)
+{
+	struct row *ro = NULL, *rn = NULL;
+	struct match *m = NULL;
+	size_t no, nn, nm;
+	int ret = -1;
+
+	if (all_rows(old, &ro, &no) < 0 || all_rows(new, &rn, &nn) < 0 ||
+	    match_rows(ro, no, rn, nn, &m, &nm) < 0)
+		goto out;
+	for (size_t i = 0; i < nm; i++) {
+		const struct func *f = (m[i].new ? m[i].new : m[i].old)->f;
+		int id = report_add_func(t, f->file, f->line, f->name);
+
+		if (id < 0)
+			goto out;
+		if (m[i].old)
+			old_to[m[i].old->fn] = id;
+		if (m[i].new)
+			new_to[m[i].new->fn] = id;
+	}
+	ret = 0;
+out:
+	free(ro);
+	free(rn);
+	free(m);
+	return ret;
+}
+
+/* v + x, or v - x: in unsigned arithmetic, wrapping (a corrupt record's
+ * sums may overflow: no undefined behaviour then, only a wrong figure). */
+static void add_signed(int64_t *v, uint64_t x, bool minus)
+{
+	*v = (int64_t)((uint64_t)*v + (minus ? -x : x));
+}
+
+/* Add r's nodes to t (fn_to: r's function ids in t), each node's self
+ * memory and calls added to t's values, or subtracted (minus). */
+static int tree_add(struct diff_tree *t, const struct report *r,
+		    const int *fn_to, bool minus)
+{
+	int *to = malloc((r->nnodes ? r->nnodes : 1) * sizeof(*to));
+
+	if (!to)
+		return -1;
+	for (size_t i = 0; i < r->nnodes; i++) {
+		const struct node *nd = &r->nodes[i];
+		int parent = nd->parent == REPORT_ROOT ? REPORT_ROOT :
+			     to[nd->parent];
+		int id = report_path(t->rep, parent, fn_to[nd->fn]);
+
+		if (id >= 0 && (size_t)id >= t->cap) {
+			size_t cap = 2 * (size_t)id + 16;
+			int64_t *v = realloc(t->vals, 2 * cap * sizeof(*v));
+
+			if (v) {
+				memset(v + 2 * t->cap, 0,
+				       2 * (cap - t->cap) * sizeof(*v));
+				t->vals = v;
+				t->cap = cap;
+			} else {
+				id = -1;
+			}
+		}
+		if (id < 0) {
+			free(to);
+			return -1;
+		}
+		to[i] = id;
+		add_signed(&t->vals[2 * id], nd->self_bytes, minus);
+		add_signed(&t->vals[2 * id + 1], nd->calls, minus);
+	}
+	free(to);
+	return 0;
+}
+
+int diff_tree_build(const struct report *old, const struct report *new,
+		    struct diff_tree *t)
+{
+	static const struct report none;	/* a process in one run only */
+	int *old_to, *new_to;
+	int ret = -1;
+
+	old = old ? old : &none;
+	new = new ? new : &none;
+	*t = (struct diff_tree){ .rep = report_new() };
+	old_to = malloc((old->nfuncs ? old->nfuncs : 1) * sizeof(*old_to));
+	new_to = malloc((new->nfuncs ? new->nfuncs : 1) * sizeof(*new_to));
+	if (t->rep && old_to && new_to &&
+	    tree_funcs(old, new, t->rep, old_to, new_to) == 0 &&
+	    tree_add(t, old, old_to, true) == 0 &&
+	    tree_add(t, new, new_to, false) == 0)
+		ret = 0;
+	free(old_to);
+	free(new_to);
+	if (ret < 0)
+		diff_tree_free(t);
+	return ret;
+}
+
+void diff_tree_free(struct diff_tree *t)
+{
+	report_free(t->rep);
+	free(t->vals);
+	*t = (struct diff_tree){ 0 };
 }
 
 /* ---- pairing processes -------------------------------------------------- */

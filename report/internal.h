@@ -159,6 +159,23 @@ struct diff_row {
 int diff_rows(const struct report *old, const struct report *new,
 	      struct diff_row **rows, size_t *n);
 
+/* Two reports as one tree of signed figures, for the pprof diff: rep has
+ * every function of both (a paired function once, under the key the diff
+ * shows) and every call path of either, paths matched through the paired
+ * functions; vals[2 * i] and vals[2 * i + 1] are node i's self memory and
+ * calls in new less those in old (cap: nodes vals has room for, at least
+ * rep->nnodes).  old or new may be NULL (a process in one record only).
+ * Returns 0, or -1 when out of memory (t freed). */
+struct diff_tree {
+	struct report *rep;
+	int64_t *vals;
+	size_t cap;
+};
+
+int diff_tree_build(const struct report *old, const struct report *new,
+		    struct diff_tree *t);
+void diff_tree_free(struct diff_tree *t);
+
 /* Entries paired across two records: old or new is NULL when the process
  * is in one record only. */
 struct diff_pair {

@@ -14,7 +14,12 @@
  * declaration line.  One mapping: the traced program's path and build ID.
  * Several entries (per process): each sample carries a "pid" label.
  * Nothing varies between runs of the same report (no time stamps, a zero
- * gzip mtime), so the same report gives the same bytes. */
+ * gzip mtime), so the same report gives the same bytes.
+ *
+ * A diff (report_diff_write_pprof) is the same profile of the signed tree
+ * diff_tree_build makes of two reports: a call path's values are its new
+ * self memory and calls less its old, negative when they shrank (pprof's
+ * values are int64; go tool pprof shows them as it shows -diff_base). */
 #include "report/internal.h"
 
 #include <errno.h>
@@ -122,17 +127,27 @@ static void pprof_free(struct pprof *p)
 	free(p->label_ptrs);
 }
 
-static bool node_sampled(const struct node *nd)
+/* What one entry contributes: the call paths of rep, vals[2 * i] and
+ * vals[2 * i + 1] the memory and calls of node i's sample. */
+struct source {
+	const struct report *rep;
+	const int64_t *vals;
+	int pid;		/* 0: no label */
+};
+
+static bool node_sampled(const struct source *src, size_t i)
 {
-	return nd->self_bytes > 0 || nd->calls > 0;
+	return src->vals[2 * i] != 0 || src->vals[2 * i + 1] != 0;
 }
 
 /* used[i]: node i is sampled or on the stack of a sampled node.  A
  * parent's id is smaller than its children's: one pass up does it. */
-static void nodes_used(const struct report *r, bool *used)
+static void nodes_used(const struct source *src, bool *used)
 {
+	const struct report *r = src->rep;
+
 	for (size_t i = r->nnodes; i-- > 0;) {
-		used[i] = used[i] || node_sampled(&r->nodes[i]);
+		used[i] = used[i] || node_sampled(src, i);
 		if (used[i] && r->nodes[i].parent != REPORT_ROOT)
 			used[r->nodes[i].parent] = true;
 	}
@@ -149,15 +164,14 @@ static size_t node_depth(const struct report *r, int id)
 
 /* Room: functions (every function of every entry, at most), samples and
  * stack entries. */
-static int pprof_alloc(struct pprof *p, const struct report_entry *e,
-		       size_t n)
+static int pprof_alloc(struct pprof *p, const struct source *src, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		const struct report *r = e[i].rep;
+		const struct report *r = src[i].rep;
 
 		p->nfuncs += r->nfuncs;
 		for (size_t j = 0; j < r->nnodes; j++)
-			if (node_sampled(&r->nodes[j])) {
+			if (node_sampled(&src[i], j)) {
 				p->nsamples++;
 				p->nstack += node_depth(r, (int)j);
 			}
@@ -209,13 +223,13 @@ static int add_function(struct pprof *p, uint64_t id, const struct func *f)
 }
 
 /* The sample of node id; function fn of this entry is location base+fn+1. */
-static void add_sample(struct pprof *p, const struct report *r, int id,
+static void add_sample(struct pprof *p, const struct source *src, int id,
 		       uint64_t base, Label **label)
 {
 	Profile *pr = &p->prof;
 	size_t k = pr->n_sample;
 	Sample *s = &p->samples[k];
-	const struct node *nd = &r->nodes[id];
+	const struct report *r = src->rep;
 	uint64_t *stack = p->stacks + p->stack_used;
 
 	perftools__profiles__sample__init(s);
@@ -224,8 +238,8 @@ static void add_sample(struct pprof *p, const struct report *r, int id,
 		stack[s->n_location_id++] = base + (uint64_t)r->nodes[q].fn + 1;
 	s->n_value = 2;
 	s->value = &p->values[2 * k];
-	s->value[0] = (int64_t)nd->self_bytes;
-	s->value[1] = (int64_t)nd->calls;
+	s->value[0] = src->vals[2 * id];
+	s->value[1] = src->vals[2 * id + 1];
 	if (label) {
 		s->n_label = 1;
 		s->label = label;
@@ -236,10 +250,10 @@ static void add_sample(struct pprof *p, const struct report *r, int id,
 }
 
 /* The functions and samples of entry k. */
-static int add_entry(struct pprof *p, const struct report_entry *e, size_t k,
+static int add_entry(struct pprof *p, const struct source *src, size_t k,
 		     uint64_t base)
 {
-	const struct report *r = e->rep;
+	const struct report *r = src->rep;
 	bool *used = calloc(r->nnodes ? r->nnodes : 1, sizeof(*used));
 	bool *fused = calloc(r->nfuncs ? r->nfuncs : 1, sizeof(*fused));
 	Label **label = NULL;
@@ -247,15 +261,15 @@ static int add_entry(struct pprof *p, const struct report_entry *e, size_t k,
 
 	if (!used || !fused)
 		goto out;
-	if (e->pid) {
+	if (src->pid) {
 		perftools__profiles__label__init(&p->labels[k]);
 		if ((p->labels[k].key = strtab_id(&p->st, "pid")) < 0)
 			goto out;
-		p->labels[k].num = e->pid;
+		p->labels[k].num = src->pid;
 		p->label_ptrs[k] = &p->labels[k];
 		label = &p->label_ptrs[k];
 	}
-	nodes_used(r, used);
+	nodes_used(src, used);
 	for (size_t i = 0; i < r->nnodes; i++)
 		if (used[i])
 			fused[r->nodes[i].fn] = true;
@@ -263,8 +277,8 @@ static int add_entry(struct pprof *p, const struct report_entry *e, size_t k,
 		if (fused[f] && add_function(p, base + f + 1, &r->funcs[f]) < 0)
 			goto out;
 	for (size_t i = 0; i < r->nnodes; i++)
-		if (node_sampled(&r->nodes[i]))
-			add_sample(p, r, (int)i, base, label);
+		if (node_sampled(src, i))
+			add_sample(p, src, (int)i, base, label);
 	ret = 0;
 out:
 	free(used);
@@ -282,14 +296,14 @@ static int set_type(struct pprof *p, int i, const char *type,
 	return p->types[i].type < 0 || p->types[i].unit < 0 ? -1 : 0;
 }
 
-static int pprof_build(struct pprof *p, const struct report_entry *e,
-		       size_t n, const struct report_program *prog)
+static int pprof_build(struct pprof *p, const struct source *src, size_t n,
+		       const struct report_program *prog)
 {
 	Profile *pr = &p->prof;
 	uint64_t base = 0;
 
 	perftools__profiles__profile__init(pr);
-	if (strtab_id(&p->st, "") < 0 || pprof_alloc(p, e, n) < 0 ||
+	if (strtab_id(&p->st, "") < 0 || pprof_alloc(p, src, n) < 0 ||
 	    set_type(p, 0, "memory", "bytes") < 0 ||
 	    set_type(p, 1, "calls", "count") < 0)
 		return -1;
@@ -315,9 +329,9 @@ static int pprof_build(struct pprof *p, const struct report_entry *e,
 	pr->location = p->loc_ptrs;
 	pr->sample = p->sample_ptrs;
 	for (size_t i = 0; i < n; i++) {
-		if (add_entry(p, &e[i], i, base) < 0)
+		if (add_entry(p, &src[i], i, base) < 0)
 			return -1;
-		base += e[i].rep->nfuncs;
+		base += src[i].rep->nfuncs;
 	}
 	pr->n_string_table = p->st.n;
 	pr->string_table = p->st.s;
@@ -358,7 +372,7 @@ static int gzip_write(const uint8_t *buf, size_t len, FILE *out)
 	return ret;
 }
 
-int report_write_pprof(const struct report_entry *e, size_t n, FILE *out,
+static int pprof_write(const struct source *src, size_t n, FILE *out,
 		       const struct report_program *prog)
 {
 	struct pprof p = { 0 };
@@ -366,7 +380,7 @@ int report_write_pprof(const struct report_entry *e, size_t n, FILE *out,
 	size_t len;
 	int ret = -1;
 
-	if (pprof_build(&p, e, n, prog) < 0) {
+	if (pprof_build(&p, src, n, prog) < 0) {
 		errno = ENOMEM;
 		goto out;
 	}
@@ -385,5 +399,74 @@ int report_write_pprof(const struct report_entry *e, size_t n, FILE *out,
 out:
 	free(buf);
 	pprof_free(&p);
+	return ret;
+}
+
+/* ---- the entry points ------------------------------------------------------ */
+
+int report_write_pprof(const struct report_entry *e, size_t n, FILE *out,
+		       const struct report_program *prog)
+{
+	struct source *src = calloc(n ? n : 1, sizeof(*src));
+	size_t k = 0;
+	int ret = -1;
+
+	for (; src && k < n; k++) {
+		const struct report *r = e[k].rep;
+		int64_t *v = malloc((r->nnodes ? 2 * r->nnodes : 1) * sizeof(*v));
+
+		if (!v)
+			break;
+		for (size_t j = 0; j < r->nnodes; j++) {
+			v[2 * j] = (int64_t)r->nodes[j].self_bytes;
+			v[2 * j + 1] = (int64_t)r->nodes[j].calls;
+		}
+		src[k] = (struct source){ r, v, e[k].pid };
+	}
+	if (src && k == n)
+		ret = pprof_write(src, n, out, prog);
+	else
+		errno = ENOMEM;
+	for (size_t i = 0; i < k; i++)
+		free((int64_t *)src[i].vals);
+	free(src);
+	return ret;
+}
+
+/* The pid label of a pair: the new process's, or the old's when it is only
+ * there; none when the records hold no processes. */
+static int pair_pid(const struct diff_pair *p)
+{
+	if (p->new && p->new->pid)
+		return p->new->pid;
+	return p->old ? p->old->pid : 0;
+}
+
+int report_diff_write_pprof(const struct report_entry *old, size_t nold,
+			    const struct report_entry *new, size_t nnew,
+			    FILE *out, const struct report_program *prog)
+{
+	struct diff_pair *p;
+	long n = diff_pairs(old, nold, new, nnew, &p);
+	struct diff_tree *t = calloc(n > 0 ? (size_t)n : 1, sizeof(*t));
+	struct source *src = calloc(n > 0 ? (size_t)n : 1, sizeof(*src));
+	long k = 0;
+	int ret = -1;
+
+	for (; n >= 0 && t && src && k < n; k++) {
+		if (diff_tree_build(p[k].old ? p[k].old->rep : NULL,
+				    p[k].new ? p[k].new->rep : NULL, &t[k]) < 0)
+			break;
+		src[k] = (struct source){ t[k].rep, t[k].vals, pair_pid(&p[k]) };
+	}
+	if (n >= 0 && t && src && k == n)
+		ret = pprof_write(src, (size_t)n, out, prog);
+	else
+		errno = ENOMEM;
+	for (long i = 0; i < k; i++)
+		diff_tree_free(&t[i]);
+	free(t);
+	free(src);
+	free(p);
 	return ret;
 }

@@ -1,7 +1,9 @@
 /* record: report_save, the record file: everything the views need, so
  * that any view of a loaded record is byte for byte the live one.
  *
- *   record  = "iprofmem-record 1" NL { process { item } } "end" NL
+ *   record  = "iprofmem-record 2" NL [ program ] { process { item } }
+ *             "end" NL
+ *   program = "program" TAB path TAB build_id NL
  *   process = "process" TAB pid TAB cmdline NL
  *   item    = func | node | call | sample
  *   func    = "func" TAB id TAB file TAB line TAB name NL
@@ -21,7 +23,13 @@
  * as \\ \t \n \r.  The writer puts funcs, then nodes, calls, samples; the
  * reader takes items in any order that respects the references.  A reader
  * rejects a newer version: a new field or line type bumps it.  The outer
- * figures need no field: they follow from the nodes' parents. */
+ * figures need no field: they follow from the nodes' parents.
+ *
+ * "program": the traced executable's absolute path and its GNU build ID
+ * (lowercase hex, an even number of digits; empty when it has none), for
+ * the pprof mapping of `iprofmem report --format=pprof`; left out when
+ * neither is known.  Format 1 is format 2 without it: a reader of 2 reads
+ * 1 too, and its records have no mapping file or ID. */
 #include "report/internal.h"
 
 #include <inttypes.h>
@@ -77,9 +85,26 @@ static void save_calls_samples(FILE *out, const struct report *r)
 			r->samples[i].t, r->samples[i].rss);
 }
 
-int report_save(const struct report_entry *e, size_t n, FILE *out)
+/* The program line, when something is known of it. */
+static void save_program(FILE *out, const struct report_program *prog)
 {
-	fputs("iprofmem-record 1\n", out);
+	const char *path = prog && prog->path ? prog->path : "";
+	const char *id = prog && prog->build_id ? prog->build_id : "";
+
+	if (!*path && !*id)
+		return;
+	fputs("program\t", out);
+	record_string(out, path);
+	fputc('\t', out);
+	record_string(out, id);
+	fputc('\n', out);
+}
+
+int report_save(const struct report_entry *e, size_t n,
+		const struct report_program *prog, FILE *out)
+{
+	fputs("iprofmem-record 2\n", out);
+	save_program(out, prog);
 	for (size_t i = 0; i < n && !ferror(out); i++) {
 		fprintf(out, "process\t%d\t", e[i].pid);
 		record_string(out, e[i].cmdline ? e[i].cmdline : "");

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RECORD_VERSION	1
+#define RECORD_VERSION	2	/* and 1: 2 without the program line */
 #define MAGIC		"iprofmem-record "
 #define MAX_FIELDS	10
 
@@ -21,6 +21,8 @@ struct loader {
 	size_t cap;
 	size_t lineno;
 	bool complete;		/* the line ended in a newline */
+	int version;		/* of the file: 1 or 2 */
+	struct report_program *prog;	/* where the program line goes */
 	struct report_entry *e;
 	size_t n, e_cap;
 	char *err;
@@ -101,8 +103,10 @@ static int read_header(struct loader *l)
 	if (!l->complete)
 		return fail(l, TRUNCATED);
 	v = l->line + strlen(MAGIC);
-	if (!strcmp(v, "1"))
+	if (!strcmp(v, "1") || !strcmp(v, "2")) {
+		l->version = v[0] - '0';
 		return 0;
+	}
 	if (v[0] < '1' || v[0] > '9' || strspn(v, "0123456789") != strlen(v))
 		return corrupt(l, "bad version");
 	return fail(l, "version %.20s is newer than this iprofmem reads (%d); "
@@ -223,6 +227,31 @@ static int item_process(struct loader *l, char **f)
 	return fail(l, "out of memory");
 }
 
+static bool is_build_id(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len % 2 == 0 && strspn(s, "0123456789abcdef") == len;
+}
+
+/* "program" (format 2): once, before the first process. */
+static int item_program(struct loader *l, char **f)
+{
+	if (l->n)
+		return corrupt(l, "program line after a process line");
+	if (l->prog->path || l->prog->build_id)
+		return corrupt(l, "second program line");
+	if (!unescape(f[1]) || !unescape(f[2]))
+		return corrupt(l, "bad escape in the program line");
+	if (!is_build_id(f[2]))
+		return corrupt(l, "bad build ID");
+	l->prog->path = strdup(f[1]);
+	l->prog->build_id = strdup(f[2]);
+	if (!l->prog->path || !l->prog->build_id)
+		return fail(l, "out of memory");
+	return 0;
+}
+
 static int item_func(struct loader *l, struct report *r, char **f)
 {
 	int id, line, got;
@@ -305,6 +334,10 @@ static int read_item(struct loader *l)
 
 	if (!strcmp(f[0], "process"))
 		return n == 3 ? item_process(l, f) : corrupt(l, "bad process line");
+	if (!strcmp(f[0], "program") && l->version < 2)
+		return corrupt(l, "unknown line type");
+	if (!strcmp(f[0], "program"))
+		return n == 3 ? item_program(l, f) : corrupt(l, "bad program line");
 	if (!r)
 		return corrupt(l, "no process line before this one");
 	if (!strcmp(f[0], "func"))
@@ -339,11 +372,15 @@ static int read_record(struct loader *l)
 	return r;
 }
 
-struct report_entry *report_load(FILE *in, size_t *n, char *err,
+struct report_entry *report_load(FILE *in, size_t *n,
+				 struct report_program *prog, char *err,
 				 size_t errlen)
 {
-	struct loader l = { .in = in, .err = err, .errlen = err ? errlen : 0 };
+	struct report_program ignored = { 0 };
+	struct loader l = { .in = in, .err = err, .errlen = err ? errlen : 0,
+			    .prog = prog ? prog : &ignored };
 
+	*l.prog = (struct report_program){ 0 };
 	if (l.errlen)
 		err[0] = '\0';
 	l.e = malloc(sizeof(*l.e));
@@ -355,12 +392,23 @@ struct report_entry *report_load(FILE *in, size_t *n, char *err,
 	if (read_record(&l) < 0) {
 		free(l.line);
 		report_entries_free(l.e, l.n);
+		report_program_free(l.prog);
 		*n = 0;
 		return NULL;
 	}
 	free(l.line);
+	report_program_free(&ignored);
 	*n = l.n;
 	return l.e;
+}
+
+void report_program_free(struct report_program *prog)
+{
+	if (!prog)
+		return;
+	free((char *)prog->path);
+	free((char *)prog->build_id);
+	*prog = (struct report_program){ 0 };
 }
 
 void report_entries_free(struct report_entry *e, size_t n)

@@ -138,7 +138,7 @@ int report_write_timeline(const struct report_entry *e, size_t n, FILE *out,
 			  size_t top);
 
 /* The traced program, for the pprof mapping: its path and GNU build ID in
- * hex; either may be NULL or "" when unknown (a record file keeps
+ * hex; either may be NULL or "" when unknown (a record of format 1 keeps
  * neither). */
 struct report_program {
 	const char *path;
@@ -157,16 +157,23 @@ int report_write_pprof(const struct report_entry *e, size_t n, FILE *out,
 
 /* ---- record files ----------------------------------------------------- */
 
-/* Write everything the views need (a versioned format, see
- * man/iprofmem.1, RECORD FILES).  Returns 0 or -1 (errno set). */
-int report_save(const struct report_entry *e, size_t n, FILE *out);
-/* Read a record file.  Returns the entries (reports and command lines owned
- * by the array; free with report_entries_free) and their count in *n, or
- * NULL with a one-line message in err: truncated, corrupt (with the line),
- * a newer version, not a record file. */
-struct report_entry *report_load(FILE *in, size_t *n, char *err,
+/* Write everything the views need, and the program (prog: NULL when
+ * unknown) for the pprof mapping (a versioned format, see man/iprofmem.1,
+ * RECORD FILES).  Returns 0 or -1 (errno set). */
+int report_save(const struct report_entry *e, size_t n,
+		const struct report_program *prog, FILE *out);
+/* Read a record file, of this format or an older one.  Returns the
+ * entries (reports and command lines owned by the array; free with
+ * report_entries_free) and their count in *n, or NULL with a one-line
+ * message in err: truncated, corrupt (with the line), a newer version,
+ * not a record file.  prog (may be NULL) gets the program's path and
+ * build ID, malloc'd (both NULL when the record has none, as in format 1,
+ * and after a failure); free them with report_program_free. */
+struct report_entry *report_load(FILE *in, size_t *n,
+				 struct report_program *prog, char *err,
 				 size_t errlen);
 void report_entries_free(struct report_entry *e, size_t n);
+void report_program_free(struct report_program *prog);
 
 /* ---- diff and budgets ------------------------------------------------- */
 
@@ -180,6 +187,18 @@ void report_entries_free(struct report_entry *e, size_t n);
 int report_diff_print(const struct report_entry *old, size_t nold,
 		      const struct report_entry *new, size_t nnew, FILE *out,
 		      const struct report_view *v);
+/* The same change as a gzipped pprof profile (report/pprof.c), the sample
+ * types, locations and stacks of report_write_pprof: each call path's self
+ * memory and calls in the new record less those in the old (negative when
+ * they shrank), call paths matched through the functions the diff pairs.
+ * pprof's cum of a function is then the diff's Change, its flat calls the
+ * new Calls less the old.  prog: the new program, for the mapping.  Entries
+ * paired as by report_diff_print; a "pid" label (the new process's, or the
+ * old's when it is only there) when the records hold processes.  --min and
+ * --top do not apply.  Returns 0 or -1 (errno set). */
+int report_diff_write_pprof(const struct report_entry *old, size_t nold,
+			    const struct report_entry *new, size_t nnew,
+			    FILE *out, const struct report_program *prog);
 /* --fail-above: print one line on out for each function that grew by more
  * than mb megabytes (all of them, whatever the view hides).  Returns how
  * many did, or -1 when out of memory. */

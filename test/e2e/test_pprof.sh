@@ -14,9 +14,15 @@
 #     with -p the attached process's executable;
 #   - -f --per-process: each sample has its process's pid label, and each
 #     process's figures are exact (pprof -tagfocus=pid=N);
-#   - 'iprofmem report --format=pprof RECORD': the same -top and -traces
-#     (a record keeps no program path: no mapping file), and the same bytes
-#     twice over;
+#   - 'iprofmem report --format=pprof RECORD': the same -top and -traces,
+#     the mapping (-raw) the live one: the record keeps the program's path
+#     and build ID; the same bytes twice over;
+#   - 'iprofmem diff --format=pprof OLD NEW' on records of regress.v1 and
+#     regress.v2 (test/targets/regress): -top's cum bytes are the diff's
+#     change per function, its flat calls the new calls less the old, a
+#     shrinking function negative, a function in one record only with its
+#     sign; -traces: each stack's value is its self memory in NEW's folded
+#     stacks less OLD's; the mapping is NEW's program;
 #   - --format=pprof without -o, and an unknown format, are refused (125)
 #     before the program runs.
 . "$(dirname "$0")/lib.sh"
@@ -140,22 +146,110 @@ for v in $VIEWS_VARIANTS; do
 	grep -qx "Build ID: $id" "$D/top.mem" || fail "-top shows no 'Build ID: $id'"
 	tc_end
 
-	tc "views.$v: report --format=pprof RECORD: the same -top and -traces, the same bytes twice"
+	tc "views.$v: report --format=pprof RECORD: the same -top, -traces and mapping, the same bytes twice"
 	run_report --format=pprof -o "$D/rep.pb.gz" "$R"
 	expect_quiet_ok
 	run_report --format=pprof -o "$D/rep2.pb.gz" "$R"
 	expect_quiet_ok
 	cmp -s "$D/rep.pb.gz" "$D/rep2.pb.gz" || fail "two reports of one record differ"
-	if pprof -top -unit=B "$D/rep.pb.gz" >"$D/rtop" && pprof -traces -unit=B "$D/rep.pb.gz" >"$D/rtraces"; then
-		diff <(grep -v -e '^File:' -e '^Build ID:' "$D/top.mem") "$D/rtop" >/dev/null ||
-			fail "-top differs from the live profile's"
-		diff <(grep -v -e '^File:' -e '^Build ID:' "$D/traces.mem") "$D/rtraces" >/dev/null ||
+	if pprof -top -unit=B "$D/rep.pb.gz" >"$D/rtop" && pprof -traces -unit=B "$D/rep.pb.gz" >"$D/rtraces" &&
+		pprof -raw "$D/rep.pb.gz" >"$D/rraw"; then
+		diff "$D/top.mem" "$D/rtop" >/dev/null ||
+			fail "-top (File:, Build ID: included) differs from the live profile's"
+		diff "$D/traces.mem" "$D/rtraces" >/dev/null ||
 			fail "-traces differs from the live profile's"
+		rm=$(sed -n '/^Mappings/,$p' "$D/rraw" | sed -n 2p)
+		[ "$rm" = "$m" ] || fail "the record's mapping '$rm', the live one '$m'"
 	else
 		fail "go tool pprof failed on the report's profile"; note_file "$WORK/pprof.err"
 	fi
 	tc_end
 done
+
+# ------------------------------------------------------------ diff --format=pprof
+
+# calls_rows FILE: "NAME FLAT" per row of a -top report.
+calls_rows() { top_rows "$1" | awk '{ print $1, $2 }'; }
+
+# folded_diff OLD NEW: "STACK NEW-OLD" for each stack of two folded files
+# whose self memory changed, sorted.
+folded_diff() {
+	awk 'FNR == NR { v[$1] -= $2; next } { v[$1] += $2 }
+	     END { for (k in v) if (v[k] != 0) print k, v[k] }' "$1" "$2" | sort
+}
+
+D=$WORK/diff
+mkdir -p "$D"
+V1=$TGT/regress.v1 V2=$TGT/regress.v2
+tc "diff --format=pprof regress v1 v2: -top cum = the diff's change, flat calls = new - old calls"
+ok=0
+if need_file "$V1" "$V2" && need_go; then
+	run_ip --record="$D/v1" --folded="$D/v1.folded" -o /dev/null -- "$V1" "$MARK"
+	expect_exit 0
+	run_ip --record="$D/v2" --folded="$D/v2.folded" -o /dev/null -- "$V2" "$MARK"
+	expect_exit 0
+	run_ip diff --format=pprof -o "$D/d.pb.gz" "$D/v1" "$D/v2"
+	expect_quiet_ok
+	run_ip diff --format=csv -o "$D/d.csv" "$D/v1" "$D/v2"
+	expect_quiet_ok
+	if pprof -top -unit=B "$D/d.pb.gz" >"$D/top.mem" &&
+		pprof -top -sample_index=calls "$D/d.pb.gz" >"$D/top.calls"; then
+		ok=1
+	else
+		fail "go tool pprof -top failed"; note_file "$WORK/pprof.err"
+	fi
+fi
+if [ $ok = 1 ]; then
+	# the diff's rows: NAME CHANGE-BYTES NEW-CALLS-LESS-OLD (blank: 0)
+	awk -F, 'NR > 1 { print $5, $10, $9 - $7 }' "$D/d.csv" | sort >"$D/want"
+	# pprof's: every row of the table, 0 0 for a function no sample holds
+	join -a1 -e 0 -o 0,2.2 <(cut -d' ' -f1 "$D/want") \
+		<(top_rows "$D/top.mem" | awk '{ print $1, $3 }') >"$D/cum"
+	join -a1 -e 0 -o 0,1.2,2.2 "$D/cum" <(calls_rows "$D/top.calls") >"$D/got"
+	if ! cmp -s "$D/want" "$D/got"; then
+		fail "pprof's NAME CUM FLAT-CALLS differ from the diff's NAME CHANGE CALLS-CHANGE"
+		note "$(diff "$D/want" "$D/got")"
+	fi
+	# no function the diff does not show
+	extra=$(top_rows "$D/top.mem" | cut -d' ' -f1 | grep -v -x -F -f <(cut -d' ' -f1 "$D/want"))
+	[ -z "$extra" ] || fail "pprof shows functions the diff has not: $extra"
+	# the designed figures (regress.c's pages), not only agreement
+	for w in "shrinks $((-4 * 4096)) 0" "only_v1 $((-2 * 4096)) -1" \
+		 "only_v2 $((7 * 4096)) 1" "grows $((16 * 4096)) 0" "steady 0 0"; do
+		grep -qx "$w" "$D/got" || fail "want '$w', got '$(grep "^${w%% *} " "$D/got")'"
+	done
+	grep -qx 'Type: memory' "$D/top.mem" || fail "default sample type is not memory"
+	grep -qx 'Type: calls' "$D/top.calls" || fail "no calls sample type"
+fi
+tc_end
+
+tc "diff --format=pprof: -traces = NEW's folded stacks less OLD's; the mapping is NEW's program"
+if [ $ok = 1 ]; then
+	if pprof -traces -unit=B "$D/d.pb.gz" >"$D/traces" && pprof -raw "$D/d.pb.gz" >"$D/raw"; then
+		trace_lines "$D/traces" | awk '$2 != 0' >"$D/traces.lines"
+		folded_diff "$D/v1.folded" "$D/v2.folded" >"$D/folded.diff"
+		if ! cmp -s "$D/folded.diff" "$D/traces.lines"; then
+			fail "-traces differ from the folded stacks' difference"
+			note "$(diff "$D/folded.diff" "$D/traces.lines")"
+		fi
+		grep -q ' -' "$D/traces.lines" || fail "no negative stack"
+		id=$(readelf -n "$V2" | awk '/Build ID:/ { print $3 }')
+		m=$(sed -n '/^Mappings/,$p' "$D/raw" | sed -n 2p)
+		[ "$m" = "1: 0x0/0x0/0x0 $(realpath "$V2") $id [FN][FL][LN]" ] ||
+			fail "mapping '$m', want $(realpath "$V2") $id"
+	else
+		fail "go tool pprof -traces failed"; note_file "$WORK/pprof.err"
+	fi
+fi
+tc_end
+
+tc "diff --format=pprof without -o: 125, one line"
+if need_file "$D/v1"; then
+	run_ip diff --format=pprof "$D/v1" "$D/v1"
+	expect_exit 125
+	expect_one_error_line
+fi
+tc_end
 
 tc "-f --per-process: a pid label per sample; each process's functions exact (-tagfocus)"
 bin=$TGT/views.O2-pie

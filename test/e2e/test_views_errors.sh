@@ -99,12 +99,12 @@ else
 fi
 tc_end
 
-tc "report: a record of a newer version (2, 10)"
+tc "report: a record of a newer version (3, 10)"
 if [ $ok = 1 ]; then
-	sed '1s/.*/iprofmem-record 2/' "$R" >"$D/v2"
+	sed '1s/.*/iprofmem-record 3/' "$R" >"$D/v3"
 	sed '1s/.*/iprofmem-record 10/' "$R" >"$D/v10"
-	bad_record v2 "version 2 is newer than this iprofmem reads (1); read it with a newer iprofmem"
-	bad_record v10 "version 10 is newer than this iprofmem reads (1); read it with a newer iprofmem"
+	bad_record v3 "version 3 is newer than this iprofmem reads (2); read it with a newer iprofmem"
+	bad_record v10 "version 10 is newer than this iprofmem reads (2); read it with a newer iprofmem"
 else
 	fail "no record"
 fi

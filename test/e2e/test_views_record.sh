@@ -8,11 +8,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/views_lib.sh"
 
-# expect_record_layout FILE: "iprofmem-record 1" first, "end" last, lines
+# expect_record_layout FILE: "iprofmem-record 2" first, "end" last, lines
 # of tab-separated items in between.
 expect_record_layout() {
 	local bad
-	[ "$(head -n1 "$1")" = "iprofmem-record 1" ] || fail "first line '$(head -n1 "$1")', want 'iprofmem-record 1'"
+	[ "$(head -n1 "$1")" = "iprofmem-record 2" ] || fail "first line '$(head -n1 "$1")', want 'iprofmem-record 2'"
 	[ "$(tail -n1 "$1")" = "end" ] || fail "last line '$(tail -n1 "$1")', want 'end'"
 	[ -n "$(tail -c1 "$1")" ] && fail "no newline after 'end'"
 	bad=$(sed '1d;$d' "$1" | grep -v -n -P '^[a-z]+(\t[^\t\n]*)+$' | head -n1)
@@ -73,7 +73,7 @@ if need_file "$bin"; then
 fi
 tc_end
 
-tc "views.O2-pie: record: 'iprofmem-record 1', tab-separated items, 'end'"
+tc "views.O2-pie: record: 'iprofmem-record 2', tab-separated items, 'end'"
 if [ $ok = 1 ]; then
 	expect_record_layout "$R"
 	grep -q -P "^func\t.*\t\Q$VIEWS_SRC\E\t$(views_line leaf)\tleaf$" "$R" || fail "no func item for leaf"

@@ -9,7 +9,7 @@
 #                         input through it once (no clang needed)
 #   make fuzz-seeds       rebuild the ELF seeds from test/fuzz/seeds/
 # Targets: funcs (symbols/select.c), record (report/record_load.c and the
-# views), budget (report/budget.c and report/diff.c), proc (tracer/rss.c, procfs.c, and libdwfl's reading of
+# views, pprof and the pprof diff included), budget (report/budget.c and report/diff.c), proc (tracer/rss.c, procfs.c, and libdwfl's reading of
 # /proc/PID/maps), elf (symbols/symbols.c, disasm.c
 # through libdwfl), ring (probe/ring.c's consumer, on memory the traced
 # program can scribble on), patch (symbols/patch.c's windows, on any
@@ -29,7 +29,8 @@ FUZZ_SRC_record := test/fuzz/fuzz_record.c report/report.c report/rows.c \
 	report/paths.c report/print.c report/table.c report/tree.c \
 	report/json.c report/csv.c report/escape.c report/svg.c \
 	report/folded.c report/flame.c report/timeline.c report/record.c \
-	report/record_load.c report/progress.c
+	report/record_load.c report/progress.c report/pprof.c report/diff.c \
+	$(PROTO_C)
 FUZZ_SRC_budget := test/fuzz/fuzz_budget.c report/budget.c report/diff.c \
 	report/report.c report/rows.c report/paths.c report/print.c \
 	report/table.c report/tree.c report/json.c report/csv.c \
@@ -39,7 +40,7 @@ FUZZ_SRC_elf    := test/fuzz/fuzz_elf.c symbols/symbols.c symbols/disasm.c \
 	symbols/select.c util.c procfs.c
 FUZZ_SRC_ring   := test/fuzz/fuzz_ring.c probe/ring.c
 FUZZ_SRC_patch  := test/fuzz/fuzz_patch.c symbols/patch.c symbols/disasm.c
-FUZZ_LIBS_record = -lm
+FUZZ_LIBS_record = -lm $(shell pkg-config --libs libprotobuf-c zlib 2>/dev/null)
 FUZZ_LIBS_budget = -lm
 FUZZ_LIBS_proc   = $(PKG_LIBS)
 FUZZ_LIBS_elf    = $(PKG_LIBS) -lstdc++

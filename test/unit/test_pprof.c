@@ -323,6 +323,124 @@ static void test_deep_recursion(void **state)
 	report_free(r);
 }
 
+/* The gzipped diff profile of two sets of entries (free it). */
+static unsigned char *write_diff(const struct report_entry *old, size_t nold,
+				 const struct report_entry *new, size_t nnew,
+				 size_t *len)
+{
+	struct mem m;
+
+	mem_open(&m);
+	assert_int_equal(report_diff_write_pprof(old, nold, new, nnew, m.f,
+						 &prog), 0);
+	mem_close(&m);
+	*len = m.len;
+	return (unsigned char *)m.buf;
+}
+
+/* One run of main calling a, b and one of gone or came (once each); a
+ * function of /old/h.c or /new/h.c, the same file in two trees. */
+static struct report *diff_run(bool v2)
+{
+	struct report *r = report_new();
+	int m = report_path(r, REPORT_ROOT, add(r, "/m.c", 1, "main"));
+
+	call(r, m, add(r, "/m.c", v2 ? 9 : 5, "a"), v2 ? 3 * 4096 : 4096,
+	     v2 ? 3 * 4096 : 4096, 0);
+	call(r, m, add(r, "/m.c", 6, "b"), v2 ? 4096 : 8192,
+	     v2 ? 4096 : 8192, 0);
+	call(r, m, add(r, "/m.c", 7, v2 ? "came" : "gone"), 4096, 4096, 0);
+	call(r, m, add(r, v2 ? "/new/h.c" : "/old/h.c", 2, "h"), 4096, 4096, 0);
+	call(r, m, add(r, "/m.c", 8, "same"), 4096, 4096, 0);
+	call(r, REPORT_ROOT, 0, v2 ? 6 * 4096 : 5 * 4096, 0, 0);
+	return r;
+}
+
+/* diff: each path's new self and calls less the old, negative when they
+ * shrank, a function in one run only with its sign, moved lines and two
+ * trees matched; paths that did not change have no sample; cum of main
+ * is the change of the table's main row. */
+static void test_diff_signed(void **state)
+{
+	struct report *o = diff_run(false), *n = diff_run(true);
+	struct report_entry eo = { 0, "", o }, en = { 0, "", n };
+	size_t len;
+	unsigned char *gz = write_diff(&eo, 1, &en, 1, &len);
+	Profile *p = decode(gz, len);
+	char *got = samples_text(p);
+	int64_t cum = 0;
+
+	(void)state;
+	assert_string_equal(got, "main;a 8192 0\n"
+				 "main;b -4096 0\n"
+				 "main;came 4096 1\n"
+				 "main;gone -4096 -1\n");
+	for (size_t i = 0; i < p->n_sample; i++)
+		cum += p->sample[i]->value[0];
+	assert_int_equal(cum, 4096);	/* main: 6 pages less 5 */
+	assert_int_equal(p->n_sample_type, 2);
+	assert_string_equal(str(p, p->sample_type[0]->type), "memory");
+	assert_string_equal(str(p, p->sample_type[0]->unit), "bytes");
+	assert_string_equal(str(p, p->sample_type[1]->type), "calls");
+	assert_string_equal(str(p, p->mapping[0]->filename), "/bin/prog");
+	assert_string_equal(str(p, p->mapping[0]->build_id), "00ff");
+	/* a's location is the new run's line */
+	for (size_t i = 0; i < p->n_function; i++)
+		if (!strcmp(str(p, p->function[i]->name), "a"))
+			assert_int_equal(p->function[i]->start_line, 9);
+	free(got);
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	free(gz);
+	/* the other way round: every sign flips */
+	gz = write_diff(&en, 1, &eo, 1, &len);
+	p = decode(gz, len);
+	got = samples_text(p);
+	assert_string_equal(got, "main;a -8192 0\n"
+				 "main;b 4096 0\n"
+				 "main;came -4096 -1\n"
+				 "main;gone 4096 1\n");
+	free(got);
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	free(gz);
+	report_free(o);
+	report_free(n);
+}
+
+/* Per process: pairs labelled with the new pid (the old one's for a
+ * process in the old record only); a run against itself: no sample. */
+static void test_diff_processes(void **state)
+{
+	struct report *o = diff_run(false), *n = diff_run(true);
+	struct report_entry eo[] = { { 10, "./app x", o }, { 11, "./gone", o } };
+	struct report_entry en[] = { { 20, "/v2/app x", n } };
+	size_t len;
+	unsigned char *gz = write_diff(eo, 2, en, 1, &len);
+	Profile *p = decode(gz, len);
+	char *got = samples_text(p);
+
+	(void)state;
+	assert_string_equal(got, "main 0 -1 pid=11\n"
+				 "main;a -4096 -1 pid=11\n"
+				 "main;a 8192 0 pid=20\n"
+				 "main;b -4096 0 pid=20\n"
+				 "main;b -8192 -1 pid=11\n"
+				 "main;came 4096 1 pid=20\n"
+				 "main;gone -4096 -1 pid=11\n"
+				 "main;gone -4096 -1 pid=20\n"
+				 "main;h -4096 -1 pid=11\n"
+				 "main;same -4096 -1 pid=11\n");
+	free(got);
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	free(gz);
+	gz = write_diff(eo, 1, eo, 1, &len);
+	p = decode(gz, len);
+	assert_int_equal(p->n_sample, 0);
+	perftools__profiles__profile__free_unpacked(p, NULL);
+	free(gz);
+	report_free(o);
+	report_free(n);
+}
+
 static void test_write_error(void **state)
 {
 	struct report *r = fixture();
@@ -347,6 +465,8 @@ int main(void)
 		cmocka_unit_test(test_per_process_labels),
 		cmocka_unit_test(test_empty_and_deterministic),
 		cmocka_unit_test(test_deep_recursion),
+		cmocka_unit_test(test_diff_signed),
+		cmocka_unit_test(test_diff_processes),
 		cmocka_unit_test(test_write_error),
 	};
 

@@ -6,25 +6,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *save(const struct report_entry *e, size_t n)
+/* The program of the round trips: strings that need escaping. */
+static const struct report_program prog = { "/bin/a\tb\\c", "00ff7e" };
+
+static char *save_prog(const struct report_entry *e, size_t n,
+		       const struct report_program *p)
 {
 	struct mem m;
 
-	assert_int_equal(report_save(e, n, mem_open(&m)), 0);
+	assert_int_equal(report_save(e, n, p, mem_open(&m)), 0);
 	return mem_close(&m);
 }
 
-/* Load text; NULL (err filled) when rejected. */
-static struct report_entry *load(const char *text, size_t len, size_t *n,
-				 char *err, size_t errlen)
+static char *save(const struct report_entry *e, size_t n)
+{
+	return save_prog(e, n, &prog);
+}
+
+/* Load text and the program line (p may be NULL); NULL (err filled)
+ * when rejected. */
+static struct report_entry *load_prog(const char *text, size_t len,
+				      size_t *n, struct report_program *p,
+				      char *err, size_t errlen)
 {
 	FILE *f = fmemopen((void *)text, len, "r");
 	struct report_entry *e;
 
 	assert_non_null(f);
-	e = report_load(f, n, err, errlen);
+	e = report_load(f, n, p, err, errlen);
 	fclose(f);
 	return e;
+}
+
+static struct report_entry *load(const char *text, size_t len, size_t *n,
+				 char *err, size_t errlen)
+{
+	return load_prog(text, len, n, NULL, err, errlen);
 }
 
 /* Every view of the entries, concatenated, with a separator line. */
@@ -51,7 +68,7 @@ static char *all_views(const struct report_entry *e, size_t n)
 	assert_int_equal(report_write_folded(e, n, f), 0);
 	assert_int_equal(report_write_flamegraph(e, n, f), 0);
 	assert_int_equal(report_write_timeline(e, n, f, 3), 0);
-	assert_int_equal(report_save(e, n, f), 0);
+	assert_int_equal(report_save(e, n, &prog, f), 0);
 	return mem_close(&m);
 }
 
@@ -60,12 +77,16 @@ static void assert_round_trip(const struct report_entry *e, size_t n)
 	char *text = save(e, n), *live = all_views(e, n), *again;
 	char err[256] = "unset";
 	size_t m = 99;
-	struct report_entry *back = load(text, strlen(text), &m, err,
-					 sizeof(err));
+	struct report_program p;
+	struct report_entry *back = load_prog(text, strlen(text), &m, &p, err,
+					      sizeof(err));
 
 	assert_non_null(back);
 	assert_string_equal(err, "");
 	assert_int_equal(m, n);
+	assert_string_equal(p.path, prog.path);
+	assert_string_equal(p.build_id, prog.build_id);
+	report_program_free(&p);
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(back[i].pid, e[i].pid);
 		assert_string_equal(back[i].cmdline,
@@ -122,6 +143,15 @@ static void test_round_trip_per_process(void **state)
 	report_free(empty);
 }
 
+/* What follows the header and the program line in test_record_text. */
+#define TEXT_ITEMS "process\t7\ta\\tb\n" \
+		   "func\t0\t/a b.c\t4\tf\\\\\n" \
+		   "node\t0\t-1\t0\t8192\t1\t1\t4096\t12288\n" \
+		   "node\t1\t0\t0\t0\t0\t1\t0\t0\n" \
+		   "call\t0\t10\t20\t8192\n" \
+		   "sample\t5\t-1\n" \
+		   "end\n"
+
 static void test_record_text(void **state)
 {
 	struct report *r = report_new();
@@ -138,16 +168,47 @@ static void test_record_text(void **state)
 	report_sample(r, 5, -1);
 	text = save(&e, 1);
 	assert_string_equal(text,
-			    "iprofmem-record 1\n"
-			    "process\t7\ta\\tb\n"
-			    "func\t0\t/a b.c\t4\tf\\\\\n"
-			    "node\t0\t-1\t0\t8192\t1\t1\t4096\t12288\n"
-			    "node\t1\t0\t0\t0\t0\t1\t0\t0\n"
-			    "call\t0\t10\t20\t8192\n"
-			    "sample\t5\t-1\n"
-			    "end\n");
+			    "iprofmem-record 2\n"
+			    "program\t/bin/a\\tb\\\\c\t00ff7e\n" TEXT_ITEMS);
+	free(text);
+	/* nothing known of the program: no program line */
+	text = save_prog(&e, 1, NULL);
+	assert_string_equal(text, "iprofmem-record 2\n" TEXT_ITEMS);
+	free(text);
+	text = save_prog(&e, 1, &(struct report_program){ "", "ab" });
+	assert_non_null(strstr(text, "\nprogram\t\tab\nprocess\t"));
 	free(text);
 	report_free(r);
+}
+
+/* Format 1, as iprofmem wrote it before the program line: it loads, with
+ * no program, and saves as format 2 with the same items. */
+static void test_format_1(void **state)
+{
+	static const char v1[] = "iprofmem-record 1\n"
+				 "process\t7\ta\\tb\n"
+				 "func\t0\t/a b.c\t4\tf\\\\\n"
+				 "node\t0\t-1\t0\t8192\t1\t1\t4096\t12288\n"
+				 "call\t0\t10\t20\t8192\n"
+				 "sample\t5\t-1\n"
+				 "end\n";
+	struct report_program p = { "stale", "stale" };
+	char err[256];
+	size_t n;
+	struct report_entry *e = load_prog(v1, strlen(v1), &n, &p, err,
+					   sizeof(err));
+	char *text;
+
+	(void)state;
+	assert_non_null(e);
+	assert_int_equal(n, 1);
+	assert_null(p.path);
+	assert_null(p.build_id);
+	text = save_prog(e, n, &p);
+	assert_string_equal(text + strlen("iprofmem-record 2"),
+			    v1 + strlen("iprofmem-record 1"));
+	free(text);
+	report_entries_free(e, n);
 }
 
 /* ---- rejections --------------------------------------------------------- */
@@ -158,15 +219,20 @@ static void test_record_text(void **state)
 
 static void assert_rejected(const char *text, const char *want)
 {
+	struct report_program p;
 	char err[256];
 	size_t n = 5;
 
-	assert_null(load(text, strlen(text), &n, err, sizeof(err)));
+	/* a program line read before the failure is freed, nothing leaks */
+	assert_null(load_prog(text, strlen(text), &n, &p, err, sizeof(err)));
 	assert_string_equal(err, want);
 	assert_int_equal(n, 0);
+	assert_null(p.path);
+	assert_null(p.build_id);
 }
 
-#define HDR "iprofmem-record 1\n"
+#define HDR "iprofmem-record 2\n"
+#define HDR1 "iprofmem-record 1\n"
 #define PROC "process\t1\tx\n"
 #define FUNC "func\t0\t/a.c\t1\tf\n"
 
@@ -182,10 +248,10 @@ static void test_reject_not_record(void **state)
 static void test_reject_newer(void **state)
 {
 	(void)state;
-	assert_rejected("iprofmem-record 2\nwhatever new\n",
-			"version 2 is newer than this iprofmem reads (1); read it with a newer iprofmem");
+	assert_rejected("iprofmem-record 3\nwhatever new\n",
+			"version 3 is newer than this iprofmem reads (2); read it with a newer iprofmem");
 	assert_rejected("iprofmem-record 10\n",
-			"version 10 is newer than this iprofmem reads (1); read it with a newer iprofmem");
+			"version 10 is newer than this iprofmem reads (2); read it with a newer iprofmem");
 	assert_rejected("iprofmem-record 0\nend\n",
 			"corrupt record file: line 1: bad version; record again");
 	assert_rejected("iprofmem-record 1x\nend\n",
@@ -200,6 +266,8 @@ static void test_reject_truncated(void **state)
 	assert_rejected(HDR PROC "en", TRUNCATED);
 	assert_rejected(HDR PROC "end", TRUNCATED);
 	assert_rejected("iprofmem-record 1", TRUNCATED);
+	assert_rejected("iprofmem-record 2", TRUNCATED);
+	assert_rejected(HDR "program\t/p\t00", TRUNCATED);
 }
 
 static void test_reject_corrupt(void **state)
@@ -242,6 +310,19 @@ static void test_reject_corrupt(void **state)
 		{ HDR PROC "sample\t1\t-\nend\n", "line 3: bad sample" },
 		{ HDR PROC "sample\t1\t9223372036854775808\nend\n", "line 3: bad sample" },
 		{ HDR PROC "end\nextra\n", "line 4: data after the end line" },
+		{ HDR1 "program\t/p\t00\n" PROC "end\n",
+		  "line 2: unknown line type" },
+		{ HDR PROC "program\t/p\t00\nend\n",
+		  "line 3: program line after a process line" },
+		{ HDR "program\t/p\t00\nprogram\t/p\t00\nend\n",
+		  "line 3: second program line" },
+		{ HDR "program\t/p\nend\n", "line 2: bad program line" },
+		{ HDR "program\t/p\t00\t\nend\n", "line 2: bad program line" },
+		{ HDR "program\t/p\\q\t00\nend\n",
+		  "line 2: bad escape in the program line" },
+		{ HDR "program\t/p\t0\nend\n", "line 2: bad build ID" },
+		{ HDR "program\t/p\t00FF\nend\n", "line 2: bad build ID" },
+		{ HDR "program\t/p\t0x\nend\n", "line 2: bad build ID" },
 		{ HDR PROC "end\n\n", "line 4: data after the end line" },
 	};
 	char want[256];
@@ -381,6 +462,7 @@ int run_record_tests(void)
 		cmocka_unit_test(test_round_trip_single),
 		cmocka_unit_test(test_round_trip_per_process),
 		cmocka_unit_test(test_record_text),
+		cmocka_unit_test(test_format_1),
 		cmocka_unit_test(test_reject_not_record),
 		cmocka_unit_test(test_reject_newer),
 		cmocka_unit_test(test_reject_truncated),

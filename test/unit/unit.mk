@@ -61,7 +61,7 @@ build/unit/test_pprof build-asan/unit/test_pprof: \
 		test/unit/test_report.h report/pprof.c $(PROTO_C) $(PROTO_H) \
 		report/report.c report/rows.c report/paths.c report/print.c \
 		report/table.c report/tree.c report/json.c report/csv.c \
-		report/escape.c report/svg.c report/progress.c \
+		report/escape.c report/svg.c report/progress.c report/diff.c \
 		report/report.h report/internal.h
 build/unit/test_pprof build-asan/unit/test_pprof: \
 		UNIT_LIBS += $(shell pkg-config --libs libprotobuf-c zlib 2>/dev/null)
