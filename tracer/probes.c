@@ -606,6 +606,10 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 	pw.jcall = spec.jcall;
 	pw.jtarget = spec.jtarget;
 	pw.jind_trap = spec.jind_trap;
+	for (size_t i = 0; i < PATCH_MAX_INSNS; i++) {
+		pw.ret_push[i] = spec.ret_push[i];
+		pw.ret_at[i] = i < w->ninsns ? w->insns[i].addr : 0;
+	}
 	pw.jind_at = jind ? jind->addr : 0;
 	add_window(p, &pw);
 	if (jind && spec.jind_trap >= 0) {
@@ -883,6 +887,13 @@ bool probes_leave_stub(const struct process *p, struct user_regs_struct *r)
 
 		if (r->rip < w->stub || o >= w->stub_len)
 			continue;
+		/* a ret's probe faults first where the ret would (its push
+		 * reads the return address): it is the ret's fault */
+		for (size_t k = 0; k < PATCH_MAX_INSNS; k++)
+			if (w->ret_push[k] >= 0 && o == (uint64_t)w->ret_push[k]) {
+				r->rip = w->ret_at[k];
+				return true;
+			}
 		/* at an indirect jmp's trap, every register is the jmp's */
 		if (w->jind_trap >= 0 && (o == (uint64_t)w->jind_trap ||
 					  o == (uint64_t)w->jind_trap + 1)) {

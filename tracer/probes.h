@@ -16,6 +16,7 @@
 
 #include "probe/ring.h"
 #include "symbols/disasm.h"
+#include "symbols/patch.h"
 
 struct thread;
 struct tracer;
@@ -43,6 +44,8 @@ struct probe_window {
 	int16_t jcall;
 	uint64_t jtarget;
 	int16_t jind_trap;	/* see struct stub_spec */
+	int16_t ret_push[PATCH_MAX_INSNS];	/* see struct stub_spec */
+	uint64_t ret_at[PATCH_MAX_INSNS];	/* the ret of each */
 	uint64_t jind_at;	/* the indirect jmp's own address */
 };
 

@@ -75,6 +75,10 @@ struct stub_spec {
 	/* out: the int3 an indirect jmp leaving the function executes,
 	 * every register as at the jmp, or -1 */
 	int16_t jind_trap;
+	/* out: per displaced ret that is a site, where its probe call
+	 * starts (a push that reads the stack as the ret would: a fault
+	 * there is the ret's), or -1 */
+	int16_t ret_push[PATCH_MAX_INSNS];
 };
 
 /* Encode the stub for s into out.  Returns its length, or -1 with errno

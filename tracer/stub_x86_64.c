@@ -368,6 +368,8 @@ int stub_encode(uint8_t out[STUB_MAX], struct stub_spec *s)
 	int ended = 0;
 
 	s->call0 = s->copy0 = s->jcall = s->jind_trap = -1;
+	for (unsigned i = 0; i < PATCH_MAX_INSNS; i++)
+		s->ret_push[i] = -1;
 	s->jtarget = 0;
 	if (s->entry_site != STUB_NO_SITE) {
 		probe_call(&e, s->probe_entry, s->entry_site, false);
@@ -378,6 +380,8 @@ int stub_encode(uint8_t out[STUB_MAX], struct stub_spec *s)
 
 		e.last_call = -1;
 		ended = relocate(&e, s, &w->insns[i], s->ret_site[i]);
+		if (w->insns[i].op == INSN_RET && e.last_call >= 0)
+			s->ret_push[i] = (int16_t)at;
 		if (i == 0 && w->insns[0].op == INSN_RET && e.last_call >= 0 &&
 		    s->call0 < 0)
 			s->call0 = (int16_t)e.last_call;
