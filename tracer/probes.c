@@ -879,7 +879,8 @@ void probes_drain(struct tracer *tr, struct process *p)
 		(p->probes.rd.stats.bad_kind - before.bad_kind);
 }
 
-bool probes_leave_stub(const struct process *p, struct user_regs_struct *r)
+bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
+		       bool fault)
 {
 	for (size_t i = 0; i < p->probes.nwins; i++) {
 		const struct probe_window *w = &p->probes.wins[i];
@@ -888,8 +889,10 @@ bool probes_leave_stub(const struct process *p, struct user_regs_struct *r)
 		if (r->rip < w->stub || o >= w->stub_len)
 			continue;
 		/* a ret's probe faults first where the ret would (its push
-		 * reads the return address): it is the ret's fault */
-		for (size_t k = 0; k < PATCH_MAX_INSNS; k++)
+		 * reads the return address): it is the ret's fault (only a
+		 * fault: the ret's own bytes are the window's, where no
+		 * handler may return) */
+		for (size_t k = 0; fault && k < PATCH_MAX_INSNS; k++)
 			if (w->ret_push[k] >= 0 && o == (uint64_t)w->ret_push[k]) {
 				r->rip = w->ret_at[k];
 				return true;

@@ -137,7 +137,8 @@ void probes_thread_gone(struct process *p, uint64_t key);
  * stub is still at the point that stands for it.  Returns whether the
  * registers changed. */
 struct user_regs_struct;
-bool probes_leave_stub(const struct process *p, struct user_regs_struct *r);
+bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
+		       bool fault);
 /* Is pc in probe code or a stub?  *exit gets the address where a thread
  * in that probe code leaves it (0 in a stub). */
 bool probes_inside(const struct process *p, uint64_t pc, uint64_t *exit);

@@ -884,6 +884,16 @@ static bool leave_slot(const struct process *p, regs_t *r)
 	return false;
 }
 
+/* Is the signal a fault of the thread's own instruction? */
+static bool is_fault(pid_t tid, int sig)
+{
+	siginfo_t si;
+
+	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+		sig == SIGFPE || sig == SIGTRAP) &&
+	       ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 && si.si_code > 0;
+}
+
 /* A signal is delivered to a thread inside an out-of-line slot (the copied
  * instruction faulted, or a signal came just then): the handler must see the
  * program's own address, as it would untraced, not the slot's.  Returning
@@ -895,7 +905,8 @@ static void signal_out_of_slot(struct tracer *tr, struct event *ev)
 
 	if (th && th->proc && (th->proc->nslot_areas || th->proc->probes.on) &&
 	    ptrace(PTRACE_GETREGS, ev->tid, 0, &r) == 0 &&
-	    (leave_slot(th->proc, &r) || probes_leave_stub(th->proc, &r)))
+	    (leave_slot(th->proc, &r) ||
+	     probes_leave_stub(th->proc, &r, is_fault(ev->tid, ev->sig))))
 		ptrace(PTRACE_SETREGS, ev->tid, 0, &r);
 }
 
@@ -925,6 +936,30 @@ static void step_out(struct thread *th, pid_t tid, uint64_t exit)
 		th->leaving = 0;
 }
 
+/* A popfq at the thread's pc, done here rather than stepped: a popf
+ * that is single-stepped makes the trap flag the program's (the kernel
+ * no longer clears it when we let go), and the flags it pops were pushed
+ * with the trap flag set if the pushf was stepped too; the thread would
+ * then trap after every instruction.  The flags it may change, without
+ * TF.  True when done (r updated, to be set). */
+static bool popf_done(const struct process *p, regs_t *r)
+{
+	const uint64_t user = 0x254dd5;	/* CF PF AF ZF SF TF DF OF NT AC ID */
+	uint8_t b[2];
+	uint64_t v;
+	unsigned len;
+
+	if (mem_read(p->memfd, r->rip, b, sizeof(b)) != 0)
+		return false;
+	len = b[0] == 0x9d ? 1 : b[0] == 0x48 && b[1] == 0x9d ? 2 : 0;
+	if (!len || mem_read(p->memfd, r->rsp, &v, sizeof(v)) != 0)
+		return false;
+	r->eflags = (r->eflags & ~user) | (v & user & ~(uint64_t)0x100);
+	r->rsp += 8;
+	r->rip += len;
+	return true;
+}
+
 /* A signal for a thread inside probe code or a stub is held until the
  * thread is out: its handler runs where it would untraced, with the
  * program's own registers and stack pointer, never on the probe's stack,
@@ -949,12 +984,14 @@ static bool hold_in_probe(struct tracer *tr, struct event *ev)
 
 		if (fault || !probes_inside(th->proc, arch_pc(&r), &exit))
 			return false;
-		if (!exit && probes_leave_stub(th->proc, &r))
+		if (!exit && probes_leave_stub(th->proc, &r, false))
 			return false;	/* at a point that stands for the site */
 	}
 	if (th->nheld == (int)(sizeof(th->held_si) / sizeof(*th->held_si)))
 		return false;	/* too many at once: this one goes now */
 	th->held_si[th->nheld++] = si;
+	if (!th->leaving && !exit && popf_done(th->proc, &r))
+		ptrace(PTRACE_SETREGS, ev->tid, 0, &r);
 	if (!th->leaving)
 		step_out(th, ev->tid, exit);
 	else if (ptrace(th->leaving == 1 ? PTRACE_CONT : PTRACE_SINGLESTEP,
@@ -964,7 +1001,9 @@ static bool hold_in_probe(struct tracer *tr, struct event *ev)
 }
 
 /* The thread stepping out stopped: on, or out at last, then its held
- * signals go (the first with it, the others sent again). */
+ * signals go (the first with it, the others sent again).  Through the
+ * probe's own code it runs to the probe's exit (a hardware breakpoint);
+ * stub code is stepped. */
 static void on_step(struct tracer *tr, struct event *ev)
 {
 	struct thread *th = ev->th;
@@ -974,8 +1013,17 @@ static void on_step(struct tracer *tr, struct event *ev)
 	if (th->leaving == 1)
 		set_exit_breakpoint(ev->tid, 0);
 	th->leaving = 2;
-	if (ptrace(PTRACE_GETREGS, ev->tid, 0, &r) == 0 && th->proc &&
-	    probes_inside(th->proc, arch_pc(&r), &exit) && th->steps++ < 512) {
+	while (ptrace(PTRACE_GETREGS, ev->tid, 0, &r) == 0 && th->proc &&
+	       probes_inside(th->proc, arch_pc(&r), &exit) &&
+	       th->steps++ < 4096) {
+		if (exit && arch_pc(&r) != exit) {
+			step_out(th, ev->tid, exit);
+			return;
+		}
+		if (popf_done(th->proc, &r)) {
+			ptrace(PTRACE_SETREGS, ev->tid, 0, &r);
+			continue;
+		}
 		if (ptrace(PTRACE_SINGLESTEP, ev->tid, 0, 0) != 0)
 			th->leaving = 0;
 		return;
