@@ -174,8 +174,13 @@ void probe_event(struct probe_ctl *c, uint32_t kind, uint32_t site,
 		 uint64_t sp, uint64_t key, uint64_t on_own_stack)
 {
 	uint8_t k = (uint8_t)kind;
-	long s = c->gate_nrings && key ? find_slot(c, key) : -1;
-	uint64_t rss = s >= 0 ? gated_rss(c, &c->gate[s], &k) : probe_rss(c);
+	long s;
+	uint64_t rss;
+
+	if (__atomic_load_n(&c->off, __ATOMIC_ACQUIRE))
+		return;
+	s = c->gate_nrings && key ? find_slot(c, key) : -1;
+	rss = s >= 0 ? gated_rss(c, &c->gate[s], &k) : probe_rss(c);
 
 	if (!on_own_stack)
 		__atomic_fetch_add(&c->nostack, 1, __ATOMIC_RELAXED);

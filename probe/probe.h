@@ -55,7 +55,9 @@ struct probe_ctl {
 	 * every thread; gate_head[i] is the address of ring i's data_head.
 	 * 0 rings: statm at every event. */
 	uint32_t gate_nrings;
-	uint32_t unused0;
+	uint32_t off;		/* iprofmem let the program go: a probe that
+				   still runs (a signal handler returning into
+				   a stub) records nothing */
 	uint64_t gate_gen;	/* iprofmem adds one when it changed memory
 				   itself (a kernel write in its name fires
 				   no event of the program's) */

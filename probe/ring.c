@@ -260,6 +260,17 @@ static void publish_tail(struct ring_reader *rd)
 	rd->stats.wakes++;
 }
 
+void ring_abandon(struct ring_reader *rd)
+{
+	uint64_t head = __atomic_load_n(&rd->hdr->head, __ATOMIC_ACQUIRE);
+
+	rd->tail = head + ((uint64_t)1 << 62);
+	publish_tail(rd);
+	/* a producer asleep before the store: wake it whatever waiters say */
+	__atomic_fetch_add(&rd->hdr->space, 1, __ATOMIC_SEQ_CST);
+	raw_syscall4(SYS_futex_, (long)&rd->hdr->space, FUTEX_WAKE_, 0x7fffffff, 0);
+}
+
 size_t ring_drain(struct ring_reader *rd, const struct ring_limits *lim,
 		  size_t max, ring_event_fn fn, void *arg)
 {

@@ -164,6 +164,11 @@ int ring_reader_open_untrusted(struct ring_reader *rd, void *mem, size_t size);
 
 typedef void (*ring_event_fn)(const struct ring_event *ev, void *arg);
 
+/* Nobody will drain the ring again (iprofmem lets the program go): every
+ * producer, now and later, finds space at once and never waits (what it
+ * writes is lost), and any asleep is woken. */
+void ring_abandon(struct ring_reader *rd);
+
 /* Deliver the committed records from the reader's position on, in order,
  * at most `max` of them (and never more than one lap, so a program that
  * keeps writing cannot hold the consumer here), calling fn for each valid

@@ -187,6 +187,8 @@ static pid_t injection_thread(const struct tracer *tr, const struct process *p)
  * breakpoints. */
 static int trace_images(struct tracer *tr)
 {
+	int ret;
+
 	for (size_t i = 0; i < tr->nprocs; i++) {
 		struct process *p = tr->procs[i];
 		pid_t tid = injection_thread(tr, p);
@@ -212,8 +214,10 @@ static int trace_images(struct tracer *tr)
 				  (int)p->pid, (int)p->pid, strerror(errno));
 			return -1;
 		}
-		if (process_sync_modules(tr, p, tid, true) != 0 ||
-		    tracer_started(tr, p) != 0)
+		tr->world_stopped = true;
+		ret = process_sync_modules(tr, p, tid, true);
+		tr->world_stopped = false;
+		if (ret != 0 || tracer_started(tr, p) != 0)
 			return -1;
 	}
 	return 0;

@@ -292,9 +292,9 @@ static int may_probe(struct tracer *tr, struct process *p, pid_t tid,
 	for (size_t i = 0; i < tr->threads.n; i++)
 		nthreads += tr->threads.threads[i].proc == p;
 	if (p->probes.on)
-		return nthreads == 1 ? 0 : -1;
+		return nthreads == 1 || tr->world_stopped ? 0 : -1;
 	why = probes_refusal(tr, p);
-	if (!why && nthreads != 1)
+	if (!why && nthreads != 1 && !tr->world_stopped)
 		why = "the program runs threads already";
 	if (why) {
 		if (tr->opts->engine == ENGINE_PROBE && !tr->pstats.why_not)

@@ -57,6 +57,8 @@ struct tracer {
 	struct trace_result *res;
 	pid_t leader;		/* the launched program; 0 when attached */
 	bool attach_mode;
+	bool world_stopped;	/* arming with every thread stopped (attach):
+				   probes may go in with threads running */
 	bool quiescing;		/* stopping every thread: "resume" records */
 	bool detaching;		/* ...to let them all go */
 	bool fatal;

@@ -12,6 +12,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
@@ -57,12 +58,8 @@ const char *probes_refusal(struct tracer *tr, struct process *p)
 
 	if (o->engine == ENGINE_INT3)
 		return "--engine=int3";
-	if (tr->attach_mode)
-		return "attached with -p (probes are for launched programs)";
 	if (o->follow_forks)
 		return "-f (a forked child would write to its parent's ring)";
-	if (o->duration > 0)
-		return "--duration (the program goes on after iprofmem)";
 	if ((o->rss_source & RSS_FILE_MASK) != RSS_STATM)
 		return "--rss-source is not statm (the probe reads statm)";
 	if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE))
@@ -107,8 +104,9 @@ static long map_under(struct process *p, pid_t tid, uint64_t code,
 }
 
 /* The data and the ring need no reach: far from everything the program
- * maps (under a non-PIE executable, room is for the stubs), at 32 TiB, or
- * else under `below`. */
+ * maps (under a non-PIE executable, room is for the stubs), from 32 TiB
+ * up (where an earlier attach may have left its areas: then the highest
+ * free gap under 33 TiB), or else under `below`. */
 #define FAR_AREA 0x200000000000ULL
 
 static long map_far(struct process *p, pid_t tid, uint64_t code,
@@ -123,6 +121,10 @@ static long map_far(struct process *p, pid_t tid, uint64_t code,
 		next += (len + (1 << 20) + 0xfffff) & ~(uint64_t)0xfffff;
 		return at;
 	}
+	at = map_under(p, tid, code, FAR_AREA + (1ULL << 40), len, prot,
+		       flags, fd);
+	if (!failed_call(at))
+		return at;
 	return map_under(p, tid, code, below, len, prot, flags, fd);
 }
 
@@ -162,6 +164,7 @@ static int setup_ring(struct process *p, pid_t tid, uint64_t code,
 	}
 	p->probes.ring = map;
 	p->probes.ring_len = len;
+	p->probes.ring_at = (uint64_t)at;
 	*ring = (uint64_t)at;
 	return 0;
 }
@@ -249,8 +252,16 @@ static const char *setup_gate(struct tracer *tr, struct process *p,
 	int ncpu = get_nprocs_conf(), id, n = 0;
 	const char *why = NULL;
 
+	size_t nthreads = 0;
+
 	if (tr->opts->no_gate)
 		return "--fault-gate=off";
+	for (size_t i = 0; i < tr->threads.n; i++)
+		nthreads += tr->threads.threads[i].proc == p;
+	/* an inherited event follows the thread that opens it and the
+	 * threads it creates after, not its siblings */
+	if (nthreads > 1)
+		return "the process ran threads before iprofmem attached";
 	id = rss_stat_id(&why);
 	if (id < 0)
 		return why;
@@ -278,6 +289,7 @@ static const char *setup_gate(struct tracer *tr, struct process *p,
 			break;
 		}
 		maps[n] = (uint64_t)at;
+		p->probes.gate_maps[n] = (uint64_t)at;
 		ctl->gate_head[n] = (uint64_t)at +
 			offsetof(struct perf_event_mmap_page, data_head);
 	}
@@ -289,6 +301,7 @@ static const char *setup_gate(struct tracer *tr, struct process *p,
 		return why;
 	}
 	ctl->gate_nrings = (uint32_t)ncpu;
+	p->probes.ngate_maps = (size_t)ncpu;
 	ctl->gate_gen = 1;
 	p->probes.gate_gen = 1;
 	p->probes.gate_on = true;
@@ -519,6 +532,8 @@ static uint32_t site_id(struct process *p, const struct sym_site *s,
 struct stub_area {
 	uint64_t base, used, len;
 	uint8_t *buf;
+	const uint64_t *unsafe;	/* where threads stand or will return: no */
+	size_t nunsafe;		/* window may hold one past its start */
 };
 
 /* A window to encode: the plan's window and the t->sites indices of the
@@ -569,6 +584,9 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 
 	for (size_t i = 0; i < PATCH_MAX_INSNS; i++)
 		spec.ret_site[i] = STUB_NO_SITE;
+	for (size_t i = 0; !measure && i < a->nunsafe; i++)
+		if (a->unsafe[i] > w->start && a->unsafe[i] < w->start + w->len)
+			return false;
 	for (uint32_t c = 0; c < wp->n; c++) {
 		const struct sym_site *s = &t->sites[cov[wp->first + c]];
 		uint32_t id = measure ? INT32_MAX :
@@ -699,6 +717,91 @@ static void encode_module(struct process *p, const struct sym_table *t,
 			      a, probed);
 }
 
+/* ---- where threads stand ------------------------------------------------ */
+
+/* The signal return trampoline (__restore_rt: mov $15,%rax; syscall) that
+ * the C library puts in every signal frame, found in the process's code;
+ * 0 if none. */
+static uint64_t find_restorer(const struct process *p)
+{
+	static const uint8_t pat[] = { 0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+	char *maps = xmalloc(MAPS_MAX), *line, *save = NULL;
+	uint64_t found = 0;
+
+	if (!read_proc_file(p->pid, "maps", maps, MAPS_MAX)) {
+		free(maps);
+		return 0;
+	}
+	for (line = strtok_r(maps, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long lo, hi;
+		char perms[8];
+		uint8_t *buf;
+		void *at;
+
+		if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) != 3 ||
+		    perms[2] != 'x' || !strchr(line, '/') || hi - lo > (64u << 20))
+			continue;
+		buf = xmalloc(hi - lo);
+		if (mem_read(p->memfd, lo, buf, hi - lo) == 0 &&
+		    (at = memmem(buf, hi - lo, pat, sizeof(pat))))
+			found = lo + (uint64_t)((uint8_t *)at - buf);
+		free(buf);
+	}
+	free(maps);
+	return found;
+}
+
+/* The pcs a signal frame on the stack from sp up will return to: frames
+ * start with the restorer's address, their ucontext's rip 176 bytes on. */
+static void frame_pcs(const struct process *p, uint64_t sp, uint64_t restorer,
+		      uint64_t **v, size_t *n)
+{
+	enum { PAGE = 4096, SPAN = 4 << 20 };
+	uint64_t buf[PAGE / 8];
+
+	sp &= ~(uint64_t)7;
+	/* page by page up to the end of the stack's mapping */
+	for (uint64_t at = sp, next; at < sp + SPAN; at = next) {
+		next = (at & ~(uint64_t)(PAGE - 1)) + PAGE;
+		if (mem_read(p->memfd, at, buf, next - at) != 0)
+			break;
+		for (size_t k = 0; k < (next - at) / 8; k++) {
+			uint64_t rip;
+
+			if (buf[k] != restorer ||
+			    mem_read(p->memfd, at + 8 * k + 176, &rip, 8) != 0)
+				continue;
+			*v = xreallocarray(*v, *n + 1, sizeof(**v));
+			(*v)[(*n)++] = rip;
+		}
+	}
+}
+
+/* Every pc where a thread of p stands, and, with threads that ran before
+ * we stopped them (attach), every pc that a signal frame on their stacks
+ * returns to: no window may hold one past its first byte. */
+static size_t unsafe_pcs(struct tracer *tr, struct process *p, uint64_t **v)
+{
+	uint64_t restorer = tr->world_stopped ? find_restorer(p) : 0;
+	size_t n = 0;
+
+	*v = NULL;
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		const struct thread *th = &tr->threads.threads[i];
+		struct user_regs_struct r;
+
+		if (th->proc != p ||
+		    ptrace(PTRACE_GETREGS, th->tid, 0, &r) != 0)
+			continue;
+		*v = xreallocarray(*v, n + 1, sizeof(**v));
+		(*v)[n++] = r.rip;
+		if (restorer)
+			frame_pcs(p, r.rsp, restorer, v, &n);
+	}
+	return n;
+}
+
 void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		const struct sym_table *t, const int32_t *ids,
 		const char *const *skip, uint32_t ranges_base, bool *probed)
@@ -711,6 +814,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 	if (!p->probes.on || !t->nsites)
 		return;
 	plan_module(t, skip, &mp);
+	a.nunsafe = unsafe_pcs(tr, p, (uint64_t **)&a.unsafe);
 	/* the area is as long as the stubs need: under a non-PIE executable
 	 * at 4 MB there is little room within rel32 reach */
 	encode_module(p, t, &mp, ids, ranges_base, &a, probed);
@@ -719,6 +823,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 	if (!a.base || (a.base + a.len > t->hi ? a.base + a.len : t->hi) -
 			(a.base < t->lo ? a.base : t->lo) > (1ull << 31) - (1u << 20)) {
 		mod_plan_free(&mp);
+		free((void *)a.unsafe);
 		return;		/* out of reach: every site gets its int3 */
 	}
 	a.buf = xcalloc(1, a.len);
@@ -727,6 +832,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 	a.used = BLOB_BYTES;
 	encode_module(p, t, &mp, ids, ranges_base, &a, probed);
 	mod_plan_free(&mp);
+	free((void *)a.unsafe);
 	/* the stubs first, then the jumps to them (the process is stopped,
 	 * its only thread outside this module's code) */
 	if (mem_write(p->memfd, a.base, a.buf, a.used) != 0) {
@@ -953,6 +1059,44 @@ void probes_restore(const struct process *p, int fd)
 		    !memcmp(now, w->patch, w->len))
 			mem_write(fd, w->start, w->orig, w->len);
 	}
+}
+
+/* The program goes on without us (detach: -p, --duration): every thread is
+ * out of the probe code and every byte is back.  The probes are turned
+ * off (a signal frame might still return into a stub, which then jumps
+ * back to the program's code, recording nothing), and what costs the
+ * program something goes: the perf events (their rings unmapped), the
+ * statm descriptor, the event ring, the probe stacks' pages.  The code
+ * and the control block stay mapped, as the int3 engine's slots do.  tid:
+ * a stopped thread able to run system calls. */
+void probes_unload(struct tracer *tr, struct process *p, pid_t tid)
+{
+	struct probes *pr = &p->probes;
+	const uint32_t off = 1, none = 0;
+	int32_t fd;
+
+	if (!pr->on || p->memfd < 0)
+		return;
+	probes_drain(tr, p);
+	ring_abandon(&pr->rd);
+	if (mem_write(p->memfd, pr->ctl + offsetof(struct probe_ctl, off),
+		      &off, sizeof(off)) != 0 ||
+	    mem_write(p->memfd, pr->ctl + offsetof(struct probe_ctl, gate_nrings),
+		      &none, sizeof(none)) != 0 || !tid)
+		return;
+	for (size_t i = 0; i < pr->ngate_maps; i++)
+		inject(tid, p->memfd, 0, SYS_munmap, (long)pr->gate_maps[i],
+		       2 * 4096, 0, 0, 0, 0);
+	pr->ngate_maps = 0;
+	if (mem_read(p->memfd, pr->ctl + offsetof(struct probe_ctl, statm_fd),
+		     &fd, sizeof(fd)) == 0 && fd >= 0)
+		inject(tid, p->memfd, 0, SYS_close, fd, 0, 0, 0, 0, 0);
+	if (pr->ring_at)
+		inject(tid, p->memfd, 0, SYS_munmap, (long)pr->ring_at,
+		       (long)pr->ring_len, 0, 0, 0, 0);
+	pr->ring_at = 0;
+	inject(tid, p->memfd, 0, SYS_madvise, (long)(pr->ctl + CTL_BYTES),
+	       (long)(DATA_BYTES - CTL_BYTES), MADV_DONTNEED, 0, 0, 0);
 }
 
 /* The probes' counters, from the control block, before it goes. */

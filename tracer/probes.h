@@ -84,6 +84,9 @@ struct probes {
 	uint64_t vfork_key;
 	uint64_t gate_gen;	/* the control block's, when gate_on */
 	bool gate_on;
+	uint64_t gate_maps[64];	/* the perf rings mapped in the process */
+	size_t ngate_maps;
+	uint64_t ring_at;	/* the ring, in the process */
 	pid_t vfork_child;
 	struct thread *vfork_shadow;
 };
@@ -129,6 +132,11 @@ void probes_vfork(struct process *p, uint64_t key, pid_t child);
 /* iprofmem wrote to the program's memory where a page may have been made
  * resident: the fault gate must not trust the RSS from before. */
 void probes_gate_touch(struct process *p);
+/* Detaching from p (every thread stopped and out of the probe code, every
+ * byte back): turn the probes off and take back what costs the program
+ * something (see probes.c).  tid: a thread able to run system calls, or
+ * 0. */
+void probes_unload(struct tracer *tr, struct process *p, pid_t tid);
 /* A thread with that key is gone: its shadow stack is emptied. */
 void probes_thread_gone(struct process *p, uint64_t key);
 /* A thread stopped with its pc in a stub, where a fault or a signal's

@@ -1145,18 +1145,80 @@ bool tracer_quiesce(struct tracer *tr)
 	return true;
 }
 
+/* Detaching, every thread stopped: one of p's inside probe code or a stub
+ * runs on until it is out (to the probe's exit under a hardware
+ * breakpoint, then single steps, popf done by us), or is put where the
+ * stub stands for the program's own instruction.  A signal that comes
+ * meanwhile is kept for the detach. */
+static void evacuate(struct tracer *tr, struct process *p)
+{
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		struct thread *th = &tr->threads.threads[i];
+		uint64_t exit;
+		regs_t r;
+
+		if (th->proc != p)
+			continue;
+		for (int steps = 0; steps < 4096; steps++) {
+			int status, req = PTRACE_SINGLESTEP;
+
+			if (ptrace(PTRACE_GETREGS, th->tid, 0, &r) != 0 ||
+			    !probes_inside(p, arch_pc(&r), &exit))
+				break;
+			if (!exit && probes_leave_stub(p, &r, false)) {
+				ptrace(PTRACE_SETREGS, th->tid, 0, &r);
+				break;
+			}
+			if (popf_done(p, &r)) {
+				ptrace(PTRACE_SETREGS, th->tid, 0, &r);
+				continue;
+			}
+			if (exit && arch_pc(&r) != exit) {
+				set_exit_breakpoint(th->tid, exit);
+				req = PTRACE_CONT;
+			}
+			if (ptrace(req, th->tid, 0, 0) != 0 ||
+			    waitpid(th->tid, &status, __WALL) != th->tid)
+				break;
+			if (req == PTRACE_CONT)
+				set_exit_breakpoint(th->tid, 0);
+			if (!WIFSTOPPED(status))
+				break;	/* gone */
+			if (WSTOPSIG(status) != SIGTRAP && !th->pending_sig &&
+			    status >> 16 == 0)
+				th->pending_sig = WSTOPSIG(status);
+		}
+	}
+}
+
+/* A thread of p that can run an injected system call (stopped outside
+ * one), or 0. */
+static pid_t syscall_thread(const struct tracer *tr, const struct process *p)
+{
+	for (size_t i = 0; i < tr->threads.n; i++)
+		if (tr->threads.threads[i].proc == p &&
+		    !tr->threads.threads[i].event_stop)
+			return tr->threads.threads[i].tid;
+	return 0;
+}
+
 /* Put every original byte back, take every thread out of the out-of-line
- * slots and off the breakpoints, and let every thread go, with the signal
- * it was stopped for.  The slot area stays mapped: a signal frame may still
- * return into it, and it jumps back by itself. */
+ * slots, the probes' stubs and off the breakpoints, and let every thread
+ * go, with the signal it was stopped for.  The slot area stays mapped: a
+ * signal frame may still return into it, and it jumps back by itself. */
 void tracer_detach_all(struct tracer *tr)
 {
 	for (size_t i = 0; i < tr->nprocs; i++) {
 		struct process *p = tr->procs[i];
 
+		if (!p->exited && p->memfd >= 0 && p->probes.on) {
+			probes_drain(tr, p);
+			evacuate(tr, p);
+		}
 		if (!p->exited && p->memfd >= 0) {
 			process_restore_bytes(p, p->memfd);
 			probes_restore(p, p->memfd);
+			probes_unload(tr, p, syscall_thread(tr, p));
 		}
 	}
 	for (size_t i = 0; i < tr->threads.n; i++) {
@@ -1252,6 +1314,8 @@ static void emergency_detach(void)
 		if (!tr->procs[i]->exited && tr->procs[i]->memfd >= 0) {
 			process_restore_bytes(tr->procs[i], tr->procs[i]->memfd);
 			probes_restore(tr->procs[i], tr->procs[i]->memfd);
+			if (tr->procs[i]->probes.on)
+				ring_abandon(&tr->procs[i]->probes.rd);
 		}
 	for (size_t i = 0; i < tr->threads.n; i++)
 		ptrace(PTRACE_INTERRUPT, tr->threads.threads[i].tid, 0, 0);

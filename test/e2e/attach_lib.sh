@@ -214,16 +214,33 @@ first_byte() {
 	mem_hex "$1" "$addr" 1
 }
 
-# wait_bp PID BIN FUNC: waits (10 s) until FUNC's first byte in PID is an
-# int3: iprofmem inserted its breakpoints, with every thread stopped, so
-# from now on every call is traced.  Sets IP_PID to PID's tracer.  Fails
-# the test case and returns 1 when it does not come.
+# armed PID BIN FUNC: FUNC's entry in PID is traced: an int3 there, or a
+# probe's jmp (e9), either after an endbr64 if FUNC starts with one.  Sets
+# ARMED_BYTES to the first 5 bytes (hex).
+armed() {
+	local off addr
+	ARMED_BYTES=
+	off=$(func_off "$2" "$3") || return 1
+	addr=$(runtime_addr "$1" "$off") || return 1
+	ARMED_BYTES=$(mem_hex "$1" "$addr" 5)
+	case $ARMED_BYTES in
+	cc* | e9* | f30f1efacc | f30f1efae9) return 0 ;;
+	esac
+	return 1
+}
+
+# wait_bp PID BIN FUNC: waits (10 s) until FUNC's entry in PID is armed
+# (an int3 or a probe's jmp): iprofmem put its sites in place, with every
+# thread stopped, so from now on every call is traced.  Sets IP_PID to
+# PID's tracer.  Fails the test case and returns 1 when it does not come.
 IP_PID=
 wait_bp() {
 	local i b
 	IP_PID=
 	for ((i = 0; i < 1000; i++)); do
-		b=$(first_byte "$1" "$2" "$3")
+		b=
+		armed "$1" "$2" "$3" && b=cc
+		[ -n "$b" ] || b=$ARMED_BYTES
 		if [ "$b" = cc ]; then
 			IP_PID=$(tracer_of "$1")
 			if [ -z "$IP_PID" ] || [ "$IP_PID" = 0 ]; then

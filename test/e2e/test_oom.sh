@@ -84,9 +84,9 @@ shim_finish() {
 	[ ${#TC_ERRS[@]} -eq 0 ] || { note "events: $(tr '\n' ' ' <"$LOG" 2>/dev/null)"; note_file "$ERR"; }
 }
 
-# bp_or_gone PID BIN FUNC: FUNC's first byte is an int3, or iprofmem ended.
+# bp_or_gone PID BIN FUNC: FUNC's entry is armed, or iprofmem ended.
 bp_or_gone() {
-	[ "$(first_byte "$1" "$2" "$3")" = cc ] || ! kill -0 "$BG_PID" 2>/dev/null
+	armed "$1" "$2" "$3" || ! kill -0 "$BG_PID" 2>/dev/null
 }
 
 # ip_pid: iprofmem's PID (the child of the env/timeout job), "" if gone.

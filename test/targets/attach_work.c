@@ -11,8 +11,10 @@
  *    main computed before any thread started: a register or a stack slot
  *    clobbered by the tracer shows as a mismatch.
  *  - one worker, in cycles k = 1, 2, ...:
- *      1. waits until the first code byte of batch_touch() is no longer
- *         the original one (read through its own text): iprofmem inserts
+ *      1. waits until the first code bytes of batch_touch() are no longer
+ *         the original ones (read through its own text; an int3 changes
+ *         the first, a probe's jmp the first five, after an endbr64 the
+ *         five after it): iprofmem inserts
  *         its breakpoints while every thread is stopped, so from then on
  *         every call is traced from entry to return;
  *      2. asks the churn threads to hold: each finishes its current mix()
@@ -181,11 +183,22 @@ progress(const char *what, long a, long b)
 	}
 }
 
+/* The first 8 bytes of batch_touch() as they are now. */
+static unsigned long long
+entry_bytes(void)
+{
+	volatile const unsigned char *code = (const unsigned char *)(uintptr_t)batch_touch;
+	unsigned long long v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v |= (unsigned long long)code[i] << (8 * i);
+	return v;
+}
+
 MEASURED void *
 worker_main(void *arg)
 {
-	volatile const unsigned char *code = (const unsigned char *)(uintptr_t)batch_touch;
-	unsigned char orig = code[0];
+	unsigned long long orig = entry_bytes();
 	long k;
 
 	(void)arg;
@@ -196,7 +209,7 @@ worker_main(void *arg)
 	for (k = 1; !atomic_load(&finish); k++) {
 		long n = BATCH_BASE + k;
 
-		while (code[0] == orig && !atomic_load(&finish))
+		while (entry_bytes() == orig && !atomic_load(&finish))
 			nap_100us();
 		if (atomic_load(&finish))
 			break;
@@ -212,7 +225,7 @@ worker_main(void *arg)
 			batch_touch(region + (next_page++) * PAGE);
 		atomic_store(&release, k);
 		progress("batch", k, n);
-		while (code[0] != orig)
+		while (entry_bytes() != orig)
 			nap_100us();
 		progress("detached", k, -1);
 	}
