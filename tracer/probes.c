@@ -233,6 +233,28 @@ static int rss_stat_id(const char **why)
 	return id;
 }
 
+/* Does the kernel refuse a perf event that counts in the kernel to us?
+ * Root (CAP_PERFMON) may always; others only with perf_event_paranoid at
+ * 1 or less (Debian ships 3, which refuses them every perf event). */
+static const char *perf_refusal(void)
+{
+	static char why[96];
+	char buf[32];
+	long v;
+
+	if (geteuid() == 0)
+		return NULL;
+	if (read_small_file("/proc/sys/kernel/perf_event_paranoid", buf,
+			    sizeof(buf)) < 0)
+		return "no /proc/sys/kernel/perf_event_paranoid";
+	v = strtol(buf, NULL, 10);
+	if (v <= 1)
+		return NULL;
+	snprintf(why, sizeof(why), "perf_event_paranoid is %ld (kernel events "
+		 "need 1 or less, or root)", v);
+	return why;
+}
+
 /* One kmem:rss_stat event per CPU for the process (tid: a stopped thread
  * of it, the only one), each mapped read-only, backward (the kernel
  * overwrites the oldest records: never full), at scratch's side; their
@@ -262,6 +284,9 @@ static const char *setup_gate(struct tracer *tr, struct process *p,
 	 * threads it creates after, not its siblings */
 	if (nthreads > 1)
 		return "the process ran threads before iprofmem attached";
+	why = perf_refusal();
+	if (why)
+		return why;
 	id = rss_stat_id(&why);
 	if (id < 0)
 		return why;
