@@ -182,8 +182,114 @@ static int decode_range(struct patch_func *f, const struct patch_range *r,
 	return 0;
 }
 
+static bool in_ranges(const struct patch_func *f, uint64_t a)
+{
+	for (size_t i = 0; i < f->nranges; i++)
+		if (a >= f->ranges[i].addr && a - f->ranges[i].addr < f->ranges[i].n)
+			return true;
+	return false;
+}
+
+#define TABLE_MAX 65536		/* entries read from one anchor */
+
+/* A table at `anchor` in the module's data: as many entries as land in
+ * the function, read as 32-bit offsets from the anchor (a PIC switch
+ * table) and as 64-bit addresses (an absolute one, a computed goto's),
+ * until the first that does not.  Every real entry lands in the function,
+ * so the table is covered whole; what follows it adds targets at worst. */
+static int table_targets(const struct patch_func *f, const struct patch_data *d,
+			 uint64_t anchor, struct vec *t)
+{
+	size_t avail, k;
+	const uint8_t *p = d->at(d->arg, anchor, &avail);
+	uint64_t a;
+
+	if (!p)
+		return 0;
+	for (k = 0; k + 4 <= avail && k < 4 * TABLE_MAX; k += 4) {
+		int32_t v;
+
+		memcpy(&v, p + k, 4);
+		a = anchor + (uint64_t)(int64_t)v;
+		if (!in_ranges(f, a))
+			break;
+		if (vec_push(t, &a) < 0)
+			return -1;
+	}
+	for (k = 0; k + 8 <= avail && k < 8 * TABLE_MAX; k += 8) {
+		memcpy(&a, p + k, 8);
+		if (!in_ranges(f, a))
+			break;
+		if (vec_push(t, &a) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Where the function's indirect jumps may land, over-approximated: the
+ * tables its instructions point at (rip-relative operands, absolute
+ * displacements, any 32-bit immediate that is an address in the data),
+ * the immediates that are addresses in the function (a label's, in
+ * non-PIE code), and the addresses in the function that the dynamic
+ * linker writes into the data (a PIE's computed-goto tables). */
+static int indirect_targets(const struct patch_func *f,
+			    const struct patch_data *d, struct vec *t)
+{
+	for (size_t i = 0; i < f->ninsns; i++) {
+		const struct insn *in = &f->insns[i];
+		size_t avail;
+
+		if (in->op == INSN_OOL && in->disp_off &&
+		    table_targets(f, d, in->target, t) < 0)
+			return -1;
+		if ((in->op == INSN_JMP_IND || in->op == INSN_CALL_IND) &&
+		    in->ind.reg == INSN_REG_NONE &&
+		    (in->ind.base == INSN_REG_NONE || in->ind.base == INSN_REG_RIP) &&
+		    table_targets(f, d, (uint64_t)in->ind.disp, t) < 0)
+			return -1;
+		for (unsigned k = 1; k + 4 <= in->len; k++) {
+			uint32_t u;
+			uint64_t a;
+
+			memcpy(&u, in->bytes + k, 4);
+			for (int sx = 0; sx < 2; sx++) {
+				a = sx ? (uint64_t)(int64_t)(int32_t)u : u;
+				if (in_ranges(f, a) && vec_push(t, &a) < 0)
+					return -1;
+				if (d->at(d->arg, a, &avail) &&
+				    table_targets(f, d, a, t) < 0)
+					return -1;
+			}
+		}
+	}
+	for (size_t r = 0; r < f->nranges; r++) {
+		const struct patch_range *rg = &f->ranges[r];
+		size_t lo = 0, hi = d->nrelative;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (d->relative[mid] < rg->addr)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < d->nrelative && d->relative[lo] < rg->addr + rg->n; lo++)
+			if (vec_push(t, &d->relative[lo]) < 0)
+				return -1;
+	}
+	return 0;
+}
+
 struct patch_func *patch_func_open(const struct patch_range *ranges,
 				   size_t nranges, uint64_t entry)
+{
+	return patch_func_open_data(ranges, nranges, entry, NULL);
+}
+
+struct patch_func *patch_func_open_data(const struct patch_range *ranges,
+					size_t nranges, uint64_t entry,
+					const struct patch_data *d)
 {
 	struct patch_func *f = calloc(1, sizeof(*f));
 	struct vec insns = { NULL, 0, 0, sizeof(struct insn) };
@@ -204,9 +310,17 @@ struct patch_func *patch_func_open(const struct patch_range *ranges,
 	for (size_t i = 0; i < nranges; i++)
 		if (decode_range(f, &f->ranges[i], &insns, &t) < 0)
 			goto fail;
-	qsort(t.v, t.n, sizeof(uint64_t), cmp_u64);
 	f->insns = insns.v;
 	f->ninsns = insns.n;
+	insns.v = NULL;
+	/* with the module's data, the indirect jumps' landing places are
+	 * known: windows need not be single instructions any more */
+	if (f->indirect && d && d->at) {
+		if (indirect_targets(f, d, &t) < 0)
+			goto fail;
+		f->indirect = false;
+	}
+	qsort(t.v, t.n, sizeof(uint64_t), cmp_u64);
 	f->targets = t.v;
 	f->ntargets = t.n;
 	return f;

@@ -71,12 +71,31 @@ struct patch_window {
  * its sites. */
 struct patch_func;
 
+/* The module's data, to find where the function's indirect jumps may land
+ * (jump tables, the addresses of labels): without it, a function with an
+ * indirect jump takes only one-instruction windows. */
+struct patch_data {
+	/* the module's bytes at a (outside its code), or NULL */
+	const uint8_t *(*at)(void *arg, uint64_t a, size_t *avail);
+	void *arg;
+	/* sorted: the run-time addresses the dynamic linker writes into the
+	 * module's data (RELATIVE relocations) */
+	const uint64_t *relative;
+	size_t nrelative;
+};
+
 /* Decode every range of the function that starts at `entry`; the bytes
  * are not copied and must outlive f.  Returns NULL when out of memory
  * (errno ENOMEM).  Undecodable bytes do not fail it: every window of such
  * a function is refused (PATCH_DECODE), since a jump could hide in them. */
 struct patch_func *patch_func_open(const struct patch_range *ranges,
 				   size_t nranges, uint64_t entry);
+/* The same, with the module's data: the places the function's indirect
+ * jumps may land are then known (patch.c says how), and its windows may
+ * hold several instructions. */
+struct patch_func *patch_func_open_data(const struct patch_range *ranges,
+					size_t nranges, uint64_t entry,
+					const struct patch_data *d);
 void patch_func_close(struct patch_func *f);
 
 /* The window for the function's entry, or why there is none. */

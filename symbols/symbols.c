@@ -126,6 +126,76 @@ static int collect_code_sections(struct loader *L, Elf *elf, GElf_Addr bias)
 	return L->nsecs ? 0 : -1;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The module's allocated sections that are not code, and its RELATIVE
+ * relocations (see struct sym_table).  data_ok stays false when they
+ * cannot all be had (packed RELR relocations, unreadable sections). */
+static void collect_data(struct sym_table *t, Elf *elf, GElf_Addr bias)
+{
+	Elf_Scn *scn = NULL;
+	size_t cap = 0;
+
+	t->data_ok = true;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh)) {
+			t->data_ok = false;
+			continue;
+		}
+		if (sh.sh_type == 19 /* SHT_RELR */) {
+			t->data_ok = false;
+			continue;
+		}
+		if (sh.sh_type == SHT_RELA && (sh.sh_flags & SHF_ALLOC)) {
+			size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+
+			d = elf_getdata(scn, NULL);
+			if (!d) {
+				t->data_ok = false;
+				continue;
+			}
+			for (size_t k = 0; k < n; k++) {
+				GElf_Rela r;
+
+				if (!gelf_getrela(d, (int)k, &r) ||
+				    GELF_R_TYPE(r.r_info) != R_X86_64_RELATIVE)
+					continue;
+				if (t->nrelative == cap) {
+					cap = cap ? 2 * cap : 1024;
+					t->relative = xreallocarray(t->relative, cap,
+								    sizeof(*t->relative));
+				}
+				t->relative[t->nrelative++] = (uint64_t)r.r_addend + bias;
+			}
+			continue;
+		}
+		if (sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC) ||
+		    (sh.sh_flags & SHF_EXECINSTR) || !sh.sh_size)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || d->d_size < sh.sh_size) {
+			t->data_ok = false;
+			continue;
+		}
+		t->data = xreallocarray(t->data, t->ndata + 1, sizeof(*t->data));
+		t->data[t->ndata++] = (struct code_section){
+			.lo = sh.sh_addr + bias,
+			.hi = sh.sh_addr + bias + sh.sh_size,
+			.bytes = d->d_buf,
+		};
+	}
+	if (t->nrelative)
+		qsort(t->relative, t->nrelative, sizeof(*t->relative), cmp_u64);
+}
+
 static const uint8_t *sections_at(const struct code_section *secs, size_t n,
 				  uint64_t a, size_t *avail)
 {
@@ -142,6 +212,12 @@ static const uint8_t *sections_at(const struct code_section *secs, size_t n,
 static const uint8_t *code_at(const struct loader *L, uint64_t a, size_t *avail)
 {
 	return sections_at(L->secs, L->nsecs, a, avail);
+}
+
+const uint8_t *symbols_data_at(const struct sym_table *t, uint64_t a,
+			       size_t *avail)
+{
+	return sections_at(t->data, t->ndata, a, avail);
 }
 
 const uint8_t *symbols_code_at(const struct sym_table *t, uint64_t a,
@@ -1120,6 +1196,7 @@ int symbols_load_module(struct sym_session *s, size_t i,
 		snprintf(err, errlen, "%s: %s", m->path, dwfl_errmsg(-1));
 		goto out;
 	}
+	collect_data(t, elf, bias);
 	if (collect_code_sections(&L, elf, bias) != 0) {
 		snprintf(err, errlen, "%s: no executable code sections", m->path);
 		goto out;
@@ -1220,6 +1297,8 @@ void symbols_free(struct sym_table *t)
 	free(t->funcs);
 	free(t->sites);
 	free(t->code);
+	free(t->data);
+	free(t->relative);
 	free(t->starts);
 	free(t->ranges);
 	free(t->untraced);

@@ -61,7 +61,21 @@ struct sym_table {
 	size_t ncode;
 	uint64_t *starts;	/* every function's start, sorted */
 	size_t nstarts;
+	/* Where indirect jumps may land, for the probes' windows: the
+	 * module's other allocated sections (jump tables), and the run-time
+	 * addresses the dynamic linker writes (RELATIVE relocations'
+	 * addends), sorted.  data_ok: both are complete. */
+	struct code_section *data;
+	size_t ndata;
+	uint64_t *relative;
+	size_t nrelative;
+	bool data_ok;
 };
+
+/* The module's bytes at a (an allocated section that is not code), or
+ * NULL; *avail: how many from there. */
+const uint8_t *symbols_data_at(const struct sym_table *t, uint64_t a,
+			       size_t *avail);
 
 /* The modules (executable, shared objects) mapped in a stopped process. */
 struct sym_module {

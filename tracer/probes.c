@@ -490,9 +490,17 @@ static void plan_free(struct fn_plan *fp)
 
 /* Decide the function's windows, on the file's bytes.  False when it is
  * left to int3s. */
+static const uint8_t *module_data_at(void *arg, uint64_t a, size_t *avail)
+{
+	return symbols_data_at(arg, a, avail);
+}
+
 static bool plan_function(const struct sym_table *t, struct fn_plan *fp)
 {
 	const struct sym_site *entry = &t->sites[fp->first];
+	const struct patch_data d = {
+		module_data_at, (void *)t, t->relative, t->nrelative,
+	};
 
 	fp->nr = fp->nps = 0;
 	fp->f = NULL;
@@ -516,7 +524,8 @@ static bool plan_function(const struct sym_table *t, struct fn_plan *fp)
 			pad = 16;
 		fp->r[fp->nr++] = (struct patch_range){ r->lo, code, len, pad };
 	}
-	fp->f = patch_func_open(fp->r, fp->nr, entry->addr);
+	fp->f = t->data_ok ? patch_func_open_data(fp->r, fp->nr, entry->addr, &d) :
+			     patch_func_open(fp->r, fp->nr, entry->addr);
 	if (!fp->f)
 		return false;
 	/* an entry that is also a return (a function that starts with a

@@ -433,6 +433,82 @@ static void test_indirect_jump(void **state)
 	patch_func_close(f);
 }
 
+/* ---- where indirect jumps land, from the module's data ---- */
+
+#define TABLE 0x600000ULL
+
+/* The module's data for these tests: one table at TABLE. */
+static uint8_t table_bytes[64];
+
+static const uint8_t *data_at(void *arg, uint64_t a, size_t *avail)
+{
+	(void)arg;
+	if (a < TABLE || a >= TABLE + sizeof(table_bytes))
+		return NULL;
+	*avail = TABLE + sizeof(table_bytes) - a;
+	return table_bytes + (a - TABLE);
+}
+
+static struct patch_func *open_data(const uint8_t *code, size_t n,
+				    const uint64_t *relative, size_t nrel)
+{
+	struct patch_range r = { BASE, code, n, 0 };
+	const struct patch_data d = { data_at, NULL, relative, nrel };
+	struct patch_func *f = patch_func_open_data(&r, 1, BASE, &d);
+
+	assert_non_null(f);
+	return f;
+}
+
+/* A PIC switch: lea table(%rip); movslq; add; jmp *%rax.  Without the
+ * data only one-instruction windows; with it, windows of several, but
+ * none over a case label the table names (offset 17: inside the entry's
+ * window if the table were not read). */
+static void test_switch_table(void **state)
+{
+	/* 0x600000 - (BASE + 7) = 0x1feff9 */
+	static const uint8_t code[] = {
+		0x48, 0x8d, 0x15, 0xf9, 0xef, 0x1f, 0x00, /*  0 lea TABLE(%rip),%rdx */
+		0x48, 0x63, 0x04, 0x82,		/*  7 movslq (%rdx,%rax,4),%rax */
+		0x48, 0x01, 0xd0,		/* 11 add %rdx,%rax */
+		0xff, 0xe0,			/* 14 jmp *%rax */
+		0x90,				/* 16 nop */
+		0x31, 0xc0,			/* 17 case 0: xor %eax,%eax */
+		0xc3,				/* 19 ret */
+		0xb8, 0x01, 0x00, 0x00, 0x00,	/* 20 case 1: mov $1,%eax */
+		0x5d,				/* 25 pop %rbp */
+		0xc3,				/* 26 ret */
+	};
+	int32_t offs[2] = { (int32_t)(BASE + 17 - TABLE),
+			    (int32_t)(BASE + 20 - TABLE) };
+	uint64_t rel[1] = { BASE + 25 };
+	struct patch_func *f;
+	struct patch_window w;
+
+	(void)state;
+	memset(table_bytes, 0xff, sizeof(table_bytes));
+	memcpy(table_bytes, offs, sizeof(offs));
+	/* no data: the lea alone is 7 bytes, so that window is one
+	 * instruction; the ret at 26 needs more than one: refused */
+	f = open1(code, sizeof(code), 0);
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	assert_int_equal(w.ninsns, 1);
+	assert_int_equal(patch_return(f, BASE + 26, &w), PATCH_INDIRECT);
+	patch_func_close(f);
+	/* with it: the ret at 19 cannot take xor (a case label is its
+	 * start, fine) and the nop before it (then 17 would be inside) */
+	f = open_data(code, sizeof(code), NULL, 0);
+	assert_int_equal(patch_return(f, BASE + 26, &w), PATCH_OK);
+	assert_int_equal(w.start, BASE + 20);
+	assert_int_equal(patch_return(f, BASE + 19, &w), PATCH_TARGET);
+	patch_func_close(f);
+	/* an address the dynamic linker writes (a label's, in a PIE's
+	 * computed-goto table) is a target too: 25 inside the window */
+	f = open_data(code, sizeof(code), rel, 1);
+	assert_int_equal(patch_return(f, BASE + 26, &w), PATCH_TARGET);
+	patch_func_close(f);
+}
+
 /* Instructions that cannot run elsewhere, and bytes that are no code. */
 static void test_refused(void **state)
 {
@@ -570,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_ret_then_landing_pad),
 		cmocka_unit_test(test_rip_relative),
 		cmocka_unit_test(test_indirect_jump),
+		cmocka_unit_test(test_switch_table),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_tail_call_jmp),
 		cmocka_unit_test(test_plan),
