@@ -300,6 +300,13 @@ static int may_probe(struct tracer *tr, struct process *p, pid_t tid,
 		if (tr->opts->engine == ENGINE_PROBE && !tr->pstats.why_not)
 			error_msg("--engine=probe: no probes in process %d: %s",
 				  (int)p->pid, why);
+		/* one warning when it is not what the user asked for (an
+		 * option, which the man page says falls back) */
+		if (tr->opts->engine == ENGINE_AUTO && why[0] != '-' &&
+		    !warned_before(tr, why))
+			warn_msg("process %d: no probes (%s): the int3 engine "
+				 "traces it, a ptrace stop per event", (int)p->pid,
+				 why);
 		tr->pstats.why_not = why;
 		p->probes.failed = true;
 		if (tr->opts->engine == ENGINE_PROBE) {

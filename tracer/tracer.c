@@ -499,6 +499,8 @@ void tracer_sample(struct tracer *tr, struct process *p, const struct trap *trap
 		report_sample(p->rep, trap->time, trap->rss);
 }
 
+static void out_of_probe(struct tracer *tr, struct thread *th, pid_t tid);
+
 static void on_breakpoint(struct tracer *tr, struct event *ev)
 {
 	struct bp *b = ev->bp;
@@ -566,6 +568,12 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	sig = ev->merged ? SIGTRAP : 0;
 	if (p->trap_guard)
 		sig = trap_guard_check(p, ev->tid, ev->merged ? &ev->si : NULL);
+	/* stepping out of a stub, it reached the stub's own int3 (a tail
+	 * call through an indirect jmp): replayed, it is out */
+	if (th->leaving && !sig) {
+		out_of_probe(tr, th, ev->tid);
+		return;
+	}
 	thread_resume(tr, th, ev->tid, sig, false);
 }
 
@@ -936,6 +944,25 @@ static void step_out(struct thread *th, pid_t tid, uint64_t exit)
 		th->leaving = 0;
 }
 
+/* The thread stepping out of probe code is out: its held signals go, the
+ * first with it, the others sent again. */
+static void out_of_probe(struct tracer *tr, struct thread *th, pid_t tid)
+{
+	if (th->leaving == 1)
+		set_exit_breakpoint(tid, 0);
+	th->leaving = th->steps = 0;
+	for (int i = 1; i < th->nheld; i++)
+		syscall(SYS_tgkill, th->proc ? th->proc->pid : tid, tid,
+			th->held_si[i].si_signo);
+	if (th->nheld) {
+		ptrace(PTRACE_SETSIGINFO, tid, 0, &th->held_si[0]);
+		th->nheld = 0;
+		thread_resume(tr, th, tid, th->held_si[0].si_signo, false);
+		return;
+	}
+	thread_resume(tr, th, tid, 0, false);
+}
+
 /* A popfq at the thread's pc, done here rather than stepped: a popf
  * that is single-stepped makes the trap flag the program's (the kernel
  * no longer clears it when we let go), and the flags it pops were pushed
@@ -1028,17 +1055,7 @@ static void on_step(struct tracer *tr, struct event *ev)
 			th->leaving = 0;
 		return;
 	}
-	th->leaving = th->steps = 0;
-	for (int i = 1; i < th->nheld; i++)
-		syscall(SYS_tgkill, th->proc ? th->proc->pid : ev->tid, ev->tid,
-			th->held_si[i].si_signo);
-	if (th->nheld) {
-		ptrace(PTRACE_SETSIGINFO, ev->tid, 0, &th->held_si[0]);
-		th->nheld = 0;
-		thread_resume(tr, th, ev->tid, th->held_si[0].si_signo, false);
-		return;
-	}
-	thread_resume(tr, th, ev->tid, 0, false);
+	out_of_probe(tr, th, ev->tid);
 }
 
 /* Returns false to stop the loop (a fatal error). */

@@ -2,7 +2,8 @@
 # The default engine's fallbacks (issue 11), each with a correct table and
 # the reason named in --stats (test/targets/sandbox.c):
 #  - a program under a seccomp filter of its own (installed, then exec):
-#    the int3 engine traces that image; --engine=probe refuses it (125);
+#    the int3 engine traces that image, saying so in one warning;
+#    --engine=probe refuses it (125);
 #  - perf events refused (perf_event_paranoid 3, as an ordinary user): no
 #    fault gate, every probe reads statm; as root the gate is on.  The
 #    setting is the machine's: it is restored whatever happens.
@@ -30,6 +31,10 @@ for v in O0-pie O2-nopie-cet; do
 		if [ "$ENGINE" != int3 ]; then
 			grep -qx "iprofmem: stats: no probes: the program runs under a seccomp filter" "$ERR" ||
 				fail "--stats does not name the seccomp filter"
+			[ "$(grep -c "^iprofmem: warning: process [0-9]*: no probes (the program runs under a seccomp filter): the int3 engine traces it, a ptrace stop per event$" "$ERR")" = 1 ] ||
+				fail "not one warning naming the seccomp filter"
+		else
+			grep -q "warning" "$ERR" && fail "a warning with --engine=int3"
 		fi
 		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
 	fi
