@@ -472,11 +472,15 @@ static void add_window(struct process *p, const struct probe_window *w)
 
 /* One function's sites, its code read from the process (not yet
  * patched: the module is new). */
+/* The sites of one function a plan takes: an interpreter's loop has
+ * hundreds (every indirect jmp is one); more are left to int3s. */
+#define FN_SITES_MAX	4096
+
 struct fn_plan {
 	size_t first, n;		/* its sites in t->sites */
-	struct patch_site ps[64];
+	struct patch_site ps[FN_SITES_MAX];
 	size_t nps;
-	size_t site_of[64];		/* ps index -> t->sites index */
+	size_t site_of[FN_SITES_MAX];	/* ps index -> t->sites index */
 	struct patch_range r[8];
 	size_t nr;
 	struct patch_func *f;
@@ -504,7 +508,7 @@ static bool plan_function(const struct sym_table *t, struct fn_plan *fp)
 
 	fp->nr = fp->nps = 0;
 	fp->f = NULL;
-	if (!entry->is_entry || entry->nranges > 8 || fp->n > 64)
+	if (!entry->is_entry || entry->nranges > 8 || fp->n > FN_SITES_MAX)
 		return false;
 	for (uint32_t i = 0; i < entry->nranges; i++) {
 		const struct addr_range *r = &t->ranges[entry->ranges_at + i];
