@@ -58,8 +58,6 @@ const char *probes_refusal(struct tracer *tr, struct process *p)
 
 	if (o->engine == ENGINE_INT3)
 		return "--engine=int3";
-	if (o->follow_forks)
-		return "-f (a forked child would write to its parent's ring)";
 	if ((o->rss_source & RSS_FILE_MASK) != RSS_STATM)
 		return "--rss-source is not statm (the probe reads statm)";
 	if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE))
@@ -131,7 +129,8 @@ static long map_far(struct process *p, pid_t tid, uint64_t code,
 /* The ring: a memfd the program creates and maps, which iprofmem maps
  * too through /proc/PID/fd; the program's descriptor is closed after. */
 static int setup_ring(struct process *p, pid_t tid, uint64_t code,
-		      uint64_t below, uint64_t name, uint64_t *ring)
+		      uint64_t below, uint64_t name, uint64_t fixed,
+		      uint64_t *ring)
 {
 	size_t len = ring_bytes(RING_ORDER);
 	char path[64];
@@ -145,9 +144,17 @@ static int setup_ring(struct process *p, pid_t tid, uint64_t code,
 		return -1;
 	at = inject(tid, p->memfd, code, SYS_ftruncate, mfd, (long)len, 0, 0,
 		    0, 0);
-	if (!failed_call(at))
+	if (!failed_call(at) && fixed) {
+		/* over the parent's ring, in a forked child */
+		at = inject(tid, p->memfd, code, SYS_mmap, (long)fixed, (long)len,
+			    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED |
+			    MAP_POPULATE, mfd, 0);
+		if (!failed_call(at) && (uint64_t)at != fixed)
+			at = -EFAULT;
+	} else if (!failed_call(at)) {
 		at = map_far(p, tid, code, below, len, PROT_READ | PROT_WRITE,
 			     MAP_SHARED, mfd);
+	}
 	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", (int)p->pid, mfd);
 	fd = failed_call(at) ? -1 : open(path, O_RDWR | O_CLOEXEC);
 	inject(tid, p->memfd, code, SYS_close, mfd, 0, 0, 0, 0, 0);
@@ -372,7 +379,7 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 		    (long)(data + offsetof(struct probe_ctl, statm_path)),
 		    O_RDONLY | O_CLOEXEC, 0, 0, 0, 0);
 	if (failed_call(fd) ||
-	    setup_ring(p, tid, code, data, name_at, &ring) != 0)
+	    setup_ring(p, tid, code, data, name_at, 0, &ring) != 0)
 		goto fail;
 	ctl.statm_fd = (int32_t)fd;
 	ctl.stacks = data + CTL_BYTES;
@@ -394,6 +401,77 @@ fail:
 		 "traces it", (int)p->pid);
 	p->probes.failed = true;
 	return -1;
+}
+
+/* A copy of n items of size bytes (NULL for none). */
+static void *dup_array(const void *v, size_t n, size_t size)
+{
+	void *c;
+
+	if (!n)
+		return NULL;
+	c = xcalloc(n, size);
+	memcpy(c, v, n * size);
+	return c;
+}
+
+int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
+		pid_t tid, uint64_t key)
+{
+	static const char name[] = "iprofmem-ring";
+	const struct probes *from = &pp->probes;
+	struct probes *pr = &p->probes;
+	struct probe_ctl ctl;
+	const char *why;
+	uint64_t ring = 0;
+	struct thread *sh;
+	long fd;
+
+	if (!from->on)
+		return 0;
+	pr->ctl = from->ctl;
+	pr->sites = dup_array(from->sites, from->nsites, sizeof(*pr->sites));
+	pr->nsites = pr->cap_sites = from->nsites;
+	pr->wins = dup_array(from->wins, from->nwins, sizeof(*pr->wins));
+	pr->nwins = pr->cap_wins = from->nwins;
+	pr->entries = dup_array(from->entries, from->cap_entries,
+				sizeof(*pr->entries));
+	pr->nentries = from->nentries;
+	pr->cap_entries = from->cap_entries;
+	pr->areas = dup_array(from->areas, from->nareas, sizeof(*pr->areas));
+	pr->nareas = from->nareas;
+	/* the child's own ring over the parent's (its copy of the control
+	 * block names the same address), statm of its own, and the fault
+	 * gate's events of its own: perf rings are not inherited */
+	if (mem_read(p->memfd, pr->ctl, &ctl, sizeof(ctl)) != 0 ||
+	    ctl.magic != PROBE_MAGIC ||
+	    mem_write(p->memfd, pr->ctl + sizeof(ctl), name, sizeof(name)) != 0 ||
+	    setup_ring(p, tid, 0, 0, pr->ctl + sizeof(ctl), from->ring_at,
+		       &ring) != 0)
+		return -1;
+	if (ctl.statm_fd >= 0)
+		inject(tid, p->memfd, 0, SYS_close, ctl.statm_fd, 0, 0, 0, 0, 0);
+	fd = inject(tid, p->memfd, 0, SYS_open,
+		    (long)(pr->ctl + offsetof(struct probe_ctl, statm_path)),
+		    O_RDONLY | O_CLOEXEC, 0, 0, 0, 0);
+	ctl.statm_fd = failed_call(fd) ? -1 : (int32_t)fd;
+	ctl.waits = ctl.nostack = 0;
+	ctl.reopens = 0;
+	ctl.gate_nrings = 0;
+	memset(ctl.gate_head, 0, sizeof(ctl.gate_head));
+	memset(ctl.gate, 0, sizeof(ctl.gate));
+	why = setup_gate(tr, p, tid, 0, pr->ctl, ctl.stacks, &ctl);
+	if (why && !tr->pstats.gate_why)
+		tr->pstats.gate_why = why;
+	if (mem_write(p->memfd, pr->ctl, &ctl, sizeof(ctl)) != 0)
+		return -1;
+	pr->on = true;
+	/* the forking thread's frames, in the child */
+	sh = probes_shadow(p, key);
+	for (size_t i = 0; i < from->cap_shadows; i++)
+		if (from->shadows[i].key == key && from->shadows[i].sh)
+			thread_copy_stack(sh, from->shadows[i].sh);
+	return 0;
 }
 
 /* ---- patching ------------------------------------------------------------ */
@@ -988,17 +1066,24 @@ static void on_event(const struct ring_event *ev, void *arg)
 	const struct probe_site *s = &c->p->probes.sites[ev->site];
 	struct trap trap = { .rss = event_rss(c->tr, ev->rss), .time = c->time };
 	struct thread *sh = probes_shadow(c->p, ev->key);
+	struct process *ep = c->p, *child;
 	uint64_t dest;
 
+	/* -f: a vfork child's events are its own process's (it runs the
+	 * parent's probes, in the parent's memory, with the parent's key) */
+	if (ev->key && ev->key == c->p->probes.vfork_key &&
+	    c->p->probes.vfork_child && c->tr->opts->follow_forks &&
+	    (child = process_find(c->tr, c->p->probes.vfork_child)))
+		ep = child;
 	c->tr->pstats.events_probe++;
 	c->tr->pstats.gate_skips += ev->cached;
-	tracer_sample(c->tr, c->p, &trap);
+	tracer_sample(c->tr, ep, &trap);
 	if (ev->kind == RING_ENTRY && s->entry_fn >= 0) {
-		tracer_enter(c->p, sh, s->entry_fn, ev->sp, &trap);
+		tracer_enter(ep, sh, s->entry_fn, ev->sp, &trap);
 	} else if (ev->kind == RING_RETURN && s->ret_fn >= 0) {
 		/* the probe runs only when the site leaves: a jcc taken */
 		dest = s->insn.op == INSN_RET ? 0 : s->insn.target;
-		tracer_leave(c->p, sh, s->ret_fn, &s->insn, s->ranges_at,
+		tracer_leave(ep, sh, s->ret_fn, &s->insn, s->ranges_at,
 			     s->nranges, ev->sp, dest, &trap);
 	} else {
 		c->tr->pstats.bad_records++;

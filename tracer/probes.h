@@ -132,6 +132,13 @@ void probes_vfork(struct process *p, uint64_t key, pid_t child);
 /* iprofmem wrote to the program's memory where a page may have been made
  * resident: the fault gate must not trust the RSS from before. */
 void probes_gate_touch(struct process *p);
+/* -f: p, a forked child of pp (not a vfork: its own memory), stopped in
+ * tid before it ran, gets the probes of its parent: a copy of the tables,
+ * a ring, statm and fault gate of its own, and the frames of the thread
+ * (key) that forked it.  Returns 0, or -1: then the child must not run
+ * its probes (its bytes are put back). */
+int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
+		pid_t tid, uint64_t key);
 /* Detaching from p (every thread stopped and out of the probe code, every
  * byte back): turn the probes off and take back what costs the program
  * something (see probes.c).  tid: a thread able to run system calls, or

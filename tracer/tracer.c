@@ -724,20 +724,41 @@ static void let_child_go(struct tracer *tr, struct process *pp, pid_t child,
 /* -f: the child is a process of its own, with a copy of its parent's
  * breakpoints (the same int3s are in its copy of the text, or in the very
  * same memory for vfork). */
-static void follow_child(struct tracer *tr, struct process *pp, pid_t child)
+static void follow_child(struct tracer *tr, struct process *pp, pid_t child,
+			 pid_t tid, bool vfork)
 {
 	const char *cmd = tr->opts->per_process ?
 		tr->res->procs[pp->result].cmdline : NULL;
 	struct process *p = process_new(tr, child, pp->rep, cmd);
+	bool probed = pp->probes.on && !vfork, stopped = false;
 	struct thread *th;
+	regs_t r;
 
 	p->exec_seen = true;
 	process_copy_image(p, pp);
 	if (process_open_files(tr, p) != 0)
 		warn_msg("opening /proc/%d: %s", (int)child, strerror(errno));
+	/* a forked child with probes in its copy of the text: set them up
+	 * in it before it runs (a vfork child shares its parent's) */
+	if (probed)
+		stopped = child_stopped(tr, child);
 	th = thread_add(&tr->threads, child);
 	th->proc = p;
-	start_thread(tr, th);
+	if (!probed) {
+		start_thread(tr, th);
+		return;
+	}
+	if (!stopped)
+		return;		/* gone */
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0 ||
+	    probes_fork(tr, p, pp, child, r.fs_base) != 0) {
+		warn_msg("cannot set the probes up in process %d: its probed "
+			 "sites are not traced", (int)child);
+		if (p->memfd >= 0)
+			probes_restore(pp, p->memfd);
+	}
+	th->started = true;
+	thread_resume(tr, th, child, 0, false);
 }
 
 /* The child starts inside the frames of the thread that forked it: give
@@ -753,7 +774,7 @@ static void new_child(struct tracer *tr, pid_t tid, pid_t child, bool vfork)
 	}
 	/* a child born while detaching is let go, like every thread */
 	if (tr->opts->follow_forks && !tr->detaching)
-		follow_child(tr, parent->proc, child);
+		follow_child(tr, parent->proc, child, tid, vfork);
 	else
 		let_child_go(tr, parent->proc, child, vfork);
 	/* thread_add may have moved the parent's entry */
