@@ -304,7 +304,8 @@ untraced() {
 }
 
 # unharmed PID BIN [FUNC...]: after a detach: no tracer, every code byte
-# as in the file, not stopped, not a zombie.
+# as in the file, not stopped, not a zombie, none of the probes' costs
+# left (their event ring, the fault gate's perf rings).
 unharmed() {
 	local s
 	if ! alive "$1"; then
@@ -313,6 +314,8 @@ unharmed() {
 	fi
 	untraced "$1"
 	code_intact "$@"
+	s=$(grep -c -E 'iprofmem-ring|anon_inode:\[perf_event\]' "/proc/$1/maps" 2>/dev/null)
+	[ "${s:-0}" = 0 ] || fail "process $1 still maps $s of the probes' rings after the detach"
 	s=$(proc_state "$1")
 	[[ $s =~ ^[RSD]$ ]] || fail "process $1 in state '$s' after the detach"
 }

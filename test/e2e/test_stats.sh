@@ -3,7 +3,8 @@
 # events by source, sites by kind and engine, statm reads, the set-up's
 # time.  The program is bench/empty.c: main calls one empty function N
 # times, so the events are exactly 2N + 2 whatever the engine, and the
-# sites are main's and empty's: two entries and their returns.
+# sites are main's and empty's: two entries and their returns.  Then an
+# attach (-p, test/targets/attach_idle.c): the sites are probes there too.
 . "$(dirname "$0")/lib.sh"
 
 EMPTY=$WORK/empty
@@ -52,6 +53,29 @@ read -r ep ei rp ri < <(sed -E 's/.*entries ([0-9]+) probe, ([0-9]+) int3; retur
 grep -q -E '^iprofmem: stats: set-up [0-9]+\.[0-9]{3} s: symbols [0-9]+\.[0-9]{3} s, arming [0-9]+\.[0-9]{3} s \(1 modules\)$' "$WORK/err" ||
 	fail "no well-formed set-up line"
 [ ${#TC_ERRS[@]} -eq 0 ] || note_file "$WORK/err"
+tc_end
+
+tc "stats: -p: the sites are probes there too, and the fault gate says its state"
+bin=$TGT/attach_idle.O2-pie
+if need_file "$bin"; then
+	"$bin" ticks 300 10 0 >/dev/null 2>&1 &
+	tp=$!
+	sleep 0.3
+	run_ip --stats --duration=0.5 -p "$tp"
+	expect_exit 0
+	line=$(grep '^iprofmem: stats: sites: ' "$ERR")
+	ep=$(sed -E 's/.*entries ([0-9]+) probe.*/\1/' <<<"$line")
+	if [ "$ENGINE" = int3 ]; then
+		[ "$ep" = 0 ] || fail "the int3 engine patched $ep entries"
+	else
+		[ "${ep:-0}" -gt 0 ] || fail "no entry probed under -p ($line)"
+		grep -q -E '^iprofmem: stats: fault gate: (on|off: .+)' "$ERR" ||
+			fail "no fault gate line"
+	fi
+	kill "$tp" 2>/dev/null
+	wait "$tp" 2>/dev/null
+	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+fi
 tc_end
 
 tc "stats: without --stats, none"
