@@ -314,8 +314,10 @@ unharmed() {
 	fi
 	untraced "$1"
 	code_intact "$@"
+	# (the out-of-memory detach leaves them, turned off: RINGS_LEFT_OK=1)
 	s=$(grep -c -E 'iprofmem-ring|anon_inode:\[perf_event\]' "/proc/$1/maps" 2>/dev/null)
-	[ "${s:-0}" = 0 ] || fail "process $1 still maps $s of the probes' rings after the detach"
+	[ "${s:-0}" = 0 ] || [ "${RINGS_LEFT_OK:-0}" = 1 ] ||
+		fail "process $1 still maps $s of the probes' rings after the detach"
 	s=$(proc_state "$1")
 	[[ $s =~ ^[RSD]$ ]] || fail "process $1 in state '$s' after the detach"
 }
