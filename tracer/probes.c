@@ -52,6 +52,27 @@ static bool seccomp_filtered(pid_t pid)
 	return s && strtol(s + 9, NULL, 10) != 0;
 }
 
+/* Has the process's CPU user-mode rdfsbase?  From the auxiliary vector
+ * the kernel gave it (ours may be an emulator's, valgrind's). */
+static bool has_fsgsbase(pid_t pid)
+{
+	uint64_t v[2 * 64];
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
+	n = read(fd, v, sizeof(v));
+	close(fd);
+	for (ssize_t i = 0; i + 1 < n / 8; i += 2)
+		if (v[i] == AT_HWCAP2)
+			return v[i + 1] & HWCAP2_FSGSBASE;
+	return false;
+}
+
 const char *probes_refusal(struct tracer *tr, struct process *p)
 {
 	const struct tracer_opts *o = tr->opts;
@@ -60,7 +81,7 @@ const char *probes_refusal(struct tracer *tr, struct process *p)
 		return "--engine=int3";
 	if ((o->rss_source & RSS_FILE_MASK) != RSS_STATM)
 		return "--rss-source is not statm (the probe reads statm)";
-	if (!(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE))
+	if (!has_fsgsbase(p->pid))
 		return "this CPU or kernel has no user-mode rdfsbase";
 	if (seccomp_filtered(p->pid))
 		return "the program runs under a seccomp filter";
@@ -212,7 +233,7 @@ static int rss_stat_id(const char **why)
 			int v = -1;
 
 			if (unshare(CLONE_NEWNS) == 0 &&
-			    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+			    mount("none", "/", "", MS_REC | MS_PRIVATE, NULL) == 0 &&
 			    mount("nodev", "/sys/kernel/tracing", "tracefs", 0,
 				  NULL) == 0)
 				v = read_id("/sys/kernel/tracing/" RSS_STAT_ID);
