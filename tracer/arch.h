@@ -75,5 +75,7 @@ uint64_t arch_pc_out_of_slot(uint64_t pc, const struct insn *in, uint64_t slot);
  * calls rt_sigreturn)?  Then the function entered at sp is a signal
  * handler, called by the kernel. */
 bool arch_returns_to_sigreturn(int memfd, uint64_t sp);
+/* Do code[0..n) start with a signal trampoline? */
+bool arch_is_sigreturn(const uint8_t *code, size_t n);
 
 #endif

@@ -373,20 +373,29 @@ uint64_t arch_pc_out_of_slot(uint64_t pc, const struct insn *in, uint64_t slot)
 	return pc;
 }
 
+/* sa_restorer: glibc's __restore_rt is `mov $15,%rax; syscall`, musl's
+ * `mov $15,%eax; syscall` */
+static const uint8_t sigreturn_glibc[] = { 0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+static const uint8_t sigreturn_musl[] = { 0xb8, 0x0f, 0, 0, 0, 0x0f, 0x05 };
+
+bool arch_is_sigreturn(const uint8_t *code, size_t n)
+{
+	return (n >= sizeof(sigreturn_musl) &&
+		!memcmp(code, sigreturn_musl, sizeof(sigreturn_musl))) ||
+	       (n >= sizeof(sigreturn_glibc) &&
+		!memcmp(code, sigreturn_glibc, sizeof(sigreturn_glibc)));
+}
+
 bool arch_returns_to_sigreturn(int memfd, uint64_t sp)
 {
-	/* sa_restorer: glibc's __restore_rt is `mov $15,%rax; syscall`,
-	 * musl's `mov $15,%eax; syscall` */
-	static const uint8_t glibc[] = { 0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05 };
-	static const uint8_t musl[] = { 0xb8, 0x0f, 0, 0, 0, 0x0f, 0x05 };
-	uint8_t code[sizeof(glibc)];
+	uint8_t code[sizeof(sigreturn_glibc)];
 	uint64_t ret;
 
 	if (mem_read(memfd, sp, &ret, sizeof(ret)) != 0 ||
-	    mem_read(memfd, ret, code, sizeof(musl)) != 0)
+	    mem_read(memfd, ret, code, sizeof(sigreturn_musl)) != 0)
 		return false;
-	if (!memcmp(code, musl, sizeof(musl)))
+	if (arch_is_sigreturn(code, sizeof(sigreturn_musl)))
 		return true;
-	return mem_read(memfd, ret, code, sizeof(glibc)) == 0 &&
-	       !memcmp(code, glibc, sizeof(glibc));
+	return mem_read(memfd, ret, code, sizeof(code)) == 0 &&
+	       arch_is_sigreturn(code, sizeof(code));
 }

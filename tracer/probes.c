@@ -856,12 +856,11 @@ static void encode_module(struct process *p, const struct sym_table *t,
 
 /* ---- where threads stand ------------------------------------------------ */
 
-/* The signal return trampoline (__restore_rt: mov $15,%rax; syscall) that
- * the C library puts in every signal frame, found in the process's code;
- * 0 if none. */
+/* The signal return trampoline (arch_is_sigreturn) that the C library
+ * puts in every signal frame, found in the process's code: before the
+ * first syscall instruction that ends one; 0 if none. */
 static uint64_t find_restorer(const struct process *p)
 {
-	static const uint8_t pat[] = { 0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05 };
 	char *maps = xmalloc(MAPS_MAX), *line, *save = NULL;
 	uint64_t found = 0;
 
@@ -880,9 +879,20 @@ static uint64_t find_restorer(const struct process *p)
 		    perms[2] != 'x' || !strchr(line, '/') || hi - lo > (64u << 20))
 			continue;
 		buf = xmalloc(hi - lo);
-		if (mem_read(p->memfd, lo, buf, hi - lo) == 0 &&
-		    (at = memmem(buf, hi - lo, pat, sizeof(pat))))
-			found = lo + (uint64_t)((uint8_t *)at - buf);
+		if (mem_read(p->memfd, lo, buf, hi - lo) != 0) {
+			free(buf);
+			continue;
+		}
+		for (size_t o = 0;
+		     !found && (at = memmem(buf + o, hi - lo - o, "\x0f\x05", 2)); ) {
+			size_t k = (size_t)((uint8_t *)at - buf);
+
+			for (size_t back = 5; back <= 7 && !found; back += 2)
+				if (k >= back &&
+				    arch_is_sigreturn(buf + k - back, hi - lo - (k - back)))
+					found = lo + k - back;
+			o = k + 2;
+		}
 		free(buf);
 	}
 	free(maps);
