@@ -135,7 +135,7 @@ PROBE_BLOB_OBJS := build/probe/blob/entry.o build/probe/blob/probe.o build/probe
 build/probe/blob/entry.o: probe/probe_x86_64.S
 	@mkdir -p $(@D)
 	$(CC) -c -o $@ $<
-build/probe/blob/%.o: probe/%.c probe/probe.h probe/ring.h
+build/probe/blob/%.o: probe/%.c probe/probe.h probe/ring.h probe/syscall.h
 	@mkdir -p $(@D)
 	$(CC) $(PROBE_BLOB_CFLAGS) -c -o $@ $<
 build/gen/probe_blob.h: $(PROBE_BLOB_OBJS) probe/blob.ld probe/blob.sh

@@ -3,24 +3,13 @@
  * any two instructions of the program, from any thread, from signal
  * handlers too. */
 #include "probe/probe.h"
+#include "probe/syscall.h"
 
 #define SYS_read_	0
 #define SYS_open_	2
 #define SYS_pread64_	17
 #define O_RDONLY_	0
 #define O_CLOEXEC_	02000000
-
-static long raw_syscall4(long nr, long a, long b, long c, long d)
-{
-	register long r10 __asm__("r10") = d;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
 
 static inline __attribute__((always_inline)) uint32_t
 slot_hash(uint64_t key)

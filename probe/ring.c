@@ -7,6 +7,7 @@
  * concurrently, and for the consumer the "other side" may be a program
  * scribbling on it. */
 #include "probe/ring.h"
+#include "probe/syscall.h"
 
 /* Producer waits: spins first (the consumer drains continuously, a slot is
  * usually free within microseconds), then yields the CPU, then sleeps on
@@ -24,18 +25,6 @@
 struct ring_timespec {
 	long sec, nsec;
 };
-
-static long raw_syscall4(long nr, long a, long b, long c, long d)
-{
-	register long r10 __asm__("r10") = d;
-	long ret;
-
-	__asm__ volatile("syscall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
 
 static int order_ok(unsigned order)
 {

@@ -302,7 +302,7 @@ static const char *setup_gate(struct tracer *tr, struct process *p,
 		.exclude_hv = 1,
 	};
 	const size_t len = 2 * 4096;	/* the header page, one of data */
-	uint64_t maps[PROBE_GATE_RINGS];
+	uint64_t *maps = p->probes.gate_maps;
 	int ncpu = get_nprocs_conf(), id, n = 0;
 	const char *why = NULL;
 
@@ -346,7 +346,6 @@ static const char *setup_gate(struct tracer *tr, struct process *p,
 			break;
 		}
 		maps[n] = (uint64_t)at;
-		p->probes.gate_maps[n] = (uint64_t)at;
 		ctl->gate_head[n] = (uint64_t)at +
 			offsetof(struct perf_event_mmap_page, data_head);
 	}
@@ -443,7 +442,6 @@ static void *dup_array(const void *v, size_t n, size_t size)
 int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 		pid_t tid, uint64_t key)
 {
-	static const char name[] = "iprofmem-ring";
 	const struct probes *from = &pp->probes;
 	struct probes *pr = &p->probes;
 	struct probe_ctl ctl;
@@ -467,10 +465,10 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 	pr->nareas = from->nareas;
 	/* the child's own ring over the parent's (its copy of the control
 	 * block names the same address), statm of its own, and the fault
-	 * gate's events of its own: perf rings are not inherited */
+	 * gate's events of its own: perf rings are not inherited (the ring's
+	 * name is in the copy too, after the control block) */
 	if (mem_read(p->memfd, pr->ctl, &ctl, sizeof(ctl)) != 0 ||
 	    ctl.magic != PROBE_MAGIC ||
-	    mem_write(p->memfd, pr->ctl + sizeof(ctl), name, sizeof(name)) != 0 ||
 	    setup_ring(p, tid, 0, 0, pr->ctl + sizeof(ctl), from->ring_at,
 		       &ring) != 0)
 		return -1;

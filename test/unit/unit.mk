@@ -77,7 +77,7 @@ build-asan/unit/%:
 
 # The producer side runs inside the traced program, where there is no libc:
 # probe/ring.c must build freestanding and need no symbol from outside.
-build/probe/ring.freestanding.o: probe/ring.c probe/ring.h test/unit/unit.mk
+build/probe/ring.freestanding.o: probe/ring.c probe/ring.h probe/syscall.h test/unit/unit.mk
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -ffreestanding -fno-stack-protector -fPIC $(WARN) -I. -c -o $@ $<
 	@if nm -u $@ | grep -q .; then \
