@@ -35,7 +35,7 @@ fi
 PINNED=$WORK/pinned
 cat >"$PINNED" <<EOF
 #!/bin/sh
-exec setarch "\$(uname -m)" -R taskset -c $ENGINE_CPU env -u IPROFMEM_ENGINE "\$@"
+exec setarch "\$(uname -m)" -R taskset -c $ENGINE_CPU env -i PATH="\$PATH" LC_ALL=C \${ASAN_OPTIONS:+ASAN_OPTIONS="\$ASAN_OPTIONS"} \${UBSAN_OPTIONS:+UBSAN_OPTIONS="\$UBSAN_OPTIONS"} \${LSAN_OPTIONS:+LSAN_OPTIONS="\$LSAN_OPTIONS"} "\$@"
 EOF
 chmod +x "$PINNED"
 REAL_IPROFMEM=$IPROFMEM

@@ -36,10 +36,14 @@ while read -r name rest; do
 	esac
 done < <(nice "$E2E_DIR/real_programs.sh" lua minigzip 2>&1)
 
-if [ -n "${BIN[lua]-}" ]; then
-	L=$TOP/test/e2e/real/work.lua
-	engines_case "engines real: lua work.lua 200 records" -- "${BIN[lua]}" "$L" 200 "$MARK"
-	engines_case "engines real: lua work.lua 200 records, --tree" --tree -- "${BIN[lua]}" "$L" 200 "$MARK"
+# The program and its script run from paths of the same length whatever
+# the checkout's (and with a fixed environment, engines_lib.sh): where the
+# stack starts, so which calls first touch a stack page, is the same.
+if [ -n "${BIN[lua]-}" ] && mkdir -p "$WORK/r" &&
+	cp "${BIN[lua]}" "$TOP/test/e2e/real/work.lua" "$WORK/r/"; then
+	L=$WORK/r/work.lua
+	engines_case "engines real: lua work.lua 200 records" -- "$WORK/r/lua" "$L" 200 "$MARK"
+	engines_case "engines real: lua work.lua 200 records, --tree" --tree -- "$WORK/r/lua" "$L" 200 "$MARK"
 fi
 
 if [ -n "${BIN[minigzip]-}" ]; then
