@@ -24,7 +24,10 @@
 #      "set-up" of --stats), and beside it the whole traced run of
 #      `python3.11d -c pass`.
 #  (c) Coverage: the share of executed events that went through probes,
-#      from --stats ("probe N", "int3 N"), on python3.11d and on small.
+#      from --stats ("probe N", "int3 N"), on python3.11d, on small, and on
+#      a C program built -O2 -g that the project did not write: Lua 5.4
+#      (test/e2e/real_programs.sh builds it from Debian's source, cached
+#      under build/real) running test/e2e/real/work.lua 20000.
 #
 # Until the probe engine lands, --engine is not in `iprofmem --help`: then
 # only today's engine (int3) is measured and every default-engine figure
@@ -461,7 +464,17 @@ elif [ $HAS_STATS = 0 ]; then
 	echo "  n/a (no --stats in --help)"
 else
 	timed cov-small "${IP_DEFAULT[@]}" --stats -o /dev/null -- "$DIR/small" all $((N / DIV))
-	for c in "python3.11d:$TMP/py-count.err" "small (-O2 -g, mode all):$TMP/cov-small.err"; do
+	covs=("python3.11d:$TMP/py-count.err" "small (-O2 -g, mode all):$TMP/cov-small.err")
+	# a real C program built -O2 -g: Lua 5.4, as the engine tests build
+	# it (test/e2e/real_programs.sh), on their workload made longer
+	LUA=$(nice test/e2e/real_programs.sh lua 2>&1)
+	if [[ $LUA == "lua /"* ]]; then
+		timed cov-lua "${IP_DEFAULT[@]}" --stats -o /dev/null -- "${LUA#lua }" test/e2e/real/work.lua 20000 bench
+		covs+=("lua 5.4 (-O2 -g):$TMP/cov-lua.err")
+	else
+		printf '  %-26s n/a (%s)\n' "lua 5.4 (-O2 -g)" "${LUA#lua }"
+	fi
+	for c in "${covs[@]}"; do
 		s=$(stats_share "${c#*:}")
 		if [ -n "$s" ]; then
 			p=$(share "$s")

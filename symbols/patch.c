@@ -12,12 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An address something may jump to, and from where: src is the address
+ * of a direct jmp or jcc of the function, which could be re-aimed, or 0
+ * (anything else: a call's return point, a table, an address taken, the
+ * entry, a loop instruction). */
+struct patch_target {
+	uint64_t addr, src;
+};
+
 struct patch_func {
 	struct patch_range *ranges;	/* sorted by address */
 	size_t nranges;
 	struct insn *insns;		/* sorted by address */
 	size_t ninsns;
-	uint64_t *targets;		/* sorted, may repeat */
+	struct patch_target *targets;	/* sorted by address, may repeat */
 	size_t ntargets;
 	uint64_t entry;
 	bool indirect;			/* an indirect jump of unknown targets */
@@ -73,11 +81,21 @@ static int cmp_range(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_target(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	const struct patch_target *x = a, *y = b;
 
-	return x < y ? -1 : x > y;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return x->src < y->src ? -1 : x->src > y->src;
+}
+
+/* A target reached from src (0: some other way). */
+static int push_target(struct vec *t, uint64_t addr, uint64_t src)
+{
+	struct patch_target pt = { addr, src };
+
+	return vec_push(t, &pt);
 }
 
 /* The opcode of an instruction capstone decoded but disasm.c could not
@@ -118,7 +136,7 @@ static int note_unsupported(struct patch_func *f, const struct insn *in,
 
 		if (reg == 2 || reg == 3) {
 			a = in->addr + in->len;
-			return vec_push(t, &a);
+			return push_target(t, a, 0);
 		}
 		if ((reg == 4 || reg == 5) && (modrm & 0xc7) != 0x05)
 			f->indirect = true;
@@ -126,7 +144,7 @@ static int note_unsupported(struct patch_func *f, const struct insn *in,
 	}
 	if (op >= 0xe0 && op <= 0xe3 && in->len == i + 2) {
 		a = in->addr + in->len + (int8_t)in->bytes[i + 1];
-		return vec_push(t, &a);
+		return push_target(t, a, 0);
 	}
 	if (op == 0xe8 || op == 0xe9 || op == 0xeb || (op & 0xf0) == 0x70 ||
 	    (op == 0x0f && i + 1 < in->len && (modrm & 0xf0) == 0x80) ||
@@ -145,15 +163,15 @@ static int note_targets(struct patch_func *f, const struct insn *in,
 
 	switch (in->op) {
 	case INSN_CALL:
-		if (vec_push(t, &ret) < 0)
+		if (push_target(t, ret, 0) < 0)
 			return -1;
-		/* fall through */
+		return push_target(t, in->target, 0);
 	case INSN_JMP:
 	case INSN_JCC:
-		return vec_push(t, &in->target);
+		return push_target(t, in->target, in->addr);
 	case INSN_OOL:
 		/* an address taken (lea): a function pointer or computed goto */
-		return in->disp_off ? vec_push(t, &in->target) : 0;
+		return in->disp_off ? push_target(t, in->target, 0) : 0;
 	case INSN_JMP_IND:
 	case INSN_CALL_IND:
 	case INSN_UNSUPPORTED:
@@ -213,14 +231,14 @@ static int table_targets(const struct patch_func *f, const struct patch_data *d,
 		a = anchor + (uint64_t)(int64_t)v;
 		if (!in_ranges(f, a))
 			break;
-		if (vec_push(t, &a) < 0)
+		if (push_target(t, a, 0) < 0)
 			return -1;
 	}
 	for (k = 0; k + 8 <= avail && k < 8 * TABLE_MAX; k += 8) {
 		memcpy(&a, p + k, 8);
 		if (!in_ranges(f, a))
 			break;
-		if (vec_push(t, &a) < 0)
+		if (push_target(t, a, 0) < 0)
 			return -1;
 	}
 	return 0;
@@ -254,7 +272,7 @@ static int indirect_targets(const struct patch_func *f,
 			memcpy(&u, in->bytes + k, 4);
 			for (int sx = 0; sx < 2; sx++) {
 				a = sx ? (uint64_t)(int64_t)(int32_t)u : u;
-				if (in_ranges(f, a) && vec_push(t, &a) < 0)
+				if (in_ranges(f, a) && push_target(t, a, 0) < 0)
 					return -1;
 				if (d->at(d->arg, a, &avail) &&
 				    table_targets(f, d, a, t) < 0)
@@ -275,7 +293,7 @@ static int indirect_targets(const struct patch_func *f,
 				hi = mid;
 		}
 		for (; lo < d->nrelative && d->relative[lo] < rg->addr + rg->n; lo++)
-			if (vec_push(t, &d->relative[lo]) < 0)
+			if (push_target(t, d->relative[lo], 0) < 0)
 				return -1;
 	}
 	return 0;
@@ -293,7 +311,7 @@ struct patch_func *patch_func_open_data(const struct patch_range *ranges,
 {
 	struct patch_func *f = calloc(1, sizeof(*f));
 	struct vec insns = { NULL, 0, 0, sizeof(struct insn) };
-	struct vec t = { NULL, 0, 0, sizeof(uint64_t) };
+	struct vec t = { NULL, 0, 0, sizeof(struct patch_target) };
 
 	if (!f)
 		return NULL;
@@ -305,7 +323,7 @@ struct patch_func *patch_func_open_data(const struct patch_range *ranges,
 	f->nranges = nranges;
 	qsort(f->ranges, nranges, sizeof(*ranges), cmp_range);
 	/* the entry is called from outside: a target like any other */
-	if (vec_push(&t, &entry) < 0)
+	if (push_target(&t, entry, 0) < 0)
 		goto fail;
 	for (size_t i = 0; i < nranges; i++)
 		if (decode_range(f, &f->ranges[i], &insns, &t) < 0)
@@ -320,7 +338,7 @@ struct patch_func *patch_func_open_data(const struct patch_range *ranges,
 			goto fail;
 		f->indirect = false;
 	}
-	qsort(t.v, t.n, sizeof(uint64_t), cmp_u64);
+	qsort(t.v, t.n, sizeof(struct patch_target), cmp_target);
 	f->targets = t.v;
 	f->ntargets = t.n;
 	return f;
@@ -360,20 +378,28 @@ static long insn_at(const struct patch_func *f, uint64_t addr)
 	return lo < f->ninsns && f->insns[lo].addr == addr ? (long)lo : -1;
 }
 
-/* Is some target in (lo, hi)? */
-static bool target_inside(const struct patch_func *f, uint64_t lo, uint64_t hi)
+/* Index of the first target above lo. */
+static size_t target_after(const struct patch_func *f, uint64_t lo)
 {
 	size_t a = 0, b = f->ntargets;
 
 	while (a < b) {
 		size_t mid = a + (b - a) / 2;
 
-		if (f->targets[mid] <= lo)
+		if (f->targets[mid].addr <= lo)
 			a = mid + 1;
 		else
 			b = mid;
 	}
-	return a < f->ntargets && f->targets[a] < hi;
+	return a;
+}
+
+/* Is some target in (lo, hi)? */
+static bool target_inside(const struct patch_func *f, uint64_t lo, uint64_t hi)
+{
+	size_t a = target_after(f, lo);
+
+	return a < f->ntargets && f->targets[a].addr < hi;
 }
 
 static const struct patch_range *range_of(const struct patch_func *f,
@@ -527,7 +553,7 @@ static void take_whole(const struct patch_func *f, size_t i,
 
 	if (f->nranges != 1)
 		return;
-	while (k < f->ninsns && whole.ninsns < PATCH_MAX_INSNS &&
+	while (k < f->ninsns && whole.ninsns < PATCH_JMP_LEN &&
 	       contiguous(&whole.insns[whole.ninsns - 1], &f->insns[k]) &&
 	       f->insns[k].addr < r->addr + r->n) {
 		window_add(&whole, &f->insns[k]);
@@ -706,4 +732,351 @@ void patch_plan(const struct patch_func *f, struct patch_site *sites,
 		if (s->why == PATCH_OK && overlaps_granted(sites, i, &s->w))
 			s->why = PATCH_OVERLAP;
 	}
+}
+
+/* ---- plans with redirected branches ---- */
+
+/* The window's inner targets as a mask of its instructions, or -1 when
+ * one cannot be reached in the stub: something other than a direct jmp
+ * or jcc of the function goes there (a call returns there, a table or an
+ * address taken points there), it is not one of the window's instruction
+ * starts, or it is an endbr64 (an indirect branch's landing place).  An
+ * instruction after a ret or jmp must be one, or nothing known reaches
+ * it. */
+static int inner_mask(const struct patch_func *f, const struct patch_window *w)
+{
+	int mask = 0;
+
+	for (size_t k = target_after(f, w->start);
+	     k < f->ntargets && f->targets[k].addr < w->start + w->len; k++) {
+		const struct patch_target *t = &f->targets[k];
+		unsigned i = 1;
+
+		if (!t->src)
+			return -1;
+		while (i < w->ninsns && w->insns[i].addr != t->addr)
+			i++;
+		if (i >= w->ninsns || is_endbr(&w->insns[i]))
+			return -1;
+		mask |= 1 << i;
+	}
+	for (unsigned i = 1; i < w->ninsns; i++)
+		if (ends_flow(&w->insns[i - 1]) && !(mask & 1 << i))
+			return -1;
+	return mask;
+}
+
+/* The window of the instructions from j through i and on until it covers
+ * the jmp (or into padding after a ret or jmp), checked as window_check
+ * does but with inner targets allowed (w->inner). */
+static enum patch_why window_around(const struct patch_func *f, size_t j,
+				    size_t i, struct patch_window *w)
+{
+	const struct patch_range *r = range_of(f, f->insns[j].addr);
+	uint64_t need = f->insns[j].addr + PATCH_JMP_LEN;
+	size_t k;
+	int mask;
+
+	window_reset(w, f->insns[j].addr);
+	for (k = j; k < f->ninsns; k++) {
+		const struct insn *in = &f->insns[k];
+
+		if (w->ninsns && !contiguous(&w->insns[w->ninsns - 1], in))
+			break;
+		if (in->addr >= r->addr + r->n || w->ninsns == PATCH_MAX_INSNS ||
+		    in->addr + in->len - w->start > PATCH_MAX_LEN)
+			break;
+		window_add(w, in);
+		if (k >= i && in->addr + in->len >= need)
+			break;
+	}
+	if (!w->ninsns || w->insns[w->ninsns - 1].addr < f->insns[i].addr)
+		return PATCH_SHORT;
+	if (w->start + w->len < need) {
+		if (!ends_flow(&w->insns[w->ninsns - 1]) ||
+		    !padding_until(r, w->start + w->len, need))
+			return PATCH_SHORT;
+		w->len = PATCH_JMP_LEN;
+		w->padding = true;
+	}
+	if (f->indirect && w->ninsns > 1)
+		return PATCH_INDIRECT;
+	for (unsigned x = 0; x < w->ninsns; x++)
+		if (!relocatable(&w->insns[x]))
+			return PATCH_RELOC;
+	mask = inner_mask(f, w);
+	if (mask < 0)
+		return PATCH_TARGET;
+	w->inner = (uint8_t)mask;
+	return PATCH_OK;
+}
+
+struct plan {
+	const struct patch_func *f;
+	struct patch_site *sites;
+	size_t n;
+	struct patch_extra *extra;
+	size_t nextra, cap;
+};
+
+static bool holds(const struct patch_window *w, uint64_t a)
+{
+	return a >= w->start && a < w->start + w->len;
+}
+
+/* Does a granted window (a site's, or an extra that is no fixup) displace
+ * the instruction at a, so that its stub re-encodes it? */
+static bool displaced(const struct plan *pl, uint64_t a)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->sites[i].why == PATCH_OK && pl->sites[i].covered_by < 0 &&
+		    holds(&pl->sites[i].w, a))
+			return true;
+	for (size_t i = 0; i < pl->nextra; i++)
+		if (!pl->extra[i].fixup && holds(&pl->extra[i].w, a))
+			return true;
+	return false;
+}
+
+/* Does w share a byte with something granted (or extras from `from` on,
+ * the ones being added)? */
+static bool taken(const struct plan *pl, const struct patch_window *w)
+{
+	if (overlaps_granted(pl->sites, pl->n, w))
+		return true;
+	for (size_t i = 0; i < pl->nextra; i++)
+		if (patch_overlap(&pl->extra[i].w, w))
+			return true;
+	return false;
+}
+
+static bool site_inside(const struct plan *pl, const struct patch_window *w)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		if (holds(w, pl->sites[i].addr))
+			return true;
+	return false;
+}
+
+static bool add_extra(struct plan *pl, const struct patch_window *w,
+		      bool fixup, size_t owner)
+{
+	if (pl->nextra == pl->cap) {
+		size_t cap = pl->cap ? 2 * pl->cap : 8;
+		struct patch_extra *v = realloc(pl->extra, cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		pl->extra = v;
+		pl->cap = cap;
+	}
+	pl->extra[pl->nextra].w = *w;
+	pl->extra[pl->nextra].fixup = fixup;
+	pl->extra[pl->nextra++].owner = owner;
+	return true;
+}
+
+/* A jmp rel32 or jcc rel32: its displacement is its last 4 bytes. */
+static bool rel32_branch(const struct insn *in)
+{
+	unsigned o = opcode_at(in);
+
+	if (in->op != INSN_JMP && in->op != INSN_JCC)
+		return false;
+	if (o < in->len && in->bytes[o] == 0xe9)
+		return in->len == o + 5;
+	return o + 1 < in->len && in->bytes[o] == 0x0f &&
+	       (in->bytes[o + 1] & 0xf0) == 0x80 && in->len == o + 6;
+}
+
+/* The branch at instruction si, a rel8 one, displaced by a window of its
+ * own: plain (no targets inside), no site in it, nothing granted under
+ * it. */
+static bool source_window(struct plan *pl, const struct patch_window *w,
+			  size_t si, size_t owner)
+{
+	const struct patch_func *f = pl->f;
+	const struct patch_range *r = range_of(f, f->insns[si].addr);
+
+	for (size_t j = si + 1; j-- > 0 && si - j < PATCH_MAX_INSNS; ) {
+		struct patch_window sw;
+
+		if (j < si && (!contiguous(&f->insns[j], &f->insns[j + 1]) ||
+			       f->insns[j].addr < r->addr))
+			break;
+		if (window_around(f, j, si, &sw) != PATCH_OK || sw.inner ||
+		    site_inside(pl, &sw) || taken(pl, &sw) ||
+		    patch_overlap(&sw, w))
+			continue;
+		return add_extra(pl, &sw, false, owner);
+	}
+	return false;
+}
+
+/* Make every direct branch to w's inner targets reach the stub: extras
+ * added for the owner site, or false (none added). */
+static bool redirect(struct plan *pl, const struct patch_window *w,
+		     size_t owner)
+{
+	const struct patch_func *f = pl->f;
+	size_t nextra0 = pl->nextra;
+
+	for (size_t k = target_after(f, w->start);
+	     k < f->ntargets && f->targets[k].addr < w->start + w->len; k++) {
+		uint64_t s = f->targets[k].src;
+		long si = insn_at(f, s);
+		struct patch_window one;
+
+		if (holds(w, s) || displaced(pl, s))
+			continue;
+		if (si < 0)
+			goto fail;
+		if (rel32_branch(&f->insns[si])) {
+			window_reset(&one, s);
+			window_add(&one, &f->insns[si]);
+			if (taken(pl, &one) || !add_extra(pl, &one, true, owner))
+				goto fail;
+			continue;
+		}
+		if (!source_window(pl, w, (size_t)si, owner))
+			goto fail;
+	}
+	return true;
+fail:
+	pl->nextra = nextra0;
+	return false;
+}
+
+/* Grant site k its window: the sites it displaces are covered by it. */
+static void grant(struct plan *pl, size_t k, const struct patch_window *w)
+{
+	pl->sites[k].why = PATCH_OK;
+	pl->sites[k].covered_by = -1;
+	pl->sites[k].w = *w;
+	for (size_t i = 0; i < pl->n; i++)
+		if (i != k && holds(w, pl->sites[i].addr)) {
+			pl->sites[i].why = PATCH_OK;
+			pl->sites[i].covered_by = (int)k;
+		}
+}
+
+/* May w take the place of the windows granted under it?  Each must lie
+ * whole inside it (the sites they probe are then covered by w) and need
+ * no extras.  They are taken back (why PATCH_OVERLAP) and listed in
+ * back[]; false, and nothing changed, when they cannot be. */
+static bool absorb(struct plan *pl, const struct patch_window *w,
+		   size_t *back, size_t *nback)
+{
+	*nback = 0;
+	for (size_t m = 0; m < pl->n; m++) {
+		const struct patch_window *o = &pl->sites[m].w;
+
+		if (pl->sites[m].why != PATCH_OK || pl->sites[m].covered_by >= 0 ||
+		    !patch_overlap(o, w))
+			continue;
+		if (!m || o->start < w->start ||
+		    o->start + o->len > w->start + w->len)
+			return false;
+		for (size_t x = 0; x < pl->nextra; x++)
+			if (pl->extra[x].owner == m)
+				return false;
+		if (*nback == PATCH_MAX_INSNS)
+			return false;
+		back[(*nback)++] = m;
+	}
+	for (size_t b = 0; b < *nback; b++)
+		pl->sites[back[b]].why = PATCH_OVERLAP;
+	return true;
+}
+
+static void unabsorb(struct plan *pl, const size_t *back, size_t nback)
+{
+	for (size_t b = 0; b < nback; b++)
+		pl->sites[back[b]].why = PATCH_OK;
+}
+
+/* Try the window from instruction j for site k (instruction i). */
+static bool try_window(struct plan *pl, size_t k, size_t j, size_t i,
+		       bool entry, bool ends_at_site)
+{
+	struct patch_window w;
+	size_t back[PATCH_MAX_INSNS], nback;
+
+	if (window_around(pl->f, j, i, &w) != PATCH_OK ||
+	    (ends_at_site && w.insns[w.ninsns - 1].addr != pl->f->insns[i].addr))
+		return false;
+	/* the entry is reached from outside: only at a window's start, its
+	 * own */
+	if (!entry && holds(&w, pl->f->entry))
+		return false;
+	if (!absorb(pl, &w, back, &nback))
+		return false;
+	if (!taken(pl, &w) && redirect(pl, &w, k)) {
+		grant(pl, k, &w);
+		return true;
+	}
+	unabsorb(pl, back, nback);
+	return false;
+}
+
+/* A window for site k (instruction i) that holds branch targets, or
+ * takes the place of windows of other sites next to it: the first whose
+ * branches can all be redirected, from the one starting at the site back
+ * to those starting PATCH_MAX_INSNS - 1 instructions before it, those
+ * that end at the site first (what follows a ret would need its own
+ * branches redirected).  An entry's window starts at it. */
+static bool redirected_window(struct plan *pl, size_t k, size_t i, bool entry)
+{
+	const struct patch_func *f = pl->f;
+	const struct patch_range *r = range_of(f, f->insns[i].addr);
+
+	for (int ends = 1; ends >= 0; ends--)
+		for (size_t j = i + 1; j-- > 0 && i - j < PATCH_MAX_INSNS; ) {
+			if (j < i && (entry ||
+				      !contiguous(&f->insns[j], &f->insns[j + 1]) ||
+				      f->insns[j].addr < r->addr))
+				break;
+			if (try_window(pl, k, j, i, entry, ends))
+				return true;
+		}
+	return false;
+}
+
+size_t patch_plan_redirect(const struct patch_func *f,
+			   struct patch_site *sites, size_t n,
+			   struct patch_extra **extra)
+{
+	struct plan pl = { f, sites, n, NULL, 0, 0 };
+
+	*extra = NULL;
+	if (!n)
+		return 0;
+	for (size_t k = 0; k < n; k++) {
+		sites[k].covered_by = -1;
+		sites[k].why = PATCH_NO_SITE;
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct patch_site *s = &sites[k];
+		struct patch_window w;
+		enum patch_why why;
+		long i;
+
+		if (s->covered_by >= 0)
+			continue;
+		why = k ? patch_return(f, s->addr, &w) : patch_entry(f, &w);
+		if (why == PATCH_OK && taken(&pl, &w))
+			why = PATCH_OVERLAP;
+		if (why == PATCH_OK) {
+			grant(&pl, k, &w);
+			continue;
+		}
+		s->why = why;
+		if (f->undecodable || f->indirect || why == PATCH_NO_SITE)
+			continue;
+		i = insn_at(f, k ? s->addr : w.start);
+		if (i >= 0)
+			redirected_window(&pl, k, (size_t)i, k == 0);
+	}
+	*extra = pl.extra;
+	return pl.nextra;
 }

@@ -26,8 +26,11 @@
 #include "symbols/disasm.h"
 
 #define PATCH_JMP_LEN	5
-/* Each displaced instruction but the first starts inside the 5 bytes. */
-#define PATCH_MAX_INSNS	PATCH_JMP_LEN
+/* A window's instructions and bytes at most: each displaced instruction
+ * but the first starts inside the 5 bytes, except in a window that holds
+ * the instructions before its site (patch_plan_redirect). */
+#define PATCH_MAX_INSNS	8
+#define PATCH_MAX_LEN	16
 
 /* One address range of a function and its bytes: code[0..n) at addr, then
  * `pad` more bytes code[n..n+pad) that belong to no function (alignment
@@ -65,6 +68,10 @@ struct patch_window {
 	bool whole;		/* entry window holding the function through
 				   its ret */
 	bool padding;		/* runs past the function into padding */
+	/* bit i: insns[i] is a branch target strictly inside the window,
+	 * which the function's direct jumps to it reach at its copy in the
+	 * stub (patch_plan_redirect) */
+	uint8_t inner;
 };
 
 /* A function's instructions and branch targets, decoded once for all of
@@ -128,5 +135,27 @@ struct patch_site {
  * bytes with one already granted is refused (PATCH_OVERLAP). */
 void patch_plan(const struct patch_func *f, struct patch_site *sites,
 		size_t n);
+
+/* What a redirecting plan needs besides its sites' windows: every direct
+ * jmp or jcc of the function to a window's inner target (see
+ * patch_window.inner) must reach the stub's copy of it.  One in a window
+ * already is re-encoded by its stub; a rel32 one elsewhere has its rel32
+ * rewritten in place (a fixup); a rel8 one cannot reach that far, and is
+ * displaced by a window of its own, which holds no site and whose stub
+ * branches there. */
+struct patch_extra {
+	struct patch_window w;	/* fixup: the branch, its one instruction */
+	bool fixup;
+	size_t owner;		/* the site whose window needs it */
+};
+
+/* patch_plan, where a site that has no window of the plain kind may get
+ * one holding branch targets, reached through the extras it needs
+ * (*extra, malloc'd, NULL when none: their number is returned).  A site
+ * refused by the plain plan and displaced by another's window is covered
+ * by it.  Out of memory, it is patch_plan's plan. */
+size_t patch_plan_redirect(const struct patch_func *f,
+			   struct patch_site *sites, size_t n,
+			   struct patch_extra **extra);
 
 #endif

@@ -585,12 +585,17 @@ struct fn_plan {
 	struct patch_range r[8];
 	size_t nr;
 	struct patch_func *f;
+	struct patch_extra *extra;	/* see patch_plan_redirect */
+	size_t nextra;
 };
 
 static void plan_free(struct fn_plan *fp)
 {
 	patch_func_close(fp->f);
 	fp->f = NULL;
+	free(fp->extra);
+	fp->extra = NULL;
+	fp->nextra = 0;
 }
 
 /* Decide the function's windows, on the file's bytes.  False when it is
@@ -644,7 +649,7 @@ static bool plan_function(const struct sym_table *t, struct fn_plan *fp)
 		fp->site_of[fp->nps] = i;
 		fp->ps[fp->nps++].addr = s->addr;
 	}
-	patch_plan(fp->f, fp->ps, fp->nps);
+	fp->nextra = patch_plan_redirect(fp->f, fp->ps, fp->nps, &fp->extra);
 	return true;
 }
 
@@ -676,10 +681,23 @@ struct stub_area {
 };
 
 /* A window to encode: the plan's window and the t->sites indices of the
- * sites its stub probes (cov[first .. first + n)). */
+ * sites its stub probes (cov[first .. first + n)).  A site's window and
+ * the extras it needs (patch_plan_redirect) are one group, patched all
+ * or none: the group's first window is the site's. */
 struct win_plan {
 	struct patch_window w;
 	uint32_t first, n;
+	uint32_t group;		/* index of its group's first window */
+	bool fixup;		/* an extra: a branch's rel32 rewritten */
+	bool dropped;		/* its group is left out */
+	int len;		/* its stub's length (measured) */
+	uint64_t stub;		/* its stub's address (laid out) */
+	int16_t copy_at[PATCH_MAX_INSNS];	/* see struct stub_spec */
+};
+
+/* Where the function's branches to an inner target go: the stub copy. */
+struct redirect {
+	uint64_t target, to;	/* target 0: free */
 };
 
 /* Every window of a module, planned once for both passes of probes_arm
@@ -689,45 +707,126 @@ struct mod_plan {
 	size_t nwins, capwins;
 	uint32_t *cov;
 	size_t ncov, capcov;
+	struct redirect *redir;		/* open addressing */
+	size_t capredir;
+	uint64_t redirects;		/* branches re-aimed (for --stats) */
 };
 
 static void mod_plan_free(struct mod_plan *mp)
 {
 	free(mp->wins);
 	free(mp->cov);
+	free(mp->redir);
 }
 
-/* Encode the stub for window wp and the patch that jumps to it.  False
- * when it cannot be (the sites stay int3s).  With a->buf NULL, only
- * measure: the stub's length (which its address does not change) is
- * added to a->used. */
+/* The stub copy of every inner target of the windows kept, laid out. */
+static void build_redirects(struct mod_plan *mp)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < mp->nwins; k++)
+		if (!mp->wins[k].dropped && !mp->wins[k].fixup)
+			n += (size_t)__builtin_popcount(mp->wins[k].w.inner);
+	if (!n)
+		return;
+	for (mp->capredir = 16; mp->capredir < 2 * n; mp->capredir *= 2)
+		;
+	mp->redir = xcalloc(mp->capredir, sizeof(*mp->redir));
+	for (size_t k = 0; k < mp->nwins; k++) {
+		const struct win_plan *wp = &mp->wins[k];
+
+		if (wp->dropped || wp->fixup)
+			continue;
+		for (unsigned i = 0; i < wp->w.ninsns; i++) {
+			uint64_t t = wp->w.insns[i].addr;
+			size_t h;
+
+			if (!(wp->w.inner & 1u << i))
+				continue;
+			for (h = addr_slot(t, mp->capredir); mp->redir[h].target;
+			     h = (h + 1) & (mp->capredir - 1))
+				;
+			mp->redir[h] = (struct redirect){
+				t, wp->stub + (uint64_t)wp->copy_at[i] };
+		}
+	}
+}
+
+static uint64_t redirect_to(void *arg, uint64_t target)
+{
+	const struct mod_plan *mp = arg;
+
+	if (!mp->capredir)
+		return target;
+	for (size_t h = addr_slot(target, mp->capredir); mp->redir[h].target;
+	     h = (h + 1) & (mp->capredir - 1))
+		if (mp->redir[h].target == target)
+			return mp->redir[h].to;
+	return target;
+}
+
+/* A window encoded, to be kept once its whole group is. */
+struct encoded {
+	struct probe_window pw;
+	const struct win_plan *wp;
+	const struct sym_site *jind;	/* its indirect jmp site, or NULL */
+};
+
+/* Encode window wp: with a->buf NULL, only measure (its stub's length,
+ * which its address does not change, and its copies' offsets go in wp);
+ * else write its stub at wp->stub in a->buf and fill *out (a fixup: the
+ * branch with its rel32 re-aimed).  False when it cannot be (its group's
+ * sites stay int3s). */
 static bool encode_window(struct process *p, const struct sym_table *t,
-			  const struct win_plan *wp, const uint32_t *cov,
+			  struct mod_plan *mp, struct win_plan *wp,
 			  const int32_t *ids, uint32_t ranges_base,
-			  struct stub_area *a, bool *probed)
+			  const struct stub_area *a, struct encoded *out)
 {
 	const struct patch_window *w = &wp->w;
 	bool measure = !a->buf;
 	uint8_t scratch[STUB_MAX];
 	struct stub_spec spec = {
-		.w = w, .addr = measure ? t->lo : a->base + a->used,
+		.w = w, .addr = measure ? t->lo : wp->stub,
 		.probe_entry = measure ? t->lo : a->base + PROBE_ON_ENTRY_OFF,
 		.probe_return = measure ? t->lo : a->base + PROBE_ON_RETURN_OFF,
 		.entry_site = STUB_NO_SITE,
+		.redirect = measure ? NULL : redirect_to, .redirect_arg = mp,
 	};
-	struct probe_window pw = { .start = w->start, .len = w->len };
+	struct probe_window *pw = &out->pw;
 	const struct sym_site *jind = NULL;
-	size_t nsites0 = p->probes.nsites, avail;
+	size_t avail;
 	const uint8_t *orig;
 	int len;
 
+	if (w->len > sizeof(pw->orig) ||
+	    !(orig = symbols_code_at(t, w->start, &avail)) || avail < w->len)
+		return false;
+	if (wp->fixup) {
+		const struct insn *in = &w->insns[0];
+		uint64_t to = redirect_to(mp, in->target);
+		int64_t d = (int64_t)(to - (in->addr + in->len));
+
+		if (measure)
+			return true;
+		if (to == in->target || d != (int32_t)d)
+			return false;
+		memset(pw, 0, sizeof(*pw));
+		pw->start = w->start;
+		pw->len = w->len;
+		pw->call0 = pw->copy0 = pw->jcall = pw->jind_trap = -1;
+		for (size_t i = 0; i < PATCH_MAX_INSNS; i++)
+			pw->ret_push[i] = -1;
+		memcpy(pw->orig, orig, w->len);
+		memcpy(pw->patch, orig, w->len);
+		memcpy(pw->patch + w->len - 4, &(int32_t){ (int32_t)d }, 4);
+		out->wp = wp;
+		out->jind = NULL;
+		return true;
+	}
 	for (size_t i = 0; i < PATCH_MAX_INSNS; i++)
 		spec.ret_site[i] = STUB_NO_SITE;
-	for (size_t i = 0; !measure && i < a->nunsafe; i++)
-		if (a->unsafe[i] > w->start && a->unsafe[i] < w->start + w->len)
-			return false;
 	for (uint32_t c = 0; c < wp->n; c++) {
-		const struct sym_site *s = &t->sites[cov[wp->first + c]];
+		const struct sym_site *s = &t->sites[mp->cov[wp->first + c]];
 		uint32_t id = measure ? INT32_MAX :
 			      site_id(p, s, ids[s->func], ranges_base);
 
@@ -744,35 +843,52 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 			spec.nranges = s->nranges;
 		}
 	}
-	if (w->len > sizeof(pw.orig) ||
-	    !(orig = symbols_code_at(t, w->start, &avail)) || avail < w->len ||
-	    (!measure && a->used + STUB_MAX > a->len) ||
-	    (len = stub_encode(measure ? scratch : a->buf + a->used, &spec)) < 0 ||
-	    (!measure && stub_patch(pw.patch, w, spec.addr) != 0)) {
-		p->probes.nsites = nsites0;
+	len = stub_encode(measure ? scratch : a->buf + (wp->stub - a->base),
+			  &spec);
+	if (len < 0 || (!measure && len != wp->len))
 		return false;
-	}
-	a->used += ((size_t)len + 15) & ~(size_t)15;
-	if (measure)
+	if (measure) {
+		wp->len = len;
+		memcpy(wp->copy_at, spec.copy_at, sizeof(wp->copy_at));
 		return true;
-	memcpy(pw.orig, orig, w->len);
-	pw.stub = spec.addr;
-	pw.stub_len = (uint16_t)len;
-	pw.call0 = spec.call0;
-	pw.copy0 = spec.copy0;
-	pw.jcall = spec.jcall;
-	pw.jtarget = spec.jtarget;
-	pw.jind_trap = spec.jind_trap;
-	for (size_t i = 0; i < PATCH_MAX_INSNS; i++) {
-		pw.ret_push[i] = spec.ret_push[i];
-		pw.ret_at[i] = i < w->ninsns ? w->insns[i].addr : 0;
 	}
-	pw.jind_at = jind ? jind->addr : 0;
-	add_window(p, &pw);
-	if (jind && spec.jind_trap >= 0) {
+	memset(pw, 0, sizeof(*pw));
+	pw->start = w->start;
+	pw->len = w->len;
+	if (stub_patch(pw->patch, w, spec.addr) != 0)
+		return false;
+	memcpy(pw->orig, orig, w->len);
+	pw->stub = spec.addr;
+	pw->stub_len = (uint16_t)len;
+	pw->call0 = spec.call0;
+	pw->copy0 = spec.copy0;
+	pw->jcall = spec.jcall;
+	pw->jtarget = spec.jtarget;
+	pw->jind_trap = spec.jind_trap;
+	for (size_t i = 0; i < PATCH_MAX_INSNS; i++) {
+		pw->ret_push[i] = spec.ret_push[i];
+		pw->ret_at[i] = i < w->ninsns ? w->insns[i].addr : 0;
+	}
+	pw->jind_at = jind ? jind->addr : 0;
+	out->wp = wp;
+	out->jind = jind;
+	return true;
+}
+
+/* Keep an encoded window: its bytes to patch, its sites probed. */
+static void keep_encoded(struct process *p, const struct sym_table *t,
+			 const struct mod_plan *mp, const struct encoded *e,
+			 const int32_t *ids, uint32_t ranges_base, bool *probed)
+{
+	const struct win_plan *wp = e->wp;
+	const struct sym_site *jind = e->jind;
+
+	add_window(p, &e->pw);
+	if (jind && e->pw.jind_trap >= 0) {
 		/* a tail call through the jmp traps in the stub: the int3
 		 * engine's event and replay, the original jmp's */
-		struct bp *b = bp_table_get(&p->bps, spec.addr + (uint64_t)spec.jind_trap);
+		struct bp *b = bp_table_get(&p->bps, e->pw.stub +
+					    (uint64_t)e->pw.jind_trap);
 
 		b->orig = 0xcc;
 		b->insn = jind->insn;
@@ -782,34 +898,45 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 		b->in_stub = true;
 	}
 	for (uint32_t c = 0; c < wp->n; c++) {
-		uint32_t si = cov[wp->first + c];
+		uint32_t si = mp->cov[wp->first + c];
 		const struct sym_site *s = &t->sites[si];
 
 		probed[si] = true;
 		if (s->is_entry)
 			add_entry(&p->probes, s->addr, ids[s->func]);
 	}
-	return true;
+}
+
+static struct win_plan *new_win(struct mod_plan *mp)
+{
+	struct win_plan *wp;
+
+	if (mp->nwins == mp->capwins) {
+		mp->capwins = mp->capwins ? 2 * mp->capwins : 256;
+		mp->wins = xreallocarray(mp->wins, mp->capwins,
+					 sizeof(*mp->wins));
+	}
+	wp = &mp->wins[mp->nwins];
+	memset(wp, 0, sizeof(*wp));
+	wp->group = (uint32_t)mp->nwins++;
+	return wp;
 }
 
 /* Keep the windows of a planned function: each window with the sites its
- * stub probes (its own and those it covers). */
+ * stub probes (its own and those it covers), then the extras it needs, in
+ * its group. */
 static void keep_windows(struct mod_plan *mp, const struct fn_plan *fp)
 {
 	for (size_t k = 0; k < fp->nps; k++) {
 		struct win_plan *wp;
+		uint32_t group;
 
 		if (fp->ps[k].why != PATCH_OK || fp->ps[k].covered_by >= 0)
 			continue;
-		if (mp->nwins == mp->capwins) {
-			mp->capwins = mp->capwins ? 2 * mp->capwins : 256;
-			mp->wins = xreallocarray(mp->wins, mp->capwins,
-						 sizeof(*mp->wins));
-		}
-		wp = &mp->wins[mp->nwins++];
+		wp = new_win(mp);
+		group = wp->group;
 		wp->w = fp->ps[k].w;
 		wp->first = (uint32_t)mp->ncov;
-		wp->n = 0;
 		for (size_t j = 0; j < fp->nps; j++) {
 			if (j != k && fp->ps[j].covered_by != (int)k)
 				continue;
@@ -819,7 +946,16 @@ static void keep_windows(struct mod_plan *mp, const struct fn_plan *fp)
 							sizeof(*mp->cov));
 			}
 			mp->cov[mp->ncov++] = (uint32_t)fp->site_of[j];
-			wp->n++;
+			mp->wins[group].n++;
+		}
+		for (size_t x = 0; x < fp->nextra; x++) {
+			if (fp->extra[x].owner != k)
+				continue;
+			wp = new_win(mp);
+			wp->group = group;
+			wp->w = fp->extra[x].w;
+			wp->fixup = fp->extra[x].fixup;
+			mp->redirects++;
 		}
 	}
 }
@@ -844,16 +980,88 @@ static void plan_module(const struct sym_table *t, const char *const *skip,
 	free(fp);
 }
 
-/* Encode every planned window: in a->buf, or with a->buf NULL only
- * measure how long the stubs are. */
-static void encode_module(struct process *p, const struct sym_table *t,
-			  const struct mod_plan *mp, const int32_t *ids,
-			  uint32_t ranges_base, struct stub_area *a,
-			  bool *probed)
+/* Leave out every window of a group one of whose windows is: a branch
+ * would otherwise land inside a window left as it was, or in the middle
+ * of a jmp. */
+static void drop_groups(struct mod_plan *mp)
 {
 	for (size_t k = 0; k < mp->nwins; k++)
-		encode_window(p, t, &mp->wins[k], mp->cov, ids, ranges_base,
-			      a, probed);
+		if (mp->wins[k].dropped)
+			mp->wins[mp->wins[k].group].dropped = true;
+	for (size_t k = 0; k < mp->nwins; k++)
+		if (mp->wins[mp->wins[k].group].dropped)
+			mp->wins[k].dropped = true;
+}
+
+/* Measure every planned window's stub and lay the stubs out after the
+ * probe code: a->used becomes their end.  Windows that cannot be, or
+ * that hold a pc where a thread stands, are dropped with their group. */
+static void layout_module(struct process *p, const struct sym_table *t,
+			  struct mod_plan *mp, struct stub_area *a)
+{
+	struct encoded scratch;
+
+	for (size_t k = 0; k < mp->nwins; k++) {
+		struct win_plan *wp = &mp->wins[k];
+
+		for (size_t i = 0; i < a->nunsafe; i++)
+			if (a->unsafe[i] > wp->w.start &&
+			    a->unsafe[i] < wp->w.start + wp->w.len)
+				wp->dropped = true;
+		if (!wp->dropped &&
+		    !encode_window(p, t, mp, wp, NULL, 0, a, &scratch))
+			wp->dropped = true;
+	}
+	drop_groups(mp);
+	a->used = BLOB_BYTES;
+	for (size_t k = 0; k < mp->nwins; k++) {
+		struct win_plan *wp = &mp->wins[k];
+
+		if (wp->dropped || wp->fixup)
+			continue;
+		wp->stub = a->used;		/* an offset, until the base */
+		a->used += ((size_t)wp->len + 15) & ~(size_t)15;
+	}
+}
+
+/* Encode every window kept, group by group: a group whose windows do not
+ * all encode is left out whole (its site ids are taken back). */
+static size_t encode_module(struct process *p, const struct sym_table *t,
+			    struct mod_plan *mp, const int32_t *ids,
+			    uint32_t ranges_base, const struct stub_area *a,
+			    bool *probed)
+{
+	struct encoded *e = NULL;
+	size_t cap = 0, redirected = 0;
+
+	for (size_t k = 0; k < mp->nwins; ) {
+		size_t g = k, n = 0, nsites0 = p->probes.nsites;
+		bool ok = true;
+
+		for (; k < mp->nwins && mp->wins[k].group == g; k++) {
+			if (mp->wins[k].dropped)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				e = xreallocarray(e, cap, sizeof(*e));
+			}
+			if (ok && encode_window(p, t, mp, &mp->wins[k], ids,
+						ranges_base, a, &e[n]))
+				n++;
+			else
+				ok = false;
+		}
+		if (!ok) {
+			p->probes.nsites = nsites0;
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			keep_encoded(p, t, mp, &e[i], ids, ranges_base, probed);
+			redirected += e[i].wp->group != (uint32_t)(e[i].wp - mp->wins);
+		}
+	}
+	free(e);
+	return redirected;
 }
 
 /* ---- where threads stand ------------------------------------------------ */
@@ -966,7 +1174,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 	a.nunsafe = unsafe_pcs(tr, p, (uint64_t **)&a.unsafe);
 	/* the area is as long as the stubs need: under a non-PIE executable
 	 * at 4 MB there is little room within rel32 reach */
-	encode_module(p, t, &mp, ids, ranges_base, &a, probed);
+	layout_module(p, t, &mp, &a);
 	a.len = (a.used + STUB_MAX + 4095) & ~(size_t)4095;
 	a.base = process_map_near(p, tid, t, a.len);
 	if (!a.base || (a.base + a.len > t->hi ? a.base + a.len : t->hi) -
@@ -975,11 +1183,15 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		free((void *)a.unsafe);
 		return;		/* out of reach: every site gets its int3 */
 	}
+	for (size_t k = 0; k < mp.nwins; k++)
+		if (!mp.wins[k].dropped && !mp.wins[k].fixup)
+			mp.wins[k].stub += a.base;
+	build_redirects(&mp);
 	a.buf = xcalloc(1, a.len);
 	memcpy(a.buf, probe_blob, sizeof(probe_blob));
 	memcpy(a.buf + PROBE_CTL_PTR_OFF, &ctl, sizeof(ctl));
-	a.used = BLOB_BYTES;
-	encode_module(p, t, &mp, ids, ranges_base, &a, probed);
+	tr->pstats.redirected += encode_module(p, t, &mp, ids, ranges_base,
+					       &a, probed);
 	mod_plan_free(&mp);
 	free((void *)a.unsafe);
 	/* the stubs first, then the jumps to them (the process is stopped,
@@ -1305,11 +1517,12 @@ void probes_print_stats(const struct tracer *tr)
 			100.0 * (double)s->events_probe / (double)all);
 	fprintf(stderr, ")\n");
 	fprintf(stderr, "iprofmem: stats: sites: entries %llu probe, %llu int3; "
-		"returns %llu probe, %llu int3\n",
+		"returns %llu probe, %llu int3; branches re-aimed %llu\n",
 		(unsigned long long)s->sites_probe[0],
 		(unsigned long long)s->sites_int3[0],
 		(unsigned long long)s->sites_probe[1],
-		(unsigned long long)s->sites_int3[1]);
+		(unsigned long long)s->sites_int3[1],
+		(unsigned long long)s->redirected);
 	fprintf(stderr, "iprofmem: stats: statm reads %llu (probes %llu, int3 "
 		"stops %llu), gate skipped %llu, reopened %llu; ring waits %llu; "
 		"probes on the program's stack %llu; bad records %llu\n",

@@ -101,6 +101,8 @@ struct probe_stats {
 	const char *gate_why;		/* the gate was off: why */
 	uint64_t load_ns, arm_ns;	/* reading symbols, arming modules */
 	uint64_t modules;		/* modules armed */
+	uint64_t redirected;		/* branches re-aimed at a stub's
+					   copy of their target */
 	const char *why_not;	/* no probes at all: the reason */
 };
 

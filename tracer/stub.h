@@ -5,14 +5,17 @@
  *   - for an entry window, the entry probe of the site;
  *   - the displaced instructions, relocated: rip-relative operands
  *     re-aimed, relative branches re-encoded with rel32 to the original
- *     targets, a call re-emitted as a push of its original return address
- *     and a jmp, so no return address ever points into the stub;
+ *     targets (or, for a window's inner target, to its copy in the stub
+ *     that holds it: spec.redirect), a call re-emitted as a push of its
+ *     original return address and a jmp, so no return address ever
+ *     points into the stub; every one, also after a ret or jmp (what
+ *     follows is an inner target, reached at its copy);
  *   - before each displaced instruction that is a return site (a ret, or a
  *     jmp/jcc leaving the function), that site's return probe (for a jcc,
  *     only when it is taken);
  *   - a jmp back to the end of the window, unless flow ended.
  *
- * An indirect jmp (a window's last instruction) is a return site decided
+ * An indirect jmp is a return site decided
  * at run time, as the int3 engine decides it: the stub computes the
  * target, and when it lies inside the function's ranges (a switch, a
  * computed goto) jumps there with no event; else it restores every
@@ -40,7 +43,7 @@
 
 #include "symbols/patch.h"
 
-#define STUB_MAX	256
+#define STUB_MAX	384
 #define STUB_NO_SITE	UINT32_MAX
 #define STUB_RED_ZONE	0
 /* the red zone, the pushed id, the return address */
@@ -79,6 +82,13 @@ struct stub_spec {
 	 * starts (a push that reads the stack as the ret would: a fault
 	 * there is the ret's), or -1 */
 	int16_t ret_push[PATCH_MAX_INSNS];
+	/* where a direct jmp or jcc of the function to target goes instead
+	 * (the stub copy of a window's inner target), or NULL */
+	uint64_t (*redirect)(void *arg, uint64_t target);
+	void *redirect_arg;
+	/* out: per displaced instruction, where its copy starts (for a ret
+	 * that is a site, its probe call), or -1 */
+	int16_t copy_at[PATCH_MAX_INSNS];
 };
 
 /* Encode the stub for s into out.  Returns its length, or -1 with errno

@@ -302,6 +302,13 @@ static void leaving_jind(struct emit *e, struct stub_spec *s,
 	}
 }
 
+/* Where a branch of the function to target goes from a stub: the copy of
+ * a window's inner target, or target itself. */
+static uint64_t redirected(const struct stub_spec *s, uint64_t target)
+{
+	return s->redirect ? s->redirect(s->redirect_arg, target) : target;
+}
+
 /* Emit one displaced instruction; returns 1 when flow does not go on
  * past it (ret, jmp), so what follows in the window is dead. */
 static int relocate(struct emit *e, struct stub_spec *s,
@@ -331,13 +338,13 @@ static int relocate(struct emit *e, struct stub_spec *s,
 			s->jcall = (int16_t)e->last_call;
 			s->jtarget = in->target;
 		}
-		branch(e, 0xe9, in->target);
+		branch(e, 0xe9, leaves ? in->target : redirected(s, in->target));
 		return 1;
 	case INSN_JCC:
 		if (leaves)
 			leaving_jcc(e, s, in, site);
 		else
-			jcc32(e, in->cond, in->target);
+			jcc32(e, in->cond, redirected(s, in->target));
 		return 0;
 	case INSN_JMP_IND:
 		if (!leaves)		/* every indirect jmp is a site */
@@ -369,15 +376,18 @@ int stub_encode(uint8_t out[STUB_MAX], struct stub_spec *s)
 
 	s->call0 = s->copy0 = s->jcall = s->jind_trap = -1;
 	for (unsigned i = 0; i < PATCH_MAX_INSNS; i++)
-		s->ret_push[i] = -1;
+		s->ret_push[i] = s->copy_at[i] = -1;
 	s->jtarget = 0;
 	if (s->entry_site != STUB_NO_SITE) {
 		probe_call(&e, s->probe_entry, s->entry_site, false);
 		s->call0 = (int16_t)e.last_call;
 	}
-	for (unsigned i = 0; i < w->ninsns && !ended; i++) {
+	/* every instruction, in order: after a ret or jmp, the next is an
+	 * inner target, reached at its copy (its copy_at) */
+	for (unsigned i = 0; i < w->ninsns; i++) {
 		size_t at = e.n;
 
+		s->copy_at[i] = (int16_t)at;
 		e.last_call = -1;
 		ended = relocate(&e, s, &w->insns[i], s->ret_site[i]);
 		if (w->insns[i].op == INSN_RET && e.last_call >= 0)

@@ -614,6 +614,176 @@ static void test_plan(void **state)
 	patch_func_close(f);
 }
 
+/* pop %rbx; ret that a rel8 jmp after a 5-byte mov also reaches: the
+ * ret's window holds the pop, and the jmp gets a window of its own whose
+ * stub goes to the pop's copy. */
+static void test_redirect_rel8(void **state)
+{
+	struct patch_site sites[3];
+	struct patch_extra *x;
+	struct patch_func *f;
+	size_t n;
+
+	(void)state;
+	FUNC(f, 4,
+	     0x53,				/*  0 push %rbx */
+	     0xbf, 0x30, 0x76, 0xa9, 0x00,	/*  1 mov $..,%edi */
+	     0xe8, 0x00, 0x10, 0x00, 0x00,	/*  6 call elsewhere */
+	     0x85, 0xc0,			/* 11 test %eax,%eax */
+	     0x75, 0x07,			/* 13 jne 22 */
+	     0xb8, 0x01, 0x00, 0x00, 0x00,	/* 15 mov $1,%eax */
+	     0x5b,				/* 20 L: pop %rbx */
+	     0xc3,				/* 21 ret */
+	     0x48, 0x8b, 0x1d, 0, 0, 0, 0,	/* 22 mov 0(%rip),%rbx */
+	     0x48, 0x85, 0xdb,			/* 29 test %rbx,%rbx */
+	     0x75, 0x07,			/* 32 jne 41 */
+	     0xb8, 0x00, 0x00, 0x00, 0x00,	/* 34 mov $0,%eax */
+	     0xeb, 0xeb,			/* 39 jmp L */
+	     0xc3,				/* 41 ret */
+	     0xcc, 0xcc, 0xcc, 0xcc);
+	sites[0].addr = BASE;
+	sites[1].addr = BASE + 21;
+	sites[2].addr = BASE + 41;
+	/* the plain plan: the pop is a target inside the ret's window */
+	patch_plan(f, sites, 3);
+	assert_int_equal(sites[1].why, PATCH_TARGET);
+	n = patch_plan_redirect(f, sites, 3, &x);
+	assert_int_equal(sites[0].why, PATCH_OK);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(sites[1].covered_by, -1);
+	assert_int_equal(sites[1].w.start, BASE + 15);
+	assert_int_equal(sites[1].w.len, 7);
+	assert_int_equal(sites[1].w.inner, 1 << 1);
+	/* the last ret, a target, with padding after it: a plain window */
+	assert_int_equal(sites[2].why, PATCH_OK);
+	assert_int_equal(sites[2].w.start, BASE + 41);
+	assert_int_equal(sites[2].w.inner, 0);
+	/* mov $0; jmp L: displaced, its stub jumps to the copy */
+	assert_int_equal(n, 1);
+	assert_false(x[0].fixup);
+	assert_int_equal(x[0].owner, 1);
+	assert_int_equal(x[0].w.start, BASE + 34);
+	assert_int_equal(x[0].w.len, 7);
+	assert_int_equal(x[0].w.insns[1].op, INSN_JMP);
+	assert_int_equal(x[0].w.inner, 0);
+	free(x);
+	patch_func_close(f);
+}
+
+/* push; call; test; jne 17; mov $1,%eax; L: pop %rbx; ret; 17: call,
+ * then a jmp back to L. */
+#define POP_RET_THEN_CALL						\
+	0x53, 0xe8, 0x00, 0x10, 0x00, 0x00, 0x85, 0xc0, 0x75, 0x07,	\
+	0xb8, 0x01, 0x00, 0x00, 0x00, 0x5b, 0xc3,			\
+	0xe8, 0x00, 0x10, 0x00, 0x00
+
+/* The same target reached by a jmp rel32: its rel32 is rewritten. */
+static void test_redirect_rel32(void **state)
+{
+	struct patch_site sites[2];
+	struct patch_extra *x;
+	struct patch_func *f;
+	size_t n;
+
+	(void)state;
+	FUNC(f, 0,
+	     POP_RET_THEN_CALL,
+	     0xe9, 0xf4, 0xff, 0xff, 0xff);	/* 22 jmp L (rel32) */
+	sites[0].addr = BASE;
+	sites[1].addr = BASE + 16;
+	n = patch_plan_redirect(f, sites, 2, &x);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(sites[1].w.start, BASE + 10);
+	assert_int_equal(sites[1].w.inner, 1 << 1);
+	assert_int_equal(n, 1);
+	assert_true(x[0].fixup);
+	assert_int_equal(x[0].w.start, BASE + 22);
+	assert_int_equal(x[0].w.len, 5);
+	assert_int_equal(x[0].w.insns[0].target, BASE + 15);
+	free(x);
+	patch_func_close(f);
+	/* a rel8 jmp right after a call: no window can hold it (the call
+	 * returns to it), but the ret's window may hold the call after it,
+	 * which the jne reaches from a window of its own */
+	FUNC(f, 0,
+	     POP_RET_THEN_CALL,
+	     0xeb, 0xf7);			/* 22 jmp L (rel8) */
+	n = patch_plan_redirect(f, sites, 2, &x);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(sites[1].w.start, BASE + 16);
+	assert_int_equal(sites[1].w.len, 6);
+	assert_int_equal(sites[1].w.inner, 1 << 1);
+	assert_int_equal(sites[1].w.insns[1].op, INSN_CALL);
+	assert_int_equal(n, 1);
+	assert_false(x[0].fixup);
+	assert_int_equal(x[0].w.start, BASE + 8);
+	assert_int_equal(x[0].w.len, 7);
+	free(x);
+	patch_func_close(f);
+	/* ...unless the jne is too close to the pop for that */
+	FUNC(f, 0,
+	     0x53,				/*  0 push %rbx */
+	     0x48, 0x8b, 0x1d, 0, 0, 0, 0,	/*  1 mov 0(%rip),%rbx */
+	     0x48, 0x8b, 0x7b, 0x10,		/*  8 mov 0x10(%rbx),%rdi */
+	     0xe8, 0x00, 0x10, 0x00, 0x00,	/* 12 call elsewhere */
+	     0x85, 0xc0,			/* 17 test %eax,%eax */
+	     0x75, 0x02,			/* 19 jne 23 */
+	     0x5b,				/* 21 L: pop %rbx */
+	     0xc3,				/* 22 ret */
+	     0x48, 0x89, 0xdf,			/* 23 mov %rbx,%rdi */
+	     0xe8, 0x00, 0x10, 0x00, 0x00,	/* 26 call elsewhere */
+	     0xeb, 0xf4);			/* 31 jmp L (rel8) */
+	sites[1].addr = BASE + 22;
+	n = patch_plan_redirect(f, sites, 2, &x);
+	assert_int_equal(sites[0].why, PATCH_OK);
+	assert_int_equal(sites[1].why, PATCH_TARGET);
+	assert_int_equal(n, 0);
+	assert_null(x);
+	patch_func_close(f);
+}
+
+/* test; je L; ...; call; add $8,%rsp; ret; L: ret: the second ret takes
+ * the first one's window into its own, whose inner target the entry
+ * window's je reaches. */
+static void test_redirect_absorb(void **state)
+{
+	struct patch_site sites[3];
+	struct patch_extra *x;
+	struct patch_func *f;
+	size_t n;
+
+	(void)state;
+	FUNC(f, 0,
+	     0x48, 0x85, 0xff,			/*  0 test %rdi,%rdi */
+	     0x74, 0x1b,			/*  3 je 32 */
+	     0x48, 0x83, 0xec, 0x08,		/*  5 sub $8,%rsp */
+	     0x48, 0x89, 0xfa,			/*  9 mov %rdi,%rdx */
+	     0xbe, 0x5a, 0x02, 0x00, 0x00,	/* 12 mov $0x25a,%esi */
+	     0xbf, 0xe0, 0xeb, 0x6b, 0x00,	/* 17 mov $..,%edi */
+	     0xe8, 0x00, 0x10, 0x00, 0x00,	/* 22 call elsewhere */
+	     0x48, 0x83, 0xc4, 0x08,		/* 27 add $8,%rsp */
+	     0xc3,				/* 31 ret */
+	     0xc3);				/* 32 L: ret */
+	sites[0].addr = BASE;
+	sites[1].addr = BASE + 31;
+	sites[2].addr = BASE + 32;
+	patch_plan(f, sites, 3);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_not_equal(sites[2].why, PATCH_OK);
+	n = patch_plan_redirect(f, sites, 3, &x);
+	assert_int_equal(n, 0);
+	assert_int_equal(sites[0].why, PATCH_OK);
+	assert_int_equal(sites[0].w.len, 5);
+	assert_int_equal(sites[2].why, PATCH_OK);
+	assert_int_equal(sites[2].covered_by, -1);
+	assert_int_equal(sites[2].w.start, BASE + 27);
+	assert_int_equal(sites[2].w.len, 6);
+	assert_int_equal(sites[2].w.inner, 1 << 2);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(sites[1].covered_by, 2);
+	patch_func_close(f);
+}
+
 static void test_why_strings(void **state)
 {
 	(void)state;
@@ -650,6 +820,9 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_tail_call_jmp),
 		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_redirect_rel8),
+		cmocka_unit_test(test_redirect_rel32),
+		cmocka_unit_test(test_redirect_absorb),
 		cmocka_unit_test(test_why_strings),
 	};
 

@@ -240,6 +240,76 @@ static void test_relocation_bytes(void **state)
 	patch_func_close(f);
 }
 
+static uint64_t redirect_17(void *arg, uint64_t target)
+{
+	(void)arg;
+	return target == BASE + 17 ? STUB + 0x500 : target;
+}
+
+/* Windows of a redirecting plan: every instruction is copied, also after
+ * a ret (copy_at says where each starts, a ret's at its probe), and a
+ * branch to an inner target goes to the copy the plan's redirect names. */
+static void test_redirect_bytes(void **state)
+{
+	static const uint8_t code[] = {
+		0x53,				/*  0 push %rbx */
+		0xe8, 0x00, 0x10, 0x00, 0x00,	/*  1 call elsewhere */
+		0x85, 0xc0,			/*  6 test %eax,%eax */
+		0x75, 0x07,			/*  8 jne 17 */
+		0xb8, 0x01, 0x00, 0x00, 0x00,	/* 10 mov $1,%eax */
+		0x5b,				/* 15 L: pop %rbx */
+		0xc3,				/* 16 ret */
+		0xe8, 0x00, 0x10, 0x00, 0x00,	/* 17 call elsewhere */
+		0xeb, 0xf7,			/* 22 jmp L (rel8) */
+	};
+	struct patch_func *f = open_at(code, sizeof(code), BASE);
+	struct patch_site sites[2] = { { .addr = BASE }, { .addr = BASE + 16 } };
+	struct patch_extra *x;
+	uint8_t out[STUB_MAX];
+	struct stub_spec s;
+	struct insn v[24];
+	size_t k;
+	int n;
+
+	(void)state;
+	assert_int_equal(patch_plan_redirect(f, sites, 2, &x), 1);
+	/* ret; call: the ret's probe and the ret, then the call's copy */
+	s = spec(&sites[1].w, STUB, STUB_NO_SITE);
+	s.ret_site[0] = 9;
+	s.redirect = redirect_17;
+	n = stub_encode(out, &s);
+	assert_true(n > 0);
+	k = decode_all(out, (size_t)n, STUB, v, 24);
+	assert_int_equal(s.copy_at[0], 0);
+	assert_probe_call(v, P_RET, 9, true);
+	assert_int_equal(v[RET_CALL].op, INSN_RET);
+	assert_int_equal(s.copy_at[1], v[RET_CALL + 1].addr - STUB);
+	/* the call: its original return address pushed, then jmp */
+	assert_int_equal(v[RET_CALL + 1].bytes[0], 0x68);
+	assert_int_equal(v[RET_CALL + 3].op, INSN_JMP);
+	assert_int_equal(v[RET_CALL + 3].target, BASE + 22 + 0x1000);
+	/* flow goes on after the window: jmp back */
+	assert_int_equal(v[RET_CALL + 4].op, INSN_JMP);
+	assert_int_equal(v[RET_CALL + 4].target, BASE + 22);
+	assert_int_equal(v[k - 1].bytes[0], 0xcc);
+	/* jne; mov $1: the jne now goes to the call's copy */
+	assert_false(x[0].fixup);
+	s = spec(&x[0].w, STUB + 0x100, STUB_NO_SITE);
+	s.redirect = redirect_17;
+	n = stub_encode(out, &s);
+	assert_true(n > 0);
+	k = decode_all(out, (size_t)n, STUB + 0x100, v, 24);
+	assert_int_equal(k, 4);
+	assert_int_equal(v[0].op, INSN_JCC);
+	assert_int_equal(v[0].target, STUB + 0x500);
+	assert_int_equal(v[1].op, INSN_OOL);
+	assert_int_equal(v[2].op, INSN_JMP);
+	assert_int_equal(v[2].target, BASE + 15);
+	assert_int_equal(s.copy_at[1], v[1].addr - STUB - 0x100);
+	free(x);
+	patch_func_close(f);
+}
+
 /* A jcc tail call as a return site: probe only on the taken path. */
 static void test_leaving_jcc_bytes(void **state)
 {
@@ -582,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_whole_stub_bytes),
 		cmocka_unit_test(test_relocation_bytes),
 		cmocka_unit_test(test_leaving_jcc_bytes),
+		cmocka_unit_test(test_redirect_bytes),
 		cmocka_unit_test(test_run_getter),
 		cmocka_unit_test(test_run_frame),
 		cmocka_unit_test(test_run_call_and_rip),
