@@ -79,10 +79,6 @@ const char *probes_refusal(struct tracer *tr, struct process *p)
 
 	if (o->engine == ENGINE_INT3)
 		return "--engine=int3";
-	/* make stress's attach cycles on a busy multi-threaded process end
-	 * with the target killed, now and then (issue 11): not yet */
-	if (tr->attach_mode)
-		return "-p (probes in an attached process are not ready yet)";
 	if ((o->rss_source & RSS_FILE_MASK) != RSS_STATM)
 		return "--rss-source is not statm (the probe reads statm)";
 	if (!has_fsgsbase(p->pid))

@@ -64,7 +64,7 @@ struct event {
 
 /* ---- signals to iprofmem ------------------------------------------------ */
 
-static volatile sig_atomic_t stop_requested, forward_sig;
+static volatile sig_atomic_t stop_requested, forward_sig, requests;
 static volatile sig_atomic_t attach_mode;
 static volatile pid_t wake_tid;
 
@@ -81,6 +81,7 @@ static void on_signal(int sig)
 		forward_sig = sig;
 	else
 		return;		/* launch mode: SIGINT, SIGQUIT are the program's */
+	requests++;
 	if (wake_tid > 0)
 		ptrace(PTRACE_INTERRUPT, wake_tid, 0, 0);
 	errno = saved;
@@ -214,6 +215,7 @@ static void drain_all(struct tracer *tr)
 static pid_t wait_any(struct tracer *tr, int *status)
 {
 	static bool blocked;
+	static sig_atomic_t seen;
 	const struct timespec tick = { 0, 1000000 };
 	sigset_t chld;
 	pid_t w;
@@ -231,12 +233,15 @@ static pid_t wait_any(struct tracer *tr, int *status)
 		drain_all(tr);
 		if (w != 0)
 			return w;
-		if (stop_requested || forward_sig) {
+		/* a request that came since the last look ends the wait once,
+		 * as a signal ends waitpid's, not for as long as its flag
+		 * stays set: quiescing after it waits for every thread */
+		if (requests != seen ||
+		    (sigtimedwait(&chld, NULL, &tick) < 0 && errno == EINTR)) {
+			seen = requests;
 			errno = EINTR;
 			return -1;
 		}
-		if (sigtimedwait(&chld, NULL, &tick) < 0 && errno == EINTR)
-			return -1;
 	}
 }
 
@@ -663,11 +668,23 @@ static bool separate_mm(pid_t parent, pid_t child)
 	return syscall(SYS_kcmp, parent, child, KCMP_VM, 0, 0) > 0;
 }
 
+/* The next stop (or the end) of one thread.  A signal to iprofmem (the
+ * second of a timeout(1), --duration's alarm) does not end the wait: the
+ * thread is on its way to a stop that the detach or the child's set-up
+ * must see first.  False when it is gone. */
+static bool wait_thread(pid_t tid, int *status)
+{
+	pid_t w;
+
+	while ((w = waitpid(tid, status, __WALL)) < 0 && errno == EINTR)
+		;
+	return w == tid;
+}
+
 /* Wait for the first stop of a new child unless it was already seen. */
 static bool child_stopped(struct tracer *tr, pid_t child)
 {
 	struct thread *th = thread_find(&tr->threads, child);
-	pid_t w;
 	int status;
 
 	if (th && th->held) {
@@ -676,9 +693,7 @@ static bool child_stopped(struct tracer *tr, pid_t child)
 	}
 	/* a signal to iprofmem (--duration...) must not make us give up a
 	 * child that is about to stop, with our int3s in its text */
-	while ((w = waitpid(child, &status, __WALL)) < 0 && errno == EINTR)
-		;
-	return w == child && WIFSTOPPED(status);
+	return wait_thread(child, &status) && WIFSTOPPED(status);
 }
 
 /* A new thread (or followed process) is known: resume it if its first
@@ -1159,6 +1174,29 @@ static void forward_signal(struct tracer *tr)
 		kill(tr->leader, sig);
 }
 
+/* Can the thread not answer an interrupt now?  In uninterruptible sleep
+ * (a vfork parent waiting for its child, I/O on a hung file system) it
+ * stops only once the kernel lets it go; any other thread stops at once. */
+static bool cannot_answer(pid_t tid)
+{
+	char buf[512];
+
+	return read_proc_file(tid, "stat", buf, sizeof(buf)) &&
+	       procfs_stat_state(buf) == 'D';
+}
+
+/* Is every thread that has not stopped yet one that cannot answer? */
+static bool only_stuck_left(const struct tracer *tr)
+{
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		const struct thread *th = &tr->threads.threads[i];
+
+		if (!th->stopped && !th->held && !cannot_answer(th->tid))
+			return false;
+	}
+	return true;
+}
+
 /* Run events until every thread is stopped (or gone).  Returns false on a
  * fatal error. */
 bool tracer_quiesce(struct tracer *tr)
@@ -1169,13 +1207,17 @@ bool tracer_quiesce(struct tracer *tr)
 	tr->quiescing = true;
 	interrupt_running(tr);
 	while (!all_stopped(tr)) {
+		/* asked again to stop: do not wait for threads that cannot
+		 * answer; what is stopped is detached, and the kernel lets
+		 * the rest go when iprofmem exits (they stop, interrupted,
+		 * before they run a user instruction).  Only those: one
+		 * request may come as two signals (timeout(1) sends it to
+		 * iprofmem, then to its process group), and a thread left
+		 * running would run on in probe code being taken away */
+		if (stop_requested > 1 && only_stuck_left(tr))
+			break;
 		r = next_event(tr, &ev);
 		if (r == 0)
-			break;
-		/* asked twice to stop: do not wait for a thread that does
-		 * not answer; what is stopped is detached, and the kernel
-		 * lets the rest go when iprofmem exits */
-		if (r < 0 && stop_requested > 1)
 			break;
 		if (r > 0 && !dispatch_event(tr, &ev))
 			return false;
@@ -1216,7 +1258,7 @@ static void evacuate(struct tracer *tr, struct process *p)
 				req = PTRACE_CONT;
 			}
 			if (ptrace(req, th->tid, 0, 0) != 0 ||
-			    waitpid(th->tid, &status, __WALL) != th->tid)
+			    !wait_thread(th->tid, &status))
 				break;
 			if (req == PTRACE_CONT)
 				set_exit_breakpoint(th->tid, 0);
@@ -1240,6 +1282,17 @@ static pid_t syscall_thread(const struct tracer *tr, const struct process *p)
 	return 0;
 }
 
+/* Did every thread of p stop?  Not when the quiesce stopped waiting for
+ * threads that could not answer. */
+static bool all_of_stopped(const struct tracer *tr, const struct process *p)
+{
+	for (size_t i = 0; i < tr->threads.n; i++)
+		if (tr->threads.threads[i].proc == p &&
+		    !tr->threads.threads[i].stopped)
+			return false;
+	return true;
+}
+
 /* Put every original byte back, take every thread out of the out-of-line
  * slots, the probes' stubs and off the breakpoints, and let every thread
  * go, with the signal it was stopped for.  The slot area stays mapped: a
@@ -1256,7 +1309,11 @@ void tracer_detach_all(struct tracer *tr)
 		if (!p->exited && p->memfd >= 0) {
 			process_restore_bytes(p, p->memfd);
 			probes_restore(p, p->memfd);
-			probes_unload(tr, p, syscall_thread(tr, p));
+			/* a thread that did not stop may be inside a probe:
+			 * then the probes are only turned off, what they use
+			 * stays */
+			probes_unload(tr, p, all_of_stopped(tr, p) ?
+					     syscall_thread(tr, p) : 0);
 		}
 	}
 	for (size_t i = 0; i < tr->threads.n; i++) {

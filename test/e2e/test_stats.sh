@@ -4,7 +4,7 @@
 # time.  The program is bench/empty.c: main calls one empty function N
 # times, so the events are exactly 2N + 2 whatever the engine, and the
 # sites are main's and empty's: two entries and their returns.  Then an
-# attach (-p, test/targets/attach_idle.c): int3s there, and the reason.
+# attach (-p, test/targets/attach_idle.c): the sites are probes there too.
 . "$(dirname "$0")/lib.sh"
 
 EMPTY=$WORK/empty
@@ -55,7 +55,7 @@ grep -q -E '^iprofmem: stats: set-up [0-9]+\.[0-9]{3} s: symbols [0-9]+\.[0-9]{3
 [ ${#TC_ERRS[@]} -eq 0 ] || note_file "$WORK/err"
 tc_end
 
-tc "stats: -p: the int3 engine traces an attached process, and --stats says why"
+tc "stats: -p: the sites are probes there too, and the fault gate says its state"
 bin=$TGT/attach_idle.O2-pie
 if need_file "$bin"; then
 	"$bin" ticks 300 10 0 >/dev/null 2>&1 &
@@ -65,11 +65,12 @@ if need_file "$bin"; then
 	expect_exit 0
 	line=$(grep '^iprofmem: stats: sites: ' "$ERR")
 	ep=$(sed -E 's/.*entries ([0-9]+) probe.*/\1/' <<<"$line")
-	ei=$(sed -E 's/.*entries [0-9]+ probe, ([0-9]+) int3.*/\1/' <<<"$line")
-	[ "$ep" = 0 ] && [ "${ei:-0}" -gt 0 ] || fail "entries not all int3s under -p ($line)"
-	if [ "$ENGINE" != int3 ]; then
-		grep -qx 'iprofmem: stats: no probes: -p (probes in an attached process are not ready yet)' "$ERR" ||
-			fail "--stats does not say why -p has no probes"
+	if [ "$ENGINE" = int3 ]; then
+		[ "$ep" = 0 ] || fail "the int3 engine patched $ep entries"
+	else
+		[ "${ep:-0}" -gt 0 ] || fail "no entry probed under -p ($line)"
+		grep -q -E '^iprofmem: stats: fault gate: (on|off: .+)' "$ERR" ||
+			fail "no fault gate line"
 	fi
 	kill "$tp" 2>/dev/null
 	wait "$tp" 2>/dev/null
