@@ -44,7 +44,10 @@ find_slot(struct probe_ctl *c, uint64_t key)
 
 /* Called on the program's stack, using none of it: the top of the next
  * free level of the thread's probe stack, or 0 (then the probe runs where
- * it is).  probe_stack_done gives the level back. */
+ * it is).  probe_stack_done gives the level back.  The depth is only ever
+ * changed by its slot's thread, and a probe nested in it (a signal
+ * handler, when no tracer holds the signal) gives its level back before
+ * the outer one goes on: no atomic operation is needed. */
 uint64_t probe_stack_take(struct probe_ctl *c, uint64_t key)
 {
 	long s = key ? find_slot(c, key) : -1;
@@ -52,21 +55,26 @@ uint64_t probe_stack_take(struct probe_ctl *c, uint64_t key)
 
 	if (s < 0)
 		return 0;
-	d = __atomic_fetch_add(&c->slot_depth[s], 1, __ATOMIC_ACQ_REL);
-	if (d >= PROBE_LEVELS) {
-		__atomic_fetch_sub(&c->slot_depth[s], 1, __ATOMIC_ACQ_REL);
+	d = c->slot_depth[s];
+	if (d >= PROBE_LEVELS)
 		return 0;
-	}
+	c->slot_depth[s] = d + 1;
+	__asm__ volatile("" ::: "memory");
 	return c->stacks + (uint64_t)s * PROBE_SLOT_SIZE +
 	       (uint64_t)(PROBE_LEVELS - d) * PROBE_LEVEL_SIZE;
 }
 
-void probe_stack_done(struct probe_ctl *c, uint64_t key)
+/* The slot whose stack level has top `stack` (from probe_stack_take). */
+static inline __attribute__((always_inline)) long
+stack_slot(const struct probe_ctl *c, uint64_t stack)
 {
-	long s = find_slot(c, key);
+	return (long)((stack - 1 - c->stacks) / PROBE_SLOT_SIZE);
+}
 
-	if (s >= 0)
-		__atomic_fetch_sub(&c->slot_depth[s], 1, __ATOMIC_ACQ_REL);
+void probe_stack_done(struct probe_ctl *c, uint64_t stack)
+{
+	__asm__ volatile("" ::: "memory");
+	c->slot_depth[stack_slot(c, stack)]--;
 }
 
 /* The n-th space-separated decimal field of statm, or -1. */
@@ -168,7 +176,9 @@ void probe_event(struct probe_ctl *c, uint32_t kind, uint32_t site,
 
 	if (__atomic_load_n(&c->off, __ATOMIC_ACQUIRE))
 		return;
-	s = c->gate_nrings && key ? find_slot(c, key) : -1;
+	/* the thread's slot: the one whose stack it runs on */
+	s = !c->gate_nrings || !key ? -1 :
+	    on_own_stack ? stack_slot(c, on_own_stack) : find_slot(c, key);
 	rss = s >= 0 ? gated_rss(c, &c->gate[s], &k) : probe_rss(c);
 
 	if (!on_own_stack)

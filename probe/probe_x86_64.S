@@ -66,7 +66,7 @@ probe_common:
 	test	%r12, %r12
 	jz	1f
 	mov	probe_ctl_ptr(%rip), %rdi
-	mov	%r13, %rsi
+	mov	%r12, %rsi
 	call	probe_stack_done
 1:	pop	%r13
 	pop	%r12
@@ -80,8 +80,22 @@ probe_common:
 	pop	%rdx
 	pop	%rcx
 	add	$8, %rsp
+/* The flags back.  popfq is slow (tens of cycles, on every event): when
+ * the direction, trap and alignment-check flags are clear, as the ABI has
+ * DF at every probe point, sahf restores SF ZF AF PF CF from the saved
+ * low byte and an add sets OF as it was. */
+	testl	$0x40500, 8(%rsp)	/* AC DF TF */
+	jz	2f
 	pop	%rax
 	popfq
+	jmp	probe_exit
+2:	movzbl	9(%rsp), %eax		/* OF is bit 3 of the second byte */
+	and	$8, %al
+	add	$0x78, %al		/* 0x80: overflow; 0x78: none */
+	mov	8(%rsp), %ah
+	sahf
+	pop	%rax
+	lea	8(%rsp), %rsp
 	.globl	probe_exit
 	.hidden	probe_exit
 /* Where a thread leaves the probe code, every register as it was: a
