@@ -32,6 +32,9 @@ struct node {
 	uint64_t total_calls;	/* every completed call */
 	uint64_t self_bytes;	/* sum of the positive selfs */
 	uint64_t peak_bytes;	/* the largest peak of any call */
+	/* the child report_path found last (a loop calls the same function
+	 * again and again): fn, then id; id -1 when none */
+	int last_fn, last_child;
 };
 
 struct sample {
@@ -49,6 +52,8 @@ struct report {
 	size_t nnodes, nodes_cap;
 	int *node_slots;	/* (parent, fn) -> id, likewise */
 	size_t nnode_slots;
+	int root_last_fn, root_last_child;	/* as in struct node, for
+						   REPORT_ROOT */
 
 	struct sample *samples;	/* SAMPLES_MAX of them once the first comes */
 	size_t nsamples;

@@ -67,8 +67,10 @@ struct report *report_new(void)
 {
 	struct report *r = calloc(1, sizeof(struct report));
 
-	if (r)
+	if (r) {
 		r->stride = 1;
+		r->root_last_child = -1;
+	}
 	return r;
 }
 
@@ -236,6 +238,7 @@ static int node_new(struct report *r, int parent, int fn)
 	memset(nd, 0, sizeof(*nd));
 	nd->parent = parent;
 	nd->fn = fn;
+	nd->last_child = -1;
 	r->node_slots[node_slot(r, parent, fn)] = (int)r->nnodes;
 	return (int)r->nnodes++;
 }
@@ -247,13 +250,29 @@ int report_path(struct report *r, int parent, int fn)
 	if (fn < 0 || (size_t)fn >= r->nfuncs || parent < REPORT_ROOT ||
 	    (parent >= 0 && (size_t)parent >= r->nnodes))
 		return -1;
-	if (r->nnode_slots) {
-		int id = r->node_slots[node_slot(r, parent, fn)];
+	int *last_fn = parent >= 0 ? &r->nodes[parent].last_fn : &r->root_last_fn;
+	int *last_child = parent >= 0 ? &r->nodes[parent].last_child :
+					&r->root_last_child;
+	int id = -1;
 
-		if (id >= 0)
-			return id;
+	/* the last child found is the next one, most of the time: the hash
+	 * table's slot is a cache miss in a big tree, the parent's node is
+	 * at hand */
+	if (*last_child >= 0 && *last_fn == fn)
+		return *last_child;
+	if (r->nnode_slots)
+		id = r->node_slots[node_slot(r, parent, fn)];
+	if (id < 0)
+		id = node_new(r, parent, fn);
+	if (id >= 0) {
+		/* node_new may have moved the nodes */
+		last_fn = parent >= 0 ? &r->nodes[parent].last_fn : &r->root_last_fn;
+		last_child = parent >= 0 ? &r->nodes[parent].last_child :
+					   &r->root_last_child;
+		*last_fn = fn;
+		*last_child = id;
 	}
-	return node_new(r, parent, fn);
+	return id;
 }
 
 struct report *report_clone_keys(const struct report *r)

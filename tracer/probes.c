@@ -1291,6 +1291,7 @@ struct drain_ctx {
 
 static int64_t event_rss(const struct tracer *tr, uint64_t packed)
 {
+	static uint64_t page;
 	uint64_t res = packed & 0xffffffffu, shr = packed >> 32;
 	unsigned part = tr->opts->rss_source & RSS_PART_MASK;
 	uint64_t pages = part == RSS_ANON ? res - shr :
@@ -1298,7 +1299,9 @@ static int64_t event_rss(const struct tracer *tr, uint64_t packed)
 
 	if (packed == PROBE_NO_RSS || shr > res)
 		return -1;
-	return (int64_t)(pages * (uint64_t)sysconf(_SC_PAGESIZE));
+	if (!page)
+		page = (uint64_t)sysconf(_SC_PAGESIZE);
+	return (int64_t)(pages * page);
 }
 
 static void on_event(const struct ring_event *ev, void *arg)
