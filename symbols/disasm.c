@@ -13,12 +13,22 @@
 
 #include <capstone.h>
 
-/* One handle and one instruction buffer for the whole run: cs_open and
- * cs_malloc cost more than decoding a small function, and return sites are
- * looked up for thousands of functions.  Not thread-safe, like the rest of
- * symbols/.  Never closed: it lives as long as the process. */
-static csh cs_handle;
-static cs_insn *cs_buf;
+/* One handle and one instruction buffer per thread for the whole run:
+ * cs_open and cs_malloc cost more than decoding a small function, and
+ * return sites are looked up for thousands of functions.  The main
+ * thread's is never closed: it lives as long as the process; another
+ * thread closes its own (disasm_thread_done). */
+static __thread csh cs_handle;
+static __thread cs_insn *cs_buf;
+
+void disasm_thread_done(void)
+{
+	if (!cs_buf)
+		return;
+	cs_free(cs_buf, 1);
+	cs_buf = NULL;
+	cs_close(&cs_handle);
+}
 
 static int cs_ready(void)
 {

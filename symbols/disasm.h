@@ -71,6 +71,10 @@ long find_return_sites(const uint8_t *code, size_t n, uint64_t addr,
 		       const struct addr_range *fn, size_t nfn,
 		       struct insn **sites, size_t *nsites);
 
+/* A thread other than the main one is done decoding: its capstone handle
+ * goes (the main thread's lives as long as the process). */
+void disasm_thread_done(void);
+
 /* Is a inside one of the ranges? */
 int insn_in_ranges(uint64_t a, const struct addr_range *r, size_t nr);
 

@@ -3,6 +3,8 @@
 #include "tracer/probes.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -956,24 +958,98 @@ static void keep_windows(struct mod_plan *mp, const struct fn_plan *fp)
 	}
 }
 
-/* Plan every function of t that is not skipped. */
-static void plan_module(const struct sym_table *t, const char *const *skip,
-			struct mod_plan *mp)
+/* The functions of t from site lo to site hi (function starts) that are
+ * not skipped, planned into mp. */
+struct plan_job {
+	const struct sym_table *t;
+	const char *const *skip;
+	size_t lo, hi;
+	struct mod_plan mp;
+};
+
+static void plan_range(struct plan_job *j)
 {
 	struct fn_plan *fp = xcalloc(1, sizeof(*fp));
+	const struct sym_table *t = j->t;
 
-	for (size_t i = 0; i < t->nsites; ) {
+	for (size_t i = j->lo; i < j->hi; ) {
 		uint32_t func = t->sites[i].func;
 
 		fp->first = i;
-		while (i < t->nsites && t->sites[i].func == func)
+		while (i < j->hi && t->sites[i].func == func)
 			i++;
 		fp->n = i - fp->first;
-		if (!skip[func] && plan_function(t, fp))
-			keep_windows(mp, fp);
+		if (!j->skip[func] && plan_function(t, fp))
+			keep_windows(&j->mp, fp);
 		plan_free(fp);
 	}
 	free(fp);
+}
+
+static void *plan_thread(void *arg)
+{
+	plan_range(arg);
+	disasm_thread_done();
+	return NULL;
+}
+
+/* Append b's windows to a's (b planned the functions after a's). */
+static void plan_merge(struct mod_plan *a, struct mod_plan *b)
+{
+	uint32_t w0 = (uint32_t)a->nwins, c0 = (uint32_t)a->ncov;
+
+	for (size_t k = 0; k < b->nwins; k++) {
+		struct win_plan *wp = new_win(a);
+
+		*wp = b->wins[k];
+		wp->group += w0;
+		wp->first += c0;
+	}
+	for (size_t k = 0; k < b->ncov; k++) {
+		if (a->ncov == a->capcov) {
+			a->capcov = a->capcov ? 2 * a->capcov : 512;
+			a->cov = xreallocarray(a->cov, a->capcov, sizeof(*a->cov));
+		}
+		a->cov[a->ncov++] = b->cov[k];
+	}
+	a->redirects += b->redirects;
+	mod_plan_free(b);
+}
+
+/* Plan every function of t that is not skipped.  Decoding the functions
+ * is most of the set-up's time, and the program does not run yet: with a
+ * second CPU, a thread plans the second half (it takes no signal: those
+ * are the tracer thread's). */
+static void plan_module(const struct sym_table *t, const char *const *skip,
+			struct mod_plan *mp)
+{
+	struct plan_job a = { t, skip, 0, t->nsites, { 0 } }, b = a;
+	sigset_t all, old;
+	pthread_t th;
+	size_t mid = t->nsites / 2;
+
+	while (mid && mid < t->nsites && t->sites[mid].func == t->sites[mid - 1].func)
+		mid++;
+	if (t->nsites < 1024 || mid >= t->nsites || get_nprocs() < 2) {
+		plan_range(&a);
+		*mp = a.mp;
+		return;
+	}
+	a.hi = b.lo = mid;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&th, NULL, plan_thread, &b) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		a.hi = t->nsites;
+		plan_range(&a);
+		*mp = a.mp;
+		return;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	plan_range(&a);
+	pthread_join(th, NULL);
+	plan_merge(&a.mp, &b.mp);
+	*mp = a.mp;
 }
 
 /* Leave out every window of a group one of whose windows is: a branch
