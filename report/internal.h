@@ -37,6 +37,13 @@ struct node {
 	int last_fn, last_child;
 };
 
+/* A slot of the call paths' hash table: the key is kept in it, so that a
+ * lookup in a big tree costs one cache miss, not two. */
+struct node_slot {
+	int parent, fn;
+	int id;			/* -1: free */
+};
+
 struct sample {
 	uint64_t t;		/* ns */
 	int64_t rss;		/* bytes */
@@ -50,7 +57,7 @@ struct report {
 
 	struct node *nodes;
 	size_t nnodes, nodes_cap;
-	int *node_slots;	/* (parent, fn) -> id, likewise */
+	struct node_slot *node_slots;	/* (parent, fn) -> id, likewise */
 	size_t nnode_slots;
 	int root_last_fn, root_last_child;	/* as in struct node, for
 						   REPORT_ROOT */

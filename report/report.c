@@ -200,10 +200,9 @@ static size_t node_slot(const struct report *r, int parent, int fn)
 	size_t i = node_hash(parent, fn) & mask;
 
 	for (;;) {
-		int id = r->node_slots[i];
+		const struct node_slot *s = &r->node_slots[i];
 
-		if (id < 0 || (r->nodes[id].parent == parent &&
-			       r->nodes[id].fn == fn))
+		if (s->id < 0 || (s->parent == parent && s->fn == fn))
 			return i;
 		i = (i + 1) & mask;
 	}
@@ -212,16 +211,21 @@ static size_t node_slot(const struct report *r, int parent, int fn)
 static int node_slots_grow(struct report *r)
 {
 	size_t n = r->nnode_slots ? r->nnode_slots * 2 : 256;
-	int *slots = slots_new(n);
+	struct node_slot *slots = malloc(n * sizeof(*slots));
 
 	if (!slots)
 		return -1;
+	for (size_t i = 0; i < n; i++)
+		slots[i].id = -1;
 	free(r->node_slots);
 	r->node_slots = slots;
 	r->nnode_slots = n;
-	for (size_t id = 0; id < r->nnodes; id++)
-		slots[node_slot(r, r->nodes[id].parent, r->nodes[id].fn)] =
-			(int)id;
+	for (size_t id = 0; id < r->nnodes; id++) {
+		const struct node *nd = &r->nodes[id];
+
+		slots[node_slot(r, nd->parent, nd->fn)] =
+			(struct node_slot){ nd->parent, nd->fn, (int)id };
+	}
 	return 0;
 }
 
@@ -239,7 +243,8 @@ static int node_new(struct report *r, int parent, int fn)
 	nd->parent = parent;
 	nd->fn = fn;
 	nd->last_child = -1;
-	r->node_slots[node_slot(r, parent, fn)] = (int)r->nnodes;
+	r->node_slots[node_slot(r, parent, fn)] =
+		(struct node_slot){ parent, fn, (int)r->nnodes };
 	return (int)r->nnodes++;
 }
 
@@ -261,7 +266,7 @@ int report_path(struct report *r, int parent, int fn)
 	if (*last_child >= 0 && *last_fn == fn)
 		return *last_child;
 	if (r->nnode_slots)
-		id = r->node_slots[node_slot(r, parent, fn)];
+		id = r->node_slots[node_slot(r, parent, fn)].id;
 	if (id < 0)
 		id = node_new(r, parent, fn);
 	if (id >= 0) {
