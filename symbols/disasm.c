@@ -20,14 +20,38 @@
  * thread closes its own (disasm_thread_done). */
 static __thread csh cs_handle;
 static __thread cs_insn *cs_buf;
+/* ...and a handle without details, for the scan of return sites: filling
+ * in an instruction's details costs more than decoding it, and only the
+ * jumps and rets are wanted (decoded again with details). */
+static __thread csh cs_scan;
+static __thread cs_insn *cs_scan_buf;
 
 void disasm_thread_done(void)
 {
+	if (cs_scan_buf) {
+		cs_free(cs_scan_buf, 1);
+		cs_scan_buf = NULL;
+		cs_close(&cs_scan);
+	}
 	if (!cs_buf)
 		return;
 	cs_free(cs_buf, 1);
 	cs_buf = NULL;
 	cs_close(&cs_handle);
+}
+
+static int scan_ready(void)
+{
+	if (cs_scan_buf)
+		return 1;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs_scan) != CS_ERR_OK)
+		return 0;
+	cs_scan_buf = cs_malloc(cs_scan);
+	if (!cs_scan_buf) {
+		cs_close(&cs_scan);
+		return 0;
+	}
+	return 1;
 }
 
 static int cs_ready(void)
@@ -410,19 +434,25 @@ long find_return_sites(const uint8_t *code, size_t n, uint64_t addr,
 	size_t start = *nsites;
 	struct insn in;
 
-	if (!cs_ready()) {
+	if (!cs_ready() || !scan_ready()) {
 		errno = ENOMEM;
 		return -1;
 	}
 	while (n) {
+		const uint8_t *at = code;
+		uint64_t at_addr = addr;
+		size_t at_n = n;
+
 		/* Padding or data in the range: resynchronise one byte on. */
-		if (!cs_disasm_iter(cs_handle, &code, &n, &addr, cs_buf)) {
+		if (!cs_disasm_iter(cs_scan, &code, &n, &addr, cs_scan_buf)) {
 			code++;
 			n--;
 			addr++;
 			continue;
 		}
-		if (!may_be_site(cs_buf->id))
+		if (!may_be_site(cs_scan_buf->id))
+			continue;
+		if (!cs_disasm_iter(cs_handle, &at, &at_n, &at_addr, cs_buf))
 			continue;
 		classify(cs_buf, &in);
 		if (is_return_site(&in, fn, nfn) && site_push(&s, &in) < 0) {
