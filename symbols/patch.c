@@ -880,7 +880,20 @@ struct plan {
 	size_t n;
 	struct patch_extra *extra;
 	size_t nextra, cap;
+	/* the looks at granted windows still allowed (each costs n +
+	 * nextra): a function of thousands of refused sites and jumps must
+	 * not make the set-up quadratic; past it, int3s */
+	long budget;
 };
+
+#define PLAN_BUDGET	(1L << 24)
+
+/* Charge one look over every granted window; false when spent. */
+static bool charge(struct plan *pl)
+{
+	pl->budget -= (long)(pl->n + pl->nextra);
+	return pl->budget > 0;
+}
 
 static bool holds(const struct patch_window *w, uint64_t a)
 {
@@ -967,7 +980,8 @@ static bool source_window(struct plan *pl, const struct patch_window *w,
 		if (j < si && (!contiguous(&f->insns[j], &f->insns[j + 1]) ||
 			       f->insns[j].addr < r->addr))
 			break;
-		if (window_around(f, j, si, &sw) != PATCH_OK || sw.inner ||
+		if (!charge(pl) ||
+		    window_around(f, j, si, &sw) != PATCH_OK || sw.inner ||
 		    site_inside(pl, &sw) || taken(pl, &sw) ||
 		    patch_overlap(&sw, w))
 			continue;
@@ -990,6 +1004,8 @@ static bool redirect(struct plan *pl, const struct patch_window *w,
 		long si = insn_at(f, s);
 		struct patch_window one;
 
+		if (!charge(pl))
+			goto fail;
 		if (holds(w, s) || displaced(pl, s))
 			continue;
 		if (si < 0)
@@ -1065,7 +1081,7 @@ static bool try_window(struct plan *pl, size_t k, size_t j, size_t i,
 	struct patch_window w;
 	size_t back[PATCH_MAX_INSNS], nback;
 
-	if (window_around(pl->f, j, i, &w) != PATCH_OK ||
+	if (!charge(pl) || window_around(pl->f, j, i, &w) != PATCH_OK ||
 	    (ends_at_site && w.insns[w.ninsns - 1].addr != pl->f->insns[i].addr))
 		return false;
 	/* the entry is reached from outside: only at a window's start, its
@@ -1109,7 +1125,7 @@ size_t patch_plan_redirect(const struct patch_func *f,
 			   struct patch_site *sites, size_t n,
 			   struct patch_extra **extra)
 {
-	struct plan pl = { f, sites, n, NULL, 0, 0 };
+	struct plan pl = { f, sites, n, NULL, 0, 0, PLAN_BUDGET };
 
 	*extra = NULL;
 	if (!n)
