@@ -183,6 +183,8 @@ void probe_event(struct probe_ctl *c, uint32_t kind, uint32_t site,
 
 	if (!on_own_stack)
 		__atomic_fetch_add(&c->nostack, 1, __ATOMIC_RELAXED);
-	if (ring_put(&c->ring, site, 0, k, sp, rss, key))
+	if (__atomic_load_n(&c->alone, __ATOMIC_RELAXED) ?
+	    ring_put_alone(&c->ring, site, 0, k, sp, rss, key) :
+	    ring_put(&c->ring, site, 0, k, sp, rss, key))
 		__atomic_fetch_add(&c->waits, 1, __ATOMIC_RELAXED);
 }

@@ -58,6 +58,12 @@ struct probe_ctl {
 	uint32_t off;		/* iprofmem let the program go: a probe that
 				   still runs (a signal handler returning into
 				   a stub) records nothing */
+	uint32_t alone;		/* the process has one thread, and no other
+				   thread or process shares its memory: the
+				   ring has one producer (ring_put_alone).
+				   iprofmem clears it, the process stopped,
+				   at its first clone sharing the memory */
+	uint32_t unused0;
 	uint64_t gate_gen;	/* iprofmem adds one when it changed memory
 				   itself (a kernel write in its name fires
 				   no event of the program's) */

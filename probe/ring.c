@@ -108,11 +108,11 @@ static void wait_for_space(const struct ring_producer *p, uint64_t pos,
 		sleep_for_space(p, pos);
 }
 
-unsigned ring_put(const struct ring_producer *p, uint32_t site,
-		  uint16_t thread, uint8_t kind, uint64_t sp, uint64_t rss,
-		  uint64_t key)
+/* Write the record at position pos, reserved by the caller. */
+static inline __attribute__((always_inline)) unsigned
+put_at(const struct ring_producer *p, uint64_t pos, uint32_t site,
+       uint16_t thread, uint8_t kind, uint64_t sp, uint64_t rss, uint64_t key)
 {
-	uint64_t pos = __atomic_fetch_add(&p->hdr->head, 1, __ATOMIC_RELAXED);
 	struct ring_record *r = &p->rec[pos & p->mask];
 	unsigned round = 0;
 
@@ -129,6 +129,25 @@ unsigned ring_put(const struct ring_producer *p, uint32_t site,
 	/* the commit: everything above is visible before it */
 	__atomic_store_n(&r->seq, seq_of(pos, p->order), __ATOMIC_RELEASE);
 	return round;
+}
+
+unsigned ring_put(const struct ring_producer *p, uint32_t site,
+		  uint16_t thread, uint8_t kind, uint64_t sp, uint64_t rss,
+		  uint64_t key)
+{
+	uint64_t pos = __atomic_fetch_add(&p->hdr->head, 1, __ATOMIC_RELAXED);
+
+	return put_at(p, pos, site, thread, kind, sp, rss, key);
+}
+
+unsigned ring_put_alone(const struct ring_producer *p, uint32_t site,
+			uint16_t thread, uint8_t kind, uint64_t sp,
+			uint64_t rss, uint64_t key)
+{
+	uint64_t pos = __atomic_load_n(&p->hdr->head, __ATOMIC_RELAXED);
+
+	__atomic_store_n(&p->hdr->head, pos + 1, __ATOMIC_RELAXED);
+	return put_at(p, pos, site, thread, kind, sp, rss, key);
 }
 
 /* ---- consumer ---- */

@@ -374,6 +374,26 @@ void probes_gate_touch(struct process *p)
 		  &p->probes.gate_gen, sizeof(p->probes.gate_gen));
 }
 
+static size_t threads_of(const struct tracer *tr, const struct process *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < tr->threads.n; i++)
+		n += tr->threads.threads[i].proc == p;
+	return n;
+}
+
+void probes_shared(struct process *p)
+{
+	uint32_t zero = 0;
+
+	if (!p->probes.on || !p->probes.alone)
+		return;
+	if (mem_write(p->memfd, p->probes.ctl + offsetof(struct probe_ctl, alone),
+		      &zero, sizeof(zero)) == 0)
+		p->probes.alone = false;
+}
+
 int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 		 uint64_t code, uint64_t below)
 {
@@ -405,6 +425,10 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 		goto fail;
 	ctl.statm_fd = (int32_t)fd;
 	ctl.stacks = data + CTL_BYTES;
+	/* one producer: a launched program at its exec, an attached one
+	 * with a single thread (probes_shared says when that ends) */
+	p->probes.alone = threads_of(tr, p) == 1;
+	ctl.alone = p->probes.alone;
 	/* the stacks are scratch until the first probe runs */
 	why = setup_gate(tr, p, tid, code, data, ctl.stacks, &ctl);
 	if (why)
@@ -478,6 +502,9 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 	ctl.statm_fd = failed_call(fd) ? -1 : (int32_t)fd;
 	ctl.waits = ctl.nostack = 0;
 	ctl.reopens = 0;
+	/* a forked child has one thread */
+	ctl.alone = 1;
+	pr->alone = true;
 	ctl.gate_nrings = 0;
 	memset(ctl.gate_head, 0, sizeof(ctl.gate_head));
 	memset(ctl.gate, 0, sizeof(ctl.gate));

@@ -82,6 +82,7 @@ struct probes {
 	 * exits (the parent waits): its events go to a shadow stack of its
 	 * own, a copy of the parent's, as the int3 engine traces it */
 	uint64_t vfork_key;
+	bool alone;		/* the control block's `alone` is set */
 	uint64_t gate_gen;	/* the control block's, when gate_on */
 	bool gate_on;
 	uint64_t gate_maps[64];	/* the perf rings mapped in the process */
@@ -131,6 +132,9 @@ struct thread *probes_shadow(struct process *p, uint64_t key);
 /* A vfork child of the thread with that key starts (child: its tid), or
  * ends (child 0). */
 void probes_vfork(struct process *p, uint64_t key, pid_t child);
+/* A thread (or a process sharing the memory) is being created, every
+ * thread of p stopped: the ring gets several producers. */
+void probes_shared(struct process *p);
 /* iprofmem wrote to the program's memory where a page may have been made
  * resident: the fault gate must not trust the RSS from before. */
 void probes_gate_touch(struct process *p);

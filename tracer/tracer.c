@@ -831,6 +831,10 @@ static void on_clone(struct tracer *tr, struct event *ev)
 		th = thread_add(&tr->threads, child);
 		parent = thread_find(&tr->threads, ev->tid);
 		th->proc = parent ? parent->proc : NULL;
+		/* neither runs yet: the ring's producers become several
+		 * before either probes again */
+		if (th->proc)
+			probes_shared(th->proc);
 		start_thread(tr, th);
 	}
 	resume_tid(tr, ev->tid, 0);

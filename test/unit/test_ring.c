@@ -270,6 +270,18 @@ static void *produce(void *arg)
 	return NULL;
 }
 
+/* The same, as the ring's only producer (ring_put_alone). */
+static void *produce_alone(void *arg)
+{
+	struct producer_arg *a = arg;
+
+	for (uint64_t i = 0; i < MP_EVENTS; i++)
+		a->waits += ring_put_alone(&a->f->prod, (uint32_t)(i % 1000),
+					   a->id, i & 1 ? RING_RETURN : RING_ENTRY,
+					   0x7ff000000000ULL + a->id, i, i);
+	return NULL;
+}
+
 struct mp_sink {
 	uint64_t count[MP_THREADS];
 	uint64_t next[MP_THREADS];	/* each thread's events come in order */
@@ -332,6 +344,37 @@ static void test_multi_producer(void **state)
 			 f.rd.stats.bad_kind + f.rd.stats.bad_header, 0);
 	assert_int_equal(((struct ring_header *)f.mem)->head,
 			 (uint64_t)MP_THREADS * MP_EVENTS);
+	fixture_close(&f);
+}
+
+/* The only producer reserves with a plain increment: into a ring of 16
+ * that the consumer drains as it goes, every event arrives once, intact,
+ * in order (waiting itself is put_at's, test_full_ring_waits). */
+static void test_alone_producer(void **state)
+{
+	static const struct ring_limits lim = { 1000, MP_THREADS };
+	struct producer_arg arg;
+	struct mp_sink s = { 0 };
+	struct fixture f;
+	uint64_t total = 0;
+	pthread_t t;
+
+	(void)state;
+	fixture_open(&f, 4);
+	arg = (struct producer_arg){ &f, 3, 0 };
+	assert_int_equal(pthread_create(&t, NULL, produce_alone, &arg), 0);
+	while (total < MP_EVENTS) {
+		size_t n = ring_drain(&f.rd, &lim, 8, check_mp, &s);
+
+		if (!n)
+			sched_yield();
+		total += n;
+	}
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(ring_drain(&f.rd, &lim, SIZE_MAX, check_mp, &s), 0);
+	assert_int_equal(s.misordered, 0);
+	assert_int_equal(s.count[3], MP_EVENTS);
+	assert_int_equal(((struct ring_header *)f.mem)->head, MP_EVENTS);
 	fixture_close(&f);
 }
 
@@ -571,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_wraparound),
 		cmocka_unit_test(test_full_ring_waits),
 		cmocka_unit_test(test_multi_producer),
+		cmocka_unit_test(test_alone_producer),
 		cmocka_unit_test(test_corrupt_records),
 		cmocka_unit_test(test_drain_bounded),
 		cmocka_unit_test(test_corrupt_header),
