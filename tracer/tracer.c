@@ -491,9 +491,14 @@ void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
 void tracer_enter(struct process *p, struct thread *sh, int32_t fn,
 		  uint64_t sp, const struct trap *trap)
 {
+	/* An entry above the thread's frames: a signal handler on an
+	 * alternate stack keeps them, a longjmp'd-from call does not.  A
+	 * probe's event is read after the fact: when the stack can no
+	 * longer be read (the program ended, or unmapped it), the frames
+	 * stay, as nothing says they were left. */
 	thread_enter(sh, p->rep, fn, sp, trap,
 		     thread_enter_unwinds(sh, sp) &&
-		     arch_returns_to_sigreturn(p->memfd, sp));
+		     arch_returns_to_sigreturn(p->memfd, sp) != 0);
 }
 
 /* One RSS curve per report: in a shared report, the first process's
