@@ -144,9 +144,13 @@ unsigned ring_put_alone(const struct ring_producer *p, uint32_t site,
 			uint16_t thread, uint8_t kind, uint64_t sp,
 			uint64_t rss, uint64_t key)
 {
-	uint64_t pos = __atomic_load_n(&p->hdr->head, __ATOMIC_RELAXED);
+	uint64_t pos = 1;
 
-	__atomic_store_n(&p->hdr->head, pos + 1, __ATOMIC_RELAXED);
+	/* one instruction, so that a producer nested in this one (a signal
+	 * handler's probe) takes the next position, but without the lock
+	 * prefix */
+	__asm__ volatile("xaddq %0, %1"
+			 : "+r"(pos), "+m"(p->hdr->head) : : "memory");
 	return put_at(p, pos, site, thread, kind, sp, rss, key);
 }
 

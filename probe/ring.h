@@ -109,10 +109,10 @@ void ring_producer_init(struct ring_producer *p, void *mem, unsigned order);
 unsigned ring_put(const struct ring_producer *p, uint32_t site,
 		  uint16_t thread, uint8_t kind, uint64_t sp, uint64_t rss,
 		  uint64_t key);
-/* The same for the ring's only producer (no other thread, no nested
- * producer that does not finish first): the reservation is a plain
- * increment, not a locked one, whose full barrier waits for the last
- * record's stores to reach the cache. */
+/* The same for the ring's only thread (a producer nested in it, a signal
+ * handler's, finishes first): the reservation is one xadd without the
+ * lock prefix, whose full barrier waits for the last record's stores to
+ * reach the cache. */
 unsigned ring_put_alone(const struct ring_producer *p, uint32_t site,
 			uint16_t thread, uint8_t kind, uint64_t sp,
 			uint64_t rss, uint64_t key);
