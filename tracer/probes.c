@@ -734,7 +734,6 @@ struct mod_plan {
 	size_t ncov, capcov;
 	struct redirect *redir;		/* open addressing */
 	size_t capredir;
-	uint64_t redirects;		/* branches re-aimed (for --stats) */
 };
 
 static void mod_plan_free(struct mod_plan *mp)
@@ -980,7 +979,6 @@ static void keep_windows(struct mod_plan *mp, const struct fn_plan *fp)
 			wp->group = group;
 			wp->w = fp->extra[x].w;
 			wp->fixup = fp->extra[x].fixup;
-			mp->redirects++;
 		}
 	}
 }
@@ -1039,7 +1037,6 @@ static void plan_merge(struct mod_plan *a, struct mod_plan *b)
 		}
 		a->cov[a->ncov++] = b->cov[k];
 	}
-	a->redirects += b->redirects;
 	mod_plan_free(b);
 }
 
