@@ -862,8 +862,8 @@ static enum patch_why window_around(const struct patch_func *f, size_t j,
 		w->len = PATCH_JMP_LEN;
 		w->padding = true;
 	}
-	if (f->indirect && w->ninsns > 1)
-		return PATCH_INDIRECT;
+	/* (no function with indirect jumps of unknown targets gets here:
+	 * patch_plan_redirect leaves those to the plain windows) */
 	for (unsigned x = 0; x < w->ninsns; x++)
 		if (!relocatable(&w->insns[x]))
 			return PATCH_RELOC;
