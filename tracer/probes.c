@@ -1404,6 +1404,9 @@ static int64_t event_rss(const struct tracer *tr, uint64_t packed)
 	return (int64_t)(pages * page);
 }
 
+static void take_traps(struct tracer *tr, struct process *p, uint64_t limit,
+		       uint64_t time);
+
 static void on_event(const struct ring_event *ev, void *arg)
 {
 	struct drain_ctx *c = arg;
@@ -1412,6 +1415,9 @@ static void on_event(const struct ring_event *ev, void *arg)
 	struct thread *sh = probes_shadow(c->p, ev->key);
 	struct process *ep = c->p, *child;
 	uint64_t dest;
+
+	if (c->p->probes.trap_head < c->p->probes.ntraps)
+		take_traps(c->tr, c->p, ev->pos, c->time);
 
 	/* -f: a vfork child's events are its own process's (it runs the
 	 * parent's probes, in the parent's memory, with the parent's key) */
@@ -1434,22 +1440,103 @@ static void on_event(const struct ring_event *ev, void *arg)
 	}
 }
 
-void probes_drain(struct tracer *tr, struct process *p)
+/* Take the queued int3 events that come before ring position limit. */
+static void take_traps(struct tracer *tr, struct process *p, uint64_t limit,
+		       uint64_t time)
+{
+	struct probes *pr = &p->probes;
+
+	while (pr->trap_head < pr->ntraps && pr->traps[pr->trap_head].pos <= limit) {
+		const struct probe_trap *t = &pr->traps[pr->trap_head++];
+		struct trap trap = { .rss = t->rss, .time = time };
+		struct thread *sh = probes_shadow(p, t->key);
+
+		tracer_sample(tr, p, &trap);
+		if (t->entry_fn >= 0)
+			tracer_enter(p, sh, t->entry_fn, t->sp, &trap);
+		if (t->ret_fn >= 0)
+			tracer_leave(p, sh, t->ret_fn, &t->insn, t->ranges_at,
+				     t->nranges, t->sp, t->dest, &trap);
+	}
+	if (pr->trap_head == pr->ntraps)
+		pr->trap_head = pr->ntraps = 0;
+}
+
+bool probes_can_defer(const struct process *p)
+{
+	return p->probes.on && !p->probes.vfork_child;
+}
+
+/* A queue this long means iprofmem is far behind: the next trap waits
+ * for the ring to be drained first (bounds our memory). */
+#define TRAPS_MAX 65536
+
+void probes_defer(struct tracer *tr, struct process *p, struct probe_trap *t)
+{
+	struct probes *pr = &p->probes;
+	/* the head as the program left it: a scribbled one only moves the
+	 * event within this program's own profile, and never before what
+	 * is queued */
+	uint64_t pos = __atomic_load_n(&pr->rd.hdr->head, __ATOMIC_ACQUIRE);
+
+	if (pos < pr->rd.tail)
+		pos = pr->rd.tail;
+	if (pr->ntraps > pr->trap_head && pos < pr->traps[pr->ntraps - 1].pos)
+		pos = pr->traps[pr->ntraps - 1].pos;
+	t->pos = pos;
+	if (pr->ntraps - pr->trap_head >= TRAPS_MAX)
+		probes_drain(tr, p);
+	if (pr->ntraps == pr->cap_traps && pr->trap_head) {
+		memmove(pr->traps, pr->traps + pr->trap_head,
+			(pr->ntraps - pr->trap_head) * sizeof(*pr->traps));
+		pr->ntraps -= pr->trap_head;
+		pr->trap_head = 0;
+	}
+	if (pr->ntraps == pr->cap_traps) {
+		pr->cap_traps = pr->cap_traps ? 2 * pr->cap_traps : 64;
+		pr->traps = xreallocarray(pr->traps, pr->cap_traps,
+					  sizeof(*pr->traps));
+	}
+	pr->traps[pr->ntraps++] = *t;
+	if (pos <= pr->rd.tail)
+		take_traps(tr, p, pr->rd.tail, tracer_clock(tr));
+	else
+		tr->pstats.traps_queued++;
+}
+
+static size_t drain(struct tracer *tr, struct process *p, size_t max)
 {
 	struct drain_ctx c = { tr, p, tracer_clock(tr) };
 	const struct ring_limits lim = {
 		.nsites = (uint32_t)p->probes.nsites, .nthreads = 65536,
 	};
 	struct ring_stats before;
+	size_t n, total = 0;
 
 	if (!p->probes.on)
-		return;
+		return 0;
 	before = p->probes.rd.stats;
-	while (ring_drain(&p->probes.rd, &lim, 65536, on_event, &c) == 65536)
-		;
+	do {
+		n = ring_drain(&p->probes.rd, &lim,
+			       max - total < 65536 ? max - total : 65536,
+			       on_event, &c);
+		total += n;
+	} while (n == 65536 && total < max);
+	take_traps(tr, p, p->probes.rd.tail, c.time);
 	tr->pstats.bad_records += (p->probes.rd.stats.bad_site - before.bad_site) +
 		(p->probes.rd.stats.bad_thread - before.bad_thread) +
 		(p->probes.rd.stats.bad_kind - before.bad_kind);
+	return total;
+}
+
+size_t probes_drain(struct tracer *tr, struct process *p)
+{
+	return drain(tr, p, SIZE_MAX);
+}
+
+size_t probes_drain_some(struct tracer *tr, struct process *p, size_t max)
+{
+	return drain(tr, p, max);
 }
 
 bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
@@ -1545,6 +1632,7 @@ void probes_unload(struct tracer *tr, struct process *p, pid_t tid)
 	if (!pr->on || p->memfd < 0)
 		return;
 	probes_drain(tr, p);
+	take_traps(tr, p, UINT64_MAX, tracer_clock(tr));
 	ring_abandon(&pr->rd);
 	if (mem_write(p->memfd, pr->ctl + offsetof(struct probe_ctl, off),
 		      &off, sizeof(off)) != 0 ||
@@ -1586,9 +1674,11 @@ void probes_forget(struct tracer *tr, struct process *p)
 
 	if (pr->on) {
 		probes_drain(tr, p);
+		take_traps(tr, p, UINT64_MAX, tracer_clock(tr));
 		read_counters(tr, p);
 		munmap(pr->ring, pr->ring_len);
 	}
+	free(pr->traps);
 	for (size_t i = 0; i < pr->cap_shadows; i++)
 		if (pr->shadows[i].sh) {
 			free(pr->shadows[i].sh->stack);
@@ -1614,7 +1704,8 @@ void probes_print_stats(const struct tracer *tr)
 	if (all)
 		fprintf(stderr, ", %.1f%% by probes",
 			100.0 * (double)s->events_probe / (double)all);
-	fprintf(stderr, ")\n");
+	fprintf(stderr, "; int3 events queued behind the ring %llu)\n",
+		(unsigned long long)s->traps_queued);
 	fprintf(stderr, "iprofmem: stats: sites: entries %llu probe, %llu int3; "
 		"returns %llu probe, %llu int3; branches re-aimed %llu\n",
 		(unsigned long long)s->sites_probe[0],

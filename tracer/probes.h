@@ -90,11 +90,29 @@ struct probes {
 	uint64_t ring_at;	/* the ring, in the process */
 	pid_t vfork_child;
 	struct thread *vfork_shadow;
+	/* int3 events waiting for the ring records that precede them, in
+	 * order: traps[trap_head..ntraps) */
+	struct probe_trap *traps;
+	size_t ntraps, trap_head, cap_traps;
+};
+
+/* An int3 site's event in a probed process, the thread resumed at once:
+ * it is taken in its place among the ring's events (after every record
+ * reserved before the stop, pos), so that the program does not wait at
+ * its breakpoints for iprofmem to work through the records before. */
+struct probe_trap {
+	uint64_t pos;		/* the ring's head at the stop */
+	uint64_t key, sp, dest;	/* as tracer_enter/tracer_leave take them */
+	int64_t rss;
+	int32_t entry_fn, ret_fn;
+	uint32_t ranges_at, nranges;
+	struct insn insn;
 };
 
 /* Counts for --stats, over the whole run. */
 struct probe_stats {
 	uint64_t events_probe, events_int3;
+	uint64_t traps_queued;		/* int3 events queued behind records */
 	uint64_t sites_probe[2], sites_int3[2];	/* [0] entries, [1] returns */
 	uint64_t bad_records, waits, nostack, reopens;
 	uint64_t gate_skips;		/* probe events with a cached RSS */
@@ -123,8 +141,18 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		const struct sym_table *t, const int32_t *ids,
 		const char *const *skip, uint32_t ranges_base, bool *probed);
-/* Take every committed event out of the process's ring, in order. */
-void probes_drain(struct tracer *tr, struct process *p);
+/* Take every committed event out of the process's ring, in order, with
+ * the int3 events due among them; returns how many ring events there
+ * were. */
+size_t probes_drain(struct tracer *tr, struct process *p);
+/* The same, at most about max ring events (the rest stay for later). */
+size_t probes_drain_some(struct tracer *tr, struct process *p, size_t max);
+/* May an int3 event of p be taken later (probes_defer)?  Not while a
+ * vfork child runs on its parent's probes. */
+bool probes_can_defer(const struct process *p);
+/* Take t's event once the records reserved before it are: now if they
+ * are (t->pos is filled in here). */
+void probes_defer(struct tracer *tr, struct process *p, struct probe_trap *t);
 /* The report id of the function whose probed entry is at addr, or -1. */
 int32_t probes_entry_fn(const struct process *p, uint64_t addr);
 /* The shadow stack of a thread key (created empty). */

@@ -206,12 +206,25 @@ static void drain_all(struct tracer *tr)
 			probes_drain(tr, tr->procs[i]);
 }
 
+/* Between two looks for a stop, at most this many events of each probed
+ * process are drained: a thread stopped at a breakpoint waits for the
+ * look (about 100 ns an event). */
+#define DRAIN_BATCH 1024
+
+/* A drain that found at least this many events is followed at once by
+ * the next, not by a sleep: the program makes events faster than a
+ * tick's sleep would let us keep up with. */
+#define DRAIN_BUSY 256
+
 /* waitpid(-1) for the next stop, but with probed processes, whose events
- * come without stops, drain their rings while waiting, at least every
- * millisecond (a full ring makes the program wait for us), and before
- * the stop is handled: a thread's events in the ring precede its next
- * stop.  SIGCHLD (blocked) says when a stop comes; a signal to iprofmem
- * ends the wait with EINTR, as it ends waitpid's. */
+ * come without stops, drain their rings while waiting, beside the
+ * program, as long as they fill; otherwise sleep until a stop, a
+ * millisecond at most (a full ring makes the program wait for us).  A
+ * stop is returned at once: next_event drains the rest first, but for a
+ * breakpoint, whose event can be queued behind the records before it
+ * (probes_defer), so that the program need not wait at its breakpoints
+ * for the backlog.  SIGCHLD (blocked) says when a stop comes; a signal to
+ * iprofmem ends the wait with EINTR, as it ends waitpid's. */
 static pid_t wait_any(struct tracer *tr, int *status)
 {
 	static bool blocked;
@@ -229,16 +242,25 @@ static pid_t wait_any(struct tracer *tr, int *status)
 		blocked = true;
 	}
 	for (;;) {
+		size_t n = 0;
+
 		w = waitpid(-1, status, __WALL | WNOHANG);
-		drain_all(tr);
+		if (w < 0)
+			drain_all(tr);
 		if (w != 0)
 			return w;
+		for (size_t i = 0; i < tr->nprocs; i++)
+			if (tr->procs[i]->probes.on)
+				n += probes_drain_some(tr, tr->procs[i],
+						       DRAIN_BATCH);
 		/* a request that came since the last look ends the wait once,
 		 * as a signal ends waitpid's, not for as long as its flag
 		 * stays set: quiescing after it waits for every thread */
 		if (requests != seen ||
-		    (sigtimedwait(&chld, NULL, &tick) < 0 && errno == EINTR)) {
+		    (n < DRAIN_BUSY &&
+		     sigtimedwait(&chld, NULL, &tick) < 0 && errno == EINTR)) {
 			seen = requests;
+			drain_all(tr);
 			errno = EINTR;
 			return -1;
 		}
@@ -248,7 +270,7 @@ static pid_t wait_any(struct tracer *tr, int *status)
 /* Wait for the next stop or exit of any tracee and say what it is.
  * Returns 1, 0 when there is no tracee left, -1 when a signal to iprofmem
  * interrupted the wait. */
-static int next_event(struct tracer *tr, struct event *ev)
+static int classify_event(struct tracer *tr, struct event *ev)
 {
 	int status, event;
 	pid_t tid = wait_any(tr, &status);
@@ -303,6 +325,17 @@ static int next_event(struct tracer *tr, struct event *ev)
 	    at_breakpoint(ev))
 		ev->kind = EV_BREAKPOINT;
 	return 1;
+}
+
+/* The next event, the rings drained up to it: a thread's events in the
+ * ring precede its next stop.  A breakpoint's drain is on_breakpoint's. */
+static int next_event(struct tracer *tr, struct event *ev)
+{
+	int r = classify_event(tr, ev);
+
+	if (r > 0 && ev->kind != EV_BREAKPOINT && tr->probing)
+		drain_all(tr);
+	return r;
 }
 
 void tracer_start_clock(struct tracer *tr)
@@ -520,7 +553,11 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	struct trap trap;
 	regs_t at_site;
 	int sig;
+	bool defer = probes_can_defer(p) && !tr->quiescing &&
+		     !b->rendezvous && !tr->list_done;
 
+	if (!defer && tr->probing)
+		drain_all(tr);
 	arch_set_pc(&ev->regs, b->addr);
 	if (tr->quiescing) {
 		/* not taken: it will run the original instruction once the
@@ -560,17 +597,31 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	if (b->insn.op == INSN_PUSH || b->insn.op == INSN_CALL ||
 	    b->insn.op == INSN_CALL_IND)
 		probes_gate_touch(p);
-	shadow = p->probes.on ? probes_shadow(p, at_site.fs_base) : th;
 	th->key = at_site.fs_base;
 	tr->pstats.events_int3++;
 	report_progress_stop();
-	tracer_sample(tr, p, &trap);
-	if (b->entry_fn >= 0)
-		tracer_enter(p, shadow, b->entry_fn, arch_sp(&at_site), &trap);
-	if (b->ret_fn >= 0)
-		tracer_leave(p, shadow, b->ret_fn, &b->insn, b->ranges_at,
-			     b->nranges, arch_sp(&at_site), arch_pc(&ev->regs),
-			     &trap);
+	if (defer) {
+		struct probe_trap t = {
+			.key = at_site.fs_base, .sp = arch_sp(&at_site),
+			.dest = arch_pc(&ev->regs), .rss = trap.rss,
+			.entry_fn = b->entry_fn, .ret_fn = b->ret_fn,
+			.ranges_at = b->ranges_at, .nranges = b->nranges,
+			.insn = b->insn,
+		};
+
+		probes_defer(tr, p, &t);
+	} else {
+		shadow = p->probes.on ? probes_shadow(p, at_site.fs_base) : th;
+		tracer_sample(tr, p, &trap);
+		if (b->entry_fn >= 0)
+			tracer_enter(p, shadow, b->entry_fn, arch_sp(&at_site),
+				     &trap);
+		if (b->ret_fn >= 0)
+			tracer_leave(p, shadow, b->ret_fn, &b->insn,
+				     b->ranges_at, b->nranges,
+				     arch_sp(&at_site), arch_pc(&ev->regs),
+				     &trap);
+	}
 	if (ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) != 0)
 		return;		/* the thread is gone; its exit follows */
 	th->resume_pc = arch_pc(&ev->regs);

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Probe events and int3 stops of one thread, interleaved with a backlog
+# (test/targets/interleave.c), in every variant: the default engine lets a
+# thread go from a breakpoint at once and takes the event after the ring's
+# records that came before it; the rows must come out exact, as the int3
+# engine's do:
+#  - grow_one, pair, round_ and run: 40 pages, with 40, 40, 40 and 1 calls
+#    (pair is "call grow_one; ret": its ret is an int3 site);
+#  - no row for spin and tiny (touch nothing), and their calls counted
+#    exactly, from --record: spin 240000, tiny 80 (a one-byte function);
+#  - under the default engine, --stats says int3 events were queued behind
+#    the ring (the case the test is for) and took most events by probes;
+#  - the program's stdout and exit status are the untraced ones.
+. "$(dirname "$0")/lib.sh"
+
+ENGINE=${IPROFMEM_ENGINE:-auto}
+ALL_VARIANTS="$DEBUG_VARIANTS $NODEBUG_VARIANTS"
+
+# record_calls FILE FUNC: total calls of FUNC over every call path of a
+# --record FILE (its "func ID FILE LINE NAME" and "node ID PARENT FUNC
+# BYTES CALLS TOTAL ..." lines).
+record_calls() {
+	awk -F'\t' -v f="$2" '
+		$1 == "func" && $5 == f { id[$2] = 1 }
+		$1 == "node" && ($4 in id) { n += $7 }
+		END { print n + 0 }' "$1"
+}
+
+for v in $ALL_VARIANTS; do
+	tc "interleave.$v: exact rows with probes and int3 stops interleaved"
+	bin=$TGT/interleave.$v
+	if need_file "$bin"; then
+		case $v in
+		*nodebug) key() { printf '%s:0:%s' "$bin" "$1"; } ;;
+		*) key() { src_key interleave "$1"; } ;;
+		esac
+		run_plain "$bin" "$MARK"
+		run_ip --stats --record="$WORK/rec" -- "$bin" "$MARK"
+		expect_same_as_plain
+		expect_exit 0
+		parse_table "$ERR"
+		expect_row "$(key grow_one)" 40 40
+		expect_row "$(key pair)" 40 40
+		expect_row "$(key round_)" 40 40
+		expect_row "$(key run)" 40 1
+		expect_no_row "$(key spin)"
+		expect_no_row "$(key tiny)"
+		n=$(record_calls "$WORK/rec" spin)
+		[ "$n" = 240000 ] || fail "spin: $n calls in the record, want 240000"
+		n=$(record_calls "$WORK/rec" tiny)
+		[ "$n" = 80 ] || fail "tiny: $n calls in the record, want 80"
+		q=$(sed -n -E 's/^iprofmem: stats: events .*int3 events queued behind the ring ([0-9]+)\).*/\1/p' "$ERR")
+		p=$(sed -n -E 's/^iprofmem: stats: events [0-9]+ \(probe ([0-9]+),.*/\1/p' "$ERR")
+		if [ "$ENGINE" = int3 ]; then
+			[ "$q" = 0 ] || fail "the int3 engine queued '$q' events"
+		else
+			[ "${q:-0}" -gt 0 ] || fail "no int3 event was queued behind the ring"
+			[ "${p:-0}" -gt 400000 ] || fail "only '$p' events by probes"
+		fi
+		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	fi
+	tc_end
+done
+
+[ $N_FAILED -eq 0 ]
