@@ -10,10 +10,13 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 #include <elf.h>
 
@@ -44,8 +47,20 @@ struct dwarf_loc {
 	int line;
 };
 
+/* A function registered, its return sites still to find (scan_pending). */
+struct pending {
+	uint32_t id;
+	uint32_t ranges_at, nranges;
+	struct insn entry;
+	struct insn *rets;
+	size_t nrets;
+	bool oom;
+};
+
 struct loader {
 	struct sym_table *t;
+	struct pending *pend;
+	size_t npend, cap_pend;
 	size_t cap_funcs, cap_sites, cap_ranges;
 	struct code_section *secs;
 	size_t nsecs;
@@ -343,18 +358,19 @@ static void add_untraced(struct loader *L, const char *name, const char *file,
 	};
 }
 
-/* Register one function given its ranges: decode its entry, find its
- * returns.  A function whose entry instruction cannot be replayed is left
- * out (and listed with the reason), never traced halfway. */
+/* Register one function given its ranges: decode its entry; its returns
+ * are found later, with every other function's (scan_pending).  A
+ * function whose entry instruction cannot be replayed is left out (and
+ * listed with the reason), never traced halfway. */
 static void add_func(struct loader *L, const char *name, const char *file,
 		     int line, uint64_t entry, const struct addr_range *r,
 		     size_t nr)
 {
 	struct sym_table *t = L->t;
-	struct insn in, *rets = NULL;
-	size_t nrets = 0, avail;
+	struct insn in;
+	size_t avail;
 	const uint8_t *code = code_at(L, entry, &avail);
-	uint32_t id = t->nfuncs, ranges_at;
+	uint32_t id = t->nfuncs;
 
 	if (!code) {
 		if (addr_set_add(&L->entries, entry))
@@ -371,17 +387,6 @@ static void add_func(struct loader *L, const char *name, const char *file,
 	}
 	if (!addr_set_add(&L->entries, entry))
 		return;
-	for (size_t i = 0; i < nr; i++) {
-		const uint8_t *c = code_at(L, r[i].lo, &avail);
-
-		if (!c)
-			continue;
-		if (avail > r[i].hi - r[i].lo)
-			avail = r[i].hi - r[i].lo;
-		if (find_return_sites(c, avail, r[i].lo, r, nr, &rets, &nrets) < 0) {
-			out_of_memory();
-		}
-	}
 	if (t->nfuncs == L->cap_funcs) {
 		L->cap_funcs = L->cap_funcs ? 2 * L->cap_funcs : 256;
 		t->funcs = xreallocarray(t->funcs, L->cap_funcs, sizeof(*t->funcs));
@@ -390,11 +395,91 @@ static void add_func(struct loader *L, const char *name, const char *file,
 		.name = xstrdup(name), .file = xstrdup(file), .line = line,
 		.entry = entry,
 	};
-	ranges_at = add_ranges(L, r, nr);
-	add_site(L, id, true, &in, ranges_at, (uint32_t)nr);
-	for (size_t i = 0; i < nrets; i++)
-		add_site(L, id, false, &rets[i], ranges_at, (uint32_t)nr);
-	free(rets);
+	if (L->npend == L->cap_pend) {
+		L->cap_pend = L->cap_pend ? 2 * L->cap_pend : 256;
+		L->pend = xreallocarray(L->pend, L->cap_pend, sizeof(*L->pend));
+	}
+	L->pend[L->npend++] = (struct pending){
+		.id = id, .ranges_at = add_ranges(L, r, nr),
+		.nranges = (uint32_t)nr, .entry = in,
+	};
+}
+
+/* The return sites of the pending functions [lo, hi). */
+struct scan_job {
+	const struct loader *L;
+	size_t lo, hi;
+};
+
+static void scan_range(const struct scan_job *j)
+{
+	const struct loader *L = j->L;
+
+	for (size_t k = j->lo; k < j->hi; k++) {
+		struct pending *pf = &L->pend[k];
+		const struct addr_range *r = L->t->ranges + pf->ranges_at;
+
+		for (size_t i = 0; i < pf->nranges && !pf->oom; i++) {
+			size_t avail;
+			const uint8_t *c = code_at(L, r[i].lo, &avail);
+
+			if (!c)
+				continue;
+			if (avail > r[i].hi - r[i].lo)
+				avail = r[i].hi - r[i].lo;
+			if (find_return_sites(c, avail, r[i].lo, r, pf->nranges,
+					      &pf->rets, &pf->nrets) < 0)
+				pf->oom = true;
+		}
+	}
+}
+
+static void *scan_thread(void *arg)
+{
+	scan_range(arg);
+	disasm_thread_done();
+	return NULL;
+}
+
+/* Find every pending function's return sites, then add the sites in the
+ * functions' order: each entry, then its returns.  Decoding every
+ * function is most of the time symbols take: with a second CPU, a thread
+ * takes the second half (it takes no signal: those are the tracer
+ * thread's). */
+static void scan_pending(struct loader *L)
+{
+	struct scan_job a = { L, 0, L->npend }, b = a;
+	sigset_t all, old;
+	pthread_t th;
+	bool two = L->npend >= 1024 && get_nprocs() >= 2;
+
+	if (two) {
+		a.hi = b.lo = L->npend / 2;
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		two = pthread_create(&th, NULL, scan_thread, &b) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (!two)
+			a.hi = L->npend;
+	}
+	scan_range(&a);
+	if (two)
+		pthread_join(th, NULL);
+	for (size_t k = 0; k < L->npend; k++) {
+		struct pending *pf = &L->pend[k];
+
+		if (pf->oom)
+			out_of_memory();
+		add_site(L, pf->id, true, &pf->entry, pf->ranges_at,
+			 pf->nranges);
+		for (size_t i = 0; i < pf->nrets; i++)
+			add_site(L, pf->id, false, &pf->rets[i], pf->ranges_at,
+				 pf->nranges);
+		free(pf->rets);
+	}
+	free(L->pend);
+	L->pend = NULL;
+	L->npend = L->cap_pend = 0;
 }
 
 /* Drop "." segments, empty segments and "dir/.." pairs, in place: DWARF
@@ -1215,6 +1300,7 @@ int symbols_load_module(struct sym_session *s, size_t i,
 	if (!selection_is_default(sel) || (m->is_main && !t->has_dwarf) ||
 	    L.dwarf_error[0])
 		load_symtab_funcs(&L, s->dmods[i]);
+	scan_pending(&L);
 	collect_starts(&L, s->dmods[i]);
 	ret = 0;
 	/* the bytes stay the library's, valid while the session is open */
@@ -1222,6 +1308,9 @@ int symbols_load_module(struct sym_session *s, size_t i,
 	t->ncode = L.nsecs;
 	L.secs = NULL;
 out:
+	for (size_t k = 0; k < L.npend; k++)
+		free(L.pend[k].rets);
+	free(L.pend);
 	free(L.secs);
 	free(L.starts);
 	free(L.entries.slots);
