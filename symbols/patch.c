@@ -1159,3 +1159,102 @@ size_t patch_plan_redirect(const struct patch_func *f,
 	*extra = pl.extra;
 	return pl.nextra;
 }
+
+/* ---- a ret reached only from a call's return ---- */
+
+/* pop %reg, with or without REX.B: one or two bytes. */
+static bool is_pop_reg(const struct insn *in)
+{
+	return in->op == INSN_OOL && !in->disp_off &&
+	       ((in->len == 1 && (in->bytes[0] & 0xf8) == 0x58) ||
+		(in->len == 2 && in->bytes[0] == 0x41 &&
+		 (in->bytes[1] & 0xf8) == 0x58));
+}
+
+/* May the instruction call (and so return to the next one)? */
+static bool may_call(const struct insn *in)
+{
+	unsigned i;
+
+	if (in->op == INSN_CALL || in->op == INSN_CALL_IND)
+		return true;
+	if (in->op != INSN_UNSUPPORTED)
+		return false;
+	i = opcode_at(in);
+	return i < in->len && (in->bytes[i] == 0xe8 ||
+			       (in->bytes[i] == 0xff && i + 1 < in->len &&
+				((in->bytes[i + 1] >> 3) & 7) >= 2 &&
+				((in->bytes[i + 1] >> 3) & 7) <= 3));
+}
+
+bool patch_ret_after_call(const struct patch_func *f, uint64_t site,
+			  uint64_t *callee, uint32_t *delta)
+{
+	long r = insn_at(f, site), c;
+	size_t at_p = 0;
+	uint64_t p;
+
+	if (r < 0 || f->indirect || f->undecodable ||
+	    f->insns[r].op != INSN_RET || f->insns[r].imm != 0)
+		return false;
+	for (c = r - 1; c >= 0 && is_pop_reg(&f->insns[c]); c--)
+		if (!contiguous(&f->insns[c], &f->insns[c + 1]))
+			return false;
+	if (c < 0 || f->insns[c].op != INSN_CALL ||
+	    !contiguous(&f->insns[c], &f->insns[c + 1]) ||
+	    f->insns[c].target == f->insns[c].addr + f->insns[c].len)
+		return false;	/* (a call to the next insn: a pc read) */
+	p = f->insns[c + 1].addr;
+	if (p <= f->entry && f->entry <= site)
+		return false;
+	/* the call's own return point, and nothing else, lands in [p, ret] */
+	for (size_t k = target_after(f, p - 1);
+	     k < f->ntargets && f->targets[k].addr <= site; k++)
+		if (f->targets[k].addr != p || f->targets[k].src || ++at_p > 1)
+			return false;
+	*callee = f->insns[c].target;
+	*delta = (uint32_t)(8 * (r - c));
+	return true;
+}
+
+bool patch_jumps_known(const struct patch_func *f)
+{
+	return !f->indirect && !f->undecodable;
+}
+
+bool patch_direct_calls(const struct patch_func *f, uint64_t **targets,
+			size_t *n)
+{
+	uint64_t *t = NULL;
+	size_t k = 0, cap = 0;
+
+	*targets = NULL;
+	*n = 0;
+	if (f->undecodable)
+		return false;
+	for (size_t i = 0; i < f->ninsns; i++) {
+		const struct insn *in = &f->insns[i];
+
+		if (!may_call(in))
+			continue;
+		if (in->op != INSN_CALL) {
+			free(t);
+			return false;
+		}
+		if (k == cap) {
+			uint64_t *m;
+
+			cap = cap ? 2 * cap : 8;
+			m = realloc(t, cap * sizeof(*t));
+			if (!m) {
+				free(t);
+				return false;
+			}
+			t = m;
+		}
+		t[k++] = in->target;
+	}
+	*targets = t;
+	*n = k;
+	return true;
+}

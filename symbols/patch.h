@@ -158,4 +158,25 @@ size_t patch_plan_redirect(const struct patch_func *f,
 			   struct patch_site *sites, size_t n,
 			   struct patch_extra **extra);
 
+/* A ret that only the return of one call reaches: `call X; pop %r...;
+ * ret` (pops only between them), with no branch, taken address or other
+ * call's return landing after the call, in a function with no indirect
+ * jump of unknown targets.  X's return runs straight into this ret, with
+ * nothing but pops between: a tracer that sees X's frame return there has
+ * seen the function return too, with the same memory.  That frame is the
+ * one `delta` bytes below the function's (the return address and the
+ * pops), and is X's (see patch_direct_calls for when it can only come
+ * from this call).  True, with *callee = X's address and *delta, or
+ * false. */
+bool patch_ret_after_call(const struct patch_func *f, uint64_t site,
+			  uint64_t *callee, uint32_t *delta);
+/* The targets of the function's calls, when every call is direct: true
+ * with targets[0..*n) (malloc'd, NULL when none), false when one is
+ * indirect or cannot be decoded (or out of memory). */
+bool patch_direct_calls(const struct patch_func *f, uint64_t **targets,
+			size_t *n);
+/* Are the targets of every indirect jump of the function known (a jump
+ * table found in the module's data)? */
+bool patch_jumps_known(const struct patch_func *f);
+
 #endif

@@ -188,7 +188,8 @@ static void warn_no_dwarf(struct tracer *tr, const char *module)
 /* --list-funcs: one line per selected function; those that cannot be
  * traced say why. */
 static void list_functions(FILE *out, const struct sym_table *t,
-			   const char **why, const bool *probed)
+			   const char **why, const bool *probed,
+			   const bool *follows)
 {
 	size_t *nrets = xcalloc(t->nfuncs, sizeof(*nrets));
 	size_t *nsites = xcalloc(t->nfuncs, sizeof(*nsites));
@@ -198,13 +199,13 @@ static void list_functions(FILE *out, const struct sym_table *t,
 	for (size_t i = 0; i < t->nsites; i++) {
 		nrets[t->sites[i].func] += !t->sites[i].is_entry;
 		nsites[t->sites[i].func]++;
-		nprobed[t->sites[i].func] += probed[i];
+		nprobed[t->sites[i].func] += probed[i] || follows[i];
 	}
 	for (size_t i = 0; i < t->nfuncs; i++) {
 		const struct sym_func *f = &t->funcs[i];
 
-		/* how its sites are traced: probes of all its sites (the
-		 * others are int3s) */
+		/* how its sites are traced: those without an int3 (probes,
+		 * and a ret seen at its callee's return) of all its sites */
 		snprintf(probes, sizeof(probes), "%zu/%zu", nprobed[i], nsites[i]);
 		if (!why[i])
 			fprintf(out, "%#18llx  %7zu  %7s  %s  %s:%d:%s\n",
@@ -344,7 +345,7 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 	const char **why = xcalloc(t->nfuncs, sizeof(*why));
 	uint64_t *armed = xcalloc(t->nsites, sizeof(*armed));
 	uint64_t *slot_of;
-	bool *probed;
+	bool *probed, *follows;
 	uint32_t ranges_base;
 	size_t narmed = 0;
 	int ret = 0;
@@ -358,15 +359,17 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 	drop_changed_functions(p, t, why);
 	ranges_base = keep_ranges(p, t);
 	probed = xcalloc(t->nsites ? t->nsites : 1, sizeof(*probed));
+	follows = xcalloc(t->nsites ? t->nsites : 1, sizeof(*follows));
 	if (t->nsites && may_probe(tr, p, tid, t) == 0)
-		probes_arm(tr, p, tid, t, ids, why, ranges_base, probed);
+		probes_arm(tr, p, tid, t, ids, why, ranges_base, probed,
+			   follows);
 	slot_of = t->nsites ? build_slots(p, tid, t, why, probed) : NULL;
 	for (size_t i = 0; i < t->nsites; i++) {
 		const struct sym_site *s = &t->sites[i];
 		bool fresh;
 		struct bp *b;
 
-		if (why[s->func] || probed[i])
+		if (why[s->func] || probed[i] || follows[i])
 			continue;
 		fresh = !bp_table_find(&p->bps, s->addr);
 		b = arm_site(p, s->addr, &s->insn, slot_of[i]);
@@ -398,9 +401,10 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 	if (ret == 0)
 		warn_untraced(tr, t, why);
 	if (tr->opts->list_out && ret == 0)
-		list_functions(tr->opts->list_out, t, why, probed);
+		list_functions(tr->opts->list_out, t, why, probed, follows);
 	free(slot_of);
 	free(probed);
+	free(follows);
 	free(armed);
 	free(why);
 	free(ids);

@@ -630,7 +630,9 @@ static const uint8_t *module_data_at(void *arg, uint64_t a, size_t *avail)
 	return symbols_data_at(arg, a, avail);
 }
 
-static bool plan_function(const struct sym_table *t, struct fn_plan *fp)
+/* Decode the function whose sites are t->sites[fp->first..+n) into
+ * fp->f.  False when it cannot be. */
+static bool open_function(const struct sym_table *t, struct fn_plan *fp)
 {
 	const struct sym_site *entry = &t->sites[fp->first];
 	const struct patch_data d = {
@@ -661,7 +663,14 @@ static bool plan_function(const struct sym_table *t, struct fn_plan *fp)
 	}
 	fp->f = t->data_ok ? patch_func_open_data(fp->r, fp->nr, entry->addr, &d) :
 			     patch_func_open(fp->r, fp->nr, entry->addr);
-	if (!fp->f)
+	return fp->f != NULL;
+}
+
+static bool plan_function(const struct sym_table *t, struct fn_plan *fp)
+{
+	const struct sym_site *entry = &t->sites[fp->first];
+
+	if (!open_function(t, fp))
 		return false;
 	/* an entry that is also a return (a function that starts with a
 	 * jump): one int3 takes both */
@@ -1255,9 +1264,193 @@ static size_t unsafe_pcs(struct tracer *tr, struct process *p, uint64_t **v)
 	return n;
 }
 
+/* ---- rets taken at their callee's return ---- */
+
+const struct probe_follow *probes_follow(const struct process *p, int32_t fn)
+{
+	const struct probes *pr = &p->probes;
+
+	return fn >= 0 && (size_t)fn < pr->nfollow &&
+	       pr->follow[fn].callee >= 0 ? &pr->follow[fn] : NULL;
+}
+
+void probes_copy_follow(struct process *p, const struct process *pp)
+{
+	free(p->probes.follow);
+	p->probes.follow = dup_array(pp->probes.follow, pp->probes.nfollow,
+				     sizeof(*pp->probes.follow));
+	p->probes.nfollow = p->probes.follow ? pp->probes.nfollow : 0;
+}
+
+static void set_follow(struct probes *pr, int32_t fn, int32_t callee,
+		       uint32_t delta)
+{
+	if ((size_t)fn >= pr->nfollow) {
+		size_t n = pr->nfollow ? pr->nfollow : 256;
+
+		while (n <= (size_t)fn)
+			n *= 2;
+		pr->follow = xreallocarray(pr->follow, n, sizeof(*pr->follow));
+		for (size_t i = pr->nfollow; i < n; i++)
+			pr->follow[i] = (struct probe_follow){ -1, 0 };
+		pr->nfollow = n;
+	}
+	pr->follow[fn] = (struct probe_follow){ callee, delta };
+}
+
+struct entry_of {
+	uint64_t addr;
+	uint32_t func;
+	uint32_t site;		/* the entry's index in t->sites */
+};
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct entry_of *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static struct entry_of *entry_find(struct entry_of *ents, size_t n,
+				   uint64_t addr)
+{
+	struct entry_of key = { .addr = addr };
+
+	return bsearch(&key, ents, n, sizeof(*ents), entry_cmp);
+}
+
+/* Does the function whose entry is site `e` return only where its caller
+ * sees it: by a ret, or by a tail call into a traced function (whose
+ * return ends both), an indirect jump only through a known table?
+ * (Through a jump to an untraced function, its caller would go on
+ * unseen.)  fp: scratch. */
+static bool returns_seen(const struct sym_table *t, size_t e,
+			 const char *const *skip, struct entry_of *ents,
+			 size_t nents, struct fn_plan *fp)
+{
+	bool ind = false, ok;
+
+	for (size_t i = e + 1; i < t->nsites && t->sites[i].func ==
+	     t->sites[e].func && !t->sites[i].is_entry; i++) {
+		const struct insn *in = &t->sites[i].insn;
+		const struct entry_of *x;
+
+		if (in->op == INSN_RET)
+			continue;
+		if (in->op == INSN_JMP_IND) {
+			ind = true;
+			continue;
+		}
+		if (in->op != INSN_JMP && in->op != INSN_JCC)
+			return false;
+		x = entry_find(ents, nents, in->target);
+		if (!x || skip[x->func])
+			return false;
+	}
+	if (!ind)
+		return true;
+	fp->first = e;
+	for (fp->n = 1; e + fp->n < t->nsites &&
+	     t->sites[e + fp->n].func == t->sites[e].func; fp->n++)
+		;
+	ok = open_function(t, fp) && patch_jumps_known(fp->f);
+	plan_free(fp);
+	return ok;
+}
+
+/* Is every call of the function a direct one to a traced function of
+ * the module, and only one of them to callee?  Then a frame right above
+ * the function's is always that of the function it called (or of the
+ * first of a chain of tail calls from it): no call can reach callee
+ * another way (through a pointer, a PLT stub, an untraced function's
+ * tail jump), and callee's frame is the one its single call made. */
+static bool calls_only_traced(const struct patch_func *f, uint64_t callee,
+			      const char *const *skip,
+			      struct entry_of *ents, size_t nents)
+{
+	uint64_t *calls;
+	size_t n, to_callee = 0;
+	bool ok;
+
+	if (!patch_direct_calls(f, &calls, &n))
+		return false;
+	ok = true;
+	for (size_t k = 0; k < n && ok; k++) {
+		const struct entry_of *x = entry_find(ents, nents, calls[k]);
+
+		ok = x && !skip[x->func];
+		to_callee += calls[k] == callee;
+	}
+	free(calls);
+	return ok && to_callee == 1;
+}
+
+/* The rets that no probe took and that only a call's return leads to
+ * (patch_ret_after_call), in a function that calls only traced functions
+ * of the module, that one once (calls_only_traced), which returns only
+ * where its caller sees it (returns_seen): follows[i] is set, and no int3
+ * is needed there.  The int3 engine never does this: it is the
+ * reference the tables are compared with. */
+static void follow_rets(struct tracer *tr, struct process *p,
+			const struct sym_table *t, const int32_t *ids,
+			const char *const *skip, const bool *probed,
+			bool *follows)
+{
+	struct entry_of *ents = NULL;
+	struct fn_plan *fp = NULL;
+	size_t nents = 0;
+
+	for (size_t i = 0; i < t->nsites; i++) {
+		const struct sym_site *s = &t->sites[i];
+		const struct entry_of *x;
+		uint64_t callee;
+		uint32_t delta;
+		size_t e;
+
+		if (s->is_entry || probed[i] || skip[s->func] ||
+		    s->insn.op != INSN_RET || s->insn.imm)
+			continue;
+		if (!ents) {
+			ents = xmalloc(t->nsites * sizeof(*ents));
+			for (size_t k = 0; k < t->nsites; k++)
+				if (t->sites[k].is_entry)
+					ents[nents++] = (struct entry_of){
+						t->sites[k].addr,
+						t->sites[k].func, (uint32_t)k };
+			qsort(ents, nents, sizeof(*ents), entry_cmp);
+			fp = xcalloc(1, sizeof(*fp));
+		}
+		for (e = i; e > 0 && !t->sites[e].is_entry; e--)
+			;
+		fp->first = e;
+		for (fp->n = 1; e + fp->n < t->nsites &&
+		     t->sites[e + fp->n].func == s->func; fp->n++)
+			;
+		if (!t->sites[e].is_entry || t->sites[e].func != s->func ||
+		    !open_function(t, fp))
+			goto next;
+		if (!patch_ret_after_call(fp->f, s->addr, &callee, &delta) ||
+		    !calls_only_traced(fp->f, callee, skip, ents, nents))
+			goto next;
+		plan_free(fp);
+		x = entry_find(ents, nents, callee);
+		if (!x || skip[x->func] || ids[x->func] < 0 || ids[s->func] < 0 ||
+		    !returns_seen(t, x->site, skip, ents, nents, fp))
+			goto next;
+		follows[i] = true;
+		set_follow(&p->probes, ids[s->func], ids[x->func], delta);
+		tr->pstats.sites_follow++;
+next:
+		plan_free(fp);
+	}
+	free(fp);
+	free(ents);
+}
+
 void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		const struct sym_table *t, const int32_t *ids,
-		const char *const *skip, uint32_t ranges_base, bool *probed)
+		const char *const *skip, uint32_t ranges_base, bool *probed,
+		bool *follows)
 {
 	struct stub_area a = { .used = BLOB_BYTES };
 	size_t nwins0 = p->probes.nwins;
@@ -1313,6 +1506,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		if (probed[i])
 			tr->pstats.sites_probe[!t->sites[i].is_entry]++;
 	free(a.buf);
+	follow_rets(tr, p, t, ids, skip, probed, follows);
 }
 
 /* ---- the ring ------------------------------------------------------------ */
@@ -1679,6 +1873,7 @@ void probes_forget(struct tracer *tr, struct process *p)
 		munmap(pr->ring, pr->ring_len);
 	}
 	free(pr->traps);
+	free(pr->follow);
 	for (size_t i = 0; i < pr->cap_shadows; i++)
 		if (pr->shadows[i].sh) {
 			free(pr->shadows[i].sh->stack);
@@ -1707,11 +1902,13 @@ void probes_print_stats(const struct tracer *tr)
 	fprintf(stderr, "; int3 events queued behind the ring %llu)\n",
 		(unsigned long long)s->traps_queued);
 	fprintf(stderr, "iprofmem: stats: sites: entries %llu probe, %llu int3; "
-		"returns %llu probe, %llu int3; branches re-aimed %llu\n",
+		"returns %llu probe, %llu int3, %llu seen at their callee's "
+		"return; branches re-aimed %llu\n",
 		(unsigned long long)s->sites_probe[0],
 		(unsigned long long)s->sites_int3[0],
 		(unsigned long long)s->sites_probe[1],
 		(unsigned long long)s->sites_int3[1],
+		(unsigned long long)s->sites_follow,
 		(unsigned long long)s->redirected);
 	fprintf(stderr, "iprofmem: stats: statm reads %llu (probes %llu, int3 "
 		"stops %llu), gate skipped %llu, reopened %llu; ring waits %llu; "

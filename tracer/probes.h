@@ -90,10 +90,20 @@ struct probes {
 	uint64_t ring_at;	/* the ring, in the process */
 	pid_t vfork_child;
 	struct thread *vfork_shadow;
+	/* by report id: a function whose ret only its one call returns
+	 * to, where no window fits, has no site there: its return is taken
+	 * at its callee's (see patch_ret_after_call) */
+	struct probe_follow *follow;
+	size_t nfollow;
 	/* int3 events waiting for the ring records that precede them, in
 	 * order: traps[trap_head..ntraps) */
 	struct probe_trap *traps;
 	size_t ntraps, trap_head, cap_traps;
+};
+
+struct probe_follow {
+	int32_t callee;		/* report id, or -1: none */
+	uint32_t delta;		/* the callee's frame is this far below */
 };
 
 /* An int3 site's event in a probed process, the thread resumed at once:
@@ -114,6 +124,7 @@ struct probe_stats {
 	uint64_t events_probe, events_int3;
 	uint64_t traps_queued;		/* int3 events queued behind records */
 	uint64_t sites_probe[2], sites_int3[2];	/* [0] entries, [1] returns */
+	uint64_t sites_follow;		/* rets taken at their callee's return */
 	uint64_t bad_records, waits, nostack, reopens;
 	uint64_t gate_skips;		/* probe events with a cached RSS */
 	uint64_t gate_rings;		/* CPUs the gate watched (last set-up) */
@@ -140,7 +151,14 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
  * ranges_base: where t's ranges start in the process's ranges. */
 void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		const struct sym_table *t, const int32_t *ids,
-		const char *const *skip, uint32_t ranges_base, bool *probed);
+		const char *const *skip, uint32_t ranges_base, bool *probed,
+		bool *follows);
+/* The function whose ret follows its one call, by report id: how its
+ * return is seen at its callee's, or NULL. */
+const struct probe_follow *probes_follow(const struct process *p, int32_t fn);
+/* A child traced with -f starts with its parent's rets that need no
+ * site (the same code). */
+void probes_copy_follow(struct process *p, const struct process *pp);
 /* Take every committed event out of the process's ring, in order, with
  * the int3 events due among them; returns how many ring events there
  * were. */

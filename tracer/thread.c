@@ -193,19 +193,23 @@ static bool return_frame(struct thread *th, int32_t fn, uint64_t sp)
 	return th->depth && th->stack[th->depth - 1].sp == sp;
 }
 
-void thread_return(struct thread *th, struct report *rep, int32_t fn,
-		   uint64_t sp, const struct trap *t)
+int32_t thread_return(struct thread *th, struct report *rep, int32_t fn,
+		      uint64_t sp, const struct trap *t)
 {
+	int32_t last;
+
 	if (!return_frame(th, fn, sp))
-		return;
+		return -1;
 	if (th->stack[th->depth - 1].fn != fn) {
 		th->depth--;	/* not fn's: a frame we cannot account */
-		return;
+		return -1;
 	}
 	/* the frames that tail-called into this one end with it */
+	do
+		last = th->stack[th->depth - 1].fn;
 	while (pop_frame(th, rep, t) && th->depth &&
-	       th->stack[th->depth - 1].sp == sp)
-		;
+	       th->stack[th->depth - 1].sp == sp);
+	return last;
 }
 
 void thread_tail_call(struct thread *th, struct report *rep, int32_t fn,

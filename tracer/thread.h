@@ -104,9 +104,10 @@ void thread_enter(struct thread *th, struct report *rep, int32_t fn,
  * was left by longjmp); the frame entered at sp, if it is fn's, returns:
  * its delta, self (less what its
  * direct callees added) and peak are recorded, and its caller learns what
- * it added and how high RSS went. */
-void thread_return(struct thread *th, struct report *rep, int32_t fn,
-		   uint64_t sp, const struct trap *t);
+ * it added and how high RSS went.  Returns the function of the last frame
+ * that ended (the first of a chain of tail calls), or -1 when none did. */
+int32_t thread_return(struct thread *th, struct report *rep, int32_t fn,
+		      uint64_t sp, const struct trap *t);
 /* A return site of fn, at sp, jumps to the entry of the traced function
  * callee (a tail call): fn's frame stays open until callee's frame ends,
  * as if fn had called it, so that the callee's memory counts for fn at

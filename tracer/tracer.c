@@ -497,7 +497,7 @@ void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
 		  uint64_t sp, uint64_t dest, const struct trap *trap)
 {
 	const struct bp *to;
-	int32_t callee;
+	int32_t callee, last;
 
 	if (in->op != INSN_RET) {
 		if (in->op == INSN_JCC && dest == in->addr + in->len)
@@ -514,7 +514,19 @@ void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
 			return;
 		}
 	}
-	thread_return(sh, p->rep, fn, sp, trap);
+	last = thread_return(sh, p->rep, fn, sp, trap);
+	/* a caller whose ret only this return leads to, and that has no
+	 * site there (probes_follow), returns with it: only at a ret, which
+	 * goes back into it (never at a jump to an untraced function) */
+	while (last >= 0 && in->op == INSN_RET && sh->depth) {
+		const struct frame *top = &sh->stack[sh->depth - 1];
+		const struct probe_follow *fw = probes_follow(p, top->fn);
+
+		if (!fw || fw->callee != last || top->sp != sp + fw->delta)
+			break;
+		sp = top->sp;
+		last = thread_return(sh, p->rep, top->fn, sp, trap);
+	}
 }
 
 /* A traced function fn was entered with stack pointer sp.  A handler run
@@ -807,6 +819,7 @@ static void follow_child(struct tracer *tr, struct process *pp, pid_t child,
 
 	p->exec_seen = true;
 	process_copy_image(p, pp);
+	probes_copy_follow(p, pp);
 	if (process_open_files(tr, p) != 0)
 		warn_msg("opening /proc/%d: %s", (int)child, strerror(errno));
 	/* a forked child with probes in its copy of the text: set them up

@@ -9,19 +9,25 @@
  * order would misplace a frame, and the exact rows would not come out.
  *
  * The file is built with functions packed (no alignment padding), so
- *   tiny   "ret" alone, one byte: entry and return are int3 sites;
- *   pair   "call grow_one; ret": a call cannot move to a stub (its return
- *          address would), and no window fits its one-byte ret.
+ *   tiny   "ret" alone, one byte (no endbr64 even with CET): entry and
+ *          return are int3 sites;
+ *   pair   "call grow_one; ret": no window fits its one-byte ret, which
+ *          only the call returns to: the default engine sees it return
+ *          at grow_one's return (no site at all);
+ *   twice  "call grow_one; call grow_one; ret": its callee's frame
+ *          could be either call's, so its ret keeps its int3.
  *
  * Expected table (pages of 4096 bytes; test/e2e/test_interleave.sh mirrors
  * these numbers):
  *
  *   function   pages  calls   why
- *   grow_one      40     40   one page of the region per call
+ *   grow_one     120    120   one page of the region per call, 3 a round
  *   pair          40     40   grow_one's
- *   round_        40     40   pair's
- *   run           40      1   the rounds'
- *   spin, tiny     -      -   touch nothing: no row
+ *   twice         80     40   grow_one's, twice
+ *   round_       120     40   pair's and twice's
+ *   run          120      1   the rounds'
+ *   spin, tiny     -      -   touch nothing: no row (240000 and 80
+ *                             calls)
  *   setup, main  not exact
  *
  * Exact because nothing else becomes resident inside a measured function:
@@ -42,6 +48,11 @@
 #define STACK_WARM	(64 * 1024)
 
 #define MEASURED	__attribute__((noipa, used))
+#ifdef __CET__
+#define NO_ENDBR	__attribute__((nocf_check))
+#else
+#define NO_ENDBR
+#endif
 
 static char *region;
 static long next_page;
@@ -59,7 +70,7 @@ grow_one(void)
 	region[next_page++ * PAGE] = 1;
 }
 
-__attribute__((naked, noinline, used)) void
+NO_ENDBR __attribute__((naked, noinline, used)) void
 tiny(void)
 {
 	__asm__("ret");
@@ -71,6 +82,12 @@ pair(void)
 	__asm__("call grow_one\n\tret");
 }
 
+__attribute__((naked, noinline, used)) void
+twice(void)
+{
+	__asm__("call grow_one\n\tcall grow_one\n\tret");
+}
+
 MEASURED void
 round_(long r)
 {
@@ -78,6 +95,7 @@ round_(long r)
 		spin(i + r);
 	tiny();
 	pair();
+	twice();
 	tiny();
 	for (long i = 0; i < SPINS; i++)
 		spin(i);
@@ -94,14 +112,14 @@ MEASURED void
 setup(void)
 {
 	volatile char stack[STACK_WARM];
-	void *p = mmap(NULL, (ROUNDS + 1) * PAGE, PROT_READ | PROT_WRITE,
+	void *p = mmap(NULL, (3 * ROUNDS + 1) * PAGE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED) {
 		perror("interleave: mmap");
 		exit(99);
 	}
-	if (madvise(p, (ROUNDS + 1) * PAGE, MADV_NOHUGEPAGE) != 0) {
+	if (madvise(p, (3 * ROUNDS + 1) * PAGE, MADV_NOHUGEPAGE) != 0) {
 		perror("interleave: madvise");
 		exit(99);
 	}

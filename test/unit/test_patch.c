@@ -784,6 +784,90 @@ static void test_redirect_absorb(void **state)
 	patch_func_close(f);
 }
 
+/* A ret that only its function's one call returns to: the callee and how
+ * far below the function's frame the callee's is. */
+static void test_ret_after_call(void **state)
+{
+	struct patch_func *f;
+	uint64_t callee = 0;
+	uint32_t delta = 0;
+
+	(void)state;
+	/* mov %rdi,%rdx; call +0x100; ret (pysiphash's shape) */
+	FUNC(f, 0, 0x48, 0x89, 0xfa, 0xe8, 0x00, 0x01, 0x00, 0x00, 0xc3);
+	assert_true(patch_ret_after_call(f, BASE + 8, &callee, &delta));
+	assert_int_equal(callee, BASE + 8 + 0x100);
+	assert_int_equal(delta, 8);
+	assert_false(patch_ret_after_call(f, BASE + 3, &callee, &delta));
+	patch_func_close(f);
+	/* push %rbx; push %r12; call; pop %r12; pop %rbx; ret */
+	FUNC(f, 0, 0x53, 0x41, 0x54, 0xe8, 0x10, 0x00, 0x00, 0x00,
+	     0x41, 0x5c, 0x5b, 0xc3);
+	assert_true(patch_ret_after_call(f, BASE + 11, &callee, &delta));
+	assert_int_equal(callee, BASE + 8 + 0x10);
+	assert_int_equal(delta, 24);
+	patch_func_close(f);
+	/* two calls: the ret follows the second; both are listed */
+	FUNC(f, 0, 0xe8, 0x10, 0x00, 0x00, 0x00,
+	     0xe8, 0x20, 0x00, 0x00, 0x00, 0xc3);
+	assert_true(patch_ret_after_call(f, BASE + 10, &callee, &delta));
+	assert_int_equal(callee, BASE + 10 + 0x20);
+	assert_int_equal(delta, 8);
+	{
+		uint64_t *t;
+		size_t n;
+
+		assert_true(patch_direct_calls(f, &t, &n));
+		assert_int_equal(n, 2);
+		assert_int_equal(t[0], BASE + 5 + 0x10);
+		assert_int_equal(t[1], BASE + 10 + 0x20);
+		free(t);
+	}
+	patch_func_close(f);
+	/* test %edi,%edi; je L; call; L: pop %rbx; ret: a jump lands in
+	 * between */
+	FUNC(f, 0, 0x85, 0xff, 0x74, 0x05, 0xe8, 0x10, 0x00, 0x00, 0x00,
+	     0x5b, 0xc3);
+	assert_false(patch_ret_after_call(f, BASE + 10, &callee, &delta));
+	patch_func_close(f);
+	/* ... and one onto the ret itself */
+	FUNC(f, 0, 0x85, 0xff, 0x74, 0x06, 0xe8, 0x10, 0x00, 0x00, 0x00,
+	     0x5b, 0xc3);
+	assert_false(patch_ret_after_call(f, BASE + 10, &callee, &delta));
+	patch_func_close(f);
+	/* something else than pops between: add $8,%rsp */
+	FUNC(f, 0, 0xe8, 0x10, 0x00, 0x00, 0x00,
+	     0x48, 0x83, 0xc4, 0x08, 0xc3);
+	assert_false(patch_ret_after_call(f, BASE + 9, &callee, &delta));
+	patch_func_close(f);
+	/* an indirect call: no callee to watch, and a call that could reach
+	 * anything */
+	FUNC(f, 0, 0xff, 0xd0, 0xc3);
+	assert_false(patch_ret_after_call(f, BASE + 2, &callee, &delta));
+	{
+		uint64_t *t;
+		size_t n;
+
+		assert_false(patch_direct_calls(f, &t, &n));
+		assert_null(t);
+	}
+	patch_func_close(f);
+	FUNC(f, 0, 0xe8, 0x10, 0x00, 0x00, 0x00, 0xff, 0xd0, 0xc3);
+	/* the ret follows the indirect call: no callee */
+	assert_false(patch_ret_after_call(f, BASE + 7, &callee, &delta));
+	{
+		uint64_t *t;
+		size_t n;
+
+		assert_false(patch_direct_calls(f, &t, &n));
+	}
+	patch_func_close(f);
+	/* ret $8: not a plain ret */
+	FUNC(f, 0, 0xe8, 0x10, 0x00, 0x00, 0x00, 0xc2, 0x08, 0x00);
+	assert_false(patch_ret_after_call(f, BASE + 5, &callee, &delta));
+	patch_func_close(f);
+}
+
 static void test_why_strings(void **state)
 {
 	(void)state;
@@ -823,6 +907,7 @@ int main(void)
 		cmocka_unit_test(test_redirect_rel8),
 		cmocka_unit_test(test_redirect_rel32),
 		cmocka_unit_test(test_redirect_absorb),
+		cmocka_unit_test(test_ret_after_call),
 		cmocka_unit_test(test_why_strings),
 	};
 

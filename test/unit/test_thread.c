@@ -235,7 +235,8 @@ static void test_long_chain_bounded(void **state)
 	nopen = th.depth;
 	assert_true(nopen >= THREAD_CHAIN_MAX);
 	t.rss = PG;
-	thread_return(&th, NULL, fn, 1000, &t);
+	/* the chain ends with its first frame, A's */
+	assert_int_equal(thread_return(&th, NULL, fn, 1000, &t), A);
 	assert_int_equal(th.depth, 0);
 	assert_int_equal(nrecs, nopen);
 	assert_true(npaths <= THREAD_CHAIN_MAX + 1);
@@ -254,8 +255,10 @@ static void test_copy_stack(void **state)
 	thread_enter(&parent, NULL, B, 960, &t, false);
 	thread_copy_stack(&child, &parent);
 	t.rss = 2 * PG;
-	thread_return(&child, NULL, B, 960, &t);
-	thread_return(&child, NULL, A, 1000, &t);
+	assert_int_equal(thread_return(&child, NULL, B, 960, &t), B);
+	assert_int_equal(thread_return(&child, NULL, A, 1000, &t), A);
+	/* nothing left to end */
+	assert_int_equal(thread_return(&child, NULL, A, 1000, &t), -1);
 	assert_int_equal(nrecs, 2);
 	assert_int_equal(parent.depth, 2);
 	assert_int_equal(child.depth, 0);
