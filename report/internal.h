@@ -59,6 +59,9 @@ struct report {
 	size_t nnodes, nodes_cap;
 	struct node_slot *node_slots;	/* (parent, fn) -> id, likewise */
 	size_t nnode_slots;
+	/* the call paths used lately, direct-mapped by (parent, fn): small
+	 * enough to stay in the cache, where the table's slots miss */
+	struct node_slot *path_cache;
 	int root_last_fn, root_last_child;	/* as in struct node, for
 						   REPORT_ROOT */
 

@@ -86,6 +86,7 @@ void report_free(struct report *r)
 	free(r->func_slots);
 	free(r->nodes);
 	free(r->node_slots);
+	free(r->path_cache);
 	free(r->samples);
 	free(r);
 }
@@ -193,6 +194,15 @@ int report_add_func(struct report *r, const char *file, int line,
 
 /* ---- call paths --------------------------------------------------------- */
 
+#define PATH_CACHE	4096	/* a power of two */
+
+static size_t path_cache_slot(int parent, int fn)
+{
+	uint32_t h = (uint32_t)parent * 0x9e3779b1u ^ (uint32_t)fn * 0x85ebca77u;
+
+	return (h ^ h >> 15) & (PATH_CACHE - 1);
+}
+
 /* The slot holding the id of (parent, fn), or the empty slot for it. */
 static size_t node_slot(const struct report *r, int parent, int fn)
 {
@@ -260,15 +270,27 @@ int report_path(struct report *r, int parent, int fn)
 					&r->root_last_child;
 	int id = -1;
 
+	struct node_slot *c;
+
 	/* the last child found is the next one, most of the time: the hash
 	 * table's slot is a cache miss in a big tree, the parent's node is
-	 * at hand */
+	 * at hand; then the paths used lately */
 	if (*last_child >= 0 && *last_fn == fn)
 		return *last_child;
-	if (r->nnode_slots)
+	if (!r->path_cache) {
+		r->path_cache = malloc(PATH_CACHE * sizeof(*r->path_cache));
+		for (size_t i = 0; r->path_cache && i < PATH_CACHE; i++)
+			r->path_cache[i].id = -1;
+	}
+	c = r->path_cache ? &r->path_cache[path_cache_slot(parent, fn)] : NULL;
+	if (c && c->id >= 0 && c->parent == parent && c->fn == fn)
+		id = c->id;
+	else if (r->nnode_slots)
 		id = r->node_slots[node_slot(r, parent, fn)].id;
 	if (id < 0)
 		id = node_new(r, parent, fn);
+	if (id >= 0 && c)
+		*c = (struct node_slot){ parent, fn, id };
 	if (id >= 0) {
 		/* node_new may have moved the nodes */
 		last_fn = parent >= 0 ? &r->nodes[parent].last_fn : &r->root_last_fn;

@@ -476,6 +476,7 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 		return 0;
 	pr->ctl = from->ctl;
 	pr->sites = dup_array(from->sites, from->nsites, sizeof(*pr->sites));
+	pr->hot = dup_array(from->hot, from->nsites, sizeof(*pr->hot));
 	pr->nsites = pr->cap_sites = from->nsites;
 	pr->wins = dup_array(from->wins, from->nwins, sizeof(*pr->wins));
 	pr->nwins = pr->cap_wins = from->nwins;
@@ -579,8 +580,13 @@ static uint32_t add_site(struct process *p, const struct probe_site *s)
 		pr->cap_sites = pr->cap_sites ? 2 * pr->cap_sites : 1024;
 		pr->sites = xreallocarray(pr->sites, pr->cap_sites,
 					  sizeof(*pr->sites));
+		pr->hot = xreallocarray(pr->hot, pr->cap_sites,
+					sizeof(*pr->hot));
 	}
 	pr->sites[pr->nsites] = *s;
+	pr->hot[pr->nsites] = (struct probe_hot){
+		s->entry_fn, s->ret_fn, s->insn.op == INSN_RET,
+	};
 	return (uint32_t)pr->nsites++;
 }
 
@@ -1266,14 +1272,6 @@ static size_t unsafe_pcs(struct tracer *tr, struct process *p, uint64_t **v)
 
 /* ---- rets taken at their callee's return ---- */
 
-const struct probe_follow *probes_follow(const struct process *p, int32_t fn)
-{
-	const struct probes *pr = &p->probes;
-
-	return fn >= 0 && (size_t)fn < pr->nfollow &&
-	       pr->follow[fn].callee >= 0 ? &pr->follow[fn] : NULL;
-}
-
 void probes_copy_follow(struct process *p, const struct process *pp)
 {
 	free(p->probes.follow);
@@ -1525,6 +1523,8 @@ struct thread *probes_shadow(struct process *p, uint64_t key)
 
 	if (key == pr->vfork_key && pr->vfork_shadow)
 		return pr->vfork_shadow;
+	if (key == pr->last_key && pr->last_shadow)
+		return pr->last_shadow;
 	if (2 * (pr->nshadows + 1) > pr->cap_shadows) {
 		struct probes big = { .cap_shadows = pr->cap_shadows ?
 				      2 * pr->cap_shadows : 64 };
@@ -1545,10 +1545,14 @@ struct thread *probes_shadow(struct process *p, uint64_t key)
 	for (i = key_slot(pr, key); pr->shadows[i].sh;
 	     i = (i + 1) & (pr->cap_shadows - 1))
 		if (pr->shadows[i].key == key)
-			return pr->shadows[i].sh;
-	pr->shadows[i].key = key;
-	pr->shadows[i].sh = xcalloc(1, sizeof(struct thread));
-	pr->nshadows++;
+			break;
+	if (!pr->shadows[i].sh) {
+		pr->shadows[i].key = key;
+		pr->shadows[i].sh = xcalloc(1, sizeof(struct thread));
+		pr->nshadows++;
+	}
+	pr->last_key = key;
+	pr->last_shadow = pr->shadows[i].sh;
 	return pr->shadows[i].sh;
 }
 
@@ -1603,8 +1607,10 @@ static void take_traps(struct tracer *tr, struct process *p, uint64_t limit,
 
 static void on_event(const struct ring_event *ev, void *arg)
 {
+	static const struct insn ret = { .op = INSN_RET };
 	struct drain_ctx *c = arg;
-	const struct probe_site *s = &c->p->probes.sites[ev->site];
+	const struct probe_hot *h = &c->p->probes.hot[ev->site];
+	const struct probe_site *s;
 	struct trap trap = { .rss = event_rss(c->tr, ev->rss), .time = c->time };
 	struct thread *sh = probes_shadow(c->p, ev->key);
 	struct process *ep = c->p, *child;
@@ -1622,11 +1628,14 @@ static void on_event(const struct ring_event *ev, void *arg)
 	c->tr->pstats.events_probe++;
 	c->tr->pstats.gate_skips += ev->cached;
 	tracer_sample(c->tr, ep, &trap);
-	if (ev->kind == RING_ENTRY && s->entry_fn >= 0) {
-		tracer_enter(ep, sh, s->entry_fn, ev->sp, &trap);
-	} else if (ev->kind == RING_RETURN && s->ret_fn >= 0) {
+	if (ev->kind == RING_ENTRY && h->entry_fn >= 0) {
+		tracer_enter(ep, sh, h->entry_fn, ev->sp, &trap);
+	} else if (ev->kind == RING_RETURN && h->ret_fn >= 0 && h->ret) {
+		tracer_leave(ep, sh, h->ret_fn, &ret, 0, 0, ev->sp, 0, &trap);
+	} else if (ev->kind == RING_RETURN && h->ret_fn >= 0) {
 		/* the probe runs only when the site leaves: a jcc taken */
-		dest = s->insn.op == INSN_RET ? 0 : s->insn.target;
+		s = &c->p->probes.sites[ev->site];
+		dest = s->insn.target;
 		tracer_leave(ep, sh, s->ret_fn, &s->insn, s->ranges_at,
 			     s->nranges, ev->sp, dest, &trap);
 	} else {
@@ -1881,6 +1890,7 @@ void probes_forget(struct tracer *tr, struct process *p)
 		}
 	free(pr->shadows);
 	free(pr->sites);
+	free(pr->hot);
 	free(pr->wins);
 	free(pr->entries);
 	free(pr->areas);

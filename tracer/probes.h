@@ -32,6 +32,14 @@ struct probe_site {
 	struct insn insn;	/* at a return site: the instruction leaving */
 };
 
+/* The part of a site each of its events needs, packed (the sites are
+ * read in the program's order, and most events are a ret's or an
+ * entry's: no need for the instruction). */
+struct probe_hot {
+	int32_t entry_fn, ret_fn;
+	bool ret;		/* the return site is a ret */
+};
+
 /* A patched window: its original bytes, to put back. */
 struct probe_window {
 	uint64_t start;
@@ -68,6 +76,7 @@ struct probes {
 	size_t ring_len;
 	struct ring_reader rd;
 	struct probe_site *sites;
+	struct probe_hot *hot;		/* what every event reads, by site */
 	size_t nsites, cap_sites;
 	struct probe_window *wins;
 	size_t nwins, cap_wins;
@@ -95,6 +104,9 @@ struct probes {
 	 * at its callee's (see patch_ret_after_call) */
 	struct probe_follow *follow;
 	size_t nfollow;
+	/* the last key's shadow stack (they stay where they are) */
+	uint64_t last_key;
+	struct thread *last_shadow;
 	/* int3 events waiting for the ring records that precede them, in
 	 * order: traps[trap_head..ntraps) */
 	struct probe_trap *traps;
@@ -153,9 +165,6 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		const struct sym_table *t, const int32_t *ids,
 		const char *const *skip, uint32_t ranges_base, bool *probed,
 		bool *follows);
-/* The function whose ret follows its one call, by report id: how its
- * return is seen at its callee's, or NULL. */
-const struct probe_follow *probes_follow(const struct process *p, int32_t fn);
 /* A child traced with -f starts with its parent's rets that need no
  * site (the same code). */
 void probes_copy_follow(struct process *p, const struct process *pp);

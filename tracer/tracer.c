@@ -516,13 +516,16 @@ void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
 	}
 	last = thread_return(sh, p->rep, fn, sp, trap);
 	/* a caller whose ret only this return leads to, and that has no
-	 * site there (probes_follow), returns with it: only at a ret, which
+	 * site there (probes.follow), returns with it: only at a ret, which
 	 * goes back into it (never at a jump to an untraced function) */
 	while (last >= 0 && in->op == INSN_RET && sh->depth) {
 		const struct frame *top = &sh->stack[sh->depth - 1];
-		const struct probe_follow *fw = probes_follow(p, top->fn);
+		const struct probe_follow *fw;
 
-		if (!fw || fw->callee != last || top->sp != sp + fw->delta)
+		if ((size_t)top->fn >= p->probes.nfollow)
+			break;
+		fw = &p->probes.follow[top->fn];
+		if (fw->callee != last || top->sp != sp + fw->delta)
 			break;
 		sp = top->sp;
 		last = thread_return(sh, p->rep, top->fn, sp, trap);
