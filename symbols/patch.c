@@ -313,36 +313,66 @@ static int table_targets(const struct patch_func *f, const struct patch_data *d,
  * the immediates that are addresses in the function (a label's, in
  * non-PIE code), and the addresses in the function that the dynamic
  * linker writes into the data (a PIE's computed-goto tables). */
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every place of the data the function's instructions point at, each
+ * read once (a big function names its jump table many times). */
+static int anchor_targets(const struct patch_func *f,
+			  const struct patch_data *d, struct vec *anchors,
+			  struct vec *t)
+{
+	uint64_t *a = anchors->v;
+	int ret = 0;
+
+	if (anchors->n)
+		qsort(a, anchors->n, sizeof(*a), cmp_u64);
+	for (size_t i = 0; i < anchors->n && ret == 0; i++)
+		if (!i || a[i] != a[i - 1])
+			ret = table_targets(f, d, a[i], t);
+	free(anchors->v);
+	return ret;
+}
+
 static int indirect_targets(const struct patch_func *f,
 			    const struct patch_data *d, struct vec *t)
 {
+	struct vec anchors = { .size = sizeof(uint64_t) };
+
 	for (size_t i = 0; i < f->ninsns; i++) {
 		const struct insn *in = &f->insns[i];
 		size_t avail;
+		uint64_t a;
 
 		if (in->op == INSN_OOL && in->disp_off &&
-		    table_targets(f, d, in->target, t) < 0)
-			return -1;
+		    vec_push(&anchors, &in->target) < 0)
+			goto nomem;
+		a = (uint64_t)in->ind.disp;
 		if ((in->op == INSN_JMP_IND || in->op == INSN_CALL_IND) &&
 		    in->ind.reg == INSN_REG_NONE &&
 		    (in->ind.base == INSN_REG_NONE || in->ind.base == INSN_REG_RIP) &&
-		    table_targets(f, d, (uint64_t)in->ind.disp, t) < 0)
-			return -1;
+		    vec_push(&anchors, &a) < 0)
+			goto nomem;
 		for (unsigned k = 1; k + 4 <= in->len; k++) {
 			uint32_t u;
-			uint64_t a;
 
 			memcpy(&u, in->bytes + k, 4);
 			for (int sx = 0; sx < 2; sx++) {
 				a = sx ? (uint64_t)(int64_t)(int32_t)u : u;
 				if (in_ranges(f, a) && push_target(t, a, 0) < 0)
-					return -1;
+					goto nomem;
 				if (d->at(d->arg, a, &avail) &&
-				    table_targets(f, d, a, t) < 0)
-					return -1;
+				    vec_push(&anchors, &a) < 0)
+					goto nomem;
 			}
 		}
 	}
+	if (anchor_targets(f, d, &anchors, t) < 0)
+		return -1;
 	for (size_t r = 0; r < f->nranges; r++) {
 		const struct patch_range *rg = &f->ranges[r];
 		size_t lo = 0, hi = d->nrelative;
@@ -360,6 +390,9 @@ static int indirect_targets(const struct patch_func *f,
 				return -1;
 	}
 	return 0;
+nomem:
+	free(anchors.v);
+	return -1;
 }
 
 struct patch_func *patch_func_open(const struct patch_range *ranges,
