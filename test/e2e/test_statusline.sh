@@ -32,13 +32,28 @@ ${CC:-cc} -O0 -g -fcf-protection=none -o "$EMPTY" bench/empty.c 2>"$WORK/cc.log"
 	{ fail "cannot build bench/empty.c"; note_file "$WORK/cc.log"; }
 tc_end
 
+# calls_for SECS: how many calls of empty() take about SECS seconds,
+# from the pace of a run long enough that its start-up does not count (a
+# probed call costs under 0.1 us with the fault gate, over 1 without,
+# more under ASan; an int3 one tens of us)
+calls_for() {
+	if [ -z "${PACE_NS-}" ]; then
+		local n=10000000 t0 t1
+		[ "${IPROFMEM_ENGINE:-auto}" = int3 ] && n=50000
+		t0=$(date +%s%N)
+		"$IPROFMEM" -q -o /dev/null "$EMPTY" "$n" 2>/dev/null
+		t1=$(date +%s%N)
+		PACE_NS=$(( (t1 - t0) / n + 1 ))
+	fi
+	local c=$(( $1 * 1000000000 / PACE_NS ))
+	[ $c -lt 100000 ] && c=100000
+	[ $c -gt 2000000000 ] && c=2000000000
+	echo $c
+}
+
 tc "statusline: drawn on a terminal, erased before the table"
-# long enough for the line to be drawn (from the first second on): a
-# probed call costs 0.2 microseconds with the fault gate, over one without,
-# an int3 one tens
-calls=12000000
-[ "${IPROFMEM_ENGINE:-auto}" = int3 ] && calls=120000
-on_tty "$EMPTY" "$calls"
+# long enough for the line to be drawn (from the first second on)
+on_tty "$EMPTY" "$(calls_for 3)"
 [ "$RC" -eq 0 ] || fail "exit status $RC"
 n=$(grep -c -E "^${ESC}\[Kiprofmem: [0-9]+:[0-5][0-9] traced, [0-9,]+ calls, [0-9,]+ calls/s, [0-9,]+ events by stops$" "$WORK/tty")
 [ "$n" -ge 1 ] || fail "no status line"
@@ -69,14 +84,10 @@ if [ "${IPROFMEM_ENGINE:-auto}" = int3 ]; then
 	echo "SKIP ${TAG}statusline: the hint: the int3 engine (IPROFMEM_ENGINE=int3) does not trace 100,000 calls a second"
 	exit $((N_FAILED > 0))
 fi
-# about 14 s of calls, from the pace of a short run (0.2 us a call with
-# the fault gate, over 1 without, slower under ASan)
-t0=$(date +%s%N)
-"$IPROFMEM" -q -o /dev/null "$EMPTY" 2000000 2>/dev/null
-t1=$(date +%s%N)
-calls=$((2000000 * 14000000000 / (t1 - t0 + 1)))
+# about 20 s of calls: the hint needs status lines 10 s apart, from the
+# first second on
+calls=$(calls_for 20)
 [ $calls -lt 15000000 ] && calls=15000000
-[ $calls -gt 400000000 ] && calls=400000000
 on_tty "$EMPTY" "$calls"
 reached=$(awk -v esc="$ESC" '
 	index($0, esc "[Kiprofmem: ") == 1 && / traced, / {
