@@ -188,3 +188,39 @@ void probe_event(struct probe_ctl *c, uint32_t kind, uint32_t site,
 	    ring_put(&c->ring, site, 0, k, sp, rss, key))
 		__atomic_fetch_add(&c->waits, 1, __ATOMIC_RELAXED);
 }
+
+/* The common case, on the program's stack below the stub's and the entry's
+ * pushes: the process has one thread, which has its slot at the first
+ * place it hashes to, the fault gate is on and saw no change of RSS since
+ * the slot's last statm read, and the ring has room.  A leaf that keeps
+ * to the registers the entry saved (no stack of its own: the probe stacks
+ * are for the rest).  Returns 1 when the event is recorded (or the probes
+ * are off), 0 for the whole path. */
+long probe_fast(struct probe_ctl *c, uint32_t kind, uint32_t site,
+		uint64_t sp, uint64_t key)
+{
+	uint32_t n = __atomic_load_n(&c->gate_nrings, __ATOMIC_RELAXED);
+	const struct probe_gate_cache *g;
+	uint64_t sum = 0;
+	uint32_t h;
+
+	if (__atomic_load_n(&c->off, __ATOMIC_ACQUIRE))
+		return 1;
+	if (!n || n > PROBE_GATE_RINGS || !key ||
+	    !__atomic_load_n(&c->alone, __ATOMIC_RELAXED))
+		return 0;
+	h = slot_hash(key);
+	if (__atomic_load_n(&c->slot_key[h], __ATOMIC_ACQUIRE) != key)
+		return 0;
+	g = &c->gate[h];
+	for (uint32_t i = 0; i < n; i++)
+		sum += __atomic_load_n((const uint64_t *)c->gate_head[i],
+				       __ATOMIC_ACQUIRE);
+	if (sum != g->sum ||
+	    __atomic_load_n(&c->gate_gen, __ATOMIC_ACQUIRE) != g->gen ||
+	    g->rss == PROBE_NO_RSS)
+		return 0;
+	return ring_try_put_alone(&c->ring, site, 0,
+				  (uint8_t)(kind | RING_KIND_CACHED), sp,
+				  g->rss, key);
+}

@@ -6,10 +6,13 @@
  * iprofmem, so the code needs no relocation.
  *
  * A site's stub calls probe_on_entry or probe_on_return (tracer/stub.h
- * gives the calling convention).  The probe switches to a stack of its own
- * for the thread (found by the thread's fs base, claimed on first use),
- * reads the RSS from a kept-open /proc/self/statm, and appends one record
- * to the ring.  Its code, control block, stacks and ring are resident
+ * gives the calling convention).  Most events take probe_fast, a leaf that
+ * runs where it stands: a process of one thread, whose slot it finds at
+ * once, whose RSS the fault gate knows unchanged, with room in the ring.
+ * Otherwise the probe switches to a stack of its own for the thread
+ * (found by the thread's fs base, claimed on first use), reads the RSS
+ * from a kept-open /proc/self/statm, and appends one record to the
+ * ring.  Its code, control block, stacks and ring are resident
  * before the program's first traced call: the program's RSS moves only by
  * what the program does.  Everything is async-signal-safe: a handler that
  * runs traced functions in the middle of a probe takes the next level of
@@ -70,6 +73,10 @@ struct probe_ctl {
 	uint64_t gate_head[PROBE_GATE_RINGS];
 	struct probe_gate_cache gate[PROBE_SLOTS];
 };
+
+/* The probe's C entry points, called by probe_x86_64.S. */
+long probe_fast(struct probe_ctl *c, uint32_t kind, uint32_t site,
+		uint64_t sp, uint64_t key);
 
 /* Records carry the resident and shared pages (statm's 2nd and 3rd
  * fields) in one word. */

@@ -1,8 +1,12 @@
 /* probe_x86_64.S: the entry points a site's stub calls (tracer/stub.h):
- * save every register and the flags, move to the thread's own probe stack,
- * call probe_event, come back.  The only bytes written on the program's
- * stack are the stub's (below its red zone) and these saves, before the
- * switch. */
+ * save the registers C may clobber and the flags, try probe_fast (a leaf
+ * that records the common event where it stands: one thread, RSS known
+ * unchanged by the fault gate, room in the ring); else save the rest,
+ * move to the thread's own probe stack, call probe_event; come back, out
+ * through probe_exit.  The only bytes written on the program's stack are
+ * the stub's (below its red zone), these saves and probe_fast's return
+ * address and one push: 120 bytes at most below the site's stack pointer
+ * (the stub's own indirect-jump check goes to 152). */
 	.section .text.probe_head,"ax",@progbits
 	.globl	probe_ctl_ptr
 	.hidden	probe_ctl_ptr
@@ -41,10 +45,20 @@ probe_common:
 	push	%r9
 	push	%r10
 	push	%r11
+	cld
+/* The fast path (probe_fast, a leaf): kind, site id, the site's stack
+ * pointer (rsp + 64 + 24 + STUB_SP_BIAS), the thread. */
+	mov	probe_ctl_ptr(%rip), %rdi
+	mov	64(%rsp), %esi
+	mov	96(%rsp), %edx
+	lea	104(%rsp), %rcx
+	rdfsbase %r8
+	call	probe_fast
+	test	%rax, %rax
+	jnz	3f
 	push	%rbx
 	push	%r12
 	push	%r13
-	cld
 	mov	%rsp, %rbx
 	rdfsbase %r13			/* the thread: its TLS base */
 	mov	probe_ctl_ptr(%rip), %rdi
@@ -71,7 +85,7 @@ probe_common:
 1:	pop	%r13
 	pop	%r12
 	pop	%rbx
-	pop	%r11
+3:	pop	%r11
 	pop	%r10
 	pop	%r9
 	pop	%r8

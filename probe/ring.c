@@ -120,14 +120,7 @@ put_at(const struct ring_producer *p, uint64_t pos, uint32_t site,
 	 * done before we overwrite it */
 	while (!has_space(p, pos, __ATOMIC_ACQUIRE))
 		wait_for_space(p, pos, round++);
-	__atomic_store_n(&r->site, site, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->thread, thread, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->kind, kind, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->rss, rss, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->sp, sp, __ATOMIC_RELAXED);
-	__atomic_store_n(&r->key, key, __ATOMIC_RELAXED);
-	/* the commit: everything above is visible before it */
-	__atomic_store_n(&r->seq, seq_of(pos, p->order), __ATOMIC_RELEASE);
+	ring_write(r, seq_of(pos, p->order), site, thread, kind, sp, rss, key);
 	return round;
 }
 

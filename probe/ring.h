@@ -117,6 +117,58 @@ unsigned ring_put_alone(const struct ring_producer *p, uint32_t site,
 			uint16_t thread, uint8_t kind, uint64_t sp,
 			uint64_t rss, uint64_t key);
 
+/* Fill a reserved record, then commit it: its sequence byte last, with
+ * release order, so the consumer never reads it half-written. */
+static inline __attribute__((always_inline)) void
+ring_write(struct ring_record *r, uint8_t seq, uint32_t site, uint16_t thread,
+	   uint8_t kind, uint64_t sp, uint64_t rss, uint64_t key)
+{
+	__atomic_store_n(&r->site, site, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->thread, thread, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->kind, kind, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->rss, rss, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->sp, sp, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->key, key, __ATOMIC_RELAXED);
+	__atomic_store_n(&r->seq, seq, __ATOMIC_RELEASE);
+}
+
+/* Producers that can nest inside one (signal handlers' probes) and that
+ * ring_try_put_alone leaves room for. */
+#define RING_NEST	16
+
+/* ring_put_alone for the common case, inline, with no call and no stack
+ * (the probe's fast path runs on the program's stack): when the ring has
+ * room for this record and RING_NEST more, it is written and 1 returned;
+ * else nothing is written and 0 returned (ring_put_alone then waits).
+ * Producers nested in this one past RING_NEST records between its look
+ * and its reservation (handlers' probes, which only a program no tracer
+ * holds the signals of can run) make it spin until the consumer frees
+ * the slot, or abandons the ring. */
+static inline __attribute__((always_inline)) int
+ring_try_put_alone(const struct ring_producer *p, uint32_t site,
+		   uint16_t thread, uint8_t kind, uint64_t sp, uint64_t rss,
+		   uint64_t key)
+{
+	uint64_t pos = __atomic_load_n(&p->hdr->head, __ATOMIC_RELAXED);
+	struct ring_record *r;
+
+	if ((int64_t)(pos + RING_NEST -
+		      __atomic_load_n(&p->hdr->tail, __ATOMIC_ACQUIRE)) >
+	    (int64_t)p->mask)
+		return 0;
+	pos = 1;
+	__asm__ volatile("xaddq %0, %1"
+			 : "+r"(pos), "+m"(p->hdr->head) : : "memory");
+	/* acquire: the consumer is done with the slot's previous record */
+	while ((int64_t)(pos - __atomic_load_n(&p->hdr->tail, __ATOMIC_ACQUIRE)) >
+	       (int64_t)p->mask)
+		__builtin_ia32_pause();
+	r = &p->rec[pos & p->mask];
+	ring_write(r, (uint8_t)((pos >> p->order) + 1), site, thread, kind, sp,
+		   rss, key);
+	return 1;
+}
+
 /* ---- consumer side (iprofmem) ---- */
 
 /* A record that passed every check, copied out of the mapping. */

@@ -395,6 +395,44 @@ static void forge(struct fixture *f, uint64_t pos, uint32_t site,
 	r->seq = (uint8_t)((pos >> f->order) + 1);
 }
 
+/* ring_try_put_alone writes while the ring has room for the record and
+ * RING_NEST more, and writes nothing (0) after that; records it wrote are
+ * those ring_put would have, across laps. */
+static void test_try_put_alone(void **state)
+{
+	static struct sink s;
+	struct fixture f;
+	uint64_t i = 0, lap = 64;
+
+	(void)state;
+	s.n = 0;
+	fixture_open(&f, 6);		/* 64 records */
+	for (; ring_try_put_alone(&f.prod, (uint32_t)(i % 1000),
+				  (uint16_t)(i % 64),
+				  i & 1 ? RING_RETURN : RING_ENTRY,
+				  0x7ffd0000 + i * 8, 100 + i, 1000000 + i); i++)
+		;
+	/* it stopped RING_NEST short of full, and wrote nothing then */
+	assert_int_equal(i, lap - RING_NEST);
+	assert_int_equal(ring_pending(&f.rd), lap - RING_NEST);
+	assert_int_equal(ring_drain(&f.rd, &limits, SIZE_MAX, collect, &s),
+			 lap - RING_NEST);
+	/* room again: into the next lap */
+	for (uint64_t k = 0; k < 40; k++, i++)
+		assert_int_equal(ring_try_put_alone(&f.prod, (uint32_t)(i % 1000),
+				 (uint16_t)(i % 64),
+				 i & 1 ? RING_RETURN : RING_ENTRY,
+				 0x7ffd0000 + i * 8, 100 + i, 1000000 + i), 1);
+	assert_int_equal(ring_drain(&f.rd, &limits, SIZE_MAX, collect, &s), 40);
+	assert_int_equal(s.n, i);
+	for (uint64_t k = 0; k < i; k++) {
+		assert_int_equal(s.ev[k].pos, k);
+		assert_numbered(&s.ev[k], k);
+	}
+	assert_int_equal(f.rd.stats.events, i);
+	fixture_close(&f);
+}
+
 static void test_corrupt_records(void **state)
 {
 	static struct sink s;
@@ -615,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_full_ring_waits),
 		cmocka_unit_test(test_multi_producer),
 		cmocka_unit_test(test_alone_producer),
+		cmocka_unit_test(test_try_put_alone),
 		cmocka_unit_test(test_corrupt_records),
 		cmocka_unit_test(test_drain_bounded),
 		cmocka_unit_test(test_corrupt_header),
