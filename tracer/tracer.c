@@ -199,11 +199,21 @@ static bool at_breakpoint(struct event *ev)
 
 /* ---- the rings of probed processes -------------------------------- */
 
-static void drain_all(struct tracer *tr)
+/* Drain every probed process's ring, at most max events of each; returns
+ * how many there were. */
+static size_t drain_some(struct tracer *tr, size_t max)
 {
+	size_t n = 0;
+
 	for (size_t i = 0; i < tr->nprocs; i++)
 		if (tr->procs[i]->probes.on)
-			probes_drain(tr, tr->procs[i]);
+			n += probes_drain_some(tr, tr->procs[i], max);
+	return n;
+}
+
+static void drain_all(struct tracer *tr)
+{
+	drain_some(tr, SIZE_MAX);
 }
 
 /* Between two looks for a stop, at most this many events of each probed
@@ -242,17 +252,14 @@ static pid_t wait_any(struct tracer *tr, int *status)
 		blocked = true;
 	}
 	for (;;) {
-		size_t n = 0;
+		size_t n;
 
 		w = waitpid(-1, status, __WALL | WNOHANG);
 		if (w < 0)
 			drain_all(tr);
 		if (w != 0)
 			return w;
-		for (size_t i = 0; i < tr->nprocs; i++)
-			if (tr->procs[i]->probes.on)
-				n += probes_drain_some(tr, tr->procs[i],
-						       DRAIN_BATCH);
+		n = drain_some(tr, DRAIN_BATCH);
 		/* a request that came since the last look ends the wait once,
 		 * as a signal ends waitpid's, not for as long as its flag
 		 * stays set: quiescing after it waits for every thread */
