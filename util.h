@@ -2,6 +2,8 @@
 #ifndef IPROFMEM_UTIL_H
 #define IPROFMEM_UTIL_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +33,10 @@ void util_on_out_of_memory(void (*hook)(void));
 /* Read a small file whole into buf (at most size - 1 bytes, then a NUL).
  * Returns the bytes read, or -1. */
 long read_small_file(const char *path, char *buf, size_t size);
+/* With a second CPU, start fn(arg) on a thread of its own that takes no
+ * signal (they are the tracer thread's): true, and the caller joins *th;
+ * false when it does the work itself. */
+bool helper_thread_start(pthread_t *th, void *(*fn)(void *), void *arg);
 /* CLOCK_MONOTONIC in ns. */
 uint64_t monotonic_ns(void);
 void *xmalloc(size_t n);

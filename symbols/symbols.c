@@ -10,13 +10,10 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysinfo.h>
 #include <unistd.h>
 #include <elf.h>
 
@@ -448,20 +445,13 @@ static void *scan_thread(void *arg)
  * thread's). */
 static void scan_pending(struct loader *L)
 {
-	struct scan_job a = { L, 0, L->npend }, b = a;
-	sigset_t all, old;
+	struct scan_job a = { L, 0, L->npend / 2 },
+			b = { L, L->npend / 2, L->npend };
 	pthread_t th;
-	bool two = L->npend >= 1024 && get_nprocs() >= 2;
+	bool two = L->npend >= 1024 && helper_thread_start(&th, scan_thread, &b);
 
-	if (two) {
-		a.hi = b.lo = L->npend / 2;
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		two = pthread_create(&th, NULL, scan_thread, &b) == 0;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (!two)
-			a.hi = L->npend;
-	}
+	if (!two)
+		a.hi = L->npend;
 	scan_range(&a);
 	if (two)
 		pthread_join(th, NULL);

@@ -1063,28 +1063,19 @@ static void plan_module(const struct sym_table *t, const char *const *skip,
 			struct mod_plan *mp)
 {
 	struct plan_job a = { t, skip, 0, t->nsites, { 0 } }, b = a;
-	sigset_t all, old;
 	pthread_t th;
 	size_t mid = t->nsites / 2;
 
 	while (mid && mid < t->nsites && t->sites[mid].func == t->sites[mid - 1].func)
 		mid++;
-	if (t->nsites < 1024 || mid >= t->nsites || get_nprocs() < 2) {
-		plan_range(&a);
-		*mp = a.mp;
-		return;
-	}
 	a.hi = b.lo = mid;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (pthread_create(&th, NULL, plan_thread, &b) != 0) {
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (t->nsites < 1024 || mid >= t->nsites ||
+	    !helper_thread_start(&th, plan_thread, &b)) {
 		a.hi = t->nsites;
 		plan_range(&a);
 		*mp = a.mp;
 		return;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	plan_range(&a);
 	pthread_join(th, NULL);
 	plan_merge(&a.mp, &b.mp);
@@ -1317,6 +1308,18 @@ static struct entry_of *entry_find(struct entry_of *ents, size_t n,
 	return bsearch(&key, ents, n, sizeof(*ents), entry_cmp);
 }
 
+/* open_function for the function whose entry is site e (its sites follow
+ * it). */
+static bool open_function_at(const struct sym_table *t, size_t e,
+			     struct fn_plan *fp)
+{
+	fp->first = e;
+	for (fp->n = 1; e + fp->n < t->nsites &&
+	     t->sites[e + fp->n].func == t->sites[e].func; fp->n++)
+		;
+	return open_function(t, fp);
+}
+
 /* Does the function whose entry is site `e` return only where its caller
  * sees it: by a ret, or by a tail call into a traced function (whose
  * return ends both), an indirect jump only through a known table?
@@ -1347,11 +1350,7 @@ static bool returns_seen(const struct sym_table *t, size_t e,
 	}
 	if (!ind)
 		return true;
-	fp->first = e;
-	for (fp->n = 1; e + fp->n < t->nsites &&
-	     t->sites[e + fp->n].func == t->sites[e].func; fp->n++)
-		;
-	ok = open_function(t, fp) && patch_jumps_known(fp->f);
+	ok = open_function_at(t, e, fp) && patch_jumps_known(fp->f);
 	plan_free(fp);
 	return ok;
 }
@@ -1420,12 +1419,8 @@ static void follow_rets(struct tracer *tr, struct process *p,
 		}
 		for (e = i; e > 0 && !t->sites[e].is_entry; e--)
 			;
-		fp->first = e;
-		for (fp->n = 1; e + fp->n < t->nsites &&
-		     t->sites[e + fp->n].func == s->func; fp->n++)
-			;
 		if (!t->sites[e].is_entry || t->sites[e].func != s->func ||
-		    !open_function(t, fp))
+		    !open_function_at(t, e, fp))
 			goto next;
 		if (!patch_ret_after_call(fp->f, s->addr, &callee, &delta) ||
 		    !calls_only_traced(fp->f, callee, skip, ents, nents))
