@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,16 +49,42 @@ struct dwarf_loc {
 struct pending {
 	uint32_t id;
 	uint32_t ranges_at, nranges;
+	struct addr_range *rng;	/* its ranges, a copy the scan may read
+				   while the walk grows the table's */
 	struct insn entry;
 	struct insn *rets;
 	size_t nrets;
 	bool oom;
 };
 
+/* The return sites are found beside the DWARF walk.  The pending
+ * functions are kept in chunks that never move; each full chunk is handed
+ * over (published) as the walk goes on.  Once a few are, a helper thread
+ * (with a second CPU) starts decoding them, and the walking thread joins
+ * in when the walk is over.  Which thread scans which chunk changes
+ * nothing: each function's sites are its own, and they are added in the
+ * functions' order at the end. */
+#define PEND_CHUNK	256
+#define HELPER_AFTER	4	/* chunks published before a helper starts:
+				   a small program is decoded by one thread */
+
+struct scan_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	struct pending **chunks;
+	size_t nchunks, cap_chunks;
+	size_t published;	/* chunks [0, published) may be taken */
+	size_t npublished;	/* functions in them */
+	size_t next;		/* the next chunk to take */
+	bool done;		/* the walk is over: nothing more comes */
+	bool helper;		/* th runs */
+	pthread_t th;
+};
+
 struct loader {
 	struct sym_table *t;
-	struct pending *pend;
-	size_t npend, cap_pend;
+	struct scan_pool pool;
+	size_t npend;
 	size_t cap_funcs, cap_sites, cap_ranges;
 	struct code_section *secs;
 	size_t nsecs;
@@ -355,6 +382,136 @@ static void add_untraced(struct loader *L, const char *name, const char *file,
 	};
 }
 
+static struct pending *pend_at(const struct loader *L, size_t k)
+{
+	return &L->pool.chunks[k / PEND_CHUNK][k % PEND_CHUNK];
+}
+
+static void scan_chunk(const struct loader *L, struct pending *c, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		struct pending *pf = &c[k];
+		const struct addr_range *r = pf->rng;
+
+		for (size_t i = 0; i < pf->nranges && !pf->oom; i++) {
+			size_t avail;
+			const uint8_t *code = code_at(L, r[i].lo, &avail);
+
+			if (!code)
+				continue;
+			if (avail > r[i].hi - r[i].lo)
+				avail = r[i].hi - r[i].lo;
+			if (find_return_sites(code, avail, r[i].lo, r,
+					      pf->nranges, &pf->rets,
+					      &pf->nrets) < 0)
+				pf->oom = true;
+		}
+	}
+}
+
+/* Take the next published chunk and scan it; false when there is none
+ * left (and none to come: until the walk is over, wait for one). */
+static bool scan_next(struct loader *L)
+{
+	struct scan_pool *P = &L->pool;
+	struct pending *c;
+	size_t k, n;
+
+	pthread_mutex_lock(&P->lock);
+	while (P->next == P->published && !P->done)
+		pthread_cond_wait(&P->more, &P->lock);
+	if (P->next == P->published) {
+		pthread_mutex_unlock(&P->lock);
+		return false;
+	}
+	k = P->next++;
+	c = P->chunks[k];
+	n = P->npublished - k * PEND_CHUNK;
+	pthread_mutex_unlock(&P->lock);
+	scan_chunk(L, c, n < PEND_CHUNK ? n : PEND_CHUNK);
+	return true;
+}
+
+static void *scan_thread(void *arg)
+{
+	while (scan_next(arg))
+		;
+	disasm_thread_done();
+	return NULL;
+}
+
+/* Hand the chunks filled so far to the scan (all of them, the last one
+ * partial, once `done`). */
+static void pool_publish(struct loader *L, bool done)
+{
+	struct scan_pool *P = &L->pool;
+
+	pthread_mutex_lock(&P->lock);
+	P->published = done ? P->nchunks : L->npend / PEND_CHUNK;
+	P->npublished = done ? L->npend : P->published * PEND_CHUNK;
+	P->done = done;
+	pthread_cond_broadcast(&P->more);
+	pthread_mutex_unlock(&P->lock);
+	/* it takes no signal: those are the tracer thread's */
+	if (!P->helper && P->published >= HELPER_AFTER)
+		P->helper = helper_thread_start(&P->th, scan_thread, L);
+}
+
+static void pend_add(struct loader *L, const struct pending *pf,
+		     const struct addr_range *r)
+{
+	struct scan_pool *P = &L->pool;
+	struct pending *to;
+
+	if (L->npend == P->nchunks * PEND_CHUNK) {
+		pthread_mutex_lock(&P->lock);
+		if (P->nchunks == P->cap_chunks) {
+			P->cap_chunks = P->cap_chunks ? 2 * P->cap_chunks : 64;
+			P->chunks = xreallocarray(P->chunks, P->cap_chunks,
+						  sizeof(*P->chunks));
+		}
+		P->chunks[P->nchunks++] = xcalloc(PEND_CHUNK, sizeof(**P->chunks));
+		pthread_mutex_unlock(&P->lock);
+	}
+	to = pend_at(L, L->npend);
+	*to = *pf;
+	to->rng = xreallocarray(NULL, pf->nranges, sizeof(*r));
+	memcpy(to->rng, r, pf->nranges * sizeof(*r));
+	if (++L->npend % PEND_CHUNK == 0)
+		pool_publish(L, false);
+}
+
+/* The walk is over (or given up): let the helper finish and join it. */
+static void pool_finish(struct loader *L)
+{
+	struct scan_pool *P = &L->pool;
+
+	pool_publish(L, true);
+	while (scan_next(L))
+		;
+	if (P->helper)
+		pthread_join(P->th, NULL);
+	P->helper = false;
+}
+
+static void pool_free(struct loader *L)
+{
+	struct scan_pool *P = &L->pool;
+
+	for (size_t k = 0; k < L->npend; k++) {
+		free(pend_at(L, k)->rets);
+		free(pend_at(L, k)->rng);
+	}
+	for (size_t k = 0; k < P->nchunks; k++)
+		free(P->chunks[k]);
+	free(P->chunks);
+	P->chunks = NULL;
+	P->nchunks = P->cap_chunks = 0;
+	P->published = P->npublished = P->next = 0;
+	P->done = false;
+	L->npend = 0;
+}
+
 /* Register one function given its ranges: decode its entry; its returns
  * are found later, with every other function's (scan_pending).  A
  * function whose entry instruction cannot be replayed is left out (and
@@ -392,71 +549,20 @@ static void add_func(struct loader *L, const char *name, const char *file,
 		.name = xstrdup(name), .file = xstrdup(file), .line = line,
 		.entry = entry,
 	};
-	if (L->npend == L->cap_pend) {
-		L->cap_pend = L->cap_pend ? 2 * L->cap_pend : 256;
-		L->pend = xreallocarray(L->pend, L->cap_pend, sizeof(*L->pend));
-	}
-	L->pend[L->npend++] = (struct pending){
+	pend_add(L, &(struct pending){
 		.id = id, .ranges_at = add_ranges(L, r, nr),
 		.nranges = (uint32_t)nr, .entry = in,
-	};
+	}, r);
 }
 
-/* The return sites of the pending functions [lo, hi). */
-struct scan_job {
-	const struct loader *L;
-	size_t lo, hi;
-};
-
-static void scan_range(const struct scan_job *j)
-{
-	const struct loader *L = j->L;
-
-	for (size_t k = j->lo; k < j->hi; k++) {
-		struct pending *pf = &L->pend[k];
-		const struct addr_range *r = L->t->ranges + pf->ranges_at;
-
-		for (size_t i = 0; i < pf->nranges && !pf->oom; i++) {
-			size_t avail;
-			const uint8_t *c = code_at(L, r[i].lo, &avail);
-
-			if (!c)
-				continue;
-			if (avail > r[i].hi - r[i].lo)
-				avail = r[i].hi - r[i].lo;
-			if (find_return_sites(c, avail, r[i].lo, r, pf->nranges,
-					      &pf->rets, &pf->nrets) < 0)
-				pf->oom = true;
-		}
-	}
-}
-
-static void *scan_thread(void *arg)
-{
-	scan_range(arg);
-	disasm_thread_done();
-	return NULL;
-}
-
-/* Find every pending function's return sites, then add the sites in the
- * functions' order: each entry, then its returns.  Decoding every
- * function is most of the time symbols take: with a second CPU, a thread
- * takes the second half (it takes no signal: those are the tracer
- * thread's). */
+/* Find every pending function's return sites (what the helper has not
+ * done yet, with it), then add the sites in the functions' order: each
+ * entry, then its returns. */
 static void scan_pending(struct loader *L)
 {
-	struct scan_job a = { L, 0, L->npend / 2 },
-			b = { L, L->npend / 2, L->npend };
-	pthread_t th;
-	bool two = L->npend >= 1024 && helper_thread_start(&th, scan_thread, &b);
-
-	if (!two)
-		a.hi = L->npend;
-	scan_range(&a);
-	if (two)
-		pthread_join(th, NULL);
+	pool_finish(L);
 	for (size_t k = 0; k < L->npend; k++) {
-		struct pending *pf = &L->pend[k];
+		struct pending *pf = pend_at(L, k);
 
 		if (pf->oom)
 			out_of_memory();
@@ -465,11 +571,8 @@ static void scan_pending(struct loader *L)
 		for (size_t i = 0; i < pf->nrets; i++)
 			add_site(L, pf->id, false, &pf->rets[i], pf->ranges_at,
 				 pf->nranges);
-		free(pf->rets);
 	}
-	free(L->pend);
-	L->pend = NULL;
-	L->npend = L->cap_pend = 0;
+	pool_free(L);
 }
 
 /* Drop "." segments, empty segments and "dir/.." pairs, in place: DWARF
@@ -1257,7 +1360,11 @@ int symbols_load_module(struct sym_session *s, size_t i,
 			size_t errlen)
 {
 	const struct sym_module *m = &s->mods[i];
-	struct loader L = { .t = t, .sel = sel, .m = m };
+	struct loader L = {
+		.t = t, .sel = sel, .m = m,
+		.pool = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			  .more = PTHREAD_COND_INITIALIZER },
+	};
 	Dwarf_Addr bias;
 	Elf *elf;
 	int ret = -1;
@@ -1298,9 +1405,10 @@ int symbols_load_module(struct sym_session *s, size_t i,
 	t->ncode = L.nsecs;
 	L.secs = NULL;
 out:
-	for (size_t k = 0; k < L.npend; k++)
-		free(L.pend[k].rets);
-	free(L.pend);
+	pool_finish(&L);
+	pool_free(&L);
+	pthread_cond_destroy(&L.pool.more);
+	pthread_mutex_destroy(&L.pool.lock);
 	free(L.secs);
 	free(L.starts);
 	free(L.entries.slots);
