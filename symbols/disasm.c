@@ -507,3 +507,153 @@ long find_return_sites(const uint8_t *code, size_t n, uint64_t addr,
 	*nsites = s.n;
 	return (long)(s.n - start);
 }
+
+/* ---- packed instructions ---- */
+
+void insn_unpack(const struct insn_packed *pk, const uint8_t *code,
+		 uint64_t addr, const struct insn *whole, struct insn *out)
+{
+	if (pk->whole) {
+		*out = whole[pk->imm];
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	out->addr = addr;
+	out->len = pk->len;
+	memcpy(out->bytes, code, pk->len);
+	out->op = pk->op;
+	switch (out->op) {
+	case INSN_PUSH:
+		out->reg = pk->small;
+		break;
+	case INSN_SUB_RSP:
+	case INSN_RET:
+		out->imm = pk->imm;
+		break;
+	case INSN_JCC:
+		out->cond = pk->small;
+		/* fall through */
+	case INSN_JMP:
+	case INSN_CALL:
+		out->target = addr + pk->len + (int64_t)pk->rel;
+		break;
+	case INSN_OOL:
+		out->disp_off = pk->small;
+		if (pk->small)
+			out->target = addr + pk->len + (int64_t)pk->rel;
+		break;
+	default:
+		break;
+	}
+}
+
+static int pack_push(struct insn_pack *pk, const struct insn_packed *p)
+{
+	if (pk->n == pk->cap) {
+		size_t cap = pk->cap ? 2 * pk->cap : 256;
+		struct insn_packed *v = realloc(pk->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		pk->v = v;
+		pk->cap = cap;
+	}
+	pk->v[pk->n++] = *p;
+	return 0;
+}
+
+/* Pack in; what unpacks to anything but in exactly is kept whole. */
+static int pack_one(struct insn_pack *pk, const struct insn *in)
+{
+	struct insn_packed p = {
+		.len = in->len, .op = (uint8_t)in->op,
+		.small = in->op == INSN_PUSH ? in->reg :
+			 in->op == INSN_JCC ? in->cond : in->disp_off,
+		.imm = (int32_t)in->imm,
+		.rel = (int32_t)(in->target - (in->addr + in->len)),
+	};
+	struct insn back;
+
+	insn_unpack(&p, in->bytes, in->addr, NULL, &back);
+	if (memcmp(&back, in, sizeof(back)) != 0) {
+		if (pk->nwhole == pk->capwhole) {
+			size_t cap = pk->capwhole ? 2 * pk->capwhole : 16;
+			struct insn *v = realloc(pk->whole, cap * sizeof(*v));
+
+			if (!v)
+				return -1;
+			pk->whole = v;
+			pk->capwhole = cap;
+		}
+		pk->whole[pk->nwhole] = *in;
+		p = (struct insn_packed){ .len = in->len, .whole = 1,
+					  .imm = (int32_t)pk->nwhole++ };
+	}
+	return pack_push(pk, &p);
+}
+
+void insn_pack_shrink(struct insn_pack *pk)
+{
+	void *v;
+
+	if (pk->n && pk->cap > pk->n &&
+	    (v = realloc(pk->v, pk->n * sizeof(*pk->v)))) {
+		pk->v = v;
+		pk->cap = pk->n;
+	}
+	if (pk->nwhole && pk->capwhole > pk->nwhole &&
+	    (v = realloc(pk->whole, pk->nwhole * sizeof(*pk->whole)))) {
+		pk->whole = v;
+		pk->capwhole = pk->nwhole;
+	}
+}
+
+void insn_pack_free(struct insn_pack *pk)
+{
+	free(pk->v);
+	free(pk->whole);
+	memset(pk, 0, sizeof(*pk));
+}
+
+long find_return_sites_pack(const uint8_t *code, size_t n, uint64_t addr,
+			    const struct addr_range *fn, size_t nfn,
+			    struct insn **sites, size_t *nsites,
+			    struct insn_pack *pk)
+{
+	static const struct insn_packed bad = { 0 };
+	struct site_vec s = { *sites, *nsites, *nsites };
+	size_t start = *nsites, off = 0;
+	struct insn in;
+
+	if (!cs_ready()) {
+		errno = ENOMEM;
+		return -1;
+	}
+	while (off < n) {
+		/* padding or data in the range: resynchronise one byte on */
+		if (insn_decode(code + off, n - off, addr + off, &in) < 0) {
+			if (pack_push(pk, &bad) < 0)
+				goto oom;
+			off++;
+			continue;
+		}
+		if (pack_one(pk, &in) < 0 ||
+		    (is_return_site(&in, fn, nfn) && site_push(&s, &in) < 0))
+			goto oom;
+		off += in.len;
+	}
+	/* give back the doubling slack; failing to shrink is harmless */
+	if (s.n && s.cap > s.n) {
+		struct insn *v = realloc(s.v, s.n * sizeof(*v));
+
+		if (v)
+			s.v = v;
+	}
+	*sites = s.v;
+	*nsites = s.n;
+	return (long)(s.n - start);
+oom:
+	/* keep the caller's array valid */
+	*sites = s.v;
+	return -1;
+}

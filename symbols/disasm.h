@@ -71,6 +71,48 @@ long find_return_sites(const uint8_t *code, size_t n, uint64_t addr,
 		       const struct addr_range *fn, size_t nfn,
 		       struct insn **sites, size_t *nsites);
 
+/* An instruction as insn_decode classified it, in 12 bytes: the sweep
+ * of a function that found its return sites keeps one for every
+ * instruction, so that planning its probes needs no second decoding (the
+ * instruction's bytes are the module's, read again from there).  len 0:
+ * a byte that could not be decoded.  One that these fields cannot give
+ * back exactly (an indirect branch, mostly) is kept whole in the pack's
+ * `whole`, at index imm. */
+struct insn_packed {
+	uint8_t len;
+	uint8_t op;		/* enum insn_op */
+	uint8_t small;		/* reg, cond or disp_off, by op */
+	uint8_t whole;		/* 1: the instruction is whole[imm] */
+	int32_t imm;
+	int32_t rel;		/* target - (addr + len) */
+};
+
+/* A function's sweep: its instructions in the order decoded (its ranges
+ * one after the other, each from its first byte to its last). */
+struct insn_pack {
+	struct insn_packed *v;
+	size_t n, cap;
+	struct insn *whole;
+	size_t nwhole, capwhole;
+};
+
+/* The instruction pk stands for, at addr, its bytes at code (pk->len of
+ * them); whole: the pack's. */
+void insn_unpack(const struct insn_packed *pk, const uint8_t *code,
+		 uint64_t addr, const struct insn *whole, struct insn *out);
+
+/* find_return_sites, and every instruction of the range appended to pk
+ * (decoded with its details, a little slower).  -1 when out of memory. */
+long find_return_sites_pack(const uint8_t *code, size_t n, uint64_t addr,
+			    const struct addr_range *fn, size_t nfn,
+			    struct insn **sites, size_t *nsites,
+			    struct insn_pack *pk);
+
+/* Give back the arrays' slack (when realloc can). */
+void insn_pack_shrink(struct insn_pack *pk);
+
+void insn_pack_free(struct insn_pack *pk);
+
 /* A thread other than the main one is done decoding: its capstone handle
  * goes (the main thread's lives as long as the process). */
 void disasm_thread_done(void);

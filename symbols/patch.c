@@ -247,11 +247,21 @@ static int note_targets(struct patch_func *f, const struct insn *in,
 static int decode_range(struct patch_func *f, const struct patch_range *r,
 			struct vec *insns, struct vec *t)
 {
+	const struct insn_packed *pk = r->packed;
 	struct insn in;
 	size_t off = 0;
 
 	while (off < r->n) {
-		if (insn_decode(r->code + off, r->n - off, r->addr + off, &in) < 0) {
+		if (pk && !pk->len) {
+			f->undecodable = true;
+			off++;
+			pk++;
+			continue;
+		}
+		if (pk) {
+			insn_unpack(pk++, r->code + off, r->addr + off, r->whole, &in);
+		} else if (insn_decode(r->code + off, r->n - off, r->addr + off,
+				       &in) < 0) {
 			f->undecodable = true;
 			off++;
 			continue;

@@ -40,6 +40,10 @@ struct patch_range {
 	uint64_t addr;
 	const uint8_t *code;
 	size_t n, pad;
+	/* the range as a sweep decoded it already (insn_unpack), or NULL:
+	 * decode it */
+	const struct insn_packed *packed;
+	const struct insn *whole;
 };
 
 /* Why a site cannot be patched; PATCH_OK when it can.  patch_why_str gives

@@ -54,6 +54,8 @@ struct pending {
 	struct insn entry;
 	struct insn *rets;
 	size_t nrets;
+	struct insn_pack pk;	/* every instruction swept */
+	bool whole;		/* every range was swept from end to end */
 	bool oom;
 };
 
@@ -393,19 +395,26 @@ static void scan_chunk(const struct loader *L, struct pending *c, size_t n)
 		struct pending *pf = &c[k];
 		const struct addr_range *r = pf->rng;
 
+		pf->whole = true;
 		for (size_t i = 0; i < pf->nranges && !pf->oom; i++) {
 			size_t avail;
 			const uint8_t *code = code_at(L, r[i].lo, &avail);
 
-			if (!code)
+			if (!code) {
+				pf->whole = false;
 				continue;
-			if (avail > r[i].hi - r[i].lo)
+			}
+			if (avail < r[i].hi - r[i].lo)
+				pf->whole = false;
+			else
 				avail = r[i].hi - r[i].lo;
-			if (find_return_sites(code, avail, r[i].lo, r,
-					      pf->nranges, &pf->rets,
-					      &pf->nrets) < 0)
+			if (find_return_sites_pack(code, avail, r[i].lo, r,
+						   pf->nranges, &pf->rets,
+						   &pf->nrets, &pf->pk) < 0)
 				pf->oom = true;
 		}
+		if (pf->whole)
+			insn_pack_shrink(&pf->pk);
 	}
 }
 
@@ -501,6 +510,7 @@ static void pool_free(struct loader *L)
 	for (size_t k = 0; k < L->npend; k++) {
 		free(pend_at(L, k)->rets);
 		free(pend_at(L, k)->rng);
+		insn_pack_free(&pend_at(L, k)->pk);
 	}
 	for (size_t k = 0; k < P->nchunks; k++)
 		free(P->chunks[k]);
@@ -560,12 +570,20 @@ static void add_func(struct loader *L, const char *name, const char *file,
  * entry, then its returns. */
 static void scan_pending(struct loader *L)
 {
+	struct sym_table *t = L->t;
+
 	pool_finish(L);
 	for (size_t k = 0; k < L->npend; k++) {
 		struct pending *pf = pend_at(L, k);
 
 		if (pf->oom)
 			out_of_memory();
+		/* the sweep goes to the function, for the probes' plans */
+		if (pf->whole) {
+			t->funcs[pf->id].pack = pf->pk.v;
+			t->funcs[pf->id].pack_whole = pf->pk.whole;
+			pf->pk = (struct insn_pack){ 0 };
+		}
 		add_site(L, pf->id, true, &pf->entry, pf->ranges_at,
 			 pf->nranges);
 		for (size_t i = 0; i < pf->nrets; i++)
@@ -1476,6 +1494,8 @@ void symbols_free(struct sym_table *t)
 	for (size_t i = 0; i < t->nfuncs; i++) {
 		free(t->funcs[i].name);
 		free(t->funcs[i].file);
+		free(t->funcs[i].pack);
+		free(t->funcs[i].pack_whole);
 	}
 	for (size_t i = 0; i < t->nuntraced; i++) {
 		free(t->untraced[i].name);

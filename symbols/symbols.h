@@ -18,6 +18,11 @@ struct sym_func {
 				   path for symbol-table functions */
 	int line;		/* declaration line; 0 without line info */
 	uint64_t entry;
+	/* its instructions as the sweep for its returns decoded them (its
+	 * ranges in order, each whole), and those kept whole; pack NULL when
+	 * a range was not swept whole */
+	struct insn_packed *pack;
+	struct insn *pack_whole;
 };
 
 /* A probe site: where an int3 goes and what it means. */

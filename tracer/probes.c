@@ -645,6 +645,9 @@ static bool open_function(const struct sym_table *t, struct fn_plan *fp)
 		module_data_at, (void *)t, t->relative, t->nrelative,
 	};
 
+	const struct sym_func *fn = &t->funcs[entry->func];
+	const struct insn_packed *pk = fn->pack;
+
 	fp->nr = fp->nps = 0;
 	fp->f = NULL;
 	if (!entry->is_entry || entry->nranges > 8 || fp->n > FN_SITES_MAX)
@@ -665,7 +668,12 @@ static bool open_function(const struct sym_table *t, struct fn_plan *fp)
 			pad = avail - len;
 		if (pad > 16)
 			pad = 16;
-		fp->r[fp->nr++] = (struct patch_range){ r->lo, code, len, pad };
+		fp->r[fp->nr++] = (struct patch_range){
+			r->lo, code, len, pad, pk, fn->pack_whole,
+		};
+		/* the sweep's next range begins where this one's bytes end */
+		for (size_t b = 0; pk && b < len; pk++)
+			b += pk->len ? pk->len : 1;
 	}
 	fp->f = t->data_ok ? patch_func_open_data(fp->r, fp->nr, entry->addr, &d) :
 			     patch_func_open(fp->r, fp->nr, entry->addr);

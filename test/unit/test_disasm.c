@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -555,6 +556,75 @@ static void test_sites_append_many(void **state)
 
 #define S(fn) cmocka_unit_test_setup_teardown(fn, sites_setup, sites_teardown)
 
+/* ---- find_return_sites_pack ---- */
+
+/* One function of every kind the tracer tells apart, a byte capstone
+ * cannot decode in the middle: the pack gives back, record by record,
+ * what insn_decode says of each instruction, and the same sites as
+ * find_return_sites. */
+static void test_pack_sweep(void **state)
+{
+	static const uint8_t code[] = {
+		0xf3, 0x0f, 0x1e, 0xfa,			/* endbr64 */
+		0x55,					/* push %rbp */
+		0x48, 0x89, 0xe5,			/* mov %rsp,%rbp */
+		0x41, 0x54,				/* push %r12 */
+		0x48, 0x81, 0xec, 0x00, 0x01, 0x00, 0x00, /* sub $0x100,%rsp */
+		0x48, 0x8d, 0x05, 0x10, 0x00, 0x00, 0x00, /* lea 0x10(%rip),%rax */
+		0x48, 0x8b, 0x47, 0x08,			/* mov 8(%rdi),%rax */
+		0xe8, 0x00, 0x10, 0x00, 0x00,		/* call +0x1000 */
+		0x74, 0x02,				/* je +2 */
+		0x0f, 0x85, 0x00, 0x20, 0x00, 0x00,	/* jne +0x2000 (out) */
+		0xff, 0xe0,				/* jmp *%rax */
+		0xff, 0x24, 0xc5, 0x00, 0x10, 0x60, 0x00, /* jmp *0x601000(,%rax,8) */
+		0xff, 0x15, 0x00, 0x01, 0x00, 0x00,	/* call *0x100(%rip) */
+		0x0f, 0x05,				/* syscall */
+		0x06,					/* (invalid in 64-bit) */
+		0xeb, 0xc3,				/* jmp to the entry (in) */
+		0xc2, 0x08, 0x00,			/* ret $8 */
+		0xc3,					/* ret */
+	};
+	const struct addr_range fn[] = { { BASE, BASE + sizeof(code) } };
+	struct insn_pack pk = { 0 };
+	struct sites *plain = *state, packed = { 0 };
+	size_t off = 0, k = 0, bad = 0;
+	bool whole_seen = false;
+
+	assert_int_equal(find_return_sites(code, sizeof(code), BASE, fn, 1,
+					   &plain->v, &plain->n), 5);
+	assert_int_equal(find_return_sites_pack(code, sizeof(code), BASE, fn, 1,
+						&packed.v, &packed.n, &pk), 5);
+	assert_int_equal(packed.n, plain->n);
+	assert_memory_equal(packed.v, plain->v, plain->n * sizeof(*plain->v));
+	while (off < sizeof(code)) {
+		struct insn want, got;
+
+		assert_true(k < pk.n);
+		if (insn_decode(code + off, sizeof(code) - off, BASE + off,
+				&want) < 0) {
+			assert_int_equal(pk.v[k].len, 0);
+			bad++;
+			off++;
+			k++;
+			continue;
+		}
+		whole_seen |= pk.v[k].whole;
+		insn_unpack(&pk.v[k], code + off, BASE + off, pk.whole, &got);
+		assert_memory_equal(&got, &want, sizeof(want));
+		off += want.len;
+		k++;
+	}
+	assert_int_equal(k, pk.n);
+	assert_int_equal(bad, 1);
+	/* the indirect branches do not fit 12 bytes */
+	assert_true(whole_seen);
+	assert_int_equal(pk.nwhole, 3);
+	insn_pack_shrink(&pk);
+	assert_int_equal(pk.cap, pk.n);
+	insn_pack_free(&pk);
+	free(packed.v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +652,7 @@ int main(void)
 		S(test_sites_skip_undecodable),
 		S(test_sites_cold_range),
 		S(test_sites_append_many),
+		S(test_pack_sweep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
