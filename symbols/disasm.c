@@ -446,19 +446,45 @@ struct site_vec {
 	size_t n, cap;
 };
 
+/* Room for one more in the array *v of n (capacity *cap) elements of
+ * `size` bytes: doubled when full.  -1 when out of memory (*v kept). */
+static int room_for_one(void **v, size_t n, size_t *cap, size_t size)
+{
+	size_t c = *cap ? 2 * *cap : 16;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*v, c * size);
+	if (!p)
+		return -1;
+	*v = p;
+	*cap = c;
+	return 0;
+}
+
 static int site_push(struct site_vec *s, const struct insn *in)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct insn *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (room_for_one((void **)&s->v, s->n, &s->cap, sizeof(*s->v)) < 0)
+		return -1;
 	s->v[s->n++] = *in;
 	return 0;
+}
+
+/* The sweep's sites handed to the caller: the doubling slack given back
+ * (failing to shrink is harmless); how many were added. */
+static long sites_done(struct site_vec *s, size_t start, struct insn **sites,
+		       size_t *nsites)
+{
+	if (s->n && s->cap > s->n) {
+		struct insn *v = realloc(s->v, s->n * sizeof(*v));
+
+		if (v)
+			s->v = v;
+	}
+	*sites = s->v;
+	*nsites = s->n;
+	return (long)(s->n - start);
 }
 
 long find_return_sites(const uint8_t *code, size_t n, uint64_t addr,
@@ -496,16 +522,7 @@ long find_return_sites(const uint8_t *code, size_t n, uint64_t addr,
 			return -1;
 		}
 	}
-	/* Give back the doubling slack; failing to shrink is harmless. */
-	if (s.n && s.cap > s.n) {
-		struct insn *v = realloc(s.v, s.n * sizeof(*v));
-
-		if (v)
-			s.v = v;
-	}
-	*sites = s.v;
-	*nsites = s.n;
-	return (long)(s.n - start);
+	return sites_done(&s, start, sites, nsites);
 }
 
 /* ---- packed instructions ---- */
@@ -549,15 +566,8 @@ void insn_unpack(const struct insn_packed *pk, const uint8_t *code,
 
 static int pack_push(struct insn_pack *pk, const struct insn_packed *p)
 {
-	if (pk->n == pk->cap) {
-		size_t cap = pk->cap ? 2 * pk->cap : 256;
-		struct insn_packed *v = realloc(pk->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		pk->v = v;
-		pk->cap = cap;
-	}
+	if (room_for_one((void **)&pk->v, pk->n, &pk->cap, sizeof(*pk->v)) < 0)
+		return -1;
 	pk->v[pk->n++] = *p;
 	return 0;
 }
@@ -576,15 +586,9 @@ static int pack_one(struct insn_pack *pk, const struct insn *in)
 
 	insn_unpack(&p, in->bytes, in->addr, NULL, &back);
 	if (memcmp(&back, in, sizeof(back)) != 0) {
-		if (pk->nwhole == pk->capwhole) {
-			size_t cap = pk->capwhole ? 2 * pk->capwhole : 16;
-			struct insn *v = realloc(pk->whole, cap * sizeof(*v));
-
-			if (!v)
-				return -1;
-			pk->whole = v;
-			pk->capwhole = cap;
-		}
+		if (room_for_one((void **)&pk->whole, pk->nwhole,
+				 &pk->capwhole, sizeof(*pk->whole)) < 0)
+			return -1;
 		pk->whole[pk->nwhole] = *in;
 		p = (struct insn_packed){ .len = in->len, .whole = 1,
 					  .imm = (int32_t)pk->nwhole++ };
@@ -642,16 +646,7 @@ long find_return_sites_pack(const uint8_t *code, size_t n, uint64_t addr,
 			goto oom;
 		off += in.len;
 	}
-	/* give back the doubling slack; failing to shrink is harmless */
-	if (s.n && s.cap > s.n) {
-		struct insn *v = realloc(s.v, s.n * sizeof(*v));
-
-		if (v)
-			s.v = v;
-	}
-	*sites = s.v;
-	*nsites = s.n;
-	return (long)(s.n - start);
+	return sites_done(&s, start, sites, nsites);
 oom:
 	/* keep the caller's array valid */
 	*sites = s.v;
