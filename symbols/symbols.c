@@ -901,13 +901,28 @@ static Dwarf_Die *next_cu(struct loader *L, Dwfl_Module *mod, Dwarf_Die *cu,
 	return cu;
 }
 
+/* C has no scope a function can be declared in but the file: the first
+ * pass would walk every struct of the unit for nothing. */
+static bool is_c_unit(Dwarf_Die *cu)
+{
+	switch (dwarf_srclang(cu)) {
+	case DW_LANG_C89:
+	case DW_LANG_C:
+	case DW_LANG_C99:
+	case DW_LANG_C11:
+		return true;
+	}
+	return false;
+}
+
 static void load_dwarf_funcs(struct loader *L, Dwfl_Module *mod)
 {
 	Dwarf_Die *cu = NULL;
 	Dwarf_Addr bias;
 
 	while ((cu = next_cu(L, mod, cu, &bias)))
-		collect_qualified(L, cu, "");
+		if (!is_c_unit(cu))
+			collect_qualified(L, cu, "");
 	cu = NULL;
 	while ((cu = next_cu(L, mod, cu, &bias))) {
 		Dwarf_Attribute a;
