@@ -1619,7 +1619,10 @@ static void on_event(const struct ring_event *ev, void *arg)
 	struct process *ep = c->p, *child;
 	uint64_t dest;
 
-	if (c->p->probes.trap_head < c->p->probes.ntraps)
+	/* the queued int3 events that came before this record (a queue
+	 * waits for many records: the next one's position is looked at) */
+	if (c->p->probes.trap_head < c->p->probes.ntraps &&
+	    c->p->probes.traps[c->p->probes.trap_head].pos <= ev->pos)
 		take_traps(c->tr, c->p, ev->pos, c->time);
 
 	/* -f: a vfork child's events are its own process's (it runs the
