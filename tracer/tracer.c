@@ -1116,7 +1116,7 @@ static bool hold_in_probe(struct tracer *tr, struct event *ev)
 {
 	struct thread *th = thread_find(&tr->threads, ev->tid);
 	siginfo_t si;
-	uint64_t exit;
+	uint64_t exit = 0;	/* read only when not leaving, where it is set */
 	regs_t r;
 
 	if (!th || !th->proc || !th->proc->probes.on || tr->quiescing ||
