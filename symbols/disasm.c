@@ -23,19 +23,9 @@
  * thread closes its own (disasm_thread_done). */
 static __thread csh cs_handle;
 static __thread cs_insn *cs_buf;
-/* ...and a handle without details, for the scan of return sites: filling
- * in an instruction's details costs more than decoding it, and only the
- * jumps and rets are wanted (decoded again with details). */
-static __thread csh cs_scan;
-static __thread cs_insn *cs_scan_buf;
 
 void disasm_thread_done(void)
 {
-	if (cs_scan_buf) {
-		cs_free(cs_scan_buf, 1);
-		cs_scan_buf = NULL;
-		cs_close(&cs_scan);
-	}
 	if (!cs_buf)
 		return;
 	cs_free(cs_buf, 1);
@@ -73,20 +63,6 @@ static int cs_open_quiet(csh *h)
 
 	pthread_once(&once, set_quiet);
 	return cs_open(CS_ARCH_X86, CS_MODE_64, h) == CS_ERR_OK ? 0 : -1;
-}
-
-static int scan_ready(void)
-{
-	if (cs_scan_buf)
-		return 1;
-	if (cs_open_quiet(&cs_scan) != 0)
-		return 0;
-	cs_scan_buf = cs_malloc(cs_scan);
-	if (!cs_scan_buf) {
-		cs_close(&cs_scan);
-		return 0;
-	}
-	return 1;
 }
 
 static int cs_ready(void)
@@ -433,12 +409,6 @@ static int is_return_site(const struct insn *in, const struct addr_range *fn,
 	}
 }
 
-/* The cheap filter before classifying: only these can be return sites. */
-static int may_be_site(unsigned id)
-{
-	return id == X86_INS_RET || id == X86_INS_JMP || is_jcc(id);
-}
-
 /* A growing array of sites; cap is what this call allocated, so it is only
  * trusted for the array as this call left it. */
 struct site_vec {
@@ -485,44 +455,6 @@ static long sites_done(struct site_vec *s, size_t start, struct insn **sites,
 	*sites = s->v;
 	*nsites = s->n;
 	return (long)(s->n - start);
-}
-
-long find_return_sites(const uint8_t *code, size_t n, uint64_t addr,
-		       const struct addr_range *fn, size_t nfn,
-		       struct insn **sites, size_t *nsites)
-{
-	struct site_vec s = { *sites, *nsites, *nsites };
-	size_t start = *nsites;
-	struct insn in;
-
-	if (!cs_ready() || !scan_ready()) {
-		errno = ENOMEM;
-		return -1;
-	}
-	while (n) {
-		const uint8_t *at = code;
-		uint64_t at_addr = addr;
-		size_t at_n = n;
-
-		/* Padding or data in the range: resynchronise one byte on. */
-		if (!cs_disasm_iter(cs_scan, &code, &n, &addr, cs_scan_buf)) {
-			code++;
-			n--;
-			addr++;
-			continue;
-		}
-		if (!may_be_site(cs_scan_buf->id))
-			continue;
-		if (!cs_disasm_iter(cs_handle, &at, &at_n, &at_addr, cs_buf))
-			continue;
-		classify(cs_buf, &in);
-		if (is_return_site(&in, fn, nfn) && site_push(&s, &in) < 0) {
-			/* Keep the caller's array valid, drop our partial work. */
-			*sites = s.v;
-			return -1;
-		}
-	}
-	return sites_done(&s, start, sites, nsites);
 }
 
 /* ---- packed instructions ---- */
@@ -619,10 +551,9 @@ void insn_pack_free(struct insn_pack *pk)
 	memset(pk, 0, sizeof(*pk));
 }
 
-long find_return_sites_pack(const uint8_t *code, size_t n, uint64_t addr,
-			    const struct addr_range *fn, size_t nfn,
-			    struct insn **sites, size_t *nsites,
-			    struct insn_pack *pk)
+long find_return_sites(const uint8_t *code, size_t n, uint64_t addr,
+		       const struct addr_range *fn, size_t nfn,
+		       struct insn **sites, size_t *nsites, struct insn_pack *pk)
 {
 	static const struct insn_packed bad = { 0 };
 	struct site_vec s = { *sites, *nsites, *nsites };
@@ -636,12 +567,12 @@ long find_return_sites_pack(const uint8_t *code, size_t n, uint64_t addr,
 	while (off < n) {
 		/* padding or data in the range: resynchronise one byte on */
 		if (insn_decode(code + off, n - off, addr + off, &in) < 0) {
-			if (pack_push(pk, &bad) < 0)
+			if (pk && pack_push(pk, &bad) < 0)
 				goto oom;
 			off++;
 			continue;
 		}
-		if (pack_one(pk, &in) < 0 ||
+		if ((pk && pack_one(pk, &in) < 0) ||
 		    (is_return_site(&in, fn, nfn) && site_push(&s, &in) < 0))
 			goto oom;
 		off += in.len;

@@ -60,17 +60,6 @@ struct insn {
  * Returns 0, or -1 when the bytes are not a valid instruction. */
 int insn_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out);
 
-/* Find the return sites in one address range of a function: the bytes
- * code[0..n) live at `addr`; `fn` lists all ranges of the function.  A return
- * site is every ret form, every direct jmp or jcc whose target lies
- * outside all of fn's ranges (a tail call), and every indirect jmp (a tail
- * call or a switch table: only its target at run time tells).  Undecodable bytes are skipped.
- * Appends the sites' decoded instructions to *sites (realloc'd, *nsites
- * updated).  Returns the number appended, or -1 when out of memory. */
-long find_return_sites(const uint8_t *code, size_t n, uint64_t addr,
-		       const struct addr_range *fn, size_t nfn,
-		       struct insn **sites, size_t *nsites);
-
 /* An instruction as insn_decode classified it, in 12 bytes: the sweep
  * of a function that found its return sites keeps one for every
  * instruction, so that planning its probes needs no second decoding (the
@@ -101,12 +90,18 @@ struct insn_pack {
 void insn_unpack(const struct insn_packed *pk, const uint8_t *code,
 		 uint64_t addr, const struct insn *whole, struct insn *out);
 
-/* find_return_sites, and every instruction of the range appended to pk
- * (decoded with its details, a little slower).  -1 when out of memory. */
-long find_return_sites_pack(const uint8_t *code, size_t n, uint64_t addr,
-			    const struct addr_range *fn, size_t nfn,
-			    struct insn **sites, size_t *nsites,
-			    struct insn_pack *pk);
+/* Find the return sites in one address range of a function: the bytes
+ * code[0..n) live at `addr`; `fn` lists all ranges of the function.  A return
+ * site is every ret form, every direct jmp or jcc whose target lies
+ * outside all of fn's ranges (a tail call), and every indirect jmp (a tail
+ * call or a switch table: only its target at run time tells).  Undecodable
+ * bytes are skipped, one at a time.  Appends the sites' decoded
+ * instructions to *sites (realloc'd, *nsites updated) and, when pk is not
+ * NULL, every instruction of the range to pk.  Returns the number of sites
+ * appended, or -1 when out of memory. */
+long find_return_sites(const uint8_t *code, size_t n, uint64_t addr,
+		       const struct addr_range *fn, size_t nfn,
+		       struct insn **sites, size_t *nsites, struct insn_pack *pk);
 
 /* Give back the arrays' slack (when realloc can). */
 void insn_pack_shrink(struct insn_pack *pk);

@@ -408,9 +408,9 @@ static void scan_chunk(const struct loader *L, struct pending *c, size_t n)
 				pf->whole = false;
 			else
 				avail = r[i].hi - r[i].lo;
-			if (find_return_sites_pack(code, avail, r[i].lo, r,
-						   pf->nranges, &pf->rets,
-						   &pf->nrets, &pf->pk) < 0)
+			if (find_return_sites(code, avail, r[i].lo, r,
+					      pf->nranges, &pf->rets,
+					      &pf->nrets, &pf->pk) < 0)
 				pf->oom = true;
 		}
 		if (pf->whole)

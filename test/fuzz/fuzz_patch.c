@@ -5,7 +5,9 @@
  * window found must hold whole, relocatable instructions copied from the
  * function's own bytes, contiguous from its start, at least 5 bytes long
  * and inside the ranges (and their padding); a plan over the function's
- * sites never grants two windows that share a byte. */
+ * sites never grants two windows that share a byte.  The function is also
+ * opened from the sweep's packed instructions (what iprofmem plans from):
+ * its plan must be the decoded one's, site for site. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,32 +50,35 @@ static void check_window(const struct patch_range *r, size_t nr,
 		abort();
 }
 
-/* The plan over the entry and the return sites find_return_sites gives:
- * granted windows never share a byte, and a covered site is one its
- * coverer displaces. */
-static void check_plan(const struct patch_func *f, const struct patch_range *r,
-		       size_t nr)
+/* The plan over the entry and the return sites rets: granted windows
+ * never share a byte, a covered site is one its coverer displaces, and
+ * the function opened from its packed sweep (g) gets the same plan. */
+static void check_plan(const struct patch_func *f, const struct patch_func *g,
+		       const struct patch_range *r, size_t nr,
+		       const struct insn *rets, size_t nrets)
 {
-	struct addr_range fn[2];
-	struct insn *rets = NULL;
-	struct patch_site *sites;
-	size_t nrets = 0;
+	struct patch_site *sites, *again;
 
-	for (size_t i = 0; i < nr; i++) {
-		fn[i].lo = r[i].addr;
-		fn[i].hi = r[i].addr + r[i].n;
-	}
-	for (size_t i = 0; i < nr; i++)
-		if (find_return_sites(r[i].code, r[i].n, r[i].addr, fn, nr,
-				      &rets, &nrets) < 0)
-			abort();
 	sites = calloc(nrets + 1, sizeof(*sites));
-	if (!sites)
+	again = calloc(nrets + 1, sizeof(*again));
+	if (!sites || !again)
 		abort();
-	sites[0].addr = r[0].addr;
+	sites[0].addr = again[0].addr = r[0].addr;
 	for (size_t i = 0; i < nrets; i++)
-		sites[i + 1].addr = rets[i].addr;
+		sites[i + 1].addr = again[i + 1].addr = rets[i].addr;
 	patch_plan(f, sites, nrets + 1);
+	patch_plan(g, again, nrets + 1);
+	for (size_t i = 0; i <= nrets; i++)
+		if (sites[i].why != again[i].why ||
+		    sites[i].covered_by != again[i].covered_by ||
+		    (sites[i].why == PATCH_OK &&
+		     (sites[i].w.start != again[i].w.start ||
+		      sites[i].w.len != again[i].w.len ||
+		      sites[i].w.ninsns != again[i].w.ninsns ||
+		      memcmp(sites[i].w.insns, again[i].w.insns,
+			     sites[i].w.ninsns * sizeof(*sites[i].w.insns)))))
+			abort();
+	free(again);
 	for (size_t i = 0; i <= nrets; i++) {
 		const struct patch_site *s = &sites[i];
 
@@ -96,15 +101,17 @@ static void check_plan(const struct patch_func *f, const struct patch_range *r,
 				abort();
 	}
 	free(sites);
-	free(rets);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct patch_range r[2];
+	struct patch_range r[2], rp[2];
+	struct insn_pack pk[2] = { { 0 }, { 0 } };
+	struct addr_range fn[2];
+	struct insn *rets = NULL;
 	struct patch_window w;
-	struct patch_func *f;
-	size_t pad, split, nr = 1;
+	struct patch_func *f, *g;
+	size_t pad, split, nr = 1, nrets = 0;
 
 	if (size < CTL)
 		return 0;
@@ -123,8 +130,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					     size - pad - split, pad };
 		nr = 2;
 	}
+	for (size_t i = 0; i < nr; i++) {
+		fn[i].lo = r[i].addr;
+		fn[i].hi = r[i].addr + r[i].n;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		if (find_return_sites(r[i].code, r[i].n, r[i].addr, fn, nr,
+				      &rets, &nrets, &pk[i]) < 0)
+			abort();
+		rp[i] = r[i];
+		rp[i].packed = pk[i].v;
+		rp[i].whole = pk[i].whole;
+	}
 	f = patch_func_open(r, nr, HOT);
-	if (!f)
+	g = patch_func_open(rp, nr, HOT);
+	if (!f || !g)
 		abort();
 	if (patch_entry(f, &w) == PATCH_OK)
 		check_window(r, nr, &w);
@@ -132,7 +152,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t off = 0; off < r[i].n + r[i].pad; off++)
 			if (patch_return(f, r[i].addr + off, &w) == PATCH_OK)
 				check_window(r, nr, &w);
-	check_plan(f, r, nr);
+	check_plan(f, g, r, nr, rets, nrets);
 	patch_func_close(f);
+	patch_func_close(g);
+	for (size_t i = 0; i < nr; i++)
+		insn_pack_free(&pk[i]);
+	free(rets);
 	return 0;
 }

@@ -371,7 +371,7 @@ static int sites_teardown(void **state)
 static long find(struct sites *s, const uint8_t *code, size_t n,
 		 const struct addr_range *fn, size_t nfn)
 {
-	return find_return_sites(code, n, fn[0].lo, fn, nfn, &s->v, &s->n);
+	return find_return_sites(code, n, fn[0].lo, fn, nfn, &s->v, &s->n, NULL);
 }
 
 static void assert_site(const struct insn *in, uint64_t addr, enum insn_op op)
@@ -522,9 +522,9 @@ static void test_sites_cold_range(void **state)
 	};
 
 	assert_int_equal(find_return_sites(hot, sizeof(hot), BASE, fn, 2,
-					   &s->v, &s->n), 1);
+					   &s->v, &s->n, NULL), 1);
 	assert_int_equal(find_return_sites(cold_code, sizeof(cold_code), cold,
-					   fn, 2, &s->v, &s->n), 2);
+					   fn, 2, &s->v, &s->n, NULL), 2);
 	assert_int_equal(s->n, 3);
 	assert_site(&s->v[0], BASE + 8, INSN_RET);
 	assert_site(&s->v[1], cold + 7, INSN_JMP);
@@ -556,12 +556,12 @@ static void test_sites_append_many(void **state)
 
 #define S(fn) cmocka_unit_test_setup_teardown(fn, sites_setup, sites_teardown)
 
-/* ---- find_return_sites_pack ---- */
+/* ---- find_return_sites with a pack ---- */
 
 /* One function of every kind the tracer tells apart, a byte capstone
  * cannot decode in the middle: the pack gives back, record by record,
- * what insn_decode says of each instruction, and the same sites as
- * find_return_sites. */
+ * what insn_decode says of each instruction, and the sites are those of
+ * the sweep without a pack. */
 static void test_pack_sweep(void **state)
 {
 	static const uint8_t code[] = {
@@ -591,9 +591,9 @@ static void test_pack_sweep(void **state)
 	bool whole_seen = false;
 
 	assert_int_equal(find_return_sites(code, sizeof(code), BASE, fn, 1,
-					   &plain->v, &plain->n), 5);
-	assert_int_equal(find_return_sites_pack(code, sizeof(code), BASE, fn, 1,
-						&packed.v, &packed.n, &pk), 5);
+					   &plain->v, &plain->n, NULL), 5);
+	assert_int_equal(find_return_sites(code, sizeof(code), BASE, fn, 1,
+					   &packed.v, &packed.n, &pk), 5);
 	assert_int_equal(packed.n, plain->n);
 	assert_memory_equal(packed.v, plain->v, plain->n * sizeof(*plain->v));
 	while (off < sizeof(code)) {
