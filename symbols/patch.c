@@ -252,16 +252,20 @@ static int decode_range(struct patch_func *f, const struct patch_range *r,
 	size_t off = 0;
 
 	while (off < r->n) {
-		if (pk && !pk->len) {
-			f->undecodable = true;
-			off++;
-			pk++;
-			continue;
-		}
+		bool ok;
+
 		if (pk) {
-			insn_unpack(pk++, r->code + off, r->addr + off, r->whole, &in);
-		} else if (insn_decode(r->code + off, r->n - off, r->addr + off,
-				       &in) < 0) {
+			/* len 0: a byte the sweep could not decode */
+			ok = pk->len != 0;
+			if (ok)
+				insn_unpack(pk, r->code + off, r->addr + off,
+					    r->whole, &in);
+			pk++;
+		} else {
+			ok = insn_decode(r->code + off, r->n - off,
+					 r->addr + off, &in) == 0;
+		}
+		if (!ok) {
 			f->undecodable = true;
 			off++;
 			continue;

@@ -644,7 +644,7 @@ static bool open_function(const struct sym_table *t, struct fn_plan *fp)
 	const struct patch_data d = {
 		module_data_at, (void *)t, t->relative, t->nrelative,
 	};
-
+	/* the sweep's instructions, its ranges in the order of t->ranges */
 	const struct sym_func *fn = &t->funcs[entry->func];
 	const struct insn_packed *pk = fn->pack;
 
