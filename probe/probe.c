@@ -190,22 +190,31 @@ void probe_event(struct probe_ctl *c, uint32_t kind, uint32_t site,
 }
 
 /* The common case, on the program's stack below the stub's and the entry's
- * pushes: the process has one thread, which has its slot at the first
+ * saves: the process has one thread, which has its slot at the first
  * place it hashes to, the fault gate is on and saw no change of RSS since
- * the slot's last statm read, and the ring has room.  A leaf that keeps
- * to the registers the entry saved (no stack of its own: the probe stacks
- * are for the rest).  Returns 1 when the event is recorded (or the probes
- * are off), 0 for the whole path. */
-long probe_fast(struct probe_ctl *c, uint32_t kind, uint32_t site,
-		uint64_t sp, uint64_t key)
+ * the slot's last statm read, and the ring has room.  A leaf that saves
+ * every register it uses (no_caller_saved_registers: the entry saved only
+ * rax, rdi and the flags), with no stack of its own: the probe stacks are
+ * for the rest.  frame is the entry's (probe_x86_64.S).  Returns 1 when
+ * the event is recorded (or the probes are off), 0 for the whole path. */
+extern struct probe_ctl *probe_ctl_ptr __attribute__((visibility("hidden")));
+long probe_fast(const uint64_t *frame)
+	__attribute__((no_caller_saved_registers));
+
+long probe_fast(const uint64_t *frame)
 {
+	struct probe_ctl *c = probe_ctl_ptr;
 	uint32_t n = __atomic_load_n(&c->gate_nrings, __ATOMIC_RELAXED);
+	uint32_t kind = (uint32_t)frame[PROBE_FRAME_KIND];
+	uint32_t site = (uint32_t)frame[PROBE_FRAME_SITE];
+	uint64_t sp = (uint64_t)(frame + PROBE_FRAME_RET) + PROBE_SITE_SP_BIAS;
 	const struct probe_gate_cache *g;
-	uint64_t sum = 0;
+	uint64_t sum = 0, key;
 	uint32_t h;
 
 	if (__atomic_load_n(&c->off, __ATOMIC_ACQUIRE))
 		return 1;
+	__asm__ volatile("rdfsbase %0" : "=r"(key));
 	if (!n || n > PROBE_GATE_RINGS || !key ||
 	    !__atomic_load_n(&c->alone, __ATOMIC_RELAXED))
 		return 0;

@@ -74,9 +74,14 @@ struct probe_ctl {
 	struct probe_gate_cache gate[PROBE_SLOTS];
 };
 
-/* The probe's C entry points, called by probe_x86_64.S. */
-long probe_fast(struct probe_ctl *c, uint32_t kind, uint32_t site,
-		uint64_t sp, uint64_t key);
+/* The fast path's frame (probe_x86_64.S), in words: the kind, the stub's
+ * return address, the site id the stub pushed.  The site's stack pointer
+ * is the return address's own address plus PROBE_SITE_SP_BIAS (the
+ * stub's STUB_SP_BIAS: tracer/probes.c checks they agree). */
+#define PROBE_FRAME_KIND	3
+#define PROBE_FRAME_RET		4
+#define PROBE_FRAME_SITE	5
+#define PROBE_SITE_SP_BIAS	16
 
 /* Records carry the resident and shared pages (statm's 2nd and 3rd
  * fields) in one word. */

@@ -22,6 +22,7 @@
 
 #include "probe/probe.h"
 #include "probe_blob.h"
+
 #include "procfs.h"
 #include "report/report.h"
 #include "symbols/patch.h"
@@ -30,7 +31,11 @@
 #include "tracer/internal.h"
 #include "tracer/memio.h"
 #include "tracer/stub.h"
+
 #include "util.h"
+
+_Static_assert(PROBE_SITE_SP_BIAS == STUB_SP_BIAS,
+	       "the probe finds the site's stack pointer where the stub leaves it");
 
 #define RING_ORDER	15	/* 32768 records, 1 MiB */
 #define CTL_BYTES	(((sizeof(struct probe_ctl) + 64) + 4095) & ~(size_t)4095)
