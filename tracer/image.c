@@ -113,17 +113,6 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 	return slot_of;
 }
 
-/* Is the code at the site what the file says (the instruction's bytes)?
- * It may not be: the program patched itself, or a tracer that was killed
- * left its int3s.  Replaying the file's instruction there would be wrong. */
-static bool site_intact(const struct process *p, const struct insn *in)
-{
-	uint8_t now[sizeof(in->bytes)];
-
-	return mem_read(p->memfd, in->addr, now, in->len) == 0 &&
-	       memcmp(now, in->bytes, in->len) == 0;
-}
-
 /* Put an int3 at addr (once) and return its entry. */
 static struct bp *arm_site(struct process *p, uint64_t addr,
 			   const struct insn *in, uint64_t slot)
@@ -141,22 +130,52 @@ static struct bp *arm_site(struct process *p, uint64_t addr,
 	return b;
 }
 
-/* Functions with a site whose code is not the file's are not traced; says
- * how many. */
+/* Functions with a site whose code is not the file's (the instruction's
+ * bytes) are not traced; says how many.  It may not be: the program
+ * patched itself, or a tracer that was killed left its int3s.  Replaying
+ * the file's instruction there would be wrong.  The sites are read
+ * together (mem_read_pieces: the same pages as one by one). */
 static void drop_changed_functions(const struct process *p,
 				   const struct sym_table *t, const char **why)
 {
-	size_t n = 0;
+	struct mem_piece *v = xcalloc(t->nsites ? t->nsites : 1, sizeof(*v));
+	uint8_t (*now)[sizeof(t->sites[0].insn.bytes)] =
+		xcalloc(t->nsites ? t->nsites : 1, sizeof(*now));
+	size_t n = 0, nv = 0;
 
 	for (size_t i = 0; i < t->nsites; i++) {
 		const struct sym_site *s = &t->sites[i];
 
-		if (why[s->func] || bp_table_find(&p->bps, s->addr) ||
-		    site_intact(p, &s->insn))
+		if (why[s->func] || bp_table_find(&p->bps, s->addr))
+			continue;
+		/* buf names the site until it is read: set below */
+		v[nv++] = (struct mem_piece){ s->addr, s->insn.len,
+					      (void *)(uintptr_t)i, false };
+	}
+	qsort(v, nv, sizeof(*v), mem_piece_cmp);
+	/* overlapping sites (none in a sane table) each read alone */
+	for (size_t k = 0; k < nv; k++) {
+		size_t i = (size_t)(uintptr_t)v[k].buf;
+
+		v[k].buf = now[i];
+	}
+	for (size_t k = 0, j; k < nv; k = j) {
+		for (j = k + 1; j < nv && v[j].addr >= v[j - 1].addr + v[j - 1].len; j++)
+			;
+		mem_read_pieces(p->memfd, v + k, j - k);
+	}
+	for (size_t k = 0; k < nv; k++) {
+		size_t i = (size_t)((uint8_t (*)[sizeof(*now)])v[k].buf - now);
+		const struct sym_site *s = &t->sites[i];
+
+		if (why[s->func] || (v[k].ok &&
+				     memcmp(now[i], s->insn.bytes, s->insn.len) == 0))
 			continue;
 		why[s->func] = "its code in memory is not the file's";
 		n++;
 	}
+	free(now);
+	free(v);
 	if (n)
 		warn_msg("%s: the code of %zu function%s in process %d is not "
 			 "the file's (patched at run time?): not traced",

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -34,6 +36,71 @@ int mem_write(int fd, uint64_t addr, const void *buf, size_t n)
 	if (r >= 0)
 		errno = EIO;
 	return -1;
+}
+
+int mem_piece_cmp(const void *a, const void *b)
+{
+	const struct mem_piece *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The end (exclusive) of the run that starts at piece i, and its span. */
+static size_t run_end(const struct mem_piece *v, size_t n, size_t i,
+		      uint64_t *lo, uint64_t *hi)
+{
+	size_t j = i + 1;
+
+	*lo = v[i].addr;
+	*hi = v[i].addr + v[i].len;
+	while (j < n && v[j].addr >= *hi && v[j].addr - *hi < 4096 &&
+	       v[j].addr + v[j].len - *lo <= MEM_RUN_MAX) {
+		*hi = v[j].addr + v[j].len;
+		j++;
+	}
+	return j;
+}
+
+/* Runs of pieces through buf (MEM_RUN_MAX bytes): read, and if write,
+ * the pieces put in and written back. */
+static size_t pieces(int fd, struct mem_piece *v, size_t n, bool write)
+{
+	uint8_t *buf = n ? malloc(MEM_RUN_MAX) : NULL;
+	size_t failed = 0;
+
+	for (size_t i = 0, j; i < n; i = j) {
+		uint64_t lo, hi;
+		bool ok;
+
+		j = run_end(v, n, i, &lo, &hi);
+		ok = buf && j - i > 1 && mem_read(fd, lo, buf, hi - lo) == 0;
+		for (size_t k = i; ok && k < j; k++) {
+			if (write)
+				memcpy(buf + (v[k].addr - lo), v[k].buf, v[k].len);
+			else
+				memcpy(v[k].buf, buf + (v[k].addr - lo), v[k].len);
+		}
+		if (ok && write)
+			ok = mem_write(fd, lo, buf, hi - lo) == 0;
+		for (size_t k = i; k < j; k++) {
+			v[k].ok = ok || (write ?
+				mem_write(fd, v[k].addr, v[k].buf, v[k].len) :
+				mem_read(fd, v[k].addr, v[k].buf, v[k].len)) == 0;
+			failed += !v[k].ok;
+		}
+	}
+	free(buf);
+	return failed;
+}
+
+size_t mem_read_pieces(int fd, struct mem_piece *v, size_t n)
+{
+	return pieces(fd, v, n, false);
+}
+
+size_t mem_write_pieces(int fd, struct mem_piece *v, size_t n)
+{
+	return pieces(fd, v, n, true);
 }
 
 static int vm_result(ssize_t r, size_t n)

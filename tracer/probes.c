@@ -1452,6 +1452,29 @@ next:
 	free(fp);
 	free(ents);
 }
+/* The jumps of windows [from, nwins) into the program: together, in runs
+ * (mem_write_pieces: one pread and one pwrite for many windows, the same
+ * pages as one by one).  Windows never overlap. */
+static void write_windows(struct process *p, size_t from)
+{
+	size_t n = p->probes.nwins - from;
+	struct mem_piece *v = xcalloc(n ? n : 1, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++) {
+		struct probe_window *w = &p->probes.wins[from + i];
+
+		v[i] = (struct mem_piece){ w->start, w->len, w->patch, false };
+	}
+	qsort(v, n, sizeof(*v), mem_piece_cmp);
+	if (mem_write_pieces(p->memfd, v, n))
+		for (size_t i = 0; i < n; i++)
+			if (!v[i].ok)
+				warn_msg("patching %#llx: %s",
+					 (unsigned long long)v[i].addr,
+					 strerror(errno));
+	free(v);
+}
+
 
 void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		const struct sym_table *t, const int32_t *ids,
@@ -1501,13 +1524,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		p->probes.areas[p->probes.nareas++] =
 			(struct addr_range){ a.base, a.base + a.used };
 	}
-	for (size_t i = nwins0; i < p->probes.nwins; i++) {
-		const struct probe_window *w = &p->probes.wins[i];
-
-		if (mem_write(p->memfd, w->start, w->patch, w->len) != 0)
-			warn_msg("patching %#llx: %s",
-				 (unsigned long long)w->start, strerror(errno));
-	}
+	write_windows(p, nwins0);
 	for (size_t i = 0; i < t->nsites; i++)
 		if (probed[i])
 			tr->pstats.sites_probe[!t->sites[i].is_entry]++;

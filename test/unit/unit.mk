@@ -6,7 +6,7 @@
 
 UNIT_NAMES         := test_report test_disasm test_select test_procfs \
                       test_thread test_arch test_ring test_patch test_stub \
-                      test_pprof
+                      test_pprof test_memio
 UNIT_TESTS         := $(UNIT_NAMES:%=build/unit/%) $(UNIT_NAMES:%=build-asan/unit/%)
 UNIT_CMOCKA_CFLAGS  = $(shell pkg-config --cflags cmocka 2>/dev/null)
 UNIT_CMOCKA_LIBS    = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -51,6 +51,8 @@ build/unit/test_arch build-asan/unit/test_arch: \
 		test/unit/test_arch.c tracer/arch_x86_64.c tracer/arch.h \
 		tracer/memio.c tracer/memio.h symbols/disasm.c symbols/disasm.h
 build/unit/test_arch build-asan/unit/test_arch: UNIT_LIBS += $(UNIT_CS_LIBS)
+build/unit/test_memio build-asan/unit/test_memio: \
+		test/unit/test_memio.c tracer/memio.c tracer/memio.h
 build/unit/test_ring build-asan/unit/test_ring: \
 		test/unit/test_ring.c probe/ring.c probe/ring.h \
 		build/probe/ring.freestanding.o
