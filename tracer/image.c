@@ -146,26 +146,19 @@ static void drop_changed_functions(const struct process *p,
 	for (size_t i = 0; i < t->nsites; i++) {
 		const struct sym_site *s = &t->sites[i];
 
-		if (why[s->func] || bp_table_find(&p->bps, s->addr))
-			continue;
-		/* buf names the site until it is read: set below */
-		v[nv++] = (struct mem_piece){ s->addr, s->insn.len,
-					      (void *)(uintptr_t)i, false };
+		if (!why[s->func] && !bp_table_find(&p->bps, s->addr))
+			v[nv++] = (struct mem_piece){ s->addr, s->insn.len,
+						      now[i], false };
 	}
 	qsort(v, nv, sizeof(*v), mem_piece_cmp);
-	/* overlapping sites (none in a sane table) each read alone */
-	for (size_t k = 0; k < nv; k++) {
-		size_t i = (size_t)(uintptr_t)v[k].buf;
-
-		v[k].buf = now[i];
-	}
+	/* runs of sites that do not overlap (in a sane table none does) */
 	for (size_t k = 0, j; k < nv; k = j) {
 		for (j = k + 1; j < nv && v[j].addr >= v[j - 1].addr + v[j - 1].len; j++)
 			;
 		mem_read_pieces(p->memfd, v + k, j - k);
 	}
 	for (size_t k = 0; k < nv; k++) {
-		size_t i = (size_t)((uint8_t (*)[sizeof(*now)])v[k].buf - now);
+		size_t i = (size_t)((uint8_t *)v[k].buf - now[0]) / sizeof(*now);
 		const struct sym_site *s = &t->sites[i];
 
 		if (why[s->func] || (v[k].ok &&
