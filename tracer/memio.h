@@ -11,9 +11,6 @@
 int mem_open(pid_t pid);	/* fd, or -1 with errno */
 int mem_read(int fd, uint64_t addr, void *buf, size_t n);	/* 0 or -1 */
 int mem_write(int fd, uint64_t addr, const void *buf, size_t n);
-/* The same, as the thread itself would access its memory: a page without
- * read (write) permission fails, as it would fault (process_vm_readv and
- * writev; /proc/PID/mem, like ptrace, ignores page protections). */
 /* Many small pieces of memory at once: v sorted by address, pieces that
  * do not overlap.  They go in runs whose gaps are under a page, so every
  * page a run covers holds a piece (a read or write of /proc/PID/mem makes
@@ -33,6 +30,10 @@ struct mem_piece {
 int mem_piece_cmp(const void *a, const void *b);	/* qsort: by addr */
 size_t mem_read_pieces(int fd, struct mem_piece *v, size_t n);
 size_t mem_write_pieces(int fd, struct mem_piece *v, size_t n);
+
+/* mem_read and mem_write as the thread itself would access its memory: a page without
+ * read (write) permission fails, as it would fault (process_vm_readv and
+ * writev; /proc/PID/mem, like ptrace, ignores page protections). */
 int mem_read_as(pid_t tid, uint64_t addr, void *buf, size_t n);
 int mem_write_as(pid_t tid, uint64_t addr, const void *buf, size_t n);
 

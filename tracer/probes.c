@@ -22,7 +22,6 @@
 
 #include "probe/probe.h"
 #include "probe_blob.h"
-
 #include "procfs.h"
 #include "report/report.h"
 #include "symbols/patch.h"
@@ -31,7 +30,6 @@
 #include "tracer/internal.h"
 #include "tracer/memio.h"
 #include "tracer/stub.h"
-
 #include "util.h"
 
 _Static_assert(PROBE_SITE_SP_BIAS == STUB_SP_BIAS,
@@ -1452,6 +1450,7 @@ next:
 	free(fp);
 	free(ents);
 }
+
 /* The jumps of windows [from, nwins) into the program: together, in runs
  * (mem_write_pieces: one pread and one pwrite for many windows, the same
  * pages as one by one).  Windows never overlap. */
