@@ -82,20 +82,6 @@ fail:
 	return 0;
 }
 
-/* Little-endian signed value of 1, 2 or 4 bytes. */
-static int64_t read_sext(const uint8_t *p, unsigned size)
-{
-	switch (size) {
-	case 1:
-		return (int8_t)p[0];
-	case 2:
-		return (int16_t)(p[0] | p[1] << 8);
-	default:
-		return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 |
-				 (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-	}
-}
-
 /* The register number as encoded (rax=0 ... r15=15), or -1. */
 static int reg_number(x86_reg r)
 {
@@ -170,7 +156,7 @@ static int branch_target(const cs_insn *ci, struct insn *out)
 	    has_opsize_prefix(x) || (size != 1 && size != 4) || !off ||
 	    off + size != ci->size)
 		return 0;
-	out->target = out->addr + out->len + read_sext(ci->bytes + off, size);
+	out->target = out->addr + out->len + insn_sext(ci->bytes + off, size);
 	return 1;
 }
 
@@ -249,7 +235,7 @@ static int indirect_operand(const cs_insn *ci, struct insn *out)
 	ind->disp = o->mem.disp;
 	if (x->encoding.disp_size &&
 	    (x->encoding.disp_offset + x->encoding.disp_size > ci->size ||
-	     read_sext(ci->bytes + x->encoding.disp_offset,
+	     insn_sext(ci->bytes + x->encoding.disp_offset,
 		       x->encoding.disp_size) != o->mem.disp))
 		return 0;
 	if (ind->index == INSN_REG_RIP || ind->index == 4 /* rsp */)
@@ -279,7 +265,7 @@ static void classify_ool(const cs_insn *ci, struct insn *out)
 		if (o->type != X86_OP_MEM || o->mem.base != X86_REG_RIP)
 			continue;
 		if (!off || x->encoding.disp_size != 4 || off + 4 > ci->size ||
-		    read_sext(ci->bytes + off, 4) != o->mem.disp)
+		    insn_sext(ci->bytes + off, 4) != o->mem.disp)
 			return;
 		out->disp_off = off;
 		out->target = out->addr + out->len + o->mem.disp;
@@ -321,7 +307,7 @@ static void classify(const cs_insn *ci, struct insn *out)
 	case X86_INS_SUB:
 		if (is_sub_rsp(ci)) {
 			out->op = INSN_SUB_RSP;
-			out->imm = read_sext(ci->bytes + x->encoding.imm_offset,
+			out->imm = insn_sext(ci->bytes + x->encoding.imm_offset,
 					     x->encoding.imm_size);
 			return;
 		}
@@ -338,7 +324,7 @@ static void classify(const cs_insn *ci, struct insn *out)
 			return;
 		out->op = INSN_RET;
 		if (x->op_count == 1 && x->encoding.imm_size == 2)
-			out->imm = (uint16_t)read_sext(ci->bytes +
+			out->imm = (uint16_t)insn_sext(ci->bytes +
 						       x->encoding.imm_offset, 2);
 		return;
 	case X86_INS_JMP:
@@ -370,7 +356,8 @@ static void classify(const cs_insn *ci, struct insn *out)
 	classify_ool(ci, out);
 }
 
-int insn_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out)
+int insn_decode_ref(const uint8_t *code, size_t n, uint64_t addr,
+		    struct insn *out)
 {
 	const uint8_t *p = code;
 	uint64_t a = addr;
@@ -383,6 +370,13 @@ int insn_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out)
 	}
 	classify(cs_buf, out);
 	return 0;
+}
+
+int insn_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out)
+{
+	if (insn_decode_quick(code, n, addr, out))
+		return 0;
+	return insn_decode_ref(code, n, addr, out);
 }
 
 int insn_in_ranges(uint64_t a, const struct addr_range *fn, size_t nfn)

@@ -56,9 +56,32 @@ struct insn {
 	struct insn_ind ind;	/* INSN_JMP_IND, INSN_CALL_IND */
 };
 
+/* Little-endian signed value of 1, 2 or 4 bytes. */
+static inline int64_t insn_sext(const uint8_t *p, unsigned size)
+{
+	switch (size) {
+	case 1:
+		return (int8_t)p[0];
+	case 2:
+		return (int16_t)(p[0] | p[1] << 8);
+	default:
+		return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+				 (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+	}
+}
+
 /* Decode the instruction at code[0..n) which lives at `addr`.
  * Returns 0, or -1 when the bytes are not a valid instruction. */
 int insn_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out);
+
+/* insn_decode in two halves.  insn_decode_quick (quickdec.c) decodes the
+ * common plain forms itself and returns 1, or 0 (out untouched) for
+ * anything it leaves to insn_decode_ref, capstone's decoding: the
+ * reference that the quick one must equal wherever it answers. */
+int insn_decode_quick(const uint8_t *code, size_t n, uint64_t addr,
+		      struct insn *out);
+int insn_decode_ref(const uint8_t *code, size_t n, uint64_t addr,
+		    struct insn *out);
 
 /* An instruction as insn_decode classified it, in 12 bytes: the sweep
  * of a function that found its return sites keeps one for every

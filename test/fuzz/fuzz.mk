@@ -36,10 +36,10 @@ FUZZ_SRC_budget := test/fuzz/fuzz_budget.c report/budget.c report/diff.c \
 	report/table.c report/tree.c report/json.c report/csv.c \
 	report/escape.c report/progress.c symbols/select.c
 FUZZ_SRC_proc   := test/fuzz/fuzz_proc.c tracer/rss.c procfs.c
-FUZZ_SRC_elf    := test/fuzz/fuzz_elf.c symbols/symbols.c symbols/disasm.c \
+FUZZ_SRC_elf    := test/fuzz/fuzz_elf.c symbols/symbols.c symbols/disasm.c symbols/quickdec.c \
 	symbols/select.c util.c procfs.c
 FUZZ_SRC_ring   := test/fuzz/fuzz_ring.c probe/ring.c
-FUZZ_SRC_patch  := test/fuzz/fuzz_patch.c symbols/patch.c symbols/disasm.c
+FUZZ_SRC_patch  := test/fuzz/fuzz_patch.c symbols/patch.c symbols/disasm.c symbols/quickdec.c
 FUZZ_LIBS_record = -lm $(shell pkg-config --libs libprotobuf-c zlib 2>/dev/null)
 FUZZ_LIBS_budget = -lm
 FUZZ_LIBS_proc   = $(PKG_LIBS)

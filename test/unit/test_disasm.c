@@ -4,8 +4,10 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <link.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -625,6 +627,226 @@ static void test_pack_sweep(void **state)
 	free(packed.v);
 }
 
+/* ---- the quick decoder against capstone's ---- */
+
+/* Where insn_decode_quick answers, it must say what capstone's path says,
+ * field for field.  Returns whether it answered. */
+static bool quick_agrees(const uint8_t *code, size_t n, uint64_t addr)
+{
+	struct insn q, r;
+
+	memset(&q, 0xa5, sizeof(q));
+	if (!insn_decode_quick(code, n, addr, &q))
+		return false;
+	assert_int_equal(insn_decode_ref(code, n, addr, &r), 0);
+	if (memcmp(&q, &r, sizeof(q)) != 0) {
+		fprintf(stderr, "quick and capstone differ at %#llx:",
+			(unsigned long long)addr);
+		for (size_t i = 0; i < n && i < 15; i++)
+			fprintf(stderr, " %02x", code[i]);
+		fprintf(stderr, " (op %d/%d len %u/%u)\n", q.op, r.op, q.len,
+			r.len);
+		fail();
+	}
+	return true;
+}
+
+/* Every form the quick decoder takes, by hand: it answers, as capstone. */
+static void test_quick_forms(void **state)
+{
+	static const uint8_t forms[][16] = {
+		/* length first, then the bytes */
+		{ 3, 0x48, 0x01, 0xd8 },		/* add %rbx,%rax */
+		{ 7, 0x48, 0x8b, 0x05, 1, 2, 3, 4 },	/* mov 0x..(%rip),%rax */
+		{ 7, 0x48, 0x8d, 0x3d, 0xf0, 0xff, 0xff, 0xff }, /* lea rip */
+		{ 3, 0x8b, 0x04, 0x24 },		/* mov (%rsp),%eax: sib */
+		{ 4, 0x8b, 0x44, 0x24, 0x08 },
+		{ 7, 0x8b, 0x04, 0x25, 0x10, 0, 0, 0 },	/* mov 0x10,%eax: no base */
+		{ 2, 0x3c, 0x7f },			/* cmp $0x7f,%al */
+		{ 5, 0x3d, 1, 0, 0, 0 },		/* cmp $1,%eax */
+		{ 1, 0x53 },				/* push %rbx */
+		{ 2, 0x41, 0x57 },			/* push %r15 */
+		{ 1, 0x5d },				/* pop %rbp */
+		{ 3, 0x48, 0x63, 0xd0 },		/* movslq %eax,%rdx */
+		{ 5, 0x68, 1, 2, 3, 4 },		/* push $imm32 */
+		{ 2, 0x6a, 0xff },			/* push $-1 */
+		{ 6, 0x69, 0xc0, 1, 0, 0, 0 },		/* imul $1,%eax,%eax */
+		{ 3, 0x6b, 0xc0, 3 },
+		{ 2, 0x74, 0xfe },			/* je . */
+		{ 6, 0x0f, 0x85, 0x10, 0, 0, 0 },	/* jne +16 */
+		{ 4, 0x48, 0x83, 0xc0, 8 },		/* add $8,%rax */
+		{ 7, 0x48, 0x81, 0xeb, 0, 1, 0, 0 },	/* sub $256,%rbx */
+		{ 3, 0x80, 0x38, 0 },			/* cmpb $0,(%rax) */
+		{ 2, 0x85, 0xc0 },			/* test %eax,%eax */
+		{ 2, 0x88, 0x07 },			/* mov %al,(%rdi) */
+		{ 3, 0x48, 0x89, 0xdf },		/* mov %rbx,%rdi */
+		{ 3, 0x48, 0x89, 0xe7 },		/* mov %rsp,%rdi */
+		{ 1, 0x90 },
+		{ 2, 0x48, 0x98 },			/* cltq */
+		{ 1, 0x99 },				/* cltd */
+		{ 2, 0xa8, 1 },				/* test $1,%al */
+		{ 5, 0xa9, 0, 1, 0, 0 },
+		{ 2, 0xb0, 1 },				/* mov $1,%al */
+		{ 5, 0xb8, 1, 0, 0, 0 },		/* mov $1,%eax */
+		{ 10, 0x48, 0xb8, 1, 2, 3, 4, 5, 6, 7, 8 }, /* movabs */
+		{ 4, 0x48, 0xc1, 0xe0, 4 },		/* shl $4,%rax */
+		{ 3, 0x48, 0xd1, 0xf8 },		/* sar %rax */
+		{ 3, 0x48, 0xd3, 0xe2 },		/* shl %cl,%rdx */
+		{ 1, 0xc3 },
+		{ 3, 0xc2, 0x10, 0 },			/* ret $16 */
+		{ 3, 0xc6, 0x00, 1 },			/* movb $1,(%rax) */
+		{ 11, 0x48, 0xc7, 0x05, 1, 0, 0, 0, 2, 0, 0, 0 }, /* movq rip */
+		{ 5, 0xe8, 0, 0, 0, 0 },		/* call +0 */
+		{ 5, 0xe9, 0xfb, 0xff, 0xff, 0xff },	/* jmp . */
+		{ 2, 0xeb, 0x10 },
+		{ 3, 0xf6, 0xc1, 1 },			/* test $1,%cl */
+		{ 2, 0xf7, 0xd8 },			/* neg %eax */
+		{ 6, 0xf7, 0xc1, 1, 0, 0, 0 },		/* test $1,%ecx */
+		{ 3, 0x48, 0xf7, 0xf1 },		/* div %rcx */
+		{ 2, 0xff, 0xc0 },			/* inc %eax */
+		{ 2, 0xfe, 0x08 },			/* decb (%rax) */
+		{ 3, 0x0f, 0x44, 0xc1 },		/* cmove %ecx,%eax */
+		{ 3, 0x0f, 0x94, 0xc0 },		/* sete %al */
+		{ 4, 0x48, 0x0f, 0xaf, 0xc1 },		/* imul %rcx,%rax */
+		{ 3, 0x0f, 0xb6, 0x07 },		/* movzbl (%rdi),%eax */
+		{ 4, 0x48, 0x0f, 0xbf, 0xc0 },		/* movswq */
+		{ 4, 0xf3, 0x0f, 0x1e, 0xfa },		/* endbr64 */
+		{ 5, 0x0f, 0x1f, 0x44, 0, 0 },		/* nopl */
+		{ 6, 0x66, 0x0f, 0x1f, 0x44, 0, 0 },	/* nopw */
+		{ 11, 0x66, 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		if (!quick_agrees(forms[i] + 1, forms[i][0], BASE)) {
+			fprintf(stderr, "form %zu not taken\n", i);
+			fail();
+		}
+	}
+}
+
+/* What it must leave to capstone: the replayed forms, prefixes, and
+ * anything cut short. */
+static void test_quick_declines(void **state)
+{
+	static const uint8_t forms[][16] = {
+		{ 4, 0x48, 0x83, 0xec, 0x18 },		/* sub $24,%rsp */
+		{ 7, 0x48, 0x81, 0xec, 0, 1, 0, 0 },	/* sub $256,%rsp */
+		{ 3, 0x48, 0x89, 0xe5 },		/* mov %rsp,%rbp */
+		{ 3, 0x48, 0x8b, 0xec },		/* mov %rsp,%rbp, 8b */
+		{ 2, 0x41, 0x90 },			/* xchg %eax,%r8d */
+		{ 2, 0xf3, 0x90 },			/* pause */
+		{ 2, 0x66, 0x90 },			/* xchg %ax,%ax */
+		{ 2, 0xff, 0xd0 },			/* call *%rax */
+		{ 2, 0xff, 0xe0 },			/* jmp *%rax */
+		{ 6, 0xff, 0x25, 0, 0, 0, 0 },		/* jmp *rip */
+		{ 6, 0xff, 0x35, 0, 0, 0, 0 },		/* push rip */
+		{ 2, 0x0f, 0x05 },			/* syscall */
+		{ 1, 0xcc },				/* int3 */
+		{ 2, 0xf3, 0xc3 },			/* rep ret */
+		{ 5, 0x64, 0x48, 0x8b, 0x04, 0x25 },	/* fs: mov, cut */
+		{ 4, 0xf0, 0x48, 0x01, 0x07 },		/* lock add */
+		{ 3, 0x66, 0x89, 0x07 },		/* mov %ax,(%rdi) */
+		{ 3, 0xc7, 0xf8, 0 },			/* xbegin, cut */
+		{ 6, 0x48, 0x8b, 0x05, 1, 2, 3 },	/* mov rip, cut short */
+		{ 4, 0xe8, 0, 0, 0 },			/* call, cut short */
+		{ 1, 0x48 },				/* REX alone */
+		{ 2, 0x48, 0x8d },			/* lea, no ModRM */
+		{ 2, 0x8d, 0xc0 },			/* lea with mod 3 */
+	};
+	struct insn in;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		if (insn_decode_quick(forms[i] + 1, forms[i][0], BASE, &in)) {
+			fprintf(stderr, "form %zu taken\n", i);
+			fail();
+		}
+	}
+}
+
+struct sweep {
+	size_t offsets, quick;		/* every byte offset */
+	size_t insns, insns_quick;	/* instruction starts, in order */
+};
+
+/* Every byte offset of [p, p + n) (real instructions and the middles of
+ * them, data too), then its instructions in order. */
+static void sweep_bytes(struct sweep *s, const uint8_t *p, size_t n,
+			uint64_t addr)
+{
+	struct insn in;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t left = n - i < 15 ? n - i : 15;
+
+		s->offsets++;
+		s->quick += quick_agrees(p + i, left, addr + i);
+	}
+	for (size_t i = 0; i < n;) {
+		size_t left = n - i < 15 ? n - i : 15;
+
+		if (insn_decode(p + i, left, addr + i, &in) < 0) {
+			i++;
+			continue;
+		}
+		s->insns++;
+		s->insns_quick += insn_decode_quick(p + i, left, addr + i,
+						    &in);
+		i += in.len;
+	}
+}
+
+/* The code of the C library and of this program, as loaded. */
+static int sweep_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	const char *name = info->dlpi_name;
+
+	(void)size;
+	if (*name && !strstr(name, "/libc.so"))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X))
+			sweep_bytes(arg,
+				    (const uint8_t *)(info->dlpi_addr +
+						      ph->p_vaddr),
+				    ph->p_filesz, info->dlpi_addr + ph->p_vaddr);
+	}
+	return 0;
+}
+
+static void test_quick_sweep_real_code(void **state)
+{
+	struct sweep s = { 0 };
+
+	(void)state;
+	dl_iterate_phdr(sweep_object, &s);
+	fprintf(stderr, "quick: %zu of %zu byte offsets, %zu of %zu "
+		"instructions\n", s.quick, s.offsets, s.insns_quick, s.insns);
+	assert_true(s.offsets > 100000);
+	/* it is worth having only if it takes most of them */
+	assert_true(s.insns_quick * 10 > s.insns * 6);
+}
+
+static void test_quick_sweep_random(void **state)
+{
+	static uint8_t buf[1 << 20];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	struct sweep s = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(buf); i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		buf[i] = (uint8_t)x;
+	}
+	sweep_bytes(&s, buf, sizeof(buf), 0x7f0000001000ULL);
+	assert_true(s.quick > 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -644,6 +866,10 @@ int main(void)
 		cmocka_unit_test(test_indirect),
 		cmocka_unit_test(test_undecodable),
 		cmocka_unit_test(test_decode_first_only),
+		cmocka_unit_test(test_quick_forms),
+		cmocka_unit_test(test_quick_declines),
+		cmocka_unit_test(test_quick_sweep_real_code),
+		cmocka_unit_test(test_quick_sweep_random),
 		S(test_sites_ret_forms),
 		S(test_sites_jmp),
 		S(test_sites_jcc),

@@ -31,15 +31,15 @@ build/unit/test_report build-asan/unit/test_report: \
 		report/report.h report/internal.h symbols/select.h \
 		test/unit/test_report_diff.c
 build/unit/test_disasm build-asan/unit/test_disasm: \
-		test/unit/test_disasm.c symbols/disasm.c symbols/disasm.h
+		test/unit/test_disasm.c symbols/disasm.c symbols/quickdec.c symbols/disasm.h
 build/unit/test_disasm build-asan/unit/test_disasm: UNIT_LIBS += $(UNIT_CS_LIBS)
 build/unit/test_patch build-asan/unit/test_patch: \
 		test/unit/test_patch.c symbols/patch.c symbols/patch.h \
-		symbols/disasm.c symbols/disasm.h
+		symbols/disasm.c symbols/quickdec.c symbols/disasm.h
 build/unit/test_patch build-asan/unit/test_patch: UNIT_LIBS += $(UNIT_CS_LIBS)
 build/unit/test_stub build-asan/unit/test_stub: \
 		test/unit/test_stub.c tracer/stub_x86_64.c tracer/stub.h \
-		symbols/patch.c symbols/patch.h symbols/disasm.c symbols/disasm.h
+		symbols/patch.c symbols/patch.h symbols/disasm.c symbols/quickdec.c symbols/disasm.h
 build/unit/test_stub build-asan/unit/test_stub: UNIT_LIBS += $(UNIT_CS_LIBS)
 build/unit/test_select build-asan/unit/test_select: \
 		test/unit/test_select.c symbols/select.c symbols/select.h
@@ -49,7 +49,7 @@ build/unit/test_thread build-asan/unit/test_thread: \
 		test/unit/test_thread.c tracer/thread.c tracer/thread.h util.c util.h
 build/unit/test_arch build-asan/unit/test_arch: \
 		test/unit/test_arch.c tracer/arch_x86_64.c tracer/arch.h \
-		tracer/memio.c tracer/memio.h symbols/disasm.c symbols/disasm.h
+		tracer/memio.c tracer/memio.h symbols/disasm.c symbols/quickdec.c symbols/disasm.h
 build/unit/test_arch build-asan/unit/test_arch: UNIT_LIBS += $(UNIT_CS_LIBS)
 build/unit/test_memio build-asan/unit/test_memio: \
 		test/unit/test_memio.c tracer/memio.c tracer/memio.h
