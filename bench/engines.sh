@@ -19,7 +19,10 @@
 #      engine on a shorter run (--duration: the first BENCH_INT3_SECS
 #      seconds, then the script goes on untraced), scaled by its call count
 #      (the sum of total_calls over a --record's call paths, which counts
-#      every returned call, growing or not).  Then the default engine's
+#      every returned call, growing or not).  Untraced, heaptrack and the
+#      default engine run in turn, rep by rep, so that the machine's drift
+#      in speed (2x within minutes here) falls on all three alike.  Then
+#      the default engine's
 #      start-up: its set-up of every function of python3.11d (the
 #      "set-up" of --stats), and beside it the whole traced run of
 #      `python3.11d -c pass`.
@@ -354,14 +357,6 @@ if [ $HAS_PY = 0 ]; then
 else
 	PYCMD=("$PY" "$PYLOAD" "$ROUNDS")
 	echo "bench engines: $PY $PYLOAD $ROUNDS, every function traced" >&2
-	for ((rep = 0; rep < REPS; rep++)); do
-		timed py-untraced "${PYCMD[@]}"
-		if [ $HAS_HEAPTRACK = 1 ]; then
-			rm -f "$TMP"/ht.*
-			timed py-heaptrack heaptrack -o "$TMP/ht" "${PYCMD[@]}"
-			rm -f "$TMP"/ht.*
-		fi
-	done
 	if [ $HAS_UFTRACE = 1 ]; then
 		# once: it writes about 700 MB of trace here
 		rm -rf "$TMP/uft"
@@ -370,7 +365,7 @@ else
 	fi
 	STATS=()
 	[ $HAS_STATS = 1 ] && STATS=(--stats)
-	FULL_CALLS= DEF_NOTE= DEF_CUT=0
+	FULL_CALLS= DEF_NOTE= DEF_CUT=0 DEF_REPS=0
 	if [ $HAS_ENGINE = 1 ]; then
 		# First the calls of the whole script, and --stats, in a run
 		# stopped after PY_CAP seconds: a slow engine is measured by
@@ -388,11 +383,23 @@ else
 			DEF_NOTE="1 run, with --record"
 			cp "$TMP/py-count.ns" "$TMP/py-default.ns"
 		else
-			for ((rep = 0; rep < REPS; rep++)); do
-				timed py-default "${IP_DEFAULT[@]}" -o "$TMP/py-default.table" -- "${PYCMD[@]}"
-			done
+			DEF_REPS=1
 		fi
 	fi
+	# untraced, heaptrack and the default engine in turn, rep by rep:
+	# this machine's speed drifts by as much as 2x within minutes, and a
+	# ratio of medians taken minutes apart would measure the drift
+	for ((rep = 0; rep < REPS; rep++)); do
+		timed py-untraced "${PYCMD[@]}"
+		if [ $HAS_HEAPTRACK = 1 ]; then
+			rm -f "$TMP"/ht.*
+			timed py-heaptrack heaptrack -o "$TMP/ht" "${PYCMD[@]}"
+			rm -f "$TMP"/ht.*
+		fi
+		if [ $DEF_REPS = 1 ]; then
+			timed py-default "${IP_DEFAULT[@]}" -o "$TMP/py-default.table" -- "${PYCMD[@]}"
+		fi
+	done
 	timed py-int3 "${IP_INT3[@]}" --duration="$INT3_SECS" --record="$TMP/py-int3.rec" \
 		-o /dev/null -- "${PYCMD[@]}"
 	INT3_CALLS=$(record_calls "$TMP/py-int3.rec")
