@@ -412,25 +412,39 @@ static int samples_alloc(struct report *r)
 	return r->samples ? 0 : -1;
 }
 
+void report_sample_n(struct report *r, uint64_t t_ns, int64_t rss, uint64_t n)
+{
+	while (n) {
+		struct sample *last;
+
+		if (samples_alloc(r) < 0)
+			return;
+		/* Each kept sample stands for `stride` raw ones: fill the last
+		 * one before starting another, so resolution stays even over
+		 * the run (n alike at once, as many as it has room for). */
+		if (r->nsamples && r->last_fill < r->stride) {
+			uint64_t k = r->stride - r->last_fill;
+
+			if (k > n)
+				k = n;
+			last = &r->samples[r->nsamples - 1];
+			if (rss > last->rss)
+				last->rss = rss;
+			r->last_fill += k;
+			n -= k;
+			continue;
+		}
+		if (r->nsamples == SAMPLES_MAX)
+			samples_halve(r);
+		r->samples[r->nsamples++] = (struct sample){ t_ns, rss };
+		r->last_fill = 1;
+		n--;
+	}
+}
+
 void report_sample(struct report *r, uint64_t t_ns, int64_t rss)
 {
-	struct sample *last;
-
-	if (samples_alloc(r) < 0)
-		return;
-	/* Each kept sample stands for `stride` raw ones: fill the last one
-	 * before starting another, so resolution stays even over the run. */
-	if (r->nsamples && r->last_fill < r->stride) {
-		last = &r->samples[r->nsamples - 1];
-		if (rss > last->rss)
-			last->rss = rss;
-		r->last_fill++;
-		return;
-	}
-	if (r->nsamples == SAMPLES_MAX)
-		samples_halve(r);
-	r->samples[r->nsamples++] = (struct sample){ t_ns, rss };
-	r->last_fill = 1;
+	report_sample_n(r, t_ns, rss, 1);
 }
 
 int report_append_sample(struct report *r, uint64_t t, int64_t rss)

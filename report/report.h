@@ -67,6 +67,8 @@ void report_record(struct report *r, int fn, int64_t delta);
  * neighbouring samples merge (keeping the higher RSS), so memory stays
  * bounded however long the run. */
 void report_sample(struct report *r, uint64_t t_ns, int64_t rss);
+/* n samples alike at once: as n calls of report_sample. */
+void report_sample_n(struct report *r, uint64_t t_ns, int64_t rss, uint64_t n);
 
 /* ---- progress, for a status line drawn by another thread ---------------- */
 

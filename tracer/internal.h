@@ -115,6 +115,9 @@ void tracer_free(struct tracer *tr);
  * sample, an entry, a return site (see tracer.c). */
 struct trap;
 void tracer_sample(struct tracer *tr, struct process *p, const struct trap *trap);
+/* n events alike (one thread's, one drain's, one RSS): as n calls. */
+void tracer_sample_n(struct tracer *tr, struct process *p,
+		     const struct trap *trap, uint64_t n);
 void tracer_enter(struct process *p, struct thread *sh, int32_t fn,
 		  uint64_t sp, const struct trap *trap);
 void tracer_leave(struct process *p, struct thread *sh, int32_t fn,

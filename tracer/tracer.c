@@ -560,8 +560,14 @@ void tracer_enter(struct process *p, struct thread *sh, int32_t fn,
  * (others would zigzag through it). */
 void tracer_sample(struct tracer *tr, struct process *p, const struct trap *trap)
 {
+	tracer_sample_n(tr, p, trap, 1);
+}
+
+void tracer_sample_n(struct tracer *tr, struct process *p,
+		     const struct trap *trap, uint64_t n)
+{
 	if (trap->rss >= 0 && (tr->opts->per_process || p == tr->procs[0]))
-		report_sample(p->rep, trap->time, trap->rss);
+		report_sample_n(p->rep, trap->time, trap->rss, n);
 }
 
 static void out_of_probe(struct tracer *tr, struct thread *th, pid_t tid);

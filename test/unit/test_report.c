@@ -467,6 +467,38 @@ static void test_samples_merge_pairs(void **state)
 	assert_int_equal(r->samples[SAMPLES_MAX / 2].t, SAMPLES_MAX);
 }
 
+/* report_sample_n is n calls of report_sample: runs of every length, the
+ * buffer halved several times on the way (a drain gives a run of records
+ * with one RSS at once). */
+static void test_samples_n_as_singles(void **state)
+{
+	struct report *one = *state, *many = report_new();
+	uint64_t t = 0, seed = 12345, total = 0;
+
+	assert_non_null(many);
+	while (total < 6 * (uint64_t)SAMPLES_MAX) {
+		uint64_t n, rss;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		n = seed >> 60 == 0 ? (seed >> 20) % 5000 : (seed >> 33) % 9;
+		rss = (seed >> 40) % 97 * 4096;
+		for (uint64_t i = 0; i < n; i++)
+			report_sample(one, t, (int64_t)rss);
+		report_sample_n(many, t, (int64_t)rss, n);
+		total += n;
+		t += 10;
+	}
+	assert_true(one->stride >= 4);
+	assert_int_equal(many->nsamples, one->nsamples);
+	assert_int_equal(many->stride, one->stride);
+	assert_int_equal(many->last_fill, one->last_fill);
+	for (size_t i = 0; i < one->nsamples; i++) {
+		assert_int_equal(many->samples[i].t, one->samples[i].t);
+		assert_int_equal(many->samples[i].rss, one->samples[i].rss);
+	}
+	report_free(many);
+}
+
 /* The counter a status line reads, and the names of the most called
  * functions, written by the recording thread when asked. */
 static void test_progress(void **state)
@@ -553,6 +585,7 @@ int main(void)
 		T(test_clone_keys),
 		T(test_samples_bounded),
 		T(test_samples_merge_pairs),
+		T(test_samples_n_as_singles),
 		T(test_parse_columns),
 		T(test_progress),
 	};
