@@ -1605,11 +1605,45 @@ void probes_thread_gone(struct process *p, uint64_t key)
 		probes_shadow(p, key)->depth = 0;
 }
 
+/* A drain holds back the last entry record it read (held) until the
+ * next one: when that is the return of the same call (a leaf, whose
+ * RSS did not move), the pair is taken at once (take_leaf). */
 struct drain_ctx {
 	struct tracer *tr;
 	struct process *p;
 	uint64_t time;
+	bool held;
+	struct ring_event hev;
+	/* the RSS curve's samples not yet given (sample_flush): n alike,
+	 * of process sp and RSS srss (every record of a drain has its time) */
+	struct process *sp;
+	int64_t srss;
+	uint64_t sn;
+	/* the last record's packed RSS, and event_rss of it */
+	uint64_t packed;
+	int64_t rss;
 };
+
+static void sample_flush(struct drain_ctx *c)
+{
+	struct trap trap = { .rss = c->srss, .time = c->time };
+
+	if (c->sn)
+		tracer_sample_n(c->tr, c->sp, &trap, c->sn);
+	c->sn = 0;
+}
+
+/* tracer_sample, n times, gathered: a drain's records mostly repeat the
+ * RSS the fault gate keeps. */
+static void sample(struct drain_ctx *c, struct process *ep,
+		   const struct trap *trap, uint64_t n)
+{
+	if (c->sn && (c->sp != ep || c->srss != trap->rss))
+		sample_flush(c);
+	c->sp = ep;
+	c->srss = trap->rss;
+	c->sn += n;
+}
 
 static int64_t event_rss(const struct tracer *tr, uint64_t packed)
 {
@@ -1626,35 +1660,47 @@ static int64_t event_rss(const struct tracer *tr, uint64_t packed)
 	return (int64_t)(pages * page);
 }
 
+/* event_rss of a drain's record: most repeat the last one's (the fault
+ * gate's cached RSS). */
+static int64_t drain_rss(struct drain_ctx *c, uint64_t packed)
+{
+	if (packed != c->packed) {
+		c->packed = packed;
+		c->rss = event_rss(c->tr, packed);
+	}
+	return c->rss;
+}
+
 static void take_traps(struct tracer *tr, struct process *p, uint64_t limit,
 		       uint64_t time);
 
-static void on_event(const struct ring_event *ev, void *arg)
+/* -f: a vfork child's events are its own process's (it runs the
+ * parent's probes, in the parent's memory, with the parent's key) */
+static struct process *event_process(const struct drain_ctx *c, uint64_t key)
 {
-	static const struct insn ret = { .op = INSN_RET };
-	struct drain_ctx *c = arg;
-	const struct probe_hot *h = &c->p->probes.hot[ev->site];
-	const struct probe_site *s;
-	struct trap trap = { .rss = event_rss(c->tr, ev->rss), .time = c->time };
-	struct thread *sh = probes_shadow(c->p, ev->key);
-	struct process *ep = c->p, *child;
-	uint64_t dest;
+	struct process *child;
 
-	/* the queued int3 events that came before this record (a queue
-	 * waits for many records: the next one's position is looked at) */
-	if (c->p->probes.trap_head < c->p->probes.ntraps &&
-	    c->p->probes.traps[c->p->probes.trap_head].pos <= ev->pos)
-		take_traps(c->tr, c->p, ev->pos, c->time);
-
-	/* -f: a vfork child's events are its own process's (it runs the
-	 * parent's probes, in the parent's memory, with the parent's key) */
-	if (ev->key && ev->key == c->p->probes.vfork_key &&
+	if (key && key == c->p->probes.vfork_key &&
 	    c->p->probes.vfork_child && c->tr->opts->follow_forks &&
 	    (child = process_find(c->tr, c->p->probes.vfork_child)))
-		ep = child;
+		return child;
+	return c->p;
+}
+
+/* One record, as it comes. */
+static void take_event(struct drain_ctx *c, const struct ring_event *ev)
+{
+	static const struct insn ret = { .op = INSN_RET };
+	const struct probe_hot *h = &c->p->probes.hot[ev->site];
+	const struct probe_site *s;
+	struct trap trap = { .rss = drain_rss(c, ev->rss), .time = c->time };
+	struct thread *sh = probes_shadow(c->p, ev->key);
+	struct process *ep = event_process(c, ev->key);
+	uint64_t dest;
+
 	c->tr->pstats.events_probe++;
 	c->tr->pstats.gate_skips += ev->cached;
-	tracer_sample(c->tr, ep, &trap);
+	sample(c, ep, &trap, 1);
 	if (ev->kind == RING_ENTRY && h->entry_fn >= 0) {
 		tracer_enter(ep, sh, h->entry_fn, ev->sp, &trap);
 	} else if (ev->kind == RING_RETURN && h->ret_fn >= 0 && h->ret) {
@@ -1668,6 +1714,79 @@ static void on_event(const struct ring_event *ev, void *arg)
 	} else {
 		c->tr->pstats.bad_records++;
 	}
+}
+
+/* Entry record e and the next record x are one call of a leaf: x is a
+ * ret of e's function at e's stack pointer, in e's thread, with e's RSS,
+ * and the entry would be a plain push (thread_leaf_ok) whose pop ends
+ * no caller with it (probes.follow).  Then both are taken as
+ * tracer_enter and tracer_leave would take them, without the frame
+ * (most of python's calls: half of its records).  False: nothing done. */
+static bool take_leaf(struct drain_ctx *c, const struct ring_event *e,
+		      const struct ring_event *x)
+{
+	const struct probe_hot *he = &c->p->probes.hot[e->site];
+	const struct probe_hot *hx = &c->p->probes.hot[x->site];
+	struct trap trap = { .rss = drain_rss(c, e->rss), .time = c->time };
+	struct process *ep;
+	struct thread *sh;
+
+	if (x->kind != RING_RETURN || x->key != e->key || x->sp != e->sp ||
+	    x->rss != e->rss || !hx->ret || hx->ret_fn != he->entry_fn ||
+	    trap.rss < 0)
+		return false;
+	sh = probes_shadow(c->p, e->key);
+	ep = event_process(c, e->key);
+	if (!thread_leaf_ok(sh, e->sp))
+		return false;
+	if (sh->depth) {
+		int32_t caller = sh->stack[sh->depth - 1].fn;
+
+		if ((size_t)caller < ep->probes.nfollow &&
+		    ep->probes.follow[caller].callee >= 0)
+			return false;
+	}
+	c->tr->pstats.events_probe += 2;
+	c->tr->pstats.gate_skips += (uint64_t)e->cached + x->cached;
+	sample(c, ep, &trap, 2);
+	thread_leaf_call(sh, ep->rep, he->entry_fn, &trap);
+	return true;
+}
+
+/* The held entry, taken as it came. */
+static void flush_held(struct drain_ctx *c)
+{
+	if (c->held) {
+		c->held = false;
+		take_event(c, &c->hev);
+	}
+}
+
+static void on_event(const struct ring_event *ev, void *arg)
+{
+	struct drain_ctx *c = arg;
+
+	/* the queued int3 events that came before this record (a queue
+	 * waits for many records: the next one's position is looked at),
+	 * after the held entry, which came before them */
+	if (c->p->probes.trap_head < c->p->probes.ntraps &&
+	    c->p->probes.traps[c->p->probes.trap_head].pos <= ev->pos) {
+		flush_held(c);
+		sample_flush(c);
+		take_traps(c->tr, c->p, ev->pos, c->time);
+	}
+	if (c->held) {
+		c->held = false;
+		if (take_leaf(c, &c->hev, ev))
+			return;
+		take_event(c, &c->hev);
+	}
+	if (ev->kind == RING_ENTRY && c->p->probes.hot[ev->site].entry_fn >= 0) {
+		c->hev = *ev;
+		c->held = true;
+		return;
+	}
+	take_event(c, ev);
 }
 
 /* Take the queued int3 events that come before ring position limit. */
@@ -1736,7 +1855,10 @@ void probes_defer(struct tracer *tr, struct process *p, struct probe_trap *t)
 
 static size_t drain(struct tracer *tr, struct process *p, size_t max)
 {
-	struct drain_ctx c = { tr, p, tracer_clock(tr) };
+	struct drain_ctx c = {
+		.tr = tr, .p = p, .time = tracer_clock(tr),
+		.packed = PROBE_NO_RSS, .rss = -1,
+	};
 	const struct ring_limits lim = {
 		.nsites = (uint32_t)p->probes.nsites, .nthreads = 65536,
 	};
@@ -1752,6 +1874,8 @@ static size_t drain(struct tracer *tr, struct process *p, size_t max)
 			       on_event, &c);
 		total += n;
 	} while (n == 65536 && total < max);
+	flush_held(&c);
+	sample_flush(&c);
 	take_traps(tr, p, p->probes.rd.tail, c.time);
 	tr->pstats.bad_records += (p->probes.rd.stats.bad_site - before.bad_site) +
 		(p->probes.rd.stats.bad_thread - before.bad_thread) +

@@ -173,6 +173,30 @@ void thread_enter(struct thread *th, struct report *rep, int32_t fn,
 	push_frame(th, rep, fn, sp, t, chain);
 }
 
+/* The entry would neither end frames, nor take a tail call announced,
+ * nor chain: a plain push, which the return pops. */
+bool thread_leaf_ok(const struct thread *th, uint64_t sp)
+{
+	return !thread_enter_unwinds(th, sp) &&
+	       !(th->tail_pending && sp >= th->tail_sp);
+}
+
+/* push_frame then pop_frame with the same RSS: the caller's peak, the
+ * call counted on its path with a delta, self and peak of 0. */
+void thread_leaf_call(struct thread *th, struct report *rep, int32_t fn,
+		      const struct trap *t)
+{
+	int parent = th->depth ? th->stack[th->depth - 1].path : REPORT_ROOT;
+	int path = report_path(rep, parent < 0 ? REPORT_ROOT : parent, fn);
+	const struct report_call c = {
+		.t_entry = t->time, .t_return = t->time,
+	};
+
+	note_rss(th, t->rss);
+	if (path >= 0 && t->rss >= 0)
+		report_record_call(rep, path, &c);
+}
+
 /* Find the frame that a return of fn at sp ends, and drop what lies above
  * it; true when it is on top. */
 static bool return_frame(struct thread *th, int32_t fn, uint64_t sp)

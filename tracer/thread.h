@@ -108,6 +108,12 @@ void thread_enter(struct thread *th, struct report *rep, int32_t fn,
  * that ended (the first of a chain of tail calls), or -1 when none did. */
 int32_t thread_return(struct thread *th, struct report *rep, int32_t fn,
 		      uint64_t sp, const struct trap *t);
+/* A call of fn entered at sp that returned at once, its RSS rss at both
+ * events, no event between: what thread_enter then thread_return would do,
+ * without the frame, when thread_leaf_ok says they would do only that. */
+bool thread_leaf_ok(const struct thread *th, uint64_t sp);
+void thread_leaf_call(struct thread *th, struct report *rep, int32_t fn,
+		      const struct trap *t);
 /* A return site of fn, at sp, jumps to the entry of the traced function
  * callee (a tail call): fn's frame stays open until callee's frame ends,
  * as if fn had called it, so that the callee's memory counts for fn at

@@ -266,10 +266,100 @@ static void test_copy_stack(void **state)
 	free(child.stack);
 }
 
+/* A leaf call taken whole (thread_leaf_call, the probe engine's drain for
+ * an entry followed by the same call's ret at one RSS) records what
+ * thread_enter then thread_return record, and leaves the stack as they
+ * do; thread_leaf_ok refuses the entries that would do more. */
+struct leaf_case {
+	const char *name;
+	struct step before[6], after[4];
+	uint64_t sp;
+	int64_t rss;
+	bool ok;
+};
+
+static const struct leaf_case leaf_cases[] = {
+	{ "from the root", { { END } }, { { END } }, 1000, 2, true },
+	{ "under a caller, whose peak it raises", {
+		{ ENTER, A, 1000, 0 } }, { { RET, A, 1000, 1 } }, 960, 5, true },
+	{ "under a caller with a higher peak already", {
+		{ ENTER, A, 1000, 0 }, { ENTER, B, 960, 7 }, { RET, B, 960, 7 } },
+	  { { RET, A, 1000, 1 } }, 960, 3, true },
+	{ "a deeper handler under a pending tail call", {
+		{ ENTER, A, 1000, 0 }, { TAIL, A, 1000, 0, B } },
+	  { { ENTER, B, 1000, 1 }, { RET, B, 1000, 2 } }, 500, 1, true },
+	{ "refused: it would end the frame at its sp", {
+		{ ENTER, A, 1000, 0 } }, { { RET, A, 1000, 1 } }, 1000, 0, false },
+	{ "refused: it would end a frame below it (longjmp)", {
+		{ ENTER, A, 1000, 0 }, { ENTER, B, 900, 1 } },
+	  { { RET, A, 1000, 1 } }, 950, 1, false },
+	{ "refused: it is the tail call's entry", {
+		{ ENTER, A, 1000, 0 }, { TAIL, A, 1000, 0, B } },
+	  { { RET, A, 1000, 2 } }, 1000, 1, false },
+};
+
+static void run_steps(struct thread *th, const struct step *s)
+{
+	for (; s->op != END; s++) {
+		struct trap t = { .rss = s->rss < 0 ? -1 : s->rss * PG };
+
+		if (s->op == ENTER)
+			thread_enter(th, NULL, s->fn, s->sp, &t, false);
+		else if (s->op == RET)
+			thread_return(th, NULL, s->fn, s->sp, &t);
+		else if (s->op == TAIL)
+			thread_tail_call(th, NULL, s->fn, s->callee, s->sp, &t);
+	}
+}
+
+static void test_leaf_call(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < sizeof(leaf_cases) / sizeof(*leaf_cases); k++) {
+		const struct leaf_case *c = &leaf_cases[k];
+		struct thread th1 = { .tid = 1 }, th2 = { .tid = 2 };
+		struct trap t = { .rss = c->rss * PG };
+		struct rec want[MAX_CALLS / 2];
+		int nwant;
+		size_t depth;
+
+		npaths = nrecs = 0;
+		run_steps(&th1, c->before);
+		thread_enter(&th1, NULL, C, c->sp, &t, false);
+		thread_return(&th1, NULL, C, c->sp, &t);
+		run_steps(&th1, c->after);
+		nwant = nrecs;
+		depth = th1.depth;
+		memcpy(want, recs, (size_t)nrecs * sizeof(*recs));
+
+		nrecs = 0;
+		run_steps(&th2, c->before);
+		if (thread_leaf_ok(&th2, c->sp) != c->ok)
+			print_error("leaf case '%s'\n", c->name);
+		assert_int_equal(thread_leaf_ok(&th2, c->sp), c->ok);
+		if (c->ok) {
+			thread_leaf_call(&th2, NULL, C, &t);
+			run_steps(&th2, c->after);
+			assert_int_equal(nrecs, nwant);
+			assert_int_equal(th2.depth, depth);
+			for (int i = 0; i < nwant; i++) {
+				assert_int_equal(recs[i].fn, want[i].fn);
+				assert_int_equal(recs[i].caller, want[i].caller);
+				assert_int_equal(recs[i].delta, want[i].delta);
+				assert_int_equal(recs[i].self, want[i].self);
+				assert_int_equal(recs[i].peak, want[i].peak);
+			}
+		}
+		free(th1.stack);
+		free(th2.stack);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_leaf_call),
 		cmocka_unit_test(test_long_chain_bounded),
 		cmocka_unit_test(test_copy_stack),
 	};
