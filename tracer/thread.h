@@ -108,9 +108,10 @@ void thread_enter(struct thread *th, struct report *rep, int32_t fn,
  * that ended (the first of a chain of tail calls), or -1 when none did. */
 int32_t thread_return(struct thread *th, struct report *rep, int32_t fn,
 		      uint64_t sp, const struct trap *t);
-/* A call of fn entered at sp that returned at once, its RSS rss at both
- * events, no event between: what thread_enter then thread_return would do,
- * without the frame, when thread_leaf_ok says they would do only that. */
+/* A call of fn entered at sp that returned at once, with t's RSS at both
+ * events and no event between: thread_leaf_call does what thread_enter
+ * then thread_return would, without the frame, when thread_leaf_ok(sp)
+ * says they would do only a push and its pop. */
 bool thread_leaf_ok(const struct thread *th, uint64_t sp);
 void thread_leaf_call(struct thread *th, struct report *rep, int32_t fn,
 		      const struct trap *t);
