@@ -3,6 +3,7 @@
 #include "tracer/probes.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
@@ -1181,7 +1183,9 @@ static size_t encode_module(struct process *p, const struct sym_table *t,
 
 /* The signal return trampoline (arch_is_sigreturn) that the C library
  * puts in every signal frame, found in the process's code: before the
- * first syscall instruction that ends one; 0 if none. */
+ * first syscall instruction that ends one; 0 if none.  The code is read
+ * from the mapped files, never from the process: reading its memory
+ * would make every page of its libraries resident. */
 static uint64_t find_restorer(const struct process *p)
 {
 	char *maps = xmalloc(MAPS_MAX), *line, *save = NULL;
@@ -1193,19 +1197,31 @@ static uint64_t find_restorer(const struct process *p)
 	}
 	for (line = strtok_r(maps, "\n", &save); line && !found;
 	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long lo, hi;
-		char perms[8];
+		unsigned long long lo, hi, off, ino;
+		char perms[8], path[PATH_MAX + 32];
+		const char *file = strchr(line, '/');
+		struct stat st;
 		uint8_t *buf;
 		void *at;
+		int fd;
 
-		if (sscanf(line, "%llx-%llx %7s", &lo, &hi, perms) != 3 ||
-		    perms[2] != 'x' || !strchr(line, '/') || hi - lo > (64u << 20))
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %llu", &lo, &hi, perms,
+			   &off, &ino) != 5 ||
+		    perms[2] != 'x' || !file || hi - lo > (64u << 20) ||
+		    strstr(file, " (deleted)"))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)p->pid, file);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
 			continue;
 		buf = xmalloc(hi - lo);
-		if (mem_read(p->memfd, lo, buf, hi - lo) != 0) {
+		if (fstat(fd, &st) != 0 || st.st_ino != (ino_t)ino ||
+		    pread(fd, buf, hi - lo, (off_t)off) != (ssize_t)(hi - lo)) {
 			free(buf);
+			close(fd);
 			continue;
 		}
+		close(fd);
 		for (size_t o = 0;
 		     !found && (at = memmem(buf + o, hi - lo - o, "\x0f\x05", 2)); ) {
 			size_t k = (size_t)((uint8_t *)at - buf);
@@ -1222,29 +1238,45 @@ static uint64_t find_restorer(const struct process *p)
 	return found;
 }
 
+/* Is the page at addr of the process resident (/proc/PID/pagemap's bit
+ * 63)?  Reading one that is not would make it so. */
+static bool page_present(int pagemap, uint64_t addr)
+{
+	uint64_t e;
+
+	return pread(pagemap, &e, sizeof(e), (off_t)(addr / 4096 * 8)) ==
+	       (ssize_t)sizeof(e) && e >> 63;
+}
+
 /* The pcs a signal frame on the stack from sp up will return to: frames
- * start with the restorer's address, their ucontext's rip 176 bytes on. */
-static void frame_pcs(const struct process *p, uint64_t sp, uint64_t restorer,
-		      uint64_t **v, size_t *n)
+ * start with the restorer's address, their ucontext's rip 176 bytes on.
+ * Page by page while they are resident: a stack's pages above its
+ * pointer have all been used (a signal frame's too), and past the
+ * stack's top may lie the program's memory, which must stay as it is. */
+static void frame_pcs(const struct process *p, int pagemap, uint64_t sp,
+		      uint64_t restorer, uint64_t **v, size_t *n)
 {
 	enum { PAGE = 4096, SPAN = 4 << 20 };
-	uint64_t buf[PAGE / 8];
+	uint64_t buf[PAGE / 8 + 23];
 
 	sp &= ~(uint64_t)7;
-	/* page by page up to the end of the stack's mapping */
 	for (uint64_t at = sp, next; at < sp + SPAN; at = next) {
-		next = (at & ~(uint64_t)(PAGE - 1)) + PAGE;
-		if (mem_read(p->memfd, at, buf, next - at) != 0)
-			break;
-		for (size_t k = 0; k < (next - at) / 8; k++) {
-			uint64_t rip;
+		size_t words;
+		bool more;
 
-			if (buf[k] != restorer ||
-			    mem_read(p->memfd, at + 8 * k + 176, &rip, 8) != 0)
-				continue;
-			*v = xreallocarray(*v, *n + 1, sizeof(**v));
-			(*v)[(*n)++] = rip;
-		}
+		next = (at & ~(uint64_t)(PAGE - 1)) + PAGE;
+		if (!page_present(pagemap, at))
+			break;
+		/* a frame's rip may lie on the next page */
+		more = page_present(pagemap, next);
+		words = (next - at) / 8 + (more ? 23 : 0);
+		if (mem_read(p->memfd, at, buf, words * 8) != 0)
+			break;
+		for (size_t k = 0; k < (next - at) / 8; k++)
+			if (buf[k] == restorer && k + 22 < words) {
+				*v = xreallocarray(*v, *n + 1, sizeof(**v));
+				(*v)[(*n)++] = buf[k + 22];
+			}
 	}
 }
 
@@ -1254,7 +1286,15 @@ static void frame_pcs(const struct process *p, uint64_t sp, uint64_t restorer,
 static size_t unsafe_pcs(struct tracer *tr, struct process *p, uint64_t **v)
 {
 	uint64_t restorer = tr->world_stopped ? find_restorer(p) : 0;
+	int pagemap = -1;
 	size_t n = 0;
+
+	if (restorer) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)p->pid);
+		pagemap = open(path, O_RDONLY | O_CLOEXEC);
+	}
 
 	*v = NULL;
 	for (size_t i = 0; i < tr->threads.n; i++) {
@@ -1266,9 +1306,11 @@ static size_t unsafe_pcs(struct tracer *tr, struct process *p, uint64_t **v)
 			continue;
 		*v = xreallocarray(*v, n + 1, sizeof(**v));
 		(*v)[n++] = r.rip;
-		if (restorer)
-			frame_pcs(p, r.rsp, restorer, v, &n);
+		if (pagemap >= 0)
+			frame_pcs(p, pagemap, r.rsp, restorer, v, &n);
 	}
+	if (pagemap >= 0)
+		close(pagemap);
 	return n;
 }
 
