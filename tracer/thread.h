@@ -54,8 +54,8 @@ struct thread {
 	bool rescued;		/* detached by the out-of-memory path */
 	uint64_t key;		/* its fs base, once seen (probed processes
 				   keep shadow stacks by it) */
-	int leaving;		/* stepping out of probe code, signals held:
-				   1 to the probe's exit, 2 single steps */
+	int leaving;		/* stepping out of probe code by single
+				   steps, signals held */
 	int steps;
 	int nheld;
 	siginfo_t held_si[4];

@@ -322,7 +322,7 @@ static int classify_event(struct tracer *tr, struct event *ev)
 	ev->th = thread_find(&tr->threads, tid);
 	if (ev->th && ev->th->leaving &&
 	    ptrace(PTRACE_GETSIGINFO, tid, 0, &ev->si) == 0 &&
-	    (ev->si.si_code == TRAP_HWBKPT || ev->si.si_code == TRAP_TRACE)) {
+	    ev->si.si_code == TRAP_TRACE) {
 		ev->kind = EV_STEP;
 		return 1;
 	}
@@ -1045,27 +1045,18 @@ static void signal_out_of_slot(struct tracer *tr, struct event *ev)
 
 /* ---- signals for a thread inside probe code -------------------------- */
 
-#define DR_OFF(n) offsetof(struct user, u_debugreg[n])
+/* Single steps through the probe's whole path, a statm read and a wait
+ * for room in the ring included, are a few thousand at most. */
+#define STEPS_OUT 16384
 
-/* The hardware breakpoint of the thread on addr (0: none). */
-static void set_exit_breakpoint(pid_t tid, uint64_t addr)
+/* Let the thread go on, one single step at a time, to where it is out of
+ * the probe code and stubs.  (A hardware breakpoint at the probe's exit
+ * would save the steps through the probe, but some virtual machines
+ * never fire one.) */
+static void step_out(struct thread *th, pid_t tid)
 {
-	if (addr) {
-		ptrace(PTRACE_POKEUSER, tid, DR_OFF(0), addr);
-		ptrace(PTRACE_POKEUSER, tid, DR_OFF(7), 1);	/* L0, exec */
-	} else {
-		ptrace(PTRACE_POKEUSER, tid, DR_OFF(7), 0);
-		ptrace(PTRACE_POKEUSER, tid, DR_OFF(6), 0);
-	}
-}
-
-/* Let the thread go on to where it is out of the probe code and stubs,
- * by a hardware breakpoint at the probe's exit and single steps after. */
-static void step_out(struct thread *th, pid_t tid, uint64_t exit)
-{
-	th->leaving = exit ? 1 : 2;
-	set_exit_breakpoint(tid, exit);
-	if (ptrace(exit ? PTRACE_CONT : PTRACE_SINGLESTEP, tid, 0, 0) != 0)
+	th->leaving = 1;
+	if (ptrace(PTRACE_SINGLESTEP, tid, 0, 0) != 0)
 		th->leaving = 0;
 }
 
@@ -1073,8 +1064,6 @@ static void step_out(struct thread *th, pid_t tid, uint64_t exit)
  * first with it, the others sent again. */
 static void out_of_probe(struct tracer *tr, struct thread *th, pid_t tid)
 {
-	if (th->leaving == 1)
-		set_exit_breakpoint(tid, 0);
 	th->leaving = th->steps = 0;
 	for (int i = 1; i < th->nheld; i++)
 		syscall(SYS_tgkill, th->proc ? th->proc->pid : tid, tid,
@@ -1122,7 +1111,7 @@ static bool hold_in_probe(struct tracer *tr, struct event *ev)
 {
 	struct thread *th = thread_find(&tr->threads, ev->tid);
 	siginfo_t si;
-	uint64_t exit = 0;	/* read only when not leaving, where it is set */
+	uint64_t exit = 0;
 	regs_t r;
 
 	if (!th || !th->proc || !th->proc->probes.on || tr->quiescing ||
@@ -1145,33 +1134,23 @@ static bool hold_in_probe(struct tracer *tr, struct event *ev)
 	if (!th->leaving && !exit && popf_done(th->proc, &r))
 		ptrace(PTRACE_SETREGS, ev->tid, 0, &r);
 	if (!th->leaving)
-		step_out(th, ev->tid, exit);
-	else if (ptrace(th->leaving == 1 ? PTRACE_CONT : PTRACE_SINGLESTEP,
-			ev->tid, 0, 0) != 0)
+		step_out(th, ev->tid);
+	else if (ptrace(PTRACE_SINGLESTEP, ev->tid, 0, 0) != 0)
 		th->leaving = 0;
 	return true;
 }
 
 /* The thread stepping out stopped: on, or out at last, then its held
- * signals go (the first with it, the others sent again).  Through the
- * probe's own code it runs to the probe's exit (a hardware breakpoint);
- * stub code is stepped. */
+ * signals go (the first with it, the others sent again). */
 static void on_step(struct tracer *tr, struct event *ev)
 {
 	struct thread *th = ev->th;
 	uint64_t exit;
 	regs_t r;
 
-	if (th->leaving == 1)
-		set_exit_breakpoint(ev->tid, 0);
-	th->leaving = 2;
 	while (ptrace(PTRACE_GETREGS, ev->tid, 0, &r) == 0 && th->proc &&
 	       probes_inside(th->proc, arch_pc(&r), &exit) &&
-	       th->steps++ < 4096) {
-		if (exit && arch_pc(&r) != exit) {
-			step_out(th, ev->tid, exit);
-			return;
-		}
+	       th->steps++ < STEPS_OUT) {
 		if (popf_done(th->proc, &r)) {
 			ptrace(PTRACE_SETREGS, ev->tid, 0, &r);
 			continue;
@@ -1315,10 +1294,10 @@ bool tracer_quiesce(struct tracer *tr)
 }
 
 /* Detaching, every thread stopped: one of p's inside probe code or a stub
- * runs on until it is out (to the probe's exit under a hardware
- * breakpoint, then single steps, popf done by us), or is put where the
- * stub stands for the program's own instruction.  A signal that comes
- * meanwhile is kept for the detach. */
+ * runs on until it is out (single steps, popf done by us, the ring
+ * drained now and then for a probe that waits for room), or is put where
+ * the stub stands for the program's own instruction.  A signal that
+ * comes meanwhile is kept for the detach. */
 static void evacuate(struct tracer *tr, struct process *p)
 {
 	for (size_t i = 0; i < tr->threads.n; i++) {
@@ -1328,8 +1307,8 @@ static void evacuate(struct tracer *tr, struct process *p)
 
 		if (th->proc != p)
 			continue;
-		for (int steps = 0; steps < 4096; steps++) {
-			int status, req = PTRACE_SINGLESTEP;
+		for (int steps = 0; steps < STEPS_OUT; steps++) {
+			int status;
 
 			if (ptrace(PTRACE_GETREGS, th->tid, 0, &r) != 0 ||
 			    !probes_inside(p, arch_pc(&r), &exit))
@@ -1342,15 +1321,11 @@ static void evacuate(struct tracer *tr, struct process *p)
 				ptrace(PTRACE_SETREGS, th->tid, 0, &r);
 				continue;
 			}
-			if (exit && arch_pc(&r) != exit) {
-				set_exit_breakpoint(th->tid, exit);
-				req = PTRACE_CONT;
-			}
-			if (ptrace(req, th->tid, 0, 0) != 0 ||
+			if (steps % 1024 == 1023)
+				probes_drain(tr, p);
+			if (ptrace(PTRACE_SINGLESTEP, th->tid, 0, 0) != 0 ||
 			    !wait_thread(th->tid, &status))
 				break;
-			if (req == PTRACE_CONT)
-				set_exit_breakpoint(th->tid, 0);
 			if (!WIFSTOPPED(status))
 				break;	/* gone */
 			if (WSTOPSIG(status) != SIGTRAP && !th->pending_sig &&
