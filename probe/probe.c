@@ -130,6 +130,29 @@ static uint64_t probe_rss(struct probe_ctl *c)
 	return read_statm((int)fd);
 }
 
+/* The thread's key: its fs base (tracer/probes.c keeps the two equal). */
+static inline __attribute__((always_inline)) uint64_t
+thread_key(const struct probe_ctl *c)
+{
+	uint64_t key;
+
+	if (__atomic_load_n(&c->fs_self, __ATOMIC_RELAXED))
+		__asm__ volatile("mov %%fs:0, %0" : "=r"(key));
+	else
+		__asm__ volatile("rdfsbase %0" : "=r"(key));
+	return key;
+}
+
+/* For probe_x86_64.S's whole path: 0 once iprofmem let the program go
+ * (a signal frame returning into a stub), when a thread it gave a dummy
+ * thread pointer may have none again. */
+uint64_t probe_thread_key(const struct probe_ctl *c)
+{
+	if (__atomic_load_n(&c->off, __ATOMIC_ACQUIRE))
+		return 0;
+	return thread_key(c);
+}
+
 /* The fault gate.  The kernel's kmem:rss_stat tracepoint fires, in the
  * task that does it, after every change of a process's RSS counters: a
  * page fault (of the user or of the kernel on its behalf), munmap,
@@ -214,7 +237,7 @@ long probe_fast(const uint64_t *frame)
 
 	if (__atomic_load_n(&c->off, __ATOMIC_ACQUIRE))
 		return 1;
-	__asm__ volatile("rdfsbase %0" : "=r"(key));
+	key = thread_key(c);
 	if (!n || n > PROBE_GATE_RINGS || !key ||
 	    !__atomic_load_n(&c->alone, __ATOMIC_RELAXED))
 		return 0;

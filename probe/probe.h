@@ -10,7 +10,7 @@
  * runs where it stands: a process of one thread, whose slot it finds at
  * once, whose RSS the fault gate knows unchanged, with room in the ring.
  * Otherwise the probe switches to a stack of its own for the thread
- * (found by the thread's fs base, claimed on first use), reads the RSS
+ * (found by the thread's key, claimed on first use), reads the RSS
  * from a kept-open /proc/self/statm, and appends one record to the
  * ring.  Its code, control block, stacks and ring are resident
  * before the program's first traced call: the program's RSS moves only by
@@ -32,6 +32,7 @@
 /* An RSS that could not be read. */
 #define PROBE_NO_RSS		UINT64_MAX
 #define PROBE_GATE_RINGS	64	/* CPUs the fault gate can watch */
+#define PROBE_FS_DUMMIES	16	/* threads given a thread pointer */
 
 /* A thread slot's view of the RSS for the fault gate (probe.c): what
  * statm said, and the rings' heads and iprofmem's generation just before. */
@@ -52,7 +53,7 @@ struct probe_ctl {
 	uint64_t nostack;	/* events run on the program's stack */
 	uint64_t waits;		/* times a full ring made a probe wait */
 	char statm_path[24];	/* "/proc/self/statm" */
-	uint64_t slot_key[PROBE_SLOTS];		/* fs base owning the slot */
+	uint64_t slot_key[PROBE_SLOTS];		/* thread key owning the slot */
 	uint32_t slot_depth[PROBE_SLOTS];	/* probes in progress */
 	/* The fault gate: one kmem:rss_stat perf ring per CPU, inherited by
 	 * every thread; gate_head[i] is the address of ring i's data_head.
@@ -66,12 +67,22 @@ struct probe_ctl {
 				   ring has one producer (ring_put_alone).
 				   iprofmem clears it, the process stopped,
 				   at its first clone sharing the memory */
-	uint32_t unused0;
+	uint32_t fs_self;	/* the thread's key is the word at %fs:0
+				   (the TLS ABI's thread pointer, which
+				   points to itself), not rdfsbase: a CPU
+				   or kernel without user-mode rdfsbase.
+				   iprofmem checks that [fs base] == fs
+				   base for every thread, and gives a
+				   thread with no fs base one of fs_dummy */
 	uint64_t gate_gen;	/* iprofmem adds one when it changed memory
 				   itself (a kernel write in its name fires
 				   no event of the program's) */
 	uint64_t gate_head[PROBE_GATE_RINGS];
 	struct probe_gate_cache gate[PROBE_SLOTS];
+	/* thread pointers for threads that have none (fs base 0: a static
+	 * program before its TLS set-up, a program without libc); each
+	 * holds its own address */
+	uint64_t fs_dummy[PROBE_FS_DUMMIES];
 };
 
 /* The fast path's frame (probe_x86_64.S), in words: the kind, the stub's

@@ -82,7 +82,9 @@ probe_slow:
 	push	%r12
 	push	%r13
 	mov	%rsp, %rbx
-	rdfsbase %r13			/* the thread: its TLS base */
+	mov	probe_ctl_ptr(%rip), %rdi
+	call	probe_thread_key	/* leaf */
+	mov	%rax, %r13		/* the thread */
 	mov	probe_ctl_ptr(%rip), %rdi
 	mov	%r13, %rsi
 	call	probe_stack_take	/* leaf: the return address only */

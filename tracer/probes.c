@@ -80,6 +80,75 @@ static bool has_fsgsbase(pid_t pid)
 	return false;
 }
 
+static uint64_t fs_base_of(pid_t tid)
+{
+	errno = 0;
+	long v = ptrace(PTRACE_PEEKUSER, tid,
+			offsetof(struct user_regs_struct, fs_base), 0);
+
+	return errno ? UINT64_MAX : (uint64_t)v;
+}
+
+/* Without rdfsbase the probe takes the word at %fs:0 for the thread's
+ * key: the TLS ABI's thread pointer, which points to itself.  True when
+ * it does so for every thread of p (a thread with no fs base yet gets one
+ * at set-up: give_fs_dummies). */
+static bool fs_self_holds(const struct tracer *tr, const struct process *p)
+{
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		pid_t tid = tr->threads.threads[i].tid;
+		uint64_t fs, self;
+
+		if (tr->threads.threads[i].proc != p)
+			continue;
+		fs = fs_base_of(tid);
+		if (fs == UINT64_MAX)
+			return false;
+		if (fs && (mem_read(p->memfd, fs, &self, sizeof(self)) != 0 ||
+			   self != fs))
+			return false;
+	}
+	return true;
+}
+
+/* Each thread of p with no fs base (the exec's, a static program's
+ * before its TLS set-up, a program without libc) gets one of the control
+ * block's dummy thread pointers, which a TLS set-up replaces. */
+static void give_fs_dummies(const struct tracer *tr, struct process *p)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < tr->threads.n && k < PROBE_FS_DUMMIES; i++) {
+		pid_t tid = tr->threads.threads[i].tid;
+
+		if (tr->threads.threads[i].proc == p && fs_base_of(tid) == 0)
+			ptrace(PTRACE_POKEUSER, tid,
+			       offsetof(struct user_regs_struct, fs_base),
+			       p->probes.ctl + offsetof(struct probe_ctl,
+							fs_dummy[k++]));
+	}
+}
+
+/* ...and gives them back at the detach: threads still on a dummy have
+ * no fs base again. */
+static void take_fs_dummies(const struct tracer *tr, struct process *p)
+{
+	uint64_t lo = p->probes.ctl + offsetof(struct probe_ctl, fs_dummy),
+		 hi = lo + sizeof(((struct probe_ctl *)0)->fs_dummy);
+
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		pid_t tid = tr->threads.threads[i].tid;
+		uint64_t fs;
+
+		if (tr->threads.threads[i].proc != p)
+			continue;
+		fs = fs_base_of(tid);
+		if (fs >= lo && fs < hi)
+			ptrace(PTRACE_POKEUSER, tid,
+			       offsetof(struct user_regs_struct, fs_base), 0);
+	}
+}
+
 const char *probes_refusal(struct tracer *tr, struct process *p)
 {
 	const struct tracer_opts *o = tr->opts;
@@ -88,8 +157,9 @@ const char *probes_refusal(struct tracer *tr, struct process *p)
 		return "--engine=int3";
 	if ((o->rss_source & RSS_FILE_MASK) != RSS_STATM)
 		return "--rss-source is not statm (the probe reads statm)";
-	if (!has_fsgsbase(p->pid))
-		return "this CPU or kernel has no user-mode rdfsbase";
+	if (!has_fsgsbase(p->pid) && !fs_self_holds(tr, p))
+		return "no user-mode rdfsbase, and a thread keeps no thread "
+		       "pointer at %fs:0";
 	if (seccomp_filtered(p->pid))
 		return "the program runs under a seccomp filter";
 	return NULL;
@@ -430,6 +500,9 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 		goto fail;
 	ctl.statm_fd = (int32_t)fd;
 	ctl.stacks = data + CTL_BYTES;
+	ctl.fs_self = !has_fsgsbase(p->pid);
+	for (size_t i = 0; i < PROBE_FS_DUMMIES; i++)
+		ctl.fs_dummy[i] = data + offsetof(struct probe_ctl, fs_dummy[i]);
 	/* one producer: a launched program at its exec, an attached one
 	 * with a single thread (probes_shared says when that ends) */
 	p->probes.alone = threads_of(tr, p) == 1;
@@ -446,6 +519,8 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 		goto fail;
 	p->probes.ctl = data;
 	p->probes.on = true;
+	if (ctl.fs_self)
+		give_fs_dummies(tr, p);
 	return 0;
 fail:
 	warn_msg("cannot set the probes up in process %d: the int3 engine "
@@ -2030,6 +2105,7 @@ void probes_unload(struct tracer *tr, struct process *p, pid_t tid)
 	probes_drain(tr, p);
 	take_traps(tr, p, UINT64_MAX, tracer_clock(tr));
 	ring_abandon(&pr->rd);
+	take_fs_dummies(tr, p);
 	if (mem_write(p->memfd, pr->ctl + offsetof(struct probe_ctl, off),
 		      &off, sizeof(off)) != 0 ||
 	    mem_write(p->memfd, pr->ctl + offsetof(struct probe_ctl, gate_nrings),

@@ -602,6 +602,11 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 			tr->fatal = true;
 			return;
 		}
+		/* the probes' set-up may have given the thread an fs base
+		 * (give_fs_dummies), which the SETREGS below must keep */
+		if (p->probes.on &&
+		    ptrace(PTRACE_GETREGS, ev->tid, 0, &ev->regs) == 0)
+			arch_set_pc(&ev->regs, addr);
 		/* new breakpoints may have moved the table */
 		b = bp_table_find(&p->bps, addr);
 	}
