@@ -100,10 +100,22 @@ refused "an ELF for another architecture (aarch64)" 126 \
 	"$D/aarch64: an ELF for ARM aarch64, not x86-64: iprofmem traces x86-64 programs only; rebuild it for x86-64" \
 	-- "$D/aarch64" "$MARK"
 
-tc "diagnostics: the 32-bit target is a real program the kernel runs"
-run_plain "$TGT/diag_hello.m32"
-[ "$PRC" = 0 ] && [ "$(cat "$POUT")" = hello ] || fail "exit status $PRC, stdout '$(head -c 60 "$POUT")'"
-tc_end
+# A kernel without IA-32 emulation (ia32_emulation=0, or a host that runs
+# 64-bit user code only, as some virtual machines' do) refuses to exec
+# the 32-bit target with ENOEXEC, which the shell reports as 126: then
+# the cases that run it are skipped; iprofmem's refusals still run.
+M32_SKIP=
+"$TGT/diag_hello.m32" >/dev/null 2>&1
+[ $? = 126 ] && M32_SKIP="this kernel runs no 32-bit program (no IA-32 emulation: exec gives ENOEXEC)"
+
+if [ -n "$M32_SKIP" ]; then
+	echo "SKIP diagnostics: the 32-bit target is a real program the kernel runs: $M32_SKIP"
+else
+	tc "diagnostics: the 32-bit target is a real program the kernel runs"
+	run_plain "$TGT/diag_hello.m32"
+	[ "$PRC" = 0 ] && [ "$(cat "$POUT")" = hello ] || fail "exit status $PRC, stdout '$(head -c 60 "$POUT")'"
+	tc_end
+fi
 refused "a 32-bit ELF (gcc -m32)" 126 \
 	"$TGT/diag_hello.m32: a 32-bit ELF for Intel 80386: iprofmem traces 64-bit x86-64 programs only; rebuild it for x86-64 (without -m32)" \
 	-- "$TGT/diag_hello.m32" "$MARK"
@@ -111,6 +123,10 @@ refused "a 32-bit ELF, --list-funcs" 126 \
 	"$TGT/diag_hello.m32: a 32-bit ELF for Intel 80386: iprofmem traces 64-bit x86-64 programs only; rebuild it for x86-64 (without -m32)" \
 	--list-funcs "$TGT/diag_hello.m32" "$MARK"
 
+if [ -n "$M32_SKIP" ]; then
+	echo "SKIP diagnostics: -f, a child that execs a 32-bit program: $M32_SKIP"
+	echo "SKIP diagnostics: -p a 32-bit process: $M32_SKIP"
+else
 tc "diagnostics: -f, a child that execs a 32-bit program: let go with a warning, it runs"
 run_ip -f -- /bin/sh -c "$TGT/diag_hello.m32; echo status \$?" "$MARK"
 expect_exit 0
@@ -137,6 +153,7 @@ else
 	tgt_kill
 fi
 tc_end
+fi
 
 cp "$MEM" "$D/phoff"
 patch "$D/phoff" 32 "$(le64 $((1 << 40)))"	# e_phoff far past the end
