@@ -320,9 +320,11 @@ static int classify_event(struct tracer *tr, struct event *ev)
 	if (ev->sig != SIGTRAP)
 		return 1;
 	ev->th = thread_find(&tr->threads, tid);
+	/* a single step stops with TRAP_TRACE, or, over a system call (the
+	 * probe's statm read), with TRAP_BRKPT at the call's return */
 	if (ev->th && ev->th->leaving &&
 	    ptrace(PTRACE_GETSIGINFO, tid, 0, &ev->si) == 0 &&
-	    ev->si.si_code == TRAP_TRACE) {
+	    (ev->si.si_code == TRAP_TRACE || ev->si.si_code == TRAP_BRKPT)) {
 		ev->kind = EV_STEP;
 		return 1;
 	}
