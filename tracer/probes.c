@@ -36,6 +36,8 @@
 
 _Static_assert(PROBE_SITE_SP_BIAS == STUB_SP_BIAS,
 	       "the probe finds the site's stack pointer where the stub leaves it");
+_Static_assert(STUB_RED_ZONE == 0,
+	       "probes_leave_stub: a stub's first instruction is its push");
 
 #define RING_ORDER	15	/* 32768 records, 1 MiB */
 #define CTL_BYTES	(((sizeof(struct probe_ctl) + 64) + 4095) & ~(size_t)4095)
@@ -2048,9 +2050,13 @@ bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
 				r->rip += sizeof(at);
 			return true;
 		}
-		if (w->call0 >= 0 && o == (uint64_t)w->call0)
-			r->rsp += 8;	/* the push of the site id is done */
-		else if (!(w->call0 >= 0 && o < (uint64_t)w->call0) &&
+		/* the probe call's first instruction (at 0) pushes, the
+		 * site id or, before a ret, the return address that the
+		 * movs after it make the id: past it, the stack pointer is
+		 * 8 lower */
+		if (w->call0 >= 0 && o > 0 && o <= (uint64_t)w->call0)
+			r->rsp += 8;
+		else if (!(w->call0 >= 0 && o == 0) &&
 			 o != (uint64_t)(int64_t)w->copy0)
 			return false;
 		r->rip = w->start;
