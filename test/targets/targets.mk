@@ -91,3 +91,5 @@ include $(dir $(TGT_MK))failmalloc.mk
 include $(dir $(TGT_MK))regress.mk
 # The targets with a relative compilation directory: their own fragment.
 include $(dir $(TGT_MK))relpath.mk
+# The programs without a thread pointer: their own fragment.
+include $(dir $(TGT_MK))notls.mk
