@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Output options: -o/--output write the very table stderr would show, and
-# replace an older file; an unwritable -o is error 125; --min hides the rows
-# at or below it (boundary included); every --rss-source gives the exact
-# rows; a run where nothing grows prints the no-row table; -h and -V.
+# replace an older file; through symbolic links they replace the file at
+# their end (a dangling link: the file it names), and -o /dev/stdout writes
+# the open stdout, never /dev/stdout itself; an unwritable -o is error 125;
+# --min hides the rows at or below it (boundary included); every
+# --rss-source gives the exact rows; a run where nothing grows prints the
+# no-row table; -h and -V.
 . "$(dirname "$0")/lib.sh"
 
 bin=$TGT/mem.O2-pie
@@ -48,6 +51,130 @@ for f in "$WORK/no/such/dir/table" "$WORK"; do
 		run_ip -o "$f" -- "$bin" "$MARK"
 		expect_exit 125
 		expect_one_error_line
+	fi
+	tc_end
+done
+
+# -o onto a symbolic link: the file at the end of the links gets the table
+# (replaced through a temporary file in its own directory), the links stay
+# links, and nothing is left beside either.  Link texts are relative, read
+# from the link's directory (the tests run from the top directory).
+# expect_link LINK TEXT: LINK is still a symbolic link whose text is TEXT.
+expect_link() {
+	if [ ! -L "$1" ]; then
+		fail "${1##*/} is no longer a symbolic link"
+	elif [ "$(readlink "$1")" != "$2" ]; then
+		fail "${1##*/} now points to '$(readlink "$1")', want '$2'"
+	fi
+}
+# expect_ref_table FILE: FILE holds exactly the reference table.
+expect_ref_table() {
+	if [ ! -f "$1" ]; then
+		fail "no file ${1#"$WORK"/}"
+	elif ! diff <(mask_inexact "$WORK/ref") <(mask_inexact "$1") >"$WORK/diff"; then
+		fail "${1#"$WORK"/} differs from the stderr table"
+		note_file "$WORK/diff"
+	fi
+}
+# expect_no_temp DIR...: no temporary file (NAME.XXXXXX) left in DIR.
+expect_no_temp() {
+	local d left
+	for d in "$@"; do
+		left=$(find "$d" -maxdepth 1 -name '*.??????' -print -quit)
+		[ -z "$left" ] || fail "temporary file left: ${left#"$WORK"/}"
+	done
+}
+
+for chain in 1 2; do
+	tc "output: -o onto a chain of $chain symbolic link(s) writes the file at its end, links stay"
+	d=$WORK/links$chain
+	if [ -s "$WORK/ref" ] && mkdir -p "$d/data"; then
+		printf '%0500d\n' 0 >"$d/data/table"
+		ln -s data/table "$d/l1"
+		[ $chain = 2 ] && ln -s l1 "$d/l2"
+		run_ip -o "$d/l$chain" -- "$bin" "$MARK"
+		expect_exit 0
+		[ -s "$ERR" ] && { fail "stderr not empty"; note_file "$ERR"; }
+		expect_link "$d/l1" data/table
+		[ $chain = 2 ] && expect_link "$d/l2" l1
+		expect_ref_table "$d/data/table"
+		expect_no_temp "$d" "$d/data"
+	else
+		fail "no reference table"
+	fi
+	tc_end
+done
+
+tc "output: -o onto a dangling symbolic link creates the file it names, link stays"
+d=$WORK/dangling
+if [ -s "$WORK/ref" ] && mkdir -p "$d/data"; then
+	ln -s data/new "$d/link"
+	run_ip -o "$d/link" -- "$bin" "$MARK"
+	expect_exit 0
+	[ -s "$ERR" ] && { fail "stderr not empty"; note_file "$ERR"; }
+	expect_link "$d/link" data/new
+	expect_ref_table "$d/data/new"
+	expect_no_temp "$d" "$d/data"
+else
+	fail "no reference table"
+fi
+tc_end
+
+tc "output: -o onto a symbolic link into a missing directory is error 125, naming the link"
+d=$WORK/dangling
+if need_file "$bin" && mkdir -p "$d"; then
+	ln -s no/such/dir/table "$d/nowhere"
+	run_ip -o "$d/nowhere" -- "$bin" "$MARK"
+	expect_exit 125
+	expect_one_error_line
+	grep -qF -- "$d/nowhere" "$ERR" || fail "the error does not name $d/nowhere"
+	expect_link "$d/nowhere" no/such/dir/table
+	[ -e "$d/no" ] && fail "created $d/no"
+fi
+tc_end
+
+# -o /dev/stdout with stdout redirected to a regular file: the table goes
+# to that open file, appended like any write to stdout, and /dev/stdout (a
+# link to /proc/self/fd/1, a magic link) stays what it is.  Were it ever
+# replaced, it is put back, and the case fails.
+# expect_dev_stdout TEXT: /dev/stdout is still the link TEXT.
+expect_dev_stdout() {
+	if [ ! -L /dev/stdout ] || [ "$(readlink /dev/stdout)" != "$1" ]; then
+		fail "/dev/stdout was replaced"
+		[ "$(id -u)" = 0 ] && ln -sfn "$1" /dev/stdout
+	fi
+}
+stdout_link=$(readlink /dev/stdout)
+for redir in ">" ">>"; do
+	tc "output: -o /dev/stdout with stdout $redir a file: the table is in the file, /dev/stdout intact"
+	if [ -z "$stdout_link" ]; then
+		fail "/dev/stdout is not a symbolic link here"
+	elif [ -s "$WORK/ref" ]; then
+		if [ "$redir" = ">" ]; then
+			run_ip -o /dev/stdout -- "$bin" "$MARK"
+			f=$OUT
+		else
+			# what the file held stays, the table comes after it
+			f=$WORK/stdout.txt
+			echo "an earlier line" >"$f"
+			rm -f "$WORK"/san.*
+			{ timeout -k 5 "$E2E_TIMEOUT" "$IPROFMEM" -o /dev/stdout -- "$bin" "$MARK" \
+				</dev/null >>"$f" 2>"$ERR"; } 2>/dev/null
+			RC=$?
+			check_sanitizer "$ERR"
+			check_no_leftover
+		fi
+		expect_dev_stdout "$stdout_link"
+		expect_exit 0
+		[ -s "$ERR" ] && { fail "stderr not empty"; note_file "$ERR"; }
+		if [ "$redir" = ">>" ]; then
+			[ "$(head -n1 "$f")" = "an earlier line" ] || fail "the earlier line is gone"
+			tail -n +2 "$f" >"$WORK/stdout.table"
+			f=$WORK/stdout.table
+		fi
+		expect_ref_table "$f"
+	else
+		fail "no reference table"
 	fi
 	tc_end
 done
