@@ -568,6 +568,8 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 	pr->cap_entries = from->cap_entries;
 	pr->areas = dup_array(from->areas, from->nareas, sizeof(*pr->areas));
 	pr->nareas = from->nareas;
+	pr->hops = dup_array(from->hops, from->nhops, sizeof(*pr->hops));
+	pr->nhops = from->nhops;
 	/* the child's own ring over the parent's (its copy of the control
 	 * block names the same address), statm of its own, and the fault
 	 * gate's events of its own: perf rings are not inherited (the ring's
@@ -818,7 +820,10 @@ struct win_plan {
 	struct patch_window w;
 	uint32_t first, n;
 	uint32_t group;		/* index of its group's first window */
-	bool fixup;		/* an extra: a branch's rel32 rewritten */
+	bool fixup;		/* an extra: a branch's rel32 rewritten, or
+				   its rel8 aimed at hop_at */
+	bool extra;		/* needed by its group's first window */
+	uint64_t hop_at;	/* a hop's jmp, in a window of the group */
 	bool dropped;		/* its group is left out */
 	int len;		/* its stub's length (measured) */
 	uint64_t stub;		/* its stub's address (laid out) */
@@ -933,11 +938,13 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 	if (wp->fixup) {
 		const struct insn *in = &w->insns[0];
 		uint64_t to = redirect_to(mp, in->target);
-		int64_t d = (int64_t)(to - (in->addr + in->len));
+		int64_t d = (int64_t)((wp->hop_at ? wp->hop_at : to) -
+				      (in->addr + in->len));
 
 		if (measure)
 			return true;
-		if (to == in->target || d != (int32_t)d)
+		if (to == in->target ||
+		    (wp->hop_at ? d != (int8_t)d : d != (int32_t)d))
 			return false;
 		memset(pw, 0, sizeof(*pw));
 		pw->start = w->start;
@@ -947,7 +954,10 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 			pw->ret_push[i] = -1;
 		memcpy(pw->orig, orig, w->len);
 		memcpy(pw->patch, orig, w->len);
-		memcpy(pw->patch + w->len - 4, &(int32_t){ (int32_t)d }, 4);
+		if (wp->hop_at)
+			pw->patch[w->len - 1] = (uint8_t)(int8_t)d;
+		else
+			memcpy(pw->patch + w->len - 4, &(int32_t){ (int32_t)d }, 4);
 		out->wp = wp;
 		out->jind = NULL;
 		return true;
@@ -1056,13 +1066,23 @@ static struct win_plan *new_win(struct mod_plan *mp)
  * its group. */
 static void keep_windows(struct mod_plan *mp, const struct fn_plan *fp)
 {
+	/* a hop's jmp lies in another site's window: then the function's
+	 * windows are one group */
+	bool one = false;
+	uint32_t first = (uint32_t)mp->nwins;
+
+	for (size_t x = 0; x < fp->nextra; x++)
+		one |= fp->extra[x].hop;
 	for (size_t k = 0; k < fp->nps; k++) {
 		struct win_plan *wp;
-		uint32_t group;
+		uint32_t group, self;
 
 		if (fp->ps[k].why != PATCH_OK || fp->ps[k].covered_by >= 0)
 			continue;
 		wp = new_win(mp);
+		self = wp->group;
+		if (one)
+			wp->group = first;
 		group = wp->group;
 		wp->w = fp->ps[k].w;
 		wp->first = (uint32_t)mp->ncov;
@@ -1075,7 +1095,7 @@ static void keep_windows(struct mod_plan *mp, const struct fn_plan *fp)
 							sizeof(*mp->cov));
 			}
 			mp->cov[mp->ncov++] = (uint32_t)fp->site_of[j];
-			mp->wins[group].n++;
+			mp->wins[self].n++;
 		}
 		for (size_t x = 0; x < fp->nextra; x++) {
 			if (fp->extra[x].owner != k)
@@ -1084,6 +1104,8 @@ static void keep_windows(struct mod_plan *mp, const struct fn_plan *fp)
 			wp->group = group;
 			wp->w = fp->extra[x].w;
 			wp->fixup = fp->extra[x].fixup;
+			wp->extra = true;
+			wp->hop_at = fp->extra[x].hop ? fp->extra[x].hop_at : 0;
 		}
 	}
 }
@@ -1216,6 +1238,45 @@ static void layout_module(struct process *p, const struct sym_table *t,
 	}
 }
 
+/* A hop's jmp to its target's copy, written into the bytes past the jmp
+ * of the group's window that holds it (encoded: e[0..n)), which no code
+ * runs: false when it is not there. */
+static bool write_hop(const struct mod_plan *mp, struct encoded *e, size_t n,
+		      const struct win_plan *hop)
+{
+	const struct insn *in = &hop->w.insns[0];
+	uint64_t at = hop->hop_at, to = redirect_to((void *)mp, in->target);
+	int64_t d = (int64_t)(to - (at + PATCH_JMP_LEN));
+
+	if (d != (int32_t)d)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		struct probe_window *pw = &e[i].pw;
+		uint8_t *b = pw->patch + (at - pw->start);
+
+		if (e[i].wp->fixup || at < pw->start + PATCH_JMP_LEN ||
+		    at + PATCH_JMP_LEN > pw->start + pw->len)
+			continue;
+		for (size_t k = 0; k < PATCH_JMP_LEN; k++)
+			if (b[k] != 0xcc)
+				return false;
+		b[0] = 0xe9;
+		memcpy(b + 1, &(int32_t){ (int32_t)d }, 4);
+		return true;
+	}
+	return false;
+}
+
+/* A hop's jmp is probe code for a thread that stands on it (probes_inside):
+ * it stands for no instruction of the program's. */
+static void add_hop(struct process *p, uint64_t at)
+{
+	struct probes *pr = &p->probes;
+
+	pr->hops = xreallocarray(pr->hops, pr->nhops + 1, sizeof(*pr->hops));
+	pr->hops[pr->nhops++] = (struct addr_range){ at, at + PATCH_JMP_LEN };
+}
+
 /* Encode every window kept, group by group: a group whose windows do not
  * all encode is left out whole (its site ids are taken back). */
 static size_t encode_module(struct process *p, const struct sym_table *t,
@@ -1243,13 +1304,18 @@ static size_t encode_module(struct process *p, const struct sym_table *t,
 			else
 				ok = false;
 		}
+		for (size_t i = 0; ok && i < n; i++)
+			if (e[i].wp->hop_at)
+				ok = write_hop(mp, e, n, e[i].wp);
 		if (!ok) {
 			p->probes.nsites = nsites0;
 			continue;
 		}
 		for (size_t i = 0; i < n; i++) {
 			keep_encoded(p, t, mp, &e[i], ids, ranges_base, probed);
-			redirected += e[i].wp->group != (uint32_t)(e[i].wp - mp->wins);
+			redirected += e[i].wp->extra;
+			if (e[i].wp->hop_at)
+				add_hop(p, e[i].wp->hop_at);
 		}
 	}
 	free(e);
@@ -2067,6 +2133,11 @@ bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
 
 bool probes_inside(const struct process *p, uint64_t pc, uint64_t *exit)
 {
+	for (size_t i = 0; i < p->probes.nhops; i++)
+		if (pc >= p->probes.hops[i].lo && pc < p->probes.hops[i].hi) {
+			*exit = 0;
+			return true;
+		}
 	for (size_t i = 0; i < p->probes.nareas; i++) {
 		const struct addr_range *a = &p->probes.areas[i];
 
@@ -2169,6 +2240,7 @@ void probes_forget(struct tracer *tr, struct process *p)
 	free(pr->wins);
 	free(pr->entries);
 	free(pr->areas);
+	free(pr->hops);
 	probes_vfork(p, 0, 0);
 	memset(pr, 0, sizeof(*pr));
 }

@@ -87,6 +87,8 @@ struct probes {
 	struct addr_range *areas;	/* stub areas, probe code at their
 					   start */
 	size_t nareas;
+	struct addr_range *hops;	/* the jmps of hops (struct patch_extra) */
+	size_t nhops;
 	/* a vfork child runs with its parent's thread key until it execs or
 	 * exits (the parent waits): its events go to a shadow stack of its
 	 * own, a copy of the parent's, as the int3 engine traces it */
