@@ -973,17 +973,26 @@ static bool taken(const struct plan *pl, const struct patch_window *w)
 	return false;
 }
 
-static bool site_inside(const struct plan *pl, const struct patch_window *w)
+/* Does w hold a site other than site `but`? */
+static bool site_inside_but(const struct plan *pl, const struct patch_window *w,
+			    size_t but)
 {
 	for (size_t i = 0; i < pl->n; i++)
-		if (holds(w, pl->sites[i].addr))
+		if (i != but && holds(w, pl->sites[i].addr))
 			return true;
 	return false;
+}
+
+static bool site_inside(const struct plan *pl, const struct patch_window *w)
+{
+	return site_inside_but(pl, w, pl->n);
 }
 
 static bool add_extra(struct plan *pl, const struct patch_window *w,
 		      bool fixup, size_t owner)
 {
+	struct patch_extra *e;
+
 	if (pl->nextra == pl->cap) {
 		size_t cap = pl->cap ? 2 * pl->cap : 8;
 		struct patch_extra *v = realloc(pl->extra, cap * sizeof(*v));
@@ -993,9 +1002,11 @@ static bool add_extra(struct plan *pl, const struct patch_window *w,
 		pl->extra = v;
 		pl->cap = cap;
 	}
-	pl->extra[pl->nextra].w = *w;
-	pl->extra[pl->nextra].fixup = fixup;
-	pl->extra[pl->nextra++].owner = owner;
+	e = &pl->extra[pl->nextra++];
+	memset(e, 0, sizeof(*e));
+	e->w = *w;
+	e->fixup = fixup;
+	e->owner = owner;
 	return true;
 }
 
@@ -1010,6 +1021,146 @@ static bool rel32_branch(const struct insn *in)
 		return in->len == o + 5;
 	return o + 1 < in->len && in->bytes[o] == 0x0f &&
 	       (in->bytes[o + 1] & 0xf0) == 0x80 && in->len == o + 6;
+}
+
+/* A jmp rel8 or jcc rel8: its displacement is its last byte. */
+static bool rel8_branch(const struct insn *in)
+{
+	unsigned o = opcode_at(in);
+
+	return (in->op == INSN_JMP || in->op == INSN_JCC) &&
+	       in->len == o + 2 &&
+	       (in->bytes[o] == 0xeb || (in->bytes[o] & 0xf0) == 0x70);
+}
+
+/* May a hop's jmp go at `at`, in granted window h: past h's own jmp, and
+ * over no other hop? */
+static bool hop_room(const struct plan *pl, const struct patch_window *h,
+		     uint64_t at)
+{
+	if (at < h->start + PATCH_JMP_LEN ||
+	    at + PATCH_JMP_LEN > h->start + h->len)
+		return false;
+	for (size_t x = 0; x < pl->nextra; x++)
+		if (pl->extra[x].hop && pl->extra[x].hop_at < at + PATCH_JMP_LEN &&
+		    at < pl->extra[x].hop_at + PATCH_JMP_LEN)
+			return false;
+	return true;
+}
+
+/* The first place for a hop in site k's window that a rel8 ending at
+ * `end` reaches, or 0. */
+static uint64_t hop_place(const struct plan *pl, size_t k, uint64_t end)
+{
+	const struct patch_window *h = &pl->sites[k].w;
+
+	if (pl->sites[k].why != PATCH_OK || pl->sites[k].covered_by >= 0)
+		return 0;
+	for (uint64_t at = h->start + PATCH_JMP_LEN;
+	     at + PATCH_JMP_LEN <= h->start + h->len; at++) {
+		int64_t d = (int64_t)(at - end);
+
+		if (d >= -128 && d <= 127 && hop_room(pl, h, at))
+			return at;
+	}
+	return 0;
+}
+
+/* The entry's window made longer, to hold a hop: the instructions after
+ * it, as long as they are plain (relocatable, no flow's end, no target or
+ * site among them, nothing granted under them).  False, and nothing
+ * changed, when it cannot hold one that a rel8 ending at `end` reaches. */
+static bool entry_longer(struct plan *pl, const struct patch_window *owner_w,
+			 uint64_t end)
+{
+	const struct patch_func *f = pl->f;
+	struct patch_window w = pl->sites[0].w, old = w;
+	const struct patch_range *r = range_of(f, w.start);
+	long i = insn_at(f, w.insns[w.ninsns - 1].addr);
+
+	if (pl->sites[0].why != PATCH_OK || pl->sites[0].covered_by >= 0 ||
+	    w.inner || w.whole || w.padding || w.has_ret || i < 0 || !r)
+		return false;
+	for (size_t k = (size_t)i + 1; k < f->ninsns; k++) {
+		const struct insn *in = &f->insns[k];
+
+		/* (on the pages of the window as it was: see on_site_page) */
+		if (!contiguous(&w.insns[w.ninsns - 1], in) ||
+		    (in->addr + in->len - 1) / 4096 !=
+		    (old.start + old.len - 1) / 4096 ||
+		    in->addr >= r->addr + r->n || w.ninsns == PATCH_MAX_INSNS ||
+		    in->addr + in->len - w.start > PATCH_MAX_LEN ||
+		    !relocatable(in) || ends_flow(in) || is_endbr(in) ||
+		    in->op == INSN_JCC || in->op == INSN_CALL)
+			break;
+		window_add(&w, in);
+		if (window_check(f, &w) != PATCH_OK)
+			break;
+		if (site_inside_but(pl, &w, 0) || patch_overlap(&w, owner_w))
+			goto undo;
+		pl->sites[0].w = w;
+		for (size_t x = 0; x < pl->nextra; x++)
+			if (patch_overlap(&pl->extra[x].w, &w))
+				goto undo;
+		for (size_t s = 1; s < pl->n; s++)
+			if (pl->sites[s].why == PATCH_OK &&
+			    pl->sites[s].covered_by < 0 &&
+			    patch_overlap(&pl->sites[s].w, &w))
+				goto undo;
+		if (hop_place(pl, 0, end))
+			return true;
+	}
+undo:
+	pl->sites[0].w = old;
+	return false;
+}
+
+/* Are the bytes [lo, hi) on the page of a site?  iprofmem reads every
+ * site before it arms one, whichever the engine, which makes its page
+ * resident: a write on another page (a branch re-aimed) would make one
+ * resident that the int3 engine leaves alone, and the first call that
+ * runs code there would not fault it in as it does untraced. */
+static bool on_site_page(const struct plan *pl, uint64_t lo, uint64_t hi)
+{
+	enum { PAGE = 4096 };
+
+	for (size_t i = 0; i < pl->n; i++)
+		if (pl->sites[i].addr / PAGE == lo / PAGE &&
+		    pl->sites[i].addr / PAGE == (hi - 1) / PAGE)
+			return true;
+	return false;
+}
+
+/* The rel8 branch at instruction si reaches an inner target of w (site
+ * owner's window, not granted yet) through a hop (see struct
+ * patch_extra). */
+static bool hop(struct plan *pl, const struct patch_window *w, size_t si,
+		size_t owner)
+{
+	const struct insn *in = &pl->f->insns[si];
+	uint64_t end = in->addr + in->len, at = 0;
+	struct patch_window one;
+	size_t k;
+
+	if (!rel8_branch(in) || !on_site_page(pl, in->addr, end))
+		return false;
+	for (k = 0; k < pl->n && !at; k++)
+		if (k != owner)
+			at = hop_place(pl, k, end);
+	if (at)
+		k--;
+	else if (owner && entry_longer(pl, w, end))
+		at = hop_place(pl, k = 0, end);
+	if (!at)
+		return false;
+	window_reset(&one, in->addr);
+	window_add(&one, in);
+	if (taken(pl, &one) || !add_extra(pl, &one, true, owner))
+		return false;
+	pl->extra[pl->nextra - 1].hop = true;
+	pl->extra[pl->nextra - 1].hop_at = at;
+	pl->extra[pl->nextra - 1].hop_host = k;
+	return true;
 }
 
 /* The branch at instruction si, a rel8 one, displaced by a window of its
@@ -1044,6 +1195,7 @@ static bool redirect(struct plan *pl, const struct patch_window *w,
 {
 	const struct patch_func *f = pl->f;
 	size_t nextra0 = pl->nextra;
+	struct patch_window entry0 = pl->sites[0].w;
 
 	for (size_t k = target_after(f, w->start);
 	     k < f->ntargets && f->targets[k].addr < w->start + w->len; k++) {
@@ -1064,12 +1216,14 @@ static bool redirect(struct plan *pl, const struct patch_window *w,
 				goto fail;
 			continue;
 		}
-		if (!source_window(pl, w, (size_t)si, owner))
+		if (!source_window(pl, w, (size_t)si, owner) &&
+		    !hop(pl, w, (size_t)si, owner))
 			goto fail;
 	}
 	return true;
 fail:
 	pl->nextra = nextra0;
+	pl->sites[0].w = entry0;
 	return false;
 }
 
@@ -1104,7 +1258,8 @@ static bool absorb(struct plan *pl, const struct patch_window *w,
 		    o->start + o->len > w->start + w->len)
 			return false;
 		for (size_t x = 0; x < pl->nextra; x++)
-			if (pl->extra[x].owner == m)
+			if (pl->extra[x].owner == m ||
+			    (pl->extra[x].hop && pl->extra[x].hop_host == m))
 				return false;
 		if (*nback == PATCH_MAX_INSNS)
 			return false;

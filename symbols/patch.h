@@ -151,10 +151,21 @@ struct patch_extra {
 	struct patch_window w;	/* fixup: the branch, its one instruction */
 	bool fixup;
 	size_t owner;		/* the site whose window needs it */
+	/* a hop (a fixup too): w is a rel8 jmp or jcc that neither reaches
+	 * the stub nor has room for a window of its own.  Its rel8 goes to
+	 * hop_at instead, where a jmp rel32 to the target's copy is written
+	 * into bytes that no code runs: a granted window's past its own
+	 * jmp (site hop_host's; the entry's window is made longer for it
+	 * when it must be).  The function's windows are then patched all or
+	 * none. */
+	bool hop;
+	uint64_t hop_at;
+	size_t hop_host;
 };
 
 /* patch_plan, where a site that has no window of the plain kind may get
  * one holding branch targets, reached through the extras it needs
+ * (fixups, windows of their own, hops)
  * (*extra, malloc'd, NULL when none: their number is returned).  A site
  * refused by the plain plan and displaced by another's window is covered
  * by it.  Out of memory, it is patch_plan's plan. */

@@ -670,6 +670,88 @@ static void test_redirect_rel8(void **state)
 	patch_func_close(f);
 }
 
+/* PyErr_CheckSignals of python3.11d: its `pop %rbx; ret` is reached by a
+ * fall-through and by a jmp rel8 right after a call at the function's
+ * end, which has no room for a window of its own.  The ret's window
+ * starts at the first call's return point and holds the pop; the jmp
+ * reaches its copy through a hop in the entry's window, made longer for
+ * it (3 bytes past its jmp, then 7), all on the page of the sites. */
+static void test_redirect_hop(void **state)
+{
+	struct patch_site sites[2];
+	struct patch_extra *x;
+	struct patch_func *f;
+	size_t n;
+
+	(void)state;
+	FUNC(f, 0,
+	     0x53,				/*  0 push %rbx */
+	     0x48, 0x8b, 0x1d, 0x80, 0xd8, 0x42, 0x00, /* 1 mov ..(%rip),%rbx */
+	     0x48, 0x8b, 0x7b, 0x10,		/*  8 mov 0x10(%rbx),%rdi */
+	     0xe8, 0x65, 0xf4, 0xff, 0xff,	/* 12 call elsewhere */
+	     0x85, 0xc0,			/* 17 test %eax,%eax */
+	     0x75, 0x02,			/* 19 jne 23 */
+	     0x5b,				/* 21 L: pop %rbx */
+	     0xc3,				/* 22 ret */
+	     0x48, 0x89, 0xdf,			/* 23 mov %rbx,%rdi */
+	     0xe8, 0x55, 0xfc, 0xff, 0xff,	/* 26 call elsewhere */
+	     0xeb, 0xf4);			/* 31 jmp L */
+	sites[0].addr = BASE;
+	sites[1].addr = BASE + 22;
+	n = patch_plan_redirect(f, sites, 2, &x);
+	assert_int_equal(sites[0].why, PATCH_OK);
+	assert_int_equal(sites[0].w.start, BASE);
+	assert_int_equal(sites[0].w.len, 12);
+	assert_int_equal(sites[0].w.ninsns, 3);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(sites[1].covered_by, -1);
+	assert_int_equal(sites[1].w.start, BASE + 17);
+	assert_int_equal(sites[1].w.len, 6);
+	assert_int_equal(sites[1].w.inner, 1 << 2);
+	assert_int_equal(n, 1);
+	assert_true(x[0].fixup);
+	assert_true(x[0].hop);
+	assert_int_equal(x[0].owner, 1);
+	assert_int_equal(x[0].hop_host, 0);
+	assert_int_equal(x[0].hop_at, BASE + 5);
+	assert_int_equal(x[0].w.start, BASE + 31);
+	assert_int_equal(x[0].w.len, 2);
+	free(x);
+	patch_func_close(f);
+
+	/* the same with the jmp on the next page, where no site is: its
+	 * page stays untouched, as under the int3 engine (the plan hops
+	 * from the jne instead, to the mov after the ret: the ret's window
+	 * holds ret, mov and call, L runs into it at its start) */
+	{
+		static const uint8_t code[] = {
+			0x53, 0x48, 0x8b, 0x1d, 0x80, 0xd8, 0x42, 0x00,
+			0x48, 0x8b, 0x7b, 0x10, 0xe8, 0x65, 0xf4, 0xff, 0xff,
+			0x85, 0xc0, 0x75, 0x02, 0x5b, 0xc3, 0x48, 0x89, 0xdf,
+			0xe8, 0x55, 0xfc, 0xff, 0xff, 0xeb, 0xf4,
+		};
+		const uint64_t at = BASE + 4096 - 30;	/* the jmp at +31 */
+		struct patch_range r = { at, code, sizeof(code), 0 };
+
+		f = patch_func_open(&r, 1, at);
+		assert_non_null(f);
+		sites[0].addr = at;
+		sites[1].addr = at + 22;
+		n = patch_plan_redirect(f, sites, 2, &x);
+		assert_int_equal(sites[1].why, PATCH_OK);
+		assert_int_equal(sites[1].w.start, at + 22);
+		assert_int_equal(sites[1].w.len, 9);
+		assert_int_equal(sites[1].w.inner, 1 << 1);
+		assert_int_equal(n, 1);
+		assert_true(x[0].hop);
+		assert_int_equal(x[0].w.start, at + 19);
+		assert_int_equal(x[0].hop_at, at + 5);
+		assert_int_equal(sites[0].w.len, 12);
+		free(x);
+		patch_func_close(f);
+	}
+}
+
 /* push; call; test; jne 17; mov $1,%eax; L: pop %rbx; ret; 17: call,
  * then a jmp back to L. */
 #define POP_RET_THEN_CALL						\
@@ -720,7 +802,10 @@ static void test_redirect_rel32(void **state)
 	assert_int_equal(x[0].w.len, 7);
 	free(x);
 	patch_func_close(f);
-	/* ...unless the jne is too close to the pop for that */
+	/* ...unless the jne is too close to the pop for that, and no hop
+	 * can take the jmp: the entry's window cannot grow over +8, whose
+	 * address the mov's rip-relative operand takes (test_redirect_hop
+	 * has the same code with the operand elsewhere) */
 	FUNC(f, 0,
 	     0x53,				/*  0 push %rbx */
 	     0x48, 0x8b, 0x1d, 0, 0, 0, 0,	/*  1 mov 0(%rip),%rbx */
@@ -907,6 +992,7 @@ int main(void)
 		cmocka_unit_test(test_redirect_rel8),
 		cmocka_unit_test(test_redirect_rel32),
 		cmocka_unit_test(test_redirect_absorb),
+		cmocka_unit_test(test_redirect_hop),
 		cmocka_unit_test(test_ret_after_call),
 		cmocka_unit_test(test_why_strings),
 	};
