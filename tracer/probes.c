@@ -94,9 +94,11 @@ static uint64_t fs_base_of(pid_t tid)
 /* Without rdfsbase the probe takes the word at %fs:0 for the thread's
  * key: the TLS ABI's thread pointer, which points to itself.  True when
  * it does so for every thread of p (a thread with no fs base yet gets one
- * at set-up: give_fs_dummies). */
+ * at set-up, give_fs_dummies, which has PROBE_FS_DUMMIES of them). */
 static bool fs_self_holds(const struct tracer *tr, const struct process *p)
 {
+	size_t none = 0;
+
 	for (size_t i = 0; i < tr->threads.n; i++) {
 		pid_t tid = tr->threads.threads[i].tid;
 		uint64_t fs, self;
@@ -109,8 +111,9 @@ static bool fs_self_holds(const struct tracer *tr, const struct process *p)
 		if (fs && (mem_read(p->memfd, fs, &self, sizeof(self)) != 0 ||
 			   self != fs))
 			return false;
+		none += !fs;
 	}
-	return true;
+	return none <= PROBE_FS_DUMMIES;
 }
 
 /* Each thread of p with no fs base (the exec's, a static program's
