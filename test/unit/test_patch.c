@@ -670,6 +670,16 @@ static void test_redirect_rel8(void **state)
 	patch_func_close(f);
 }
 
+/* PyErr_CheckSignals of python3.11d, its rip-relative displacement
+ * d0..d3:
+ *    0 push %rbx;  1 mov D(%rip),%rbx;  8 mov 0x10(%rbx),%rdi;
+ *   12 call elsewhere;  17 test %eax,%eax;  19 jne 23;  21 L: pop %rbx;
+ *   22 ret;  23 mov %rbx,%rdi;  26 call elsewhere;  31 jmp L (rel8) */
+#define CHECK_SIGNALS(d0, d1, d2, d3)					\
+	0x53, 0x48, 0x8b, 0x1d, d0, d1, d2, d3, 0x48, 0x8b, 0x7b, 0x10,	\
+	0xe8, 0x00, 0x10, 0x00, 0x00, 0x85, 0xc0, 0x75, 0x02, 0x5b, 0xc3,	\
+	0x48, 0x89, 0xdf, 0xe8, 0x00, 0x10, 0x00, 0x00, 0xeb, 0xf4
+
 /* PyErr_CheckSignals of python3.11d: its `pop %rbx; ret` is reached by a
  * fall-through and by a jmp rel8 right after a call at the function's
  * end, which has no room for a window of its own.  The ret's window
@@ -684,18 +694,7 @@ static void test_redirect_hop(void **state)
 	size_t n;
 
 	(void)state;
-	FUNC(f, 0,
-	     0x53,				/*  0 push %rbx */
-	     0x48, 0x8b, 0x1d, 0x80, 0xd8, 0x42, 0x00, /* 1 mov ..(%rip),%rbx */
-	     0x48, 0x8b, 0x7b, 0x10,		/*  8 mov 0x10(%rbx),%rdi */
-	     0xe8, 0x65, 0xf4, 0xff, 0xff,	/* 12 call elsewhere */
-	     0x85, 0xc0,			/* 17 test %eax,%eax */
-	     0x75, 0x02,			/* 19 jne 23 */
-	     0x5b,				/* 21 L: pop %rbx */
-	     0xc3,				/* 22 ret */
-	     0x48, 0x89, 0xdf,			/* 23 mov %rbx,%rdi */
-	     0xe8, 0x55, 0xfc, 0xff, 0xff,	/* 26 call elsewhere */
-	     0xeb, 0xf4);			/* 31 jmp L */
+	FUNC(f, 0, CHECK_SIGNALS(0x80, 0xd8, 0x42, 0x00));
 	sites[0].addr = BASE;
 	sites[1].addr = BASE + 22;
 	n = patch_plan_redirect(f, sites, 2, &x);
@@ -725,10 +724,7 @@ static void test_redirect_hop(void **state)
 	 * holds ret, mov and call, L runs into it at its start) */
 	{
 		static const uint8_t code[] = {
-			0x53, 0x48, 0x8b, 0x1d, 0x80, 0xd8, 0x42, 0x00,
-			0x48, 0x8b, 0x7b, 0x10, 0xe8, 0x65, 0xf4, 0xff, 0xff,
-			0x85, 0xc0, 0x75, 0x02, 0x5b, 0xc3, 0x48, 0x89, 0xdf,
-			0xe8, 0x55, 0xfc, 0xff, 0xff, 0xeb, 0xf4,
+			CHECK_SIGNALS(0x80, 0xd8, 0x42, 0x00)
 		};
 		const uint64_t at = BASE + 4096 - 30;	/* the jmp at +31 */
 		struct patch_range r = { at, code, sizeof(code), 0 };
@@ -806,18 +802,7 @@ static void test_redirect_rel32(void **state)
 	 * can take the jmp: the entry's window cannot grow over +8, whose
 	 * address the mov's rip-relative operand takes (test_redirect_hop
 	 * has the same code with the operand elsewhere) */
-	FUNC(f, 0,
-	     0x53,				/*  0 push %rbx */
-	     0x48, 0x8b, 0x1d, 0, 0, 0, 0,	/*  1 mov 0(%rip),%rbx */
-	     0x48, 0x8b, 0x7b, 0x10,		/*  8 mov 0x10(%rbx),%rdi */
-	     0xe8, 0x00, 0x10, 0x00, 0x00,	/* 12 call elsewhere */
-	     0x85, 0xc0,			/* 17 test %eax,%eax */
-	     0x75, 0x02,			/* 19 jne 23 */
-	     0x5b,				/* 21 L: pop %rbx */
-	     0xc3,				/* 22 ret */
-	     0x48, 0x89, 0xdf,			/* 23 mov %rbx,%rdi */
-	     0xe8, 0x00, 0x10, 0x00, 0x00,	/* 26 call elsewhere */
-	     0xeb, 0xf4);			/* 31 jmp L (rel8) */
+	FUNC(f, 0, CHECK_SIGNALS(0, 0, 0, 0));
 	sites[1].addr = BASE + 22;
 	n = patch_plan_redirect(f, sites, 2, &x);
 	assert_int_equal(sites[0].why, PATCH_OK);
