@@ -2273,9 +2273,9 @@ void probes_print_stats(const struct tracer *tr)
 	fprintf(stderr, "iprofmem: stats: statm reads %llu (probes %llu, int3 "
 		"stops %llu), gate skipped %llu, reopened %llu; ring waits %llu; "
 		"probes on the program's stack %llu; bad records %llu\n",
-		(unsigned long long)(all - s->gate_skips),
+		(unsigned long long)(all - s->gate_skips + s->linker_stops),
 		(unsigned long long)(s->events_probe - s->gate_skips),
-		(unsigned long long)s->events_int3,
+		(unsigned long long)(s->events_int3 + s->linker_stops),
 		(unsigned long long)s->gate_skips,
 		(unsigned long long)s->reopens, (unsigned long long)s->waits,
 		(unsigned long long)s->nostack,

@@ -633,7 +633,10 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	    b->insn.op == INSN_CALL_IND)
 		probes_gate_touch(p);
 	th->key = at_site.fs_base;
-	tr->pstats.events_int3++;
+	if (b->entry_fn >= 0 || b->ret_fn >= 0)
+		tr->pstats.events_int3++;
+	else
+		tr->pstats.linker_stops++;
 	report_progress_stop();
 	if (defer) {
 		struct probe_trap t = {

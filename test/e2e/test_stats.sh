@@ -42,6 +42,21 @@ for n in 0 1000; do
 	tc_end
 done
 
+# -e main keeps the dynamic linker's rendezvous breakpoint (a selection by
+# name may match a library loaded later): its stops are no site's events,
+# though they read statm
+tc "stats: -e main: the events are main's two, not the dynamic linker's stops"
+run_ip --stats -e main "$EMPTY" 10
+expect_exit 0
+events=$(stat_field 'events ([0-9]+) ')
+int3=$(stat_field 'events [0-9]+ \(probe [0-9]+, int3 ([0-9]+)')
+reads=$(stat_field 'statm reads ([0-9]+) ')
+[ "$events" = 2 ] || fail "events '$events', not 2 (main's entry and return)"
+[ "$ENGINE" = int3 ] && [ "$int3" != 2 ] && fail "int3 events '$int3', not 2"
+[ -n "$reads" ] && [ "$reads" -ge 2 ] || fail "statm reads '$reads', fewer than the events"
+[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$WORK/err"
+tc_end
+
 tc "stats: sites by kind add up to main's and empty's"
 run_ip --stats "$EMPTY" 10
 expect_exit 0
