@@ -251,6 +251,29 @@ static int write_in_place(const char *file, const char *mode,
 	return 0;
 }
 
+/* mkstemp makes 0600.  A file that is replaced keeps its mode, and its
+ * owner and group where iprofmem may give them (root; a group of the
+ * user's), as with `sed -i`: the report replaces the file's bytes, not who
+ * may read it.  A new file gets the mode a plain create would. */
+static void keep_mode(int fd, const char *path)
+{
+	struct stat st;
+	mode_t mask;
+
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		/* before the chmod: a chown may clear set-id bits */
+		if (fchown(fd, st.st_uid, st.st_gid) != 0 &&
+		    fchown(fd, (uid_t)-1, st.st_gid) != 0) {
+			/* stays the user's own, as a new file would be */
+		}
+		fchmod(fd, st.st_mode & 07777);
+		return;
+	}
+	mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+}
+
 /* A temporary file beside `path` (beside the link's target, for a link),
  * renamed over it when complete; `name` is what messages call it. */
 static int write_replace(const char *path, const char *name,
@@ -273,13 +296,7 @@ static int write_replace(const char *path, const char *name,
 			close(fd);
 		goto out;
 	}
-	{
-		/* mkstemp makes 0600: give it the mode a plain create would */
-		mode_t mask = umask(0);
-
-		umask(mask);
-		fchmod(fd, 0666 & ~mask);
-	}
+	keep_mode(fd, path);
 	if (fn(fp, arg) != 0 || fflush(fp) != 0) {
 		error_msg("%s: cannot write: %s", name, strerror(errno));
 		fclose(fp);

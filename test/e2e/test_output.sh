@@ -133,6 +133,46 @@ if need_file "$bin" && mkdir -p "$d"; then
 fi
 tc_end
 
+# A file that is replaced keeps its mode (and, where the user may give
+# them, its owner and group: root here); a new file gets the umask's mode.
+tc "output: -o onto an existing file keeps its mode; a new file gets the umask's"
+d=$WORK/modes
+if [ -s "$WORK/ref" ] && mkdir -p "$d"; then
+	printf 'old\n' >"$d/kept"
+	chmod 0604 "$d/kept"
+	run_ip -o "$d/kept" -- "$bin" "$MARK"
+	expect_exit 0
+	expect_ref_table "$d/kept"
+	m=$(stat -c %a "$d/kept")
+	[ "$m" = 604 ] || fail "the replaced file's mode is $m, not 604"
+	(umask 027 && exec timeout -k 5 "$E2E_TIMEOUT" "$IPROFMEM" -o "$d/new" -- "$bin" "$MARK" >/dev/null 2>&1)
+	m=$(stat -c %a "$d/new" 2>/dev/null)
+	[ "$m" = 640 ] || fail "a new file under umask 027 has mode '$m', not 640"
+	expect_no_temp "$d"
+else
+	fail "no reference table"
+fi
+tc_end
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP ${TAG}output: -o onto a file of another user: giving a file to another user needs root (uid $(id -u))"
+else
+	tc "output: -o onto a file of another user, as root: owner, group and mode kept"
+	d=$WORK/modes
+	if [ -s "$WORK/ref" ] && mkdir -p "$d"; then
+		printf 'old\n' >"$d/theirs"
+		chown 65534:65534 "$d/theirs" && chmod 0640 "$d/theirs"
+		run_ip -o "$d/theirs" -- "$bin" "$MARK"
+		expect_exit 0
+		expect_ref_table "$d/theirs"
+		o=$(stat -c '%u:%g %a' "$d/theirs")
+		[ "$o" = "65534:65534 640" ] || fail "the replaced file is $o, not 65534:65534 640"
+	else
+		fail "no reference table"
+	fi
+	tc_end
+fi
+
 # -o /dev/stdout with stdout redirected to a regular file: the table goes
 # to that open file, appended like any write to stdout, and /dev/stdout (a
 # link to /proc/self/fd/1, a magic link) stays what it is.  Were it ever
