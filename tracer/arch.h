@@ -71,12 +71,6 @@ uint64_t arch_inject_mmap(pid_t tid, int memfd, uint64_t at, uint64_t hint,
  * at the original; after it, past the original.  Returns pc unchanged when
  * it is not in that slot. */
 uint64_t arch_pc_out_of_slot(uint64_t pc, const struct insn *in, uint64_t slot);
-/* Does the return address at sp lead to a signal trampoline (code that
- * calls rt_sigreturn)?  Then the function entered at sp is a signal
- * handler, called by the kernel.  1 yes, 0 no, -1 when the memory cannot
- * be read (the probe engine reads it after the event: the program may
- * have ended, or unmapped the stack). */
-int arch_returns_to_sigreturn(int memfd, uint64_t sp);
 /* Do code[0..n) start with a signal trampoline? */
 bool arch_is_sigreturn(const uint8_t *code, size_t n);
 

@@ -385,18 +385,3 @@ bool arch_is_sigreturn(const uint8_t *code, size_t n)
 	       (n >= sizeof(sigreturn_glibc) &&
 		!memcmp(code, sigreturn_glibc, sizeof(sigreturn_glibc)));
 }
-
-int arch_returns_to_sigreturn(int memfd, uint64_t sp)
-{
-	uint8_t code[sizeof(sigreturn_glibc)];
-	uint64_t ret;
-
-	if (mem_read(memfd, sp, &ret, sizeof(ret)) != 0)
-		return -1;
-	if (mem_read(memfd, ret, code, sizeof(sigreturn_musl)) != 0)
-		return 0;
-	if (arch_is_sigreturn(code, sizeof(sigreturn_musl)))
-		return 1;
-	return mem_read(memfd, ret, code, sizeof(code)) == 0 &&
-	       arch_is_sigreturn(code, sizeof(code));
-}

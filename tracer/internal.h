@@ -24,6 +24,9 @@ struct traced_module {
 struct process {
 	pid_t pid;
 	int memfd;		/* /proc/PID/mem, opened after each exec */
+	int pagemap;		/* /proc/PID/pagemap when first needed, or -1 */
+	uint64_t restorer;	/* the signal trampoline (process_sigreturn_at) */
+	bool restorer_looked;	/* restorer was looked for, since the exec */
 	struct rss rss;
 	struct bp_table bps;
 	struct addr_range *slot_areas;	/* out-of-line areas, one per module
@@ -91,6 +94,10 @@ struct process *process_new(struct tracer *tr, pid_t pid,
 struct process *process_find(struct tracer *tr, pid_t pid);
 int process_open_files(struct tracer *tr, struct process *p);
 void process_close_files(struct process *p);
+/* Does the word at sp, a return address, lead to the signal trampoline
+ * (arch_is_sigreturn)?  1 yes, 0 no, -1 when the word cannot be read.
+ * Neither is read where it would make a page of the program resident. */
+int process_sigreturn_at(struct process *p, uint64_t sp);
 void process_set_cmdline(struct tracer *tr, struct process *p);
 void process_end(struct process *p);
 /* RSS of the process, through thread tid when the leader's /proc entry no

@@ -1394,6 +1394,46 @@ static bool page_present(int pagemap, uint64_t addr)
 	       (ssize_t)sizeof(e) && e >> 63;
 }
 
+/* The bytes at addr, read only where every page they lie on is resident
+ * (a page that is not would become so, and count in the program's RSS). */
+static int read_resident(struct process *p, uint64_t addr, void *buf, size_t n)
+{
+	if (p->pagemap < 0) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)p->pid);
+		p->pagemap = open(path, O_RDONLY | O_CLOEXEC);
+		if (p->pagemap < 0)
+			return -1;
+	}
+	for (uint64_t pg = addr & ~(uint64_t)4095; pg < addr + n; pg += 4096)
+		if (!page_present(p->pagemap, pg))
+			return -1;
+	return mem_read(p->memfd, addr, buf, n);
+}
+
+int process_sigreturn_at(struct process *p, uint64_t sp)
+{
+	uint8_t code[16];
+	uint64_t ret;
+
+	if (read_resident(p, sp, &ret, sizeof(ret)) != 0)
+		return -1;
+	if (!p->restorer_looked) {
+		p->restorer = find_restorer(p);
+		p->restorer_looked = true;
+	}
+	if (ret && ret == p->restorer)
+		return 1;
+	/* another trampoline (the first found may not be the one in use):
+	 * its code, where it is resident.  One that is not has never run,
+	 * and the C library's is the one found. */
+	for (size_t n = 7; n <= 9; n += 2)
+		if (read_resident(p, ret, code, n) == 0 && arch_is_sigreturn(code, n))
+			return 1;
+	return 0;
+}
+
 /* The pcs a signal frame on the stack from sp up will return to: frames
  * start with the restorer's address, their ucontext's rip 176 bytes on.
  * Page by page while they are resident: a stack's pages above its

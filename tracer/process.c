@@ -36,6 +36,7 @@ struct process *process_new(struct tracer *tr, pid_t pid,
 
 	p->pid = pid;
 	p->memfd = -1;
+	p->pagemap = -1;
 	p->rss.fd = -1;
 	p->rep = tr->shared;
 	if (tr->opts->per_process) {
@@ -69,6 +70,11 @@ void process_close_files(struct process *p)
 	if (p->memfd >= 0)
 		close(p->memfd);
 	p->memfd = -1;
+	if (p->pagemap >= 0)
+		close(p->pagemap);
+	p->pagemap = -1;
+	p->restorer = 0;
+	p->restorer_looked = false;
 	rss_close(&p->rss);
 }
 

@@ -544,7 +544,9 @@ void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
 /* A traced function fn was entered with stack pointer sp.  A handler run
  * on a sigaltstack above the frames it interrupted must not end them: it
  * is told by its return address, the signal trampoline, which is read
- * only in that rare case. */
+ * only in that rare case (for a probe's event, after the fact: the word
+ * may then hold anything, which process_sigreturn_at must not follow
+ * into the program's memory). */
 void tracer_enter(struct process *p, struct thread *sh, int32_t fn,
 		  uint64_t sp, const struct trap *trap)
 {
@@ -555,7 +557,7 @@ void tracer_enter(struct process *p, struct thread *sh, int32_t fn,
 	 * stay, as nothing says they were left. */
 	thread_enter(sh, p->rep, fn, sp, trap,
 		     thread_enter_unwinds(sh, sp) &&
-		     arch_returns_to_sigreturn(p->memfd, sp) != 0);
+		     process_sigreturn_at(p, sp) != 0);
 }
 
 /* One RSS curve per report: in a shared report, the first process's
