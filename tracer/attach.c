@@ -14,7 +14,8 @@
 
 /* No EXITKILL: if iprofmem dies, the process must live on. */
 #define ATTACH_OPTIONS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | \
-			PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
+			PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
+			PTRACE_O_TRACEVFORKDONE)
 
 /* The value of "Key:" in /proc/PID/status, or -1. */
 static long status_field(pid_t pid, const char *key)

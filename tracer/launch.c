@@ -15,7 +15,7 @@
 
 #define LAUNCH_OPTIONS (PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | \
 			PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | \
-			PTRACE_O_TRACEVFORK)
+			PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE)
 
 /* Child side: stop so the parent can seize us before exec, then exec.  An
  * exec failure is reported through the close-on-exec pipe. */

@@ -45,6 +45,7 @@ enum event_kind {
 	EV_CLONE,	/* a new thread (or a process made by clone) */
 	EV_FORK,	/* fork, vfork */
 	EV_EXEC,
+	EV_VFORK_DONE,	/* a vfork child let its parent's memory go */
 	EV_OTHER,	/* other ptrace events: just continue */
 };
 
@@ -308,6 +309,9 @@ static int classify_event(struct tracer *tr, struct event *ev)
 		return 1;
 	case PTRACE_EVENT_EXEC:
 		ev->kind = EV_EXEC;
+		return 1;
+	case PTRACE_EVENT_VFORK_DONE:
+		ev->kind = EV_VFORK_DONE;
 		return 1;
 	case PTRACE_EVENT_STOP:
 		ev->kind = is_stop_signal(ev->sig) ? EV_GROUP_STOP : EV_PTRACE_STOP;
@@ -696,6 +700,27 @@ static bool native_image(pid_t tid)
 	return ptrace(PTRACE_GETREGS, tid, 0, &r) != 0 || arch_native(&r);
 }
 
+/* The vfork child of p has let p's memory go (exec or exit), and p's
+ * thread is held until it is resumed: every event the child made with
+ * p's probes and thread key is in the ring by now, and every event after
+ * it is p's own again.  Taken in that order, whichever of the child's exec
+ * and the parent's vfork-done comes first. */
+static void vfork_over(struct tracer *tr, struct process *p)
+{
+	if (tr->probing)
+		drain_all(tr);
+	probes_vfork(p, 0, 0);
+}
+
+static void on_vfork_done(struct tracer *tr, struct event *ev)
+{
+	struct thread *th = thread_find(&tr->threads, ev->tid);
+
+	if (th && th->proc && th->proc->probes.vfork_child)
+		vfork_over(tr, th->proc);
+	resume_tid(tr, ev->tid, 0);
+}
+
 static int on_exec(struct tracer *tr, struct event *ev)
 {
 	struct thread *th = thread_find(&tr->threads, ev->tid);
@@ -706,7 +731,7 @@ static int on_exec(struct tracer *tr, struct event *ev)
 		/* a vfork child we do not follow: its new image has no
 		 * breakpoints, and it is not ours to trace */
 		if (th && th->proc && th->proc->probes.vfork_child == ev->tid)
-			probes_vfork(th->proc, 0, 0);
+			vfork_over(tr, th->proc);
 		thread_remove(&tr->threads, ev->tid);
 		ptrace(PTRACE_DETACH, ev->tid, 0, 0);
 		return 0;
@@ -998,7 +1023,8 @@ static bool quiescing_event(struct tracer *tr, struct event *ev)
 	if (!th)
 		return false;
 	th->event_stop = ev->kind == EV_CLONE || ev->kind == EV_FORK ||
-			 ev->kind == EV_EXEC || ev->kind == EV_OTHER;
+			 ev->kind == EV_EXEC || ev->kind == EV_VFORK_DONE ||
+			 ev->kind == EV_OTHER;
 	if ((ev->kind == EV_PTRACE_STOP || ev->kind == EV_GROUP_STOP) &&
 	    th->started && th->proc && th->proc->bps.n && trap_pending(ev->tid) &&
 	    ptrace(PTRACE_CONT, ev->tid, 0, 0) == 0)
@@ -1209,6 +1235,9 @@ static bool dispatch_event(struct tracer *tr, struct event *ev)
 		break;
 	case EV_EXEC:
 		return on_exec(tr, ev) == 0;
+	case EV_VFORK_DONE:
+		on_vfork_done(tr, ev);
+		break;
 	case EV_OTHER:
 		resume_tid(tr, ev->tid, 0);
 		break;
