@@ -250,7 +250,11 @@ static int indirect_operand(const cs_insn *ci, struct insn *out)
 
 /* Anything that may run out of line.  A rip-relative operand is fine, the
  * tracer rewrites its disp32; check capstone's offset against the value
- * before trusting it with that rewrite. */
+ * before trusting it with that rewrite.  (Its disp32 always is one:
+ * capstone 4 gives disp_size 2 when an operand-size prefix is there, as
+ * in movdqa or a 16-bit cmp.)  An eip-relative operand (an address-size
+ * prefix) is computed from the address where it runs, with 32 bits: it
+ * stays unsupported. */
 static void classify_ool(const cs_insn *ci, struct insn *out)
 {
 	const cs_x86 *x = &ci->detail->x86;
@@ -262,9 +266,14 @@ static void classify_ool(const cs_insn *ci, struct insn *out)
 	for (int i = 0; i < x->op_count; i++) {
 		const cs_x86_op *o = &x->operands[i];
 
-		if (o->type != X86_OP_MEM || o->mem.base != X86_REG_RIP)
+		if (o->type != X86_OP_MEM)
 			continue;
-		if (!off || x->encoding.disp_size != 4 || off + 4 > ci->size ||
+		if (o->mem.base == X86_REG_EIP || o->mem.base == X86_REG_IP)
+			return;
+		if (o->mem.base != X86_REG_RIP)
+			continue;
+		if (!off || (x->encoding.disp_size != 4 &&
+			     x->encoding.disp_size != 2) || off + 4 > ci->size ||
 		    insn_sext(ci->bytes + off, 4) != o->mem.disp)
 			return;
 		out->disp_off = off;

@@ -190,6 +190,34 @@ static void test_rip_relative_with_imm(void **state)
 	assert_int_equal(in.target, BASE + 6 + 0x10);
 }
 
+/* An operand-size prefix: the displacement is still 32 bits (capstone 4
+ * says 2), the immediate after it 16; an address-size prefix makes the
+ * operand eip-relative, which cannot run elsewhere. */
+static void test_rip_relative_prefixed(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	/* movdqa 0x12a48(%rip),%xmm0 (xz's lzma_sha256_init) */
+	DECODE(&in, 0x66, 0x0f, 0x6f, 0x05, 0x48, 0x2a, 0x01, 0x00);
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 4);
+	assert_int_equal(in.target, BASE + 8 + 0x12a48);
+	/* ucomisd -0x10(%rip),%xmm0 */
+	DECODE(&in, 0x66, 0x0f, 0x2e, 0x05, 0xf0, 0xff, 0xff, 0xff);
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 4);
+	assert_int_equal(in.target, BASE + 8 - 0x10);
+	/* cmpw $0x1234,0x10(%rip) */
+	DECODE(&in, 0x66, 0x81, 0x3d, 0x10, 0x00, 0x00, 0x00, 0x34, 0x12);
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 3);
+	assert_int_equal(in.target, BASE + 9 + 0x10);
+	/* mov 0x10(%eip),%rax */
+	DECODE(&in, 0x67, 0x48, 0x8b, 0x05, 0x10, 0x00, 0x00, 0x00);
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+}
+
 static void test_plain_ool(void **state)
 {
 	struct insn in;
@@ -860,6 +888,7 @@ int main(void)
 		cmocka_unit_test(test_rip_relative_mov),
 		cmocka_unit_test(test_rip_relative_lea),
 		cmocka_unit_test(test_rip_relative_with_imm),
+		cmocka_unit_test(test_rip_relative_prefixed),
 		cmocka_unit_test(test_plain_ool),
 		cmocka_unit_test(test_direct_branches),
 		cmocka_unit_test(test_unsupported),
