@@ -767,17 +767,14 @@ static bool open_function(const struct sym_table *t, struct fn_plan *fp)
 	return fp->f != NULL;
 }
 
+/* An entry that is also a return (a function that is one ret, or starts
+ * with a jmp out) is the entry window's first instruction and a site it
+ * covers: the stub probes the entry, then the return, as an int3 there
+ * takes both. */
 static bool plan_function(const struct sym_table *t, struct fn_plan *fp)
 {
-	const struct sym_site *entry = &t->sites[fp->first];
-
 	if (!open_function(t, fp))
 		return false;
-	/* an entry that is also a return (a function that starts with a
-	 * jump): one int3 takes both */
-	for (size_t i = fp->first + 1; i < fp->first + fp->n; i++)
-		if (t->sites[i].addr == entry->addr)
-			return false;
 	for (size_t i = fp->first; i < fp->first + fp->n; i++) {
 		const struct sym_site *s = &t->sites[i];
 
@@ -2313,9 +2310,10 @@ void probes_print_stats(const struct tracer *tr)
 	fprintf(stderr, "iprofmem: stats: statm reads %llu (probes %llu, int3 "
 		"stops %llu), gate skipped %llu, reopened %llu; ring waits %llu; "
 		"probes on the program's stack %llu; bad records %llu\n",
-		(unsigned long long)(all - s->gate_skips + s->linker_stops),
+		(unsigned long long)(s->events_probe - s->gate_skips +
+				     s->stops_int3),
 		(unsigned long long)(s->events_probe - s->gate_skips),
-		(unsigned long long)(s->events_int3 + s->linker_stops),
+		(unsigned long long)s->stops_int3,
 		(unsigned long long)s->gate_skips,
 		(unsigned long long)s->reopens, (unsigned long long)s->waits,
 		(unsigned long long)s->nostack,

@@ -136,8 +136,10 @@ struct probe_trap {
 /* Counts for --stats, over the whole run. */
 struct probe_stats {
 	uint64_t events_probe, events_int3;
-	uint64_t linker_stops;		/* the dynamic linker's rendezvous
-					   breakpoint, no site's event */
+	uint64_t stops_int3;		/* one statm read each: one event,
+					   two (an entry that is a return),
+					   or none (the dynamic linker's
+					   rendezvous breakpoint) */
 	uint64_t traps_queued;		/* int3 events queued behind records */
 	uint64_t sites_probe[2], sites_int3[2];	/* [0] entries, [1] returns */
 	uint64_t sites_follow;		/* rets taken at their callee's return */

@@ -639,10 +639,9 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	    b->insn.op == INSN_CALL_IND)
 		probes_gate_touch(p);
 	th->key = at_site.fs_base;
-	if (b->entry_fn >= 0 || b->ret_fn >= 0)
-		tr->pstats.events_int3++;
-	else
-		tr->pstats.linker_stops++;
+	/* an entry that is also a return is two events, as with probes */
+	tr->pstats.events_int3 += (b->entry_fn >= 0) + (b->ret_fn >= 0);
+	tr->pstats.stops_int3++;
 	report_progress_stop();
 	if (defer) {
 		struct probe_trap t = {

@@ -15,15 +15,16 @@
 ALL_C_VARIANTS="$DEBUG_VARIANTS $NODEBUG_VARIANTS"
 
 # the C targets run with no argument but the marker
-for t in mem jump tailcall kinds quiet untraced sel_malloc forks flags; do
+for t in mem jump tailcall kinds quiet untraced sel_malloc forks flags oneinsn ripfirst; do
 	# kinds: setup, make_file and main fault in libc code pages and, with
 	# fault-around, whichever neighbours are in the page cache, which
 	# other processes change: their size varies between two runs of the
 	# same engine (their rows, and every other row, must match)
-	# flags: main's printf faults in libc pages, as kinds' do
+	# flags, oneinsn, ripfirst: main's printf faults in libc pages, as
+	# kinds' do
 	ENGINES_MASK=
 	[ $t = kinds ] && ENGINES_MASK="setup|make_file|main"
-	[ $t = flags ] && ENGINES_MASK="main"
+	case $t in flags | oneinsn | ripfirst) ENGINES_MASK="main" ;; esac
 	for v in $ALL_C_VARIANTS; do
 		engines_case "engines: $t.$v" -- "$TGT/$t.$v" "$MARK"
 	done

@@ -11,7 +11,7 @@
  *
  * main gives each call a fresh page: rows (pages, calls) copy16 N N,
  * is_mark N N.  Prints "ripfirst: N calls, K wrong" and exits 0 when K is
- * 0.  Usage: ripfirst [N] (default 8). */
+ * 0.  Usage: ripfirst [N] [MARK] (N: default 8). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +51,8 @@ is_mark(void *p)
 int
 main(int argc, char **argv)
 {
-	int n = argc > 1 ? atoi(argv[1]) : 8, wrong = 0;
+	int n = argc > 1 && argv[1][0] >= '0' && argv[1][0] <= '9' ?
+		atoi(argv[1]) : 8, wrong = 0;
 	char *pages;
 
 	if (n < 1 || n > 1000)
