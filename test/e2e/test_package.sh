@@ -25,6 +25,19 @@ else
 fi
 tc_end
 
+# groff with every warning: a stray byte or an unknown request in the
+# source is lost or garbled on the page (a form feed for \fR was)
+if ! command -v groff >/dev/null; then
+	echo "SKIP ${TAG}man page: groff reads it without a warning: no groff here (Debian's groff-base)"
+else
+	tc "man page: groff reads it without a warning"
+	groff -man -ww -z man/iprofmem.1 >"$WORK/groff.log" 2>&1 || fail "groff failed"
+	[ -s "$WORK/groff.log" ] && { fail "groff warns"; note_file "$WORK/groff.log"; }
+	grep -q -P '[\x00-\x08\x0b-\x1f\x7f]' man/iprofmem.1 README.md &&
+		fail "a control character in the man page or the README"
+	tc_end
+fi
+
 tc "debian/tests/smoke on the installed tree"
 # the package compresses the man page; the smoke test looks for that
 gzip -9n "$R/usr/share/man/man1/iprofmem.1" 2>/dev/null
