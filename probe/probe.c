@@ -8,6 +8,9 @@
 #define SYS_read_	0
 #define SYS_open_	2
 #define SYS_pread64_	17
+#define SYS_close_	3
+#define SYS_fcntl_	72
+#define F_DUPFD_CLOEXEC_	1030
 #define O_RDONLY_	0
 #define O_CLOEXEC_	02000000
 
@@ -125,6 +128,16 @@ static uint64_t probe_rss(struct probe_ctl *c)
 	fd = raw_syscall4(SYS_open_, (long)c->statm_path, O_RDONLY_ | O_CLOEXEC_, 0, 0);
 	if (fd < 0)
 		return PROBE_NO_RSS;
+	/* out of the program's way, as iprofmem put the first one */
+	if (c->statm_fd_min > 0 && fd < c->statm_fd_min) {
+		long high = raw_syscall4(SYS_fcntl_, fd, F_DUPFD_CLOEXEC_,
+					 c->statm_fd_min, 0);
+
+		if (high >= 0) {
+			raw_syscall4(SYS_close_, fd, 0, 0, 0);
+			fd = high;
+		}
+	}
 	__atomic_store_n(&c->statm_fd, (int32_t)fd, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&c->reopens, 1, __ATOMIC_RELAXED);
 	return read_statm((int)fd);

@@ -83,7 +83,22 @@ struct probe_ctl {
 	 * program before its TLS set-up, a program without libc); each
 	 * holds its own address */
 	uint64_t fs_dummy[PROBE_FS_DUMMIES];
+	/* statm's descriptor is moved to the lowest free one from here
+	 * (F_DUPFD_CLOEXEC), so that the program's own descriptors get the
+	 * numbers they get untraced; 0: left where open put it */
+	int32_t statm_fd_min;
 };
+
+/* Where statm's descriptor goes: near the top of the usual 1024 (select's
+ * limit too), below a soft RLIMIT_NOFILE of its own; 0 (stay) when the
+ * limit leaves no such room.  (Shared by the probe's reopen and
+ * iprofmem's injected open.) */
+static inline int probe_statm_fd_min(unsigned long nofile_soft)
+{
+	unsigned long top = nofile_soft < 1024 ? nofile_soft : 1024;
+
+	return top >= 64 ? (int)(top - 16) : 0;
+}
 
 /* The fast path's frame (probe_x86_64.S), in words: the kind, the stub's
  * return address, the site id the stub pushed.  The site's stack pointer

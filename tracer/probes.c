@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
@@ -183,6 +184,32 @@ static long inject(pid_t tid, int memfd, uint64_t code, long nr, long a0,
 static bool failed_call(long r)
 {
 	return r < 0 && r > -4096;
+}
+
+/* Open statm in the process (its path at path_at), and move the
+ * descriptor out of the program's way: the lowest free one is the number
+ * the program's next open would have had, and a program that prints or
+ * compares its descriptors (a server's client list) would not behave as
+ * untraced.  *min is where it goes (probe_statm_fd_min), for the probe's
+ * own reopens.  The descriptor, or a failed call's value. */
+static long open_statm(struct process *p, pid_t tid, uint64_t code,
+		       uint64_t path_at, int32_t *min)
+{
+	struct rlimit lim;
+	long fd, high;
+
+	*min = prlimit(p->pid, RLIMIT_NOFILE, NULL, &lim) == 0 ?
+	       probe_statm_fd_min(lim.rlim_cur) : 0;
+	fd = inject(tid, p->memfd, code, SYS_open, (long)path_at,
+		    O_RDONLY | O_CLOEXEC, 0, 0, 0, 0);
+	if (failed_call(fd) || *min <= 0 || fd >= *min)
+		return fd;
+	high = inject(tid, p->memfd, code, SYS_fcntl, fd, F_DUPFD_CLOEXEC,
+		      *min, 0, 0, 0);
+	if (failed_call(high))
+		return fd;
+	inject(tid, p->memfd, code, SYS_close, fd, 0, 0, 0, 0, 0);
+	return high;
 }
 
 /* mmap in the process, at the free space closest under `below` (the
@@ -497,9 +524,9 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 	if (mem_write(p->memfd, data, &ctl, sizeof(ctl)) != 0 ||
 	    mem_write(p->memfd, name_at, name, sizeof(name)) != 0)
 		goto fail;
-	fd = inject(tid, p->memfd, code, SYS_open,
-		    (long)(data + offsetof(struct probe_ctl, statm_path)),
-		    O_RDONLY | O_CLOEXEC, 0, 0, 0, 0);
+	fd = open_statm(p, tid, code,
+			data + offsetof(struct probe_ctl, statm_path),
+			&ctl.statm_fd_min);
 	if (failed_call(fd) ||
 	    setup_ring(p, tid, code, data, name_at, 0, &ring) != 0)
 		goto fail;
@@ -584,9 +611,9 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 		return -1;
 	if (ctl.statm_fd >= 0)
 		inject(tid, p->memfd, 0, SYS_close, ctl.statm_fd, 0, 0, 0, 0, 0);
-	fd = inject(tid, p->memfd, 0, SYS_open,
-		    (long)(pr->ctl + offsetof(struct probe_ctl, statm_path)),
-		    O_RDONLY | O_CLOEXEC, 0, 0, 0, 0);
+	fd = open_statm(p, tid, 0,
+			pr->ctl + offsetof(struct probe_ctl, statm_path),
+			&ctl.statm_fd_min);
 	ctl.statm_fd = failed_call(fd) ? -1 : (int32_t)fd;
 	ctl.waits = ctl.nostack = 0;
 	ctl.reopens = 0;

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The program's descriptors have the numbers they have untraced
+# (test/targets/fdnum.c; found on redis): the probe's statm descriptor is
+# kept out of the low numbers, when it is first opened and when the probe
+# opens it again after the program closed it.  The program's output (the
+# numbers it got) and exit status are the untraced ones, with and without
+# -f; opener's rows exact (its calls with -f).
+. "$(dirname "$0")/lib.sh"
+
+k() { src_key fdnum "$1"; }
+
+for v in $DEBUG_VARIANTS; do
+	bin=$TGT/fdnum.$v
+	for f in "" -f; do
+		tc "fdnum.$v${f:+ $f}: the program's descriptors are numbered as untraced"
+		if need_file "$bin"; then
+			run_plain "$bin" "$MARK"
+			run_ip $f -- "$bin" "$MARK"
+			expect_same_as_plain
+			expect_exit 0
+			grep -qx 'fds 3 3 6' "$OUT" || { fail "descriptors moved"; note_file "$OUT"; }
+			if expect_only_table "$ERR"; then
+				if [ -n "$f" ]; then
+					# the child faults libc's code in again
+					find_row "$(k opener)"
+					[ "$ROW_COUNT" = 1 ] && [ "$(row_calls "$ROW")" = 3 ] ||
+						fail "want one row for opener with Calls 3"
+				else
+					expect_row "$(k opener)" 2 2
+				fi
+				expect_rows_only fdnum opener setup main
+			fi
+		fi
+		tc_end
+	done
+done
+
+[ $N_FAILED -eq 0 ]

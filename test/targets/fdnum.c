@@ -1,0 +1,66 @@
+/* fdnum: the program's descriptors have the numbers they have untraced
+ * (found on redis, whose client list said fd=9 where it says fd=8): the
+ * probe's statm descriptor, opened in the program before main and again
+ * when the program closes it, is kept out of the low numbers.
+ *
+ * main opens /dev/null through opener() (which also touches a page, so
+ * that a probe reads statm right after), closes every descriptor from 3
+ * up to 1023 (the probe's among them, if it is there), opens again, then
+ * forks: the child opens once more.  Prints "fds A B C" (3 3 6 untraced:
+ * a pipe takes 4 and 5) and exits 0 when they are so.
+ *
+ * Rows: opener 2 pages 2 calls (with -f 3 calls, the child's faulting in
+ * libc's code again), main and setup whatever they are.  Usage: fdnum [MARK] */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *pages;
+
+__attribute__((noinline)) int
+opener(int i)
+{
+	pages[i * 4096] = 1;
+	return open("/dev/null", O_RDONLY);
+}
+
+__attribute__((noinline)) void
+setup(void)
+{
+	pages = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pages == MAP_FAILED)
+		exit(2);
+	close(open("/dev/null", O_RDONLY));	/* open's code resident */
+}
+
+int
+main(void)
+{
+	int a, b, c = -1, st;
+	pid_t pid;
+	int pfd[2];
+
+	setup();
+	a = opener(0);
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+	b = opener(1);
+	if (pipe(pfd) != 0)
+		return 2;
+	pid = fork();
+	if (pid == 0) {
+		int fd = opener(2);
+
+		(void)!write(pfd[1], &fd, sizeof(fd));
+		_exit(0);
+	}
+	if (pid < 0 || read(pfd[0], &c, sizeof(c)) != sizeof(c) ||
+	    waitpid(pid, &st, 0) != pid)
+		return 2;
+	printf("fds %d %d %d\n", a, b, c);
+	return !(a == 3 && b == 3 && c == 6);
+}
