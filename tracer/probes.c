@@ -2230,6 +2230,35 @@ void probes_restore(const struct process *p, int fd)
 	}
 }
 
+/* A forked child let go (no -f), stopped, its memory open at fd and its
+ * bytes already put back: what it inherited of the probes goes as at a
+ * detach, so that it runs as an untraced one would: the statm descriptor
+ * (its parent's, naming the parent's statm), the event ring it shares
+ * with its parent, the gate's rings; its copy of the control block is
+ * turned off. */
+void probes_let_go(const struct process *pp, pid_t child, int fd)
+{
+	const struct probes *pr = &pp->probes;
+	const uint32_t off = 1, none = 0;
+	int32_t sfd;
+
+	if (!pr->on ||
+	    mem_write(fd, pr->ctl + offsetof(struct probe_ctl, off), &off,
+		      sizeof(off)) != 0 ||
+	    mem_write(fd, pr->ctl + offsetof(struct probe_ctl, gate_nrings),
+		      &none, sizeof(none)) != 0)
+		return;
+	for (size_t i = 0; i < pr->ngate_maps; i++)
+		inject(child, fd, 0, SYS_munmap, (long)pr->gate_maps[i],
+		       2 * 4096, 0, 0, 0, 0);
+	if (mem_read(fd, pr->ctl + offsetof(struct probe_ctl, statm_fd),
+		     &sfd, sizeof(sfd)) == 0 && sfd >= 0)
+		inject(child, fd, 0, SYS_close, sfd, 0, 0, 0, 0, 0);
+	if (pr->ring_at)
+		inject(child, fd, 0, SYS_munmap, (long)pr->ring_at,
+		       (long)pr->ring_len, 0, 0, 0, 0);
+}
+
 /* The program goes on without us (detach: -p, --duration): every thread is
  * out of the probe code and every byte is back.  The probes are turned
  * off (a signal frame might still return into a stub, which then jumps

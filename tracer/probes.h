@@ -227,6 +227,8 @@ bool probes_inside(const struct process *p, uint64_t pc, uint64_t *exit);
 /* Put the original bytes back in every window through fd, where our
  * jump still is. */
 void probes_restore(const struct process *p, int fd);
+/* A forked child let go: see probes.c. */
+void probes_let_go(const struct process *pp, pid_t child, int fd);
 /* Forget it all (exec, the process's end), after a last drain. */
 void probes_forget(struct tracer *tr, struct process *p);
 /* The --stats line, on stderr. */

@@ -851,6 +851,7 @@ static void let_child_go(struct tracer *tr, struct process *pp, pid_t child,
 	if (fd >= 0) {
 		process_restore_bytes(pp, fd);
 		probes_restore(pp, fd);
+		probes_let_go(pp, child, fd);
 		close(fd);
 	}
 	ptrace(PTRACE_DETACH, child, 0, 0);

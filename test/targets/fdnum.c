@@ -6,14 +6,19 @@
  * main opens /dev/null through opener() (which also touches a page, so
  * that a probe reads statm right after), closes every descriptor from 3
  * up to 1023 (the probe's among them, if it is there), opens again, then
- * forks: the child opens once more.  Prints "fds A B C" (3 3 6 untraced:
- * a pipe takes 4 and 5) and exits 0 when they are so.
+ * forks: the child opens once more, and counts what it has of iprofmem's
+ * (a statm descriptor, the event ring's mapping: none untraced, none when
+ * it is let go without -f).  Prints "fds A B C, left in the child N"
+ * (3 3 6 untraced: a pipe takes 4 and 5; N 0) and exits 0 when A B C are
+ * so.
  *
  * Rows: opener 2 pages 2 calls (with -f 3 calls, the child's faulting in
  * libc's code again), main and setup whatever they are.  Usage: fdnum [MARK] */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,10 +42,35 @@ setup(void)
 	close(open("/dev/null", O_RDONLY));	/* open's code resident */
 }
 
+/* In the child: descriptors of a statm file and mappings named
+ * iprofmem's, which an untraced child does not have (without -f, the
+ * child is let go as one) */
+static int
+left(void)
+{
+	char line[512], path[300];
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/fd");
+	FILE *maps = fopen("/proc/self/maps", "r");
+	int n = 0;
+
+	while (dir && (d = readdir(dir))) {
+		ssize_t k;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
+		k = readlink(path, line, sizeof(line) - 1);
+		if (k > 0 && (line[k] = 0, strstr(line, "/statm")))
+			n++;
+	}
+	while (maps && fgets(line, sizeof(line), maps))
+		n += strstr(line, "/memfd:iprofmem-ring") != NULL;
+	return n;
+}
+
 int
 main(void)
 {
-	int a, b, c = -1, st;
+	int a, b, c, st, r[2];
 	pid_t pid;
 	int pfd[2];
 
@@ -53,14 +83,15 @@ main(void)
 		return 2;
 	pid = fork();
 	if (pid == 0) {
-		int fd = opener(2);
+		int r[2] = { opener(2), left() };
 
-		(void)!write(pfd[1], &fd, sizeof(fd));
+		(void)!write(pfd[1], r, sizeof(r));
 		_exit(0);
 	}
-	if (pid < 0 || read(pfd[0], &c, sizeof(c)) != sizeof(c) ||
+	if (pid < 0 || read(pfd[0], r, sizeof(r)) != sizeof(r) ||
 	    waitpid(pid, &st, 0) != pid)
 		return 2;
-	printf("fds %d %d %d\n", a, b, c);
+	c = r[0];
+	printf("fds %d %d %d, left in the child %d\n", a, b, c, r[1]);
 	return !(a == 3 && b == 3 && c == 6);
 }
