@@ -1495,10 +1495,18 @@ static void frame_pcs(const struct process *p, int pagemap, uint64_t sp,
  * returns to: no window may hold one past its first byte. */
 static size_t unsafe_pcs(struct tracer *tr, struct process *p, uint64_t **v)
 {
-	uint64_t restorer = tr->world_stopped ? find_restorer(p) : 0;
+	uint64_t restorer = 0;
 	int pagemap = -1;
 	size_t n = 0;
 
+	/* looked for once per image (process_sigreturn_at uses it too) */
+	if (tr->world_stopped) {
+		if (!p->restorer_looked) {
+			p->restorer = find_restorer(p);
+			p->restorer_looked = true;
+		}
+		restorer = p->restorer;
+	}
 	if (restorer) {
 		char path[64];
 

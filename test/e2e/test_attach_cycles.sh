@@ -79,7 +79,6 @@ for v in O2-pie-cet O0-nopie; do
 
 	tc "attach_work.$v: after $CYCLES attaches ends as untraced (same stdout, exit status)"
 	[ $k -gt $CYCLES ] || fail "stopped at cycle $k"
-	awk -v t="$t" 'BEGIN { exit !(t < 30) }' || fail "$CYCLES cycles took $t s (want < 30)"
 	kill -USR1 "$TPID" 2>/dev/null
 	tgt_finish
 	[ "$TRC" = "$PRC" ] || fail "exit status $TRC, untraced $PRC$([ "$TRC" = 133 ] && echo " (SIGTRAP)")"
