@@ -139,7 +139,7 @@ static uint64_t probe_rss(struct probe_ctl *c)
 		}
 	}
 	__atomic_store_n(&c->statm_fd, (int32_t)fd, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&c->reopens, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->ring.hdr->reopens, 1, __ATOMIC_RELAXED);
 	return read_statm((int)fd);
 }
 
@@ -218,11 +218,11 @@ void probe_event(struct probe_ctl *c, uint32_t kind, uint32_t site,
 	rss = s >= 0 ? gated_rss(c, &c->gate[s], &k) : probe_rss(c);
 
 	if (!on_own_stack)
-		__atomic_fetch_add(&c->nostack, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&c->ring.hdr->nostack, 1, __ATOMIC_RELAXED);
 	if (__atomic_load_n(&c->alone, __ATOMIC_RELAXED) ?
 	    ring_put_alone(&c->ring, site, 0, k, sp, rss, key) :
 	    ring_put(&c->ring, site, 0, k, sp, rss, key))
-		__atomic_fetch_add(&c->waits, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&c->ring.hdr->waits, 1, __ATOMIC_RELAXED);
 }
 
 /* The common case, on the program's stack below the stub's and the entry's

@@ -47,11 +47,8 @@ struct probe_gate_cache {
 struct probe_ctl {
 	uint64_t magic;
 	int32_t statm_fd;	/* /proc/self/statm, kept open */
-	int32_t reopens;	/* times statm had to be opened again */
 	struct ring_producer ring;
 	uint64_t stacks;	/* PROBE_SLOTS stacks of PROBE_SLOT_SIZE */
-	uint64_t nostack;	/* events run on the program's stack */
-	uint64_t waits;		/* times a full ring made a probe wait */
 	char statm_path[24];	/* "/proc/self/statm" */
 	uint64_t slot_key[PROBE_SLOTS];		/* thread key owning the slot */
 	uint32_t slot_depth[PROBE_SLOTS];	/* probes in progress */

@@ -64,7 +64,15 @@ struct ring_header {
 	uint8_t pad2[RING_CACHELINE - 8];
 	uint32_t space;		/* futex: bumped by the consumer after a drain */
 	uint32_t waiters;	/* producers sleeping on `space` */
-	uint8_t pad3[RING_CACHELINE - 8];
+	/* The probes' counters for --stats, here rather than in the
+	 * program's own memory so that iprofmem still has them however the
+	 * process ends (its memory gone with it).  Bumped by the producers
+	 * (rarely: a wait, an event off the probe stacks, a reopen), read
+	 * by iprofmem at the end; no more trusted than the rest. */
+	uint64_t waits;		/* times a full ring made a probe wait */
+	uint64_t nostack;	/* events run on the program's stack */
+	uint64_t reopens;	/* times statm had to be opened again */
+	uint8_t pad3[RING_CACHELINE - 32];
 };
 
 /* One event, 32 bytes: two to a cache line, never across one. */

@@ -615,8 +615,6 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 			pr->ctl + offsetof(struct probe_ctl, statm_path),
 			&ctl.statm_fd_min);
 	ctl.statm_fd = failed_call(fd) ? -1 : (int32_t)fd;
-	ctl.waits = ctl.nostack = 0;
-	ctl.reopens = 0;
 	/* a forked child has one thread */
 	ctl.alone = 1;
 	pr->alone = true;
@@ -2307,18 +2305,15 @@ void probes_unload(struct tracer *tr, struct process *p, pid_t tid)
 	       (long)(DATA_BYTES - CTL_BYTES), MADV_DONTNEED, 0, 0, 0);
 }
 
-/* The probes' counters, from the control block, before it goes. */
+/* The probes' counters, from the ring's header in our own mapping: there
+ * whether the process detached, exec'd or ended. */
 static void read_counters(struct tracer *tr, struct process *p)
 {
-	struct probe_ctl ctl;
+	const struct ring_header *h = p->probes.ring;
 
-	if (p->memfd >= 0 &&
-	    mem_read(p->memfd, p->probes.ctl, &ctl, sizeof(ctl)) == 0 &&
-	    ctl.magic == PROBE_MAGIC) {
-		tr->pstats.waits += ctl.waits;
-		tr->pstats.nostack += ctl.nostack;
-		tr->pstats.reopens += (uint64_t)(ctl.reopens > 0 ? ctl.reopens : 0);
-	}
+	tr->pstats.waits += __atomic_load_n(&h->waits, __ATOMIC_RELAXED);
+	tr->pstats.nostack += __atomic_load_n(&h->nostack, __ATOMIC_RELAXED);
+	tr->pstats.reopens += __atomic_load_n(&h->reopens, __ATOMIC_RELAXED);
 }
 
 void probes_forget(struct tracer *tr, struct process *p)

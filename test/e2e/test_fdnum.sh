@@ -40,4 +40,23 @@ for v in $DEBUG_VARIANTS; do
 	done
 done
 
+# --stats counts the probe's reopen (the program closed its descriptor)
+# though the process has ended: the counters live in the event ring's
+# header, which iprofmem maps too, not in the program's memory (they
+# read 0 for every launched program before)
+ENGINE=${IPROFMEM_ENGINE:-auto}
+bin=$TGT/fdnum.O2-pie
+for f in "" -f; do
+	tc "fdnum.O2-pie${f:+ $f} --stats: the probe's reopen is counted after the program's end"
+	if need_file "$bin"; then
+		run_ip --stats $f -- "$bin" "$MARK"
+		expect_exit 0
+		n=$(sed -n -E 's/^iprofmem: stats: statm reads .* reopened ([0-9]+);.*/\1/p' "$ERR")
+		want=1
+		[ "$ENGINE" = int3 ] && want=0	# no probe, iprofmem reads statm
+		[ "$n" = "$want" ] || { fail "reopened '$n', want $want"; note_file "$ERR"; }
+	fi
+	tc_end
+done
+
 [ $N_FAILED -eq 0 ]
