@@ -2236,6 +2236,34 @@ void probes_restore(const struct process *p, int fd)
 	}
 }
 
+/* Turn off the probes of a process whose memory is open at fd, and take
+ * from it what they cost it: the fault gate's perf rings, the statm
+ * descriptor, its mapping of the event ring.  tid: a stopped thread of it
+ * able to run system calls, or 0 (then they are only turned off).  pr
+ * describes what is mapped (the parent's, for a forked child).  Returns
+ * whether it got that far. */
+static bool turn_off(const struct probes *pr, pid_t tid, int fd)
+{
+	const uint32_t off = 1, none = 0;
+	int32_t sfd;
+
+	if (mem_write(fd, pr->ctl + offsetof(struct probe_ctl, off), &off,
+		      sizeof(off)) != 0 ||
+	    mem_write(fd, pr->ctl + offsetof(struct probe_ctl, gate_nrings),
+		      &none, sizeof(none)) != 0 || !tid)
+		return false;
+	for (size_t i = 0; i < pr->ngate_maps; i++)
+		inject(tid, fd, 0, SYS_munmap, (long)pr->gate_maps[i],
+		       2 * 4096, 0, 0, 0, 0);
+	if (mem_read(fd, pr->ctl + offsetof(struct probe_ctl, statm_fd),
+		     &sfd, sizeof(sfd)) == 0 && sfd >= 0)
+		inject(tid, fd, 0, SYS_close, sfd, 0, 0, 0, 0, 0);
+	if (pr->ring_at)
+		inject(tid, fd, 0, SYS_munmap, (long)pr->ring_at,
+		       (long)pr->ring_len, 0, 0, 0, 0);
+	return true;
+}
+
 /* A forked child let go (no -f), stopped, its memory open at fd and its
  * bytes already put back: what it inherited of the probes goes as at a
  * detach, so that it runs as an untraced one would: the statm descriptor
@@ -2244,25 +2272,8 @@ void probes_restore(const struct process *p, int fd)
  * turned off. */
 void probes_let_go(const struct process *pp, pid_t child, int fd)
 {
-	const struct probes *pr = &pp->probes;
-	const uint32_t off = 1, none = 0;
-	int32_t sfd;
-
-	if (!pr->on ||
-	    mem_write(fd, pr->ctl + offsetof(struct probe_ctl, off), &off,
-		      sizeof(off)) != 0 ||
-	    mem_write(fd, pr->ctl + offsetof(struct probe_ctl, gate_nrings),
-		      &none, sizeof(none)) != 0)
-		return;
-	for (size_t i = 0; i < pr->ngate_maps; i++)
-		inject(child, fd, 0, SYS_munmap, (long)pr->gate_maps[i],
-		       2 * 4096, 0, 0, 0, 0);
-	if (mem_read(fd, pr->ctl + offsetof(struct probe_ctl, statm_fd),
-		     &sfd, sizeof(sfd)) == 0 && sfd >= 0)
-		inject(child, fd, 0, SYS_close, sfd, 0, 0, 0, 0, 0);
-	if (pr->ring_at)
-		inject(child, fd, 0, SYS_munmap, (long)pr->ring_at,
-		       (long)pr->ring_len, 0, 0, 0, 0);
+	if (pp->probes.on)
+		turn_off(&pp->probes, child, fd);
 }
 
 /* The program goes on without us (detach: -p, --duration): every thread is
@@ -2276,8 +2287,6 @@ void probes_let_go(const struct process *pp, pid_t child, int fd)
 void probes_unload(struct tracer *tr, struct process *p, pid_t tid)
 {
 	struct probes *pr = &p->probes;
-	const uint32_t off = 1, none = 0;
-	int32_t fd;
 
 	if (!pr->on || p->memfd < 0)
 		return;
@@ -2285,21 +2294,9 @@ void probes_unload(struct tracer *tr, struct process *p, pid_t tid)
 	take_traps(tr, p, UINT64_MAX, tracer_clock(tr));
 	ring_abandon(&pr->rd);
 	take_fs_dummies(tr, p);
-	if (mem_write(p->memfd, pr->ctl + offsetof(struct probe_ctl, off),
-		      &off, sizeof(off)) != 0 ||
-	    mem_write(p->memfd, pr->ctl + offsetof(struct probe_ctl, gate_nrings),
-		      &none, sizeof(none)) != 0 || !tid)
+	if (!turn_off(pr, tid, p->memfd))
 		return;
-	for (size_t i = 0; i < pr->ngate_maps; i++)
-		inject(tid, p->memfd, 0, SYS_munmap, (long)pr->gate_maps[i],
-		       2 * 4096, 0, 0, 0, 0);
 	pr->ngate_maps = 0;
-	if (mem_read(p->memfd, pr->ctl + offsetof(struct probe_ctl, statm_fd),
-		     &fd, sizeof(fd)) == 0 && fd >= 0)
-		inject(tid, p->memfd, 0, SYS_close, fd, 0, 0, 0, 0, 0);
-	if (pr->ring_at)
-		inject(tid, p->memfd, 0, SYS_munmap, (long)pr->ring_at,
-		       (long)pr->ring_len, 0, 0, 0, 0);
 	pr->ring_at = 0;
 	inject(tid, p->memfd, 0, SYS_madvise, (long)(pr->ctl + CTL_BYTES),
 	       (long)(DATA_BYTES - CTL_BYTES), MADV_DONTNEED, 0, 0, 0);
