@@ -3,6 +3,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,38 @@ long procfs_status_field(const char *buf, const char *key)
 	if (end == at || errno || v < 0)
 		return -1;
 	return v;
+}
+
+long procfs_limit_soft(const char *buf, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *line = buf;
+	char *end;
+	long v;
+
+	while (line && *line) {
+		/* the name, then the column's padding (two spaces at least:
+		 * "Max processes" is not "Max process") */
+		if (strncmp(line, name, nlen) == 0 && line[nlen] == ' ' &&
+		    line[nlen + 1] == ' ') {
+			line += nlen;
+			while (*line == ' ')
+				line++;
+			if (strncmp(line, "unlimited", 9) == 0 &&
+			    (line[9] == ' ' || line[9] == '\n' || !line[9]))
+				return LONG_MAX;
+			errno = 0;
+			v = strtol(line, &end, 10);
+			if (end == line || errno || v < 0 ||
+			    (*end != ' ' && *end != '\n' && *end))
+				return -1;
+			return v;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -1;
 }
 
 uint64_t procfs_status_mask(const char *buf, const char *key)

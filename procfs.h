@@ -12,6 +12,11 @@
  * (buf: NUL-terminated), or -1 when there is no such line or no number. */
 long procfs_status_field(const char *buf, const char *key);
 
+/* The soft limit on the line of /proc/PID/limits (buf: NUL-terminated)
+ * that starts with name ("Max open files"): LONG_MAX for "unlimited", -1
+ * when there is no such line or no value. */
+long procfs_limit_soft(const char *buf, const char *name);
+
 /* The hexadecimal signal mask after "Key:" (SigPnd, SigBlk, SigIgn,
  * SigCgt...), 0 when there is no such line or no number. */
 uint64_t procfs_status_mask(const char *buf, const char *key);

@@ -196,10 +196,17 @@ static long open_statm(struct process *p, pid_t tid, uint64_t code,
 		       uint64_t path_at, int32_t *min)
 {
 	struct rlimit lim;
-	long fd, high;
+	char buf[4096];
+	long fd, high, soft = -1;
 
-	*min = prlimit(p->pid, RLIMIT_NOFILE, NULL, &lim) == 0 ?
-	       probe_statm_fd_min(lim.rlim_cur) : 0;
+	/* prlimit needs CAP_SYS_RESOURCE for another user's process (a
+	 * root without it, as in a container, tracing a program that
+	 * changed its uid); /proc/PID/limits is there for whoever traces */
+	if (prlimit(p->pid, RLIMIT_NOFILE, NULL, &lim) == 0)
+		soft = lim.rlim_cur > LONG_MAX ? LONG_MAX : (long)lim.rlim_cur;
+	else if (read_proc_file(p->pid, "limits", buf, sizeof(buf)))
+		soft = procfs_limit_soft(buf, "Max open files");
+	*min = soft >= 0 ? probe_statm_fd_min((unsigned long)soft) : 0;
 	fd = inject(tid, p->memfd, code, SYS_open, (long)path_at,
 		    O_RDONLY | O_CLOEXEC, 0, 0, 0, 0);
 	if (failed_call(fd) || *min <= 0 || fd >= *min)
@@ -392,6 +399,27 @@ static const char *perf_refusal(void)
 	return why;
 }
 
+/* Why the kernel refused the program a perf event that iprofmem, root,
+ * would have had: the call runs as the program's user (a daemon's
+ * workers often run as nobody). */
+static const char *refused_to_user(pid_t pid)
+{
+	static char why[128];
+	char buf[4096];
+	long uid = -1, v = -1;
+
+	if (read_proc_file(pid, "status", buf, sizeof(buf)))
+		uid = procfs_status_field(buf, "Uid");
+	if (read_small_file("/proc/sys/kernel/perf_event_paranoid", buf,
+			    sizeof(buf)) >= 0)
+		v = strtol(buf, NULL, 10);
+	if (uid < 0 || v < 0)
+		return "perf events refused to the program's user";
+	snprintf(why, sizeof(why), "perf events refused to the program's "
+		 "user (uid %ld, not root; perf_event_paranoid is %ld)", uid, v);
+	return why;
+}
+
 /* One kmem:rss_stat event per CPU for the process (tid: a stopped thread
  * of it, the only one), each mapped read-only, backward (the kernel
  * overwrites the oldest records: never full), at scratch's side; their
@@ -439,7 +467,7 @@ static const char *setup_gate(struct tracer *tr, struct process *p,
 
 		if (failed_call(fd)) {
 			why = fd == -EACCES || fd == -EPERM ?
-			      "perf events refused (perf_event_paranoid, not root)" :
+			      refused_to_user(p->pid) :
 			      "perf_event_open of kmem:rss_stat failed";
 			break;
 		}
@@ -468,6 +496,19 @@ static const char *setup_gate(struct tracer *tr, struct process *p,
 	p->probes.gate_on = true;
 	tr->pstats.gate_rings = (uint64_t)ncpu;
 	return NULL;
+}
+
+/* For --stats: a process's gate is on (why NULL) or off, and the first
+ * reason it was off. */
+static void count_gate(struct tracer *tr, const char *why)
+{
+	if (!why) {
+		tr->pstats.gate_on++;
+		return;
+	}
+	tr->pstats.gate_off++;
+	if (!tr->pstats.gate_why)
+		tr->pstats.gate_why = why;
 }
 
 /* iprofmem changed the program's memory itself (a push it replayed may
@@ -541,8 +582,7 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 	ctl.alone = p->probes.alone;
 	/* the stacks are scratch until the first probe runs */
 	why = setup_gate(tr, p, tid, code, data, ctl.stacks, &ctl);
-	if (why)
-		tr->pstats.gate_why = why;
+	count_gate(tr, why);
 	ctl.ring.hdr = (struct ring_header *)ring;
 	ctl.ring.rec = (struct ring_record *)(ring + RING_HEADER_SIZE);
 	ctl.ring.mask = ((uint64_t)1 << RING_ORDER) - 1;
@@ -622,8 +662,7 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 	memset(ctl.gate_head, 0, sizeof(ctl.gate_head));
 	memset(ctl.gate, 0, sizeof(ctl.gate));
 	why = setup_gate(tr, p, tid, 0, pr->ctl, ctl.stacks, &ctl);
-	if (why && !tr->pstats.gate_why)
-		tr->pstats.gate_why = why;
+	count_gate(tr, why);
 	if (mem_write(p->memfd, pr->ctl, &ctl, sizeof(ctl)) != 0)
 		return -1;
 	pr->on = true;
@@ -2380,9 +2419,16 @@ void probes_print_stats(const struct tracer *tr)
 		(double)s->arm_ns / 1e9, (unsigned long long)s->modules);
 	if (s->why_not)
 		fprintf(stderr, "iprofmem: stats: no probes: %s\n", s->why_not);
-	else if (s->gate_rings)
+	else if (s->gate_on && !s->gate_off)
 		fprintf(stderr, "iprofmem: stats: fault gate: on (kmem:rss_stat, "
 			"%llu CPUs)\n", (unsigned long long)s->gate_rings);
+	else if (s->gate_on)	/* -f, or several -p */
+		fprintf(stderr, "iprofmem: stats: fault gate: on in %llu "
+			"process%s (kmem:rss_stat, %llu CPUs), off in %llu: "
+			"%s\n", (unsigned long long)s->gate_on,
+			s->gate_on == 1 ? "" : "es",
+			(unsigned long long)s->gate_rings,
+			(unsigned long long)s->gate_off, s->gate_why);
 	else if (s->gate_why)
 		fprintf(stderr, "iprofmem: stats: fault gate: off: %s\n",
 			s->gate_why);

@@ -146,7 +146,10 @@ struct probe_stats {
 	uint64_t bad_records, waits, nostack, reopens;
 	uint64_t gate_skips;		/* probe events with a cached RSS */
 	uint64_t gate_rings;		/* CPUs the gate watched (last set-up) */
-	const char *gate_why;		/* the gate was off: why */
+	const char *gate_why;		/* the gate was off: why (the
+					   first process's reason) */
+	uint64_t gate_on, gate_off;	/* processes set up with the gate
+					   on, off */
 	uint64_t load_ns, arm_ns;	/* reading symbols, arming modules */
 	uint64_t modules;		/* modules armed */
 	uint64_t redirected;		/* branches re-aimed at a stub's

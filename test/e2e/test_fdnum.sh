@@ -59,4 +59,31 @@ for f in "" -f; do
 	tc_end
 done
 
+# A program that runs as another user than iprofmem (root launching a
+# daemon that drops its uid): the descriptor still goes out of its way,
+# though prlimit on that process needs CAP_SYS_RESOURCE, which a root in
+# a container may lack (this machine's does): the limit comes from
+# /proc/PID/limits then.  --stats names the program's user when the
+# kernel refuses it the fault gate's perf events.
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP ${TAG}fdnum: as another user: running the program as nobody needs root"
+else
+	tc "fdnum.O2-pie as nobody, iprofmem root: descriptors numbered as untraced; the gate's refusal names the user"
+	# a copy nobody can run, whatever the checkout's mode
+	if need_file "$bin" && share_copy "$bin"; then
+		asnobody=(setpriv --reuid=65534 --regid=65534 --clear-groups "$SHARED/${bin##*/}")
+		run_plain "${asnobody[@]}" "$MARK"
+		run_ip --stats -- "${asnobody[@]}" "$MARK"
+		expect_exit 0
+		expect_same_as_plain
+		grep -q '^fds 3 3 6, ' "$OUT" || { fail "descriptors moved"; note_file "$OUT"; }
+		par=$(cat /proc/sys/kernel/perf_event_paranoid)
+		if [ "$ENGINE" != int3 ] && [ "$par" -gt 1 ]; then
+			grep -qx "iprofmem: stats: fault gate: off: perf events refused to the program's user (uid 65534, not root; perf_event_paranoid is $par)" "$ERR" ||
+				{ fail "the gate's line does not name the program's user"; note_file "$ERR"; }
+		fi
+	fi
+	tc_end
+fi
+
 [ $N_FAILED -eq 0 ]

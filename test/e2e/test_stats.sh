@@ -93,6 +93,40 @@ if need_file "$bin"; then
 fi
 tc_end
 
+# two processes attached at once, one with threads already running (an
+# inherited perf event would miss them: no gate there): the line says
+# both, and why the one is off
+tc "stats: -p A,B: the fault gate line counts each process's gate"
+idle=$TGT/attach_idle.O2-pie churn=$TGT/attach_churn.O2-pie
+if need_file "$idle" && need_file "$churn"; then
+	"$idle" ticks 300 10 0 >/dev/null 2>&1 &
+	ta=$!
+	rm -f "$WORK/ready"
+	"$churn" "$WORK/ready" >/dev/null 2>&1 &
+	tb=$!
+	for _ in $(seq 100); do [ -e "$WORK/ready" ] && break; sleep 0.05; done
+	sleep 0.3
+	run_ip --stats --duration=0.5 -p "$ta,$tb"
+	expect_exit 0
+	gate=$(grep '^iprofmem: stats: fault gate: ' "$ERR")
+	if [ "$ENGINE" = int3 ]; then
+		[ -z "$gate" ] || fail "a fault gate line without probes: $gate"
+	else
+		case $gate in
+		*"fault gate: on in 1 process (kmem:rss_stat, "*" CPUs), off in 1: the process ran threads before iprofmem attached") ;;
+		# no gate anywhere (not root, perf_event_paranoid 2): the
+		# first process's reason
+		*"fault gate: off: "?*) [ "$(id -u)" != 0 ] || fail "root, and no gate: $gate" ;;
+		*) fail "fault gate line: '$gate'" ;;
+		esac
+	fi
+	kill "$ta" 2>/dev/null
+	kill -USR1 "$tb" 2>/dev/null
+	wait "$ta" "$tb" 2>/dev/null
+	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+fi
+tc_end
+
 tc "stats: without --stats, none"
 run_ip "$EMPTY" 10
 expect_exit 0

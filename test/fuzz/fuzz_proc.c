@@ -1,6 +1,6 @@
 /* Fuzz target: every parser of /proc files iprofmem has (RSS from statm,
  * status and smaps_rollup in tracer/rss.c; status fields, stat state,
- * cmdline and auxv in procfs.c), and /proc/PID/maps, which symbols_open
+ * cmdline, limits and auxv in procfs.c), and /proc/PID/maps, which symbols_open
  * leaves to libdwfl (dwfl_linux_proc_report).  Each parser gets the whole
  * input: they are cheap, and one corpus of real /proc files then serves
  * them all. */
@@ -63,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	procfs_status_field(text, "TracerPid");
 	procfs_status_field(text, "Uid");
+	procfs_limit_soft(text, "Max open files");
 	procfs_status_mask(text, "SigPnd");
 	procfs_status_mask(text, "SigCgt");
 	procfs_maps_contains(text, 0x7f0000001000);

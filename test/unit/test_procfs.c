@@ -7,6 +7,7 @@
 
 #include <elf.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -185,6 +186,36 @@ static void rss_parts(void **state)
 	assert_int_equal(src, RSS_SMAPS);
 }
 
+/* /proc/PID/limits as Linux 6.x prints it: the name padded to 26
+ * columns, the soft and the hard limit padded to 21, the unit. */
+static void limits(void **state)
+{
+	static const char lim[] =
+		"Limit                     Soft Limit           Hard Limit           Units     \n"
+		"Max cpu time              unlimited            unlimited            seconds   \n"
+		"Max processes             95431                95431                processes \n"
+		"Max open files            20000                1048576              files     \n"
+		"Max locked memory         8388608              8388608              bytes     \n"
+		"Max realtime timeout      unlimited            unlimited            us        \n";
+
+	(void)state;
+	assert_int_equal(procfs_limit_soft(lim, "Max open files"), 20000);
+	assert_int_equal(procfs_limit_soft(lim, "Max processes"), 95431);
+	assert_true(procfs_limit_soft(lim, "Max cpu time") == LONG_MAX);
+	assert_true(procfs_limit_soft(lim, "Max realtime timeout") == LONG_MAX);
+	/* a prefix of a name is not the name */
+	assert_int_equal(procfs_limit_soft(lim, "Max process"), -1);
+	assert_int_equal(procfs_limit_soft(lim, "Max open"), -1);
+	assert_int_equal(procfs_limit_soft(lim, "Max stack size"), -1);
+	assert_int_equal(procfs_limit_soft("Max open files            1024x", "Max open files"), -1);
+	assert_int_equal(procfs_limit_soft("Max open files            -1    ", "Max open files"), -1);
+	assert_int_equal(procfs_limit_soft("Max open files            99999999999999999999999 1",
+					   "Max open files"), -1);
+	assert_int_equal(procfs_limit_soft("Max open files            ", "Max open files"), -1);
+	assert_int_equal(procfs_limit_soft("Max open files            1024", "Max open files"), 1024);
+	assert_int_equal(procfs_limit_soft("", "Max open files"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +227,7 @@ int main(void)
 		cmocka_unit_test(maps),
 		cmocka_unit_test(maps_gap_below),
 		cmocka_unit_test(rss_parts),
+		cmocka_unit_test(limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
