@@ -115,9 +115,13 @@ static uint64_t read_statm(int fd)
 	return probe_pack_rss((uint64_t)res, (uint64_t)shr);
 }
 
+/* probe_x86_64.S: the RSS read by iprofmem, at a stop. */
+uint64_t probe_need_rss(void) __attribute__((visibility("hidden")));
+
 /* The program may have closed our descriptor, or put another file in its
  * place (dup2): what is read must look like statm, else it is opened
- * again. */
+ * again; where that cannot be (statm out of the program's reach),
+ * iprofmem reads it at a stop. */
 static uint64_t probe_rss(struct probe_ctl *c)
 {
 	uint64_t rss = read_statm(__atomic_load_n(&c->statm_fd, __ATOMIC_RELAXED));
@@ -127,7 +131,7 @@ static uint64_t probe_rss(struct probe_ctl *c)
 		return rss;
 	fd = raw_syscall4(SYS_open_, (long)c->statm_path, O_RDONLY_ | O_CLOEXEC_, 0, 0);
 	if (fd < 0)
-		return PROBE_NO_RSS;
+		return probe_need_rss();
 	/* out of the program's way, as iprofmem put the first one */
 	if (c->statm_fd_min > 0 && fd < c->statm_fd_min) {
 		long high = raw_syscall4(SYS_fcntl_, fd, F_DUPFD_CLOEXEC_,
@@ -140,7 +144,8 @@ static uint64_t probe_rss(struct probe_ctl *c)
 	}
 	__atomic_store_n(&c->statm_fd, (int32_t)fd, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&c->ring.hdr->reopens, 1, __ATOMIC_RELAXED);
-	return read_statm((int)fd);
+	rss = read_statm((int)fd);
+	return rss != PROBE_NO_RSS ? rss : probe_need_rss();
 }
 
 /* The thread's key: its fs base (tracer/probes.c keeps the two equal). */

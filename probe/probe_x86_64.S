@@ -134,4 +134,21 @@ probe_slow:
 	lea	16(%rsp), %rsp		/* the flags, the kind */
 	jmp	probe_exit
 
+/* The RSS when the probe cannot read statm itself: the program closed its
+ * descriptor and /proc/self/statm is out of its reach (a chroot, a mount
+ * namespace without /proc).  iprofmem, stopped at the int3, reads
+ * /proc/PID/statm from outside, as the int3 engine does at its traps,
+ * and puts the packed value (probe_pack_rss) in rax.  Without iprofmem
+ * to do it, PROBE_NO_RSS. */
+	.globl	probe_need_rss
+	.hidden	probe_need_rss
+	.type	probe_need_rss, @function
+probe_need_rss:
+	mov	$-1, %rax
+	int3
+	.globl	probe_need_rss_back
+	.hidden	probe_need_rss_back
+probe_need_rss_back:
+	ret
+
 	.section .note.GNU-stack,"",@progbits

@@ -2262,6 +2262,42 @@ bool probes_inside(const struct process *p, uint64_t pc, uint64_t *exit)
 	return false;
 }
 
+bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
+		      struct user_regs_struct *r)
+{
+	unsigned long long size, res, shr;
+	uint64_t packed = PROBE_NO_RSS;
+	char buf[128];
+	ssize_t n;
+	size_t i;
+
+	if (!p->probes.on)
+		return false;
+	for (i = 0; i < p->probes.nareas; i++)
+		if (r->rip == p->probes.areas[i].lo + PROBE_NEED_RSS_BACK_OFF)
+			break;
+	if (i == p->probes.nareas)
+		return false;
+	/* what the probe would have read: /proc/PID/statm is the same file */
+	n = p->rss.fd >= 0 ? pread(p->rss.fd, buf, sizeof(buf) - 1, 0) : -1;
+	if (n > 0) {
+		buf[n] = '\0';
+		if (sscanf(buf, "%llu %llu %llu", &size, &res, &shr) == 3 &&
+		    shr <= res && res <= 0xffffffffu)
+			packed = probe_pack_rss(res, shr);
+	}
+	r->rax = packed;
+	ptrace(PTRACE_SETREGS, tid, 0, r);
+	tr->pstats.rss_stops++;
+	if (!p->probes.rss_stops) {
+		p->probes.rss_stops = true;
+		warn_msg("process %d cannot open /proc/self/statm (a chroot, "
+			 "or a mount namespace without /proc): its probes stop "
+			 "for the RSS, as int3 sites do", (int)p->pid);
+	}
+	return true;
+}
+
 void probes_restore(const struct process *p, int fd)
 {
 	uint8_t now[16];
@@ -2403,14 +2439,16 @@ void probes_print_stats(const struct tracer *tr)
 		(unsigned long long)s->sites_follow,
 		(unsigned long long)s->redirected);
 	fprintf(stderr, "iprofmem: stats: statm reads %llu (probes %llu, int3 "
-		"stops %llu), gate skipped %llu, reopened %llu; ring waits %llu; "
+		"stops %llu), gate skipped %llu, reopened %llu, read at a stop "
+		"%llu; ring waits %llu; "
 		"probes on the program's stack %llu; bad records %llu\n",
 		(unsigned long long)(s->events_probe - s->gate_skips +
 				     s->stops_int3),
 		(unsigned long long)(s->events_probe - s->gate_skips),
 		(unsigned long long)s->stops_int3,
 		(unsigned long long)s->gate_skips,
-		(unsigned long long)s->reopens, (unsigned long long)s->waits,
+		(unsigned long long)s->reopens,
+		(unsigned long long)s->rss_stops, (unsigned long long)s->waits,
 		(unsigned long long)s->nostack,
 		(unsigned long long)s->bad_records);
 	fprintf(stderr, "iprofmem: stats: set-up %.3f s: symbols %.3f s, "

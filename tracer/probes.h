@@ -71,6 +71,7 @@ struct key_shadow {
 struct probes {
 	bool on;		/* set up: the ring is there */
 	bool failed;		/* setup failed: int3 only, said once */
+	bool rss_stops;		/* a probe could not read statm: said once */
 	uint64_t ctl;		/* the control block, in the process */
 	void *ring;		/* our mapping of the ring */
 	size_t ring_len;
@@ -144,6 +145,7 @@ struct probe_stats {
 	uint64_t sites_probe[2], sites_int3[2];	/* [0] entries, [1] returns */
 	uint64_t sites_follow;		/* rets taken at their callee's return */
 	uint64_t bad_records, waits, nostack, reopens;
+	uint64_t rss_stops;		/* probes' RSS read at a stop */
 	uint64_t gate_skips;		/* probe events with a cached RSS */
 	uint64_t gate_rings;		/* CPUs the gate watched (last set-up) */
 	const char *gate_why;		/* the gate was off: why (the
@@ -227,6 +229,12 @@ bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
 /* Is pc in probe code or a stub?  *exit gets the address where a thread
  * in that probe code leaves it (0 in a stub). */
 bool probes_inside(const struct process *p, uint64_t pc, uint64_t *exit);
+/* A thread of p stopped at the probe's int3 for an RSS it could not read
+ * (statm out of the program's reach: probe_need_rss)?  Then the RSS is
+ * read here, from outside, and put in its rax (r updated and set).
+ * True when it was that stop. */
+bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
+		      struct user_regs_struct *r);
 /* Put the original bytes back in every window through fd, where our
  * jump still is. */
 void probes_restore(const struct process *p, int fd);

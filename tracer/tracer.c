@@ -40,6 +40,7 @@ enum event_kind {
 	EV_BREAKPOINT,	/* one of our int3s */
 	EV_SIGNAL,	/* a signal to deliver */
 	EV_STEP,	/* a thread stepping out of probe code stopped */
+	EV_RSS_STOP,	/* a probe stopped for the RSS (probes_serve_rss) */
 	EV_GROUP_STOP,	/* SIGSTOP & co: stay stopped, as untraced */
 	EV_PTRACE_STOP,	/* a new thread's first stop, or an interrupt */
 	EV_CLONE,	/* a new thread (or a process made by clone) */
@@ -281,6 +282,7 @@ static pid_t wait_any(struct tracer *tr, int *status)
 static int classify_event(struct tracer *tr, struct event *ev)
 {
 	int status, event;
+	bool regs;
 	pid_t tid = wait_any(tr, &status);
 
 	if (tid < 0)
@@ -324,6 +326,12 @@ static int classify_event(struct tracer *tr, struct event *ev)
 	if (ev->sig != SIGTRAP)
 		return 1;
 	ev->th = thread_find(&tr->threads, tid);
+	regs = ev->th && ev->th->proc &&
+	       ptrace(PTRACE_GETREGS, tid, 0, &ev->regs) == 0;
+	if (regs && probes_serve_rss(tr, ev->th->proc, tid, &ev->regs)) {
+		ev->kind = EV_RSS_STOP;
+		return 1;
+	}
 	/* a single step stops with TRAP_TRACE, or, over a system call (the
 	 * probe's statm read), with TRAP_BRKPT at the call's return */
 	if (ev->th && ev->th->leaving &&
@@ -332,8 +340,7 @@ static int classify_event(struct tracer *tr, struct event *ev)
 		ev->kind = EV_STEP;
 		return 1;
 	}
-	if (ev->th && ev->th->proc &&
-	    ptrace(PTRACE_GETREGS, tid, 0, &ev->regs) == 0 &&
+	if (regs &&
 	    (ev->bp = bp_table_find(&ev->th->proc->bps, arch_pc(&ev->regs) - 1)) &&
 	    at_breakpoint(ev))
 		ev->kind = EV_BREAKPOINT;
@@ -1212,6 +1219,12 @@ static bool dispatch_event(struct tracer *tr, struct event *ev)
 	case EV_STEP:
 		on_step(tr, ev);
 		break;
+	case EV_RSS_STOP:	/* served: the probe goes on */
+		if (ev->th->leaving)
+			on_step(tr, ev);
+		else
+			resume_tid(tr, ev->tid, 0);
+		break;
 	case EV_SIGNAL:
 		if (ev->sig == SIGTRAP && ev->th && ev->th->proc)
 			trap_guard_learn(ev->th->proc, ev->tid);
@@ -1369,6 +1382,11 @@ static void evacuate(struct tracer *tr, struct process *p)
 				break;
 			if (!WIFSTOPPED(status))
 				break;	/* gone */
+			/* the probe stepped into its int3 for the RSS */
+			if (WSTOPSIG(status) == SIGTRAP &&
+			    ptrace(PTRACE_GETREGS, th->tid, 0, &r) == 0 &&
+			    probes_serve_rss(tr, p, th->tid, &r))
+				continue;
 			if (WSTOPSIG(status) != SIGTRAP && !th->pending_sig &&
 			    status >> 16 == 0)
 				th->pending_sig = WSTOPSIG(status);

@@ -51,7 +51,7 @@ for f in "" -f; do
 	if need_file "$bin"; then
 		run_ip --stats $f -- "$bin" "$MARK"
 		expect_exit 0
-		n=$(sed -n -E 's/^iprofmem: stats: statm reads .* reopened ([0-9]+);.*/\1/p' "$ERR")
+		n=$(sed -n -E 's/^iprofmem: stats: statm reads .* reopened ([0-9]+),.*/\1/p' "$ERR")
 		want=1
 		[ "$ENGINE" = int3 ] && want=0	# no probe, iprofmem reads statm
 		[ "$n" = "$want" ] || { fail "reopened '$n', want $want"; note_file "$ERR"; }

@@ -1,0 +1,90 @@
+/* chrooted: a daemon's start-up (sshd's privilege separation, vsftpd,
+ * dnsmasq): it chroots into an empty directory and closes every
+ * descriptor, the probe's statm among them, which it then cannot open
+ * again: /proc is out of its reach.  Its RSS must still be measured, as
+ * the int3 engine measures it from outside (found by trying that
+ * pattern: the probes recorded no RSS and the rows vanished).
+ *
+ * Not root, it first makes a user namespace of its own, where chroot is
+ * allowed (unshare(CLONE_NEWUSER)); where neither can be, it prints
+ * "chrooted: cannot chroot here: ..." and exits 77.
+ *
+ * main: setup maps 64 pages; touch(0, 4); chroot DIR and close 3..1023;
+ * touch(4, 8); a forked child runs touch(12, 16) and exits; main waits,
+ * then touch(28, 4).  Prints "chrooted: done" and exits 0.
+ *
+ * Rows (the parent): touch 16 pages 3 calls (each call's pages are new);
+ * with -f the child's call adds 16 pages and whatever code pages it
+ * faults in again (fork does not copy a file mapping's page table).
+ * setup, main: not exact.  Usage: chrooted DIR [MARK] */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static volatile char *pages;
+
+__attribute__((noinline)) void
+setup(void)
+{
+	pages = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pages == MAP_FAILED) {
+		perror("chrooted: mmap");
+		exit(1);
+	}
+}
+
+__attribute__((noinline)) void
+touch(int from, int n)
+{
+	for (int i = from; i < from + n; i++)
+		pages[(size_t)i * 4096] = 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	pid_t child;
+	int st;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: chrooted DIR [MARK]\n");
+		return 2;
+	}
+	setup();
+	touch(0, 4);
+	if (geteuid() != 0 && unshare(CLONE_NEWUSER) != 0) {
+		printf("chrooted: cannot chroot here: unshare: %s\n", strerror(errno));
+		return 77;
+	}
+	if (chroot(argv[1]) != 0 || chdir("/") != 0) {
+		printf("chrooted: cannot chroot here: %s\n", strerror(errno));
+		return 77;
+	}
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+	touch(4, 8);
+	fflush(stdout);
+	child = fork();
+	if (child < 0) {
+		perror("chrooted: fork");
+		return 1;
+	}
+	if (child == 0) {
+		touch(12, 16);
+		_exit(0);
+	}
+	if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "chrooted: the child failed\n");
+		return 1;
+	}
+	touch(28, 4);
+	printf("chrooted: done\n");
+	return 0;
+}
