@@ -142,10 +142,16 @@ static uint64_t probe_rss(struct probe_ctl *c)
 			fd = high;
 		}
 	}
+	rss = read_statm((int)fd);
+	if (rss == PROBE_NO_RSS) {
+		/* opened but not read (a seccomp filter that refuses
+		 * pread64): ours, not kept, never one per event */
+		raw_syscall4(SYS_close_, fd, 0, 0, 0);
+		return probe_need_rss();
+	}
 	__atomic_store_n(&c->statm_fd, (int32_t)fd, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&c->ring.hdr->reopens, 1, __ATOMIC_RELAXED);
-	rss = read_statm((int)fd);
-	return rss != PROBE_NO_RSS ? rss : probe_need_rss();
+	return rss;
 }
 
 /* The thread's key: its fs base (tracer/probes.c keeps the two equal). */

@@ -2291,9 +2291,10 @@ bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
 	tr->pstats.rss_stops++;
 	if (!p->probes.rss_stops) {
 		p->probes.rss_stops = true;
-		warn_msg("process %d cannot open /proc/self/statm (a chroot, "
-			 "or a mount namespace without /proc): its probes stop "
-			 "for the RSS, as int3 sites do", (int)p->pid);
+		warn_msg("process %d: its probes cannot read /proc/self/statm "
+			 "(out of its reach after a chroot, or refused by a "
+			 "seccomp filter): they stop for the RSS, as int3 "
+			 "sites do", (int)p->pid);
 	}
 	return true;
 }
@@ -2440,7 +2441,7 @@ void probes_print_stats(const struct tracer *tr)
 		(unsigned long long)s->redirected);
 	fprintf(stderr, "iprofmem: stats: statm reads %llu (probes %llu, int3 "
 		"stops %llu), gate skipped %llu, reopened %llu, read at a stop "
-		"%llu; ring waits %llu; "
+		"%llu, refused by seccomp %llu; ring waits %llu; "
 		"probes on the program's stack %llu; bad records %llu\n",
 		(unsigned long long)(s->events_probe - s->gate_skips +
 				     s->stops_int3),
@@ -2448,7 +2449,9 @@ void probes_print_stats(const struct tracer *tr)
 		(unsigned long long)s->stops_int3,
 		(unsigned long long)s->gate_skips,
 		(unsigned long long)s->reopens,
-		(unsigned long long)s->rss_stops, (unsigned long long)s->waits,
+		(unsigned long long)s->rss_stops,
+		(unsigned long long)s->seccomp_refused,
+		(unsigned long long)s->waits,
 		(unsigned long long)s->nostack,
 		(unsigned long long)s->bad_records);
 	fprintf(stderr, "iprofmem: stats: set-up %.3f s: symbols %.3f s, "

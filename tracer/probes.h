@@ -146,6 +146,8 @@ struct probe_stats {
 	uint64_t sites_follow;		/* rets taken at their callee's return */
 	uint64_t bad_records, waits, nostack, reopens;
 	uint64_t rss_stops;		/* probes' RSS read at a stop */
+	uint64_t seccomp_refused;	/* probes' system calls a seccomp
+					   filter trapped (SIGSYS) */
 	uint64_t gate_skips;		/* probe events with a cached RSS */
 	uint64_t gate_rings;		/* CPUs the gate watched (last set-up) */
 	const char *gate_why;		/* the gate was off: why (the

@@ -1146,6 +1146,42 @@ static bool popf_done(const struct process *p, regs_t *r)
 	return true;
 }
 
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1		/* SIGSYS's si_code for a seccomp filter */
+#endif
+
+/* A seccomp filter that the program installed after the set-up trapped
+ * (SECCOMP_RET_TRAP: SIGSYS) a system call of the probe's own: its statm
+ * read, a reopen, a wait for room in the ring.  The call fails with
+ * ENOSYS instead, and the signal, which the program's code did not
+ * cause, goes; the probe then stops for the RSS (probes_serve_rss).
+ * Returns true when it was that. */
+static bool probe_call_refused(struct tracer *tr, struct event *ev)
+{
+	struct thread *th = thread_find(&tr->threads, ev->tid);
+	uint64_t exit = 0;
+	siginfo_t si;
+	regs_t r;
+
+	if (ev->sig != SIGSYS || !th || !th->proc || !th->proc->probes.on ||
+	    ptrace(PTRACE_GETSIGINFO, ev->tid, 0, &si) != 0 ||
+	    si.si_code != SYS_SECCOMP ||
+	    ptrace(PTRACE_GETREGS, ev->tid, 0, &r) != 0 ||
+	    !probes_inside(th->proc, arch_pc(&r), &exit) || !exit)
+		return false;
+	r.rax = (uint64_t)-ENOSYS;
+	if (ptrace(PTRACE_SETREGS, ev->tid, 0, &r) != 0)
+		return false;
+	tr->pstats.seccomp_refused++;
+	if (th->leaving) {
+		if (ptrace(PTRACE_SINGLESTEP, ev->tid, 0, 0) != 0)
+			th->leaving = 0;
+	} else {
+		resume_tid(tr, ev->tid, 0);
+	}
+	return true;
+}
+
 /* A signal for a thread inside probe code or a stub is held until the
  * thread is out: its handler runs where it would untraced, with the
  * program's own registers and stack pointer, never on the probe's stack,
@@ -1228,7 +1264,7 @@ static bool dispatch_event(struct tracer *tr, struct event *ev)
 	case EV_SIGNAL:
 		if (ev->sig == SIGTRAP && ev->th && ev->th->proc)
 			trap_guard_learn(ev->th->proc, ev->tid);
-		if (hold_in_probe(tr, ev))
+		if (probe_call_refused(tr, ev) || hold_in_probe(tr, ev))
 			break;
 		signal_out_of_slot(tr, ev);
 		resume_tid(tr, ev->tid, ev->sig);

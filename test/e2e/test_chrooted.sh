@@ -14,7 +14,7 @@
 ENGINE=${IPROFMEM_ENGINE:-auto}
 EMPTY=$WORK/empty
 mkdir -p "$EMPTY"
-WARN_RE='^iprofmem: warning: process [0-9]+ cannot open /proc/self/statm \(a chroot, or a mount namespace without /proc\): its probes stop for the RSS, as int3 sites do$'
+WARN_RE='^iprofmem: warning: process [0-9]+: its probes cannot read /proc/self/statm \(out of its reach after a chroot, or refused by a seccomp filter\): they stop for the RSS, as int3 sites do$'
 k() { src_key chrooted "$1"; }
 
 bin=$TGT/chrooted.O2-pie
@@ -61,7 +61,7 @@ bin=$TGT/chrooted.O2-pie
 if need_file "$bin"; then
 	run_ip --stats -- "$bin" "$EMPTY" "$MARK"
 	expect_exit 0
-	n=$(sed -n -E 's/^iprofmem: stats: statm reads .* read at a stop ([0-9]+);.*/\1/p' "$ERR")
+	n=$(sed -n -E 's/^iprofmem: stats: statm reads .* read at a stop ([0-9]+),.*/\1/p' "$ERR")
 	if [ "$ENGINE" = int3 ]; then
 		[ "$n" = 0 ] || fail "read at a stop '$n' under int3, want 0"
 	else

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A seccomp filter that the program installs while traced, after the
+# probes' set-up, refusing the pread64 they read statm with
+# (test/targets/latefilter.c): by EPERM, or by SIGSYS (SECCOMP_RET_TRAP),
+# which killed the program under probes before.  The program runs as
+# untraced (output, exit status), touch's row is exact (the probes stop
+# for their RSS), and --stats counts the trapped calls.
+. "$(dirname "$0")/lib.sh"
+
+ENGINE=${IPROFMEM_ENGINE:-auto}
+WARN_RE='^iprofmem: warning: process [0-9]+: its probes cannot read /proc/self/statm \(out of its reach after a chroot, or refused by a seccomp filter\): they stop for the RSS, as int3 sites do$'
+k() { src_key latefilter "$1"; }
+
+for v in $DEBUG_VARIANTS; do
+	bin=$TGT/latefilter.$v
+	for mode in errno trap; do
+		tc "latefilter.$v $mode: a filter installed while traced: as untraced, touch's row exact"
+		if need_file "$bin"; then
+			run_plain "$bin" "$mode" "$MARK"
+			run_ip --stats -- "$bin" "$mode" "$MARK"
+			expect_exit 0
+			expect_same_as_plain
+			if expect_table "$ERR"; then
+				for l in "${OTHER[@]}"; do
+					case $l in "iprofmem: stats: "*) continue ;; esac
+					if [ "$ENGINE" = int3 ] || ! grep -qE "$WARN_RE" <<<"$l"; then
+						fail "stderr: '$l'"
+						break
+					fi
+				done
+				expect_row "$(k touch)" 28 3
+				expect_rows_only latefilter touch install setup main
+			fi
+			n=$(sed -n -E 's/^iprofmem: stats: statm reads .* refused by seccomp ([0-9]+);.*/\1/p' "$ERR")
+			if [ "$ENGINE" = int3 ] || [ "$mode" = errno ]; then
+				[ "$n" = 0 ] || fail "refused by seccomp '$n', want 0"
+			else
+				[ -n "$n" ] && [ "$n" -ge 1 ] || fail "refused by seccomp '$n', want 1 or more"
+			fi
+			[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+		fi
+		tc_end
+	done
+done
+
+[ $N_FAILED -eq 0 ]
