@@ -568,10 +568,12 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 	fd = open_statm(p, tid, code,
 			data + offsetof(struct probe_ctl, statm_path),
 			&ctl.statm_fd_min);
-	if (failed_call(fd) ||
-	    setup_ring(p, tid, code, data, name_at, 0, &ring) != 0)
+	/* no statm (a chrooted daemon attached to): the probes stop for
+	 * their RSS (probe_need_rss), with the fault gate only when it may
+	 * have changed */
+	if (setup_ring(p, tid, code, data, name_at, 0, &ring) != 0)
 		goto fail;
-	ctl.statm_fd = (int32_t)fd;
+	ctl.statm_fd = failed_call(fd) ? -1 : (int32_t)fd;
 	ctl.stacks = data + CTL_BYTES;
 	ctl.fs_self = !has_fsgsbase(p->pid);
 	for (size_t i = 0; i < PROBE_FS_DUMMIES; i++)

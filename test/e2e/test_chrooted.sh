@@ -74,4 +74,45 @@ if need_file "$bin"; then
 fi
 tc_end
 
+# -p on a daemon already chrooted, its descriptors closed: the probes'
+# set-up cannot open statm either; they are set up without it and stop
+# for their RSS (with the fault gate, only when it may have changed),
+# where before the int3 engine took the whole process.  serve_one
+# touches one new page per call: its row's memory is its calls' pages
+# exactly.  The daemon runs on after the detach and ends as untraced.
+tc "chrooted.O2-pie serve: -p on a chrooted daemon: probes, serve_one exact, unharmed"
+bin=$TGT/chrooted.O2-pie
+if need_file "$bin"; then
+	# its own marker: run_ip takes whatever holds $MARK for its leftovers
+	dmark=$WORK/daemon
+	start_bg "$WORK/serve.out" "$WORK/serve.err" "$bin" "$EMPTY" serve "$dmark"
+	for _ in $(seq 500); do grep -q serving "$WORK/serve.out" && break; sleep 0.01; done
+	# the daemon, not the timeout that runs it
+	tp=$(pgrep -f -- "^[^ ]*/chrooted\.O2-pie [^ ]* serve $dmark" | head -n 1)
+	if [ -z "$tp" ] || ! grep -q serving "$WORK/serve.out"; then
+		fail "the daemon did not start"
+	else
+		run_ip --stats --duration=0.5 -p "$tp"
+		expect_exit 0
+		if [ "$ENGINE" != int3 ]; then
+			probe=$(sed -n -E 's/^iprofmem: stats: events [0-9]+ \(probe ([0-9]+),.*/\1/p' "$ERR")
+			[ -n "$probe" ] && [ "$probe" -gt 0 ] || fail "no event by probes ($probe)"
+		fi
+		expect_table "$ERR" && find_row "$(k serve_one)"
+		calls=$(row_calls "${ROW:-}")
+		if [ "${ROW_COUNT:-0}" != 1 ] || [ "${calls:-0}" -lt 10 ]; then
+			fail "want one row for serve_one with 10 calls or more: '$ROW'"
+		else
+			[ "$ROW" = "$(row_text "$calls" "$calls" "$(k serve_one)")" ] ||
+				fail "serve_one: '$ROW', not one page per call"
+		fi
+	fi
+	pkill -TERM -f -- "^[^ ]*/chrooted\.O2-pie [^ ]* serve $dmark"
+	finish_bg
+	[ "$BG_RC" = 0 ] || fail "the daemon's exit status $BG_RC, not 0"
+	grep -qx 'chrooted: served' "$WORK/serve.out" || fail "the daemon did not end as untraced"
+	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+fi
+tc_end
+
 [ $N_FAILED -eq 0 ]

@@ -16,15 +16,24 @@
  * Rows (the parent): touch 16 pages 3 calls (each call's pages are new);
  * with -f the child's call adds 16 pages and whatever code pages it
  * faults in again (fork does not copy a file mapping's page table).
- * setup, main: not exact.  Usage: chrooted DIR [MARK] */
+ * setup, main: not exact.  Usage: chrooted DIR [MARK]
+ *
+ * chrooted DIR serve [MARK]: a daemon to attach to.  After the chroot and
+ * the closing, it writes "serving" to stdout (flushed) and touches one
+ * new page of a 4096-page mapping every millisecond (serve_one), until
+ * SIGTERM; then prints "chrooted: served" and exits 0.  Rows of an
+ * attach: serve_one exactly one page per call. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile char *pages;
@@ -47,16 +56,59 @@ touch(int from, int n)
 		pages[(size_t)i * 4096] = 1;
 }
 
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* long enough for a probe's jmp at its entry and at its ret */
+__attribute__((noinline)) void
+serve_one(volatile char *at, long i)
+{
+	at[0] = (char)i;
+	at[1] = (char)(i >> 8);
+	at[2] = (char)(i >> 16);
+}
+
+static int
+serve(void)
+{
+	volatile char *big = mmap(NULL, 4096L * 4096, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	const struct timespec ms = { 0, 1000000 };
+
+	if (big == MAP_FAILED) {
+		perror("chrooted: mmap");
+		return 1;
+	}
+	printf("serving\n");
+	fflush(stdout);
+	for (long i = 0; !stop && i < 4096; i++) {
+		serve_one(big + i * 4096, i);
+		nanosleep(&ms, NULL);
+	}
+	while (!stop)
+		pause();
+	printf("chrooted: served\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
+	bool serving = argc > 2 && !strcmp(argv[2], "serve");
 	pid_t child;
 	int st;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: chrooted DIR [MARK]\n");
+		fprintf(stderr, "usage: chrooted DIR [serve] [MARK]\n");
 		return 2;
 	}
+	signal(SIGTERM, on_term);
 	setup();
 	touch(0, 4);
 	if (geteuid() != 0 && unshare(CLONE_NEWUSER) != 0) {
@@ -69,6 +121,8 @@ main(int argc, char **argv)
 	}
 	for (int fd = 3; fd < 1024; fd++)
 		close(fd);
+	if (serving)
+		return serve();
 	touch(4, 8);
 	fflush(stdout);
 	child = fork();
