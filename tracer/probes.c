@@ -2264,6 +2264,17 @@ bool probes_inside(const struct process *p, uint64_t pc, uint64_t *exit)
 	return false;
 }
 
+struct process *probes_owner(const struct tracer *tr, struct process *p)
+{
+	if (p->probes.on)
+		return p;
+	for (size_t k = 0; k < tr->nprocs; k++)
+		if (tr->procs[k]->probes.on &&
+		    tr->procs[k]->probes.vfork_child == p->pid)
+			return tr->procs[k];
+	return NULL;
+}
+
 bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
 		      struct user_regs_struct *r)
 {
@@ -2273,7 +2284,8 @@ bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
 	ssize_t n;
 	size_t i;
 
-	if (!p->probes.on)
+	p = probes_owner(tr, p);
+	if (!p)
 		return false;
 	for (i = 0; i < p->probes.nareas; i++)
 		if (r->rip == p->probes.areas[i].lo + PROBE_NEED_RSS_BACK_OFF)

@@ -231,6 +231,9 @@ bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
 /* Is pc in probe code or a stub?  *exit gets the address where a thread
  * in that probe code leaves it (0 in a stub). */
 bool probes_inside(const struct process *p, uint64_t pc, uint64_t *exit);
+/* The process whose probes p runs: p, or the parent of a vfork child not
+ * followed (its memory is the parent's); NULL if none. */
+struct process *probes_owner(const struct tracer *tr, struct process *p);
 /* A thread of p stopped at the probe's int3 for an RSS it could not read
  * (statm out of the program's reach: probe_need_rss)?  Then the RSS is
  * read here, from outside, and put in its rax (r updated and set).

@@ -1159,15 +1159,17 @@ static bool popf_done(const struct process *p, regs_t *r)
 static bool probe_call_refused(struct tracer *tr, struct event *ev)
 {
 	struct thread *th = thread_find(&tr->threads, ev->tid);
+	struct process *owner;
 	uint64_t exit = 0;
 	siginfo_t si;
 	regs_t r;
 
-	if (ev->sig != SIGSYS || !th || !th->proc || !th->proc->probes.on ||
+	if (ev->sig != SIGSYS || !th || !th->proc ||
+	    !(owner = probes_owner(tr, th->proc)) ||
 	    ptrace(PTRACE_GETSIGINFO, ev->tid, 0, &si) != 0 ||
 	    si.si_code != SYS_SECCOMP ||
 	    ptrace(PTRACE_GETREGS, ev->tid, 0, &r) != 0 ||
-	    !probes_inside(th->proc, arch_pc(&r), &exit) || !exit)
+	    !probes_inside(owner, arch_pc(&r), &exit) || !exit)
 		return false;
 	r.rax = (uint64_t)-ENOSYS;
 	if (ptrace(PTRACE_SETREGS, ev->tid, 0, &r) != 0)

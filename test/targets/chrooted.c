@@ -10,12 +10,14 @@
  * "chrooted: cannot chroot here: ..." and exits 77.
  *
  * main: setup maps 64 pages; touch(0, 4); chroot DIR and close 3..1023;
- * touch(4, 8); a forked child runs touch(12, 16) and exits; main waits,
- * then touch(28, 4).  Prints "chrooted: done" and exits 0.
+ * touch(4, 8); a forked child runs touch(12, 16) and exits; main waits;
+ * a vfork child runs touch(28, 4) in main's memory (its probes are main's)
+ * and exits; then touch(32, 4).  Prints "chrooted: done" and exits 0.
  *
- * Rows (the parent): touch 16 pages 3 calls (each call's pages are new);
- * with -f the child's call adds 16 pages and whatever code pages it
- * faults in again (fork does not copy a file mapping's page table).
+ * Rows: touch 20 pages 4 calls (each call's pages are new; the vfork
+ * child's call is main's memory, traced as the int3 engine traces it);
+ * with -f the forked child's call adds 16 pages and whatever code pages
+ * it faults in again (fork does not copy a file mapping's page table).
  * setup, main: not exact.  Usage: chrooted DIR [MARK]
  *
  * chrooted DIR serve [MARK]: a daemon to attach to.  After the chroot and
@@ -138,7 +140,20 @@ main(int argc, char **argv)
 		fprintf(stderr, "chrooted: the child failed\n");
 		return 1;
 	}
-	touch(28, 4);
+	child = vfork();
+	if (child < 0) {
+		perror("chrooted: vfork");
+		return 1;
+	}
+	if (child == 0) {
+		touch(28, 4);
+		_exit(0);
+	}
+	if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "chrooted: the vfork child failed\n");
+		return 1;
+	}
+	touch(32, 4);
 	printf("chrooted: done\n");
 	return 0;
 }
