@@ -46,10 +46,14 @@ done
 engines_case "engines: sel_malloc.O2-pie -e libc.so.6:malloc" \
 	-e 'libc.so.6:malloc' -e alloc_blocks -- "$TGT/sel_malloc.O2-pie" "$MARK"
 
+# main's printf faults in libc pages, as flags' does (sel_cxx.O2-pie's
+# main once differed by a page in a CI run, and not in 7 runs of it since)
 for t in tailcall_cxx cxx_exc sel_cxx; do
+	ENGINES_MASK="main"
 	for v in $CXX_VARIANTS; do
 		engines_case "engines: $t.$v" -- "$TGT/$t.$v" "$MARK"
 	done
+	ENGINES_MASK=
 done
 
 # a shared library and a dlopen'd plugin (selected by pattern), a
