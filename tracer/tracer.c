@@ -1001,6 +1001,13 @@ static void on_exit_event(struct tracer *tr, struct event *ev)
 		tr->res->status = ev->status;
 	if (!p)
 		return;
+	/* a seccomp filter that kills on a call it does not allow cannot be
+	 * seen coming (ENGINES in the man page): say what to do */
+	if (p->probes.on && WIFSIGNALED(ev->status) &&
+	    WTERMSIG(ev->status) == SIGSYS)
+		warn_msg("process %d was killed by SIGSYS: if it is not killed "
+			 "untraced, a seccomp filter of its own killed a probe's "
+			 "system call; trace it with --engine=int3", (int)p->pid);
 	/* the leader's exit ends the process once no thread of it is left
 	 * (it can be reported early when another thread execs) */
 	for (size_t i = 0; i < tr->threads.n; i++)

@@ -43,4 +43,28 @@ for v in $DEBUG_VARIANTS; do
 	done
 done
 
+# A filter that kills outright (SECCOMP_RET_KILL_PROCESS): under probes
+# the program dies of SIGSYS at the next statm read, and iprofmem says
+# to use --engine=int3, under which it runs as untraced, rows exact.
+bin=$TGT/latefilter.O2-pie
+tc "latefilter.O2-pie kill: under probes a warning names --engine=int3; under int3 as untraced"
+if need_file "$bin"; then
+	run_plain "$bin" kill "$MARK"
+	run_ip -- "$bin" kill "$MARK"
+	if [ "$ENGINE" = int3 ]; then
+		expect_exit 0
+		expect_same_as_plain
+		expect_only_table "$ERR" && expect_row "$(k touch)" 28 3
+	else
+		expect_exit $((128 + 31))
+		grep -qE '^iprofmem: warning: process [0-9]+ was killed by SIGSYS: if it is not killed untraced, a seccomp filter of its own killed a probe.s system call; trace it with --engine=int3$' "$ERR" ||
+			{ fail "no warning naming --engine=int3"; note_file "$ERR"; }
+		run_ip --engine=int3 -- "$bin" kill "$MARK"
+		expect_exit 0
+		expect_same_as_plain
+		expect_only_table "$ERR" && expect_row "$(k touch)" 28 3
+	fi
+fi
+tc_end
+
 [ $N_FAILED -eq 0 ]

@@ -6,15 +6,16 @@
  * the program has no handler, so a SIGSYS it received would kill it).
  * iprofmem must turn the trap into a failed call (the program never
  * made it), and the probes must then stop for their RSS: the rows are
- * the int3 engine's.  (A filter that kills outright cannot be seen
- * coming: the man page says to use --engine=int3 there.)
+ * the int3 engine's.  MODE kill (SECCOMP_RET_KILL_PROCESS) cannot be seen
+ * coming: the probes' next statm read kills the program, and iprofmem
+ * says to use --engine=int3, under which it runs as untraced.
  *
  * main: setup maps 64 pages; touch(0, 4); the filter; touch(4, 8);
  * touch(12, 16).  Prints "latefilter: done", exits 0.
  *
  * Rows: touch 28 pages, 3 calls; setup, install (its frame may take a
  * stack page), main: not exact.
- * Usage: latefilter errno|trap [MARK] */
+ * Usage: latefilter errno|trap|kill [MARK] */
 #define _GNU_SOURCE
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -72,11 +73,13 @@ main(int argc, char **argv)
 {
 	unsigned action;
 
-	if (argc < 2 || (strcmp(argv[1], "errno") && strcmp(argv[1], "trap"))) {
-		fprintf(stderr, "usage: latefilter errno|trap [MARK]\n");
+	if (argc < 2 || (strcmp(argv[1], "errno") && strcmp(argv[1], "trap") &&
+			 strcmp(argv[1], "kill"))) {
+		fprintf(stderr, "usage: latefilter errno|trap|kill [MARK]\n");
 		return 2;
 	}
 	action = !strcmp(argv[1], "trap") ? SECCOMP_RET_TRAP :
+		 !strcmp(argv[1], "kill") ? SECCOMP_RET_KILL_PROCESS :
 		 SECCOMP_RET_ERRNO | 1;
 	setup();
 	touch(0, 4);
