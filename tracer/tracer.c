@@ -69,6 +69,9 @@ struct event {
 static volatile sig_atomic_t stop_requested, forward_sig, requests;
 static volatile sig_atomic_t attach_mode;
 static volatile pid_t wake_tid;
+/* the last stops waited for (an event's, a new child's): what the
+ * out-of-memory path must let go if the failure kept them from the table */
+static pid_t in_hand[2];
 
 /* Only flags are set here; the loop acts.  The interrupt makes a tracee
  * report a stop, so that a waitpid that began just before the flag was set
@@ -295,6 +298,7 @@ static int classify_event(struct tracer *tr, struct event *ev)
 		return 1;
 	}
 	wake_tid = tid;
+	in_hand[0] = tid;
 	ev->sig = WSTOPSIG(status);
 	event = status >> 16;
 	switch (event) {
@@ -820,7 +824,10 @@ static bool child_stopped(struct tracer *tr, pid_t child)
 	}
 	/* a signal to iprofmem (--duration...) must not make us give up a
 	 * child that is about to stop, with our int3s in its text */
-	return wait_thread(child, &status) && WIFSTOPPED(status);
+	if (!wait_thread(child, &status) || !WIFSTOPPED(status))
+		return false;
+	in_hand[1] = child;
+	return true;
 }
 
 /* A new thread (or followed process) is known: resume it if its first
@@ -1532,6 +1539,19 @@ void tracer_run(struct tracer *tr)
 
 static struct tracer *live_tracer;
 
+/* Is a SIGTRAP sent by the kernel (an int3) queued for thread TID? */
+static bool trap_queued(pid_t tid)
+{
+	struct __ptrace_peeksiginfo_args a = { .off = 0, .flags = 0, .nr = 8 };
+	siginfo_t q[8];
+	long n = ptrace(PTRACE_PEEKSIGINFO, tid, &a, q);
+
+	for (long i = 0; i < n; i++)
+		if (q[i].si_signo == SIGTRAP && q[i].si_code == SI_KERNEL)
+			return true;
+	return false;
+}
+
 /* Detach a stopped thread as it would run untraced: off our int3 (rewound
  * onto the site, whose original byte is back) and out of any slot.  False
  * when it is not stopped (yet). */
@@ -1544,6 +1564,16 @@ static bool rescue_thread(struct thread *th, pid_t tid,
 
 	if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0)
 		return errno == ESRCH && kill(tid, 0) != 0;	/* gone */
+	if (p && ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 &&
+	    si.si_signo == SIGTRAP && (si.si_code >> 8) != 0 &&
+	    trap_queued(tid)) {
+		/* an event stop (our interrupt) that came before the
+		 * SIGTRAP of an int3 it had just run: detached now, it
+		 * would die of it.  Let it take the signal, to a stop
+		 * where it is judged as below. */
+		ptrace(PTRACE_CONT, tid, 0, 0);
+		return false;
+	}
 	if (p && ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 &&
 	    si.si_signo == SIGTRAP && si.si_code == SI_KERNEL &&
 	    bp_table_find(&p->bps, arch_pc(&r) - 1) &&
@@ -1567,7 +1597,8 @@ static void emergency_detach(void)
 {
 	struct tracer *tr = live_tracer;
 	size_t left = 0;
-	int status;
+	int status, ended = 0;
+	bool leader_gone = false;
 	pid_t w;
 
 	if (!tr)
@@ -1582,11 +1613,19 @@ static void emergency_detach(void)
 		}
 	for (size_t i = 0; i < tr->threads.n; i++)
 		ptrace(PTRACE_INTERRUPT, tr->threads.threads[i].tid, 0, 0);
+	/* a stop waited for whose thread did not make it into the table
+	 * (the allocation that failed was for it): no wait reports it
+	 * again, so it is let go now or stays stopped for ever */
+	for (int i = 0; i < 2; i++)
+		if (in_hand[i] > 0 && !thread_find(&tr->threads, in_hand[i]))
+			rescue_thread(NULL, in_hand[i], 0);
 	for (int round = 0; round < 400; round++) {
 		/* new threads and processes whose creation was not seen */
 		while ((w = waitpid(-1, &status, WNOHANG | __WALL)) > 0)
 			if (WIFSTOPPED(status) && !thread_find(&tr->threads, w))
 				ptrace(PTRACE_DETACH, w, 0, 0);
+			else if (w == tr->leader && !WIFSTOPPED(status))
+				ended = status, leader_gone = true;
 		left = 0;
 		for (size_t i = 0; i < tr->threads.n; i++) {
 			struct thread *th = &tr->threads.threads[i];
@@ -1607,8 +1646,21 @@ static void emergency_detach(void)
 		return;
 	}
 	error_msg("the program runs on untraced");
-	while (waitpid(tr->leader, &status, 0) < 0 && errno == EINTR)
-		;
+	/* until the program ends; a thread whose creation came too late
+	 * for the rounds above stops here, and is let go as it is */
+	while (!leader_gone) {
+		w = waitpid(-1, &status, __WALL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			break;
+		if (w == tr->leader && !WIFSTOPPED(status))
+			ended = status, leader_gone = true;
+		else if (WIFSTOPPED(status))
+			rescue_thread(NULL, w, status >> 16 ? 0 :
+				      WSTOPSIG(status));
+	}
+	status = ended;
 	exit(WIFEXITED(status) ? WEXITSTATUS(status) :
 	     WIFSIGNALED(status) ? 128 + WTERMSIG(status) : EXIT_IPROFMEM);
 }
