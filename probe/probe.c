@@ -124,13 +124,9 @@ uint64_t probe_need_rss(void) __attribute__((visibility("hidden")));
  * iprofmem reads it at a stop. */
 static uint64_t probe_rss(struct probe_ctl *c)
 {
-	uint64_t rss;
+	uint64_t rss = read_statm(__atomic_load_n(&c->statm_fd, __ATOMIC_RELAXED));
 	long fd;
 
-	/* a seccomp filter of the program's may kill any call of ours */
-	if (__atomic_load_n(&c->ring.hdr->nosys, __ATOMIC_RELAXED))
-		return probe_need_rss();
-	rss = read_statm(__atomic_load_n(&c->statm_fd, __ATOMIC_RELAXED));
 	if (rss != PROBE_NO_RSS)
 		return rss;
 	fd = raw_syscall4(SYS_open_, (long)c->statm_path, O_RDONLY_ | O_CLOEXEC_, 0, 0);

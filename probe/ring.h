@@ -56,9 +56,7 @@ struct ring_header {
 	uint32_t version;
 	uint32_t record_size;
 	uint32_t order;		/* capacity: 1 << order records */
-	uint32_t nosys;		/* set by iprofmem when the program installs
-				   a seccomp filter: the probes make no
-				   more system calls of their own */
+	uint32_t unused0;
 	uint8_t pad0[RING_CACHELINE - 24];
 	uint64_t head;		/* next position to reserve (producers) */
 	uint8_t pad1[RING_CACHELINE - 8];

@@ -1473,42 +1473,6 @@ static uint64_t symbol_address(struct sym_session *s, size_t i,
 	return 0;
 }
 
-size_t symbols_watch(struct sym_session *s, struct insn out[2],
-		     const char *names[2])
-{
-	static const char *const want[2] = { "prctl", "syscall" };
-
-	for (size_t i = 0; i < s->n; i++) {
-		struct loader L = { 0 };
-		Dwarf_Addr bias;
-		size_t n = 0;
-		Elf *elf;
-
-		/* in a full symbol table, its name has its version */
-		if (s->mods[i].is_ldso || s->mods[i].is_special ||
-		    (!symbol_address(s, i, "__libc_start_main") &&
-		     !symbol_address(s, i, "__libc_start_main@@GLIBC_2.34")))
-			continue;
-		elf = dwfl_module_getelf(s->dmods[i], &bias);
-		if (!elf || collect_code_sections(&L, elf, bias) != 0) {
-			free(L.secs);
-			return 0;
-		}
-		for (int k = 0; k < 2; k++) {
-			uint64_t at = symbol_address(s, i, want[k]);
-			size_t avail = 0;
-			const uint8_t *code = at ? code_at(&L, at, &avail) : NULL;
-
-			if (code && insn_decode(code, avail, at, &out[n]) == 0 &&
-			    out[n].op != INSN_UNSUPPORTED)
-				names[n++] = want[k];
-		}
-		free(L.secs);
-		return n;
-	}
-	return 0;
-}
-
 int symbols_rendezvous(struct sym_session *s, uint64_t *r_debug,
 		       struct insn *brk)
 {

@@ -135,14 +135,6 @@ bool symbols_file_has_functions(const char *path);
  * such note, or the file cannot be read. */
 int symbols_build_id(const char *path, char *out, size_t len);
 
-/* The C library's prctl and syscall functions, through which a program
- * installs a seccomp filter: the decoded first instruction of each, in
- * the module that defines __libc_start_main (libc.so, or a static
- * executable).  Fills at most two (out[i].addr: the function) with their
- * names in names[i]; returns how many. */
-size_t symbols_watch(struct sym_session *s, struct insn out[2],
-		     const char *names[2]);
-
 /* The dynamic linker's rendezvous: the address of _r_debug and the
  * decoded first instruction of the function it calls at every change of
  * the link map (_dl_debug_state).  Returns -1 when there is none (a static

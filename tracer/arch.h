@@ -26,10 +26,6 @@ static inline bool arch_native(const regs_t *r) { return r->cs == 0x33; }
 
 /* Does the instruction need an out-of-line slot? */
 bool arch_needs_slot(const struct insn *in);
-/* Can arch_replay run it with no slot (slot 0)?  Everything but what runs
- * out of line, except a 64-bit move between registers, done in place
- * (the first instruction of glibc's syscall()). */
-bool arch_replays_in_place(const struct insn *in);
 /* Encode the slot for `in` at address `slot`: the instruction (rip-relative
  * operand re-aimed) and a jump back.  Returns -1 when the operand is out of
  * rel32 reach of the slot. */

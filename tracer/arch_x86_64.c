@@ -47,28 +47,6 @@ bool arch_needs_slot(const struct insn *in)
 	return in->op == INSN_OOL;
 }
 
-/* mov %reg, %reg (REX.W 89 /r, mod 3): the destination and source
- * register numbers, or false. */
-static bool mov_reg_reg(const struct insn *in, unsigned *dst, unsigned *src)
-{
-	uint8_t rex = in->bytes[0], modrm = in->bytes[2];
-
-	if (in->op != INSN_OOL || in->len != 3 || (rex & 0xf8) != 0x48 ||
-	    in->bytes[1] != 0x89 || (modrm & 0xc0) != 0xc0)
-		return false;
-	*dst = (modrm & 7) | (rex & 1) << 3;
-	*src = (modrm >> 3 & 7) | (rex & 4) << 1;
-	return true;
-}
-
-bool arch_replays_in_place(const struct insn *in)
-{
-	unsigned d, s;
-
-	return in->op != INSN_UNSUPPORTED &&
-	       (in->op != INSN_OOL || mov_reg_reg(in, &d, &s));
-}
-
 int arch_encode_slot(uint8_t out[ARCH_SLOT_SIZE], const struct insn *in,
 		     uint64_t slot)
 {
@@ -190,7 +168,6 @@ int arch_replay(const struct replay_ctx *c, regs_t *r, const struct insn *in,
 		uint64_t slot)
 {
 	uint64_t next = in->addr + in->len, v;
-	unsigned d, s;
 
 	switch (in->op) {
 	case INSN_NOP:
@@ -239,11 +216,6 @@ int arch_replay(const struct replay_ctx *c, regs_t *r, const struct insn *in,
 		r->rip = v;
 		return 0;
 	case INSN_OOL:
-		if (!slot && mov_reg_reg(in, &d, &s)) {
-			*reg_ptr(r, d) = *reg_ptr(r, s);
-			r->rip = next;
-			return 0;
-		}
 		if (!slot) {
 			errno = EINVAL;
 			return -1;

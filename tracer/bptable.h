@@ -10,17 +10,12 @@
 
 #include "symbols/disasm.h"
 
-enum { WATCH_PRCTL = 1, WATCH_SYSCALL = 2 };
-
 struct bp {
 	uint64_t addr;		/* 0: free slot */
 	int32_t entry_fn;	/* report id whose entry this is, or -1 */
 	int32_t ret_fn;		/* report id this site returns from, or -1 */
 	uint64_t slot;		/* out-of-line copy of insn, or 0 */
 	bool rendezvous;	/* the dynamic linker's: look at the modules */
-	uint8_t watch;		/* WATCH_PRCTL, WATCH_SYSCALL: the C
-				   library's, where a seccomp filter is
-				   installed (tracer/image.c), or 0 */
 	bool in_stub;		/* a probe stub's own int3 (an indirect jmp
 				   leaving): nothing to put back */
 	uint32_t ranges_at;	/* the ranges of ret_fn's function, in */

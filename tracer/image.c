@@ -120,7 +120,7 @@ static struct bp *arm_site(struct process *p, uint64_t addr,
 	static const uint8_t int3 = ARCH_BREAKPOINT;
 	struct bp *b = bp_table_get(&p->bps, addr);
 
-	if (b->entry_fn < 0 && b->ret_fn < 0 && !b->rendezvous && !b->watch) {
+	if (b->entry_fn < 0 && b->ret_fn < 0 && !b->rendezvous) {
 		b->orig = in->bytes[0];
 		if (mem_write(p->memfd, addr, &int3, 1) != 0)
 			return NULL;
@@ -305,8 +305,7 @@ static int may_probe(struct tracer *tr, struct process *p, pid_t tid,
 	for (size_t i = 0; i < tr->threads.n; i++)
 		nthreads += tr->threads.threads[i].proc == p;
 	if (p->probes.on)
-		return (nthreads == 1 || tr->world_stopped) &&
-		       !p->probes.nosys ? 0 : -1;
+		return nthreads == 1 || tr->world_stopped ? 0 : -1;
 	why = probes_refusal(tr, p);
 	if (!why && nthreads != 1 && !tr->world_stopped)
 		why = "the program runs threads already";
@@ -448,36 +447,6 @@ static void arm_rendezvous(struct process *p, struct sym_session *s)
 	p->r_debug = r_debug;
 }
 
-/* The seccomp watch: internal breakpoints on the C library's prctl and
- * syscall, where a program installs a seccomp filter, so that the probes
- * stop making system calls before a filter can kill the program for one
- * (probes_nosys).  Only where probes may run; a function whose first
- * bytes a probe took is left alone; an instruction that cannot be
- * replayed without an out-of-line slot (arch_replay) is not watched.  A
- * filter installed by a raw system call is not seen. */
-static void arm_watch(struct process *p, struct sym_session *s)
-{
-	struct insn in[2];
-	const char *names[2];
-	size_t n;
-
-	if (p->watching || !p->probes.on)
-		return;
-	n = symbols_watch(s, in, names);
-	for (size_t i = 0; i < n; i++) {
-		struct bp *b;
-
-		if (!arch_replays_in_place(&in[i]) ||
-		    probes_covers(p, in[i].addr))
-			continue;
-		b = arm_site(p, in[i].addr, &in[i], 0);
-		if (b)
-			b->watch = strcmp(names[i], "prctl") == 0 ?
-				   WATCH_PRCTL : WATCH_SYSCALL;
-	}
-	p->watching = n > 0;
-}
-
 static struct traced_module *find_module(struct process *p,
 					 const struct sym_module *m)
 {
@@ -552,7 +521,7 @@ int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,
 	const struct selection *sel = tr->opts->sel;
 	struct sym_session *s;
 	char err[512];
-	bool *fresh, ldso = false;
+	bool *fresh;
 	int ret = 0;
 
 	s = symbols_open(p->pid, err, sizeof(err));
@@ -570,7 +539,6 @@ int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,
 		if (m->is_special)
 			continue;
 		if (m->is_ldso) {
-			ldso = true;
 			if (at_exec && (!selection_is_default(sel) ||
 					selection_all_modules(sel)))
 				arm_rendezvous(p, s);
@@ -588,15 +556,6 @@ int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,
 	for (size_t i = 0; i < symbols_nmodules(s) && ret == 0; i++)
 		if (fresh[i])
 			ret = add_module(tr, p, tid, s, i);
-	if (ret == 0)
-		arm_watch(p, s);
-	/* a dynamic program's C library comes after the exec: the
-	 * rendezvous says when, if it is not armed already */
-	if (ret == 0 && at_exec && ldso && !p->watching && !p->r_debug &&
-	    tr->opts->engine != ENGINE_INT3) {
-		arm_rendezvous(p, s);
-		p->rdv_watch = p->r_debug != 0;
-	}
 	free(fresh);
 	symbols_close(s);
 	return ret;
@@ -616,8 +575,6 @@ void process_forget_modules(struct process *p)
 	p->ranges = NULL;
 	p->nranges = 0;
 	p->r_debug = 0;
-	p->watching = false;
-	p->rdv_watch = false;
 	p->stub = 0;
 	p->trap_guard = false;
 	bp_table_free(&p->bps);
@@ -644,8 +601,6 @@ void process_copy_image(struct process *child, const struct process *parent)
 		       parent->nranges * sizeof(*child->ranges));
 	child->nranges = parent->nranges;
 	child->r_debug = parent->r_debug;
-	child->watching = parent->watching;
-	child->rdv_watch = parent->rdv_watch;
 	child->stub = parent->stub;
 	child->nfuncs = parent->nfuncs;
 	child->started = parent->started;

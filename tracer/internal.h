@@ -38,9 +38,6 @@ struct process {
 	size_t nranges;
 	struct probes probes;	/* the probe engine's state in it */
 	uint64_t r_debug;	/* the dynamic linker's _r_debug, or 0 */
-	bool watching;		/* the seccomp watch is armed */
-	bool rdv_watch;		/* the rendezvous is armed only to arm the
-				   watch once the C library is in */
 	uint64_t stub;		/* "syscall; int3" in its first out-of-line
 				   area, to inject system calls at, or 0 */
 	bool trap_guard;	/* it has a SIGTRAP handler (trap_act) that

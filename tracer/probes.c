@@ -628,11 +628,6 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 
 	if (!from->on)
 		return 0;
-	if (from->nosys) {
-		/* the child has its parent's filter: nothing to inject */
-		errno = EPERM;
-		return -1;
-	}
 	pr->ctl = from->ctl;
 	pr->sites = dup_array(from->sites, from->nsites, sizeof(*pr->sites));
 	pr->hot = dup_array(from->hot, from->nsites, sizeof(*pr->hot));
@@ -2250,14 +2245,6 @@ bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
 	return false;
 }
 
-bool probes_covers(const struct process *p, uint64_t addr)
-{
-	for (size_t i = 0; i < p->probes.nwins; i++)
-		if (addr - p->probes.wins[i].start < p->probes.wins[i].len)
-			return true;
-	return false;
-}
-
 bool probes_inside(const struct process *p, uint64_t pc, uint64_t *exit)
 {
 	for (size_t i = 0; i < p->probes.nhops; i++)
@@ -2316,7 +2303,7 @@ bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
 	r->rax = packed;
 	ptrace(PTRACE_SETREGS, tid, 0, r);
 	tr->pstats.rss_stops++;
-	if (!p->probes.rss_stops && !p->probes.nosys) {
+	if (!p->probes.rss_stops) {
 		p->probes.rss_stops = true;
 		warn_msg("process %d: its probes cannot read /proc/self/statm "
 			 "(out of its reach after a chroot, or refused by a "
@@ -2376,20 +2363,7 @@ static bool turn_off(const struct probes *pr, pid_t tid, int fd)
 void probes_let_go(const struct process *pp, pid_t child, int fd)
 {
 	if (pp->probes.on)
-		turn_off(&pp->probes, pp->probes.nosys ? 0 : child, fd);
-}
-
-void probes_nosys(struct process *p)
-{
-	struct ring_header *h = p->probes.ring;
-
-	if (!p->probes.on || p->probes.nosys)
-		return;
-	p->probes.nosys = true;
-	__atomic_store_n(&h->nosys, 1, __ATOMIC_RELEASE);
-	warn_msg("process %d installs a seccomp filter: its probes make no "
-		 "more system calls, and stop for the RSS when it may have "
-		 "changed", (int)p->pid);
+		turn_off(&pp->probes, child, fd);
 }
 
 /* The program goes on without us (detach: -p, --duration): every thread is
@@ -2410,8 +2384,7 @@ void probes_unload(struct tracer *tr, struct process *p, pid_t tid)
 	take_traps(tr, p, UINT64_MAX, tracer_clock(tr));
 	ring_abandon(&pr->rd);
 	take_fs_dummies(tr, p);
-	/* under a seccomp filter, what was injected stays */
-	if (!turn_off(pr, pr->nosys ? 0 : tid, p->memfd))
+	if (!turn_off(pr, tid, p->memfd))
 		return;
 	pr->ngate_maps = 0;
 	pr->ring_at = 0;

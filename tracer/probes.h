@@ -72,10 +72,6 @@ struct probes {
 	bool on;		/* set up: the ring is there */
 	bool failed;		/* setup failed: int3 only, said once */
 	bool rss_stops;		/* a probe could not read statm: said once */
-	bool nosys;		/* the program installs a seccomp filter (a
-				   watch breakpoint saw it coming): neither
-				   the probes nor iprofmem make a system
-				   call in it any more */
 	uint64_t ctl;		/* the control block, in the process */
 	void *ring;		/* our mapping of the ring */
 	size_t ring_len;
@@ -249,14 +245,6 @@ bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
 void probes_restore(const struct process *p, int fd);
 /* A forked child let go: see probes.c. */
 void probes_let_go(const struct process *pp, pid_t child, int fd);
-/* The program is about to install a seccomp filter (the watch on libc's
- * prctl and syscall, tracer/image.c): from now on the probes make no
- * system call (the RSS is read at a stop, a full ring is waited for by
- * spinning) and iprofmem injects none (a detach leaves the descriptor
- * and the rings; a new module or child gets int3s).  Said once. */
-void probes_nosys(struct process *p);
-/* Is addr in the bytes of a patched window? */
-bool probes_covers(const struct process *p, uint64_t addr);
 /* Forget it all (exec, the process's end), after a last drain. */
 void probes_forget(struct tracer *tr, struct process *p);
 /* The --stats line, on stderr. */

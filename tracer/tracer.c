@@ -385,12 +385,6 @@ static int on_rendezvous(struct tracer *tr, struct process *p, pid_t tid)
 	    mem_read(p->memfd, p->r_debug + R_STATE_OFFSET, &state,
 		     sizeof(state)) != 0 || state != RT_CONSISTENT)
 		return 0;
-	if (p->rdv_watch) {
-		/* only for the seccomp watch: the C library may be in */
-		if (!p->watching)
-			(void)process_sync_modules(tr, p, tid, false);
-		return 0;
-	}
 	if (process_sync_modules(tr, p, tid, false) != 0)
 		return -1;
 	return tracer_started(tr, p);
@@ -597,48 +591,6 @@ void tracer_sample_n(struct tracer *tr, struct process *p,
 
 static void out_of_probe(struct tracer *tr, struct thread *th, pid_t tid);
 
-/* The seccomp watch (tracer/image.c): is this call of prctl or syscall
- * about to install a filter?  Then the probes make no more system calls
- * in the process. */
-static void watch_hit(struct tracer *tr, struct process *p, int kind,
-		      const regs_t *r)
-{
-	enum { PR_SET_SECCOMP_ = 22, SYS_prctl_ = 157, SYS_seccomp_ = 317,
-	       SECCOMP_SET_MODE_FILTER_ = 1 };
-	bool filter = kind == WATCH_PRCTL ? r->rdi == PR_SET_SECCOMP_ :
-		      (r->rdi == SYS_seccomp_ &&
-		       r->rsi <= SECCOMP_SET_MODE_FILTER_) ||
-		      (r->rdi == SYS_prctl_ && r->rsi == PR_SET_SECCOMP_);
-
-	p = probes_owner(tr, p);
-	if (filter && p)
-		probes_nosys(p);
-}
-
-/* A watch breakpoint alone at its address: its instruction replayed in
- * place, the thread on its way. */
-static void watch_step(struct tracer *tr, struct event *ev)
-{
-	struct thread *th = ev->th;
-	struct process *p = th->proc;
-	regs_t at_site = ev->regs;
-	int sig = ev->merged ? SIGTRAP : 0;
-
-	if (arch_replay(&(struct replay_ctx){ ev->tid, p->memfd }, &ev->regs,
-			&ev->bp->insn, 0) != 0) {
-		ev->regs = at_site;
-		replay_fault(tr, ev);
-		return;
-	}
-	if (ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) != 0)
-		return;		/* the thread is gone; its exit follows */
-	th->resume_pc = arch_pc(&ev->regs);
-	th->resume_sp = arch_sp(&ev->regs);
-	if (p->trap_guard)
-		sig = trap_guard_check(p, ev->tid, ev->merged ? &ev->si : NULL);
-	thread_resume(tr, th, ev->tid, sig, false);
-}
-
 static void on_breakpoint(struct tracer *tr, struct event *ev)
 {
 	struct bp *b = ev->bp;
@@ -662,13 +614,6 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 				      ev->merged ? SIGTRAP : 0, false);
 		return;
 	}
-	if (b->watch) {
-		watch_hit(tr, p, b->watch, &ev->regs);
-		if (b->entry_fn < 0 && b->ret_fn < 0 && !b->rendezvous) {
-			watch_step(tr, ev);
-			return;
-		}
-	}
 	if (b->rendezvous) {
 		uint64_t addr = b->addr;
 
@@ -683,14 +628,6 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 			arch_set_pc(&ev->regs, addr);
 		/* new breakpoints may have moved the table */
 		b = bp_table_find(&p->bps, addr);
-		if (p->rdv_watch && !tr->list_done && b &&
-		    b->entry_fn < 0 && b->ret_fn < 0) {
-			/* no site's, and not the user's choice: no stop to
-			 * count, no RSS to read */
-			ev->bp = b;
-			watch_step(tr, ev);
-			return;
-		}
 	}
 	if (tr->list_done)
 		return;		/* --list-funcs: the program goes no further */
@@ -848,7 +785,7 @@ static int on_exec(struct tracer *tr, struct event *ev)
 		return 0;
 	}
 	/* without a rendezvous to wait for, start-up is now */
-	if ((!p->r_debug || p->rdv_watch) && tracer_started(tr, p) != 0)
+	if (!p->r_debug && tracer_started(tr, p) != 0)
 		return -1;
 	if (!tr->list_done)	/* --list-funcs: the program goes no further */
 		thread_resume(tr, th, ev->tid, 0, false);
@@ -964,15 +901,7 @@ static void follow_child(struct tracer *tr, struct process *pp, pid_t child,
 	}
 	if (!stopped)
 		return;		/* gone */
-	if (pp->probes.nosys) {
-		warn_msg("process %d has its parent's seccomp filter: its "
-			 "probed sites are not traced (--engine=int3 traces "
-			 "them)", (int)child);
-		if (p->memfd >= 0) {
-			probes_restore(pp, p->memfd);
-			probes_let_go(pp, child, p->memfd);
-		}
-	} else if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0 ||
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0 ||
 	    probes_fork(tr, p, pp, child, r.fs_base) != 0) {
 		warn_msg("cannot set the probes up in process %d: its probed "
 			 "sites are not traced", (int)child);

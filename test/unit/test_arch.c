@@ -175,53 +175,9 @@ static void test_replay_jcc(void **state)
 	assert_int_equal(o.rip, BASE + 2);
 }
 
-/* Without a slot, a 64-bit move between registers is done in place (the
- * seccomp watch on glibc's syscall(), whose first instruction it is);
- * any other out-of-line instruction cannot be replayed so. */
-static void test_replay_mov_in_place(void **state)
-{
-	static const uint8_t mov_rdi_rax[] = { 0x48, 0x89, 0xf8 };
-	static const uint8_t mov_r8_r10[] = { 0x4d, 0x89, 0xc2 };
-	static const uint8_t mov_rsi_r12[] = { 0x49, 0x89, 0xf4 };
-	static const uint8_t mov_r9_rdx[] = { 0x4c, 0x89, 0xca };
-	static const uint8_t mov32[] = { 0x89, 0xf8 };
-	static const uint8_t mov_mem[] = { 0x48, 0x89, 0x07 };
-	static const uint8_t add[] = { 0x48, 0x01, 0xf8 };
-	regs_t r = { .rdi = 317, .rsi = 1, .r8 = 0x88, .r9 = 0x99 }, o;
-	struct replay_ctx c = { 0, -1 };
-	struct insn in;
-
-	(void)state;
-	in = decode(mov_rdi_rax, sizeof(mov_rdi_rax));
-	assert_true(arch_replays_in_place(&in));
-	o = replayed(mov_rdi_rax, sizeof(mov_rdi_rax), r, 0);
-	assert_int_equal(o.rax, 317);
-	assert_int_equal(o.rdi, 317);
-	assert_int_equal(o.rip, BASE + 3);
-	o = replayed(mov_r8_r10, sizeof(mov_r8_r10), r, 0);
-	assert_int_equal(o.r10, 0x88);
-	o = replayed(mov_rsi_r12, sizeof(mov_rsi_r12), r, 0);
-	assert_int_equal(o.r12, 1);
-	o = replayed(mov_r9_rdx, sizeof(mov_r9_rdx), r, 0);
-	assert_int_equal(o.rdx, 0x99);
-	for (int k = 0; k < 3; k++) {
-		const uint8_t *b = k == 0 ? mov32 : k == 1 ? mov_mem : add;
-		size_t n = k == 0 ? sizeof(mov32) : 3;
-
-		in = decode(b, n);
-		assert_false(arch_replays_in_place(&in));
-		o = r;
-		o.rip = BASE;
-		assert_int_equal(arch_replay(&c, &o, &in, 0), -1);
-	}
-	in = decode((const uint8_t[]){ 0x48, 0x83, 0xec, 0x58 }, 4);
-	assert_true(arch_replays_in_place(&in));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_replay_mov_in_place),
 		cmocka_unit_test(test_slot_plain),
 		cmocka_unit_test(test_slot_rip_relative),
 		cmocka_unit_test(test_slot_rip_relative_imm),
