@@ -115,8 +115,10 @@ static uint64_t read_statm(int fd)
 	return probe_pack_rss((uint64_t)res, (uint64_t)shr);
 }
 
-/* probe_x86_64.S: the RSS read by iprofmem, at a stop. */
-uint64_t probe_need_rss(void) __attribute__((visibility("hidden")));
+/* probe_x86_64.S: the RSS read by iprofmem, at a stop; why: the ring
+ * header's nosys (RING_SYS_*) that sent the probe there, or RING_SYS_OK
+ * when statm could not be read. */
+uint64_t probe_need_rss(uint32_t why) __attribute__((visibility("hidden")));
 
 /* The program may have closed our descriptor, or put another file in its
  * place (dup2): what is read must look like statm, else it is opened
@@ -124,14 +126,20 @@ uint64_t probe_need_rss(void) __attribute__((visibility("hidden")));
  * iprofmem reads it at a stop. */
 static uint64_t probe_rss(struct probe_ctl *c)
 {
-	uint64_t rss = read_statm(__atomic_load_n(&c->statm_fd, __ATOMIC_RELAXED));
+	uint32_t sys = __atomic_load_n(&c->ring.hdr->nosys, __ATOMIC_RELAXED);
+	uint64_t rss;
 	long fd;
 
+	/* a seccomp filter of the program's may kill any call of ours;
+	 * before the first, iprofmem sets the watch up (RING_SYS_ASK) */
+	if (sys != RING_SYS_OK)
+		return probe_need_rss(sys);
+	rss = read_statm(__atomic_load_n(&c->statm_fd, __ATOMIC_RELAXED));
 	if (rss != PROBE_NO_RSS)
 		return rss;
 	fd = raw_syscall4(SYS_open_, (long)c->statm_path, O_RDONLY_ | O_CLOEXEC_, 0, 0);
 	if (fd < 0)
-		return probe_need_rss();
+		return probe_need_rss(RING_SYS_OK);
 	/* out of the program's way, as iprofmem put the first one */
 	if (c->statm_fd_min > 0 && fd < c->statm_fd_min) {
 		long high = raw_syscall4(SYS_fcntl_, fd, F_DUPFD_CLOEXEC_,
@@ -147,7 +155,7 @@ static uint64_t probe_rss(struct probe_ctl *c)
 		/* opened but not read (a seccomp filter that refuses
 		 * pread64): ours, not kept, never one per event */
 		raw_syscall4(SYS_close_, fd, 0, 0, 0);
-		return probe_need_rss();
+		return probe_need_rss(RING_SYS_OK);
 	}
 	__atomic_store_n(&c->statm_fd, (int32_t)fd, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&c->ring.hdr->reopens, 1, __ATOMIC_RELAXED);

@@ -139,7 +139,8 @@ probe_slow:
  * namespace without /proc).  iprofmem, stopped at the int3, reads
  * /proc/PID/statm from outside, as the int3 engine does at its traps,
  * and puts the packed value (probe_pack_rss) in rax.  Without iprofmem
- * to do it, PROBE_NO_RSS. */
+ * to do it, PROBE_NO_RSS.  Its argument (edi, left as it is) says why:
+ * the ring header's nosys, or RING_SYS_OK for a statm it could not read. */
 	.globl	probe_need_rss
 	.hidden	probe_need_rss
 	.type	probe_need_rss, @function
@@ -150,5 +151,48 @@ probe_need_rss:
 	.hidden	probe_need_rss_back
 probe_need_rss_back:
 	ret
+
+/* The seccomp watch (tracer/probes.c): iprofmem points the program's
+ * entries for prctl and syscall in its modules' global offset tables
+ * here, and the real function's address in the quad after each.  A call
+ * that may install a seccomp filter stops at the int3 (iprofmem then has
+ * the probes make no more system calls) and goes on to the real
+ * function; the others go straight there.  The flags are dead at a
+ * call.  When iprofmem lets the program go, the int3s become nops. */
+	.globl	probe_watch_prctl
+	.hidden	probe_watch_prctl
+	.type	probe_watch_prctl, @function
+probe_watch_prctl:
+	cmp	$22, %edi		/* PR_SET_SECCOMP */
+	jne	probe_watch_prctl_back
+	int3
+	.globl	probe_watch_prctl_back
+	.hidden	probe_watch_prctl_back
+probe_watch_prctl_back:
+	jmp	*probe_watch_prctl_real(%rip)
+	.globl	probe_watch_prctl_real
+	.hidden	probe_watch_prctl_real
+	.balign	8
+probe_watch_prctl_real:
+	.quad	0
+
+	.globl	probe_watch_syscall
+	.hidden	probe_watch_syscall
+	.type	probe_watch_syscall, @function
+probe_watch_syscall:
+	cmp	$317, %rdi		/* SYS_seccomp */
+	je	1f
+	cmp	$157, %rdi		/* SYS_prctl */
+	jne	probe_watch_syscall_back
+1:	int3
+	.globl	probe_watch_syscall_back
+	.hidden	probe_watch_syscall_back
+probe_watch_syscall_back:
+	jmp	*probe_watch_syscall_real(%rip)
+	.globl	probe_watch_syscall_real
+	.hidden	probe_watch_syscall_real
+	.balign	8
+probe_watch_syscall_real:
+	.quad	0
 
 	.section .note.GNU-stack,"",@progbits

@@ -100,7 +100,8 @@ static void sleep_for_space(const struct ring_producer *p, uint64_t pos)
 static void wait_for_space(const struct ring_producer *p, uint64_t pos,
 			   unsigned round)
 {
-	if (round < RING_SPINS)
+	if (round < RING_SPINS ||
+	    __atomic_load_n(&p->hdr->nosys, __ATOMIC_RELAXED) == RING_SYS_NONE)
 		__builtin_ia32_pause();
 	else if (round < RING_SPINS + RING_YIELDS)
 		raw_syscall4(SYS_sched_yield_, 0, 0, 0, 0);

@@ -48,6 +48,14 @@ enum ring_kind {
  * (no statm read for this event). */
 #define RING_KIND_CACHED	0x80
 
+/* The header's nosys: may the probes make system calls of their own?
+ * RING_SYS_OK: yes.  RING_SYS_ASK: the next RSS is read at a stop, where
+ * iprofmem first points the program's calls of prctl and syscall at the
+ * seccomp watch (tracer/probes.c).  RING_SYS_NONE: the program installs
+ * a seccomp filter: the RSS is read at a stop, a full ring is waited for
+ * by spinning. */
+enum { RING_SYS_OK = 0, RING_SYS_NONE = 1, RING_SYS_ASK = 2 };
+
 /* The header.  head, tail and the futex word each have a cache line of
  * their own: producers hammer head, the consumer writes tail, and sharing
  * a line would make every event bounce it between CPUs. */
@@ -56,7 +64,7 @@ struct ring_header {
 	uint32_t version;
 	uint32_t record_size;
 	uint32_t order;		/* capacity: 1 << order records */
-	uint32_t unused0;
+	uint32_t nosys;		/* RING_SYS_*, set by iprofmem */
 	uint8_t pad0[RING_CACHELINE - 24];
 	uint64_t head;		/* next position to reserve (producers) */
 	uint8_t pad1[RING_CACHELINE - 8];

@@ -1473,6 +1473,143 @@ static uint64_t symbol_address(struct sym_session *s, size_t i,
 	return 0;
 }
 
+/* The kind of a watched function's name (SYM_WATCH_*), or -1. */
+static int watch_kind(const char *name)
+{
+	if (!name)
+		return -1;
+	if (strcmp(name, "prctl") == 0)
+		return SYM_WATCH_PRCTL;
+	return strcmp(name, "syscall") == 0 ? SYM_WATCH_SYSCALL : -1;
+}
+
+/* The 8 bytes the file holds at link-time address vaddr, or 0. */
+static uint64_t file_word(Elf *elf, uint64_t vaddr)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+		uint64_t v;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    vaddr < sh.sh_addr || vaddr + 8 > sh.sh_addr + sh.sh_size)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || vaddr - sh.sh_addr + 8 > d->d_size)
+			return 0;
+		memcpy(&v, (const char *)d->d_buf + (vaddr - sh.sh_addr), 8);
+		return v;
+	}
+	return 0;
+}
+
+/* One module's entries (appended to *out) and, when it is the C library
+ * (it defines __libc_start_main), the functions' addresses. */
+static void module_gots(Elf *elf, uint64_t bias, const struct sym_module *m,
+		       struct sym_got **out, size_t *n, size_t *cap,
+		       uint64_t real[2])
+{
+	uint64_t mine[2] = { 0, 0 };
+	bool libc = false;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM ||
+		    !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t k = 1; sh.sh_entsize &&
+				   k < sh.sh_size / sh.sh_entsize; k++) {
+			GElf_Sym sym;
+			const char *name;
+			int kind;
+
+			if (!gelf_getsym(d, (int)k, &sym) ||
+			    sym.st_shndx == SHN_UNDEF)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (name && strcmp(name, "__libc_start_main") == 0)
+				libc = true;
+			kind = watch_kind(name);
+			if (kind >= 0 && GELF_ST_TYPE(sym.st_info) == STT_FUNC)
+				mine[kind] = sym.st_value + bias;
+		}
+	}
+	if (libc) {
+		real[0] = mine[0];
+		real[1] = mine[1];
+	}
+	scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Scn *symscn;
+		GElf_Shdr symsh;
+		Elf_Data *d, *syms;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA ||
+		    !(d = elf_getdata(scn, NULL)) ||
+		    !(symscn = elf_getscn(elf, sh.sh_link)) ||
+		    !gelf_getshdr(symscn, &symsh) ||
+		    symsh.sh_type != SHT_DYNSYM ||
+		    !(syms = elf_getdata(symscn, NULL)))
+			continue;
+		for (size_t k = 0; sh.sh_entsize &&
+				   k < sh.sh_size / sh.sh_entsize; k++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+			unsigned type;
+			int kind;
+
+			if (!gelf_getrela(d, (int)k, &r))
+				break;
+			type = GELF_R_TYPE(r.r_info);
+			if ((type != R_X86_64_JUMP_SLOT &&
+			     type != R_X86_64_GLOB_DAT) ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym) ||
+			    sym.st_shndx != SHN_UNDEF)
+				continue;
+			kind = watch_kind(elf_strptr(elf, symsh.sh_link,
+						     sym.st_name));
+			if (kind < 0)
+				continue;
+			if (*n == *cap) {
+				*cap = *cap ? 2 * *cap : 8;
+				*out = xrealloc(*out, *cap * sizeof(**out));
+			}
+			(*out)[(*n)++] = (struct sym_got){
+				.addr = r.r_offset + bias,
+				.file = file_word(elf, r.r_offset),
+				.lo = m->lo, .hi = m->hi,
+				.relative = bias != 0,
+				.kind = (uint8_t)kind,
+			};
+		}
+	}
+}
+
+size_t symbols_seccomp_gots(struct sym_session *s, struct sym_got **out,
+			    uint64_t real[2])
+{
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	real[0] = real[1] = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		Dwarf_Addr bias;
+		Elf *elf;
+
+		if (s->mods[i].is_ldso || s->mods[i].is_special)
+			continue;
+		elf = dwfl_module_getelf(s->dmods[i], &bias);
+		if (elf)
+			module_gots(elf, bias, &s->mods[i], out, &n, &cap, real);
+	}
+	return n;
+}
+
 int symbols_rendezvous(struct sym_session *s, uint64_t *r_debug,
 		       struct insn *brk)
 {

@@ -135,6 +135,26 @@ bool symbols_file_has_functions(const char *path);
  * such note, or the file cannot be read. */
 int symbols_build_id(const char *path, char *out, size_t len);
 
+/* The seccomp watch's slots: the entries for prctl and syscall in the
+ * global offset tables of the modules (a jump slot or a GLOB_DAT import),
+ * where a program's calls of the C library's functions that install a
+ * seccomp filter go through. */
+enum { SYM_WATCH_PRCTL = 0, SYM_WATCH_SYSCALL = 1 };
+struct sym_got {
+	uint64_t addr;		/* the entry, in the process */
+	uint64_t file;		/* what the file holds there: the entry
+				   before the dynamic linker relocated it */
+	uint64_t lo, hi;	/* its module's extent */
+	bool relative;		/* the module is not at its link address */
+	uint8_t kind;		/* SYM_WATCH_* */
+};
+/* Every such entry in the modules of the session (*out, malloc'ed, to be
+ * freed; returns how many, 0 on any error), and the addresses of the
+ * functions themselves, real[SYM_WATCH_*] (0: not found), in the module
+ * that defines __libc_start_main. */
+size_t symbols_seccomp_gots(struct sym_session *s, struct sym_got **out,
+			    uint64_t real[2]);
+
 /* The dynamic linker's rendezvous: the address of _r_debug and the
  * decoded first instruction of the function it calls at every change of
  * the link map (_dl_debug_state).  Returns -1 when there is none (a static

@@ -305,7 +305,8 @@ static int may_probe(struct tracer *tr, struct process *p, pid_t tid,
 	for (size_t i = 0; i < tr->threads.n; i++)
 		nthreads += tr->threads.threads[i].proc == p;
 	if (p->probes.on)
-		return nthreads == 1 || tr->world_stopped ? 0 : -1;
+		return (nthreads == 1 || tr->world_stopped) &&
+		       !p->probes.nosys ? 0 : -1;
 	why = probes_refusal(tr, p);
 	if (!why && nthreads != 1 && !tr->world_stopped)
 		why = "the program runs threads already";
@@ -554,8 +555,12 @@ int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,
 	 * (or a mapped file that is no object, like ld.so.cache) was */
 	drop_unseen_modules(p);
 	for (size_t i = 0; i < symbols_nmodules(s) && ret == 0; i++)
-		if (fresh[i])
+		if (fresh[i]) {
 			ret = add_module(tr, p, tid, s, i);
+			/* the seccomp watch looks at it once relocated */
+			if (!at_exec)
+				probes_watch_again(p);
+		}
 	free(fresh);
 	symbols_close(s);
 	return ret;

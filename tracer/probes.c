@@ -49,6 +49,8 @@ _Static_assert(STUB_RED_ZONE == 0,
 #define HWCAP2_FSGSBASE (1 << 1)
 #endif
 
+static void watch_ask(struct process *p);
+
 /* ---- may we ------------------------------------------------------------ */
 
 static bool seccomp_filtered(pid_t pid)
@@ -593,6 +595,9 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 		goto fail;
 	p->probes.ctl = data;
 	p->probes.on = true;
+	/* the seccomp watch is set up at the first RSS a probe reads: by
+	 * then the dynamic linker has relocated the modules */
+	watch_ask(p);
 	if (ctl.fs_self)
 		give_fs_dummies(tr, p);
 	return 0;
@@ -628,6 +633,11 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 
 	if (!from->on)
 		return 0;
+	if (from->nosys) {
+		/* the child has its parent's filter: nothing to inject */
+		errno = EPERM;
+		return -1;
+	}
 	pr->ctl = from->ctl;
 	pr->sites = dup_array(from->sites, from->nsites, sizeof(*pr->sites));
 	pr->hot = dup_array(from->hot, from->nsites, sizeof(*pr->hot));
@@ -642,6 +652,8 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 	pr->nareas = from->nareas;
 	pr->hops = dup_array(from->hops, from->nhops, sizeof(*pr->hops));
 	pr->nhops = from->nhops;
+	pr->gots = dup_array(from->gots, from->ngots, sizeof(*pr->gots));
+	pr->ngots = from->ngots;
 	/* the child's own ring over the parent's (its copy of the control
 	 * block names the same address), statm of its own, and the fault
 	 * gate's events of its own: perf rings are not inherited (the ring's
@@ -2275,11 +2287,235 @@ struct process *probes_owner(const struct tracer *tr, struct process *p)
 	return NULL;
 }
 
+/* ---- the seccomp watch ------------------------------------------------- */
+
+/* A program that installs a seccomp filter while traced (a sandbox's
+ * worker) may be killed by the filter for the probes' next system call
+ * (their statm read).  So the calls of the C library's prctl and syscall
+ * that go through the modules' offset tables are pointed at the probe
+ * blob's watch stubs (probe_x86_64.S), which stop at an int3 for a call
+ * that may install a filter (PR_SET_SECCOMP, SYS_seccomp, SYS_prctl);
+ * from then on the probes make no system call (RING_SYS_NONE) and
+ * iprofmem injects none.  Only entries whose page is resident and the
+ * process's own (written by the dynamic linker) are changed, so that the
+ * program's RSS, anonymous and file-backed, is what it is untraced.  The
+ * watch is set up at the first RSS the probes read (RING_SYS_ASK), when
+ * the modules are relocated; a filter already there then is seen in
+ * /proc/PID/status.  Not watched: a filter installed by a system call
+ * instruction of the program's own, or through a call inside the C
+ * library; the probes' refused calls are then handled as before
+ * (probe_call_refused), a filter that kills kills. */
+
+#define WATCH_ASKS	16	/* stops to wait for a module's relocation */
+
+static void watch_state(const struct process *p, uint32_t state)
+{
+	struct ring_header *h = p->probes.ring;
+
+	__atomic_store_n(&h->nosys, state, __ATOMIC_RELEASE);
+}
+
+static void watch_ask(struct process *p)
+{
+	if (!p->probes.on || p->probes.nosys)
+		return;
+	p->probes.ask_left = WATCH_ASKS;
+	watch_state(p, RING_SYS_ASK);
+}
+
+void probes_watch_again(struct process *p)
+{
+	watch_ask(p);
+}
+
+static void probes_nosys(struct process *p)
+{
+	if (!p->probes.on || p->probes.nosys)
+		return;
+	p->probes.nosys = true;
+	watch_state(p, RING_SYS_NONE);
+	warn_msg("process %d installs a seccomp filter: its probes make no "
+		 "more system calls, and stop for the RSS when it may have "
+		 "changed", (int)p->pid);
+}
+
+/* Is the page at addr resident and the process's own (anonymous, not
+ * shared), so that writing to it changes no RSS?  (/proc/PID/pagemap:
+ * bit 63 present, 62 swapped, 61 a file page or shared.) */
+static bool page_own(pid_t pid, uint64_t addr)
+{
+	char path[64];
+	uint64_t e;
+	bool ok;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ok = pread(fd, &e, sizeof(e), (off_t)(addr / 4096 * 8)) == sizeof(e) &&
+	     (e >> 63 & 1) && !(e >> 62 & 1) && !(e >> 61 & 1);
+	close(fd);
+	return ok;
+}
+
+static uint64_t watch_stub(const struct process *p, int kind)
+{
+	return p->probes.areas[0].lo + (kind == SYM_WATCH_PRCTL ?
+					 PROBE_WATCH_PRCTL_OFF :
+					 PROBE_WATCH_SYSCALL_OFF);
+}
+
+static bool got_seen(const struct probes *pr, uint64_t addr)
+{
+	for (size_t i = 0; i < pr->ngots; i++)
+		if (pr->gots[i].addr == addr)
+			return true;
+	return false;
+}
+
+static void got_add(struct probes *pr, uint64_t addr, uint64_t orig)
+{
+	pr->gots = xreallocarray(pr->gots, pr->ngots + 1, sizeof(*pr->gots));
+	pr->gots[pr->ngots++] = (struct probe_got){ addr, orig };
+}
+
+/* Point one entry at its stub, if it holds the C library's function (or
+ * its own module's lazy-binding code, to be resolved there).  Returns
+ * false when the dynamic linker has not relocated it yet.  (Other threads
+ * may run meanwhile: the entry is one aligned word, and a thread that
+ * loads it goes to the function either way.) */
+static bool watch_got(struct tracer *tr, struct process *p,
+		      const struct sym_got *g,
+		      const uint64_t real[2])
+{
+	uint64_t now, stub = watch_stub(p, g->kind);
+
+	/* not even read where the page is not the process's own: that
+	 * would make it resident */
+	if (!page_own(p->pid, g->addr)) {
+		if (g->relative)
+			return false;	/* not relocated yet */
+		got_add(&p->probes, g->addr, 0);
+		return true;
+	}
+	if (mem_read(p->memfd, g->addr, &now, sizeof(now)) != 0) {
+		got_add(&p->probes, g->addr, 0);
+		return true;
+	}
+	if (g->relative && now == g->file)
+		return false;
+	if (real[g->kind] && (now == real[g->kind] ||
+			      (now >= g->lo && now < g->hi)) &&
+	    mem_write(p->memfd, g->addr, &stub, sizeof(stub)) == 0) {
+		got_add(&p->probes, g->addr, now);
+		tr->pstats.watch_gots++;
+		return true;
+	}
+	got_add(&p->probes, g->addr, 0);	/* interposed, or not ours */
+	return true;
+}
+
+/* The probes asked (RING_SYS_ASK): every thread but tid may run. */
+static void watch_setup(struct tracer *tr, struct process *p)
+{
+	struct sym_got *g = NULL;
+	struct sym_session *s;
+	uint64_t real[2];
+	bool pending = false;
+	char err[256];
+	size_t n;
+
+	if (seccomp_filtered(p->pid)) {
+		probes_nosys(p);
+		return;
+	}
+	watch_state(p, RING_SYS_OK);
+	if (!p->probes.nareas || !(s = symbols_open(p->pid, err, sizeof(err))))
+		return;
+	n = symbols_seccomp_gots(s, &g, real);
+	symbols_close(s);
+	for (int k = 0; k < 2; k++)
+		if (real[k])
+			mem_write(p->memfd, p->probes.areas[0].lo +
+				  (k == SYM_WATCH_PRCTL ?
+				   PROBE_WATCH_PRCTL_REAL_OFF :
+				   PROBE_WATCH_SYSCALL_REAL_OFF),
+				  &real[k], sizeof(real[k]));
+	for (size_t i = 0; i < n; i++)
+		if (!got_seen(&p->probes, g[i].addr) &&
+		    !watch_got(tr, p, &g[i], real))
+			pending = true;
+	free(g);
+	if (pending && p->probes.ask_left && p->probes.ask_left--)
+		watch_state(p, RING_SYS_ASK);
+}
+
+/* Let the program go: the entries back where they point at our stubs,
+ * the stubs' int3s made nops (a call already on its way to one then
+ * goes straight on). */
+static void watch_restore(const struct process *p, int fd)
+{
+	static const uint8_t nop = 0x90;
+	const struct probes *pr = &p->probes;
+
+	if (!pr->on || !pr->nareas)
+		return;
+	for (size_t i = 0; i < pr->ngots; i++) {
+		uint64_t now;
+
+		if (pr->gots[i].orig &&
+		    mem_read(fd, pr->gots[i].addr, &now, sizeof(now)) == 0 &&
+		    (now == watch_stub(p, SYM_WATCH_PRCTL) ||
+		     now == watch_stub(p, SYM_WATCH_SYSCALL)))
+			mem_write(fd, pr->gots[i].addr, &pr->gots[i].orig,
+				  sizeof(pr->gots[i].orig));
+	}
+	mem_write(fd, pr->areas[0].lo + PROBE_WATCH_PRCTL_BACK_OFF - 1, &nop, 1);
+	mem_write(fd, pr->areas[0].lo + PROBE_WATCH_SYSCALL_BACK_OFF - 1, &nop,
+		  1);
+}
+
+bool probes_own_trap(const struct process *p, uint64_t pc)
+{
+	const struct probes *pr = &p->probes;
+
+	for (size_t i = 0; i < pr->nareas; i++)
+		if (pc == pr->areas[i].lo + PROBE_NEED_RSS_BACK_OFF ||
+		    pc == pr->areas[i].lo + PROBE_WATCH_PRCTL_BACK_OFF ||
+		    pc == pr->areas[i].lo + PROBE_WATCH_SYSCALL_BACK_OFF)
+			return true;
+	return false;
+}
+
+/* A thread at a watch stub's int3 (r->rip just after it): a call about to
+ * install a filter?  (syscall(SYS_prctl, ...) stops for any prctl.) */
+static bool watch_trap(struct process *p, const struct user_regs_struct *r)
+{
+	enum { PR_SET_SECCOMP_ = 22, SYS_prctl_ = 157, SYS_seccomp_ = 317 };
+	const struct probes *pr = &p->probes;
+
+	if (!pr->nareas)
+		return false;
+	if (r->rip == pr->areas[0].lo + PROBE_WATCH_PRCTL_BACK_OFF) {
+		if (r->rdi == PR_SET_SECCOMP_)
+			probes_nosys(p);
+		return true;
+	}
+	if (r->rip != pr->areas[0].lo + PROBE_WATCH_SYSCALL_BACK_OFF)
+		return false;
+	if (r->rdi == SYS_seccomp_ ||
+	    (r->rdi == SYS_prctl_ && r->rsi == PR_SET_SECCOMP_))
+		probes_nosys(p);
+	return true;
+}
+
 bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
 		      struct user_regs_struct *r)
 {
 	unsigned long long size, res, shr;
 	uint64_t packed = PROBE_NO_RSS;
+	bool asked = false;
 	char buf[128];
 	ssize_t n;
 	size_t i;
@@ -2287,11 +2523,21 @@ bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
 	p = probes_owner(tr, p);
 	if (!p)
 		return false;
+	if (watch_trap(p, r))
+		return true;
 	for (i = 0; i < p->probes.nareas; i++)
 		if (r->rip == p->probes.areas[i].lo + PROBE_NEED_RSS_BACK_OFF)
 			break;
 	if (i == p->probes.nareas)
 		return false;
+	/* why the probe came (its argument, probe_need_rss): to set the
+	 * watch up (the first of the threads that came does it: the
+	 * entries first, the RSS after, the same for the call), for want
+	 * of system calls, or because statm could not be read */
+	asked = (uint32_t)r->rdi == RING_SYS_ASK;
+	if (asked && __atomic_load_n(&((struct ring_header *)p->probes.ring)->nosys,
+				     __ATOMIC_ACQUIRE) == RING_SYS_ASK)
+		watch_setup(tr, p);
 	/* what the probe would have read: /proc/PID/statm is the same file */
 	n = p->rss.fd >= 0 ? pread(p->rss.fd, buf, sizeof(buf) - 1, 0) : -1;
 	if (n > 0) {
@@ -2302,8 +2548,12 @@ bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
 	}
 	r->rax = packed;
 	ptrace(PTRACE_SETREGS, tid, 0, r);
+	if (asked) {
+		tr->pstats.watch_stops++;
+		return true;
+	}
 	tr->pstats.rss_stops++;
-	if (!p->probes.rss_stops) {
+	if (!p->probes.rss_stops && (uint32_t)r->rdi == RING_SYS_OK) {
 		p->probes.rss_stops = true;
 		warn_msg("process %d: its probes cannot read /proc/self/statm "
 			 "(out of its reach after a chroot, or refused by a "
@@ -2316,6 +2566,8 @@ bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
 void probes_restore(const struct process *p, int fd)
 {
 	uint8_t now[16];
+
+	watch_restore(p, fd);
 
 	for (size_t i = 0; i < p->probes.nwins; i++) {
 		const struct probe_window *w = &p->probes.wins[i];
@@ -2363,7 +2615,7 @@ static bool turn_off(const struct probes *pr, pid_t tid, int fd)
 void probes_let_go(const struct process *pp, pid_t child, int fd)
 {
 	if (pp->probes.on)
-		turn_off(&pp->probes, child, fd);
+		turn_off(&pp->probes, pp->probes.nosys ? 0 : child, fd);
 }
 
 /* The program goes on without us (detach: -p, --duration): every thread is
@@ -2384,7 +2636,8 @@ void probes_unload(struct tracer *tr, struct process *p, pid_t tid)
 	take_traps(tr, p, UINT64_MAX, tracer_clock(tr));
 	ring_abandon(&pr->rd);
 	take_fs_dummies(tr, p);
-	if (!turn_off(pr, tid, p->memfd))
+	/* under a seccomp filter, what was injected stays */
+	if (!turn_off(pr, pr->nosys ? 0 : tid, p->memfd))
 		return;
 	pr->ngate_maps = 0;
 	pr->ring_at = 0;
@@ -2415,6 +2668,7 @@ void probes_forget(struct tracer *tr, struct process *p)
 	}
 	free(pr->traps);
 	free(pr->follow);
+	free(pr->gots);
 	for (size_t i = 0; i < pr->cap_shadows; i++)
 		if (pr->shadows[i].sh) {
 			free(pr->shadows[i].sh->stack);
@@ -2468,6 +2722,10 @@ void probes_print_stats(const struct tracer *tr)
 		(unsigned long long)s->waits,
 		(unsigned long long)s->nostack,
 		(unsigned long long)s->bad_records);
+	fprintf(stderr, "iprofmem: stats: seccomp watch: %llu entries of "
+		"prctl and syscall, set up at %llu stops\n",
+		(unsigned long long)s->watch_gots,
+		(unsigned long long)s->watch_stops);
 	fprintf(stderr, "iprofmem: stats: set-up %.3f s: symbols %.3f s, "
 		"arming %.3f s (%llu modules)\n",
 		(double)(s->load_ns + s->arm_ns) / 1e9, (double)s->load_ns / 1e9,

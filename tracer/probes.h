@@ -72,6 +72,17 @@ struct probes {
 	bool on;		/* set up: the ring is there */
 	bool failed;		/* setup failed: int3 only, said once */
 	bool rss_stops;		/* a probe could not read statm: said once */
+	bool nosys;		/* the program installs a seccomp filter (the
+				   watch saw it coming): neither the probes
+				   nor iprofmem make a system call in it any
+				   more */
+	/* the seccomp watch: the entries of the modules' offset tables
+	 * looked at, those pointed at the watch's stubs with what they
+	 * held (orig) */
+	struct probe_got *gots;
+	size_t ngots;
+	unsigned ask_left;	/* stops left to find the entries the dynamic
+				   linker has not relocated yet */
 	uint64_t ctl;		/* the control block, in the process */
 	void *ring;		/* our mapping of the ring */
 	size_t ring_len;
@@ -116,6 +127,11 @@ struct probes {
 	size_t ntraps, trap_head, cap_traps;
 };
 
+struct probe_got {
+	uint64_t addr;
+	uint64_t orig;		/* 0: not redirected (looked at only) */
+};
+
 struct probe_follow {
 	int32_t callee;		/* report id, or -1: none */
 	uint32_t delta;		/* the callee's frame is this far below */
@@ -146,6 +162,9 @@ struct probe_stats {
 	uint64_t sites_follow;		/* rets taken at their callee's return */
 	uint64_t bad_records, waits, nostack, reopens;
 	uint64_t rss_stops;		/* probes' RSS read at a stop */
+	uint64_t watch_stops;		/* of those, to set the seccomp
+					   watch up first */
+	uint64_t watch_gots;		/* entries pointed at its stubs */
 	uint64_t seccomp_refused;	/* probes' system calls a seccomp
 					   filter trapped (SIGSYS) */
 	uint64_t gate_skips;		/* probe events with a cached RSS */
@@ -234,15 +253,25 @@ bool probes_inside(const struct process *p, uint64_t pc, uint64_t *exit);
 /* The process whose probes p runs: p, or the parent of a vfork child not
  * followed (its memory is the parent's); NULL if none. */
 struct process *probes_owner(const struct tracer *tr, struct process *p);
-/* A thread of p stopped at the probe's int3 for an RSS it could not read
- * (statm out of the program's reach: probe_need_rss)?  Then the RSS is
- * read here, from outside, and put in its rax (r updated and set).
- * True when it was that stop. */
+/* A thread of p stopped at the probe's int3 for an RSS it could not or
+ * must not read (statm out of the program's reach, a seccomp filter, the
+ * watch to set up first: probe_need_rss)?  Then the RSS is read here,
+ * from outside, and put in its rax (r updated and set).  Or at one of the
+ * seccomp watch's int3s: a call that may install a filter, after which
+ * the probes make no system call.  True when it was one of those stops
+ * (the thread goes on from where it is). */
 bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
 		      struct user_regs_struct *r);
+/* Is pc just after one of the probe code's own int3s (the RSS read at a
+ * stop, the seccomp watch's)?  A SIGTRAP there is not the program's. */
+bool probes_own_trap(const struct process *p, uint64_t pc);
 /* Put the original bytes back in every window through fd, where our
- * jump still is. */
+ * jump still is, and the offset tables' entries the seccomp watch had;
+ * its int3s become nops. */
 void probes_restore(const struct process *p, int fd);
+/* New modules: the seccomp watch looks for their entries at the next
+ * RSS the probes read (at a stop). */
+void probes_watch_again(struct process *p);
 /* A forked child let go: see probes.c. */
 void probes_let_go(const struct process *pp, pid_t child, int fd);
 /* Forget it all (exec, the process's end), after a last drain. */

@@ -901,8 +901,16 @@ static void follow_child(struct tracer *tr, struct process *pp, pid_t child,
 	}
 	if (!stopped)
 		return;		/* gone */
-	if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0 ||
-	    probes_fork(tr, p, pp, child, r.fs_base) != 0) {
+	if (pp->probes.nosys) {
+		warn_msg("process %d has its parent's seccomp filter: its "
+			 "probed sites are not traced (--engine=int3 traces "
+			 "them)", (int)child);
+		if (p->memfd >= 0) {
+			probes_restore(pp, p->memfd);
+			probes_let_go(pp, child, p->memfd);
+		}
+	} else if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0 ||
+		   probes_fork(tr, p, pp, child, r.fs_base) != 0) {
 		warn_msg("cannot set the probes up in process %d: its probed "
 			 "sites are not traced", (int)child);
 		if (p->memfd >= 0)
@@ -1559,14 +1567,15 @@ static bool rescue_thread(struct thread *th, pid_t tid,
 			  int sig)
 {
 	struct process *p = th ? th->proc : NULL;
+	bool trap;
 	siginfo_t si;
 	regs_t r;
 
 	if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0)
 		return errno == ESRCH && kill(tid, 0) != 0;	/* gone */
-	if (p && ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 &&
-	    si.si_signo == SIGTRAP && (si.si_code >> 8) != 0 &&
-	    trap_queued(tid)) {
+	trap = p && ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 &&
+	       si.si_signo == SIGTRAP;
+	if (trap && (si.si_code >> 8) != 0 && trap_queued(tid)) {
 		/* an event stop (our interrupt) that came before the
 		 * SIGTRAP of an int3 it had just run: detached now, it
 		 * would die of it.  Let it take the signal, to a stop
@@ -1574,12 +1583,15 @@ static bool rescue_thread(struct thread *th, pid_t tid,
 		ptrace(PTRACE_CONT, tid, 0, 0);
 		return false;
 	}
-	if (p && ptrace(PTRACE_GETSIGINFO, tid, 0, &si) == 0 &&
-	    si.si_signo == SIGTRAP && si.si_code == SI_KERNEL &&
-	    bp_table_find(&p->bps, arch_pc(&r) - 1) &&
-	    arch_pc(&r) != th->resume_pc) {
-		arch_set_pc(&r, arch_pc(&r) - 1);
-		sig = 0;
+	if (trap && si.si_code == SI_KERNEL) {
+		if (bp_table_find(&p->bps, arch_pc(&r) - 1) &&
+		    arch_pc(&r) != th->resume_pc) {
+			arch_set_pc(&r, arch_pc(&r) - 1);
+			sig = 0;
+		} else if (probes_own_trap(p, arch_pc(&r))) {
+			/* the probe code's own int3 (a nop now): on */
+			sig = 0;
+		}
 	}
 	if (p)
 		leave_slot(p, &r);

@@ -1,41 +1,70 @@
 #!/usr/bin/env bash
 # A seccomp filter that the program installs while traced, after the
 # probes' set-up, refusing the pread64 they read statm with
-# (test/targets/latefilter.c): by EPERM, or by SIGSYS (SECCOMP_RET_TRAP),
-# which killed the program under probes before.  The program runs as
-# untraced (output, exit status), touch's row is exact (the probes stop
-# for their RSS), and --stats counts the trapped calls.
+# (test/targets/latefilter.c).  Through libc's prctl or syscall (modes
+# errno, trap, kill, sys), iprofmem's watch sees it coming: one warning,
+# the probes make no more system calls (they stop for the RSS), and the
+# program runs as untraced, touch's row exact, even under a filter that
+# kills.  By a syscall instruction of its own (rawtrap), the SIGSYS of a
+# probe's call becomes a failed call, --stats counts it, and the probes
+# stop for the RSS from then on.
 . "$(dirname "$0")/lib.sh"
 
 ENGINE=${IPROFMEM_ENGINE:-auto}
 WARN_RE='^iprofmem: warning: process [0-9]+: its probes cannot read /proc/self/statm \(out of its reach after a chroot, or refused by a seccomp filter\): they stop for the RSS, as int3 sites do$'
+NOSYS_RE='^iprofmem: warning: process [0-9]+ installs a seccomp filter: its probes make no more system calls, and stop for the RSS when it may have changed$'
 k() { src_key latefilter "$1"; }
+# stat N: the number after "N " in the stats' statm line
+stat_n() { sed -n -E "s/^iprofmem: stats: statm reads .* $1 ([0-9]+)[,;].*/\1/p" "$ERR"; }
 
 for v in $DEBUG_VARIANTS; do
 	bin=$TGT/latefilter.$v
-	for mode in errno trap; do
+	for mode in errno trap kill sys rawtrap; do
 		tc "latefilter.$v $mode: a filter installed while traced: as untraced, touch's row exact"
 		if need_file "$bin"; then
+			case $mode in
+			raw*) want_re=$WARN_RE ;;
+			*) want_re=$NOSYS_RE ;;
+			esac
 			run_plain "$bin" "$mode" "$MARK"
 			run_ip --stats -- "$bin" "$mode" "$MARK"
 			expect_exit 0
 			expect_same_as_plain
 			if expect_table "$ERR"; then
+				seen=0
 				for l in "${OTHER[@]}"; do
 					case $l in "iprofmem: stats: "*) continue ;; esac
-					if [ "$ENGINE" = int3 ] || ! grep -qE "$WARN_RE" <<<"$l"; then
+					if [ "$ENGINE" = int3 ] || ! grep -qE "$want_re" <<<"$l"; then
 						fail "stderr: '$l'"
 						break
 					fi
+					seen=1
 				done
+				[ "$ENGINE" = int3 ] || [ $seen = 1 ] || fail "no warning matching $want_re"
 				expect_row "$(k touch)" 28 3
 				expect_rows_only latefilter touch install setup main
 			fi
-			n=$(sed -n -E 's/^iprofmem: stats: statm reads .* refused by seccomp ([0-9]+);.*/\1/p' "$ERR")
-			if [ "$ENGINE" = int3 ] || [ "$mode" = errno ]; then
-				[ "$n" = 0 ] || fail "refused by seccomp '$n', want 0"
-			else
+			n=$(stat_n 'refused by seccomp')
+			stops=$(stat_n 'read at a stop')
+			if [ "$ENGINE" != int3 ] && [ "$mode" = rawtrap ]; then
 				[ -n "$n" ] && [ "$n" -ge 1 ] || fail "refused by seccomp '$n', want 1 or more"
+			else
+				[ "$n" = 0 ] || fail "refused by seccomp '$n', want 0"
+			fi
+			# the watch: the program's entries for prctl and
+			# syscall, pointed at its stubs at the first RSS read
+			w=$(sed -n -E 's/^iprofmem: stats: seccomp watch: ([0-9]+) entries of prctl and syscall, set up at ([0-9]+) stops$/\1 \2/p' "$ERR")
+			if [ "$ENGINE" = int3 ]; then
+				[ "$w" = "0 0" ] || fail "seccomp watch '$w', want '0 0'"
+			else
+				[ "$w" = "2 1" ] || fail "seccomp watch '$w', want '2 1' (entries, stops)"
+			fi
+			# touch(4, 8) and touch(12, 16) change the RSS: their
+			# probes read it at a stop after the filter
+			if [ "$ENGINE" = int3 ]; then
+				[ "$stops" = 0 ] || fail "read at a stop '$stops', want 0"
+			else
+				[ -n "$stops" ] && [ "$stops" -ge 2 ] || fail "read at a stop '$stops', want 2 or more"
 			fi
 			[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
 		fi
@@ -43,14 +72,46 @@ for v in $DEBUG_VARIANTS; do
 	done
 done
 
-# A filter that kills outright (SECCOMP_RET_KILL_PROCESS): under probes
-# the program dies of SIGSYS at the next statm read, and iprofmem says
-# to use --engine=int3, under which it runs as untraced, rows exact.
+# A child forked after the filter has it too: nothing may be injected
+# into it.  Not followed, it runs as untraced; followed (-f), its probed
+# sites are given back to it, untraced, with a warning (under int3 its
+# touch is counted).
 bin=$TGT/latefilter.O2-pie
-tc "latefilter.O2-pie kill: under probes a warning names --engine=int3; under int3 as untraced"
+CHILD_RE='^iprofmem: warning: process [0-9]+ has its parent.s seccomp filter: its probed sites are not traced \(--engine=int3 traces them\)$'
+for f in "" -f; do
+	tc "latefilter.O2-pie forkkill ${f:-(no -f)}: a child forked under the filter runs as untraced"
+	if need_file "$bin"; then
+		run_plain "$bin" forkkill "$MARK"
+		run_ip $f -- "$bin" forkkill "$MARK"
+		expect_exit 0
+		expect_same_as_plain
+		if expect_table "$ERR"; then
+			want=2
+			[ "$ENGINE" = int3 ] && want=0
+			[ "$ENGINE" != int3 ] && [ -z "$f" ] && want=1
+			[ ${#OTHER[@]} = $want ] || fail "$want warnings wanted, got: ${OTHER[*]}"
+			[ $want = 0 ] || grep -qE "$NOSYS_RE" "$ERR" || fail "no warning that the process installs a filter"
+			[ $want = 2 ] && ! grep -qE "$CHILD_RE" "$ERR" && fail "no warning about the child"
+			if [ "$ENGINE" = int3 ] && [ -n "$f" ]; then
+				expect_row "$(k touch)" 32 4
+			else
+				expect_row "$(k touch)" 28 3
+			fi
+		fi
+		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	fi
+	tc_end
+done
+
+# A raw filter that kills outright (SECCOMP_RET_KILL_PROCESS by a
+# syscall instruction): not seen coming, under probes the program dies of
+# SIGSYS at the next statm read, and iprofmem says to use --engine=int3,
+# under which it runs as untraced, rows exact.
+bin=$TGT/latefilter.O2-pie
+tc "latefilter.O2-pie rawkill: under probes a warning names --engine=int3; under int3 as untraced"
 if need_file "$bin"; then
-	run_plain "$bin" kill "$MARK"
-	run_ip -- "$bin" kill "$MARK"
+	run_plain "$bin" rawkill "$MARK"
+	run_ip -- "$bin" rawkill "$MARK"
 	if [ "$ENGINE" = int3 ]; then
 		expect_exit 0
 		expect_same_as_plain
@@ -59,7 +120,7 @@ if need_file "$bin"; then
 		expect_exit $((128 + 31))
 		grep -qE '^iprofmem: warning: process [0-9]+ was killed by SIGSYS: if it is not killed untraced, a seccomp filter of its own killed a probe.s system call; trace it with --engine=int3$' "$ERR" ||
 			{ fail "no warning naming --engine=int3"; note_file "$ERR"; }
-		run_ip --engine=int3 -- "$bin" kill "$MARK"
+		run_ip --engine=int3 -- "$bin" rawkill "$MARK"
 		expect_exit 0
 		expect_same_as_plain
 		expect_only_table "$ERR" && expect_row "$(k touch)" 28 3

@@ -1,21 +1,31 @@
 /* latefilter: a program that installs a seccomp filter of its own while
  * it is traced, after iprofmem set its probes up (a sandbox's worker
  * does: sshd's privilege-separated child, a browser's renderer).  The
- * filter refuses pread64, which the probes read statm with: MODE errno
- * makes it fail with EPERM, MODE trap sends SIGSYS (SECCOMP_RET_TRAP;
- * the program has no handler, so a SIGSYS it received would kill it).
- * iprofmem must turn the trap into a failed call (the program never
- * made it), and the probes must then stop for their RSS: the rows are
- * the int3 engine's.  MODE kill (SECCOMP_RET_KILL_PROCESS) cannot be seen
- * coming: the probes' next statm read kills the program, and iprofmem
- * says to use --engine=int3, under which it runs as untraced.
+ * filter refuses pread64, which the probes read statm with:
+ *   errno    prctl(PR_SET_SECCOMP), the call fails with EPERM
+ *   trap     prctl, SIGSYS (SECCOMP_RET_TRAP; the program has no
+ *            handler, so a SIGSYS it received would kill it)
+ *   kill     prctl, SECCOMP_RET_KILL_PROCESS
+ *   sys      syscall(SYS_seccomp), SECCOMP_RET_KILL_PROCESS
+ *   rawtrap  a syscall instruction of its own (no libc), RET_TRAP
+ *   rawkill  a syscall instruction of its own, RET_KILL_PROCESS
+ *   forkkill prctl, RET_KILL_PROCESS, then a child (fork) that calls
+ *            touch(28, 4) and exits 0, waited for before touch(4, 8)
+ * Through libc (prctl, syscall), iprofmem sees the filter coming (its
+ * seccomp watch: the program's calls of them go through iprofmem's
+ * stubs) and the probes make no more system calls: the rows
+ * are the int3 engine's.  A raw one is not seen: a trap must become a
+ * failed call (the program never made it), after which the probes stop
+ * for their RSS; a kill kills the program at the probes' next statm
+ * read, and iprofmem says to use --engine=int3.
  *
  * main: setup maps 64 pages; touch(0, 4); the filter; touch(4, 8);
  * touch(12, 16).  Prints "latefilter: done", exits 0.
  *
- * Rows: touch 28 pages, 3 calls; setup, install (its frame may take a
- * stack page), main: not exact.
- * Usage: latefilter errno|trap|kill [MARK] */
+ * Rows: touch 28 pages, 3 calls (forkkill with -f: the child's call makes
+ * 32 and 4 under int3; under probes its probed sites are not traced);
+ * setup, install (its frame may take a stack page), main: not exact.
+ * Usage: latefilter errno|trap|kill|sys|rawtrap|rawkill|forkkill [MARK] */
 #define _GNU_SOURCE
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -26,6 +36,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static volatile char *pages;
@@ -48,8 +59,22 @@ touch(int from, int n)
 		pages[(size_t)i * 4096] = 1;
 }
 
+/* seccomp(SECCOMP_SET_MODE_FILTER, 0, prog) by a syscall instruction. */
+static long
+raw_seccomp(struct sock_fprog *prog)
+{
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "0"((long)SYS_seccomp), "D"((long)SECCOMP_SET_MODE_FILTER),
+			   "S"(0L), "d"(prog)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
 static int
-install(unsigned action)
+install(unsigned action, int how)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
@@ -61,7 +86,9 @@ install(unsigned action)
 	struct sock_fprog prog = { sizeof(f) / sizeof(*f), f };
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+	    (how == 0 ? prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) :
+	     how == 1 ? syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) :
+	     raw_seccomp(&prog)) != 0) {
 		perror("latefilter: seccomp");
 		return -1;
 	}
@@ -71,20 +98,47 @@ install(unsigned action)
 int
 main(int argc, char **argv)
 {
-	unsigned action;
+	static const struct {
+		const char *name;
+		unsigned action;
+		int how;	/* 0 prctl, 1 syscall(), 2 raw */
+	} modes[] = {
+		{ "errno", SECCOMP_RET_ERRNO | 1, 0 },
+		{ "trap", SECCOMP_RET_TRAP, 0 },
+		{ "kill", SECCOMP_RET_KILL_PROCESS, 0 },
+		{ "sys", SECCOMP_RET_KILL_PROCESS, 1 },
+		{ "rawtrap", SECCOMP_RET_TRAP, 2 },
+		{ "rawkill", SECCOMP_RET_KILL_PROCESS, 2 },
+		{ "forkkill", SECCOMP_RET_KILL_PROCESS, 0 },
+	};
+	size_t m = 0;
 
-	if (argc < 2 || (strcmp(argv[1], "errno") && strcmp(argv[1], "trap") &&
-			 strcmp(argv[1], "kill"))) {
-		fprintf(stderr, "usage: latefilter errno|trap|kill [MARK]\n");
+	while (argc >= 2 && m < sizeof(modes) / sizeof(*modes) &&
+	       strcmp(argv[1], modes[m].name))
+		m++;
+	if (argc < 2 || m == sizeof(modes) / sizeof(*modes)) {
+		fprintf(stderr, "usage: latefilter errno|trap|kill|sys|rawtrap|"
+			"rawkill|forkkill [MARK]\n");
 		return 2;
 	}
-	action = !strcmp(argv[1], "trap") ? SECCOMP_RET_TRAP :
-		 !strcmp(argv[1], "kill") ? SECCOMP_RET_KILL_PROCESS :
-		 SECCOMP_RET_ERRNO | 1;
 	setup();
 	touch(0, 4);
-	if (install(action) != 0)
+	if (install(modes[m].action, modes[m].how) != 0)
 		return 1;
+	if (!strcmp(argv[1], "forkkill")) {
+		pid_t c = fork();
+		int st;
+
+		if (c == 0) {
+			touch(28, 4);
+			_exit(0);
+		}
+		if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "latefilter: the child failed\n");
+			return 1;
+		}
+	}
 	touch(4, 8);
 	touch(12, 16);
 	printf("latefilter: done\n");
