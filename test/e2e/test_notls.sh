@@ -11,7 +11,11 @@
 # status as untraced; --stats: every call's entry and return seen, and
 # with the default engine nearly all of them by probes (no fallback to
 # int3 for these threads); both engines' tables byte for byte
-# (engines_lib.sh: the main rows too, which do not vary here).
+# (engines_lib.sh), but for static_ifunc's main's Memory: its printf
+# faults in the static libc's code with fault-around over the page
+# cache, and its target says it is not exact (once, in a full run's ASan
+# pass, 29 pages under int3 and 30 under the default engine; not seen
+# again in 276 paired runs).  nolibc's main row is compared too.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/engines_lib.sh"
 
@@ -142,7 +146,10 @@ for t in $TARGETS; do
 	tc_end
 	events= probe= int3=
 
+	ENGINES_MASK=
+	[ "$t" = static_ifunc ] && ENGINES_MASK=main
 	engines_case "engines: notls/$t" -- "$bin" "$MARK"
+	ENGINES_MASK=
 done
 
 [ $N_FAILED -eq 0 ]
