@@ -559,7 +559,7 @@ int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,
 			ret = add_module(tr, p, tid, s, i);
 			/* the seccomp watch looks at it once relocated */
 			if (!at_exec)
-				probes_watch_again(p);
+				probes_watch_ask(p);
 		}
 	free(fresh);
 	symbols_close(s);

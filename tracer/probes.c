@@ -49,7 +49,6 @@ _Static_assert(STUB_RED_ZONE == 0,
 #define HWCAP2_FSGSBASE (1 << 1)
 #endif
 
-static void watch_ask(struct process *p);
 
 /* ---- may we ------------------------------------------------------------ */
 
@@ -597,7 +596,7 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 	p->probes.on = true;
 	/* the seccomp watch is set up at the first RSS a probe reads: by
 	 * then the dynamic linker has relocated the modules */
-	watch_ask(p);
+	probes_watch_ask(p);
 	if (ctl.fs_self)
 		give_fs_dummies(tr, p);
 	return 0;
@@ -680,6 +679,12 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 	if (mem_write(p->memfd, pr->ctl, &ctl, sizeof(ctl)) != 0)
 		return -1;
 	pr->on = true;
+	/* a fork before the parent's first RSS read: the watch is not set
+	 * up in the parent yet, so not in the copy either; the child's own
+	 * ring asks for it as the parent's does */
+	if (__atomic_load_n(&((struct ring_header *)from->ring)->nosys,
+			    __ATOMIC_ACQUIRE) == RING_SYS_ASK)
+		probes_watch_ask(p);
 	/* the forking thread's frames, in the child */
 	sh = probes_shadow(p, key);
 	for (size_t i = 0; i < from->cap_shadows; i++)
@@ -2315,17 +2320,12 @@ static void watch_state(const struct process *p, uint32_t state)
 	__atomic_store_n(&h->nosys, state, __ATOMIC_RELEASE);
 }
 
-static void watch_ask(struct process *p)
+void probes_watch_ask(struct process *p)
 {
 	if (!p->probes.on || p->probes.nosys)
 		return;
 	p->probes.ask_left = WATCH_ASKS;
 	watch_state(p, RING_SYS_ASK);
-}
-
-void probes_watch_again(struct process *p)
-{
-	watch_ask(p);
 }
 
 static void probes_nosys(struct process *p)
@@ -2416,7 +2416,8 @@ static bool watch_got(struct tracer *tr, struct process *p,
 	return true;
 }
 
-/* The probes asked (RING_SYS_ASK): every thread but tid may run. */
+/* The probes asked (RING_SYS_ASK), at a stop of one thread: the others
+ * may run meanwhile. */
 static void watch_setup(struct tracer *tr, struct process *p)
 {
 	struct sym_got *g = NULL;
@@ -2515,7 +2516,7 @@ bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
 {
 	unsigned long long size, res, shr;
 	uint64_t packed = PROBE_NO_RSS;
-	bool asked = false;
+	bool asked;
 	char buf[128];
 	ssize_t n;
 	size_t i;

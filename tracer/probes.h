@@ -269,9 +269,10 @@ bool probes_own_trap(const struct process *p, uint64_t pc);
  * jump still is, and the offset tables' entries the seccomp watch had;
  * its int3s become nops. */
 void probes_restore(const struct process *p, int fd);
-/* New modules: the seccomp watch looks for their entries at the next
- * RSS the probes read (at a stop). */
-void probes_watch_again(struct process *p);
+/* The seccomp watch looks for the modules' entries at the next RSS the
+ * probes read (at a stop): at the set-up, after new modules, in a child
+ * forked before its parent's first. */
+void probes_watch_ask(struct process *p);
 /* A forked child let go: see probes.c. */
 void probes_let_go(const struct process *pp, pid_t child, int fd);
 /* Forget it all (exec, the process's end), after a last drain. */

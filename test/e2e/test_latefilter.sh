@@ -103,6 +103,40 @@ for f in "" -f; do
 	tc_end
 done
 
+# A fork before any probe read the RSS (--funcs names touch only, so
+# main's calls are not events): the watch is set up in neither process
+# yet.  The child installs a killing filter, then calls touch: followed,
+# its probes must ask for the watch as its parent's would, see the
+# filter there, and stop for the RSS rather than read statm (a kill);
+# not followed, it runs as untraced.
+printf 'touch\n' >"$WORK/touch.funcs"
+for f in "" -f; do
+	tc "latefilter.O2-pie forkfirst ${f:-(no -f)}: a child that installs a filter before any event runs as untraced"
+	if need_file "$bin"; then
+		run_plain "$bin" forkfirst "$MARK"
+		run_ip $f --funcs="$WORK/touch.funcs" -- "$bin" forkfirst "$MARK"
+		expect_exit 0
+		expect_same_as_plain
+		if expect_table "$ERR"; then
+			want=2
+			[ "$ENGINE" = int3 ] && want=0
+			[ "$ENGINE" != int3 ] && [ -z "$f" ] && want=1
+			[ ${#OTHER[@]} = $want ] || fail "$want warnings wanted, got: ${OTHER[*]}"
+			for l in "${OTHER[@]}"; do
+				grep -qE "$NOSYS_RE" <<<"$l" || fail "stderr: '$l'"
+			done
+			if [ -n "$f" ]; then
+				expect_row "$(k touch)" 32 4
+			else
+				expect_row "$(k touch)" 28 3
+			fi
+			expect_rows_only latefilter touch
+		fi
+		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	fi
+	tc_end
+done
+
 # A raw filter that kills outright (SECCOMP_RET_KILL_PROCESS by a
 # syscall instruction): not seen coming, under probes the program dies of
 # SIGSYS at the next statm read, and iprofmem says to use --engine=int3,

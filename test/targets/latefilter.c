@@ -11,6 +11,12 @@
  *   rawkill  a syscall instruction of its own, RET_KILL_PROCESS
  *   forkkill prctl, RET_KILL_PROCESS, then a child (fork) that calls
  *            touch(28, 4) and exits 0, waited for before touch(4, 8)
+ *   forkfirst first of all a child (fork) that maps its own 64 pages,
+ *            installs the filter by prctl, RET_KILL_PROCESS, calls
+ *            touch(0, 4) and exits 0, waited for; then the parent runs
+ *            as for kill.  Traced with --funcs naming touch only, the
+ *            fork comes before any probe read the RSS: the watch is set
+ *            up in neither process yet
  * Through libc (prctl, syscall), iprofmem sees the filter coming (its
  * seccomp watch: the program's calls of them go through iprofmem's
  * stubs) and the probes make no more system calls: the rows
@@ -23,9 +29,11 @@
  * touch(12, 16).  Prints "latefilter: done", exits 0.
  *
  * Rows: touch 28 pages, 3 calls (forkkill with -f: the child's call makes
- * 32 and 4 under int3; under probes its probed sites are not traced);
+ * 32 and 4 under int3; under probes its probed sites are not traced;
+ * forkfirst with -f: 32 and 4 with every engine);
  * setup, install (its frame may take a stack page), main: not exact.
- * Usage: latefilter errno|trap|kill|sys|rawtrap|rawkill|forkkill [MARK] */
+ * Usage: latefilter errno|trap|kill|sys|rawtrap|rawkill|forkkill|forkfirst
+ *        [MARK] */
 #define _GNU_SOURCE
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -110,6 +118,7 @@ main(int argc, char **argv)
 		{ "rawtrap", SECCOMP_RET_TRAP, 2 },
 		{ "rawkill", SECCOMP_RET_KILL_PROCESS, 2 },
 		{ "forkkill", SECCOMP_RET_KILL_PROCESS, 0 },
+		{ "forkfirst", SECCOMP_RET_KILL_PROCESS, 0 },
 	};
 	size_t m = 0;
 
@@ -118,8 +127,25 @@ main(int argc, char **argv)
 		m++;
 	if (argc < 2 || m == sizeof(modes) / sizeof(*modes)) {
 		fprintf(stderr, "usage: latefilter errno|trap|kill|sys|rawtrap|"
-			"rawkill|forkkill [MARK]\n");
+			"rawkill|forkkill|forkfirst [MARK]\n");
 		return 2;
+	}
+	if (!strcmp(argv[1], "forkfirst")) {
+		pid_t c = fork();
+		int st;
+
+		if (c == 0) {
+			setup();
+			if (install(modes[m].action, modes[m].how) != 0)
+				_exit(1);
+			touch(0, 4);
+			_exit(0);
+		}
+		if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0) {
+			fprintf(stderr, "latefilter: the child failed\n");
+			return 1;
+		}
 	}
 	setup();
 	touch(0, 4);
