@@ -222,15 +222,27 @@ static uint64_t gated_rss(struct probe_ctl *c, struct probe_gate_cache *g,
 	return rss;
 }
 
+/* For probe_x86_64.S's whole path when the thread has no probe stack
+ * level free (more threads than slots, nested too deep): where it runs
+ * instead.  On the program's stack where it is (frame: its saves there),
+ * or, from a TCB stack, under the site's stack pointer (the red zone is
+ * dead at a probe point), which `at` gives (probe_site_sp). */
+uint64_t probe_no_stack(const struct probe_ctl *c, uint64_t frame, uint64_t at)
+{
+	return c->tcb_stack ? probe_site_sp(c, at) : frame;
+}
+
+/* sp_at: the address the frame's bias gives (probe_site_sp). */
 void probe_event(struct probe_ctl *c, uint32_t kind, uint32_t site,
-		 uint64_t sp, uint64_t key, uint64_t on_own_stack)
+		 uint64_t sp_at, uint64_t key, uint64_t on_own_stack)
 {
 	uint8_t k = (uint8_t)kind;
+	uint64_t rss, sp;
 	long s;
-	uint64_t rss;
 
 	if (__atomic_load_n(&c->off, __ATOMIC_ACQUIRE))
 		return;
+	sp = probe_site_sp(c, sp_at);
 	/* the thread's slot: the one whose stack it runs on */
 	s = !c->gate_nrings || !key ? -1 :
 	    on_own_stack ? stack_slot(c, on_own_stack) : find_slot(c, key);
@@ -262,13 +274,14 @@ long probe_fast(const uint64_t *frame)
 	uint32_t n = __atomic_load_n(&c->gate_nrings, __ATOMIC_RELAXED);
 	uint32_t kind = (uint32_t)frame[PROBE_FRAME_KIND];
 	uint32_t site = (uint32_t)frame[PROBE_FRAME_SITE];
-	uint64_t sp = (uint64_t)(frame + PROBE_FRAME_RET) + PROBE_SITE_SP_BIAS;
 	const struct probe_gate_cache *g;
-	uint64_t sum = 0, key;
+	uint64_t sum = 0, key, sp;
 	uint32_t h;
 
 	if (__atomic_load_n(&c->off, __ATOMIC_ACQUIRE))
 		return 1;
+	sp = probe_site_sp(c, (uint64_t)(frame + PROBE_FRAME_RET) +
+			   PROBE_SITE_SP_BIAS);
 	key = thread_key(c);
 	if (!n || n > PROBE_GATE_RINGS || !key ||
 	    !__atomic_load_n(&c->alone, __ATOMIC_RELAXED))

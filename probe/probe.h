@@ -33,6 +33,14 @@
 #define PROBE_NO_RSS		UINT64_MAX
 #define PROBE_GATE_RINGS	64	/* CPUs the fault gate can watch */
 #define PROBE_FS_DUMMIES	16	/* threads given a thread pointer */
+/* The TCB stack (ctl.tcb_stack): the probes of a process whose threads
+ * have glibc's thread control block run on 0x80 .. PROBE_TCB_TOP of it
+ * (tcbhead_t's __glibc_unused2, which no glibc since 2.26 uses), and the
+ * site's stack pointer is kept at PROBE_TCB_TOP: not a byte of the
+ * program's stack is written.  tracer/stub_x86_64.c emits the switch. */
+#define PROBE_TCB_LOW		0x80
+#define PROBE_TCB_TOP		0x278
+#define PROBE_TCB_BYTES		0x280
 
 /* A thread slot's view of the RSS for the fault gate (probe.c): what
  * statm said, and the rings' heads and iprofmem's generation just before. */
@@ -78,8 +86,12 @@ struct probe_ctl {
 	struct probe_gate_cache gate[PROBE_SLOTS];
 	/* thread pointers for threads that have none (fs base 0: a static
 	 * program before its TLS set-up, a program without libc); each
-	 * holds its own address */
-	uint64_t fs_dummy[PROBE_FS_DUMMIES];
+	 * holds its own address, and has room for a TCB stack */
+	uint64_t fs_dummy[PROBE_FS_DUMMIES][PROBE_TCB_BYTES / 8];
+	/* the stubs switch to the thread's TCB stack (PROBE_TCB_TOP): the
+	 * site's stack pointer is the word the frame's bias points at, not
+	 * that address */
+	uint32_t tcb_stack;
 	/* statm's descriptor is moved to the lowest free one from here
 	 * (F_DUPFD_CLOEXEC), so that the program's own descriptors get the
 	 * numbers they get untraced; 0: left where open put it */
@@ -100,7 +112,8 @@ static inline int probe_statm_fd_min(unsigned long nofile_soft)
 /* The fast path's frame (probe_x86_64.S), in words: the kind, the stub's
  * return address, the site id the stub pushed.  The site's stack pointer
  * is the return address's own address plus PROBE_SITE_SP_BIAS (the
- * stub's STUB_SP_BIAS: tracer/probes.c checks they agree). */
+ * stub's STUB_SP_BIAS: tracer/probes.c checks they agree), or, on a TCB
+ * stack, the word there (PROBE_TCB_TOP). */
 #define PROBE_FRAME_KIND	3
 #define PROBE_FRAME_RET		4
 #define PROBE_FRAME_SITE	5
@@ -111,6 +124,12 @@ static inline int probe_statm_fd_min(unsigned long nofile_soft)
 static inline uint64_t probe_pack_rss(uint64_t resident, uint64_t shared)
 {
 	return (resident & 0xffffffffu) | shared << 32;
+}
+
+/* The site's stack pointer, from the address the frame's bias gives. */
+static inline uint64_t probe_site_sp(const struct probe_ctl *c, uint64_t at)
+{
+	return c->tcb_stack ? *(const uint64_t *)at : at;
 }
 
 #endif

@@ -3,11 +3,14 @@
  * saves what it uses and records the common event where it stands: one
  * thread, RSS known unchanged by the fault gate, room in the ring); else
  * save the rest and the flags whole, move to the thread's own probe
- * stack, call probe_event; come back, out through probe_exit.  The only
- * bytes written on the program's stack are the stub's (below its red
- * zone), these saves and a return address: 136 bytes at most below the
- * site's stack pointer on the whole path, 56 and probe_fast's own saves
- * (9 registers with gcc 12: 128) on the fast one (the stub's own
+ * stack, call probe_event; come back, out through probe_exit.  With the
+ * TCB stack (probe.h: a process with glibc's thread control block) all
+ * of it runs there, and the program's stack is not written at all (but
+ * when the thread has no probe stack level free).  Else the only bytes
+ * written on the program's stack are the stub's (below its red zone),
+ * these saves and a return address: 136 bytes at most below the site's
+ * stack pointer on the whole path, 56 and probe_fast's own saves (9
+ * registers with gcc 12: 128) on the fast one (the stub's own
  * indirect-jump check goes to 152). */
 	.section .text.probe_head,"ax",@progbits
 	.globl	probe_ctl_ptr
@@ -62,7 +65,7 @@ probe_exit:
  * Frame, from rbx: r13 r12 rbx r11 r10 r9 r8 rdi rsi rdx rcx (0..80), rax
  * (88), the flags (96), kind (104), the stub's return address (112), the
  * site id (120); the site's stack pointer is rbx + 112 + STUB_SP_BIAS (16:
- * tracer/stub.h). */
+ * tracer/stub.h), or on a TCB stack the word there (probe_site_sp). */
 probe_slow:
 	add	$0x7f, %al
 	sahf
@@ -90,8 +93,12 @@ probe_slow:
 	call	probe_stack_take	/* leaf: the return address only */
 	mov	%rax, %r12
 	test	%rax, %rax
-	cmovz	%rbx, %rax
-	mov	%rax, %rsp
+	jnz	3f
+	mov	probe_ctl_ptr(%rip), %rdi
+	mov	%rbx, %rsi
+	lea	128(%rbx), %rdx
+	call	probe_no_stack		/* leaf */
+3:	mov	%rax, %rsp
 	and	$-16, %rsp
 	mov	probe_ctl_ptr(%rip), %rdi
 	mov	104(%rbx), %esi

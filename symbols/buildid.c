@@ -54,3 +54,41 @@ int symbols_build_id(const char *path, char *out, size_t len)
 	close(fd);
 	return found ? 0 : -1;
 }
+
+/* Does section scn hold a GNU note of type `type`? */
+static bool has_gnu_note(Elf_Scn *scn, unsigned type)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	GElf_Nhdr nh;
+	size_t off = 0, next, name, desc;
+
+	while (d && (next = gelf_getnote(d, off, &nh, &name, &desc)) > 0) {
+		if (nh.n_type == type && nh.n_namesz == 4 &&
+		    memcmp((char *)d->d_buf + name, "GNU", 4) == 0)
+			return true;
+		off = next;
+	}
+	return false;
+}
+
+bool symbols_glibc_abi(const char *path)
+{
+	Elf_Scn *scn = NULL;
+	bool found = false;
+	GElf_Shdr sh;
+	Elf *elf;
+	int fd;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	while (elf && !found && (scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE)
+			found = has_gnu_note(scn, NT_GNU_ABI_TAG);
+	elf_end(elf);
+	close(fd);
+	return found;
+}

@@ -135,6 +135,11 @@ bool symbols_file_has_functions(const char *path);
  * such note, or the file cannot be read. */
 int symbols_build_id(const char *path, char *out, size_t len);
 
+/* Was the executable at path linked with glibc's start files (its
+ * NT_GNU_ABI_TAG note): are its threads' thread pointers glibc's thread
+ * control blocks?  False also when path cannot be read as ELF. */
+bool symbols_glibc_abi(const char *path);
+
 /* The seccomp watch's slots: the entries for prctl and syscall in the
  * global offset tables of the modules (a jump slot or a GLOB_DAT import),
  * where a program's calls of the C library's functions that install a

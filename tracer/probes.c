@@ -37,6 +37,9 @@
 
 _Static_assert(PROBE_SITE_SP_BIAS == STUB_SP_BIAS,
 	       "the probe finds the site's stack pointer where the stub leaves it");
+_Static_assert(PROBE_TCB_TOP == STUB_TCB_TOP &&
+	       STUB_TCB_TARGET >= PROBE_TCB_LOW + 0x100,
+	       "the stubs and the probe agree on the TCB stack");
 _Static_assert(STUB_RED_ZONE == 0,
 	       "probes_leave_stub: a stub's first instruction is its push");
 
@@ -550,6 +553,7 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 	struct probe_ctl ctl = { .magic = PROBE_MAGIC };
 	uint64_t data, ring = 0, name_at;
 	const char *why;
+	char exe[64];
 	long fd;
 
 	/* At the exec's stop the thread is still inside execve, whose
@@ -577,8 +581,14 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 	ctl.statm_fd = failed_call(fd) ? -1 : (int32_t)fd;
 	ctl.stacks = data + CTL_BYTES;
 	ctl.fs_self = !has_fsgsbase(p->pid);
+	/* glibc's thread control blocks: the probes run there, and never
+	 * write the program's stack (a page the program would not have
+	 * touched yet would count) */
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)p->pid);
+	p->probes.tcb = symbols_glibc_abi(exe) && fs_self_holds(tr, p);
+	ctl.tcb_stack = p->probes.tcb;
 	for (size_t i = 0; i < PROBE_FS_DUMMIES; i++)
-		ctl.fs_dummy[i] = data + offsetof(struct probe_ctl, fs_dummy[i]);
+		ctl.fs_dummy[i][0] = data + offsetof(struct probe_ctl, fs_dummy[i]);
 	/* one producer: a launched program at its exec, an attached one
 	 * with a single thread (probes_shared says when that ends) */
 	p->probes.alone = threads_of(tr, p) == 1;
@@ -594,10 +604,14 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 		goto fail;
 	p->probes.ctl = data;
 	p->probes.on = true;
+	if (p->probes.tcb)
+		tr->pstats.tcb_procs++;
+	else
+		tr->pstats.stack_procs++;
 	/* the seccomp watch is set up at the first RSS a probe reads: by
 	 * then the dynamic linker has relocated the modules */
 	probes_watch_ask(p);
-	if (ctl.fs_self)
+	if (ctl.fs_self || ctl.tcb_stack)
 		give_fs_dummies(tr, p);
 	return 0;
 fail:
@@ -638,6 +652,7 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 		return -1;
 	}
 	pr->ctl = from->ctl;
+	pr->tcb = from->tcb;
 	pr->sites = dup_array(from->sites, from->nsites, sizeof(*pr->sites));
 	pr->hot = dup_array(from->hot, from->nsites, sizeof(*pr->hot));
 	pr->nsites = pr->cap_sites = from->nsites;
@@ -679,6 +694,10 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 	if (mem_write(p->memfd, pr->ctl, &ctl, sizeof(ctl)) != 0)
 		return -1;
 	pr->on = true;
+	if (pr->tcb)
+		tr->pstats.tcb_procs++;
+	else
+		tr->pstats.stack_procs++;
 	/* a fork before the parent's first RSS read: the watch is not set
 	 * up in the parent yet, so not in the copy either; the child's own
 	 * ring asks for it as the parent's does */
@@ -1003,7 +1022,7 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 	bool measure = !a->buf;
 	uint8_t scratch[STUB_MAX];
 	struct stub_spec spec = {
-		.w = w, .addr = measure ? t->lo : wp->stub,
+		.w = w, .addr = measure ? t->lo : wp->stub, .tcb = p->probes.tcb,
 		.probe_entry = measure ? t->lo : a->base + PROBE_ON_ENTRY_OFF,
 		.probe_return = measure ? t->lo : a->base + PROBE_ON_RETURN_OFF,
 		.entry_site = STUB_NO_SITE,
@@ -2209,21 +2228,41 @@ size_t probes_drain_some(struct tracer *tr, struct process *p, size_t max)
 	return drain(tr, p, max);
 }
 
+/* A thread in a probe call's way onto the TCB stack (after its first
+ * instruction, up to its call): the program's stack pointer is the one
+ * saved in its TCB.  False when it cannot be read. */
+static bool tcb_sp_back(const struct process *p, struct user_regs_struct *r)
+{
+	uint64_t sp;
+
+	if (mem_read(p->memfd, r->fs_base + STUB_TCB_TOP, &sp, sizeof(sp)) != 0)
+		return false;
+	r->rsp = sp;
+	return true;
+}
+
 bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
 		       bool fault)
 {
+	const bool tcb = p->probes.tcb;
+	/* from a probe call's start to its call; where its first access to
+	 * the program's stack is (a fault there is the site's) */
+	const uint64_t to_call = tcb ? STUB_TCB_CALL_AT : 5;
+	const uint64_t touch = tcb ? STUB_TCB_READ_AT : 0;
+
 	for (size_t i = 0; i < p->probes.nwins; i++) {
 		const struct probe_window *w = &p->probes.wins[i];
 		uint64_t o = r->rip - w->stub;
 
 		if (r->rip < w->stub || o >= w->stub_len)
 			continue;
-		/* a ret's probe faults first where the ret would (its push
-		 * reads the return address): it is the ret's fault (only a
-		 * fault: the ret's own bytes are the window's, where no
-		 * handler may return) */
+		/* a ret's probe faults first where the ret would (its push,
+		 * or on the TCB stack its read, reads the return address):
+		 * it is the ret's fault (only a fault: the ret's own bytes
+		 * are the window's, where no handler may return) */
 		for (size_t k = 0; fault && k < PATCH_MAX_INSNS; k++)
-			if (w->ret_push[k] >= 0 && o == (uint64_t)w->ret_push[k]) {
+			if (w->ret_push[k] >= 0 &&
+			    o == (uint64_t)w->ret_push[k] + touch) {
 				r->rip = w->ret_at[k];
 				return true;
 			}
@@ -2233,12 +2272,33 @@ bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
 			r->rip = w->jind_at;
 			return true;
 		}
-		if (w->jcall >= 0 && (o == (uint64_t)w->jcall ||
-				      o == (uint64_t)w->jcall - 5)) {
+		/* the check's read of the jmp's operand faulted (an unreadable
+		 * table): the jmp's fault, its registers back from the TCB
+		 * stack (rax, the flags) and the saved stack pointer, so that
+		 * the handler's frame goes on the program's stack */
+		if (fault && tcb && w->jind_trap >= 0 &&
+		    o < (uint64_t)w->jind_trap &&
+		    r->rsp - r->fs_base < PROBE_TCB_BYTES) {
+			uint64_t saved[2];	/* the flags, rax */
+
+			if (mem_read(p->memfd, r->fs_base + STUB_TCB_TOP - 16,
+				     saved, sizeof(saved)) != 0 ||
+			    !tcb_sp_back(p, r))
+				return false;
+			r->eflags = saved[0];
+			r->rax = saved[1];
+			r->rip = w->jind_at;
+			return true;
+		}
+		if (w->jcall >= 0 && o <= (uint64_t)w->jcall &&
+		    o >= (uint64_t)w->jcall - to_call) {
 			static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
 			uint8_t at[4];
 
-			if (o == (uint64_t)w->jcall)
+			if (tcb && o > (uint64_t)w->jcall - to_call &&
+			    !tcb_sp_back(p, r))
+				return false;
+			if (!tcb && o == (uint64_t)w->jcall)
 				r->rsp += 8;
 			/* the target's first push: past an endbr64 */
 			r->rip = w->jtarget;
@@ -2251,9 +2311,12 @@ bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
 		 * site id or, before a ret, the return address that the
 		 * movs after it make the id: past it, the stack pointer is
 		 * 8 lower */
-		if (w->call0 >= 0 && o > 0 && o <= (uint64_t)w->call0)
-			r->rsp += 8;
-		else if (!(w->call0 >= 0 && o == 0) &&
+		if (w->call0 >= 0 && o > 0 && o <= (uint64_t)w->call0) {
+			if (!tcb)
+				r->rsp += 8;
+			else if (!tcb_sp_back(p, r))
+				return false;
+		} else if (!(w->call0 >= 0 && o == 0) &&
 			 o != (uint64_t)(int64_t)w->copy0)
 			return false;
 		r->rip = w->start;
@@ -2723,6 +2786,10 @@ void probes_print_stats(const struct tracer *tr)
 		(unsigned long long)s->waits,
 		(unsigned long long)s->nostack,
 		(unsigned long long)s->bad_records);
+	fprintf(stderr, "iprofmem: stats: probe stacks: %llu processes on "
+		"their threads' control blocks, %llu on the program's stack\n",
+		(unsigned long long)s->tcb_procs,
+		(unsigned long long)s->stack_procs);
 	fprintf(stderr, "iprofmem: stats: seccomp watch: %llu entries of "
 		"prctl and syscall, set up at %llu stops\n",
 		(unsigned long long)s->watch_gots,

@@ -70,6 +70,8 @@ struct key_shadow {
 
 struct probes {
 	bool on;		/* set up: the ring is there */
+	bool tcb;		/* the stubs run the probes on the threads'
+				   TCB stacks (probe/probe.h) */
 	bool failed;		/* setup failed: int3 only, said once */
 	bool rss_stops;		/* a probe could not read statm: said once */
 	bool nosys;		/* the program installs a seccomp filter (the
@@ -161,6 +163,8 @@ struct probe_stats {
 	uint64_t sites_probe[2], sites_int3[2];	/* [0] entries, [1] returns */
 	uint64_t sites_follow;		/* rets taken at their callee's return */
 	uint64_t bad_records, waits, nostack, reopens;
+	/* processes probed on TCB stacks, on the program's stacks */
+	uint64_t tcb_procs, stack_procs;
 	uint64_t rss_stops;		/* probes' RSS read at a stop */
 	uint64_t watch_stops;		/* of those, to set the seccomp
 					   watch up first */

@@ -26,7 +26,8 @@
  *
  * The probe ABI (what the probe's assembly entry may rely on): it is
  * entered by `call` with [rsp] the return address into the stub and
- * [rsp+8] the site id; the site's own stack pointer is rsp + STUB_SP_BIAS.
+ * [rsp+8] the site id; the site's own stack pointer is rsp + STUB_SP_BIAS,
+ * or, on the TCB stack (below), the word there.
  * The red zone below the site's stack pointer is used: it is dead at
  * every probe point (an entry: the function has not run; before a ret
  * or a jump leaving the function: it has done with its frame), and every
@@ -38,6 +39,7 @@
 #ifndef IPROFMEM_STUB_H
 #define IPROFMEM_STUB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,10 +54,25 @@
 					   check leaves alone */
 #define STUB_JIND_BELOW	(STUB_JIND_SKIP + 24)
 #define STUB_MAX_RANGES	8
+/* The TCB stack (s->tcb; probe/probe.h): every probe call and indirect
+ * jmp check saves the site's stack pointer at %fs:STUB_TCB_TOP and runs
+ * below it, in the thread's TCB; an indirect jmp's target goes at
+ * STUB_TCB_TARGET.  A probe call is then STUB_TCB_CALL_LEN bytes: the
+ * save (9), a read of the program's stack where the site would touch it
+ * (5, at STUB_TCB_READ_AT: mov disp8(%rsp),%rsp, a fault there is the
+ * site's), the switch (17), push $site (5), the call (5, at
+ * STUB_TCB_CALL_AT) and the stack pointer back (9).  Between the save and
+ * the way back the stack pointer is not the program's: the saved one is. */
+#define STUB_TCB_TOP		0x278
+#define STUB_TCB_TARGET		0x260
+#define STUB_TCB_READ_AT	9
+#define STUB_TCB_CALL_AT	36
+#define STUB_TCB_CALL_LEN	50
 
 struct stub_spec {
 	const struct patch_window *w;
 	uint64_t addr;			/* where the stub will live */
+	bool tcb;			/* on the TCB stack (see above) */
 	uint64_t probe_entry;		/* the probe's entry-event routine */
 	uint64_t probe_return;		/* its return-event routine */
 	uint32_t entry_site;		/* STUB_NO_SITE: not an entry window */

@@ -4,6 +4,7 @@
 #include "tracer/stub.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* The stub being written: its bytes, and the address the next byte will
@@ -14,6 +15,7 @@ struct emit {
 	uint64_t addr;
 	int err;		/* the first errno, 0 if none */
 	int last_call;		/* offset of the last probe call, or -1 */
+	bool tcb;		/* the probes run on the TCB stack */
 };
 
 static void fail(struct emit *e, int err)
@@ -84,6 +86,53 @@ static void lea_rsp(struct emit *e, int32_t disp)
 	put32(e, (uint32_t)disp);
 }
 
+/* mov %rsp,%fs:disp32 (to) or mov %fs:disp32,%rsp, and the same with rax
+ * (reg 0 rather than 4): a word of the thread's TCB. */
+static void fs_mov(struct emit *e, bool to_fs, unsigned reg, int32_t disp)
+{
+	put1(e, 0x64);
+	put1(e, 0x48);
+	put1(e, to_fs ? 0x89 : 0x8b);
+	put1(e, (uint8_t)(reg << 3 | 4));
+	put1(e, 0x25);
+	put32(e, (uint32_t)disp);
+}
+
+/* Onto the thread's TCB stack (see stub.h), the site's stack pointer kept
+ * at STUB_TCB_TOP: mov %rsp,%fs:TOP; mov %fs:0,%rsp (the thread pointer,
+ * which points to itself); lea TOP(%rsp),%rsp.  With `read_at` (a
+ * displacement from the stack pointer, or 1 for none), after the save,
+ * mov disp8(%rsp),%rsp reads the program's stack where the site's own
+ * instruction would touch it, so that a stack pointer gone bad faults as
+ * untraced, at the same address (STUB_TCB_READ_AT). */
+static void tcb_switch(struct emit *e, int read_at)
+{
+	static const uint8_t mov_read[] = { 0x48, 0x8b, 0x64, 0x24 };
+
+	fs_mov(e, true, 4, STUB_TCB_TOP);
+	if (read_at != 1) {
+		put(e, mov_read, sizeof(mov_read));
+		put1(e, (uint8_t)(int8_t)read_at);
+	}
+	fs_mov(e, false, 4, 0);
+	lea_rsp(e, STUB_TCB_TOP);
+}
+
+/* Call a probe routine for `site` on the TCB stack: the switch (its read
+ * where the site's instruction touches the stack: the return address
+ * before a ret, the word under the stack pointer else, as a push), push
+ * $site, call, and the site's stack pointer back (STUB_TCB_CALL_LEN). */
+static void tcb_probe_call(struct emit *e, uint64_t routine, uint32_t site,
+			   bool reads_top)
+{
+	tcb_switch(e, reads_top ? 0 : -8);
+	put1(e, 0x68);			/* push $site */
+	put32(e, site);
+	e->last_call = (int)e->n;
+	branch(e, 0xe8, routine);
+	fs_mov(e, false, 4, STUB_TCB_TOP);
+}
+
 /* Call a probe routine for `site` (see stub.h).  Its first access to the
  * stack is the one the site's own instruction would make, so that a stack
  * pointer gone bad faults as it would untraced, at the same address: at
@@ -99,6 +148,10 @@ static void probe_call(struct emit *e, uint64_t routine, uint32_t site,
 
 	if (site > INT32_MAX) {		/* push imm32 sign-extends */
 		fail(e, EINVAL);
+		return;
+	}
+	if (e->tcb) {
+		tcb_probe_call(e, routine, site, reads_top);
 		return;
 	}
 	if (STUB_RED_ZONE)
@@ -152,7 +205,7 @@ static void leaving_jcc(struct emit *e, struct stub_spec *s,
 			const struct insn *in, uint32_t site)
 {
 	put1(e, 0x70 | (in->cond ^ 1));	/* j!cc over probe and jmp */
-	put1(e, PROBE_PUSH_CALL_LEN + 5);
+	put1(e, (e->tcb ? STUB_TCB_CALL_LEN : PROBE_PUSH_CALL_LEN) + 5);
 	probe_call(e, s->probe_return, site, false);
 	s->jcall = (int16_t)e->last_call;
 	s->jtarget = in->target;
@@ -168,8 +221,25 @@ static void target_to_rax(struct emit *e, const struct insn_ind *ind)
 	const int64_t bias = STUB_JIND_SKIP + 16;
 	int64_t disp = ind->disp;
 	uint8_t rex = 0x48, modrm, sib;
+	int base = ind->base;
 	unsigned scale;
 
+	if (e->tcb && (ind->reg == 4 || base == 4)) {
+		/* the program's stack pointer is the saved one: into rax,
+		 * which then stands for it (rax as the index too: no) */
+		if (ind->reg == INSN_REG_NONE && ind->index == 0) {
+			fail(e, EINVAL);
+			return;
+		}
+		fs_mov(e, false, 0, STUB_TCB_TOP);
+		if (ind->reg == 4)
+			return;
+		base = 0;
+	} else if (e->tcb) {
+		;			/* the stack pointer is not used */
+	} else if (ind->base == 4) {
+		disp += bias;
+	}
 	if (ind->reg != INSN_REG_NONE) {
 		if (ind->reg == 4) {	/* lea bias(%rsp),%rax */
 			static const uint8_t lea[] = { 0x48, 0x8d, 0x84, 0x24 };
@@ -190,8 +260,6 @@ static void target_to_rax(struct emit *e, const struct insn_ind *ind)
 		put32(e, (uint32_t)rel32(e, here(e) + 4, (uint64_t)disp));
 		return;
 	}
-	if (ind->base == 4)
-		disp += bias;
 	if (disp != (int32_t)disp || ind->index == 4) {
 		fail(e, EINVAL);
 		return;
@@ -210,14 +278,14 @@ static void target_to_rax(struct emit *e, const struct insn_ind *ind)
 	}
 	if (ind->index >= 8)
 		rex |= 0x02;
-	if (ind->base != INSN_REG_NONE && ind->base >= 8)
+	if (base != INSN_REG_NONE && base >= 8)
 		rex |= 0x01;
 	/* always a SIB byte: index 4 is none, and with no base, mod 0 and
 	 * base 5 is disp32 alone */
-	modrm = ind->base == INSN_REG_NONE ? 0x04 : 0x84;
+	modrm = base == INSN_REG_NONE ? 0x04 : 0x84;
 	sib = (uint8_t)(scale << 6 |
 			(ind->index == INSN_REG_NONE ? 4 : ind->index & 7) << 3 |
-			(ind->base == INSN_REG_NONE ? 5 : ind->base & 7));
+			(base == INSN_REG_NONE ? 5 : base & 7));
 	put1(e, rex);
 	put1(e, 0x8b);
 	put1(e, modrm);
@@ -235,12 +303,16 @@ static void cmp_rax_rip(struct emit *e, size_t *field)
 	put32(e, 0);
 }
 
-/* Undo the check's saves: popfq, pop %rax, lea SKIP(%rsp),%rsp. */
+/* Undo the check's saves: popfq, pop %rax, lea SKIP(%rsp),%rsp (or the
+ * saved stack pointer back from the TCB). */
 static void jind_restore(struct emit *e)
 {
 	put1(e, 0x9d);
 	put1(e, 0x58);
-	lea_rsp(e, STUB_JIND_SKIP);
+	if (e->tcb)
+		fs_mov(e, false, 4, STUB_TCB_TOP);
+	else
+		lea_rsp(e, STUB_JIND_SKIP);
 }
 
 /* Set the rel32 at offset `field` (its instruction ends 4 bytes later)
@@ -266,7 +338,10 @@ static void leaving_jind(struct emit *e, struct stub_spec *s,
 		fail(e, EINVAL);
 		return;
 	}
-	lea_rsp(e, -STUB_JIND_SKIP);
+	if (e->tcb)
+		tcb_switch(e, 1);
+	else
+		lea_rsp(e, -STUB_JIND_SKIP);
 	put1(e, 0x50);			/* push %rax */
 	put1(e, 0x9c);			/* pushfq */
 	target_to_rax(e, &in->ind);
@@ -286,10 +361,19 @@ static void leaving_jind(struct emit *e, struct stub_spec *s,
 	put1(e, 0xcc);
 	/* inside: the target under the saves, everything back, jump */
 	inside = e->n;
-	put(e, mov_rax_below, sizeof(mov_rax_below));
-	jind_restore(e);
-	put(e, jmp_below, sizeof(jmp_below));
-	put32(e, (uint32_t)-(int32_t)STUB_JIND_BELOW);
+	if (e->tcb) {
+		static const uint8_t jmp_fs[] = { 0x64, 0xff, 0x24, 0x25 };
+
+		fs_mov(e, true, 0, STUB_TCB_TARGET);
+		jind_restore(e);
+		put(e, jmp_fs, sizeof(jmp_fs));
+		put32(e, STUB_TCB_TARGET);
+	} else {
+		put(e, mov_rax_below, sizeof(mov_rax_below));
+		jind_restore(e);
+		put(e, jmp_below, sizeof(jmp_below));
+		put32(e, (uint32_t)-(int32_t)STUB_JIND_BELOW);
+	}
 	put1(e, 0xcc);			/* nothing runs on */
 	while ((e->addr + e->n) & 7)
 		put1(e, 0xcc);
@@ -370,7 +454,7 @@ static int relocate(struct emit *e, struct stub_spec *s,
 int stub_encode(uint8_t out[STUB_MAX], struct stub_spec *s)
 {
 	const struct patch_window *w = s->w;
-	struct emit e = { out, 0, s->addr, 0, -1 };
+	struct emit e = { out, 0, s->addr, 0, -1, s->tcb };
 	uint64_t back = w->start;
 	int ended = 0;
 
@@ -397,7 +481,8 @@ int stub_encode(uint8_t out[STUB_MAX], struct stub_spec *s)
 			s->call0 = (int16_t)e.last_call;
 		if (i == 0)
 			s->copy0 = (int16_t)(e.last_call >= 0 ?
-					     e.last_call + 5 + 8 : (int)at);
+					     e.last_call + 5 +
+					     (e.tcb ? 9 : 8) : (int)at);
 		back = w->insns[i].addr + w->insns[i].len;
 	}
 	if (!ended) {

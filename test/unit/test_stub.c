@@ -83,7 +83,10 @@ static struct patch_func *open_at(const uint8_t *code, size_t n, uint64_t at)
 static struct stub_spec spec(const struct patch_window *w, uint64_t addr,
 			     uint32_t entry_site)
 {
-	struct stub_spec s = { w, addr, P_ENTRY, P_RET, entry_site, { 0 } };
+	struct stub_spec s = {
+		.w = w, .addr = addr, .probe_entry = P_ENTRY,
+		.probe_return = P_RET, .entry_site = entry_site,
+	};
 
 	for (int i = 0; i < PATCH_MAX_INSNS; i++)
 		s.ret_site[i] = STUB_NO_SITE;
@@ -476,19 +479,21 @@ static void test_run_getter(void **state)
 	area_close(&a);
 }
 
+/* A function with a frame: returns its argument plus one. */
+static const uint8_t frame_code[] = {
+	0x55,					/* push %rbp */
+	0x48, 0x89, 0xe5,			/* mov %rsp,%rbp */
+	0x48, 0x83, 0xec, 0x10,			/* sub $0x10,%rsp */
+	0x89, 0x7d, 0xfc,			/* mov %edi,-0x4(%rbp) */
+	0x8b, 0x45, 0xfc,			/* mov -0x4(%rbp),%eax */
+	0x83, 0xc0, 0x01,			/* add $1,%eax */
+	0xc9,					/* leave */
+	0xc3,					/* ret */
+};
+
 /* A frame function with its entry and its return both patched. */
 static void test_run_frame(void **state)
 {
-	static const uint8_t code[] = {
-		0x55,					/* push %rbp */
-		0x48, 0x89, 0xe5,			/* mov %rsp,%rbp */
-		0x48, 0x83, 0xec, 0x10,			/* sub $0x10,%rsp */
-		0x89, 0x7d, 0xfc,			/* mov %edi,-0x4(%rbp) */
-		0x8b, 0x45, 0xfc,			/* mov -0x4(%rbp),%eax */
-		0x83, 0xc0, 0x01,			/* add $1,%eax */
-		0xc9,					/* leave */
-		0xc3,					/* ret */
-	};
 	struct patch_window we, wr;
 	struct patch_func *f;
 	struct area a;
@@ -496,7 +501,7 @@ static void test_run_frame(void **state)
 
 	(void)state;
 	area_open(&a);
-	f = area_func(&a, 0, code, sizeof(code));
+	f = area_func(&a, 0, frame_code, sizeof(frame_code));
 	assert_int_equal(patch_entry(f, &we), PATCH_OK);
 	assert_int_equal(patch_return(f, a.fn + 18, &wr), PATCH_OK);
 	assert_int_equal(wr.start, a.fn + 14);
@@ -579,7 +584,7 @@ static void on_trap(int sig, siginfo_t *si, void *ctx)
 /* A switch through a table: targets inside the function jump with no
  * event and no trap; a target outside (a tail call) traps in the stub
  * with the jmp's registers, and runs on from where the replay sends it. */
-static void test_run_indirect_jmp(void **state)
+static void run_indirect_jmp(bool tcb)
 {
 	static const uint8_t code[] = {
 		0xff, 0xa4, 0xfe, 0, 0, 0, 0,		/* 0 jmp *0(%rsi,%rdi,8) */
@@ -599,7 +604,6 @@ static void test_run_indirect_jmp(void **state)
 	int (*fn)(long, uint64_t *);
 	int n;
 
-	(void)state;
 	area_open(&a);
 	memcpy(a.m + 0x40, other, sizeof(other));
 	f = area_func(&a, 0, code, sizeof(code));
@@ -615,6 +619,7 @@ static void test_run_indirect_jmp(void **state)
 	s.ret_site[0] = 5;
 	s.ranges = &fn_range;
 	s.nranges = 1;
+	s.tcb = tcb;
 	n = stub_encode(a.m + (at - a.fn), &s);
 	assert_true(n > 0);
 	assert_true(s.jind_trap > 0);
@@ -645,6 +650,148 @@ static void test_run_indirect_jmp(void **state)
 	area_close(&a);
 }
 
+static void test_run_indirect_jmp(void **state)
+{
+	(void)state;
+	run_indirect_jmp(false);
+}
+
+/* The same on the TCB stack: the target kept in the TCB, every register
+ * (the stack pointer too) the jmp's at the trap. */
+static void test_run_indirect_jmp_tcb(void **state)
+{
+	(void)state;
+	run_indirect_jmp(true);
+}
+
+/* ---- on the TCB stack ---- */
+
+/* The TCB probe call's bytes for an entry at 0, site 7, then the
+ * displaced instructions: the save, the read of the word under the stack
+ * pointer (where the function's push writes), the switch, push, call and
+ * the stack pointer back; a ret site's read is of the return address. */
+static void test_tcb_stub_bytes(void **state)
+{
+	static const uint8_t code[] = { 0x48, 0x8b, 0x47, 0x08, 0xc3 };
+	static const uint8_t save[] = { 0x64, 0x48, 0x89, 0x24, 0x25,
+					0x78, 0x02, 0x00, 0x00 };
+	static const uint8_t read_below[] = { 0x48, 0x8b, 0x64, 0x24, 0xf8 };
+	static const uint8_t read_top[] = { 0x48, 0x8b, 0x64, 0x24, 0x00 };
+	static const uint8_t onto[] = { 0x64, 0x48, 0x8b, 0x24, 0x25, 0, 0, 0, 0,
+					0x48, 0x8d, 0xa4, 0x24,
+					0x78, 0x02, 0x00, 0x00 };
+	static const uint8_t back[] = { 0x64, 0x48, 0x8b, 0x24, 0x25,
+					0x78, 0x02, 0x00, 0x00 };
+	struct patch_func *f = open_at(code, sizeof(code), BASE);
+	uint8_t out[STUB_MAX];
+	const uint8_t *r;
+	struct patch_window w;
+	struct stub_spec s;
+	int32_t rel;
+	uint32_t id;
+	int n;
+
+	(void)state;
+	assert_int_equal(patch_entry(f, &w), PATCH_OK);
+	s = spec(&w, STUB, 7);
+	s.ret_site[1] = 8;
+	s.tcb = true;
+	n = stub_encode(out, &s);
+	assert_int_equal(n, 2 * STUB_TCB_CALL_LEN + 4 + 1 + 1);
+	assert_memory_equal(out, save, sizeof(save));
+	assert_memory_equal(out + STUB_TCB_READ_AT, read_below,
+			    sizeof(read_below));
+	assert_memory_equal(out + STUB_TCB_READ_AT + 5, onto, sizeof(onto));
+	assert_int_equal(out[STUB_TCB_CALL_AT - 5], 0x68);
+	memcpy(&id, out + STUB_TCB_CALL_AT - 4, 4);
+	assert_int_equal(id, 7);
+	assert_int_equal(out[STUB_TCB_CALL_AT], 0xe8);
+	memcpy(&rel, out + STUB_TCB_CALL_AT + 1, 4);
+	assert_int_equal(STUB + STUB_TCB_CALL_AT + 5 + (int64_t)rel, P_ENTRY);
+	assert_memory_equal(out + STUB_TCB_CALL_AT + 5, back, sizeof(back));
+	assert_int_equal(s.call0, STUB_TCB_CALL_AT);
+	assert_int_equal(s.copy0, STUB_TCB_CALL_LEN);
+	/* the body, then the ret's probe call, its read the ret's */
+	assert_memory_equal(out + STUB_TCB_CALL_LEN, code, 4);
+	r = out + STUB_TCB_CALL_LEN + 4;
+	assert_int_equal(s.ret_push[1], STUB_TCB_CALL_LEN + 4);
+	assert_memory_equal(r, save, sizeof(save));
+	assert_memory_equal(r + STUB_TCB_READ_AT, read_top, sizeof(read_top));
+	memcpy(&id, r + STUB_TCB_CALL_AT - 4, 4);
+	assert_int_equal(id, 8);
+	memcpy(&rel, r + STUB_TCB_CALL_AT + 1, 4);
+	assert_int_equal(STUB + (uint64_t)(r - out) + STUB_TCB_CALL_AT + 5 +
+			 (int64_t)rel, P_RET);
+	assert_int_equal(r[STUB_TCB_CALL_LEN], 0xc3);
+	assert_int_equal(r[STUB_TCB_CALL_LEN + 1], 0xcc);
+	patch_func_close(f);
+}
+
+uint64_t tcb_probe_sp, tcb_probe_rsp, tcb_probe_fs, tcb_probes;
+
+/* A probe on the TCB stack: note the site's stack pointer (saved at
+ * %fs:STUB_TCB_TOP), where it runs and the thread pointer; count. */
+__asm__(
+	".text\n"
+	"test_tcb_probe:\n"
+	"	pushfq\n"
+	"	push %rax\n"
+	"	mov %fs:0x278, %rax\n"
+	"	mov %rax, tcb_probe_sp(%rip)\n"
+	"	mov %rsp, tcb_probe_rsp(%rip)\n"
+	"	mov %fs:0, %rax\n"
+	"	mov %rax, tcb_probe_fs(%rip)\n"
+	"	incq tcb_probes(%rip)\n"
+	"	pop %rax\n"
+	"	popfq\n"
+	"	ret\n");
+void test_tcb_probe(void);
+
+/* The frame function with its entry and return patched, on the TCB
+ * stack: the probes run inside the thread's control block, with the
+ * site's stack pointer saved there, and not a byte of the program's stack
+ * below its stack pointer is written. */
+static void test_run_tcb(void **state)
+{
+	struct patch_window we, wr;
+	struct patch_func *f;
+	struct area a;
+	uint64_t at;
+	int (*fn)(int);
+
+	(void)state;
+	area_open(&a);
+	thunk(a.m + 8192 + 32, test_tcb_probe);
+	f = area_func(&a, 0, frame_code, sizeof(frame_code));
+	assert_int_equal(patch_entry(f, &we), PATCH_OK);
+	assert_int_equal(patch_return(f, a.fn + 18, &wr), PATCH_OK);
+	patch_func_close(f);
+	for (int k = 0; k < 2; k++) {
+		const struct patch_window *w = k ? &wr : &we;
+		struct stub_spec s;
+
+		at = a.stubs + a.nstubs++ * STUB_MAX;
+		s = spec(w, at, k ? STUB_NO_SITE : 1);
+		s.probe_entry = s.probe_return = a.thunks + 32;
+		s.ret_site[w->ninsns - 1] = k ? 2 : STUB_NO_SITE;
+		s.tcb = true;
+		assert_true(stub_encode(a.m + (at - a.fn), &s) > 0);
+		assert_int_equal(stub_patch(a.m + (w->start - a.fn), w, at), 0);
+	}
+	fn = (int (*)(int))(uintptr_t)a.fn;
+	tcb_probes = 0;
+	assert_int_equal(fn(41), 42);
+	assert_int_equal(tcb_probes, 2);
+	/* at the ret, the stack pointer is the entry's: the caller's less
+	 * its return address, and the probe ran in the TCB's free words */
+	assert_true(tcb_probe_sp != 0 && tcb_probe_sp % 16 == 8);
+	assert_true(tcb_probe_rsp >= tcb_probe_fs + 0x80 &&
+		    tcb_probe_rsp < tcb_probe_fs + STUB_TCB_TOP);
+	assert_int_equal(fn(-1), 0);
+	assert_int_equal(tcb_probes, 4);
+	area_close(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -657,6 +804,9 @@ int main(void)
 		cmocka_unit_test(test_run_frame),
 		cmocka_unit_test(test_run_call_and_rip),
 		cmocka_unit_test(test_run_indirect_jmp),
+		cmocka_unit_test(test_tcb_stub_bytes),
+		cmocka_unit_test(test_run_tcb),
+		cmocka_unit_test(test_run_indirect_jmp_tcb),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
