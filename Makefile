@@ -30,7 +30,7 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) -I. -Ibuild/
 SRCS := iprofmem.c \
 	symbols/symbols.c symbols/disasm.c symbols/quickdec.c symbols/select.c symbols/buildid.c \
 	tracer/tracer.c tracer/thread.c tracer/bptable.c tracer/arch_x86_64.c \
-	tracer/rss.c tracer/memio.c tracer/image.c tracer/process.c tracer/launch.c tracer/attach.c tracer/trapguard.c \
+	tracer/rss.c tracer/memio.c tracer/image.c tracer/process.c tracer/launch.c tracer/attach.c tracer/trapguard.c tracer/areas.c \
 	tracer/probes.c tracer/stub_x86_64.c symbols/patch.c probe/ring.c \
 	report/report.c report/rows.c report/paths.c report/print.c report/table.c \
 	report/tree.c report/json.c report/csv.c report/escape.c report/svg.c \

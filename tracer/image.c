@@ -59,18 +59,28 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 			     const bool *probed)
 {
 	uint64_t *slot_of = xcalloc(t->nsites, sizeof(*slot_of));
+	/* an area starts with its tag (areas.c), the process's first then
+	 * goes on with its system call stub */
+	const size_t head = AREA_TAG_BYTES / ARCH_SLOT_SIZE;
+	struct retired_area *old;
 	size_t n = 0, len;
 	uint8_t *buf;
 	uint64_t base;
-	/* the process's first area starts with its system call stub */
 	bool stub = !p->stub;
 
 	for (size_t i = 0; i < t->nsites; i++)
 		n += !probed[i] && arch_needs_slot(&t->sites[i].insn);
 	if (!n && !stub)
 		return slot_of;
-	len = ((n + stub) * ARCH_SLOT_SIZE + 4095) & ~(size_t)4095;
-	base = process_map_near(p, tid, t, len);
+	len = ((head + n + stub) * ARCH_SLOT_SIZE + 4095) & ~(size_t)4095;
+	areas_look(p);
+	old = areas_reuse(p, AREA_SLOTS, t->lo, len);
+	if (old) {
+		base = old->at;
+		len = old->len;
+	} else {
+		base = process_map_near(p, tid, t, len);
+	}
 	if (!base) {
 		warn_msg("cannot map an out-of-line area into process %d: "
 			 "functions of %s that need it are not traced",
@@ -85,9 +95,10 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 				      sizeof(*p->slot_areas));
 	p->slot_areas[p->nslot_areas++] = (struct addr_range){ base, base + len };
 	buf = xcalloc(1, len);
+	area_tag_fill(buf, AREA_SLOTS, len, t->lo, 0);
 	if (stub)
-		arch_encode_stub(buf);
-	n = stub;
+		arch_encode_stub(buf + head * ARCH_SLOT_SIZE);
+	n = head + stub;
 	for (size_t i = 0; i < t->nsites; i++) {
 		const struct sym_site *s = &t->sites[i];
 		uint64_t at = base + n * ARCH_SLOT_SIZE;
@@ -106,8 +117,10 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 		warn_msg("writing the out-of-line area: %s", strerror(errno));
 		for (size_t i = 0; i < t->nfuncs; i++)
 			why[i] = "its out-of-line area could not be written";
-	} else if (stub) {
-		p->stub = base;
+	} else {
+		areas_add(p, base, AREA_SLOTS);
+		if (stub)
+			p->stub = base + head * ARCH_SLOT_SIZE;
 	}
 	free(buf);
 	return slot_of;
@@ -583,6 +596,7 @@ void process_forget_modules(struct process *p)
 	p->stub = 0;
 	p->trap_guard = false;
 	bp_table_free(&p->bps);
+	areas_forget(p);
 }
 
 void process_copy_image(struct process *child, const struct process *parent)
@@ -607,6 +621,7 @@ void process_copy_image(struct process *child, const struct process *parent)
 	child->nranges = parent->nranges;
 	child->r_debug = parent->r_debug;
 	child->stub = parent->stub;
+	areas_copy(child, parent);
 	child->nfuncs = parent->nfuncs;
 	child->started = parent->started;
 }

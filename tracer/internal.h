@@ -20,6 +20,32 @@ struct traced_module {
 	bool seen;		/* still mapped at the last look */
 };
 
+/* The tag of an area iprofmem maps into a process (areas.c): at its
+ * start for slots, after the probe code for stubs. */
+enum { AREA_STUBS = 1, AREA_SLOTS = 2 };
+enum { AREA_LIVE, AREA_CLEAN, AREA_KEPT };
+#define AREA_TAG_BYTES	64
+
+struct area_tag {
+	char magic[16];
+	uint64_t code;		/* this build's (probes_code_sum) */
+	uint64_t len;		/* the mapping's */
+	uint64_t module_lo;	/* the module it serves */
+	uint64_t ctl;		/* stubs: the control block they use */
+	uint32_t kind;		/* AREA_STUBS, AREA_SLOTS */
+	uint32_t state;		/* AREA_LIVE while attached; at the detach
+				   AREA_CLEAN when no frame may return into
+				   it, else AREA_KEPT: never used again */
+	uint64_t pad;
+};
+
+/* An area an earlier attach left. */
+struct retired_area {
+	uint64_t at, len, module_lo, ctl;
+	uint32_t kind, state;
+	bool taken;		/* used again by this attach */
+};
+
 /* A traced process (address space): its breakpoints, memory and RSS. */
 struct process {
 	pid_t pid;
@@ -52,6 +78,15 @@ struct process {
 	bool exec_seen;		/* its image has been loaded (launch: once
 				   the program's exec happened) */
 	bool exited;
+	/* areas.c: the tag of every area mapped into it since the exec
+	 * (or the attach), those an earlier attach left */
+	uint64_t *tags;
+	size_t ntags;
+	struct retired_area *retired;
+	size_t nretired;
+	bool areas_looked;	/* retired is filled in */
+	bool frames_in_areas;	/* a signal was delivered to a thread in an
+				   area: a frame may return there */
 };
 
 struct tracer {
@@ -148,6 +183,34 @@ int tracer_started(struct tracer *tr, struct process *p);
  * signal to resume the thread with (SIGTRAP, its siginfo set) or 0. */
 void trap_guard_learn(struct process *p, pid_t tid);
 int trap_guard_check(struct process *p, pid_t tid, const siginfo_t *pending);
+
+/* areas.c: the areas iprofmem maps, tagged for a later attach.  Fill a
+ * tag in (at: where the area's copy holds it); note an area mapped. */
+void area_tag_fill(void *at, uint32_t kind, uint64_t len, uint64_t module_lo,
+		   uint64_t ctl);
+void areas_add(struct process *p, uint64_t area, uint32_t kind);
+/* Find the areas earlier attaches left (once per exec). */
+void areas_look(struct process *p);
+/* A clean one of that kind, for that module, at least len long, taken;
+ * or NULL. */
+struct retired_area *areas_reuse(struct process *p, uint32_t kind,
+				 uint64_t module_lo, size_t len);
+/* The detach: the areas say whether a later attach may use them again
+ * (clean: every thread is out of them). */
+void areas_retire(const struct process *p, int fd, bool clean);
+/* A signal is delivered to a thread of p (the process whose areas it
+ * runs) at pc: in an area, its frame may return there. */
+void areas_signal_at(struct process *p, uint64_t pc);
+void areas_copy(struct process *child, const struct process *parent);
+void areas_forget(struct process *p);
+/* Is [lo, lo + len) inside one private anonymous unnamed mapping with
+ * perms (as in maps: "rw-p")? */
+bool maps_anon(const char *maps, uint64_t lo, uint64_t len,
+	       const char *perms);
+/* probes.c: the bytes at addr, read only where every page they lie on is
+ * resident (reading one that is not would make it count in the RSS). */
+int process_read_resident(struct process *p, uint64_t addr, void *buf,
+			  size_t n);
 
 /* image.c: look at the process's modules: arm those not traced yet (load
  * their selected functions, put an int3 on every site), forget those that

@@ -546,6 +546,88 @@ void probes_shared(struct process *p)
 		p->probes.alone = false;
 }
 
+/* ---- the areas an earlier attach left (tracer/areas.c) ------------------- */
+
+#define TAG_OFF		BLOB_BYTES
+#define STUBS_OFF	(TAG_OFF + AREA_TAG_BYTES)
+
+uint64_t probes_tag_offset(void)
+{
+	return TAG_OFF;
+}
+
+uint64_t probes_code_sum(void)
+{
+	static uint64_t sum;
+
+	if (!sum) {
+		uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+		for (size_t i = 0; i < sizeof(probe_blob); i++)
+			h = (h ^ probe_blob[i]) * 0x100000001b3ULL;
+		sum = h;
+	}
+	return sum;
+}
+
+/* The control block that earlier attaches left, when every area that
+ * uses it is clean and it is still mapped as we left it: made as a new
+ * one would be (zero, resident); or 0. */
+static uint64_t reuse_data(struct process *p)
+{
+	char *maps = xmalloc(MAPS_MAX);
+	uint64_t found = 0;
+
+	if (!read_proc_file(p->pid, "maps", maps, MAPS_MAX)) {
+		free(maps);
+		return 0;
+	}
+	for (size_t i = 0; i < p->nretired && !found; i++) {
+		uint64_t ctl = p->retired[i].ctl, magic = 0;
+		bool clean = p->retired[i].kind == AREA_STUBS;
+		void *zero;
+
+		for (size_t k = 0; k < p->nretired; k++)
+			if (p->retired[k].kind == AREA_STUBS &&
+			    p->retired[k].ctl == ctl &&
+			    p->retired[k].state != AREA_CLEAN)
+				clean = false;
+		if (!clean || !maps_anon(maps, ctl, DATA_BYTES, "rw-p") ||
+		    process_read_resident(p, ctl, &magic, sizeof(magic)) ||
+		    magic != PROBE_MAGIC)
+			continue;
+		zero = xcalloc(1, DATA_BYTES);
+		if (mem_write(p->memfd, ctl, zero, DATA_BYTES) == 0)
+			found = ctl;
+		free(zero);
+	}
+	free(maps);
+	return found;
+}
+
+/* The blob of an area used again: where the old one's watch stubs went
+ * on to (a pointer to one may be kept by the program), and, unless the
+ * area is the process's first (whose watch stubs iprofmem stops at),
+ * their int3s made nops as at the detach. */
+static void reuse_blob(struct process *p, const struct retired_area *r,
+		       uint8_t *buf)
+{
+	static const size_t real[2] = { PROBE_WATCH_PRCTL_REAL_OFF,
+					PROBE_WATCH_SYSCALL_REAL_OFF };
+	static const size_t back[2] = { PROBE_WATCH_PRCTL_BACK_OFF,
+					PROBE_WATCH_SYSCALL_BACK_OFF };
+
+	for (int k = 0; k < 2; k++) {
+		uint64_t v;
+
+		if (process_read_resident(p, r->at + real[k], &v,
+					  sizeof(v)) == 0 && v)
+			memcpy(buf + real[k], &v, sizeof(v));
+		if (p->probes.nareas)
+			buf[back[k] - 1] = 0x90;
+	}
+}
+
 int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 		 uint64_t code, uint64_t below)
 {
@@ -560,9 +642,12 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 	 * return value lands in rax when it goes on: the first system call
 	 * injected there would run as read(2).  A harmless one goes first. */
 	inject(tid, p->memfd, code, SYS_getpid, 0, 0, 0, 0, 0, 0);
-	data = (uint64_t)map_far(p, tid, code, below, DATA_BYTES,
-				 PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	areas_look(p);
+	data = reuse_data(p);
+	if (!data)
+		data = (uint64_t)map_far(p, tid, code, below, DATA_BYTES,
+					 PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	if (failed_call((long)data))
 		goto fail;
 	strcpy(ctl.statm_path, "/proc/self/statm");
@@ -1329,7 +1414,7 @@ static void layout_module(struct process *p, const struct sym_table *t,
 			wp->dropped = true;
 	}
 	drop_groups(mp);
-	a->used = BLOB_BYTES;
+	a->used = STUBS_OFF;
 	for (size_t k = 0; k < mp->nwins; k++) {
 		struct win_plan *wp = &mp->wins[k];
 
@@ -1495,7 +1580,8 @@ static bool page_present(int pagemap, uint64_t addr)
 
 /* The bytes at addr, read only where every page they lie on is resident
  * (a page that is not would become so, and count in the program's RSS). */
-static int read_resident(struct process *p, uint64_t addr, void *buf, size_t n)
+int process_read_resident(struct process *p, uint64_t addr, void *buf,
+			  size_t n)
 {
 	if (p->pagemap < 0) {
 		char path[64];
@@ -1516,7 +1602,7 @@ int process_sigreturn_at(struct process *p, uint64_t sp)
 	uint8_t code[16];
 	uint64_t ret;
 
-	if (read_resident(p, sp, &ret, sizeof(ret)) != 0)
+	if (process_read_resident(p, sp, &ret, sizeof(ret)) != 0)
 		return -1;
 	if (!p->restorer_looked) {
 		p->restorer = find_restorer(p);
@@ -1528,7 +1614,8 @@ int process_sigreturn_at(struct process *p, uint64_t sp)
 	 * its code, where it is resident.  One that is not has never run,
 	 * and the C library's is the one found. */
 	for (size_t n = 7; n <= 9; n += 2)
-		if (read_resident(p, ret, code, n) == 0 && arch_is_sigreturn(code, n))
+		if (process_read_resident(p, ret, code, n) == 0 &&
+		    arch_is_sigreturn(code, n))
 			return 1;
 	return 0;
 }
@@ -1815,7 +1902,8 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		const char *const *skip, uint32_t ranges_base, bool *probed,
 		bool *follows)
 {
-	struct stub_area a = { .used = BLOB_BYTES };
+	struct stub_area a = { .used = STUBS_OFF };
+	struct retired_area *old;
 	size_t nwins0 = p->probes.nwins;
 	uint64_t ctl = p->probes.ctl;
 	struct mod_plan mp = { 0 };
@@ -1828,9 +1916,19 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 	 * at 4 MB there is little room within rel32 reach */
 	layout_module(p, t, &mp, &a);
 	a.len = (a.used + STUB_MAX + 4095) & ~(size_t)4095;
-	a.base = process_map_near(p, tid, t, a.len);
+	old = areas_reuse(p, AREA_STUBS, t->lo, a.len);
+	if (old) {
+		a.base = old->at;
+		a.len = old->len;
+	} else {
+		a.base = process_map_near(p, tid, t, a.len);
+	}
 	if (!a.base || (a.base + a.len > t->hi ? a.base + a.len : t->hi) -
 			(a.base < t->lo ? a.base : t->lo) > (1ull << 31) - (1u << 20)) {
+		/* mapped out of reach: the program gets it back */
+		if (a.base && !old)
+			inject(tid, p->memfd, 0, SYS_munmap, (long)a.base,
+			       (long)a.len, 0, 0, 0, 0);
 		mod_plan_free(&mp);
 		free((void *)a.unsafe);
 		return;		/* out of reach: every site gets its int3 */
@@ -1842,6 +1940,9 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 	a.buf = xcalloc(1, a.len);
 	memcpy(a.buf, probe_blob, sizeof(probe_blob));
 	memcpy(a.buf + PROBE_CTL_PTR_OFF, &ctl, sizeof(ctl));
+	if (old)
+		reuse_blob(p, old, a.buf);
+	area_tag_fill(a.buf + TAG_OFF, AREA_STUBS, a.len, t->lo, ctl);
 	tr->pstats.redirected += encode_module(p, t, &mp, ids, ranges_base,
 					       &a, probed);
 	mod_plan_free(&mp);
@@ -1857,6 +1958,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 						sizeof(*p->probes.areas));
 		p->probes.areas[p->probes.nareas++] =
 			(struct addr_range){ a.base, a.base + a.used };
+		areas_add(p, a.base, AREA_STUBS);
 	}
 	write_windows(p, nwins0);
 	for (size_t i = 0; i < t->nsites; i++)

@@ -254,6 +254,10 @@ bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
 /* Is pc in probe code or a stub?  *exit gets the address where a thread
  * in that probe code leaves it (0 in a stub). */
 bool probes_inside(const struct process *p, uint64_t pc, uint64_t *exit);
+/* A stub area holds its tag (tracer/areas.c) this far in, past the probe
+ * code; the probe code's checksum, which tags carry. */
+uint64_t probes_tag_offset(void);
+uint64_t probes_code_sum(void);
 /* The process whose probes p runs: p, or the parent of a vfork child not
  * followed (its memory is the parent's); NULL if none. */
 struct process *probes_owner(const struct tracer *tr, struct process *p);

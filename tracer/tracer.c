@@ -1101,13 +1101,19 @@ static bool is_fault(pid_t tid, int sig)
 static void signal_out_of_slot(struct tracer *tr, struct event *ev)
 {
 	struct thread *th = thread_find(&tr->threads, ev->tid);
+	struct process *owner = th && th->proc ? probes_owner(tr, th->proc)
+					       : NULL;
 	regs_t r;
 
-	if (th && th->proc && (th->proc->nslot_areas || th->proc->probes.on) &&
-	    ptrace(PTRACE_GETREGS, ev->tid, 0, &r) == 0 &&
-	    (leave_slot(th->proc, &r) ||
-	     probes_leave_stub(th->proc, &r, is_fault(ev->tid, ev->sig))))
+	if (!th || !th->proc || !(th->proc->nslot_areas || owner) ||
+	    ptrace(PTRACE_GETREGS, ev->tid, 0, &r) != 0)
+		return;
+	if (leave_slot(th->proc, &r) ||
+	    probes_leave_stub(th->proc, &r, is_fault(ev->tid, ev->sig)))
 		ptrace(PTRACE_SETREGS, ev->tid, 0, &r);
+	/* still in an area (an instruction of a stub that stands for none
+	 * of the program's): the frame returns there */
+	areas_signal_at(owner ? owner : th->proc, arch_pc(&r));
 }
 
 /* ---- signals for a thread inside probe code -------------------------- */
@@ -1136,6 +1142,11 @@ static void out_of_probe(struct tracer *tr, struct thread *th, pid_t tid)
 		syscall(SYS_tgkill, th->proc ? th->proc->pid : tid, tid,
 			th->held_si[i].si_signo);
 	if (th->nheld) {
+		regs_t r;
+
+		/* out of steps: the frame goes where the thread stands */
+		if (th->proc && ptrace(PTRACE_GETREGS, tid, 0, &r) == 0)
+			areas_signal_at(th->proc, arch_pc(&r));
 		ptrace(PTRACE_SETSIGINFO, tid, 0, &th->held_si[0]);
 		th->nheld = 0;
 		thread_resume(tr, th, tid, th->held_si[0].si_signo, false);
@@ -1476,10 +1487,33 @@ static bool all_of_stopped(const struct tracer *tr, const struct process *p)
 	return true;
 }
 
+/* Is every thread of p (all stopped) out of its areas, or about to be
+ * (a slot's is taken out at the detach)? */
+static bool threads_out(const struct tracer *tr, const struct process *p)
+{
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		uint64_t exit;
+		regs_t r;
+
+		if (tr->threads.threads[i].proc != p)
+			continue;
+		if (ptrace(PTRACE_GETREGS, tr->threads.threads[i].tid, 0,
+			   &r) != 0 || probes_inside(p, arch_pc(&r), &exit))
+			return false;
+		leave_slot(p, &r);
+		for (size_t k = 0; k < p->nslot_areas; k++)
+			if (arch_pc(&r) >= p->slot_areas[k].lo &&
+			    arch_pc(&r) < p->slot_areas[k].hi)
+				return false;
+	}
+	return true;
+}
+
 /* Put every original byte back, take every thread out of the out-of-line
  * slots, the probes' stubs and off the breakpoints, and let every thread
  * go, with the signal it was stopped for.  The slot area stays mapped: a
- * signal frame may still return into it, and it jumps back by itself. */
+ * signal frame may still return into it, and it jumps back by itself.
+ * The next attach uses the areas again unless one may (areas.c). */
 void tracer_detach_all(struct tracer *tr)
 {
 	for (size_t i = 0; i < tr->nprocs; i++) {
@@ -1497,6 +1531,8 @@ void tracer_detach_all(struct tracer *tr)
 			 * stays */
 			probes_unload(tr, p, all_of_stopped(tr, p) ?
 					     syscall_thread(tr, p) : 0);
+			areas_retire(p, p->memfd, all_of_stopped(tr, p) &&
+						  threads_out(tr, p));
 		}
 	}
 	for (size_t i = 0; i < tr->threads.n; i++) {

@@ -322,6 +322,15 @@ unharmed() {
 	[[ $s =~ ^[RSD]$ ]] || fail "process $1 in state '$s' after the detach"
 }
 
+# left_behind PID: the process's address space size and its anonymous
+# code mappings, on one line (what attaches leave mapped shows there).
+left_behind() {
+	local vm
+	vm=$(awk '$1 == "VmSize:" { print $2 }' "/proc/$1/status" 2>/dev/null)
+	printf 'VmSize %s kB; code %s\n' "$vm" \
+		"$(awk '$2 ~ /x/ && NF == 5 { printf "%s ", $1 }' "/proc/$1/maps" 2>/dev/null)"
+}
+
 # ----------------------------------------------------------- the table
 
 # expect_exact_rows TARGET FUNC:PAGES:CALLS...: the table in ROWS has

@@ -16,6 +16,10 @@
 #    no thread has a tracer, every code byte is the file's, it runs on;
 # and at the end the process prints the same output and exits with the
 # same status as an untraced run (every round of its checksum agreed).
+# Attach after attach, the process keeps what the first one left: its
+# address space is as large after the last detach as after the first, and
+# its anonymous code mappings (the slots' and stubs' areas) are the same
+# ones (each attach uses the areas of the one before again).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/attach_lib.sh"
 
@@ -72,10 +76,21 @@ for v in O2-pie-cet O0-nopie; do
 		wait_line "$WORK/progress" "^detached $k\$" 5 "$TPID"
 		unharmed "$TPID" "$bin" batch_touch mix checksum churn_main worker_main main
 		tc_end
+		left=$(left_behind "$TPID")
+		[ $k -gt 1 ] || first_left=$left
 		# a process that is gone or stuck makes every later cycle fail
 		alive "$TPID" && [ $N_FAILED -eq "$nf0" ] || break
 	done
 	t=$(elapsed_since "$t0")
+
+	tc "attach_work.$v: after $CYCLES attaches the process maps what it did after the first"
+	[ $k -gt $CYCLES ] || fail "stopped at cycle $k"
+	if [ "$left" != "$first_left" ]; then
+		fail "what the attaches left grew"
+		note "after the first: $first_left"
+		note "after the last:  $left"
+	fi
+	tc_end
 
 	tc "attach_work.$v: after $CYCLES attaches ends as untraced (same stdout, exit status)"
 	[ $k -gt $CYCLES ] || fail "stopped at cycle $k"
