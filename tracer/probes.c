@@ -159,6 +159,59 @@ static void take_fs_dummies(const struct tracer *tr, struct process *p)
 	}
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Do two threads of p share one fs base (a raw clone without
+ * CLONE_SETTLS)?  The probes tell threads by it, and in a glibc program
+ * run on the control block it points to. */
+static bool threads_share_fs(const struct tracer *tr, const struct process *p)
+{
+	uint64_t *fs = xcalloc(tr->threads.n + 1, sizeof(*fs));
+	size_t n = 0;
+	bool shared = false;
+
+	for (size_t i = 0; i < tr->threads.n; i++)
+		if (tr->threads.threads[i].proc == p &&
+		    (fs[n] = fs_base_of(tr->threads.threads[i].tid)) &&
+		    fs[n] != UINT64_MAX)
+			n++;
+	qsort(fs, n, sizeof(*fs), u64_cmp);
+	for (size_t i = 1; i < n && !shared; i++)
+		shared = fs[i] == fs[i - 1];
+	free(fs);
+	return shared;
+}
+
+void probes_clone(struct process *p, pid_t tid, pid_t child)
+{
+	struct user_regs_struct r;
+	uint64_t flags;
+
+	if (!p->probes.on || p->probes.shared_fs_said ||
+	    ptrace(PTRACE_GETREGS, tid, 0, &r) != 0)
+		return;
+	if (r.orig_rax == SYS_clone)
+		flags = r.rdi;
+	else if (r.orig_rax != SYS_clone3 ||
+		 mem_read(p->memfd, r.rdi, &flags, sizeof(flags)) != 0)
+		return;
+	if (flags & CLONE_SETTLS)
+		return;
+	p->probes.shared_fs_said = true;
+	warn_msg("process %d: thread %d was made without a thread pointer of "
+		 "its own (clone without CLONE_SETTLS): the probes tell threads "
+		 "by it%s, so the calls of the two may be mixed up%s; trace "
+		 "this program with --engine=int3", (int)p->pid, (int)child,
+		 p->probes.tcb ? " and run on the control block it points to" :
+		 "", p->probes.tcb ? " and, if both run traced code at once, "
+		 "the program harmed" : "");
+}
+
 const char *probes_refusal(struct tracer *tr, struct process *p)
 {
 	const struct tracer_opts *o = tr->opts;
@@ -172,6 +225,9 @@ const char *probes_refusal(struct tracer *tr, struct process *p)
 		       "pointer at %fs:0";
 	if (seccomp_filtered(p->pid))
 		return "the program runs under a seccomp filter";
+	if (threads_share_fs(tr, p))
+		return "two of its threads share one thread pointer (the "
+		       "probes tell threads by it)";
 	return NULL;
 }
 

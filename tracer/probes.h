@@ -73,6 +73,8 @@ struct probes {
 	bool tcb;		/* the stubs run the probes on the threads'
 				   TCB stacks (probe/probe.h) */
 	bool failed;		/* setup failed: int3 only, said once */
+	bool shared_fs_said;	/* a thread was made without a thread pointer
+				   of its own: said once */
 	bool rss_stops;		/* a probe could not read statm: said once */
 	bool nosys;		/* the program installs a seccomp filter (the
 				   watch saw it coming): neither the probes
@@ -241,6 +243,10 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
  * something (see probes.c).  tid: a thread able to run system calls, or
  * 0. */
 void probes_unload(struct tracer *tr, struct process *p, pid_t tid);
+/* Thread tid of p, stopped at its clone's event, made thread child:
+ * without a thread pointer of its own (no CLONE_SETTLS), child shares
+ * tid's, by which the probes tell threads: said once, with what to do. */
+void probes_clone(struct process *p, pid_t tid, pid_t child);
 /* A thread with that key is gone: its shadow stack is emptied. */
 void probes_thread_gone(struct process *p, uint64_t key);
 /* A thread stopped with its pc in a stub, where a fault or a signal's

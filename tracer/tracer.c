@@ -799,6 +799,11 @@ static bool separate_mm(pid_t parent, pid_t child)
 	return syscall(SYS_kcmp, parent, child, KCMP_VM, 0, 0) > 0;
 }
 
+static bool same_mm(pid_t parent, pid_t child)
+{
+	return syscall(SYS_kcmp, parent, child, KCMP_VM, 0, 0) == 0;
+}
+
 /* The next stop (or the end) of one thread.  A signal to iprofmem (the
  * second of a timeout(1), --duration's alarm) does not end the wait: the
  * thread is on its way to a stop that the detach or the child's set-up
@@ -943,6 +948,25 @@ static void new_child(struct tracer *tr, pid_t tid, pid_t child, bool vfork)
 		thread_copy_stack(th, parent);
 }
 
+/* A new thread of tid's process, or a process sharing its memory (made
+ * by clone with CLONE_VM, not a vfork): one more thread of the traced
+ * address space.  Its first stop may come before or after its creator's
+ * event; whichever comes second resumes it. */
+static void add_sharer(struct tracer *tr, pid_t tid, pid_t child)
+{
+	struct thread *th = thread_add(&tr->threads, child);
+	struct thread *parent = thread_find(&tr->threads, tid);
+
+	th->proc = parent ? parent->proc : NULL;
+	/* neither runs yet: the ring's producers become several before
+	 * either probes again */
+	if (th->proc) {
+		probes_shared(th->proc);
+		probes_clone(th->proc, tid, child);
+	}
+	start_thread(tr, th);
+}
+
 static void on_fork(struct tracer *tr, struct event *ev)
 {
 	struct thread *th = thread_find(&tr->threads, ev->tid);
@@ -950,6 +974,13 @@ static void on_fork(struct tracer *tr, struct event *ev)
 	regs_t r;
 
 	ptrace(PTRACE_GETEVENTMSG, ev->tid, 0, &msg);
+	/* clone(CLONE_VM) with SIGCHLD is reported as a fork: its child's
+	 * memory is the parent's, whose breakpoints and probes it runs */
+	if (!ev->vfork && same_mm(ev->tid, (pid_t)msg)) {
+		add_sharer(tr, ev->tid, (pid_t)msg);
+		resume_tid(tr, ev->tid, 0);
+		return;
+	}
 	/* a vfork child runs the parent's probes with its thread key */
 	if (ev->vfork && th && th->proc && th->proc->probes.on &&
 	    ptrace(PTRACE_GETREGS, ev->tid, 0, &r) == 0)
@@ -958,29 +989,19 @@ static void on_fork(struct tracer *tr, struct event *ev)
 	resume_tid(tr, ev->tid, 0);
 }
 
-/* A new thread: its first stop may come before or after its creator's
- * clone event; whichever comes second resumes it.  A clone without CLONE_VM
- * is a new process, handled as a fork. */
+/* A new thread.  A clone without CLONE_VM is a new process, handled as a
+ * fork. */
 static void on_clone(struct tracer *tr, struct event *ev)
 {
 	unsigned long msg = 0;
-	struct thread *parent, *th;
 	pid_t child;
 
 	ptrace(PTRACE_GETEVENTMSG, ev->tid, 0, &msg);
 	child = (pid_t)msg;
-	if (separate_mm(ev->tid, child)) {
+	if (separate_mm(ev->tid, child))
 		new_child(tr, ev->tid, child, false);
-	} else {
-		th = thread_add(&tr->threads, child);
-		parent = thread_find(&tr->threads, ev->tid);
-		th->proc = parent ? parent->proc : NULL;
-		/* neither runs yet: the ring's producers become several
-		 * before either probes again */
-		if (th->proc)
-			probes_shared(th->proc);
-		start_thread(tr, th);
-	}
+	else
+		add_sharer(tr, ev->tid, child);
 	resume_tid(tr, ev->tid, 0);
 }
 
