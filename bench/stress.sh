@@ -21,8 +21,10 @@
 #              the interrupted frames (sigaltstack, SA_ONSTACK)
 #   attach     100 attach/detach cycles (-p, then SIGINT) on a busy
 #              multi-threaded process (test/targets/attach_work.c): each
-#              window's table exact, no tracer left, and in the end the
-#              same output and exit status as an untraced run
+#              window's table exact, no tracer left, the process as large
+#              and with as many code areas after the last detach as after
+#              the first, and in the end the same output and exit status
+#              as an untraced run
 #   attach64   100 cycles of -p --duration=0.05 on attach_work built with
 #              64 churn threads: every run exits 0, no tracer left, and in
 #              the end the same output and exit status as untraced
@@ -345,6 +347,7 @@ tracers() {
 
 stage_attach() {
 	local k n ip rc row plain_rc work_rc bad_cycles=0 done_cycles=0 t
+	local first= left=
 	stage_begin "attach: $CYCLES attach/detach cycles on attach_work (3 churn threads + a worker)"
 	start_work plain && { kill -USR1 "$WPID"; wait "$WJOB"; }
 	plain_rc=$?
@@ -376,12 +379,18 @@ stage_attach() {
 		[ -z "$t" ] || { bad "cycle $k: still traced by $t"; break; }
 		done_cycles=$k
 		rm -f "$TMP/a.csv"
+		# what the attaches left mapped: the size and the anonymous
+		# code mappings, after the last as after the first
+		left=$(awk '$1 == "VmSize:" { print $2 " kB" }' "/proc/$WPID/status")
+		left="$left, $(awk '$2 ~ /x/ && NF == 5' "/proc/$WPID/maps" | wc -l) code areas"
+		[ $k -gt 1 ] || first=$left
 	done
 	kill -USR1 "$WPID"
 	wait "$WJOB"
 	work_rc=$?
 	want "cycles done" "$done_cycles" "$CYCLES"
 	want "inexact tables" "$bad_cycles" 0
+	want "left mapped" "$left" "$first"
 	sed -n '1s/^/  target: /p' "$TMP/traced.out"
 	grep -q "^attach_work: $done_cycles batches\$" "$TMP/traced.err" ||
 		bad "the target counted: $(grep batches "$TMP/traced.err")"
