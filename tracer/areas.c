@@ -162,16 +162,20 @@ void areas_retire(const struct process *p, int fd, bool clean)
 			  &state, sizeof(state));
 }
 
-void areas_signal_at(struct process *p, uint64_t pc)
+/* Is pc inside one of the areas: an int3 slot or probe code? */
+bool areas_hold(const struct process *p, uint64_t pc)
 {
 	uint64_t exit;
 
-	if (!p)
-		return;
 	for (size_t i = 0; i < p->nslot_areas; i++)
 		if (pc >= p->slot_areas[i].lo && pc < p->slot_areas[i].hi)
-			p->frames_in_areas = true;
-	if (p->probes.on && probes_inside(p, pc, &exit))
+			return true;
+	return p->probes.on && probes_inside(p, pc, &exit);
+}
+
+void areas_signal_at(struct process *p, uint64_t pc)
+{
+	if (p && areas_hold(p, pc))
 		p->frames_in_areas = true;
 }
 

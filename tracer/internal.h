@@ -198,6 +198,8 @@ struct retired_area *areas_reuse(struct process *p, uint32_t kind,
 /* The detach: the areas say whether a later attach may use them again
  * (clean: every thread is out of them). */
 void areas_retire(const struct process *p, int fd, bool clean);
+/* Is pc inside one of p's areas (an int3 slot, probe code)? */
+bool areas_hold(const struct process *p, uint64_t pc);
 /* A signal is delivered to a thread of p (the process whose areas it
  * runs) at pc: in an area, its frame may return there. */
 void areas_signal_at(struct process *p, uint64_t pc);

@@ -868,9 +868,17 @@ static void let_child_go(struct tracer *tr, struct process *pp, pid_t child,
 		return;
 	fd = mem_open(child);
 	if (fd >= 0) {
+		regs_t r;
+
 		process_restore_bytes(pp, fd);
 		probes_restore(pp, fd);
 		probes_let_go(pp, child, fd);
+		/* its copies of the areas are its own: a later attach to it
+		 * may use them again as after a detach */
+		if (!vfork)
+			areas_retire(pp, fd, ptrace(PTRACE_GETREGS, child, 0,
+						    &r) == 0 &&
+					     !areas_hold(pp, arch_pc(&r)));
 		close(fd);
 	}
 	ptrace(PTRACE_DETACH, child, 0, 0);
@@ -1513,19 +1521,16 @@ static bool all_of_stopped(const struct tracer *tr, const struct process *p)
 static bool threads_out(const struct tracer *tr, const struct process *p)
 {
 	for (size_t i = 0; i < tr->threads.n; i++) {
-		uint64_t exit;
 		regs_t r;
 
 		if (tr->threads.threads[i].proc != p)
 			continue;
 		if (ptrace(PTRACE_GETREGS, tr->threads.threads[i].tid, 0,
-			   &r) != 0 || probes_inside(p, arch_pc(&r), &exit))
+			   &r) != 0)
 			return false;
 		leave_slot(p, &r);
-		for (size_t k = 0; k < p->nslot_areas; k++)
-			if (arch_pc(&r) >= p->slot_areas[k].lo &&
-			    arch_pc(&r) < p->slot_areas[k].hi)
-				return false;
+		if (areas_hold(p, arch_pc(&r)))
+			return false;
 	}
 	return true;
 }

@@ -17,6 +17,10 @@
 #    engine the second attach must map a new area and leave the old one
 #    as it is; the program ends as untraced (the load done in the stub,
 #    faulty returned 0).
+# 3. attach_idle forkburst launched under iprofmem without -f: the forked
+#    child is let go with its copy of iprofmem's areas, which an attach to
+#    that child uses again (before, their tags stayed "live" and the
+#    attach mapped new ones); the window is exact.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/attach_lib.sh"
 
@@ -136,6 +140,49 @@ for v in O0-pie O2-nopie-cet; do
 			[ "$TRC" = 0 ] || fail "the target ended with $TRC$([ "$TRC" = 139 ] && echo " (SIGSEGV)")"
 			cmp -s "$WORK/t.out" "$WORK/plain.out" ||
 				fail "stdout: $(head -c 200 "$WORK/t.out"), untraced: $(head -c 200 "$WORK/plain.out")"
+		else
+			tgt_kill
+		fi
+	fi
+	tc_end
+done
+
+# ----------------------------------------------- 3. a let-go fork child
+for v in O0-pie O2-nopie-cet; do
+	bin=$TGT/attach_idle.$v
+	tc "attach_idle.$v forkburst: a child let go keeps areas that an attach to it uses again"
+	if need_file "$bin"; then
+		rm -f "$WORK/ready" "$WORK/progress"
+		tgt_start "$WORK/t.out" "$WORK/t.err" "$IPROFMEM" -o "$WORK/launch.txt" -- "$bin" forkburst "$WORK/ready" "$WORK/progress" 3
+		if tgt_ready "$WORK/ready"; then
+			before=$(left_behind "$TPID")
+			start_ip --stats -p "$TPID"
+			if wait_bp "$TPID" "$bin" burst_touch; then
+				kill -USR1 "$TPID"
+				wait_line "$WORK/progress" '^burst 1$' 10 "$TPID"
+				kill -INT "$IP_PID"
+			else
+				ip_abort
+			fi
+			finish_ip
+			expect_exit 0
+			grep -v '^iprofmem: stats: ' "$ERR" > "$WORK/table"
+			expect_only_table "$WORK/table" &&
+				expect_exact_rows attach_idle "burst_touch:3:3"
+			untraced "$TPID"
+			after=$(left_behind "$TPID")
+			[ "$after" = "$before" ] ||
+				fail "the attach mapped more: '$before' before, '$after' after"
+			probes=$(probes_of "$ERR")
+			[ "$ENGINE" = int3 ] || [ "${probes%% *}" -gt 0 ] 2>/dev/null ||
+				fail "the attach patched no entry with a probe: '$probes'"
+			[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+			kill -USR2 "$TPID"
+			tgt_finish
+			[ "$TRC" = 0 ] || fail "the launch ended with $TRC: $(head -c 300 "$WORK/t.err")"
+			grep -q '^attach_idle: 1 bursts of 3$' "$WORK/t.out" &&
+				grep -q '^attach_idle: the child exited with 0$' "$WORK/t.out" ||
+				fail "target: $(head -c 200 "$WORK/t.out")"
 		else
 			tgt_kill
 		fi

@@ -41,6 +41,12 @@
  *     COUNT x (tick(): 1 page; sleep MS ms), prints "attach_idle: COUNT
  *     ticks", exits STATUS.
  *
+ * forkburst READY PROGRESS N
+ *     forks at once; the child runs burst mode (READY gets "CHILD_PID
+ *     PID"), the parent waits for it, prints "attach_idle: the child
+ *     exited with N" and exits 0.  Launched under iprofmem without -f,
+ *     the child is let go with its copy of iprofmem's areas.
+ *
  * zombie READY PROGRESS
  *     forks a child that exits at once and does not reap it; once it is a
  *     zombie writes "CHILD_PID PID" to READY (so READY's first number is
@@ -393,8 +399,23 @@ main(int argc, char **argv)
 		setup(argv[3], 0);
 		return mode_zombie(argv);
 	}
+	if (strcmp(mode, "forkburst") == 0 && argc > 4) {
+		pid_t child = fork();
+		int status;
+
+		if (child < 0)
+			die("attach_idle: fork");
+		if (child > 0) {
+			if (waitpid(child, &status, 0) != child)
+				die("attach_idle: waitpid");
+			printf("attach_idle: the child exited with %d\n",
+			       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			return 0;
+		}
+		mode = "burst";
+	}
 	if (argc < 5) {
-		fprintf(stderr, "usage: attach_idle pipe|sleep|burst READY PROGRESS ARG, "
+		fprintf(stderr, "usage: attach_idle pipe|sleep|burst|forkburst READY PROGRESS ARG, "
 			"attach_idle zombie READY PROGRESS, attach_idle ticks COUNT MS STATUS\n");
 		return 2;
 	}
