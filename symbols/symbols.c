@@ -1232,10 +1232,14 @@ static struct sym_session *session_new(const char *exe,
 	}
 	s->exe_dev = st.st_dev;
 	s->exe_ino = st.st_ino;
+	errno = 0;
 	s->dwfl = dwfl_begin(callbacks);
 	if (!s->dwfl) {
+		int e = errno;
+
 		snprintf(err, errlen, "libdwfl: %s", dwfl_errmsg(-1));
 		free(s);
+		errno = e == ENOMEM ? ENOMEM : EIO;
 		return NULL;
 	}
 	return s;
@@ -1245,6 +1249,7 @@ struct sym_session *symbols_open(pid_t pid, char *err, size_t errlen)
 {
 	struct sym_session *s;
 	char exe[64];
+	int r;
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
 	s = session_new(exe, &proc_callbacks, err, errlen);
@@ -1252,11 +1257,21 @@ struct sym_session *symbols_open(pid_t pid, char *err, size_t errlen)
 		return NULL;
 	s->pid = pid;
 	s->ldso_base = auxv_base(pid);
-	if (dwfl_linux_proc_report(s->dwfl, pid) != 0 ||
-	    dwfl_report_end(s->dwfl, NULL, NULL) != 0) {
+	/* the report gives an errno value of its own (its maps reading
+	 * out of memory), or -1 for a libdwfl error, after which errno
+	 * says whether an allocation failed inside (which libdwfl does not
+	 * always record) */
+	errno = 0;
+	r = dwfl_linux_proc_report(s->dwfl, pid);
+	if (r == 0 && dwfl_report_end(s->dwfl, NULL, NULL) != 0)
+		r = -1;
+	if (r != 0) {
+		int e = r > 0 ? r : errno;
+
 		snprintf(err, errlen, "reading the modules of %d: %s", (int)pid,
-			 dwfl_errmsg(-1));
+			 r > 0 || e == ENOMEM ? strerror(e) : dwfl_errmsg(-1));
 		symbols_close(s);
+		errno = e == ENOMEM ? ENOMEM : EIO;
 		return NULL;
 	}
 	dwfl_getmodules(s->dwfl, collect_module, s, 0);

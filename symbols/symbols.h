@@ -95,7 +95,8 @@ struct sym_session;
 struct selection;
 
 /* Read the modules of process pid from /proc/PID/maps.  NULL with a
- * message (the library's own words) in err. */
+ * message (the library's own words) in err, and errno ENOMEM when what
+ * failed was an allocation. */
 struct sym_session *symbols_open(pid_t pid, char *err, size_t errlen);
 /* The same for one ELF file alone, at its link-time addresses, without a
  * process (its one module is the main executable): for tests and fuzzing

@@ -439,22 +439,28 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 
 /* The rendezvous: an internal breakpoint on the function the dynamic
  * linker calls whenever its list of objects changes (start-up, dlopen,
- * dlclose), so modules are armed before any of their code runs. */
-static void arm_rendezvous(struct process *p, struct sym_session *s)
+ * dlclose), so modules are armed before any of their code runs.  for_libs:
+ * the selection follows libraries (else it is armed only for the probes'
+ * seccomp watch, and a failure is not worth a warning). */
+static void arm_rendezvous(struct process *p, struct sym_session *s,
+			   bool for_libs)
 {
 	struct insn brk;
 	uint64_t r_debug;
 	struct bp *b;
 
 	if (symbols_rendezvous(s, &r_debug, &brk) != 0) {
+		if (!for_libs)
+			return;	/* only the seccomp watch loses it */
 		warn_msg("the dynamic linker of process %d has no rendezvous "
 			 "(_r_debug): shared objects are not traced", (int)p->pid);
 		return;
 	}
 	b = arm_site(p, brk.addr, &brk, 0);
 	if (!b) {
-		warn_msg("cannot arm the dynamic linker's rendezvous: %s",
-			 strerror(errno));
+		if (for_libs)
+			warn_msg("cannot arm the dynamic linker's "
+				 "rendezvous: %s", strerror(errno));
 		return;
 	}
 	b->rendezvous = true;
@@ -529,6 +535,13 @@ static int add_module(struct tracer *tr, struct process *p, pid_t tid,
 	return m->is_main ? ret : 0;
 }
 
+/* Does the selection trace functions of libraries (which the rendezvous
+ * then says come)? */
+static bool follows_libs(const struct selection *sel)
+{
+	return !selection_is_default(sel) || selection_all_modules(sel);
+}
+
 int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,
 			 bool at_exec)
 {
@@ -539,6 +552,15 @@ int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,
 	int ret = 0;
 
 	s = symbols_open(p->pid, err, sizeof(err));
+	if (!s && errno == ENOMEM)
+		out_of_memory();	/* the program runs on untraced */
+	if (!s && !at_exec && !follows_libs(sel)) {
+		/* a rendezvous armed for the seccomp watch alone: every
+		 * traced function is in place, only the watch loses */
+		warn_msg("%s: the seccomp watch does not see the objects "
+			 "loaded now", err);
+		return 0;
+	}
 	if (!s) {
 		error_msg("%s", err);
 		return -1;
@@ -552,10 +574,13 @@ int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,
 
 		if (m->is_special)
 			continue;
+		/* the rendezvous says when objects come: to trace their
+		 * functions, and for the probes' seccomp watch to look at
+		 * their offset tables even when they are not traced */
 		if (m->is_ldso) {
-			if (at_exec && (!selection_is_default(sel) ||
-					selection_all_modules(sel)))
-				arm_rendezvous(p, s);
+			if (at_exec && (follows_libs(sel) ||
+					tr->opts->engine != ENGINE_INT3))
+				arm_rendezvous(p, s, follows_libs(sel));
 			continue;
 		}
 		known = find_module(p, m);

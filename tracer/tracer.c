@@ -600,8 +600,8 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	struct trap trap;
 	regs_t at_site;
 	int sig;
-	bool defer = probes_can_defer(p) && !tr->quiescing &&
-		     !b->rendezvous && !tr->list_done;
+	bool site, defer = probes_can_defer(p) && !tr->quiescing &&
+			   !b->rendezvous && !tr->list_done;
 
 	if (!defer && tr->probing)
 		drain_all(tr);
@@ -636,7 +636,8 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	 * decides what the site means.  An instruction that faults did
 	 * not happen, and runs again (and traps again) if the handler
 	 * returns. */
-	trap.rss = process_rss(tr, p, ev->tid);
+	site = b->entry_fn >= 0 || b->ret_fn >= 0;	/* not the rendezvous */
+	trap.rss = site ? process_rss(tr, p, ev->tid) : -1;
 	trap.time = tracer_clock(tr);
 	at_site = ev->regs;
 	if (arch_replay(&(struct replay_ctx){ ev->tid, p->memfd }, &ev->regs,
@@ -652,7 +653,7 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	th->key = at_site.fs_base;
 	/* an entry that is also a return is two events, as with probes */
 	tr->pstats.events_int3 += (b->entry_fn >= 0) + (b->ret_fn >= 0);
-	tr->pstats.stops_int3++;
+	tr->pstats.stops_int3 += site;
 	report_progress_stop();
 	if (defer) {
 		struct probe_trap t = {
