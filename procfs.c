@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Where the value of "Key:" starts in a status buffer, or NULL. */
 static const char *status_value(const char *buf, const char *key)
@@ -156,6 +157,35 @@ static bool maps_line_range(const char *line, uint64_t *lo, uint64_t *hi)
 	at = end + 1;
 	*hi = strtoull(at, &end, 16);
 	return !errno && end != at && *hi >= *lo;
+}
+
+int procfs_maps_prot(const char *buf, uint64_t addr)
+{
+	static const struct { char c; int prot; } bits[3] = {
+		{ 'r', PROT_READ }, { 'w', PROT_WRITE }, { 'x', PROT_EXEC },
+	};
+	const char *line = buf;
+	uint64_t lo, hi;
+
+	while (line && *line) {
+		const char *perms = strchr(line, ' ');
+		const char *eol = strchr(line, '\n');
+
+		if (maps_line_range(line, &lo, &hi) && addr >= lo && addr < hi &&
+		    perms && (!eol || perms + 4 < eol)) {
+			int prot = 0;
+
+			for (int i = 0; i < 3; i++) {
+				if (perms[1 + i] == bits[i].c)
+					prot |= bits[i].prot;
+				else if (perms[1 + i] != '-')
+					return -1;
+			}
+			return prot;
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	return -1;
 }
 
 uint64_t procfs_maps_gap_below(const char *buf, uint64_t below, uint64_t floor,

@@ -37,6 +37,9 @@ uint64_t procfs_auxv_value(const void *buf, size_t n, uint64_t type);
 /* Does a line "LO-HI ..." of /proc/PID/maps (buf: NUL-terminated) hold
  * addr? */
 bool procfs_maps_contains(const char *buf, uint64_t addr);
+/* The protection of the mapping that holds addr in the maps in buf, as
+ * mmap's PROT_READ, PROT_WRITE and PROT_EXEC bits; -1 if none holds it. */
+int procfs_maps_prot(const char *buf, uint64_t addr);
 /* The highest page address a, at or above floor, such that
  * [a - guard, a + len + guard) is free in the maps in buf and ends at or
  * below `below`: where to map len bytes close under a module.  0 if none. */

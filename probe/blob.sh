@@ -18,7 +18,8 @@ off() { nm "$elf" | awk -v s="$1" '$3 == s { print "0x" $1 }'; }
 	for s in probe_on_entry probe_on_return probe_ctl_ptr probe_exit \
 		 probe_need_rss_back probe_watch_prctl probe_watch_prctl_back \
 		 probe_watch_prctl_real probe_watch_syscall \
-		 probe_watch_syscall_back probe_watch_syscall_real; do
+		 probe_watch_syscall_back probe_watch_syscall_real \
+		 probe_store probe_syscall; do
 		o=$(off "$s")
 		[ -n "$o" ] || { echo "$elf: no $s" >&2; exit 1; }
 		echo "#define $(echo "$s" | tr a-z A-Z)_OFF $o"

@@ -202,4 +202,22 @@ probe_watch_syscall_back:
 probe_watch_syscall_real:
 	.quad	0
 
+/* Code that iprofmem has a stopped thread run, from one of its stops
+ * (tracer/probes.c: got_store), and that nothing else runs: a store of
+ * rsi at (rdi), one aligned word, as the dynamic linker writes an offset
+ * table entry; a system call (an mprotect of the entry's page).  Each
+ * ends in an int3, where iprofmem takes the thread back. */
+	.globl	probe_store
+	.hidden	probe_store
+	.type	probe_store, @function
+probe_store:
+	mov	%rsi, (%rdi)
+	int3
+	.globl	probe_syscall
+	.hidden	probe_syscall
+	.type	probe_syscall, @function
+probe_syscall:
+	syscall
+	int3
+
 	.section .note.GNU-stack,"",@progbits

@@ -57,6 +57,15 @@ void arch_encode_stub(uint8_t out[ARCH_STUB_SIZE]);
  * -EIO/-ESRCH if it could not run. */
 long arch_inject_syscall(pid_t tid, int memfd, uint64_t at, long nr,
 			 const long args[6], siginfo_t *deferred);
+/* The same from "syscall; int3" already at `at` (arch_encode_stub), which
+ * no other thread runs. */
+long arch_run_syscall(pid_t tid, uint64_t at, long nr, const long args[6]);
+/* Have the stopped thread `tid` store `value` at `addr` (one aligned word:
+ * other threads that load it see the old value or the new, never a mix),
+ * from "mov %rsi,(%rdi); int3" at `at`, which no other thread runs.
+ * Returns 0, -EFAULT if the store faulted (the page is not writable), or
+ * -EIO/-ESRCH if it could not run. */
+int arch_run_store(pid_t tid, uint64_t at, uint64_t addr, uint64_t value);
 /* The stack pointer below which a stopped thread's stack is free for the
  * tracer's scratch data (past the red zone). */
 uint64_t arch_scratch_below(const regs_t *r);

@@ -269,46 +269,58 @@ uint64_t arch_scratch_below(const regs_t *r)
 	return (r->rsp - 128) & ~(uint64_t)15;
 }
 
-/* Run one system call in the stopped thread `pid` from "syscall; int3"
- * written at `at` (0: its pc, when no other thread can run there), until
- * that int3; put everything back.  The saved registers include orig_rax,
- * so a system call the thread was interrupted in restarts as it would have.
- * Every signal but SIGTRAP is blocked meanwhile and stays pending (an int3
- * with SIGTRAP blocked would make the kernel reset the program's SIGTRAP
- * action); a SIGTRAP of the program's that arrives meanwhile is kept in
- * *deferred (si_signo 0 if none, dropped if deferred is NULL). */
-static long inject_syscall(pid_t pid, int memfd, uint64_t at, long nr,
-			   const long a[6], siginfo_t *deferred)
+/* Run code in the stopped thread `pid`, from `at` to the int3 that ends
+ * it `len` bytes on: `code` written there for the run (at 0: at its pc,
+ * when no other thread can run there) and put back after, or (code NULL)
+ * code already there that no other thread runs.  a[]: rax, rdi, rsi,
+ * rdx, r10, r8, r9.  Every register is put back after, orig_rax too, so
+ * that a system call the thread was interrupted in restarts as it would
+ * have.  Every signal but SIGTRAP (and `faults`, SIGSEGV and SIGBUS, for
+ * code that may fault) is blocked meanwhile and stays pending: an int3 or
+ * a fault with its signal blocked would make the kernel reset the
+ * program's action for it.  A SIGTRAP of the program's that arrives
+ * meanwhile is kept in *deferred (si_signo 0 if none, dropped if deferred
+ * is NULL); a SIGSEGV or SIGBUS sent to it is sent again.  Returns rax at
+ * the int3, or -EFAULT when the code faulted (the thread is left at that
+ * signal's stop, which the tracer's next resume without a signal drops),
+ * -EIO/-ESRCH when it could not run. */
+static long run_code(pid_t pid, int memfd, uint64_t at, const uint8_t *code,
+		     size_t len, const long a[7], bool faults,
+		     siginfo_t *deferred)
 {
-	const uint64_t all_but_trap = ~(1ull << (SIGTRAP - 1));
+	uint64_t all_but_trap = ~(1ull << (SIGTRAP - 1));
 	regs_t saved, r;
-	uint8_t orig[ARCH_STUB_SIZE];
+	uint8_t orig[16];
 	uint64_t mask;
 	long ret = -ENOSYS;
-	int status;
+	int status, resend = 0;
 
+	if (faults)
+		all_but_trap &= ~(1ull << (SIGSEGV - 1) | 1ull << (SIGBUS - 1));
 	if (deferred)
 		deferred->si_signo = 0;
-	if (ptrace(PTRACE_GETREGS, pid, 0, &saved) != 0 ||
+	if (len > sizeof(orig) ||
+	    ptrace(PTRACE_GETREGS, pid, 0, &saved) != 0 ||
 	    ptrace(PTRACE_GETSIGMASK, pid, sizeof(mask), &mask) != 0)
 		return -EIO;
-	if (!at)
+	if (code && !at)
 		at = saved.rip;
-	if (mem_read(memfd, at, orig, sizeof(orig)) != 0 ||
-	    mem_write(memfd, at, stub_code, sizeof(stub_code)) != 0)
+	if (code && (mem_read(memfd, at, orig, len) != 0 ||
+		     mem_write(memfd, at, code, len) != 0))
 		return -EIO;
 	r = saved;
 	r.rip = at;
-	r.rax = (unsigned long long)nr;
 	r.orig_rax = (unsigned long long)-1;	/* no syscall restart */
-	r.rdi = a[0], r.rsi = a[1], r.rdx = a[2];
-	r.r10 = a[3], r.r8 = a[4], r.r9 = a[5];
+	r.rax = (unsigned long long)a[0];
+	r.rdi = a[1], r.rsi = a[2], r.rdx = a[3];
+	r.r10 = a[4], r.r8 = a[5], r.r9 = a[6];
 	if (ptrace(PTRACE_SETSIGMASK, pid, sizeof(all_but_trap), &all_but_trap) != 0 ||
 	    ptrace(PTRACE_SETREGS, pid, 0, &r) != 0 ||
 	    ptrace(PTRACE_CONT, pid, 0, 0) != 0)
 		goto restore;
 	for (;;) {
 		pid_t w = waitpid(pid, &status, __WALL);
+		int sig;
 
 		/* SIGALRM (--duration) or SIGINT may interrupt the wait: the
 		 * thread is still running our code, wait on */
@@ -318,13 +330,26 @@ static long inject_syscall(pid_t pid, int memfd, uint64_t at, long nr,
 			ret = -ESRCH;
 			goto restore_code;	/* for the other threads */
 		}
-		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0 &&
+		sig = WSTOPSIG(status);
+		if (sig == SIGTRAP && (status >> 16) == 0 &&
 		    ptrace(PTRACE_GETREGS, pid, 0, &r) == 0 &&
-		    r.rip == at + sizeof(stub_code))
+		    r.rip == at + len)
 			break;
-		if (WSTOPSIG(status) == SIGTRAP && (status >> 16) == 0 &&
-		    deferred)
+		if (sig == SIGTRAP && (status >> 16) == 0 && deferred)
 			ptrace(PTRACE_GETSIGINFO, pid, 0, deferred);
+		if (faults && (sig == SIGSEGV || sig == SIGBUS) &&
+		    (status >> 16) == 0) {
+			siginfo_t si;
+
+			if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si) == 0 &&
+			    si.si_code > 0 &&
+			    ptrace(PTRACE_GETREGS, pid, 0, &r) == 0 &&
+			    r.rip >= at && r.rip < at + len) {
+				ret = -EFAULT;
+				goto restore;
+			}
+			resend = sig;	/* not ours: it comes again after */
+		}
 		/* a group stop or another event: it goes on (the program
 		 * gets its stop when the tracer resumes it) */
 		if (ptrace(PTRACE_CONT, pid, 0, 0) != 0) {
@@ -336,15 +361,43 @@ static long inject_syscall(pid_t pid, int memfd, uint64_t at, long nr,
 restore:
 	ptrace(PTRACE_SETREGS, pid, 0, &saved);
 	ptrace(PTRACE_SETSIGMASK, pid, sizeof(mask), &mask);
+	if (resend)
+		syscall(SYS_tkill, pid, resend);
 restore_code:
-	mem_write(memfd, at, orig, sizeof(orig));
+	if (code)
+		mem_write(memfd, at, orig, len);
 	return ret;
+}
+
+static long inject_syscall(pid_t pid, int memfd, uint64_t at, long nr,
+			   const long a[6], siginfo_t *deferred)
+{
+	const long all[7] = { nr, a[0], a[1], a[2], a[3], a[4], a[5] };
+
+	return run_code(pid, memfd, at, stub_code, sizeof(stub_code), all,
+			false, deferred);
 }
 
 long arch_inject_syscall(pid_t tid, int memfd, uint64_t at, long nr,
 			 const long args[6], siginfo_t *deferred)
 {
 	return inject_syscall(tid, memfd, at, nr, args, deferred);
+}
+
+long arch_run_syscall(pid_t tid, uint64_t at, long nr, const long args[6])
+{
+	const long all[7] = { nr, args[0], args[1], args[2], args[3], args[4],
+			      args[5] };
+
+	return run_code(tid, -1, at, NULL, sizeof(stub_code), all, false, NULL);
+}
+
+int arch_run_store(pid_t tid, uint64_t at, uint64_t addr, uint64_t value)
+{
+	const long all[7] = { 0, (long)addr, (long)value };
+	long r = run_code(tid, -1, at, NULL, 4, all, true, NULL);
+
+	return r < 0 ? (int)r : 0;
 }
 
 uint64_t arch_inject_mmap(pid_t pid, int memfd, uint64_t at, uint64_t hint,

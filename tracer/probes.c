@@ -2601,12 +2601,49 @@ static void got_add(struct probes *pr, uint64_t addr, uint64_t orig)
 	pr->gots[pr->ngots++] = (struct probe_got){ addr, orig };
 }
 
+/* Write one offset table entry while other threads may run: a store of
+ * the stopped thread tid, one aligned word, as the dynamic linker writes
+ * one (/proc/PID/mem writes as the kernel's memcpy does, which need not
+ * be a single store), by the probe code's gadget.  A read-only page
+ * (RELRO) is made writable for it, then read-only again: its mapping
+ * ends as it was.  Returns false if the entry could not be written so
+ * (the caller then writes it through /proc/PID/mem). */
+static bool got_store(struct process *p, pid_t tid, uint64_t addr,
+		      uint64_t value)
+{
+	const uint64_t base = p->probes.areas[0].lo, page = addr & ~4095ull;
+	char *maps;
+	long a[6] = { (long)page, 4096, 0, 0, 0, 0 };
+	int prot, r;
+
+	if (addr % sizeof(value))
+		return false;
+	maps = xmalloc(MAPS_MAX);
+	prot = read_proc_file(p->pid, "maps", maps, MAPS_MAX) ?
+		procfs_maps_prot(maps, addr) : -1;
+	free(maps);
+	if (prot < 0 || !(prot & PROT_READ))
+		return false;
+	if (prot & PROT_WRITE)
+		return arch_run_store(tid, base + PROBE_STORE_OFF, addr,
+				      value) == 0;
+	a[2] = prot | PROT_WRITE;
+	if (arch_run_syscall(tid, base + PROBE_SYSCALL_OFF, SYS_mprotect,
+			     a) != 0)
+		return false;
+	r = arch_run_store(tid, base + PROBE_STORE_OFF, addr, value);
+	a[2] = prot;
+	if (arch_run_syscall(tid, base + PROBE_SYSCALL_OFF, SYS_mprotect,
+			     a) != 0)
+		warn_msg("process %d: the page at %#llx stays writable",
+			 (int)p->pid, (unsigned long long)page);
+	return r == 0;
+}
+
 /* Point one entry at its stub, if it holds the C library's function (or
  * its own module's lazy-binding code, to be resolved there).  Returns
- * false when the dynamic linker has not relocated it yet.  (Other threads
- * may run meanwhile: the entry is one aligned word, and a thread that
- * loads it goes to the function either way.) */
-static bool watch_got(struct tracer *tr, struct process *p,
+ * false when the dynamic linker has not relocated it yet. */
+static bool watch_got(struct tracer *tr, struct process *p, pid_t tid,
 		      const struct sym_got *g,
 		      const uint64_t real[2])
 {
@@ -2628,7 +2665,8 @@ static bool watch_got(struct tracer *tr, struct process *p,
 		return false;
 	if (real[g->kind] && (now == real[g->kind] ||
 			      (now >= g->lo && now < g->hi)) &&
-	    mem_write(p->memfd, g->addr, &stub, sizeof(stub)) == 0) {
+	    (got_store(p, tid, g->addr, stub) ||
+	     mem_write(p->memfd, g->addr, &stub, sizeof(stub)) == 0)) {
 		got_add(&p->probes, g->addr, now);
 		tr->pstats.watch_gots++;
 		return true;
@@ -2639,7 +2677,7 @@ static bool watch_got(struct tracer *tr, struct process *p,
 
 /* The probes asked (RING_SYS_ASK), at a stop of one thread: the others
  * may run meanwhile. */
-static void watch_setup(struct tracer *tr, struct process *p)
+static void watch_setup(struct tracer *tr, struct process *p, pid_t tid)
 {
 	struct sym_got *g = NULL;
 	struct sym_session *s;
@@ -2666,7 +2704,7 @@ static void watch_setup(struct tracer *tr, struct process *p)
 				  &real[k], sizeof(real[k]));
 	for (size_t i = 0; i < n; i++)
 		if (!got_seen(&p->probes, g[i].addr) &&
-		    !watch_got(tr, p, &g[i], real))
+		    !watch_got(tr, p, tid, &g[i], real))
 			pending = true;
 	free(g);
 	if (pending && p->probes.ask_left && p->probes.ask_left--)
@@ -2759,7 +2797,7 @@ bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
 	asked = (uint32_t)r->rdi == RING_SYS_ASK;
 	if (asked && __atomic_load_n(&((struct ring_header *)p->probes.ring)->nosys,
 				     __ATOMIC_ACQUIRE) == RING_SYS_ASK)
-		watch_setup(tr, p);
+		watch_setup(tr, p, tid);
 	/* what the probe would have read: /proc/PID/statm is the same file */
 	n = p->rss.fd >= 0 ? pread(p->rss.fd, buf, sizeof(buf) - 1, 0) : -1;
 	if (n > 0) {

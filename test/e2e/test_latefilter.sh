@@ -137,6 +137,51 @@ for f in "" -f; do
 	tc_end
 done
 
+# busy: the watch rewrites the entries of prctl and syscall while a
+# thread of the program calls them (--funcs names touch only: the first
+# event comes with the thread running).  It does so by a store of the
+# stopped thread, one aligned word; a read-only page (-z now, RELRO) is
+# made writable for it and read-only again; under -z lazy it is writable
+# already.  Every call of the thread returns as untraced, the program's
+# own mappings end as untraced (printed by it), and the watch sees the
+# filter that comes after: one warning, touch's row exact.
+for v in $DEBUG_VARIANTS O2-pie-lazy; do
+	bin=$TGT/latefilter.$v
+	tc "latefilter.$v busy: the watch's entries rewritten while a thread calls them"
+	if need_file "$bin"; then
+		run_plain "$bin" busy "$MARK"
+		run_ip --stats --funcs="$WORK/touch.funcs" -- "$bin" busy "$MARK"
+		expect_exit 0
+		expect_same_as_plain
+		grep -q '^latefilter: the thread.s calls all returned$' "$OUT" ||
+			fail "the thread's calls did not all return"
+		[ "$(grep -c '^latefilter: maps ' "$OUT")" -ge 2 ] ||
+			fail "fewer than two mappings of its file printed"
+		if expect_table "$ERR"; then
+			warned=0
+			for l in "${OTHER[@]}"; do
+				case $l in "iprofmem: stats: "*) continue ;; esac
+				if [ "$ENGINE" != int3 ] && grep -qE "$NOSYS_RE" <<<"$l"; then
+					warned=$((warned + 1))
+				else
+					fail "stderr: '$l'"
+				fi
+			done
+			[ "$ENGINE" = int3 ] || [ $warned = 1 ] || fail "$warned warnings that it installs a filter, want 1"
+			expect_row "$(k touch)" 28 3
+			expect_rows_only latefilter touch
+		fi
+		w=$(sed -n -E 's/^iprofmem: stats: seccomp watch: ([0-9]+) entries of prctl and syscall, set up at ([0-9]+) stops$/\1 \2/p' "$ERR")
+		if [ "$ENGINE" = int3 ]; then
+			[ "$w" = "0 0" ] || fail "seccomp watch '$w', want '0 0'"
+		else
+			[ "$w" = "2 1" ] || fail "seccomp watch '$w', want '2 1' (entries, stops)"
+		fi
+		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	fi
+	tc_end
+done
+
 # A raw filter that kills outright (SECCOMP_RET_KILL_PROCESS by a
 # syscall instruction): not seen coming, under probes the program dies of
 # SIGSYS at the next statm read, and iprofmem says to use --engine=int3,

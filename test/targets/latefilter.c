@@ -17,6 +17,14 @@
  *            as for kill.  Traced with --funcs naming touch only, the
  *            fork comes before any probe read the RSS: the watch is set
  *            up in neither process yet
+ *   busy     a thread calls prctl(PR_GET_DUMPABLE) and syscall(SYS_getpid)
+ *            through libc without a pause while touch(0, 4) makes the
+ *            first event (traced with --funcs naming touch only): the
+ *            watch rewrites their entries meanwhile.  Every call must
+ *            return as untraced; the thread is joined, the mappings of
+ *            the program's own file printed (perms, offset, pages: an
+ *            entry's read-only page is made writable for the watch and
+ *            must end as it was), then prctl, errno, as for errno
  * Through libc (prctl, syscall), iprofmem sees the filter coming (its
  * seccomp watch: the program's calls of them go through iprofmem's
  * stubs) and the probes make no more system calls: the rows
@@ -32,11 +40,13 @@
  * 32 and 4 under int3; under probes its probed sites are not traced;
  * forkfirst with -f: 32 and 4 with every engine);
  * setup, install (its frame may take a stack page), main: not exact.
- * Usage: latefilter errno|trap|kill|sys|rawtrap|rawkill|forkkill|forkfirst
- *        [MARK] */
+ * Usage: latefilter errno|trap|kill|sys|rawtrap|rawkill|forkkill|forkfirst|
+ *        busy [MARK] */
 #define _GNU_SOURCE
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +75,61 @@ touch(int from, int n)
 {
 	for (int i = from; i < from + n; i++)
 		pages[(size_t)i * 4096] = 1;
+}
+
+static volatile int busy_stop;
+static volatile long busy_calls, busy_bad;
+
+/* busy's thread: libc's prctl and syscall, through the program's entries
+ * for them, as fast as it can. */
+static void *
+busy(void *arg)
+{
+	(void)arg;
+	while (!busy_stop) {
+		if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1 ||
+		    syscall(SYS_getpid) != getpid())
+			busy_bad++;
+		busy_calls++;
+	}
+	return NULL;
+}
+
+static void
+busy_wait_calls(long n)
+{
+	long until = busy_calls + n;
+
+	while (busy_calls < until)
+		sched_yield();
+}
+
+/* The mappings of the program's own file: perms, offset, pages. */
+static void
+own_maps(void)
+{
+	char exe[4096], line[4096 + 256];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	if (n <= 0 || !f) {
+		perror("latefilter: maps");
+		exit(1);
+	}
+	exe[n] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi, off;
+		char perms[8];
+		int at = 0;
+
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi,
+			   perms, &off, &at) == 4 && at &&
+		    !strncmp(line + at, exe, (size_t)n) &&
+		    line[at + n] == '\n')
+			printf("latefilter: maps %s %llx %llu pages\n", perms,
+			       off, (hi - lo) / 4096);
+	}
+	fclose(f);
 }
 
 /* seccomp(SECCOMP_SET_MODE_FILTER, 0, prog) by a syscall instruction. */
@@ -119,6 +184,7 @@ main(int argc, char **argv)
 		{ "rawkill", SECCOMP_RET_KILL_PROCESS, 2 },
 		{ "forkkill", SECCOMP_RET_KILL_PROCESS, 0 },
 		{ "forkfirst", SECCOMP_RET_KILL_PROCESS, 0 },
+		{ "busy", SECCOMP_RET_ERRNO | 1, 0 },
 	};
 	size_t m = 0;
 
@@ -127,7 +193,7 @@ main(int argc, char **argv)
 		m++;
 	if (argc < 2 || m == sizeof(modes) / sizeof(*modes)) {
 		fprintf(stderr, "usage: latefilter errno|trap|kill|sys|rawtrap|"
-			"rawkill|forkkill|forkfirst [MARK]\n");
+			"rawkill|forkkill|forkfirst|busy [MARK]\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "forkfirst")) {
@@ -148,7 +214,28 @@ main(int argc, char **argv)
 		}
 	}
 	setup();
-	touch(0, 4);
+	if (!strcmp(argv[1], "busy")) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, busy, NULL) != 0) {
+			fprintf(stderr, "latefilter: no thread\n");
+			return 1;
+		}
+		busy_wait_calls(1000);
+		touch(0, 4);
+		busy_wait_calls(1000);
+		busy_stop = 1;
+		pthread_join(t, NULL);
+		if (busy_bad) {
+			fprintf(stderr, "latefilter: %ld of the thread's calls "
+				"went wrong\n", busy_bad);
+			return 1;
+		}
+		printf("latefilter: the thread's calls all returned\n");
+		own_maps();
+	} else {
+		touch(0, 4);
+	}
 	if (install(modes[m].action, modes[m].how) != 0)
 		return 1;
 	if (!strcmp(argv[1], "forkkill")) {

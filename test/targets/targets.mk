@@ -6,6 +6,10 @@
 #                                    the others get -fcf-protection=none
 #   NAME.{O0,O2}-pie-nodebug         -g0 and .debug* stripped, symbol table
 #                                    kept: the no-DWARF fallback
+#   NAME.O2-pie-lazy                 for TGT_LAZY_NAMES only: -Wl,-z,lazy,
+#                                    lazy binding, its functions' offset
+#                                    table entries left writable (the
+#                                    others' are read-only: -z now, RELRO)
 #
 # C++ targets (test/targets/*.cc, g++) in fewer variants, PIE only:
 #
@@ -39,7 +43,9 @@ TGT_DEBUG_VARIANTS   := O0-pie O0-nopie O0-pie-cet O0-nopie-cet \
 TGT_NODEBUG_VARIANTS := O0-pie-nodebug O2-pie-nodebug
 TGT_VARIANTS         := $(TGT_DEBUG_VARIANTS) $(TGT_NODEBUG_VARIANTS)
 TGT_CXX_VARIANTS     := O0-pie O0-pie-cet O2-pie O2-pie-cet
+TGT_LAZY_NAMES := latefilter
 TGT_BINS := $(foreach n,$(TGT_NAMES),$(foreach v,$(TGT_VARIANTS),$(TGT_OUTDIR)/$(n).$(v))) \
+            $(foreach n,$(TGT_LAZY_NAMES),$(TGT_OUTDIR)/$(n).O2-pie-lazy) \
             $(foreach n,$(TGT_CXX_NAMES),$(foreach v,$(TGT_CXX_VARIANTS),$(TGT_OUTDIR)/$(n).$(v)))
 
 .PHONY: e2e-targets
@@ -66,6 +72,11 @@ $(TGT_OUTDIR)/%.$(1)-pie-nodebug: $(TGT_SRCDIR)/%.c $(TGT_MK)
 endef
 
 $(foreach o,O0 O2,$(eval $(call TGT_NODEBUG_RULE,$(o))))
+
+# Lazy binding (the last -z wins over TGT_CFLAGS' -z now).
+$(TGT_OUTDIR)/%.O2-pie-lazy: $(TGT_SRCDIR)/%.c $(TGT_MK)
+	@mkdir -p $(@D)
+	$(TGT_CC) $(TGT_CFLAGS) -g $(TGT_O2) $(TGT_pie) $(TGT_nocet) -Wl,-z,lazy -o $@ $<
 
 # The C++ ones: the same variant names, from NAME.cc.
 define TGT_CXX_RULE

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <sys/mman.h>
+
 #include "procfs.h"
 #include "tracer/rss.h"
 
@@ -112,6 +114,36 @@ static void maps(void **state)
 	assert_true(procfs_maps_contains(m, 0x7fffffffe000));	/* last, no \n */
 	assert_false(procfs_maps_contains(m, 0x1000));
 	assert_false(procfs_maps_contains("", 0x1000));
+}
+
+/* The protection of the mapping at an address: a RELRO page, a writable
+ * one, code, a guard; none for a hole, a garbled line or bad bits. */
+static void maps_prot(void **state)
+{
+	static const char m[] =
+		"555555554000-555555556000 r-xp 00000000 08:01 12 /bin/x\n"
+		"555555556000-555555557000 r--p 00002000 08:01 12 /bin/x\n"
+		"555555557000-555555558000 rw-p 00003000 08:01 12 /bin/x\n"
+		"7ffff7fc1000-7ffff7fc2000 ---p 00000000 00:00 0\n"
+		"7ffff7fc2000-7ffff7fc3000 rzxp 00000000 00:00 0\n"
+		"7ffff7fc3000-7ffff7fc4000\n"
+		"garbage line\n"
+		"7ffffffde000-7ffffffff000 rwxs 00000000 00:00 0 [stack]";
+
+	(void)state;
+	assert_int_equal(procfs_maps_prot(m, 0x555555554010),
+			 PROT_READ | PROT_EXEC);
+	assert_int_equal(procfs_maps_prot(m, 0x555555556ff8), PROT_READ);
+	assert_int_equal(procfs_maps_prot(m, 0x555555557000),
+			 PROT_READ | PROT_WRITE);
+	assert_int_equal(procfs_maps_prot(m, 0x7ffff7fc1000), 0);
+	assert_int_equal(procfs_maps_prot(m, 0x7ffff7fc2000), -1);
+	assert_int_equal(procfs_maps_prot(m, 0x7ffff7fc3000), -1);
+	assert_int_equal(procfs_maps_prot(m, 0x7fffffffeff8),
+			 PROT_READ | PROT_WRITE | PROT_EXEC);
+	assert_int_equal(procfs_maps_prot(m, 0x555555558000), -1);
+	assert_int_equal(procfs_maps_prot(m, 0x1000), -1);
+	assert_int_equal(procfs_maps_prot("", 0x1000), -1);
 }
 
 /* Where an out-of-line area goes under a non-PIE executable at 4 MB, with
@@ -225,6 +257,7 @@ int main(void)
 		cmocka_unit_test(cmdline),
 		cmocka_unit_test(auxv),
 		cmocka_unit_test(maps),
+		cmocka_unit_test(maps_prot),
 		cmocka_unit_test(maps_gap_below),
 		cmocka_unit_test(rss_parts),
 		cmocka_unit_test(limits),
