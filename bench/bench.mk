@@ -16,7 +16,8 @@
 # exact counts, never on time (see bench/stress.sh): 64 threads x 10,000
 # calls, recursion 100,000 deep, 200 forks under -f, 10,000 signals into
 # traced calls (also on a sigaltstack), 100 attach/detach cycles (on 4
-# threads, exact; on 64), a chain of 1,000,000 tail calls in one frame.  About 2 minutes here; exits 1 if a stage fails.  Knobs (see the script):
+# threads, exact; on 64), 100 launches sent a SIGSTOP during the set-up, a
+# chain of 1,000,000 tail calls in one frame.  About 2 minutes here; exits 1 if a stage fails.  Knobs (see the script):
 #   make stress STRESS_STAGES="threads signals" STRESS_DEPTH=200000
 
 # bench/engines.sh's real program (python3.11d, with its debug info) and
@@ -92,7 +93,7 @@ bench-run: all $(BENCH_TARGET) $(BENCH_REFTRACE) $(BENCH_SPIN) $(BENCH_SMALL) $(
 # The signal and attach stages' targets are e2e targets (test/targets/):
 # sigstorm built -O0 without CET, so that inner() starts with an emulated
 # `push %rbp` (see test/targets/sigstorm.c).
-stress: all $(STRESS_BINS) build/targets/sigstorm.O0-pie build/targets/attach_work.O2-pie-cet
+stress: all $(STRESS_BINS) build/targets/sigstorm.O0-pie build/targets/attach_work.O2-pie-cet build/targets/attach_idle.O2-pie
 	STRESS_DIR=$(STRESS_DIR) bench/stress.sh
 
 .PHONY: stress bench-run

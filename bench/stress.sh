@@ -28,6 +28,12 @@
 #   attach64   100 cycles of -p --duration=0.05 on attach_work built with
 #              64 churn threads: every run exits 0, no tracer left, and in
 #              the end the same output and exit status as untraced
+#   stops      100 launches of attach_idle ticks (20 ticks of 1 page, 5 ms
+#              apart), each sent a SIGSTOP at a random moment of its first
+#              30 ms, iprofmem's set-up included (injected system calls:
+#              a stop that comes while one runs must not be lost): every
+#              one stopped 0.1 s later, then SIGCONT, exits 0 with its
+#              output, tick's row 20 pages in 20 calls
 #   tailchain  a chain of 1,000,000 tail calls sharing one stack frame
 #              (ping and pong jmp to each other, bench/stress/tailchain.c;
 #              issue 15): the chain kept whole up to 1024 frames, then
@@ -49,6 +55,7 @@
 #   STRESS_FORKS    children (default 200)
 #   STRESS_SIGNALS  signals (default 10000)
 #   STRESS_CYCLES   attach cycles (default 100, at most 100)
+#   STRESS_STOPS    stops launches (default 100)
 #   STRESS_TAILSTEPS  tail calls in the chain (default 1000000)
 #   STRESS_DIR      where the targets are built (default build/stress)
 #   STRESS_HANG     seconds after which a run counts as hung (default 900;
@@ -58,31 +65,33 @@ set -u
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 1
 
-STAGES=${STRESS_STAGES:-threads recursion forks signals altstack attach attach64 tailchain}
+STAGES=${STRESS_STAGES:-threads recursion forks signals altstack attach attach64 stops tailchain}
 THREADS=${STRESS_THREADS:-64}
 CALLS=${STRESS_CALLS:-10000}
 DEPTH=${STRESS_DEPTH:-100000}
 FORKS=${STRESS_FORKS:-200}
 SIGNALS=${STRESS_SIGNALS:-10000}
 CYCLES=${STRESS_CYCLES:-100}
+STOPS=${STRESS_STOPS:-100}
 TAILSTEPS=${STRESS_TAILSTEPS:-1000000}
 DIR=${STRESS_DIR:-build/stress}
 HANG=${STRESS_HANG:-900}
 IPROFMEM=${IPROFMEM:-./iprofmem}
 ATTACH_BIN=build/targets/attach_work.O2-pie-cet
+IDLE_BIN=build/targets/attach_idle.O2-pie
 SIGSTORM=build/targets/sigstorm.O0-pie
 PAGE=4096
 
 die() { echo "stress: $*" >&2; exit 1; }
 
-for v in THREADS CALLS DEPTH FORKS SIGNALS CYCLES TAILSTEPS HANG; do
+for v in THREADS CALLS DEPTH FORKS SIGNALS CYCLES STOPS TAILSTEPS HANG; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "STRESS_$v must be a positive integer, got '${!v}'"
 done
 [ "$THREADS" -le 64 ] || die "STRESS_THREADS must be at most 64 (spin_threads' limit)"
 # attach_work's region holds 8192 pages; cycle k touches 20 + k of them
 [ "$CYCLES" -le 100 ] || die "STRESS_CYCLES must be at most 100 (attach_work's region)"
 [ -x "$IPROFMEM" ] || die "$IPROFMEM is missing: build it first ('make all')"
-for f in "$DIR/spin_threads" "$DIR/recurse" "$DIR/forker" "$DIR/attach_work64" "$DIR/tailchain" "$SIGSTORM" "$ATTACH_BIN"; do
+for f in "$DIR/spin_threads" "$DIR/recurse" "$DIR/forker" "$DIR/attach_work64" "$DIR/tailchain" "$SIGSTORM" "$ATTACH_BIN" "$IDLE_BIN"; do
 	[ -x "$f" ] || die "$f is missing: run 'make stress'"
 done
 
@@ -497,6 +506,54 @@ stage_tailchain() {
 	stage_end tailchain "exact counts of a folded chain, memory bounded"
 }
 
+# stage_stops: a SIGSTOP at a random moment of each launch's start, while
+# iprofmem sets the process up (it injects system calls into a stopped
+# thread: a SIGSTOP, which no mask holds, may come then).  The program
+# must stop as untraced, and go on at SIGCONT.
+stage_stops() {
+	local k c st rc ip lost=0 gone=0 wrong=0 n=0 row
+	stage_begin "stops: $STOPS launches of attach_idle ticks, each sent a SIGSTOP in its first 30 ms"
+	for ((k = 1; k <= STOPS; k++)); do
+		timeout -k 5 "$HANG" "$IPROFMEM" --format=csv -o "$TMP/s.csv" -- \
+			"$IDLE_BIN" ticks 20 5 0 "$MARK" </dev/null >"$TMP/s.out" 2>"$TMP/s.err" &
+		ip=$!
+		c=
+		# the program, once it is exec'd
+		for ((n = 0; n < 2000; n++)); do
+			c=$(pgrep -f -- "^$IDLE_BIN ticks 20 5 0 $MARK\$")
+			[ -n "$c" ] && break
+			sleep 0.001
+		done
+		if [ -z "$c" ]; then
+			gone=$((gone + 1))
+			wait "$ip"
+			continue
+		fi
+		sleep "0.0$((RANDOM % 30))"
+		kill -STOP "$c" 2>/dev/null
+		sleep 0.1
+		st=$(awk '{ print $3 }' "/proc/$c/stat" 2>/dev/null)
+		case $st in
+		T | t) ;;
+		*) lost=$((lost + 1)); echo "  # launch $k: state '$st' 0.1 s after SIGSTOP" ;;
+		esac
+		kill -CONT "$c" 2>/dev/null
+		wait "$ip"
+		rc=$?
+		row=$(grep -c ',tick,81920,[0-9.]*,20,20,' "$TMP/s.csv" 2>/dev/null)
+		if [ $rc -ne 0 ] || [ "$(cat "$TMP/s.out")" != "attach_idle: 20 ticks" ] ||
+			[ -s "$TMP/s.err" ] || [ "$row" != 1 ]; then
+			wrong=$((wrong + 1))
+			echo "  # launch $k: exit $rc, stdout '$(head -c 100 "$TMP/s.out")', stderr '$(head -c 200 "$TMP/s.err")', tick rows '$row'"
+		fi
+	done
+	printf '  stops lost      %d of %d\n' "$lost" "$STOPS"
+	[ $lost -eq 0 ] || bad "$lost stops lost"
+	[ $gone -eq 0 ] || bad "$gone launches whose program was not seen"
+	[ $wrong -eq 0 ] || bad "$wrong launches ended wrong"
+	stage_end stops "every launch stopped at its SIGSTOP, then ended as untraced, tick's row exact"
+}
+
 # run_quiet_ip ARGS...: iprofmem under the hang guard, stdout and stderr
 # in $TMP/b.out and $TMP/b.err; returns its status.
 run_quiet_ip() {
@@ -505,9 +562,9 @@ run_quiet_ip() {
 
 for s in $STAGES; do
 	case $s in
-	threads | recursion | forks | signals | attach | attach64 | tailchain) "stage_$s" ;;
+	threads | recursion | forks | signals | attach | attach64 | stops | tailchain) "stage_$s" ;;
 	altstack) stage_signals altstack ;;
-	*) die "unknown stage '$s' (threads recursion forks signals altstack attach attach64 tailchain)" ;;
+	*) die "unknown stage '$s' (threads recursion forks signals altstack attach attach64 stops tailchain)" ;;
 	esac
 done
 echo

@@ -280,10 +280,11 @@ uint64_t arch_scratch_below(const regs_t *r)
  * a fault with its signal blocked would make the kernel reset the
  * program's action for it.  A SIGTRAP of the program's that arrives
  * meanwhile is kept in *deferred (si_signo 0 if none, dropped if deferred
- * is NULL); a SIGSEGV or SIGBUS sent to it is sent again.  Returns rax at
- * the int3, or -EFAULT when the code faulted (the thread is left at that
- * signal's stop, which the tracer's next resume without a signal drops),
- * -EIO/-ESRCH when it could not run. */
+ * is NULL); one that no mask holds (SIGSTOP, or a SIGSEGV or SIGBUS sent
+ * to it) is sent again after.  Returns rax at the int3, or -EFAULT when
+ * the code faulted (the thread is left at that signal's stop, which the
+ * tracer's next resume without a signal drops), -EIO/-ESRCH when it could
+ * not run. */
 static long run_code(pid_t pid, int memfd, uint64_t at, const uint8_t *code,
 		     size_t len, const long a[7], bool faults,
 		     siginfo_t *deferred)
@@ -348,10 +349,14 @@ static long run_code(pid_t pid, int memfd, uint64_t at, const uint8_t *code,
 				ret = -EFAULT;
 				goto restore;
 			}
-			resend = sig;	/* not ours: it comes again after */
 		}
-		/* a group stop or another event: it goes on (the program
-		 * gets its stop when the tracer resumes it) */
+		/* a signal that no mask holds (SIGSTOP, or a SIGSEGV or
+		 * SIGBUS sent to it): sent again once the thread is back, so
+		 * that the program gets it; a group stop or another event:
+		 * it goes on (the program gets its stop when the tracer
+		 * resumes it) */
+		if (sig != SIGTRAP && (status >> 16) == 0)
+			resend = sig;
 		if (ptrace(PTRACE_CONT, pid, 0, 0) != 0) {
 			ret = -ESRCH;
 			goto restore_code;
