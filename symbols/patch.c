@@ -1323,6 +1323,125 @@ static bool redirected_window(struct plan *pl, size_t k, size_t i, bool entry)
 	return false;
 }
 
+/* ---- springboards ---- */
+
+/* The end of the dead bytes after instruction i, a ret or jmp: the nops
+ * after it that nothing jumps to, then the range's padding when they
+ * reach its end (i's own end when there are none).  A function with
+ * indirect jumps of unknown targets has only the padding: a table could
+ * point at any of its instructions. */
+static uint64_t dead_end(const struct patch_func *f, size_t i)
+{
+	const struct insn *in = &f->insns[i];
+	const struct patch_range *r = range_of(f, in->addr);
+	uint64_t end = in->addr + in->len;
+
+	if (!r)
+		return end;
+	for (size_t k = i + 1; !f->indirect && k < f->ninsns; k++) {
+		const struct insn *n = &f->insns[k];
+
+		if (n->addr != end || n->addr >= r->addr + r->n ||
+		    n->op != INSN_NOP || is_endbr(n) ||
+		    target_inside(f, n->addr - 1, n->addr + n->len))
+			break;
+		end = n->addr + n->len;
+	}
+	if (end == r->addr + r->n)
+		for (uint64_t m = r->pad; m > 0; m--)
+			if (padding_until(r, end, end + m))
+				return end + m;
+	return end;
+}
+
+/* The springboard's window at instruction i: the site alone when it has
+ * the two bytes of a jmp rel8, else a ret or jmp with a dead byte after
+ * it. */
+static enum patch_why spring_window(const struct patch_func *f, size_t i,
+				    struct patch_window *w)
+{
+	const struct insn *in = &f->insns[i];
+
+	window_reset(w, in->addr);
+	window_add(w, in);
+	if (in->len < PATCH_SPRING_LEN) {
+		if (!ends_flow(in) ||
+		    dead_end(f, i) < in->addr + PATCH_SPRING_LEN)
+			return PATCH_SHORT;
+		w->len = PATCH_SPRING_LEN;
+		w->padding = true;
+	}
+	return window_check(f, w);
+}
+
+/* Where the jmp rel32 of springboard w goes: PATCH_JMP_LEN dead bytes of
+ * the function that w's jmp rel8 reaches, on a site's page (see
+ * on_site_page), under no window, extra or site; 0 when there are
+ * none. */
+static uint64_t find_pad(struct plan *pl, const struct patch_window *w)
+{
+	const struct patch_func *f = pl->f;
+	uint64_t from = w->start + PATCH_SPRING_LEN;
+
+	for (size_t i = 0; i < f->ninsns; i++) {
+		const struct insn *in = &f->insns[i];
+		uint64_t lo = in->addr + in->len, hi;
+
+		if (lo > from + 127)
+			break;
+		if (!ends_flow(in) || lo + 128 + PATCH_JMP_LEN < from)
+			continue;
+		hi = dead_end(f, i);
+		for (uint64_t at = lo; at + PATCH_JMP_LEN <= hi; at++) {
+			int64_t d = (int64_t)(at - from);
+			struct patch_window pad;
+
+			if (d > 127)
+				break;
+			if (d < -128)
+				continue;
+			window_reset(&pad, at);
+			pad.len = PATCH_JMP_LEN;
+			if (!charge(pl))
+				return 0;
+			if (!patch_overlap(&pad, w) && !taken(pl, &pad) &&
+			    !site_inside(pl, &pad) &&
+			    on_site_page(pl, at, at + PATCH_JMP_LEN))
+				return at;
+		}
+	}
+	return 0;
+}
+
+/* Site k, a return that no window of the jmp rel32 fits (`call X; L:
+ * ret`, jumps reaching L, one byte of padding after the ret and code
+ * after that), gets a springboard: a jmp rel8 to a pad of dead bytes
+ * near it, which holds the jmp rel32 to its stub. */
+static void springboard(struct plan *pl, size_t k)
+{
+	struct patch_site *s = &pl->sites[k];
+	struct patch_window w, pad;
+	uint64_t at;
+	long i;
+
+	if (s->why == PATCH_OK || s->covered_by >= 0 ||
+	    s->why == PATCH_NO_SITE || pl->f->undecodable)
+		return;
+	i = insn_at(pl->f, s->addr);
+	if (i < 0 || spring_window(pl->f, (size_t)i, &w) != PATCH_OK ||
+	    taken(pl, &w) || site_inside_but(pl, &w, k) ||
+	    !on_site_page(pl, w.start, w.start + w.len) ||
+	    !(at = find_pad(pl, &w)))
+		return;
+	window_reset(&pad, at);
+	pad.len = PATCH_JMP_LEN;
+	if (!add_extra(pl, &pad, true, k))
+		return;
+	pl->extra[pl->nextra - 1].pad = true;
+	w.spring = at;
+	grant(pl, k, &w);
+}
+
 size_t patch_plan_redirect(const struct patch_func *f,
 			   struct patch_site *sites, size_t n,
 			   struct patch_extra **extra)
@@ -1358,6 +1477,8 @@ size_t patch_plan_redirect(const struct patch_func *f,
 		if (i >= 0)
 			redirected_window(&pl, k, (size_t)i, k == 0);
 	}
+	for (size_t k = 1; k < n; k++)
+		springboard(&pl, k);
 	*extra = pl.extra;
 	return pl.nextra;
 }

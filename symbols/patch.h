@@ -65,7 +65,8 @@ const char *patch_why_str(enum patch_why why);
 
 struct patch_window {
 	uint64_t start;
-	uint8_t len;		/* >= PATCH_JMP_LEN */
+	uint8_t len;		/* >= PATCH_JMP_LEN, or >= PATCH_SPRING_LEN
+				   with spring */
 	uint8_t ninsns;
 	struct insn insns[PATCH_MAX_INSNS];	/* displaced, in order */
 	bool has_ret;		/* a ret is displaced: the stub probes it */
@@ -76,7 +77,14 @@ struct patch_window {
 	 * which the function's direct jumps to it reach at its copy in the
 	 * stub (patch_plan_redirect) */
 	uint8_t inner;
+	/* a springboard (patch_plan_redirect): the window is too short for
+	 * the jmp rel32, and holds a jmp rel8 to `spring` instead, dead bytes
+	 * of the function where a pad extra (patch_extra.pad) holds the jmp
+	 * rel32 to the stub; 0 for the plain jmp */
+	uint64_t spring;
 };
+
+#define PATCH_SPRING_LEN	2	/* jmp rel8 */
 
 /* A function's instructions and branch targets, decoded once for all of
  * its sites. */
@@ -161,11 +169,17 @@ struct patch_extra {
 	bool hop;
 	uint64_t hop_at;
 	size_t hop_host;
+	/* a pad (a fixup too, of no instruction): w is PATCH_JMP_LEN dead
+	 * bytes (nops or padding after a ret or jmp, no target among them,
+	 * on the page of a site) where the jmp rel32 to the stub of site
+	 * owner goes, whose window's jmp rel8 reaches it (its spring) */
+	bool pad;
 };
 
 /* patch_plan, where a site that has no window of the plain kind may get
  * one holding branch targets, reached through the extras it needs
- * (fixups, windows of their own, hops)
+ * (fixups, windows of their own, hops), and a return site that has no
+ * room for any window but a jmp rel8 may get a springboard (a pad)
  * (*extra, malloc'd, NULL when none: their number is returned).  A site
  * refused by the plain plan and displaced by another's window is covered
  * by it.  Out of memory, it is patch_plan's plan. */

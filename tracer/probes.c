@@ -1067,6 +1067,9 @@ struct win_plan {
 				   its rel8 aimed at hop_at */
 	bool extra;		/* needed by its group's first window */
 	uint64_t hop_at;	/* a hop's jmp, in a window of the group */
+	bool pad;		/* a fixup of no instruction: the jmp rel32 to
+				   the stub of window owner, a springboard's */
+	uint32_t owner;
 	bool dropped;		/* its group is left out */
 	int len;		/* its stub's length (measured) */
 	uint64_t stub;		/* its stub's address (laid out) */
@@ -1149,6 +1152,20 @@ struct encoded {
 	const struct sym_site *jind;	/* its indirect jmp site, or NULL */
 };
 
+/* A fixup's window: no stub, its bytes as they are (to be changed). */
+static void fixup_window(struct probe_window *pw, const struct patch_window *w,
+			 const uint8_t *orig)
+{
+	memset(pw, 0, sizeof(*pw));
+	pw->start = w->start;
+	pw->len = w->len;
+	pw->call0 = pw->copy0 = pw->jcall = pw->jind_trap = -1;
+	for (size_t i = 0; i < PATCH_MAX_INSNS; i++)
+		pw->ret_push[i] = -1;
+	memcpy(pw->orig, orig, w->len);
+	memcpy(pw->patch, orig, w->len);
+}
+
 /* Encode window wp: with a->buf NULL, only measure (its stub's length,
  * which its address does not change, and its copies' offsets go in wp);
  * else write its stub at wp->stub in a->buf and fill *out (a fixup: the
@@ -1178,6 +1195,21 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 	if (w->len > sizeof(pw->orig) ||
 	    !(orig = symbols_code_at(t, w->start, &avail)) || avail < w->len)
 		return false;
+	if (wp->fixup && wp->pad) {
+		const struct win_plan *o = &mp->wins[wp->owner];
+		int64_t d = (int64_t)(o->stub - (w->start + PATCH_JMP_LEN));
+
+		if (measure)
+			return true;
+		if (o->dropped || w->len != PATCH_JMP_LEN || d != (int32_t)d)
+			return false;
+		fixup_window(pw, w, orig);
+		pw->patch[0] = 0xe9;
+		memcpy(pw->patch + 1, &(int32_t){ (int32_t)d }, 4);
+		out->wp = wp;
+		out->jind = NULL;
+		return true;
+	}
 	if (wp->fixup) {
 		const struct insn *in = &w->insns[0];
 		uint64_t to = redirect_to(mp, in->target);
@@ -1189,14 +1221,7 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 		if (to == in->target ||
 		    (wp->hop_at ? d != (int8_t)d : d != (int32_t)d))
 			return false;
-		memset(pw, 0, sizeof(*pw));
-		pw->start = w->start;
-		pw->len = w->len;
-		pw->call0 = pw->copy0 = pw->jcall = pw->jind_trap = -1;
-		for (size_t i = 0; i < PATCH_MAX_INSNS; i++)
-			pw->ret_push[i] = -1;
-		memcpy(pw->orig, orig, w->len);
-		memcpy(pw->patch, orig, w->len);
+		fixup_window(pw, w, orig);
 		if (wp->hop_at)
 			pw->patch[w->len - 1] = (uint8_t)(int8_t)d;
 		else
@@ -1349,6 +1374,8 @@ static void keep_windows(struct mod_plan *mp, const struct fn_plan *fp)
 			wp->fixup = fp->extra[x].fixup;
 			wp->extra = true;
 			wp->hop_at = fp->extra[x].hop ? fp->extra[x].hop_at : 0;
+			wp->pad = fp->extra[x].pad;
+			wp->owner = self;
 		}
 	}
 }
@@ -1398,6 +1425,7 @@ static void plan_merge(struct mod_plan *a, struct mod_plan *b)
 
 		*wp = b->wins[k];
 		wp->group += w0;
+		wp->owner += w0;
 		wp->first += c0;
 	}
 	for (size_t k = 0; k < b->ncov; k++) {
@@ -1510,8 +1538,8 @@ static bool write_hop(const struct mod_plan *mp, struct encoded *e, size_t n,
 	return false;
 }
 
-/* A hop's jmp is probe code for a thread that stands on it (probes_inside):
- * it stands for no instruction of the program's. */
+/* A hop's jmp (or a pad's) is probe code for a thread that stands on it
+ * (probes_inside): it stands for no instruction of the program's. */
 static void add_hop(struct process *p, uint64_t at)
 {
 	struct probes *pr = &p->probes;
@@ -1559,6 +1587,8 @@ static size_t encode_module(struct process *p, const struct sym_table *t,
 			redirected += e[i].wp->extra;
 			if (e[i].wp->hop_at)
 				add_hop(p, e[i].wp->hop_at);
+			if (e[i].wp->pad)
+				add_hop(p, e[i].pw.start);
 		}
 	}
 	free(e);

@@ -114,9 +114,10 @@ struct stub_spec {
  * on one that does not leave, a site id above INT32_MAX). */
 int stub_encode(uint8_t out[STUB_MAX], struct stub_spec *s);
 
-/* The bytes that replace the window: jmp rel32 to the stub, then int3 to
+/* The bytes that replace the window: jmp rel32 to the stub (jmp rel8 to
+ * w->spring for a springboard, whose pad jumps to the stub), then int3 to
  * the window's end (w->len bytes in out).  Returns 0, or -1 with errno
- * ERANGE when the stub is out of reach. */
+ * ERANGE when the stub (the spring) is out of reach. */
 int stub_patch(uint8_t *out, const struct patch_window *w, uint64_t stub);
 
 #endif

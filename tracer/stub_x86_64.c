@@ -504,6 +504,18 @@ int stub_patch(uint8_t *out, const struct patch_window *w, uint64_t stub)
 {
 	int64_t d = (int64_t)(stub - (w->start + PATCH_JMP_LEN));
 
+	if (w->spring) {	/* the jmp rel8 to the pad's jmp rel32 */
+		d = (int64_t)(w->spring - (w->start + PATCH_SPRING_LEN));
+		if (d != (int8_t)d || w->len < PATCH_SPRING_LEN) {
+			errno = ERANGE;
+			return -1;
+		}
+		out[0] = 0xeb;
+		out[1] = (uint8_t)(int8_t)d;
+		memset(out + PATCH_SPRING_LEN, 0xcc,
+		       w->len - PATCH_SPRING_LEN);
+		return 0;
+	}
 	if (d != (int32_t)d || w->len < PATCH_JMP_LEN) {
 		errno = ERANGE;
 		return -1;

@@ -20,14 +20,15 @@ for v in $DEBUG_VARIANTS; do
 		grep -qx 'oneinsn: done' "$OUT" || fail "the program did not finish"
 		events=$(stat_field 'events ([0-9]+) ')
 		int3=$(stat_field 'events [0-9]+ \(probe [0-9]+, int3 ([0-9]+)')
-		[ "$events" = 50 ] || fail "events '$events', not 50"
+		[ "$events" = 82 ] || fail "events '$events', not 82"
 		[ "$ENGINE" != int3 ] && [ "$int3" != 0 ] && fail "$int3 events by int3 stops"
 		grep -v '^iprofmem: stats: ' "$ERR" >"$WORK/table"
 		if expect_only_table "$WORK/table"; then
-			expect_row "$(k touch_pages)" 16 8
+			expect_row "$(k touch_pages)" 28 16
 			expect_row "$(k forward)" 16 8
+			expect_row "$(k spring)" 12 8
 			expect_no_row "$(k hook)"
-			expect_rows_only oneinsn touch_pages forward main
+			expect_rows_only oneinsn touch_pages forward spring main
 		fi
 		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
 	fi

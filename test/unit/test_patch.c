@@ -938,6 +938,111 @@ static void test_ret_after_call(void **state)
 	patch_func_close(f);
 }
 
+/* cmp $1,%rsi; jg L2; call X; L1: ret; nop; L2: call *%rdx; jmp L1:
+ * the ret is the call's return point and a jump's target, one dead byte
+ * follows it, then code a jump reaches (which no stub runs). */
+#define SPRING_SHAPE							\
+	0x48, 0x83, 0xfe, 0x01, 0x7f, 0x07, 0xe8, 0x00, 0x10, 0x00, 0x00,	\
+	0xc3, 0x90, 0xff, 0xd2, 0xeb, 0xfa
+
+/* A springboard: the ret's window is a jmp rel8 to dead bytes after the
+ * jmp back (nops of the function, or padding after it), where a pad
+ * holds the jmp rel32. */
+static void test_springboard(void **state)
+{
+	struct patch_site sites[2];
+	struct patch_extra *x;
+	struct patch_func *f;
+	size_t n;
+
+	(void)state;
+	/* eight dead bytes: a nopl after the jmp back */
+	FUNC(f, 0, SPRING_SHAPE, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00);
+	sites[0].addr = BASE;
+	sites[1].addr = BASE + 11;
+	/* no window of a jmp rel32 */
+	{
+		struct patch_window w;
+
+		assert_int_not_equal(patch_return(f, BASE + 11, &w), PATCH_OK);
+	}
+	n = patch_plan_redirect(f, sites, 2, &x);
+	assert_int_equal(sites[0].why, PATCH_OK);
+	assert_int_equal(sites[0].w.len, 6);
+	assert_int_equal(sites[0].w.spring, 0);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(sites[1].covered_by, -1);
+	assert_int_equal(sites[1].w.start, BASE + 11);
+	assert_int_equal(sites[1].w.len, PATCH_SPRING_LEN);
+	assert_int_equal(sites[1].w.ninsns, 1);
+	assert_true(sites[1].w.has_ret);
+	assert_int_equal(sites[1].w.spring, BASE + 17);
+	assert_int_equal(n, 1);
+	assert_true(x[0].pad);
+	assert_true(x[0].fixup);
+	assert_false(x[0].hop);
+	assert_int_equal(x[0].owner, 1);
+	assert_int_equal(x[0].w.start, BASE + 17);
+	assert_int_equal(x[0].w.len, PATCH_JMP_LEN);
+	assert_int_equal(x[0].w.ninsns, 0);
+	free(x);
+	patch_func_close(f);
+
+	/* the dead bytes are the range's padding */
+	FUNC(f, 8, SPRING_SHAPE, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc);
+	n = patch_plan_redirect(f, sites, 2, &x);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(sites[1].w.spring, BASE + 17);
+	assert_int_equal(n, 1);
+	assert_true(x[0].pad);
+	free(x);
+	patch_func_close(f);
+
+	/* four dead bytes: too few for the jmp rel32, the ret stays an
+	 * int3 */
+	FUNC(f, 4, SPRING_SHAPE, 0xcc, 0xcc, 0xcc, 0xcc);
+	n = patch_plan_redirect(f, sites, 2, &x);
+	assert_int_not_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(n, 0);
+	free(x);
+	patch_func_close(f);
+
+	/* the bytes after the jmp back are code a jump reaches: not dead */
+	FUNC(f, 0, SPRING_SHAPE, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0xc3);
+	{
+		static const uint8_t code[] = {
+			0x48, 0x83, 0xfe, 0x01, 0x7f, 0x07, 0xe8, 0x00, 0x10,
+			0x00, 0x00, 0xc3, 0x90, 0xff, 0xd2, 0xeb, 0xfa,
+			/* 17: nops that L3 (the jl below) reaches */
+			0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0xc3,
+			/* 24: jl 17 */
+			0x7c, 0xf7,
+		};
+		struct patch_range r = { BASE, code, sizeof(code), 0 };
+
+		patch_func_close(f);
+		f = patch_func_open(&r, 1, BASE);
+		assert_non_null(f);
+	}
+	n = patch_plan_redirect(f, sites, 2, &x);
+	assert_int_not_equal(sites[1].why, PATCH_OK);
+	for (size_t i = 0; i < n; i++)
+		assert_false(x[i].pad);
+	free(x);
+	patch_func_close(f);
+
+	/* call X; ret; endbr64; ret: a one-byte ret after a call, with a
+	 * landing pad right after it, has no room even for a jmp rel8 */
+	FUNC(f, 8, 0x48, 0x85, 0xff, 0x74, 0x06, 0xe8, 0x00, 0x10, 0x00, 0x00,
+	     0xc3, 0xf3, 0x0f, 0x1e, 0xfa, 0xc3,
+	     0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc);
+	sites[1].addr = BASE + 10;
+	n = patch_plan_redirect(f, sites, 2, &x);
+	assert_int_not_equal(sites[1].why, PATCH_OK);
+	free(x);
+	patch_func_close(f);
+}
+
 static void test_why_strings(void **state)
 {
 	(void)state;
@@ -979,6 +1084,7 @@ int main(void)
 		cmocka_unit_test(test_redirect_absorb),
 		cmocka_unit_test(test_redirect_hop),
 		cmocka_unit_test(test_ret_after_call),
+		cmocka_unit_test(test_springboard),
 		cmocka_unit_test(test_why_strings),
 	};
 

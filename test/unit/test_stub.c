@@ -132,6 +132,18 @@ static void test_entry_stub_bytes(void **state)
 	assert_int_equal(v[0].target, STUB);
 	assert_int_equal(patch[5], 0xcc);
 	assert_int_equal(patch[7], 0xcc);
+	/* a springboard's window: jmp rel8 to the spring, int3 after it;
+	 * out of rel8 reach, ERANGE */
+	w.spring = BASE + 100;
+	assert_int_equal(stub_patch(patch, &w, STUB), 0);
+	assert_int_equal(insn_decode(patch, 2, BASE, &v[0]), 0);
+	assert_int_equal(v[0].op, INSN_JMP);
+	assert_int_equal(v[0].len, 2);
+	assert_int_equal(v[0].target, BASE + 100);
+	assert_int_equal(patch[2], 0xcc);
+	w.spring = BASE + 200;
+	assert_int_equal(stub_patch(patch, &w, STUB), -1);
+	assert_int_equal(errno, ERANGE);
 	patch_func_close(f);
 }
 
