@@ -15,7 +15,7 @@ off() { nm "$elf" | awk -v s="$1" '$3 == s { print "0x" $1 }'; }
 	echo "static const unsigned char probe_blob[] = {"
 	od -An -v -tx1 "$bin" | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g; s/^/\t/'
 	echo "};"
-	for s in probe_on_entry probe_on_return probe_ctl_ptr probe_exit \
+	for s in probe_on_entry probe_on_return probe_on_jump probe_ctl_ptr probe_exit \
 		 probe_need_rss_back probe_watch_prctl probe_watch_prctl_back \
 		 probe_watch_prctl_real probe_watch_syscall \
 		 probe_watch_syscall_back probe_watch_syscall_real \

@@ -232,16 +232,33 @@ uint64_t probe_no_stack(const struct probe_ctl *c, uint64_t frame, uint64_t at)
 	return c->tcb_stack ? probe_site_sp(c, at) : frame;
 }
 
-/* sp_at: the address the frame's bias gives (probe_site_sp). */
+/* The target an indirect jmp's stub left for probe_on_jump (a TCB
+ * stack's: RING_DEST comes only from there). */
+static inline uint64_t jump_target(void)
+{
+	uint64_t t;
+
+	__asm__ volatile("mov %%fs:%c1, %0" : "=r"(t)
+			 : "i"(PROBE_TCB_JUMP_TARGET));
+	return t;
+}
+
+/* sp_at: the address the frame's bias gives (probe_site_sp).  Kind
+ * RING_DEST (probe_on_jump) is the jmp's target in a record of its own,
+ * then the event as RING_RETURN. */
 void probe_event(struct probe_ctl *c, uint32_t kind, uint32_t site,
 		 uint64_t sp_at, uint64_t key, uint64_t on_own_stack)
 {
 	uint8_t k = (uint8_t)kind;
 	uint64_t rss, sp;
+	int jump = k == RING_DEST;
+	int alone;
 	long s;
 
 	if (__atomic_load_n(&c->off, __ATOMIC_ACQUIRE))
 		return;
+	if (jump)
+		k = RING_RETURN;
 	sp = probe_site_sp(c, sp_at);
 	/* the thread's slot: the one whose stack it runs on */
 	s = !c->gate_nrings || !key ? -1 :
@@ -250,9 +267,16 @@ void probe_event(struct probe_ctl *c, uint32_t kind, uint32_t site,
 
 	if (!on_own_stack)
 		__atomic_fetch_add(&c->ring.hdr->nostack, 1, __ATOMIC_RELAXED);
-	if (__atomic_load_n(&c->alone, __ATOMIC_RELAXED) ?
-	    ring_put_alone(&c->ring, site, 0, k, sp, rss, key) :
-	    ring_put(&c->ring, site, 0, k, sp, rss, key))
+	alone = __atomic_load_n(&c->alone, __ATOMIC_RELAXED);
+	if (jump && (alone ?
+		     ring_put_alone(&c->ring, site, 0,
+				    RING_DEST | RING_KIND_CACHED,
+				    jump_target(), 0, key) :
+		     ring_put(&c->ring, site, 0, RING_DEST | RING_KIND_CACHED,
+			      jump_target(), 0, key)))
+		__atomic_fetch_add(&c->ring.hdr->waits, 1, __ATOMIC_RELAXED);
+	if (alone ? ring_put_alone(&c->ring, site, 0, k, sp, rss, key) :
+		    ring_put(&c->ring, site, 0, k, sp, rss, key))
 		__atomic_fetch_add(&c->ring.hdr->waits, 1, __ATOMIC_RELAXED);
 }
 
@@ -297,6 +321,15 @@ long probe_fast(const uint64_t *frame)
 	    __atomic_load_n(&c->gate_gen, __ATOMIC_ACQUIRE) != g->gen ||
 	    g->rss == PROBE_NO_RSS)
 		return 0;
+	/* a jump's target first (a second time, harmless, when the event
+	 * itself then takes the whole path) */
+	if (kind == RING_DEST) {
+		if (!ring_try_put_alone(&c->ring, site, 0,
+					RING_DEST | RING_KIND_CACHED,
+					jump_target(), 0, key))
+			return 0;
+		kind = RING_RETURN;
+	}
 	return ring_try_put_alone(&c->ring, site, 0,
 				  (uint8_t)(kind | RING_KIND_CACHED), sp,
 				  g->rss, key);

@@ -40,6 +40,9 @@
  * program's stack is written.  tracer/stub_x86_64.c emits the switch. */
 #define PROBE_TCB_LOW		0x80
 #define PROBE_TCB_TOP		0x278
+/* where the stub leaves an indirect jmp's target for probe_on_jump: just
+ * under the saved stack pointer, above the probe's stack */
+#define PROBE_TCB_JUMP_TARGET	(PROBE_TCB_TOP - 8)
 #define PROBE_TCB_BYTES		0x280
 
 /* A thread slot's view of the RSS for the fault gate (probe.c): what

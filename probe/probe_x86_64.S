@@ -27,6 +27,16 @@ probe_on_entry:
 	push	$1			/* RING_ENTRY */
 	jmp	probe_common
 
+/* A return at an indirect jmp (a tail call through a pointer), from a TCB
+ * stack: the jmp's target is at %fs:PROBE_TCB_JUMP_TARGET, and the event
+ * is two records, RING_DEST with it, then RING_RETURN (probe.c). */
+	.globl	probe_on_jump
+	.hidden	probe_on_jump
+	.type	probe_on_jump, @function
+probe_on_jump:
+	push	$3			/* RING_DEST */
+	jmp	probe_common
+
 	.globl	probe_on_return
 	.hidden	probe_on_return
 	.type	probe_on_return, @function

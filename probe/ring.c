@@ -238,7 +238,8 @@ static int take_record(const struct ring_reader *rd, struct ring_event *ev)
 static int check_event(struct ring_stats *st, const struct ring_limits *lim,
 		       const struct ring_event *ev)
 {
-	if (ev->kind != RING_ENTRY && ev->kind != RING_RETURN) {
+	if (ev->kind != RING_ENTRY && ev->kind != RING_RETURN &&
+	    ev->kind != RING_DEST) {
 		st->bad_kind++;
 		return 0;
 	}

@@ -43,6 +43,10 @@
 enum ring_kind {
 	RING_ENTRY = 1,
 	RING_RETURN = 2,
+	/* the target of an indirect jmp leaving its function (in sp; no
+	 * RSS), written just before that jmp's RING_RETURN by the same
+	 * thread: the consumer needs it to tell a tail call */
+	RING_DEST = 3,
 };
 /* Or'ed into a record's kind: its RSS is the fault gate's cached value
  * (no statm read for this event). */

@@ -38,6 +38,7 @@
 _Static_assert(PROBE_SITE_SP_BIAS == STUB_SP_BIAS,
 	       "the probe finds the site's stack pointer where the stub leaves it");
 _Static_assert(PROBE_TCB_TOP == STUB_TCB_TOP &&
+	       PROBE_TCB_JUMP_TARGET == STUB_TCB_JUMP_TARGET &&
 	       STUB_TCB_TARGET >= PROBE_TCB_LOW + 0x100,
 	       "the stubs and the probe agree on the TCB stack");
 _Static_assert(STUB_RED_ZONE == 0,
@@ -1159,7 +1160,7 @@ static void fixup_window(struct probe_window *pw, const struct patch_window *w,
 	memset(pw, 0, sizeof(*pw));
 	pw->start = w->start;
 	pw->len = w->len;
-	pw->call0 = pw->copy0 = pw->jcall = pw->jind_trap = -1;
+	pw->call0 = pw->copy0 = pw->jcall = pw->jind_trap = pw->jind_out = -1;
 	for (size_t i = 0; i < PATCH_MAX_INSNS; i++)
 		pw->ret_push[i] = -1;
 	memcpy(pw->orig, orig, w->len);
@@ -1183,6 +1184,7 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 		.w = w, .addr = measure ? t->lo : wp->stub, .tcb = p->probes.tcb,
 		.probe_entry = measure ? t->lo : a->base + PROBE_ON_ENTRY_OFF,
 		.probe_return = measure ? t->lo : a->base + PROBE_ON_RETURN_OFF,
+		.probe_jump = measure ? t->lo : a->base + PROBE_ON_JUMP_OFF,
 		.entry_site = STUB_NO_SITE,
 		.redirect = measure ? NULL : redirect_to, .redirect_arg = mp,
 	};
@@ -1272,6 +1274,7 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 	pw->jcall = spec.jcall;
 	pw->jtarget = spec.jtarget;
 	pw->jind_trap = spec.jind_trap;
+	pw->jind_out = spec.jind_out;
 	for (size_t i = 0; i < PATCH_MAX_INSNS; i++) {
 		pw->ret_push[i] = spec.ret_push[i];
 		pw->ret_at[i] = i < w->ninsns ? w->insns[i].addr : 0;
@@ -2229,9 +2232,14 @@ static void take_event(struct drain_ctx *c, const struct ring_event *ev)
 	} else if (ev->kind == RING_RETURN && h->ret_fn >= 0 && h->ret) {
 		tracer_leave(ep, sh, h->ret_fn, &ret, 0, 0, ev->sp, 0, &trap);
 	} else if (ev->kind == RING_RETURN && h->ret_fn >= 0) {
-		/* the probe runs only when the site leaves: a jcc taken */
+		/* the probe runs only when the site leaves: a jcc taken, an
+		 * indirect jmp to its target (the RING_DEST before) */
 		s = &c->p->probes.sites[ev->site];
 		dest = s->insn.target;
+		if (s->insn.op == INSN_JMP_IND) {
+			dest = sh->jump_dest;
+			sh->jump_dest = 0;
+		}
 		tracer_leave(ep, sh, s->ret_fn, &s->insn, s->ranges_at,
 			     s->nranges, ev->sp, dest, &trap);
 	} else {
@@ -2288,6 +2296,13 @@ static void flush_held(struct drain_ctx *c)
 static void on_event(const struct ring_event *ev, void *arg)
 {
 	struct drain_ctx *c = arg;
+
+	/* an indirect jmp's target, for its RING_RETURN next in the thread
+	 * (no event of its own) */
+	if (ev->kind == RING_DEST) {
+		probes_shadow(c->p, ev->key)->jump_dest = ev->sp;
+		return;
+	}
 
 	/* the queued int3 events that came before this record (a queue
 	 * waits for many records: the next one's position is looked at),
@@ -2464,8 +2479,8 @@ bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
 		 * table): the jmp's fault, its registers back from the TCB
 		 * stack (rax, the flags) and the saved stack pointer, so that
 		 * the handler's frame goes on the program's stack */
-		if (fault && tcb && w->jind_trap >= 0 &&
-		    o < (uint64_t)w->jind_trap &&
+		if (fault && tcb && w->jind_out >= 0 &&
+		    o < (uint64_t)w->jind_out &&
 		    r->rsp - r->fs_base < PROBE_TCB_BYTES) {
 			uint64_t saved[2];	/* the flags, rax */
 

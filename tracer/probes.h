@@ -51,7 +51,7 @@ struct probe_window {
 	int16_t call0, copy0;	/* see struct stub_spec */
 	int16_t jcall;
 	uint64_t jtarget;
-	int16_t jind_trap;	/* see struct stub_spec */
+	int16_t jind_trap, jind_out;	/* see struct stub_spec */
 	int16_t ret_push[PATCH_MAX_INSNS];	/* see struct stub_spec */
 	uint64_t ret_at[PATCH_MAX_INSNS];	/* the ret of each */
 	uint64_t jind_at;	/* the indirect jmp's own address */

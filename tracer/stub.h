@@ -65,6 +65,7 @@
  * the way back the stack pointer is not the program's: the saved one is. */
 #define STUB_TCB_TOP		0x278
 #define STUB_TCB_TARGET		0x260
+#define STUB_TCB_JUMP_TARGET	(STUB_TCB_TOP - 8)	/* probe_on_jump's */
 #define STUB_TCB_READ_AT	9
 #define STUB_TCB_CALL_AT	36
 #define STUB_TCB_CALL_LEN	50
@@ -75,6 +76,8 @@ struct stub_spec {
 	bool tcb;			/* on the TCB stack (see above) */
 	uint64_t probe_entry;		/* the probe's entry-event routine */
 	uint64_t probe_return;		/* its return-event routine */
+	uint64_t probe_jump;		/* its indirect-jmp one (the TCB
+					   stack's: probe_on_jump), or 0 */
 	uint32_t entry_site;		/* STUB_NO_SITE: not an entry window */
 	/* per displaced instruction: the return site it is, or
 	 * STUB_NO_SITE */
@@ -93,8 +96,11 @@ struct stub_spec {
 	const struct addr_range *ranges;
 	size_t nranges;		/* at most STUB_MAX_RANGES */
 	/* out: the int3 an indirect jmp leaving the function executes,
-	 * every register as at the jmp, or -1 */
-	int16_t jind_trap;
+	 * every register as at the jmp, or -1 (on a TCB stack with
+	 * probe_jump, the stub calls it instead and jumps on); and where
+	 * the jmp's check ends (a fault before it, on the TCB stack, is the
+	 * jmp's own), or -1 */
+	int16_t jind_trap, jind_out;
 	/* out: per displaced ret that is a site, where its probe call
 	 * starts (a push that reads the stack as the ret would: a fault
 	 * there is the ret's), or -1 */

@@ -325,9 +325,41 @@ static void fix_rel32(struct emit *e, size_t field, size_t target)
 		memcpy(e->p + field, &d, sizeof(d));
 }
 
+/* An indirect jmp leaving the function, on the TCB stack with the check's
+ * saves (the flags at 0(%rsp), rax at 8(%rsp), just under STUB_TCB_TOP)
+ * and its target in rax: the target goes where rax was
+ * (STUB_TCB_JUMP_TARGET, where probe_on_jump reads it), every register
+ * but the stack pointer back, the saved stack pointer pushed again (the
+ * probe finds the site's where a probe call's frame has it: STUB_SP_BIAS
+ * above its return address), probe_on_jump called with the site, then
+ * the program's stack pointer back and the jump. */
+static void leaving_jind_probe(struct emit *e, const struct stub_spec *s,
+			       uint32_t site)
+{
+	static const uint8_t xchg_rax_8rsp[] = { 0x48, 0x87, 0x44, 0x24, 0x08 };
+	static const uint8_t push_fs[] = { 0x64, 0xff, 0x34, 0x25 };
+	static const uint8_t jmp_fs[] = { 0x64, 0xff, 0x24, 0x25 };
+
+	if (site > INT32_MAX) {
+		fail(e, EINVAL);
+		return;
+	}
+	put(e, xchg_rax_8rsp, sizeof(xchg_rax_8rsp));
+	put1(e, 0x9d);			/* popfq */
+	put(e, push_fs, sizeof(push_fs));
+	put32(e, STUB_TCB_TOP);
+	put1(e, 0x68);			/* push $site */
+	put32(e, site);
+	e->last_call = (int)e->n;
+	branch(e, 0xe8, s->probe_jump);
+	fs_mov(e, false, 4, STUB_TCB_TOP);
+	put(e, jmp_fs, sizeof(jmp_fs));
+	put32(e, STUB_TCB_JUMP_TARGET);
+}
+
 /* An indirect jmp that is a return site (see stub.h). */
 static void leaving_jind(struct emit *e, struct stub_spec *s,
-			 const struct insn *in)
+			 const struct insn *in, uint32_t site)
 {
 	static const uint8_t mov_rax_below[] = { 0x48, 0x89, 0x44, 0x24, 0xf8 };
 	static const uint8_t jmp_below[] = { 0xff, 0xa4, 0x24 };
@@ -355,10 +387,16 @@ static void leaving_jind(struct emit *e, struct stub_spec *s,
 		jb_at[i] = e->n;
 		put32(e, 0);
 	}
-	/* outside: every register back, then the trap */
-	jind_restore(e);
-	s->jind_trap = (int16_t)e->n;
-	put1(e, 0xcc);
+	/* outside: the return probe and the jump, or every register back
+	 * and the trap */
+	s->jind_out = (int16_t)e->n;
+	if (e->tcb && s->probe_jump) {
+		leaving_jind_probe(e, s, site);
+	} else {
+		jind_restore(e);
+		s->jind_trap = (int16_t)e->n;
+		put1(e, 0xcc);
+	}
 	/* inside: the target under the saves, everything back, jump */
 	inside = e->n;
 	if (e->tcb) {
@@ -434,7 +472,7 @@ static int relocate(struct emit *e, struct stub_spec *s,
 		if (!leaves)		/* every indirect jmp is a site */
 			fail(e, EINVAL);
 		else
-			leaving_jind(e, s, in);
+			leaving_jind(e, s, in, site);
 		return 1;
 	case INSN_CALL:
 		relocated_call(e, in);
@@ -458,7 +496,7 @@ int stub_encode(uint8_t out[STUB_MAX], struct stub_spec *s)
 	uint64_t back = w->start;
 	int ended = 0;
 
-	s->call0 = s->copy0 = s->jcall = s->jind_trap = -1;
+	s->call0 = s->copy0 = s->jcall = s->jind_trap = s->jind_out = -1;
 	for (unsigned i = 0; i < PATCH_MAX_INSNS; i++)
 		s->ret_push[i] = s->copy_at[i] = -1;
 	s->jtarget = 0;
@@ -479,8 +517,13 @@ int stub_encode(uint8_t out[STUB_MAX], struct stub_spec *s)
 		if (i == 0 && w->insns[0].op == INSN_RET && e.last_call >= 0 &&
 		    s->call0 < 0)
 			s->call0 = (int16_t)e.last_call;
+		/* (an indirect jmp's probe call comes after its check:
+		 * its copy starts with the check, and the jump after the
+		 * call reads a target that a handler run there could
+		 * overwrite) */
 		if (i == 0)
-			s->copy0 = (int16_t)(e.last_call >= 0 ?
+			s->copy0 = (int16_t)(e.last_call >= 0 &&
+					     w->insns[0].op != INSN_JMP_IND ?
 					     e.last_call + 5 +
 					     (e.tcb ? 9 : 8) : (int)at);
 		back = w->insns[i].addr + w->insns[i].len;

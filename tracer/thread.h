@@ -65,6 +65,7 @@ struct thread {
 				   entry of tail_fn (a tail call) */
 	uint64_t tail_sp;
 	int32_t tail_fn;
+	uint64_t jump_dest;	/* the last RING_DEST's target (probes.c) */
 	struct frame *stack;
 	size_t depth, cap;
 };

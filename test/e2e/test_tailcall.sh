@@ -323,4 +323,31 @@ for p in pie pie-cet; do
 	tc_end
 done
 
+# At -O2 the tail calls through a pointer (dispatch's table, first's jmp
+# *mem) are indirect jmps leaving their function: the default engine's
+# stub probes them (the target in a record before the return's), with no
+# int3 stop: one event per entry and return (the int3 engine also counts
+# its 6 stops at pick's switch jump, which stay in the function).
+for v in $DEBUG_VARIANTS $NODEBUG_VARIANTS; do
+	case $v in O2-*) ;; *) continue ;; esac
+	bin=$TGT/tailcall.$v
+	tc "tailcall.$v: indirect tail calls, events by probes (--stats)"
+	if need_file "$bin"; then
+		run_ip --stats -- "$bin" "$MARK"
+		expect_exit 0
+		events=$(sed -n -E 's/^iprofmem: stats: events ([0-9]+) .*/\1/p' "$ERR")
+		int3=$(sed -n -E 's/^iprofmem: stats: events [0-9]+ \(probe [0-9]+, int3 ([0-9]+).*/\1/p' "$ERR")
+		case $v in *nodebug) want=125 ;; *) want=124 ;; esac
+		if [ "${IPROFMEM_ENGINE:-auto}" = int3 ]; then
+			want=$((want + 6))
+			[ "$int3" = "$want" ] || fail "$int3 events by int3 stops, not $want"
+		elif [ "$int3" != 0 ]; then
+			fail "$int3 events by int3 stops"
+		fi
+		[ "$events" = "$want" ] || fail "events '$events', not $want"
+		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	fi
+	tc_end
+done
+
 [ $N_FAILED -eq 0 ]

@@ -447,7 +447,7 @@ static void test_corrupt_records(void **state)
 	forge(&f, 3, 5, 64, RING_ENTRY);		/* thread == nthreads */
 	forge(&f, 4, 5, UINT16_MAX, RING_RETURN);
 	forge(&f, 5, 5, 1, 0);				/* no such kind */
-	forge(&f, 6, 5, 1, 0xff);
+	forge(&f, 6, 5, 1, RING_DEST + 1);
 	forge(&f, 7, 6, 2, RING_RETURN);		/* good */
 	/* position 8: a record from the previous lap */
 	forge(&f, 8 - 16, 7, 1, RING_ENTRY);
@@ -581,7 +581,8 @@ static void check_limits(const struct ring_event *ev, void *arg)
 
 	assert_true(ev->site < lim->nsites);
 	assert_true(ev->thread < lim->nthreads);
-	assert_true(ev->kind == RING_ENTRY || ev->kind == RING_RETURN);
+	assert_true(ev->kind == RING_ENTRY || ev->kind == RING_RETURN ||
+		    ev->kind == RING_DEST);
 }
 
 static void test_hostile_writer(void **state)

@@ -593,6 +593,38 @@ static void on_trap(int sig, siginfo_t *si, void *ctx)
 	g[REG_RIP] = (greg_t)((uint64_t *)(uintptr_t)g[REG_RSI])[g[REG_RDI]];
 }
 
+/* The stub of a function that starts with jmp *0(%rsi,%rdi,8) (code,
+ * n bytes, at a.fn), its site id 5, `other` at a.fn + 0x40 (outside it),
+ * encoded at a.stubs with probe_jump (0: none) and the window patched;
+ * *s is the spec as stub_encode left it. */
+static void jind_stub(struct area *a, const uint8_t *code, size_t n,
+		      const uint8_t *other, size_t nother, bool tcb,
+		      uint64_t probe_jump, struct addr_range *range,
+		      struct stub_spec *s)
+{
+	static struct patch_window w;	/* s->w, used after the return */
+	struct patch_func *f;
+
+	area_open(a);
+	memcpy(a->m + 0x40, other, nother);
+	f = area_func(a, 0, code, n);
+	assert_int_equal(patch_return(f, a->fn, &w), PATCH_OK);
+	assert_int_equal(w.ninsns, 1);
+	assert_int_equal(w.insns[0].op, INSN_JMP_IND);
+	patch_func_close(f);
+	*range = (struct addr_range){ a->fn, a->fn + n };
+	*s = spec(&w, a->stubs, STUB_NO_SITE);
+	s->probe_entry = a->thunks;
+	s->probe_return = a->thunks + 16;
+	s->probe_jump = probe_jump;
+	s->ret_site[0] = 5;
+	s->ranges = range;
+	s->nranges = 1;
+	s->tcb = tcb;
+	assert_true(stub_encode(a->m + (a->stubs - a->fn), s) > 0);
+	assert_int_equal(stub_patch(a->m, &w, a->stubs), 0);
+}
+
 /* A switch through a table: targets inside the function jump with no
  * event and no trap; a target outside (a tail call) traps in the stub
  * with the jmp's registers, and runs on from where the replay sends it. */
@@ -607,39 +639,19 @@ static void run_indirect_jmp(bool tcb)
 	};
 	static const uint8_t other[] = { 0xb8, 0x07, 0, 0, 0, 0xc3 };
 	struct sigaction sa = { .sa_sigaction = on_trap, .sa_flags = SA_SIGINFO }, old;
-	struct patch_window w;
-	struct patch_func *f;
 	struct stub_spec s;
 	struct addr_range fn_range;
 	struct area a;
-	uint64_t table[3], at, trap;
+	uint64_t table[3], trap;
 	int (*fn)(long, uint64_t *);
-	int n;
 
-	area_open(&a);
-	memcpy(a.m + 0x40, other, sizeof(other));
-	f = area_func(&a, 0, code, sizeof(code));
-	assert_int_equal(patch_return(f, a.fn, &w), PATCH_OK);
-	assert_int_equal(w.ninsns, 1);
-	assert_int_equal(w.insns[0].op, INSN_JMP_IND);
-	patch_func_close(f);
-	fn_range = (struct addr_range){ a.fn, a.fn + sizeof(code) };
-	at = a.stubs;
-	s = spec(&w, at, STUB_NO_SITE);
-	s.probe_entry = a.thunks;
-	s.probe_return = a.thunks + 16;
-	s.ret_site[0] = 5;
-	s.ranges = &fn_range;
-	s.nranges = 1;
-	s.tcb = tcb;
-	n = stub_encode(a.m + (at - a.fn), &s);
-	assert_true(n > 0);
+	jind_stub(&a, code, sizeof(code), other, sizeof(other), tcb, 0,
+		  &fn_range, &s);
 	assert_true(s.jind_trap > 0);
-	trap = at + (uint64_t)s.jind_trap;
-	assert_int_equal(stub_patch(a.m, &w, at), 0);
+	trap = a.stubs + (uint64_t)s.jind_trap;
 	/* without ranges it cannot decide */
 	s.nranges = 0;
-	assert_int_equal(stub_encode(a.m + (at - a.fn) + STUB_MAX, &s), -1);
+	assert_int_equal(stub_encode(a.m + (a.stubs - a.fn) + STUB_MAX, &s), -1);
 	table[0] = a.fn + 7;
 	table[1] = a.fn + 13;
 	table[2] = a.fn + 0x40;
@@ -674,6 +686,88 @@ static void test_run_indirect_jmp_tcb(void **state)
 {
 	(void)state;
 	run_indirect_jmp(true);
+}
+
+uint64_t probe_jumps, probe_jump_site, probe_jump_sp, probe_jump_target;
+uint64_t probe_jump_rdi;
+
+/* probe_on_jump as the stub sees it: on the TCB stack, the site above its
+ * return address and the site's stack pointer above that (STUB_SP_BIAS),
+ * the target at %fs:STUB_TCB_JUMP_TARGET; note them, count. */
+__asm__(
+	".text\n"
+	"test_probe_jump:\n"
+	"	pushfq\n"
+	"	push %rax\n"
+	"	mov 24(%rsp), %rax\n"
+	"	mov %rax, probe_jump_site(%rip)\n"
+	"	mov 32(%rsp), %rax\n"
+	"	mov %rax, probe_jump_sp(%rip)\n"
+	"	mov %fs:0x270, %rax\n"
+	"	mov %rax, probe_jump_target(%rip)\n"
+	"	mov %rdi, probe_jump_rdi(%rip)\n"
+	"	incq probe_jumps(%rip)\n"
+	"	pop %rax\n"
+	"	popfq\n"
+	"	ret\n");
+void test_probe_jump(void);
+
+_Static_assert(STUB_TCB_JUMP_TARGET == 0x270, "test_probe_jump reads it");
+
+/* On the TCB stack with probe_on_jump: a target outside calls it with the
+ * site (the target kept where it reads it, every register the jmp's but
+ * the stack pointer) and jumps there, with no trap; a target inside
+ * neither. */
+static void test_run_indirect_jmp_probe(void **state)
+{
+	static const uint8_t code[] = {
+		0xff, 0xa4, 0xfe, 0, 0, 0, 0,		/* 0 jmp *0(%rsi,%rdi,8) */
+		0xb8, 0x01, 0x00, 0x00, 0x00,		/* 7 mov $1,%eax */
+		0xc3,					/* 12 ret */
+	};
+	/* mov %rdi,%rax; ret: returns the index it was given */
+	static const uint8_t other[] = { 0x48, 0x89, 0xf8, 0xc3 };
+	struct sigaction sa = { .sa_sigaction = on_trap, .sa_flags = SA_SIGINFO }, old;
+	struct stub_spec s;
+	struct addr_range fn_range;
+	struct area a;
+	uint64_t table[3];
+	long (*fn)(long, uint64_t *);
+
+	(void)state;
+	jind_stub(&a, code, sizeof(code), other, sizeof(other), true,
+		  0, &fn_range, &s);
+	/* the thunk after the area is open; the stub again, calling it */
+	thunk(a.m + 8192 + 48, test_probe_jump);
+	s.probe_jump = a.thunks + 48;
+	s.jind_trap = s.jind_out = s.copy0 = -2;
+	assert_true(stub_encode(a.m + (a.stubs - a.fn), &s) > 0);
+	assert_int_equal(s.jind_trap, -1);
+	assert_true(s.jind_out > 0);
+	/* a thread stands for the jmp only at the check's start, never
+	 * after the probe (a handler there could overwrite the target) */
+	assert_int_equal(s.copy0, 0);
+	table[0] = a.fn + 7;
+	table[1] = a.fn + 7;
+	table[2] = a.fn + 0x40;
+	fn = (long (*)(long, uint64_t *))(uintptr_t)a.fn;
+	traps = probe_jumps = 0;
+	assert_int_equal(sigaction(SIGTRAP, &sa, &old), 0);
+	assert_int_equal(fn(0, table), 1);
+	assert_int_equal(probe_jumps, 0);
+	assert_int_equal(fn(2, table), 2);
+	assert_int_equal(probe_jumps, 1);
+	assert_int_equal(probe_jump_site, 5);
+	assert_int_equal(probe_jump_target, a.fn + 0x40);
+	assert_int_equal(probe_jump_rdi, 2);
+	/* the jmp's stack pointer: just past the caller's call */
+	assert_int_equal(probe_jump_sp % 16, 8);
+	assert_int_equal(fn(1, table), 1);
+	assert_int_equal(probe_jumps, 1);
+	assert_int_equal(traps, 0);
+	sigaction(SIGTRAP, &old, NULL);
+	assert_int_equal(probe_entries + probe_returns, 0);
+	area_close(&a);
 }
 
 /* ---- on the TCB stack ---- */
@@ -819,6 +913,7 @@ int main(void)
 		cmocka_unit_test(test_tcb_stub_bytes),
 		cmocka_unit_test(test_run_tcb),
 		cmocka_unit_test(test_run_indirect_jmp_tcb),
+		cmocka_unit_test(test_run_indirect_jmp_probe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
