@@ -30,7 +30,8 @@ static void check_event(const struct ring_event *ev, void *arg)
 	struct check *c = arg;
 
 	if (ev->site >= c->lim.nsites || ev->thread >= c->lim.nthreads ||
-	    (ev->kind != RING_ENTRY && ev->kind != RING_RETURN))
+	    (ev->kind != RING_ENTRY && ev->kind != RING_RETURN &&
+	     ev->kind != RING_DEST))
 		abort();
 	/* positions come in order (skipped records leave gaps) */
 	if (c->n && (int64_t)(ev->pos - c->last_pos) <= 0)
