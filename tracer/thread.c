@@ -148,6 +148,20 @@ static long chain_find(const struct thread *th, int32_t fn, uint64_t sp)
 	return -1;
 }
 
+/* Is an entry of fn at sp the one that the pending tail call announced
+ * (its callee, in the frame that jumped)? */
+static bool takes_tail_call(const struct thread *th, int32_t fn, uint64_t sp)
+{
+	return th->tail_pending && sp == th->tail_sp && fn == th->tail_fn &&
+	       th->depth && th->stack[th->depth - 1].sp == sp;
+}
+
+bool thread_enter_ends_frames(const struct thread *th, int32_t fn,
+			      uint64_t sp)
+{
+	return !takes_tail_call(th, fn, sp) && thread_enter_unwinds(th, sp);
+}
+
 void thread_enter(struct thread *th, struct report *rep, int32_t fn,
 		  uint64_t sp, const struct trap *t, bool keep_frames)
 {
@@ -157,9 +171,8 @@ void thread_enter(struct thread *th, struct report *rep, int32_t fn,
 	/* a signal handler running deeper does not consume the tail call
 	 * that its thread was making */
 	if (th->tail_pending && sp >= th->tail_sp) {
+		chain = takes_tail_call(th, fn, sp);
 		th->tail_pending = false;
-		chain = sp == th->tail_sp && fn == th->tail_fn &&
-			th->depth && th->stack[th->depth - 1].sp == sp;
 	}
 	if (chain && (again = chain_find(th, fn, sp)) >= 0) {
 		while (th->depth > (size_t)again + 1)

@@ -88,6 +88,12 @@ void thread_copy_stack(struct thread *to, const struct thread *from);
  * alternate stack (sigaltstack) may be entered above the frames it
  * interrupted, which are alive. */
 bool thread_enter_unwinds(const struct thread *th, uint64_t sp);
+/* Would thread_enter of fn at sp end frames unless told to keep them?
+ * thread_enter_unwinds, but not for the entry that a pending tail call
+ * announced, which chains on the frame at sp: only then is keep_frames
+ * worth working out. */
+bool thread_enter_ends_frames(const struct thread *th, int32_t fn,
+			      uint64_t sp);
 /* A traced function was entered with stack pointer sp: its call path is
  * its caller's (the frame below) extended by fn.  Frames entered at or
  * below sp are dropped unless keep_frames (a handler on another stack).

@@ -561,7 +561,9 @@ void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
  * is told by its return address, the signal trampoline, which is read
  * only in that rare case (for a probe's event, after the fact: the word
  * may then hold anything, which process_sigreturn_at must not follow
- * into the program's memory). */
+ * into the program's memory).  Not for a tail call's entry, level with
+ * the frame that jumped, which ends no frame: up to six system calls an
+ * entry, and some programs tail-call at every other call. */
 void tracer_enter(struct process *p, struct thread *sh, int32_t fn,
 		  uint64_t sp, const struct trap *trap)
 {
@@ -571,7 +573,7 @@ void tracer_enter(struct process *p, struct thread *sh, int32_t fn,
 	 * longer be read (the program ended, or unmapped it), the frames
 	 * stay, as nothing says they were left. */
 	thread_enter(sh, p->rep, fn, sp, trap,
-		     thread_enter_unwinds(sh, sp) &&
+		     thread_enter_ends_frames(sh, fn, sp) &&
 		     process_sigreturn_at(p, sp) != 0);
 }
 

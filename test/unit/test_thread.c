@@ -243,6 +243,36 @@ static void test_long_chain_bounded(void **state)
 	free(th.stack);
 }
 
+/* Which entries would end frames, and so make the tracer read the stack
+ * to tell a handler on an alternate stack: never a pending tail call's
+ * own entry (it chains), but any other at or above the top frame. */
+static void test_ends_frames(void **state)
+{
+	struct thread th = { .tid = 1 };
+	struct trap t = { .rss = 0 };
+
+	(void)state;
+	npaths = nrecs = 0;
+	assert_false(thread_enter_ends_frames(&th, A, 1000));
+	thread_enter(&th, NULL, A, 1000, &t, false);
+	assert_false(thread_enter_ends_frames(&th, B, 960));
+	assert_true(thread_enter_ends_frames(&th, B, 1000));
+	assert_true(thread_enter_ends_frames(&th, B, 1040));
+	thread_tail_call(&th, NULL, A, B, 1000, &t);
+	/* the announced callee, level with the frame that jumped */
+	assert_false(thread_enter_ends_frames(&th, B, 1000));
+	/* another function there, or the callee elsewhere, is no chain */
+	assert_true(thread_enter_ends_frames(&th, C, 1000));
+	assert_true(thread_enter_ends_frames(&th, B, 1040));
+	assert_false(thread_enter_ends_frames(&th, C, 900));
+	thread_enter(&th, NULL, B, 1000, &t, false);
+	assert_int_equal(th.depth, 2);
+	assert_int_equal(nrecs, 0);
+	/* the tail call is taken: a second entry of B there ends frames */
+	assert_true(thread_enter_ends_frames(&th, B, 1000));
+	free(th.stack);
+}
+
 /* A forked child returns through a copy of its parent's frames. */
 static void test_copy_stack(void **state)
 {
@@ -362,6 +392,7 @@ int main(void)
 		cmocka_unit_test(test_leaf_call),
 		cmocka_unit_test(test_long_chain_bounded),
 		cmocka_unit_test(test_copy_stack),
+		cmocka_unit_test(test_ends_frames),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
