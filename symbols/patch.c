@@ -1075,11 +1075,16 @@ static bool entry_longer(struct plan *pl, const struct patch_window *owner_w,
 {
 	const struct patch_func *f = pl->f;
 	struct patch_window w = pl->sites[0].w, old = w;
-	const struct patch_range *r = range_of(f, w.start);
-	long i = insn_at(f, w.insns[w.ninsns - 1].addr);
+	const struct patch_range *r;
+	long i;
 
+	/* (an entry not granted has no instructions to look at) */
 	if (pl->sites[0].why != PATCH_OK || pl->sites[0].covered_by >= 0 ||
-	    w.inner || w.whole || w.padding || w.has_ret || i < 0 || !r)
+	    !w.ninsns || w.inner || w.whole || w.padding || w.has_ret)
+		return false;
+	r = range_of(f, w.start);
+	i = insn_at(f, w.insns[w.ninsns - 1].addr);
+	if (i < 0 || !r)
 		return false;
 	for (size_t k = (size_t)i + 1; k < f->ninsns; k++) {
 		const struct insn *in = &f->insns[k];
