@@ -245,12 +245,8 @@ static void check_plan(const struct patch_func *f, const struct patch_func *g,
 		const struct patch_site *s = &sites[i];
 
 		if (s->covered_by >= 0) {
-			const struct patch_window *w = &sites[s->covered_by].w;
-			bool found = false;
-
-			for (unsigned k = 0; k < w->ninsns; k++)
-				found |= w->insns[k].addr == s->addr;
-			if (!found || s->why != PATCH_OK)
+			if (!displaces(&sites[s->covered_by].w, s->addr) ||
+			    s->why != PATCH_OK)
 				abort();
 			continue;
 		}
