@@ -118,7 +118,8 @@ static uint64_t read_statm(int fd)
 /* probe_x86_64.S: the RSS read by iprofmem, at a stop; why: the ring
  * header's nosys (RING_SYS_*) that sent the probe there, or RING_SYS_OK
  * when statm could not be read. */
-uint64_t probe_need_rss(uint32_t why) __attribute__((visibility("hidden")));
+uint64_t probe_need_rss(uint32_t why, uint64_t watch_sum)
+	__attribute__((visibility("hidden")));
 
 /* The program may have closed our descriptor, or put another file in its
  * place (dup2): what is read must look like statm, else it is opened
@@ -133,13 +134,13 @@ static uint64_t probe_rss(struct probe_ctl *c)
 	/* a seccomp filter of the program's may kill any call of ours;
 	 * before the first, iprofmem sets the watch up (RING_SYS_ASK) */
 	if (sys != RING_SYS_OK)
-		return probe_need_rss(sys);
+		return probe_need_rss(sys, 0);
 	rss = read_statm(__atomic_load_n(&c->statm_fd, __ATOMIC_RELAXED));
 	if (rss != PROBE_NO_RSS)
 		return rss;
 	fd = raw_syscall4(SYS_open_, (long)c->statm_path, O_RDONLY_ | O_CLOEXEC_, 0, 0);
 	if (fd < 0)
-		return probe_need_rss(RING_SYS_OK);
+		return probe_need_rss(RING_SYS_OK, 0);
 	/* out of the program's way, as iprofmem put the first one */
 	if (c->statm_fd_min > 0 && fd < c->statm_fd_min) {
 		long high = raw_syscall4(SYS_fcntl_, fd, F_DUPFD_CLOEXEC_,
@@ -155,11 +156,36 @@ static uint64_t probe_rss(struct probe_ctl *c)
 		/* opened but not read (a seccomp filter that refuses
 		 * pread64): ours, not kept, never one per event */
 		raw_syscall4(SYS_close_, fd, 0, 0, 0);
-		return probe_need_rss(RING_SYS_OK);
+		return probe_need_rss(RING_SYS_OK, 0);
 	}
 	__atomic_store_n(&c->statm_fd, (int32_t)fd, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&c->ring.hdr->reopens, 1, __ATOMIC_RELAXED);
 	return rss;
+}
+
+/* Before any system call of the probe's own (its statm read, a full
+ * ring's wait): has a thread of the process left seccomp or prctl since
+ * iprofmem last looked?  Then stop first, so that iprofmem sees a filter
+ * it installed (in /proc/PID/task/TID/status) and the probes make no
+ * more system calls.  Exact for the thread that installs it (its call is
+ * over before its next probe reads the heads), and for the others but
+ * in the instants between a TSYNC filter's install and its call's
+ * return. */
+static void watch_check(struct probe_ctl *c)
+{
+	uint32_t n = __atomic_load_n(&c->watch_nrings, __ATOMIC_RELAXED);
+	uint64_t sum = 0;
+
+	if (!n || __atomic_load_n(&c->ring.hdr->nosys, __ATOMIC_RELAXED) ==
+		  RING_SYS_NONE)
+		return;
+	if (n > 2 * PROBE_GATE_RINGS)
+		n = 2 * PROBE_GATE_RINGS;
+	for (uint32_t i = 0; i < n; i++)
+		sum += __atomic_load_n((const uint64_t *)c->watch_head[i],
+				       __ATOMIC_ACQUIRE);
+	if (sum != __atomic_load_n(&c->watch_seen, __ATOMIC_ACQUIRE))
+		probe_need_rss(RING_SYS_WATCH, sum);
 }
 
 /* The thread's key: its fs base (tracer/probes.c keeps the two equal). */
@@ -259,6 +285,7 @@ void probe_event(struct probe_ctl *c, uint32_t kind, uint32_t site,
 		return;
 	if (jump)
 		k = RING_RETURN;
+	watch_check(c);
 	sp = probe_site_sp(c, sp_at);
 	/* the thread's slot: the one whose stack it runs on */
 	s = !c->gate_nrings || !key ? -1 :

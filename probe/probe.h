@@ -99,6 +99,18 @@ struct probe_ctl {
 	 * (F_DUPFD_CLOEXEC), so that the program's own descriptors get the
 	 * numbers they get untraced; 0: left where open put it */
 	int32_t statm_fd_min;
+	/* The system-call watch: the syscalls:sys_exit_seccomp and
+	 * sys_exit_prctl tracepoints of the process's threads, one perf
+	 * ring per CPU each (watch_head[i]: ring i's data_head's address),
+	 * and the sum of their heads when iprofmem last looked (watch_seen).
+	 * A probe that finds the sum moved stops (RING_SYS_WATCH) before it
+	 * makes a system call of its own: the program may have installed a
+	 * seccomp filter by a call that the offset-table watch does not see
+	 * (a syscall instruction of its own, a call inside the C library).
+	 * 0 rings: no such watch (perf events refused). */
+	uint32_t watch_nrings;
+	uint64_t watch_seen;
+	uint64_t watch_head[2 * PROBE_GATE_RINGS];
 };
 
 /* Where statm's descriptor goes: near the top of the usual 1024 (select's

@@ -157,7 +157,9 @@ probe_slow:
  * /proc/PID/statm from outside, as the int3 engine does at its traps,
  * and puts the packed value (probe_pack_rss) in rax.  Without iprofmem
  * to do it, PROBE_NO_RSS.  Its argument (edi, left as it is) says why:
- * the ring header's nosys, or RING_SYS_OK for a statm it could not read. */
+ * the ring header's nosys, RING_SYS_OK for a statm it could not read, or
+ * RING_SYS_WATCH for the system-call watch's rings, whose heads' sum is
+ * the second (rsi; the RSS is then not wanted). */
 	.globl	probe_need_rss
 	.hidden	probe_need_rss
 	.type	probe_need_rss, @function

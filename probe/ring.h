@@ -59,6 +59,9 @@ enum ring_kind {
  * a seccomp filter: the RSS is read at a stop, a full ring is waited for
  * by spinning. */
 enum { RING_SYS_OK = 0, RING_SYS_NONE = 1, RING_SYS_ASK = 2 };
+/* Not a state: why a probe stopped (probe_need_rss), the system-call
+ * watch's rings moved (probe.h's watch_nrings). */
+#define RING_SYS_WATCH	3
 
 /* The header.  head, tail and the futex word each have a cache line of
  * their own: producers hammer head, the consumer writes tail, and sharing

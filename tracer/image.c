@@ -317,9 +317,11 @@ static int may_probe(struct tracer *tr, struct process *p, pid_t tid,
 		return -1;
 	for (size_t i = 0; i < tr->threads.n; i++)
 		nthreads += tr->threads.threads[i].proc == p;
-	if (p->probes.on)
+	if (p->probes.on) {
+		probes_filter_check(tr, p);
 		return (nthreads == 1 || tr->world_stopped) &&
 		       !p->probes.nosys ? 0 : -1;
+	}
 	why = probes_refusal(tr, p);
 	if (!why && nthreads != 1 && !tr->world_stopped)
 		why = "the program runs threads already";

@@ -45,6 +45,8 @@ _Static_assert(STUB_RED_ZONE == 0,
 	       "probes_leave_stub: a stub's first instruction is its push");
 
 #define RING_ORDER	15	/* 32768 records, 1 MiB */
+#define PERF_RING_BYTES	(2 * 4096)	/* a perf ring: its header page, one
+					   of data */
 #define CTL_BYTES	(((sizeof(struct probe_ctl) + 64) + 4095) & ~(size_t)4095)
 #define DATA_BYTES	(CTL_BYTES + (size_t)PROBE_SLOTS * PROBE_SLOT_SIZE)
 #define BLOB_BYTES	((sizeof(probe_blob) + 63) & ~(size_t)63)
@@ -384,58 +386,81 @@ static int read_id(const char *path)
 	       (int)strtol(buf, NULL, 10) : -1;
 }
 
-#define RSS_STAT_ID "events/kmem/rss_stat/id"
+/* The tracepoints the probes' perf events count (tp_id's which). */
+enum { TP_RSS_STAT, TP_SECCOMP, TP_PRCTL, TP_N };
+static const char *const tp_path[TP_N] = {
+	"events/kmem/rss_stat/id",
+	"events/syscalls/sys_exit_seccomp/id",
+	"events/syscalls/sys_exit_prctl/id",
+};
 
-/* The id of the kmem:rss_stat tracepoint, from tracefs where it is
- * mounted; else, as root, from a tracefs that a child mounts in a mount
- * namespace of its own (the system's mounts are left as they are).  -1
- * with *why set when there is none. */
-static int rss_stat_id(const char **why)
+static void read_tp_ids(const char *dir, int ids[TP_N])
 {
-	static int id = -2;
-	static const char *id_why;
+	char path[128];
+
+	for (int i = 0; i < TP_N; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, tp_path[i]);
+		ids[i] = read_id(path);
+	}
+}
+
+/* The id of a tracepoint (TP_*), from tracefs where it is mounted; else,
+ * as root, from a tracefs that a child mounts in a mount namespace of
+ * its own (the system's mounts are left as they are).  -1 with *why set
+ * when there is none. */
+static int tp_id(int which, const char **why)
+{
+	static int ids[TP_N], loaded;
+	static const char *const names[TP_N] = {
+		"kmem:rss_stat", "syscalls:sys_exit_seccomp",
+		"syscalls:sys_exit_prctl",
+	};
+	static char whys[TP_N][96];
 	int fds[2];
 	pid_t pid;
 
-	if (id != -2) {
-		*why = id_why;
-		return id;
-	}
-	id = read_id("/sys/kernel/tracing/" RSS_STAT_ID);
-	if (id < 0)
-		id = read_id("/sys/kernel/debug/tracing/" RSS_STAT_ID);
-	if (id < 0 && geteuid() == 0 && pipe2(fds, O_CLOEXEC) == 0) {
-		pid = fork();
-		if (pid == 0) {
-			int v = -1;
+	if (!loaded) {
+		loaded = 1;
+		read_tp_ids("/sys/kernel/tracing", ids);
+		if (ids[TP_RSS_STAT] < 0)
+			read_tp_ids("/sys/kernel/debug/tracing", ids);
+		if (ids[TP_RSS_STAT] < 0 && geteuid() == 0 &&
+		    pipe2(fds, O_CLOEXEC) == 0) {
+			pid = fork();
+			if (pid == 0) {
+				int v[TP_N] = { -1, -1, -1 };
 
-			if (unshare(CLONE_NEWNS) == 0 &&
-			    mount("none", "/", "", MS_REC | MS_PRIVATE, NULL) == 0 &&
-			    mount("nodev", "/sys/kernel/tracing", "tracefs", 0,
-				  NULL) == 0)
-				v = read_id("/sys/kernel/tracing/" RSS_STAT_ID);
-			if (write(fds[1], &v, sizeof(v)) != sizeof(v))
-				_exit(1);
-			_exit(0);
-		}
-		close(fds[1]);
-		if (pid > 0) {
-			int v;
+				if (unshare(CLONE_NEWNS) == 0 &&
+				    mount("none", "/", "", MS_REC | MS_PRIVATE,
+					  NULL) == 0 &&
+				    mount("nodev", "/sys/kernel/tracing",
+					  "tracefs", 0, NULL) == 0)
+					read_tp_ids("/sys/kernel/tracing", v);
+				if (write(fds[1], v, sizeof(v)) != sizeof(v))
+					_exit(1);
+				_exit(0);
+			}
+			close(fds[1]);
+			if (pid > 0) {
+				int v[TP_N];
 
-			if (read(fds[0], &v, sizeof(v)) == sizeof(v))
-				id = v;
-			waitpid(pid, NULL, 0);
+				if (read(fds[0], v, sizeof(v)) == sizeof(v))
+					memcpy(ids, v, sizeof(v));
+				waitpid(pid, NULL, 0);
+			}
+			close(fds[0]);
 		}
-		close(fds[0]);
+		for (int i = 0; i < TP_N; i++)
+			if (ids[i] < 0) {
+				ids[i] = -1;
+				snprintf(whys[i], sizeof(whys[i]), geteuid() == 0 ?
+					 "no tracefs with the %s tracepoint" :
+					 "tracefs (the %s tracepoint's id) is "
+					 "root's", names[i]);
+			}
 	}
-	if (id < 0) {
-		id = -1;
-		id_why = geteuid() == 0 ?
-			"no tracefs with the kmem:rss_stat tracepoint" :
-			"tracefs (the kmem:rss_stat tracepoint's id) is root's";
-	}
-	*why = id_why;
-	return id;
+	*why = whys[which];
+	return ids[which];
 }
 
 /* Does the kernel refuse a perf event that counts in the kernel to us?
@@ -481,44 +506,25 @@ static const char *refused_to_user(pid_t pid)
 	return why;
 }
 
-/* One kmem:rss_stat event per CPU for the process (tid: a stopped thread
- * of it, the only one), each mapped read-only, backward (the kernel
- * overwrites the oldest records: never full), at scratch's side; their
- * descriptors are closed: the mappings keep the events.  NULL, or why
- * there is no gate (nothing is left in the process then). */
-static const char *setup_gate(struct tracer *tr, struct process *p,
-			      pid_t tid, uint64_t code, uint64_t below,
-			      uint64_t scratch, struct probe_ctl *ctl)
+/* One event of tracepoint `id` per CPU for the process (tid: a stopped
+ * thread of it, the only one), inherited by the threads it creates, each
+ * mapped read-only, backward (the kernel overwrites the oldest records:
+ * never full), at scratch's side; their descriptors are closed: the
+ * mappings keep the events.  The mappings go to maps[], the addresses of
+ * their data_heads to heads[].  NULL, or why not (nothing is left in the
+ * process then). */
+static const char *open_rings(struct process *p, pid_t tid, uint64_t code,
+			      uint64_t below, uint64_t scratch, int id,
+			      int ncpu, uint64_t *maps, uint64_t *heads)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr),
 		.sample_period = 1, .inherit = 1, .write_backward = 1,
-		.exclude_hv = 1,
+		.exclude_hv = 1, .config = (uint64_t)id,
 	};
-	const size_t len = 2 * 4096;	/* the header page, one of data */
-	uint64_t *maps = p->probes.gate_maps;
-	int ncpu = get_nprocs_conf(), id, n = 0;
 	const char *why = NULL;
+	int n = 0;
 
-	size_t nthreads = 0;
-
-	if (tr->opts->no_gate)
-		return "--fault-gate=off";
-	for (size_t i = 0; i < tr->threads.n; i++)
-		nthreads += tr->threads.threads[i].proc == p;
-	/* an inherited event follows the thread that opens it and the
-	 * threads it creates after, not its siblings */
-	if (nthreads > 1)
-		return "the process ran threads before iprofmem attached";
-	why = perf_refusal();
-	if (why)
-		return why;
-	id = rss_stat_id(&why);
-	if (id < 0)
-		return why;
-	if (ncpu < 1 || ncpu > PROBE_GATE_RINGS)
-		return "more CPUs than the gate watches";
-	attr.config = (uint64_t)id;
 	if (mem_write(p->memfd, scratch, &attr, sizeof(attr)) != 0)
 		return "cannot write into the program";
 	for (; n < ncpu; n++) {
@@ -529,29 +535,70 @@ static const char *setup_gate(struct tracer *tr, struct process *p,
 		if (failed_call(fd)) {
 			why = fd == -EACCES || fd == -EPERM ?
 			      refused_to_user(p->pid) :
-			      "perf_event_open of kmem:rss_stat failed";
+			      "perf_event_open of a tracepoint failed";
 			break;
 		}
-		at = map_far(p, tid, code, below, len, PROT_READ, MAP_SHARED,
-			     fd);
+		at = map_far(p, tid, code, below, PERF_RING_BYTES, PROT_READ,
+			     MAP_SHARED, fd);
 		inject(tid, p->memfd, code, SYS_close, fd, 0, 0, 0, 0, 0);
 		if (failed_call(at)) {
 			why = "cannot map a perf ring";
 			break;
 		}
 		maps[n] = (uint64_t)at;
-		ctl->gate_head[n] = (uint64_t)at +
-			offsetof(struct perf_event_mmap_page, data_head);
+		heads[n] = (uint64_t)at +
+			   offsetof(struct perf_event_mmap_page, data_head);
 	}
 	if (why) {
 		while (n-- > 0)
 			inject(tid, p->memfd, code, SYS_munmap, (long)maps[n],
-			       (long)len, 0, 0, 0, 0);
-		memset(ctl->gate_head, 0, sizeof(ctl->gate_head));
-		return why;
+			       PERF_RING_BYTES, 0, 0, 0, 0);
+		memset(heads, 0, (size_t)ncpu * sizeof(*heads));
 	}
+	return why;
+}
+
+/* Why no perf events of the process's may follow all its threads, or
+ * NULL. */
+static const char *perf_unfit(const struct tracer *tr, const struct process *p)
+{
+	int ncpu = get_nprocs_conf();
+	size_t nthreads = 0;
+
+	for (size_t i = 0; i < tr->threads.n; i++)
+		nthreads += tr->threads.threads[i].proc == p;
+	/* an inherited event follows the thread that opens it and the
+	 * threads it creates after, not its siblings */
+	if (nthreads > 1)
+		return "the process ran threads before iprofmem attached";
+	if (ncpu < 1 || ncpu > PROBE_GATE_RINGS)
+		return "more CPUs than the gate watches";
+	return perf_refusal();
+}
+
+/* The fault gate: one kmem:rss_stat event per CPU (open_rings).  NULL,
+ * or why there is no gate. */
+static const char *setup_gate(struct tracer *tr, struct process *p,
+			      pid_t tid, uint64_t code, uint64_t below,
+			      uint64_t scratch, struct probe_ctl *ctl)
+{
+	int ncpu = get_nprocs_conf(), id;
+	const char *why;
+
+	if (tr->opts->no_gate)
+		return "--fault-gate=off";
+	why = perf_unfit(tr, p);
+	if (why)
+		return why;
+	id = tp_id(TP_RSS_STAT, &why);
+	if (id < 0)
+		return why;
+	why = open_rings(p, tid, code, below, scratch, id, ncpu,
+			 p->probes.perf_maps, ctl->gate_head);
+	if (why)
+		return why;
 	ctl->gate_nrings = (uint32_t)ncpu;
-	p->probes.ngate_maps = (size_t)ncpu;
+	p->probes.nperf_maps = (size_t)ncpu;
 	ctl->gate_gen = 1;
 	p->probes.gate_gen = 1;
 	p->probes.gate_on = true;
@@ -559,17 +606,68 @@ static const char *setup_gate(struct tracer *tr, struct process *p,
 	return NULL;
 }
 
-/* For --stats: a process's gate is on (why NULL) or off, and the first
- * reason it was off. */
-static void count_gate(struct tracer *tr, const char *why)
+/* The system-call watch (probe.h's watch_nrings): the
+ * syscalls:sys_exit_seccomp and sys_exit_prctl events, one per CPU each,
+ * after the gate's: on the way out, so that the filter a call installs
+ * is in /proc when a probe sees its record.  NULL, or why there is none (the offset-table
+ * watch alone then sees filters coming). */
+static const char *setup_watch(struct tracer *tr, struct process *p,
+			       pid_t tid, uint64_t code, uint64_t below,
+			       uint64_t scratch, struct probe_ctl *ctl)
+{
+	int ncpu = get_nprocs_conf(), id[2];
+	size_t at = p->probes.nperf_maps;
+	const char *why;
+
+	why = perf_unfit(tr, p);
+	if (why)
+		return why;
+	if ((id[0] = tp_id(TP_SECCOMP, &why)) < 0 ||
+	    (id[1] = tp_id(TP_PRCTL, &why)) < 0)
+		return why;
+	for (int k = 0; k < 2; k++) {
+		why = open_rings(p, tid, code, below, scratch, id[k], ncpu,
+				 p->probes.perf_maps + at + (size_t)k * ncpu,
+				 ctl->watch_head + k * ncpu);
+		if (why) {
+			for (int i = 0; k && i < ncpu; i++)
+				inject(tid, p->memfd, code, SYS_munmap,
+				       (long)p->probes.perf_maps[at + i],
+				       PERF_RING_BYTES, 0, 0, 0, 0);
+			memset(ctl->watch_head, 0, sizeof(ctl->watch_head));
+			return why;
+		}
+	}
+	ctl->watch_nrings = (uint32_t)(2 * ncpu);
+	ctl->watch_seen = 0;
+	p->probes.nperf_maps = at + 2 * (size_t)ncpu;
+	return NULL;
+}
+
+/* For --stats: a process's fault gate or system-call watch is on (why
+ * NULL) or off, and the first reason one was off. */
+static void count_on_off(uint64_t *on, uint64_t *off, const char **first,
+			 const char *why)
 {
 	if (!why) {
-		tr->pstats.gate_on++;
+		(*on)++;
 		return;
 	}
-	tr->pstats.gate_off++;
-	if (!tr->pstats.gate_why)
-		tr->pstats.gate_why = why;
+	(*off)++;
+	if (!*first)
+		*first = why;
+}
+
+static void count_gate(struct tracer *tr, const char *why)
+{
+	count_on_off(&tr->pstats.gate_on, &tr->pstats.gate_off,
+		     &tr->pstats.gate_why, why);
+}
+
+static void count_watch(struct tracer *tr, const char *why)
+{
+	count_on_off(&tr->pstats.swatch_on, &tr->pstats.swatch_off,
+		     &tr->pstats.swatch_why, why);
 }
 
 /* iprofmem changed the program's memory itself (a push it replayed may
@@ -738,6 +836,7 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 	/* the stacks are scratch until the first probe runs */
 	why = setup_gate(tr, p, tid, code, data, ctl.stacks, &ctl);
 	count_gate(tr, why);
+	count_watch(tr, setup_watch(tr, p, tid, code, data, ctl.stacks, &ctl));
 	ctl.ring.hdr = (struct ring_header *)ring;
 	ctl.ring.rec = (struct ring_record *)(ring + RING_HEADER_SIZE);
 	ctl.ring.mask = ((uint64_t)1 << RING_ORDER) - 1;
@@ -831,8 +930,12 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 	ctl.gate_nrings = 0;
 	memset(ctl.gate_head, 0, sizeof(ctl.gate_head));
 	memset(ctl.gate, 0, sizeof(ctl.gate));
+	ctl.watch_nrings = 0;
+	ctl.watch_seen = 0;
+	memset(ctl.watch_head, 0, sizeof(ctl.watch_head));
 	why = setup_gate(tr, p, tid, 0, pr->ctl, ctl.stacks, &ctl);
 	count_gate(tr, why);
+	count_watch(tr, setup_watch(tr, p, tid, 0, pr->ctl, ctl.stacks, &ctl));
 	if (mem_write(p->memfd, pr->ctl, &ctl, sizeof(ctl)) != 0)
 		return -1;
 	pr->on = true;
@@ -2781,6 +2884,40 @@ static void watch_restore(const struct process *p, int fd)
 		  1);
 }
 
+/* Does a thread of the process run under a seccomp filter? */
+static bool any_filtered(const struct tracer *tr, const struct process *p)
+{
+	for (size_t i = 0; i < tr->threads.n; i++)
+		if (tr->threads.threads[i].proc == p &&
+		    seccomp_filtered(tr->threads.threads[i].tid))
+			return true;
+	return false;
+}
+
+void probes_filter_check(struct tracer *tr, struct process *p)
+{
+	if (p->probes.on && !p->probes.nosys && any_filtered(tr, p))
+		probes_nosys(p);
+}
+
+/* A probe saw the system-call watch's rings move (RING_SYS_WATCH): a
+ * thread left seccomp or prctl.  If the process runs under a filter
+ * now, the probes make no more system calls; else what they saw is
+ * seen. */
+static void swatch_stop(struct tracer *tr, struct process *p, uint64_t sum)
+{
+	tr->pstats.swatch_stops++;
+	/* any of its threads: a filter without TSYNC is the caller's */
+	if (any_filtered(tr, p)) {
+		if (!p->probes.nosys)
+			tr->pstats.swatch_filters++;
+		probes_nosys(p);
+		return;
+	}
+	mem_write(p->memfd, p->probes.ctl + offsetof(struct probe_ctl, watch_seen),
+		  &sum, sizeof(sum));
+}
+
 bool probes_own_trap(const struct process *p, uint64_t pc)
 {
 	const struct probes *pr = &p->probes;
@@ -2835,6 +2972,12 @@ bool probes_serve_rss(struct tracer *tr, struct process *p, pid_t tid,
 			break;
 	if (i == p->probes.nareas)
 		return false;
+	if ((uint32_t)r->rdi == RING_SYS_WATCH) {
+		swatch_stop(tr, p, r->rsi);
+		r->rax = PROBE_NO_RSS;
+		ptrace(PTRACE_SETREGS, tid, 0, r);
+		return true;
+	}
 	/* why the probe came (its argument, probe_need_rss): to set the
 	 * watch up (the first of the threads that came does it: the
 	 * entries first, the RSS after, the same for the call), for want
@@ -2899,9 +3042,9 @@ static bool turn_off(const struct probes *pr, pid_t tid, int fd)
 	    mem_write(fd, pr->ctl + offsetof(struct probe_ctl, gate_nrings),
 		      &none, sizeof(none)) != 0 || !tid)
 		return false;
-	for (size_t i = 0; i < pr->ngate_maps; i++)
-		inject(tid, fd, 0, SYS_munmap, (long)pr->gate_maps[i],
-		       2 * 4096, 0, 0, 0, 0);
+	for (size_t i = 0; i < pr->nperf_maps; i++)
+		inject(tid, fd, 0, SYS_munmap, (long)pr->perf_maps[i],
+		       PERF_RING_BYTES, 0, 0, 0, 0);
 	if (mem_read(fd, pr->ctl + offsetof(struct probe_ctl, statm_fd),
 		     &sfd, sizeof(sfd)) == 0 && sfd >= 0)
 		inject(tid, fd, 0, SYS_close, sfd, 0, 0, 0, 0, 0);
@@ -2920,7 +3063,8 @@ static bool turn_off(const struct probes *pr, pid_t tid, int fd)
 void probes_let_go(const struct process *pp, pid_t child, int fd)
 {
 	if (pp->probes.on)
-		turn_off(&pp->probes, pp->probes.nosys ? 0 : child, fd);
+		turn_off(&pp->probes, pp->probes.nosys ||
+				      seccomp_filtered(child) ? 0 : child, fd);
 }
 
 /* The program goes on without us (detach: -p, --duration): every thread is
@@ -2937,6 +3081,9 @@ void probes_unload(struct tracer *tr, struct process *p, pid_t tid)
 
 	if (!pr->on || p->memfd < 0)
 		return;
+	/* a filter that no probe saw yet (installed since their last
+	 * event, by a call the watches do not see) */
+	probes_filter_check(tr, p);
 	probes_drain(tr, p);
 	take_traps(tr, p, UINT64_MAX, tracer_clock(tr));
 	ring_abandon(&pr->rd);
@@ -2944,7 +3091,7 @@ void probes_unload(struct tracer *tr, struct process *p, pid_t tid)
 	/* under a seccomp filter, what was injected stays */
 	if (!turn_off(pr, pr->nosys ? 0 : tid, p->memfd))
 		return;
-	pr->ngate_maps = 0;
+	pr->nperf_maps = 0;
 	pr->ring_at = 0;
 	inject(tid, p->memfd, 0, SYS_madvise, (long)(pr->ctl + CTL_BYTES),
 	       (long)(DATA_BYTES - CTL_BYTES), MADV_DONTNEED, 0, 0, 0);
@@ -3035,6 +3182,18 @@ void probes_print_stats(const struct tracer *tr)
 		"prctl and syscall, set up at %llu stops\n",
 		(unsigned long long)s->watch_gots,
 		(unsigned long long)s->watch_stops);
+	if (s->swatch_on)
+		fprintf(stderr, "iprofmem: stats: system-call watch: on in %llu "
+			"process%s (syscalls:sys_exit_seccomp and "
+			"sys_exit_prctl), off in %llu; %llu stops, %llu "
+			"filters seen\n", (unsigned long long)s->swatch_on,
+			s->swatch_on == 1 ? "" : "es",
+			(unsigned long long)s->swatch_off,
+			(unsigned long long)s->swatch_stops,
+			(unsigned long long)s->swatch_filters);
+	else if (s->swatch_why)
+		fprintf(stderr, "iprofmem: stats: system-call watch: off: %s\n",
+			s->swatch_why);
 	fprintf(stderr, "iprofmem: stats: set-up %.3f s: symbols %.3f s, "
 		"arming %.3f s (%llu modules)\n",
 		(double)(s->load_ns + s->arm_ns) / 1e9, (double)s->load_ns / 1e9,

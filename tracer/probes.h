@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "probe/probe.h"
 #include "probe/ring.h"
 #include "symbols/disasm.h"
 #include "symbols/patch.h"
@@ -112,8 +113,10 @@ struct probes {
 	bool alone;		/* the control block's `alone` is set */
 	uint64_t gate_gen;	/* the control block's, when gate_on */
 	bool gate_on;
-	uint64_t gate_maps[64];	/* the perf rings mapped in the process */
-	size_t ngate_maps;
+	/* the perf rings mapped in the process: the gate's, then the
+	 * system-call watch's (PROBE_GATE_RINGS each at most) */
+	uint64_t perf_maps[3 * PROBE_GATE_RINGS];
+	size_t nperf_maps;
 	uint64_t ring_at;	/* the ring, in the process */
 	pid_t vfork_child;
 	struct thread *vfork_shadow;
@@ -179,6 +182,11 @@ struct probe_stats {
 					   first process's reason) */
 	uint64_t gate_on, gate_off;	/* processes set up with the gate
 					   on, off */
+	/* the system-call watch (probe.h's watch_nrings): processes set
+	 * up with it on, off, the first reason; its stops, filters seen */
+	uint64_t swatch_on, swatch_off;
+	const char *swatch_why;
+	uint64_t swatch_stops, swatch_filters;
 	uint64_t load_ns, arm_ns;	/* reading symbols, arming modules */
 	uint64_t modules;		/* modules armed */
 	uint64_t redirected;		/* branches re-aimed at a stub's
@@ -287,6 +295,10 @@ void probes_restore(const struct process *p, int fd);
  * probes read (at a stop): at the set-up, after new modules, in a child
  * forked before its parent's first. */
 void probes_watch_ask(struct process *p);
+/* Before iprofmem injects a system call into a probed process: if a
+ * thread of it runs under a seccomp filter that no watch saw installed,
+ * the probes (and iprofmem) make no more system calls there. */
+void probes_filter_check(struct tracer *tr, struct process *p);
 /* A forked child let go: see probes.c. */
 void probes_let_go(const struct process *pp, pid_t child, int fd);
 /* Forget it all (exec, the process's end), after a last drain. */

@@ -917,6 +917,7 @@ static void follow_child(struct tracer *tr, struct process *pp, pid_t child,
 	}
 	if (!stopped)
 		return;		/* gone */
+	probes_filter_check(tr, pp);
 	if (pp->probes.nosys) {
 		warn_msg("process %d has its parent's seccomp filter: its "
 			 "probed sites are not traced (--engine=int3 traces "

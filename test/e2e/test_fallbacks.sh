@@ -5,7 +5,8 @@
 #    the int3 engine traces that image, saying so in one warning;
 #    --engine=probe refuses it (125);
 #  - perf events refused (perf_event_paranoid 3, as an ordinary user): no
-#    fault gate, every probe reads statm; as root the gate is on.  The
+#    fault gate, every probe reads statm, and no system-call watch; as
+#    root both are on.  The
 #    setting is the machine's: it is restored whatever happens.
 . "$(dirname "$0")/lib.sh"
 
@@ -61,27 +62,56 @@ elif [ ! -w "$PARANOID" ]; then
 else
 	old=$(cat "$PARANOID")
 	trap 'echo "$old" >"$PARANOID"; lib_cleanup' EXIT
-	bin=$TGT/sandbox.O2-pie
-	tc "fallbacks: perf_event_paranoid 3, as nobody: no fault gate, named; rows exact"
-	if need_file "$bin" && share_copy "$IPROFMEM" "$bin"; then
+	# paranoid3_nobody ARGS...: the shared copy of iprofmem with ARGS as
+	# nobody, perf_event_paranoid 3 meanwhile; RC, $OUT, $ERR; a
+	# sanitizer's report fails the case
+	paranoid3_nobody() {
+		local d=$SHARED/nobody f
 		echo 3 >"$PARANOID"
-		d=$SHARED/nobody
 		mkdir -p "$d" && chmod 777 "$d"
 		{ timeout -k 5 "$E2E_TIMEOUT" setpriv --reuid=65534 --regid=65534 --clear-groups \
 			env ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:log_path=$d/san" \
-			"$SHARED/${IPROFMEM##*/}" --stats "$SHARED/${bin##*/}" plain \
-			</dev/null >"$OUT" 2>"$ERR"; } 2>/dev/null
+			"$SHARED/${IPROFMEM##*/}" "$@" </dev/null >"$OUT" 2>"$ERR"; } 2>/dev/null
 		RC=$?
 		echo "$old" >"$PARANOID"
 		for f in "$d"/san.*; do
 			[ -e "$f" ] && { fail "sanitizer report: $(head -n1 "$f")"; note_file "$f"; }
 		done
+		return 0
+	}
+	bin=$TGT/sandbox.O2-pie
+	tc "fallbacks: perf_event_paranoid 3, as nobody: no fault gate, named; rows exact"
+	if need_file "$bin" && share_copy "$IPROFMEM" "$bin"; then
+		paranoid3_nobody --stats "$SHARED/${bin##*/}" plain
 		expect_exit 0
 		rows_exact
 		if [ "$ENGINE" != int3 ]; then
 			grep -qx "iprofmem: stats: fault gate: off: perf_event_paranoid is 3 (kernel events need 1 or less, or root)" "$ERR" ||
 				fail "--stats does not name perf_event_paranoid"
 			grep -q "gate skipped 0," "$ERR" || fail "statm reads were skipped without a gate"
+		fi
+		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	fi
+	tc_end
+
+	# The system-call watch needs perf events too: without it, a filter
+	# installed by a syscall instruction of the program's own is seen
+	# only when it traps a probe's call (test_latefilter.sh: rawtrap).
+	lbin=$TGT/latefilter.O2-pie
+	tc "fallbacks: perf_event_paranoid 3, as nobody: no system-call watch, named; a raw filter's trap is a failed call"
+	if need_file "$lbin" && share_copy "$IPROFMEM" "$lbin"; then
+		run_plain "$lbin" rawtrap "$MARK"
+		paranoid3_nobody --stats "$SHARED/${lbin##*/}" rawtrap "$MARK"
+		expect_exit 0
+		expect_same_as_plain
+		expect_table "$ERR" && expect_row "$(src_key latefilter touch)" 28 3
+		if [ "$ENGINE" != int3 ]; then
+			grep -qx "iprofmem: stats: system-call watch: off: perf_event_paranoid is 3 (kernel events need 1 or less, or root)" "$ERR" ||
+				fail "--stats does not name perf_event_paranoid for the system-call watch"
+			grep -qE '^iprofmem: warning: process [0-9]+: its probes cannot read /proc/self/statm' "$ERR" ||
+				fail "no warning that the probes stop for the RSS"
+			n=$(sed -n -E 's/^iprofmem: stats: statm reads .* refused by seccomp ([0-9]+);.*/\1/p' "$ERR")
+			[ -n "$n" ] && [ "$n" -ge 1 ] || fail "refused by seccomp '$n', want 1 or more"
 		fi
 		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
 	fi
@@ -96,6 +126,8 @@ else
 		rows_exact
 		if [ "$ENGINE" != int3 ]; then
 			grep -q "^iprofmem: stats: fault gate: on " "$ERR" || fail "no fault gate as root"
+			grep -q "^iprofmem: stats: system-call watch: on in 1 process " "$ERR" ||
+				fail "no system-call watch as root"
 		fi
 		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
 	fi

@@ -5,9 +5,14 @@
 # errno, trap, kill, sys), iprofmem's watch sees it coming: one warning,
 # the probes make no more system calls (they stop for the RSS), and the
 # program runs as untraced, touch's row exact, even under a filter that
-# kills.  By a syscall instruction of its own (rawtrap), the SIGSYS of a
-# probe's call becomes a failed call, --stats counts it, and the probes
-# stop for the RSS from then on.
+# kills.  By a syscall instruction of its own (rawtrap, rawkill), the
+# system-call watch (perf events on seccomp's and prctl's returns) sees
+# it at the next probe, before the probe's own call: the same.  Where
+# perf events are refused (as an ordinary user; test_fallbacks.sh runs
+# that case as root too), the SIGSYS of a probe's call becomes a failed
+# call, --stats counts it, and the probes stop for the RSS from then on;
+# a filter that kills kills, and iprofmem names --engine=int3.  As root
+# the system-call watch must be on.
 . "$(dirname "$0")/lib.sh"
 
 ENGINE=${IPROFMEM_ENGINE:-auto}
@@ -16,6 +21,18 @@ NOSYS_RE='^iprofmem: warning: process [0-9]+ installs a seccomp filter: its prob
 k() { src_key latefilter "$1"; }
 # stat N: the number after "N " in the stats' statm line
 stat_n() { sed -n -E "s/^iprofmem: stats: statm reads .* $1 ([0-9]+)[,;].*/\1/p" "$ERR"; }
+# swatch: WATCHED=1 if --stats in $ERR says the system-call watch was on
+# (as root under the probes it must be), else 0; its stops and filters
+# seen in SW_SEEN
+swatch() {
+	SW_SEEN=$(sed -n -E 's/^iprofmem: stats: system-call watch: on in 1 process .*; ([0-9]+) stops, ([0-9]+) filters seen$/\1 \2/p' "$ERR")
+	WATCHED=0
+	if [ -n "$SW_SEEN" ]; then
+		WATCHED=1
+	elif [ "$ENGINE" != int3 ] && [ "$(id -u)" = 0 ]; then
+		fail "the system-call watch is not on as root: $(grep 'system-call watch' "$ERR")"
+	fi
+}
 
 for v in $DEBUG_VARIANTS; do
 	bin=$TGT/latefilter.$v
@@ -30,6 +47,20 @@ for v in $DEBUG_VARIANTS; do
 			run_ip --stats -- "$bin" "$mode" "$MARK"
 			expect_exit 0
 			expect_same_as_plain
+			swatch
+			[ $WATCHED = 1 ] && want_re=$NOSYS_RE
+			if [ $WATCHED = 1 ]; then
+				# raw: seen by that watch alone, at the probe
+				# after the call, and after prctl(NO_NEW_PRIVS)
+				# too where a traced call comes between (-O0's
+				# raw_seccomp: two stops).  Through libc: by the
+				# offset-table watch first, then no stop.
+				case $mode in
+				raw*) [ "$SW_SEEN" = "1 1" ] || [ "$SW_SEEN" = "2 1" ] ;;
+				*) [ "$SW_SEEN" = "0 0" ] ;;
+				esac ||
+					fail "system-call watch: '$SW_SEEN' stops and filters seen"
+			fi
 			if expect_table "$ERR"; then
 				seen=0
 				for l in "${OTHER[@]}"; do
@@ -46,7 +77,7 @@ for v in $DEBUG_VARIANTS; do
 			fi
 			n=$(stat_n 'refused by seccomp')
 			stops=$(stat_n 'read at a stop')
-			if [ "$ENGINE" != int3 ] && [ "$mode" = rawtrap ]; then
+			if [ "$ENGINE" != int3 ] && [ "$mode" = rawtrap ] && [ $WATCHED = 0 ]; then
 				[ -n "$n" ] && [ "$n" -ge 1 ] || fail "refused by seccomp '$n', want 1 or more"
 			else
 				[ "$n" = 0 ] || fail "refused by seccomp '$n', want 0"
@@ -183,19 +214,36 @@ for v in $DEBUG_VARIANTS O2-pie-lazy; do
 done
 
 # A raw filter that kills outright (SECCOMP_RET_KILL_PROCESS by a
-# syscall instruction): not seen coming, under probes the program dies of
-# SIGSYS at the next statm read, and iprofmem says to use --engine=int3,
-# under which it runs as untraced, rows exact.
+# syscall instruction): seen by the system-call watch, the program runs
+# as untraced (the loop above); without that watch, under probes the
+# program dies of SIGSYS at the next statm read, and iprofmem says to use
+# --engine=int3, under which it runs as untraced, rows exact.
 bin=$TGT/latefilter.O2-pie
-tc "latefilter.O2-pie rawkill: under probes a warning names --engine=int3; under int3 as untraced"
+tc "latefilter.O2-pie rawkill: watched or under int3 as untraced; unwatched, a warning names --engine=int3"
 if need_file "$bin"; then
 	run_plain "$bin" rawkill "$MARK"
-	run_ip -- "$bin" rawkill "$MARK"
 	if [ "$ENGINE" = int3 ]; then
+		run_ip -- "$bin" rawkill "$MARK"
 		expect_exit 0
 		expect_same_as_plain
 		expect_only_table "$ERR" && expect_row "$(k touch)" 28 3
 	else
+		run_ip --stats -- "$bin" rawkill "$MARK"
+		swatch
+	fi
+	if [ "$ENGINE" != int3 ] && [ $WATCHED = 1 ]; then
+		expect_exit 0
+		expect_same_as_plain
+		[ "$SW_SEEN" = "1 1" ] || fail "system-call watch: '$SW_SEEN' stops and filters seen, want '1 1'"
+		[ "$(grep -cE "$NOSYS_RE" "$ERR")" = 1 ] || fail "not one warning that it installs a filter"
+		if expect_table "$ERR"; then
+			for l in "${OTHER[@]}"; do
+				case $l in "iprofmem: stats: "*) continue ;; esac
+				grep -qE "$NOSYS_RE" <<<"$l" || fail "stderr: '$l'"
+			done
+			expect_row "$(k touch)" 28 3
+		fi
+	elif [ "$ENGINE" != int3 ]; then
 		expect_exit $((128 + 31))
 		grep -qE '^iprofmem: warning: process [0-9]+ was killed by SIGSYS: if it is not killed untraced, a seccomp filter of its own killed a probe.s system call; trace it with --engine=int3$' "$ERR" ||
 			{ fail "no warning naming --engine=int3"; note_file "$ERR"; }
@@ -204,7 +252,49 @@ if need_file "$bin"; then
 		expect_same_as_plain
 		expect_only_table "$ERR" && expect_row "$(k touch)" 28 3
 	fi
+	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
 fi
 tc_end
+
+# rawtsync: a thread installs the killing filter for every thread
+# (SECCOMP_FILTER_FLAG_TSYNC) by a syscall instruction, and is joined;
+# the main thread's next probe sees its call and makes no more system
+# calls of its own: the program runs as untraced.  Unwatched, the kill
+# at the next statm read, as for rawkill.
+for v in O0-pie O2-pie; do
+	bin=$TGT/latefilter.$v
+	tc "latefilter.$v rawtsync: another thread's raw filter for all threads, seen by the system-call watch"
+	if need_file "$bin"; then
+		run_plain "$bin" rawtsync "$MARK"
+		run_ip --stats -- "$bin" rawtsync "$MARK"
+		swatch
+		if [ "$ENGINE" = int3 ] || [ $WATCHED = 1 ]; then
+			expect_exit 0
+			expect_same_as_plain
+			if [ $WATCHED = 1 ]; then
+				case $SW_SEEN in
+				"1 1" | "2 1") ;;
+				*) fail "system-call watch: '$SW_SEEN' stops and filters seen" ;;
+				esac
+				[ "$(grep -cE "$NOSYS_RE" "$ERR")" = 1 ] || fail "not one warning that it installs a filter"
+			fi
+			if expect_table "$ERR"; then
+				for l in "${OTHER[@]}"; do
+					case $l in "iprofmem: stats: "*) continue ;; esac
+					[ "$ENGINE" != int3 ] && grep -qE "$NOSYS_RE" <<<"$l" && continue
+					fail "stderr: '$l'"
+				done
+				expect_row "$(k touch)" 28 3
+				expect_rows_only latefilter touch install install_thread setup main
+			fi
+		else
+			expect_exit $((128 + 31))
+			grep -qE '^iprofmem: warning: process [0-9]+ was killed by SIGSYS: .* trace it with --engine=int3$' "$ERR" ||
+				fail "no warning naming --engine=int3"
+		fi
+		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	fi
+	tc_end
+done
 
 [ $N_FAILED -eq 0 ]

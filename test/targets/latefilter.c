@@ -9,6 +9,9 @@
  *   sys      syscall(SYS_seccomp), SECCOMP_RET_KILL_PROCESS
  *   rawtrap  a syscall instruction of its own (no libc), RET_TRAP
  *   rawkill  a syscall instruction of its own, RET_KILL_PROCESS
+ *   rawtsync a thread installs it by a syscall instruction with
+ *            SECCOMP_FILTER_FLAG_TSYNC (every thread gets it),
+ *            RET_KILL_PROCESS, and is joined before touch(4, 8)
  *   forkkill prctl, RET_KILL_PROCESS, then a child (fork) that calls
  *            touch(28, 4) and exits 0, waited for before touch(4, 8)
  *   forkfirst first of all a child (fork) that maps its own 64 pages,
@@ -40,8 +43,8 @@
  * 32 and 4 under int3; under probes its probed sites are not traced;
  * forkfirst with -f: 32 and 4 with every engine);
  * setup, install (its frame may take a stack page), main: not exact.
- * Usage: latefilter errno|trap|kill|sys|rawtrap|rawkill|forkkill|forkfirst|
- *        busy [MARK] */
+ * Usage: latefilter errno|trap|kill|sys|rawtrap|rawkill|rawtsync|forkkill|
+ *        forkfirst|busy [MARK] */
 #define _GNU_SOURCE
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -132,16 +135,17 @@ own_maps(void)
 	fclose(f);
 }
 
-/* seccomp(SECCOMP_SET_MODE_FILTER, 0, prog) by a syscall instruction. */
+/* seccomp(SECCOMP_SET_MODE_FILTER, flags, prog) by a syscall
+ * instruction. */
 static long
-raw_seccomp(struct sock_fprog *prog)
+raw_seccomp(struct sock_fprog *prog, long flags)
 {
 	long ret;
 
 	__asm__ volatile("syscall"
 			 : "=a"(ret)
 			 : "0"((long)SYS_seccomp), "D"((long)SECCOMP_SET_MODE_FILTER),
-			   "S"(0L), "d"(prog)
+			   "S"(flags), "d"(prog)
 			 : "rcx", "r11", "memory");
 	return ret;
 }
@@ -161,11 +165,18 @@ install(unsigned action, int how)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 	    (how == 0 ? prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) :
 	     how == 1 ? syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) :
-	     raw_seccomp(&prog)) != 0) {
+	     raw_seccomp(&prog, how == 3 ? SECCOMP_FILTER_FLAG_TSYNC : 0)) != 0) {
 		perror("latefilter: seccomp");
 		return -1;
 	}
 	return 0;
+}
+
+/* rawtsync's thread: the filter for every thread of the process. */
+static void *
+install_thread(void *action)
+{
+	return install(*(unsigned *)action, 3) ? (void *)1 : NULL;
 }
 
 int
@@ -174,7 +185,8 @@ main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		unsigned action;
-		int how;	/* 0 prctl, 1 syscall(), 2 raw */
+		int how;	/* 0 prctl, 1 syscall(), 2 raw, 3 raw with
+				   TSYNC, in a thread */
 	} modes[] = {
 		{ "errno", SECCOMP_RET_ERRNO | 1, 0 },
 		{ "trap", SECCOMP_RET_TRAP, 0 },
@@ -182,6 +194,7 @@ main(int argc, char **argv)
 		{ "sys", SECCOMP_RET_KILL_PROCESS, 1 },
 		{ "rawtrap", SECCOMP_RET_TRAP, 2 },
 		{ "rawkill", SECCOMP_RET_KILL_PROCESS, 2 },
+		{ "rawtsync", SECCOMP_RET_KILL_PROCESS, 3 },
 		{ "forkkill", SECCOMP_RET_KILL_PROCESS, 0 },
 		{ "forkfirst", SECCOMP_RET_KILL_PROCESS, 0 },
 		{ "busy", SECCOMP_RET_ERRNO | 1, 0 },
@@ -193,7 +206,7 @@ main(int argc, char **argv)
 		m++;
 	if (argc < 2 || m == sizeof(modes) / sizeof(*modes)) {
 		fprintf(stderr, "usage: latefilter errno|trap|kill|sys|rawtrap|"
-			"rawkill|forkkill|forkfirst|busy [MARK]\n");
+			"rawkill|rawtsync|forkkill|forkfirst|busy [MARK]\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "forkfirst")) {
@@ -236,8 +249,20 @@ main(int argc, char **argv)
 	} else {
 		touch(0, 4);
 	}
-	if (install(modes[m].action, modes[m].how) != 0)
+	if (modes[m].how == 3) {
+		pthread_t t;
+		void *r;
+
+		unsigned action = modes[m].action;
+
+		if (pthread_create(&t, NULL, install_thread, &action) ||
+		    pthread_join(t, &r) || r) {
+			fprintf(stderr, "latefilter: the thread failed\n");
+			return 1;
+		}
+	} else if (install(modes[m].action, modes[m].how) != 0) {
 		return 1;
+	}
 	if (!strcmp(argv[1], "forkkill")) {
 		pid_t c = fork();
 		int st;
