@@ -17,7 +17,7 @@
 # calls, recursion 100,000 deep, 200 forks under -f, 10,000 signals into
 # traced calls (also on a sigaltstack), 100 attach/detach cycles (on 4
 # threads, exact; on 64), 100 launches sent a SIGSTOP during the set-up, a
-# chain of 1,000,000 tail calls in one frame.  About 2 minutes here; exits 1 if a stage fails.  Knobs (see the script):
+# chain of 1,000,000 tail calls in one frame.  About 7 minutes here; exits 1 if a stage fails.  Knobs (see the script):
 #   make stress STRESS_STAGES="threads signals" STRESS_DEPTH=200000
 
 # bench/engines.sh's real program (python3.11d, with its debug info) and
@@ -33,6 +33,7 @@ BENCH_TARGET   := $(BENCH_DIR)/empty
 BENCH_REFTRACE := $(BENCH_DIR)/reftrace
 BENCH_SPIN     := $(BENCH_DIR)/spin_threads
 BENCH_SMALL    := $(BENCH_DIR)/small
+BENCH_STATM    := $(BENCH_DIR)/statmcost
 # empty() must start with `push %rbp` and end with `ret`: -O0, no endbr64.
 BENCH_TARGET_CFLAGS := -std=gnu11 -O0 -g -fcf-protection=none $(WARN)
 BENCH_REF_CFLAGS    := -std=gnu11 -O2 -g $(WARN)
@@ -55,6 +56,11 @@ $(BENCH_SMALL): bench/small.c bench/bench.mk
 $(BENCH_SMALL)-cet: bench/small.c bench/bench.mk
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_SMALL_CFLAGS) -fcf-protection=full -o $@ $<
+
+# what a statm read costs here: the floor under the gate-off figure
+$(BENCH_STATM): bench/statmcost.c bench/bench.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_REF_CFLAGS) -o $@ $<
 
 $(BENCH_SPIN): test/targets/spin_threads.c bench/bench.mk
 	@mkdir -p $(dir $@)
@@ -84,7 +90,7 @@ $(STRESS_DIR)/%: bench/stress/%.c bench/bench.mk
 bench: deps-bench
 	$(MAKE) bench-run
 
-bench-run: all $(BENCH_TARGET) $(BENCH_REFTRACE) $(BENCH_SPIN) $(BENCH_SMALL) $(BENCH_SMALL)-cet
+bench-run: all $(BENCH_TARGET) $(BENCH_REFTRACE) $(BENCH_SPIN) $(BENCH_SMALL) $(BENCH_SMALL)-cet $(BENCH_STATM)
 	BENCH_DIR=$(BENCH_DIR) bench/run.sh
 	BENCH_DIR=$(BENCH_DIR) bench/threads.sh
 	BENCH_DIR=$(BENCH_DIR) bench/memory.sh

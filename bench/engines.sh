@@ -12,7 +12,9 @@
 #      exit), so start-up is not charged to the calls.  Untraced, int3
 #      engine, default engine (and the fault gate off, when --help shows an
 #      option for it), uftrace -P . (its calls counted by uftrace report: it
-#      skips functions too short to patch, such as the getter).
+#      skips functions too short to patch, such as the getter).  Beside
+#      the gate-off figure, its floor on this machine: two statm reads per
+#      call, timed by bench/statmcost.c in the same run.
 #  (b) A real program: python3.11d (python3.11-dbg, -g, 11,000 functions)
 #      running bench/pyload.py, every function traced: wall time untraced,
 #      under heaptrack, uftrace -P ., the default engine, and the int3
@@ -348,6 +350,16 @@ DEF_ALL=$(cat "$TMP/small-default-all.per" 2>/dev/null)
 GATE_ALL=$(cat "$TMP/small-gateoff-all.per" 2>/dev/null)
 echo "  goal: default engine <= 0.5 us per traced call (mode all, no CET: $(fig "$DEF_ALL" '%.3f') us, $(verdict "$DEF_ALL" le 0.5))"
 echo "  goal: gate off <= 3 us per traced call ($(fig "$GATE_ALL" '%.3f') us, $(verdict "$GATE_ALL" le 3))"
+# The floor under that figure on this machine: two statm reads per call
+# (the entry's, the return's), measured now (bench/statmcost.c).
+if [ -x "$DIR/statmcost" ] && read -r _ ST_NS _ SC_NS < <("${PIN[@]}" "$DIR/statmcost"); then
+	FLOOR=$(awk -v s="$ST_NS" 'BEGIN { printf "%.3f", 2 * s / 1000 }')
+	OWN=
+	[ -n "$GATE_ALL" ] && OWN=$(awk -v g="$GATE_ALL" -v f="$FLOOR" 'BEGIN { printf "%.3f", g - f }')
+	echo "  floor here: a statm read $(awk -v s="$ST_NS" 'BEGIN { printf "%.3f", s / 1000 }') us (a system call that does nothing $(awk -v s="$SC_NS" 'BEGIN { printf "%.3f", s / 1000 }') us): two per call $FLOOR us; gate off beyond that $(fig "$OWN" '%.3f') us"
+else
+	echo "  floor here: n/a ($DIR/statmcost missing: make $DIR/statmcost)"
+fi
 
 # ---------------------------------------------------- (b) a real program
 
