@@ -46,8 +46,13 @@ void area_tag_fill(void *at, uint32_t kind, uint64_t len, uint64_t module_lo,
 
 void areas_add(struct process *p, uint64_t area, uint32_t kind)
 {
+	uint64_t tag = area + tag_offset(kind);
+
+	for (size_t i = 0; i < p->ntags; i++)
+		if (p->tags[i] == tag)
+			return;		/* used again (areas_module_gone) */
 	p->tags = xreallocarray(p->tags, p->ntags + 1, sizeof(*p->tags));
-	p->tags[p->ntags++] = area + tag_offset(kind);
+	p->tags[p->ntags++] = tag;
 }
 
 /* The rest of a maps line after its inode: no name? */
@@ -150,6 +155,41 @@ struct retired_area *areas_reuse(struct process *p, uint32_t kind,
 	if (best)
 		best->taken = true;
 	return best;
+}
+
+void areas_module_gone(struct process *p, uint64_t module_lo)
+{
+	const uint32_t state = p->frames_in_areas ? AREA_KEPT : AREA_CLEAN;
+
+	areas_look(p);
+	for (size_t i = 0; i < p->ntags; i++) {
+		struct area_tag tag;
+		struct retired_area *r = NULL;
+		uint64_t at;
+
+		if (process_read_resident(p, p->tags[i], &tag, sizeof(tag)) ||
+		    memcmp(tag.magic, AREA_MAGIC, sizeof(AREA_MAGIC)) ||
+		    tag.module_lo != module_lo)
+			continue;
+		at = p->tags[i] - tag_offset(tag.kind);
+		/* the process's own: its system call stub, the watch stubs
+		 * that offset-table entries point at */
+		if ((p->stub >= at && p->stub < at + tag.len) ||
+		    (p->probes.nareas && p->probes.areas[0].lo == at))
+			continue;
+		for (size_t k = 0; k < p->nretired && !r; k++)
+			if (p->retired[k].at == at)
+				r = &p->retired[k];
+		if (!r) {
+			p->retired = xreallocarray(p->retired, p->nretired + 1,
+						   sizeof(*p->retired));
+			r = &p->retired[p->nretired++];
+		}
+		*r = (struct retired_area){
+			.at = at, .len = tag.len, .module_lo = tag.module_lo,
+			.ctl = tag.ctl, .kind = tag.kind, .state = state,
+		};
+	}
 }
 
 void areas_retire(const struct process *p, int fd, bool clean)

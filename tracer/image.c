@@ -91,9 +91,12 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 					"no out-of-line area could be mapped";
 		return slot_of;
 	}
-	p->slot_areas = xreallocarray(p->slot_areas, p->nslot_areas + 1,
-				      sizeof(*p->slot_areas));
-	p->slot_areas[p->nslot_areas++] = (struct addr_range){ base, base + len };
+	if (!old || !range_listed(p->slot_areas, p->nslot_areas, base)) {
+		p->slot_areas = xreallocarray(p->slot_areas, p->nslot_areas + 1,
+					      sizeof(*p->slot_areas));
+		p->slot_areas[p->nslot_areas++] =
+			(struct addr_range){ base, base + len };
+	}
 	buf = xcalloc(1, len);
 	area_tag_fill(buf, AREA_SLOTS, len, t->lo, 0);
 	if (stub)
@@ -489,6 +492,10 @@ static void drop_unseen_modules(struct process *p)
 			continue;
 		}
 		bp_table_remove_range(&p->bps, m->lo, m->hi);
+		/* a plugin host loads the same library again and again:
+		 * its areas wait for it rather than more being mapped */
+		probes_module_gone(p, m->lo, m->hi);
+		areas_module_gone(p, m->lo);
 		free(m->path);
 		*m = p->mods[--p->nmods];
 	}

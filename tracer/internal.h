@@ -195,6 +195,20 @@ void areas_look(struct process *p);
  * or NULL. */
 struct retired_area *areas_reuse(struct process *p, uint32_t kind,
 				 uint64_t module_lo, size_t len);
+/* Does the list hold a range that starts at lo (an area used again)? */
+static inline bool range_listed(const struct addr_range *r, size_t n,
+				uint64_t lo)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].lo == lo)
+			return true;
+	return false;
+}
+/* A module was unmapped (dlclose): the areas made for it may be used again
+ * by a module mapped at the same place (the same library loaded again),
+ * but for those the whole process uses (the system call stub's, the
+ * watch stubs'). */
+void areas_module_gone(struct process *p, uint64_t module_lo);
 /* The detach: the areas say whether a later attach may use them again
  * (clean: every thread is out of them). */
 void areas_retire(const struct process *p, int fd, bool clean);

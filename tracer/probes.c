@@ -778,7 +778,8 @@ static void reuse_blob(struct process *p, const struct retired_area *r,
 		if (process_read_resident(p, r->at + real[k], &v,
 					  sizeof(v)) == 0 && v)
 			memcpy(buf + real[k], &v, sizeof(v));
-		if (p->probes.nareas)
+		/* live in the process's first area only */
+		if (p->probes.nareas && p->probes.areas[0].lo != r->at)
 			buf[back[k] - 1] = 0x90;
 	}
 }
@@ -2145,11 +2146,16 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		p->probes.nwins = nwins0;
 		memset(probed, 0, t->nsites * sizeof(*probed));
 	} else {
-		p->probes.areas = xreallocarray(p->probes.areas,
-						p->probes.nareas + 1,
-						sizeof(*p->probes.areas));
-		p->probes.areas[p->probes.nareas++] =
-			(struct addr_range){ a.base, a.base + a.used };
+		struct probes *pr = &p->probes;
+		size_t k = 0;
+
+		/* an area used again after a dlclose is listed already */
+		while (k < pr->nareas && pr->areas[k].lo != a.base)
+			k++;
+		if (k == pr->nareas)
+			pr->areas = xreallocarray(pr->areas, ++pr->nareas,
+						  sizeof(*pr->areas));
+		pr->areas[k] = (struct addr_range){ a.base, a.base + a.used };
 		areas_add(p, a.base, AREA_STUBS);
 	}
 	write_windows(p, nwins0);
@@ -2629,6 +2635,22 @@ bool probes_leave_stub(const struct process *p, struct user_regs_struct *r,
 		return true;
 	}
 	return false;
+}
+
+void probes_module_gone(struct process *p, uint64_t lo, uint64_t hi)
+{
+	struct probes *pr = &p->probes;
+	size_t n = 0;
+
+	for (size_t i = 0; i < pr->nwins; i++)
+		if (pr->wins[i].start < lo || pr->wins[i].start >= hi)
+			pr->wins[n++] = pr->wins[i];
+	pr->nwins = n;
+	n = 0;
+	for (size_t i = 0; i < pr->nhops; i++)
+		if (pr->hops[i].lo < lo || pr->hops[i].lo >= hi)
+			pr->hops[n++] = pr->hops[i];
+	pr->nhops = n;
 }
 
 bool probes_inside(const struct process *p, uint64_t pc, uint64_t *exit)

@@ -194,6 +194,10 @@ struct probe_stats {
 	const char *why_not;	/* no probes at all: the reason */
 };
 
+/* A module was unmapped (dlclose): its windows and hops go (their bytes
+ * are gone; their stubs' area may serve the next module mapped there). */
+void probes_module_gone(struct process *p, uint64_t lo, uint64_t hi);
+
 /* May the process be probed (engine, options, seccomp, CPU)?  NULL, or
  * why not. */
 const char *probes_refusal(struct tracer *tr, struct process *p);

@@ -7,7 +7,9 @@
 # with MODULE:GLOB: its constructor and its functions have exact rows over
 # the three rounds.  A module-qualified entry whose module is never loaded
 # is a warning at the end (not at start-up); the program's stdout and exit
-# status are those of the untraced run.
+# status are those of the untraced run.  A plugin host (sel_cycle) loads
+# the plugin 200 times: rows exact, and what iprofmem maps for it is used
+# again from load to load.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/select_lib.sh"
 
@@ -133,5 +135,42 @@ if sel_run O2-nopie noplugin -e 'sel_plugin.so:plug_a'; then
 	[ "$TBL_EMPTY" = 1 ] || fail "rows, want the no-row table"
 fi
 tc_end
+
+# --- a plugin host: the same plugin loaded 200 times (sel_cycle)
+
+# What iprofmem maps for a module (probe stubs, out-of-line slots) waits,
+# after the dlclose, for the plugin's next load at that place: the
+# program's mappings grow as they do untraced (by at most 2 more: the
+# plugin may take turns between two places), where they grew by one per
+# round before; the rows stay exact.
+for v in O0-nopie O2-pie-cet; do
+	bin=$TGT/sel_cycle.$v
+	tc "modules: sel_cycle.$v: 200 dlopen/dlclose rounds of one plugin, exact rows, mappings bounded"
+	if need_file "$bin"; then
+		run_plain "$bin"
+		run_ip -e 'sel_plugin.so:*' -- "$bin"
+		expect_exit 0
+		cycle_re='^sel_cycle: 200 rounds, ([0-9]+) mappings after the first, ([0-9]+) at the end$'
+		if [[ $(cat "$POUT") =~ $cycle_re ]]; then
+			plain_growth=$((BASH_REMATCH[2] - BASH_REMATCH[1]))
+			if [[ $(cat "$OUT") =~ $cycle_re ]]; then
+				growth=$((BASH_REMATCH[2] - BASH_REMATCH[1]))
+				[ $growth -le $((plain_growth + 2)) ] ||
+					fail "mappings grew by $growth over the rounds traced, by $plain_growth untraced"
+			else
+				fail "traced output: $(head -c 200 "$OUT")"
+			fi
+		else
+			fail "untraced output: $(head -c 200 "$POUT")"
+		fi
+		if expect_only_table "$ERR"; then
+			expect_row "$(src_key sel/plugin plug_a)" 400 200
+			expect_row "$(src_key sel/plugin plug_ctor)" 400 200
+			expect_rows_only sel/plugin plug_a plug_ctor
+		fi
+		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	fi
+	tc_end
+done
 
 [ $N_FAILED -eq 0 ]

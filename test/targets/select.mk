@@ -10,6 +10,9 @@
 #                                   linked with libselshared.so, rpath
 #                                   $ORIGIN (where the plugin is too);
 #                                   VARIANT in $(SEL_VARIANTS)
+#   build/targets/sel_cycle.VARIANT test/targets/sel/cycle.c, -g: loads
+#                                   sel_plugin.so again and again;
+#                                   VARIANT in $(SEL_CYCLE_VARIANTS)
 #
 # $(SEL_BINS) lists them; e2e-targets builds them.
 
@@ -20,7 +23,9 @@ SEL_LIB      := $(TGT_OUTDIR)/libselshared.so
 SEL_PLUGIN   := $(TGT_OUTDIR)/sel_plugin.so
 SEL_VARIANTS := O0-pie O2-pie-cet O2-nopie
 SEL_PROGS    := $(SEL_VARIANTS:%=$(TGT_OUTDIR)/sel_prog.%)
-SEL_BINS     := $(SEL_LIB) $(SEL_PLUGIN) $(SEL_PROGS)
+SEL_CYCLE_VARIANTS := O0-nopie O2-pie-cet
+SEL_CYCLES   := $(SEL_CYCLE_VARIANTS:%=$(TGT_OUTDIR)/sel_cycle.%)
+SEL_BINS     := $(SEL_LIB) $(SEL_PLUGIN) $(SEL_PROGS) $(SEL_CYCLES)
 
 TGT_BINS += $(SEL_BINS)
 
@@ -47,3 +52,13 @@ endef
 $(eval $(call SEL_PROG_RULE,O0-pie,$(TGT_O0) $(TGT_pie) $(TGT_nocet)))
 $(eval $(call SEL_PROG_RULE,O2-pie-cet,$(TGT_O2) $(TGT_pie) $(TGT_cet)))
 $(eval $(call SEL_PROG_RULE,O2-nopie,$(TGT_O2) $(TGT_nopie) $(TGT_nocet)))
+
+# SEL_CYCLE_RULE(variant, flags)
+define SEL_CYCLE_RULE
+$(TGT_OUTDIR)/sel_cycle.$(1): $(SEL_SRCDIR)/cycle.c $(SEL_HDR) $(SEL_PLUGIN) $(SEL_MK)
+	@mkdir -p $$(@D)
+	$$(TGT_CC) $$(TGT_CFLAGS) -g $(2) -o $$@ $(SEL_SRCDIR)/cycle.c -ldl '-Wl,-rpath,$$$$ORIGIN'
+endef
+
+$(eval $(call SEL_CYCLE_RULE,O0-nopie,$(TGT_O0) $(TGT_nopie) $(TGT_nocet)))
+$(eval $(call SEL_CYCLE_RULE,O2-pie-cet,$(TGT_O2) $(TGT_pie) $(TGT_cet)))
