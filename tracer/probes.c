@@ -3062,6 +3062,8 @@ static bool turn_off(const struct probes *pr, pid_t tid, int fd)
 	if (mem_write(fd, pr->ctl + offsetof(struct probe_ctl, off), &off,
 		      sizeof(off)) != 0 ||
 	    mem_write(fd, pr->ctl + offsetof(struct probe_ctl, gate_nrings),
+		      &none, sizeof(none)) != 0 ||
+	    mem_write(fd, pr->ctl + offsetof(struct probe_ctl, watch_nrings),
 		      &none, sizeof(none)) != 0 || !tid)
 		return false;
 	for (size_t i = 0; i < pr->nperf_maps; i++)
