@@ -1049,8 +1049,9 @@ static void on_exit_event(struct tracer *tr, struct event *ev)
 		tr->res->status = ev->status;
 	if (!p)
 		return;
-	/* a seccomp filter that kills on a call it does not allow cannot be
-	 * seen coming (ENGINES in the man page): say what to do */
+	/* a seccomp filter that kills on a call it does not allow, which
+	 * no watch saw coming (perf events refused: ENGINES in the man
+	 * page): say what to do */
 	if (p->probes.on && WIFSIGNALED(ev->status) &&
 	    WTERMSIG(ev->status) == SIGSYS)
 		warn_msg("process %d was killed by SIGSYS: if it is not killed "
