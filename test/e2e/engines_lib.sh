@@ -69,22 +69,59 @@ engines_case() {
 		IPROFMEM=$REAL_IPROFMEM
 		expect_same_as_plain
 		[ "$RC" -eq "$rc_int3" ] || fail "exit status $rc_int3 under int3, $RC under the default engine"
-		engines_cmp "$WORK/table.int3" "$WORK/table.default"
+		if engines_cmp "$WORK/table.int3" "$WORK/table.default" quiet; then
+			:
+		elif engines_raced "$WORK/table.int3" "$WORK/table.default"; then
+			# a second pair, which must be identical (see ENGINES_RACE)
+			echo "# $TAG$name: only rows of ENGINES_RACE ($ENGINES_RACE) differ, a second pair must be identical:"
+			diff "$WORK/table.int3" "$WORK/table.default" | head -n 8 | sed 's/^/#   /'
+			IPROFMEM="$PINNED"
+			run_ip --in "$ENGINES_IN" "$REAL_IPROFMEM" "${INT3_OPTS[@]}" "${opts[@]}" -o "$WORK/table.int3" -- "$@"
+			run_ip --in "$ENGINES_IN" "$REAL_IPROFMEM" "${DEFAULT_OPTS[@]}" "${opts[@]}" -o "$WORK/table.default" -- "$@"
+			IPROFMEM=$REAL_IPROFMEM
+			engines_cmp "$WORK/table.int3" "$WORK/table.default"
+		else
+			engines_cmp "$WORK/table.int3" "$WORK/table.default"
+		fi
 	fi
 	tc_end
+}
+
+# ENGINES_RACE: an extended regex of the functions whose rows may differ
+# by a few pages between two runs of the same engine when another process
+# faults in the same file pages at the same instant.  main's printf faults
+# in libc's code pages, and the kernel's fault-around maps the neighbours
+# of a faulting page that are in the page cache, skipping any that another
+# process's fault holds locked at that moment: they are mapped later by a
+# fault of their own, or never.  Measured: untraced.O2-nopie-cet under
+# build-asan/iprofmem, 400 runs beside two loops running the same program
+# on the other CPU: main 0.4062 MB in 399, 0.3906 in one (an int3 run);
+# in a CI run, once in about ten (and sel_cxx.O2-pie's main once).  When a
+# pair differs in those rows alone, the case runs a second pair, which
+# must be identical: an engine's real difference is there every time.
+ENGINES_RACE=main
+
+# engines_raced A B: do the two tables differ only in the Memory column
+# of ENGINES_RACE's rows (same rows, same calls, same order otherwise)?
+engines_raced() {
+	local strip="s/^.{10}(  .{7}  .*:($ENGINES_RACE))\$/  (raced)\1/"
+	[ -n "$ENGINES_RACE" ] && [ -s "$1" ] && [ -s "$2" ] || return 1
+	[ "$(sed -E "$strip" "$1" | sort)" = "$(sed -E "$strip" "$2" | sort)" ]
 }
 
 # engines_cmp INT3_TABLE DEFAULT_TABLE: the two files byte for byte, but
 # for the Memory column of the rows of the functions ENGINES_MASK names
 # (an extended regex, e.g. "setup|main"): rows that vary between two runs
 # of the same engine, which must still be there in both, with their Calls.
+# With a third argument "quiet": returns 1 on a difference, failing nothing.
 ENGINES_MASK=
 engines_cmp() {
-	local a=$1 b=$2
+	local a=$1 b=$2 quiet=${3:-}
 	if [ ! -s "$a" ] || [ ! -s "$b" ]; then
+		[ "$quiet" = quiet ] && return 1
 		fail "no table written ($(wc -c <"$a" 2>/dev/null || echo missing) bytes under int3, $(wc -c <"$b" 2>/dev/null || echo missing) under the default engine)"
 		note_file "$ERR"
-		return
+		return 1
 	fi
 	# (masked sizes decide where those rows sort, and so where others do:
 	# then the rows are compared as a set)
@@ -93,8 +130,9 @@ engines_cmp() {
 		sed -E "s/^.{10}(  .{7}  .*:($ENGINES_MASK))\$/  (varies)\1/" "$b" | sort >"$b.masked"
 		a=$a.masked b=$b.masked
 	fi
-	if ! cmp -s "$a" "$b"; then
-		fail "the tables differ (< int3, > default engine)"
-		note "$(diff "$a" "$b" | head -n 30)"
-	fi
+	cmp -s "$a" "$b" && return 0
+	[ "$quiet" = quiet ] && return 1
+	fail "the tables differ (< int3, > default engine)"
+	note "$(diff "$a" "$b" | head -n 30)"
+	return 1
 }
