@@ -560,16 +560,22 @@ static const char *open_rings(struct process *p, pid_t tid, uint64_t code,
 
 /* Why no perf events of the process's may follow all its threads, or
  * NULL. */
+static size_t threads_of(const struct tracer *tr, const struct process *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < tr->threads.n; i++)
+		n += tr->threads.threads[i].proc == p;
+	return n;
+}
+
 static const char *perf_unfit(const struct tracer *tr, const struct process *p)
 {
 	int ncpu = get_nprocs_conf();
-	size_t nthreads = 0;
 
-	for (size_t i = 0; i < tr->threads.n; i++)
-		nthreads += tr->threads.threads[i].proc == p;
 	/* an inherited event follows the thread that opens it and the
 	 * threads it creates after, not its siblings */
-	if (nthreads > 1)
+	if (threads_of(tr, p) > 1)
 		return "the process ran threads before iprofmem attached";
 	if (ncpu < 1 || ncpu > PROBE_GATE_RINGS)
 		return "more CPUs than the gate watches";
@@ -679,15 +685,6 @@ void probes_gate_touch(struct process *p)
 	p->probes.gate_gen++;
 	mem_write(p->memfd, p->probes.ctl + offsetof(struct probe_ctl, gate_gen),
 		  &p->probes.gate_gen, sizeof(p->probes.gate_gen));
-}
-
-static size_t threads_of(const struct tracer *tr, const struct process *p)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < tr->threads.n; i++)
-		n += tr->threads.threads[i].proc == p;
-	return n;
 }
 
 void probes_shared(struct process *p)
