@@ -139,18 +139,41 @@ void areas_look(struct process *p)
 	free(maps);
 }
 
+/* Can a module at [lo, hi) reach all of the area, and the area all of
+ * it, with rel32 displacements (as process_map_near places a new one)? */
+static bool area_in_reach(const struct retired_area *r, uint64_t lo,
+			  uint64_t hi)
+{
+	uint64_t from = r->at < lo ? r->at : lo;
+	uint64_t to = r->at + r->len > hi ? r->at + r->len : hi;
+
+	return to - from <= AREA_REACH;
+}
+
 struct retired_area *areas_reuse(struct process *p, uint32_t kind,
-				 uint64_t module_lo, size_t len)
+				 uint64_t module_lo, uint64_t module_hi,
+				 size_t len)
 {
 	struct retired_area *best = NULL;
+	bool best_own = false;
 
 	for (size_t i = 0; i < p->nretired; i++) {
 		struct retired_area *r = &p->retired[i];
+		bool own = r->module_lo == module_lo;
 
-		if (r->kind == kind && r->state == AREA_CLEAN && !r->taken &&
-		    r->module_lo == module_lo && r->len >= len &&
-		    (!best || r->len < best->len))
+		if (r->kind != kind || r->state != AREA_CLEAN || r->taken ||
+		    r->len < len)
+			continue;
+		/* the module's own first (the same library loaded again at
+		 * its place, a re-attach), else one that another module left
+		 * within reach (a library loaded again elsewhere) */
+		if (!own && !area_in_reach(r, module_lo, module_hi))
+			continue;
+		if (!best || (own && !best_own) ||
+		    (own == best_own && r->len < best->len)) {
 			best = r;
+			best_own = own;
+		}
 	}
 	if (best)
 		best->taken = true;

@@ -74,7 +74,7 @@ static uint64_t *build_slots(struct process *p, pid_t tid,
 		return slot_of;
 	len = ((head + n + stub) * ARCH_SLOT_SIZE + 4095) & ~(size_t)4095;
 	areas_look(p);
-	old = areas_reuse(p, AREA_SLOTS, t->lo, len);
+	old = areas_reuse(p, AREA_SLOTS, t->lo, t->hi, len);
 	if (old) {
 		base = old->at;
 		len = old->len;

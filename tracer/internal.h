@@ -191,10 +191,15 @@ void area_tag_fill(void *at, uint32_t kind, uint64_t len, uint64_t module_lo,
 void areas_add(struct process *p, uint64_t area, uint32_t kind);
 /* Find the areas earlier attaches left (once per exec). */
 void areas_look(struct process *p);
-/* A clean one of that kind, for that module, at least len long, taken;
- * or NULL. */
+/* How far apart the two ends of a module and one of its areas may be:
+ * every jump between them is a rel32 (a margin of 1 MB kept). */
+#define AREA_REACH	((1ull << 31) - (1u << 20))
+/* A clean one of that kind, at least len long, taken; or NULL.  The
+ * module's own (made for a module at module_lo) first, else any within
+ * reach of [module_lo, module_hi). */
 struct retired_area *areas_reuse(struct process *p, uint32_t kind,
-				 uint64_t module_lo, size_t len);
+				 uint64_t module_lo, uint64_t module_hi,
+				 size_t len);
 /* Does the list hold a range that starts at lo (an area used again)? */
 static inline bool range_listed(const struct addr_range *r, size_t n,
 				uint64_t lo)
@@ -205,8 +210,8 @@ static inline bool range_listed(const struct addr_range *r, size_t n,
 	return false;
 }
 /* A module was unmapped (dlclose): the areas made for it may be used again
- * by a module mapped at the same place (the same library loaded again),
- * but for those the whole process uses (the system call stub's, the
+ * by the next module mapped within their reach (the same library loaded
+ * again, at its place or elsewhere), but for those the whole process uses (the system call stub's, the
  * watch stubs'). */
 void areas_module_gone(struct process *p, uint64_t module_lo);
 /* The detach: the areas say whether a later attach may use them again

@@ -2106,7 +2106,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 	 * at 4 MB there is little room within rel32 reach */
 	layout_module(p, t, &mp, &a);
 	a.len = (a.used + STUB_MAX + 4095) & ~(size_t)4095;
-	old = areas_reuse(p, AREA_STUBS, t->lo, a.len);
+	old = areas_reuse(p, AREA_STUBS, t->lo, t->hi, a.len);
 	if (old) {
 		a.base = old->at;
 		a.len = old->len;
@@ -2114,7 +2114,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		a.base = process_map_near(p, tid, t, a.len);
 	}
 	if (!a.base || (a.base + a.len > t->hi ? a.base + a.len : t->hi) -
-			(a.base < t->lo ? a.base : t->lo) > (1ull << 31) - (1u << 20)) {
+			(a.base < t->lo ? a.base : t->lo) > AREA_REACH) {
 		/* mapped out of reach: the program gets it back */
 		if (a.base && !old)
 			inject(tid, p->memfd, 0, SYS_munmap, (long)a.base,

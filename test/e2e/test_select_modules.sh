@@ -139,24 +139,32 @@ tc_end
 # --- a plugin host: the same plugin loaded 200 times (sel_cycle)
 
 # What iprofmem maps for a module (probe stubs, out-of-line slots) waits,
-# after the dlclose, for the plugin's next load at that place: the
+# after the dlclose, for the next module loaded within its reach: the
 # program's mappings grow as they do untraced (by at most 2 more: the
 # plugin may take turns between two places), where they grew by one per
-# round before; the rows stay exact.
+# round before; the rows stay exact.  With "moved" the plugin lands at a
+# new place each round (a page of address space kept where it was): the
+# areas of its earlier places serve the new ones, where the areas used to
+# wait for a load at their own place (then: 130 more than untraced).
 for v in O0-nopie O2-pie-cet; do
+	for mode in "" moved; do
 	bin=$TGT/sel_cycle.$v
-	tc "modules: sel_cycle.$v: 200 dlopen/dlclose rounds of one plugin, exact rows, mappings bounded"
+	tc "modules: sel_cycle.$v${mode:+ $mode}: 200 dlopen/dlclose rounds of one plugin, exact rows, mappings bounded"
 	if need_file "$bin"; then
-		run_plain "$bin"
-		run_ip -e 'sel_plugin.so:*' -- "$bin"
+		run_plain "$bin" 200 $mode
+		run_ip -e 'sel_plugin.so:*' -- "$bin" 200 $mode
 		expect_exit 0
-		cycle_re='^sel_cycle: 200 rounds, ([0-9]+) mappings after the first, ([0-9]+) at the end$'
+		cycle_re='^sel_cycle: 200 rounds, ([0-9]+) mappings after the first, ([0-9]+) at the end, ([0-9]+) places$'
 		if [[ $(cat "$POUT") =~ $cycle_re ]]; then
 			plain_growth=$((BASH_REMATCH[2] - BASH_REMATCH[1]))
 			if [[ $(cat "$OUT") =~ $cycle_re ]]; then
 				growth=$((BASH_REMATCH[2] - BASH_REMATCH[1]))
+				places=${BASH_REMATCH[3]}
 				[ $growth -le $((plain_growth + 2)) ] ||
 					fail "mappings grew by $growth over the rounds traced, by $plain_growth untraced"
+				# the scenario itself: a new place nearly every round
+				[ -z "$mode" ] || [ "$places" -ge 150 ] ||
+					fail "the plugin was loaded at $places places only: the test moves it no more"
 			else
 				fail "traced output: $(head -c 200 "$OUT")"
 			fi
@@ -171,6 +179,7 @@ for v in O0-nopie O2-pie-cet; do
 		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
 	fi
 	tc_end
+	done
 done
 
 [ $N_FAILED -eq 0 ]

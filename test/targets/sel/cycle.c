@@ -12,14 +12,22 @@
  *                                                region, per dlopen
  *   setup, main, count_maps: not exact
  *
- * Usage: sel_cycle [ROUNDS]
+ * With "moved", each round first maps one page of address space, kept to
+ * the end (PROT_NONE, never resident), where the plugin would have gone
+ * again: the plugin then lands at a new place each round, and what
+ * iprofmem made for its earlier places must serve the new one (within
+ * rel32 reach) rather than waiting for a load at its old place.
+ *
+ * Usage: sel_cycle [ROUNDS [moved]]
  * Prints "sel_cycle: ROUNDS rounds, A mappings after the first, B at the
- * end" and exits 0, or 1 when the plugin could not be loaded.
+ * end, P places" (P: the distinct addresses the plugin was loaded at) and
+ * exits 0, or 1 when the plugin could not be loaded.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "sel.h"
@@ -66,21 +74,40 @@ count_maps(void)
 int
 main(int argc, char **argv)
 {
-	long rounds = argc > 1 ? atol(argv[1]) : 200, first = 0;
+	long rounds = argc > 1 ? atol(argv[1]) : 200, first = 0, places = 0;
+	int moved = argc > 2 && strcmp(argv[2], "moved") == 0;
+	void **seen;
 
-	if (rounds < 1) {
-		fprintf(stderr, "usage: sel_cycle [ROUNDS]\n");
+	if (rounds < 1 || (argc > 2 && !moved) || argc > 3) {
+		fprintf(stderr, "usage: sel_cycle [ROUNDS [moved]]\n");
 		return 2;
 	}
 	setup(rounds);
+	seen = calloc((size_t)rounds, sizeof(*seen));
+	if (!seen) {
+		perror("sel_cycle: calloc");
+		return 1;
+	}
 	for (long i = 0; i < rounds; i++) {
-		void *h = dlopen(PLUGIN, RTLD_NOW | RTLD_LOCAL);
+		void *h, *at;
 		plug_fn *a;
+		long k;
 
+		if (moved && mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE |
+				  MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
+			perror("sel_cycle: mmap");
+			return 1;
+		}
+		h = dlopen(PLUGIN, RTLD_NOW | RTLD_LOCAL);
 		if (!h || !(a = (plug_fn *)dlsym(h, "plug_a"))) {
 			fprintf(stderr, "sel_cycle: %s\n", dlerror());
 			return 1;
 		}
+		at = (void *)a;
+		for (k = 0; k < places && seen[k] != at; k++)
+			;
+		if (k == places)
+			seen[places++] = at;
 		a(&pg);
 		if (dlclose(h) != 0) {
 			fprintf(stderr, "sel_cycle: dlclose: %s\n", dlerror());
@@ -90,6 +117,7 @@ main(int argc, char **argv)
 			first = count_maps();
 	}
 	printf("sel_cycle: %ld rounds, %ld mappings after the first, %ld at "
-	       "the end\n", rounds, first, count_maps());
+	       "the end, %ld places\n", rounds, first, count_maps(), places);
+	free(seen);
 	return 0;
 }
