@@ -88,17 +88,20 @@ engines_case() {
 }
 
 # ENGINES_RACE: an extended regex of the functions whose rows may differ
-# by a few pages between two runs of the same engine when another process
-# faults in the same file pages at the same instant.  main's printf faults
-# in libc's code pages, and the kernel's fault-around maps the neighbours
-# of a faulting page that are in the page cache, skipping any that another
-# process's fault holds locked at that moment: they are mapped later by a
-# fault of their own, or never.  Measured: untraced.O2-nopie-cet under
-# build-asan/iprofmem, 400 runs beside two loops running the same program
-# on the other CPU: main 0.4062 MB in 399, 0.3906 in one (an int3 run);
-# in a CI run, once in about ten (and sel_cxx.O2-pie's main once).  When a
-# pair differs in those rows alone, the case runs a second pair, which
-# must be identical: an engine's real difference is there every time.
+# by a few pages between two runs of the same engine, for what happened
+# to the page cache in between.  main's printf faults in libc's code
+# pages, and the kernel's fault-around maps only those neighbours of a
+# faulting page that are in the page cache, up to date and not locked at
+# that instant: one that another process's fault holds locked, or one
+# evicted since the last run (this VM runs DAMON with a scheme that pages
+# out file pages no process maps once idle for 60 s: libc's printf paths
+# between two tests) is mapped later by a fault of its own, or never.
+# Measured: untraced.O2-nopie-cet under build-asan/iprofmem, 400 runs
+# beside two loops running the same program on the other CPU: main 0.4062
+# MB in 399, 0.3906 in one (an int3 run); in a CI run, once in about ten
+# (and sel_cxx.O2-pie's main once).  When a pair differs in those rows
+# alone, the case runs a second pair, which must be identical: an
+# engine's real difference is there every time.
 ENGINES_RACE=main
 
 # engines_raced A B: do the two tables differ only in the Memory column
