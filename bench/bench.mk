@@ -5,9 +5,10 @@
 # by the functions and threads, not by the run's length (bench/memory.sh),
 # then the engines side by side (issue 11, bench/engines.sh): us per traced
 # call of small functions, python3.11d fully traced against heaptrack and
-# uftrace, start-up, and the probes' share of events (about 2 minutes).
-# The 10 M-call run is 20 M traps: 4 to 6 minutes pinned, so the whole of
-# `make bench` takes some 12 minutes here.  Knobs (command line or environment):
+# uftrace, start-up, the probes' share of events, and python3.11d's table
+# under both engines (562 s on 2026-12-03, the int3 engine's runs most of
+# it).  The 10 M-call run is 20 M traps: 4 to 6 minutes pinned, so the
+# whole of `make bench` takes some 20 minutes here.  Knobs (command line or environment):
 #   make bench BENCH_N=50000 BENCH_REPS=5 BENCH_CPU=none BENCH_SPIN_K=100000
 #   make bench BENCH_MEM_N1=1000000 BENCH_MEM_N2=10000000
 #   make bench BENCH_SMALL_N=1000000 BENCH_ENGINES_REPS=3 BENCH_INT3_SECS=15

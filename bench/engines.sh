@@ -33,6 +33,9 @@
 #      a C program built -O2 -g that the project did not write: Lua 5.4
 #      (test/e2e/real_programs.sh builds it from Debian's source, cached
 #      under build/real) running test/e2e/real/work.lua 20000.
+#  (d) The same table on python3.11d (-S -I -c pass, PYTHONHASHSEED=0,
+#      setarch -R, one CPU): the default engine's twice, then the int3
+#      engine's against it; identical, or the rows that differ.
 #
 # Until the probe engine lands, --engine is not in `iprofmem --help`: then
 # only today's engine (int3) is measured and every default-engine figure
@@ -58,8 +61,10 @@
 #   BENCH_DIR           where small and small-cet are built (build/bench)
 #   IPROFMEM            the binary under test (default ./iprofmem)
 #   BENCH_PYTHON        the interpreter (default python3.11d)
-# About a minute and a half here with the int3 engine only; the caps keep
-# it near 5 minutes when the default engine is slow.
+#   BENCH_SAME          0: skip (d), the tables compared
+#   BENCH_SAME_CPU      the CPU (d) pins its runs to (default 0)
+# About 4 minutes here, and 2 more for (d); the caps keep (b) near 5
+# minutes when the default engine is slow.
 set -u
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 1
@@ -503,5 +508,84 @@ else
 			printf '  %-26s n/a (no "probe N ... int3 N" stats line)\n' "${c%%:*}"
 		fi
 	done
+fi
+# ------------------------------------------------ (d) the same table twice
+
+# A real program's tables, byte for byte: python3.11d (every function
+# traced) running `-S -I -c pass` (about 2.8 million calls: 2 minutes or
+# more under the int3 engine here), with PYTHONHASHSEED=0 (a random hash
+# seed moves its allocations from run to run), under `setarch -R` on one
+# CPU, as the engine tests run theirs: the default engine twice (is its
+# table the same run to run?), then the int3 engine (the same as the
+# default engine's?), each difference shown.  Not in make check for its
+# time (and for python3.11-dbg).  BENCH_SAME=0 skips it.
+#
+# Meanwhile a helper keeps the program's files (the interpreter and the
+# libraries ldd names) mapped, each page read once.  Where the kernel
+# pages out the page cache that no process maps and that has been cold
+# for a while (this VM runs DAMON, kdamond, with such a scheme: pageout,
+# paddr, unmapped file pages idle for 60 s), a run that takes minutes, as
+# the int3 engine's does, finds some of its file pages gone by the time it
+# first reads them: the major fault's fault-around then maps fewer of the
+# neighbours, and rows that first read the program's own data come out a
+# few pages smaller (unicode_isalnum: 24, 27 and 29 pages in three int3
+# runs, 32 in every default run and in the int3 run beside the helper).
+echo
+echo "(d) the same table: $PY -S -I -c pass, every function traced, PYTHONHASHSEED=0, setarch -R, one CPU"
+SAME_NA=
+[ $HAS_ENGINE = 1 ] || SAME_NA=$NOT_YET
+[ -n "$SAME_NA" ] || [ $HAS_PY = 1 ] || SAME_NA="n/a ($PY not installed: apt-get install python3.11-dbg)"
+[ -n "$SAME_NA" ] || [ "${BENCH_SAME:-1}" != 0 ] || SAME_NA="skipped (BENCH_SAME=0)"
+if [ -n "$SAME_NA" ]; then
+	echo "  $SAME_NA"
+else
+	# same_run NAME [OPTIONS...]: the table in $TMP/same-NAME.table
+	same_run() {
+		local name=$1
+		shift
+		timeout -k 5 900 setarch "$(uname -m)" -R taskset -c "${BENCH_SAME_CPU:-0}" \
+			env -i PATH="$PATH" LC_ALL=C PYTHONHASHSEED=0 "$IPROFMEM" "$@" \
+			-o "$TMP/same-$name.table" -- "$PY" -S -I -c pass \
+			</dev/null >/dev/null 2>"$TMP/same-$name.err" && return 0
+		echo "  $name: the run failed:"
+		tail -n 3 "$TMP/same-$name.err" | sed 's/^/    /'
+		return 1
+	}
+	# same_cmp LABEL A B: identical, or how many rows differ, and the first
+	same_cmp() {
+		if cmp -s "$TMP/same-$2.table" "$TMP/same-$3.table"; then
+			echo "  $1: identical ($(($(wc -l <"$TMP/same-$2.table") - 4)) rows)"
+		else
+			echo "  $1: DIFFERENT, $(diff "$TMP/same-$2.table" "$TMP/same-$3.table" | grep -c '^>') rows of $(($(wc -l <"$TMP/same-$3.table") - 4)) (< $2, > $3):"
+			diff "$TMP/same-$2.table" "$TMP/same-$3.table" | head -n 12 | sed 's/^/    /'
+		fi
+	}
+	# the helper: the interpreter itself, mapping the files and waiting
+	# until killed, or until this script is gone
+	SAME_FILES=("$(command -v "$PY")")
+	while read -r f; do SAME_FILES+=("$f"); done < <(ldd "${SAME_FILES[0]}" | sed -n 's|.* => \(/[^ ]*\) .*|\1|p; s|^[[:space:]]*\(/[^ ]*\) .*|\1|p')
+	"$PY" -S -I -c '
+import mmap, os, sys, time
+maps = []
+for p in sys.argv[1:]:
+    with open(p, "rb") as f:
+        m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+    sum(m[i] for i in range(0, len(m), 4096))
+    maps.append(m)
+print("held", flush=True)
+parent = os.getppid()
+while os.getppid() == parent:
+    time.sleep(1)' "${SAME_FILES[@]}" </dev/null >"$TMP/same-holder.out" 2>&1 &
+	SAME_HOLDER=$!
+	for _ in $(seq 100); do grep -q held "$TMP/same-holder.out" 2>/dev/null && break; sleep 0.1; done
+	echo "  (${#SAME_FILES[@]} files kept mapped meanwhile: $(grep -q held "$TMP/same-holder.out" && echo "${SAME_FILES[*]##*/}" || echo "no, the helper failed"))"
+	if same_run default && same_run default2; then
+		same_cmp "default engine, run twice" default default2
+		if t0=$(now_ns) && same_run int3 --engine=int3; then
+			same_cmp "int3 engine ($(awk -v t=$(($(now_ns) - t0)) 'BEGIN { printf "%.0f", t / 1e9 }') s) against the default engine" int3 default
+		fi
+	fi
+	kill "$SAME_HOLDER" 2>/dev/null
+	wait "$SAME_HOLDER" 2>/dev/null
 fi
 exit 0
