@@ -1582,6 +1582,97 @@ static void drop_groups(struct mod_plan *mp)
 			mp->wins[k].dropped = true;
 }
 
+/* A window's site that says whose function it is in. */
+static const struct sym_site *win_site(const struct sym_table *t,
+				       const struct mod_plan *mp,
+				       const struct win_plan *wp)
+{
+	if (wp->extra)
+		wp = &mp->wins[wp->owner];
+	return wp->n ? &t->sites[mp->cov[wp->first]] : NULL;
+}
+
+static int win_start_cmp(const void *a, const void *b)
+{
+	uint64_t x = (*(const struct win_plan *const *)a)->w.start;
+	uint64_t y = (*(const struct win_plan *const *)b)->w.start;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The target of a direct branch, or 0: jmp, jcc and call as decoded, and
+ * loop, loope, loopne and jrcxz (rel8), which are never displaced. */
+static uint64_t branch_target(const struct insn *in)
+{
+	if (in->op == INSN_JMP || in->op == INSN_JCC || in->op == INSN_CALL)
+		return in->target;
+	if (in->len == 2 && in->bytes[0] >= 0xe0 && in->bytes[0] <= 0xe3)
+		return in->addr + 2 + (uint64_t)(int64_t)(int8_t)in->bytes[1];
+	return 0;
+}
+
+/* Drop (with its group) every window that another function's direct
+ * branch lands inside: the planner knows the branches of the window's own
+ * function, and re-aims them, but glibc's mempcpy, say, ends in a jmp to
+ * memcpy+3, inside memcpy's entry window, whether or not mempcpy is
+ * traced.  Every function of the module is decoded from its start to the
+ * next (the planner decoded only those traced); an undecodable byte is
+ * stepped over, so that a branch found in the bytes after it can only drop
+ * a window more, never one less. */
+static void drop_foreign_targets(const struct sym_table *t, struct mod_plan *mp)
+{
+	struct win_plan **by = xcalloc(mp->nwins ? mp->nwins : 1, sizeof(*by));
+	size_t n = 0;
+
+	for (size_t k = 0; k < mp->nwins; k++)
+		if (!mp->wins[k].dropped && mp->wins[k].w.len > 1)
+			by[n++] = &mp->wins[k];
+	qsort(by, n, sizeof(*by), win_start_cmp);
+	for (size_t i = 0; n && i < t->nstarts; i++) {
+		uint64_t at = t->starts[i], end;
+		size_t avail;
+		const uint8_t *code = symbols_code_at(t, at, &avail);
+
+		if (!code)
+			continue;
+		end = i + 1 < t->nstarts && t->starts[i + 1] - at < avail ?
+		      t->starts[i + 1] : at + avail;
+		while (at < end) {
+			struct insn in;
+			uint64_t to;
+			size_t lo = 0, hi = n;
+			const struct sym_site *s;
+
+			if (insn_decode(code + (at - t->starts[i]), end - at, at,
+					&in) != 0 || !in.len) {
+				at++;
+				continue;
+			}
+			at += in.len;
+			to = branch_target(&in);
+			if (!to)
+				continue;
+			while (lo < hi) {	/* the last window starting before to */
+				size_t mid = (lo + hi) / 2;
+
+				if (by[mid]->w.start < to)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (!lo || to >= by[lo - 1]->w.start + by[lo - 1]->w.len)
+				continue;
+			s = win_site(t, mp, by[lo - 1]);
+			if (s && insn_in_ranges(in.addr, &t->ranges[s->ranges_at],
+						s->nranges))
+				continue;	/* its own: the planner's */
+			by[lo - 1]->dropped = true;
+		}
+	}
+	free(by);
+	drop_groups(mp);
+}
+
 /* Measure every planned window's stub and lay the stubs out after the
  * probe code: a->used becomes their end.  Windows that cannot be, or
  * that hold a pc where a thread stands, are dropped with their group. */
@@ -2101,6 +2192,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 	if (!p->probes.on || !t->nsites)
 		return;
 	plan_module(t, skip, &mp);
+	drop_foreign_targets(t, &mp);
 	a.nunsafe = unsafe_pcs(tr, p, (uint64_t **)&a.unsafe);
 	/* the area is as long as the stubs need: under a non-PIE executable
 	 * at 4 MB there is little room within rel32 reach */

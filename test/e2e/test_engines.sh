@@ -15,7 +15,7 @@
 ALL_C_VARIANTS="$DEBUG_VARIANTS $NODEBUG_VARIANTS"
 
 # the C targets run with no argument but the marker
-for t in mem jump tailcall kinds quiet untraced sel_malloc forks flags oneinsn ripfirst; do
+for t in mem jump tailcall kinds quiet untraced sel_malloc forks flags oneinsn ripfirst xjump; do
 	# kinds: setup, make_file and main fault in libc code pages and, with
 	# fault-around, whichever neighbours are in the page cache, which
 	# other processes change: their size varies between two runs of the
