@@ -232,9 +232,14 @@ else
 			continue
 		fi
 		[ -z "$tag" ] && normal=$bin
+		# the int3 engine stops the program at every event: a hang guard
+		# three times as long (interleave's 480,000 stops took 50 s to
+		# over 60 on this VM's slow days)
+		limit=${E2E_TIMEOUT:-60}
+		[ "$engine" = int3 ] && limit=$((limit * 3))
 		for s in "${scripts[@]}"; do
 			case $s in */test_valgrind.sh) continue ;; esac
-			run_script "$s" "$tag" IPROFMEM="$bin" IPROFMEM_ENGINE="$engine"
+			run_script "$s" "$tag" IPROFMEM="$bin" IPROFMEM_ENGINE="$engine" E2E_TIMEOUT="$limit"
 		done
 	done
 	for s in "${scripts[@]}"; do

@@ -6,7 +6,8 @@
 #                 is taken from the top directory)
 #   E2E_TAG       prefix of every test name, e.g. "asan:" (default none)
 #   E2E_TARGETS   directory of the built targets (default build/targets)
-#   E2E_TIMEOUT   seconds one iprofmem run may take (default 60)
+#   E2E_TIMEOUT   seconds one iprofmem run may take (default 60; test/run.sh
+#                 gives the int3 engine's pass three times as long)
 #
 # A test case:
 #   tc "name"; ...checks that call fail "reason"...; tc_end
