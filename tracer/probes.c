@@ -1616,9 +1616,10 @@ static uint64_t branch_target(const struct insn *in)
  * function, and re-aims them, but glibc's mempcpy, say, ends in a jmp to
  * memcpy+3, inside memcpy's entry window, whether or not mempcpy is
  * traced.  Every function of the module is decoded from its start to the
- * next (the planner decoded only those traced); an undecodable byte is
- * stepped over, so that a branch found in the bytes after it can only drop
- * a window more, never one less. */
+ * next (the planner decoded only those traced).  An undecodable byte is
+ * stepped over: compiler code has none inside a symbol, and in other code
+ * the sweep may be out of step for a few instructions after one, where it
+ * could miss a branch (not seen in glibc). */
 static void drop_foreign_targets(const struct sym_table *t, struct mod_plan *mp)
 {
 	struct win_plan **by = xcalloc(mp->nwins ? mp->nwins : 1, sizeof(*by));
