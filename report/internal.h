@@ -64,6 +64,9 @@ struct report {
 	struct node_slot *path_cache;
 	int root_last_fn, root_last_child;	/* as in struct node, for
 						   REPORT_ROOT */
+	bool flat;		/* report_set_flat: nodes by function alone */
+	int *flat_ids;		/* flat: fn -> its node id, -1 when none */
+	size_t flat_cap;
 
 	struct sample *samples;	/* SAMPLES_MAX of them once the first comes */
 	size_t nsamples;

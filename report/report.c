@@ -87,6 +87,7 @@ void report_free(struct report *r)
 	free(r->nodes);
 	free(r->node_slots);
 	free(r->path_cache);
+	free(r->flat_ids);
 	free(r->samples);
 	free(r);
 }
@@ -258,6 +259,39 @@ static int node_new(struct report *r, int parent, int fn)
 	return (int)r->nnodes++;
 }
 
+void report_set_flat(struct report *r, bool flat)
+{
+	r->flat = flat;
+}
+
+bool report_is_flat(const struct report *r)
+{
+	return r->flat;
+}
+
+/* report_path of a flat report: the function's one node, from an array
+ * that never misses the way a big tree's hash table does. */
+static int flat_path(struct report *r, int fn)
+{
+	if ((size_t)fn >= r->flat_cap) {
+		size_t cap = r->flat_cap ? r->flat_cap : 256;
+		int *ids;
+
+		while (cap <= (size_t)fn)
+			cap *= 2;
+		ids = realloc(r->flat_ids, cap * sizeof(*ids));
+		if (!ids)
+			return -1;
+		for (size_t i = r->flat_cap; i < cap; i++)
+			ids[i] = -1;
+		r->flat_ids = ids;
+		r->flat_cap = cap;
+	}
+	if (r->flat_ids[fn] < 0)
+		r->flat_ids[fn] = node_new(r, REPORT_ROOT, fn);
+	return r->flat_ids[fn];
+}
+
 int report_path(struct report *r, int parent, int fn)
 {
 	/* A bad id is a tracer bug, but aborting mid-run would leave the
@@ -265,6 +299,8 @@ int report_path(struct report *r, int parent, int fn)
 	if (fn < 0 || (size_t)fn >= r->nfuncs || parent < REPORT_ROOT ||
 	    (parent >= 0 && (size_t)parent >= r->nnodes))
 		return -1;
+	if (r->flat)
+		return flat_path(r, fn);
 	int *last_fn = parent >= 0 ? &r->nodes[parent].last_fn : &r->root_last_fn;
 	int *last_child = parent >= 0 ? &r->nodes[parent].last_child :
 					&r->root_last_child;
@@ -308,6 +344,7 @@ struct report *report_clone_keys(const struct report *r)
 
 	if (!c)
 		return NULL;
+	c->flat = r->flat;
 	/* The keys are distinct and parents precede children, so each
 	 * function and node gets the next id, which is its own. */
 	for (size_t i = 0; i < r->nfuncs; i++) {

@@ -35,6 +35,17 @@ int report_add_func(struct report *r, const char *file, int line,
  * memory. */
 struct report *report_clone_keys(const struct report *r);
 
+/* Keep no call paths: report_path gives every call of a function its one
+ * node under the root, whatever its caller.  The flat table is the same
+ * but for its outer columns (a recursion counts once), which need paths,
+ * as do the tree, JSON, CSV, pprof, folded stacks, flame graphs and
+ * record files: only for a report that none of those will print.  On a
+ * program with deep, varied call chains (an interpreter) it saves most of
+ * the recording's time and memory.  Set before the first report_path;
+ * report_clone_keys keeps it. */
+void report_set_flat(struct report *r, bool flat);
+bool report_is_flat(const struct report *r);
+
 /* ---- recording (hot path: O(1) amortized, no allocation but growth) ---- */
 
 #define REPORT_ROOT (-1)

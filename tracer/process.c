@@ -44,6 +44,7 @@ struct process *process_new(struct tracer *tr, pid_t pid,
 		if (!p->rep) {
 			out_of_memory();
 		}
+		report_set_flat(p->rep, report_is_flat(tr->shared));
 		res->procs = xreallocarray(res->procs, res->nprocs + 1,
 					   sizeof(*res->procs));
 		p->result = res->nprocs++;

@@ -230,4 +230,62 @@ if need_file "$bin"; then
 fi
 tc_end
 
+# ------------------------- without call paths: the table of a run that keeps them
+
+# A run that prints nothing that needs call paths keeps one node per
+# function (report_set_flat): its rows must be exact, every column, as
+# the record's above are (views), and its table the one that a run which
+# keeps every path (--record) prints (mem: recursion and tail calls; the
+# two rows that vary with ASLR masked).
+bin=$TGT/views.O2-pie
+D=$WORK/flat
+mkdir -p "$D"
+for cols in "" "self,peak,total"; do
+	tc "views.O2-pie ${cols:+--columns=$cols }without call paths: every row exact"
+	if need_file "$bin"; then
+		opt=()
+		[ -n "$cols" ] && opt=(--columns="${cols/total/total-calls}")
+		run_ip "${opt[@]}" -o "$D/table" -- "$bin" "$MARK"
+		expect_quiet_ok
+		if expect_framed "$D/table" "$(col_header "$cols")" "$(col_dashes "$cols")"; then
+			for f in $VIEWS_EXACT; do
+				expect_line "$FRAMED_ROWS" "$(col_row "$cols" "$f")" "row"
+			done
+		fi
+	fi
+	tc_end
+done
+
+tc "views.O2-pie fork -f --per-process --columns=peak without call paths: both tables exact"
+if need_file "$bin"; then
+	run_ip -f --per-process --columns=peak -o "$D/pp" -- "$bin" fork "$MARK"
+	expect_quiet_ok
+	# (the functions the fork mode runs alike in both processes, as above)
+	for f in sometimes poll_loop alloc_small alloc_big leaf; do
+		n=$(grep -c -F -x -- "$(col_row peak "$f")" "$D/pp")
+		[ "$n" = 2 ] || fail "$f: $n exact rows, want 2 (one per process)"
+	done
+fi
+tc_end
+
+for v in O2-pie O0-nopie; do
+	bin=$TGT/mem.$v
+	tc "mem.$v: the table without call paths is the one with them"
+	if need_file "$bin"; then
+		run_ip -o "$D/mem-flat" -- "$bin" "$MARK"
+		expect_quiet_ok
+		run_ip -o "$D/mem-paths" --record="$D/mem-rec" -- "$bin" "$MARK"
+		expect_quiet_ok
+		if [ -s "$D/mem-flat" ] && [ -s "$D/mem-paths" ]; then
+			mask_inexact "$D/mem-flat" >"$D/mem-flat.m"
+			mask_inexact "$D/mem-paths" >"$D/mem-paths.m"
+			expect_same "$D/mem-paths.m" "$D/mem-flat.m" "the table without call paths"
+			[ "$(grep -c -v -e '^-' -e '^Memory' "$D/mem-flat")" -ge 5 ] || fail "fewer than 5 rows"
+		else
+			fail "a run wrote no table"
+		fi
+	fi
+	tc_end
+done
+
 [ $N_FAILED -eq 0 ]

@@ -369,6 +369,63 @@ static void test_flat_sums_paths(void **state)
 		     FOOT);
 }
 
+/* The same calls recorded with and without call paths: a flat report
+ * keeps one node per function and prints the same table, with every
+ * column that does not need paths; its clone is flat too. */
+static void feed(struct report *r, int f, int g, int h)
+{
+	int p = REPORT_ROOT;
+
+	for (int i = 0; i < 40; i++) {
+		int q = report_path(r, p, i % 3 ? f : g);
+
+		report_record_call(r, q, &(struct report_call){
+			.delta = 4096 * (i % 5) - 8192, .self = 4096 * (i % 2),
+			.peak = 4096 * (i % 7) });
+		report_record_call(r, report_path(r, q, h),
+				   &(struct report_call){ .delta = 4096,
+							  .peak = 4096 * i });
+		p = i % 4 ? q : REPORT_ROOT;
+	}
+}
+
+static void test_flat_same_table(void **state)
+{
+	struct report *r = *state, *flat = report_new(), *c;
+	struct report_view v = {
+		.format = REPORT_TABLE, .columns = REPORT_COL_SELF |
+		REPORT_COL_PEAK | REPORT_COL_TOTAL_CALLS };
+	const struct report *both[] = { r, flat };
+	char *got[2];
+
+	assert_non_null(flat);
+	report_set_flat(flat, true);
+	assert_true(report_is_flat(flat) && !report_is_flat(r));
+	for (int k = 0; k < 2; k++) {
+		struct report *x = (struct report *)both[k];
+
+		feed(x, add(x, "/f.c", 1, "f"), add(x, "/g.c", 2, "g"),
+		     add(x, "/h.c", 3, "h"));
+		got[k] = print_view(x, &v);
+	}
+	assert_true(r->nnodes > 3);
+	assert_int_equal(flat->nnodes, 3);
+	for (size_t i = 0; i < flat->nnodes; i++)
+		assert_int_equal(flat->nodes[i].parent, REPORT_ROOT);
+	assert_string_equal(got[1], got[0]);
+	assert_non_null(strstr(got[0], "/h.c:3:h"));
+	c = report_clone_keys(flat);
+	assert_non_null(c);
+	assert_true(report_is_flat(c));
+	assert_int_equal(c->nnodes, 3);
+	assert_int_equal(report_path(c, 2, 1), report_path(flat, 0, 1));
+	assert_int_equal(c->nnodes, 3);
+	free(got[0]);
+	free(got[1]);
+	report_free(c);
+	report_free(flat);
+}
+
 static void test_kept_calls_biggest(void **state)
 {
 	struct report *r = *state;
@@ -581,6 +638,7 @@ int main(void)
 		T(test_path_many),
 		T(test_record_call_counters),
 		T(test_flat_sums_paths),
+		T(test_flat_same_table),
 		T(test_kept_calls_biggest),
 		T(test_clone_keys),
 		T(test_samples_bounded),
