@@ -1172,6 +1172,10 @@ struct win_plan {
 	bool pad;		/* a fixup of no instruction: the jmp rel32 to
 				   the stub of window owner, a springboard's */
 	uint32_t owner;
+	/* a short function's stub (plan_short): its own code is left as it
+	 * is, int3s and all, and the direct calls of it (its group's fixups)
+	 * are re-aimed at the stub */
+	bool detached;
 	bool dropped;		/* its group is left out */
 	int len;		/* its stub's length (measured) */
 	uint64_t stub;		/* its stub's address (laid out) */
@@ -1183,6 +1187,11 @@ struct redirect {
 	uint64_t target, to;	/* target 0: free */
 };
 
+/* A call rel32 (e8), at addr, of the function at target. */
+struct direct_call {
+	uint64_t addr, target;
+};
+
 /* Every window of a module, planned once for both passes of probes_arm
  * (decoding the functions is most of the set-up's time). */
 struct mod_plan {
@@ -1192,6 +1201,10 @@ struct mod_plan {
 	size_t ncov, capcov;
 	struct redirect *redir;		/* open addressing */
 	size_t capredir;
+	/* every direct call (e8 rel32) of the module's functions, from
+	 * drop_foreign_targets' sweep, for plan_short */
+	struct direct_call *calls;
+	size_t ncalls, capcalls;
 };
 
 static void mod_plan_free(struct mod_plan *mp)
@@ -1199,6 +1212,7 @@ static void mod_plan_free(struct mod_plan *mp)
 	free(mp->wins);
 	free(mp->cov);
 	free(mp->redir);
+	free(mp->calls);
 }
 
 /* The stub copy of every inner target of the windows kept, laid out. */
@@ -1208,7 +1222,8 @@ static void build_redirects(struct mod_plan *mp)
 
 	for (size_t k = 0; k < mp->nwins; k++)
 		if (!mp->wins[k].dropped && !mp->wins[k].fixup)
-			n += (size_t)__builtin_popcount(mp->wins[k].w.inner);
+			n += (size_t)__builtin_popcount(mp->wins[k].w.inner) +
+			     mp->wins[k].detached;
 	if (!n)
 		return;
 	for (mp->capredir = 16; mp->capredir < 2 * n; mp->capredir *= 2)
@@ -1223,6 +1238,16 @@ static void build_redirects(struct mod_plan *mp)
 			uint64_t t = wp->w.insns[i].addr;
 			size_t h;
 
+			if (wp->detached && i == 0) {
+				/* the calls of a short function: its stub's
+				 * start, where the entry is probed */
+				for (h = addr_slot(t, mp->capredir);
+				     mp->redir[h].target;
+				     h = (h + 1) & (mp->capredir - 1))
+					;
+				mp->redir[h] = (struct redirect){ t, wp->stub };
+				continue;
+			}
 			if (!(wp->w.inner & 1u << i))
 				continue;
 			for (h = addr_slot(t, mp->capredir); mp->redir[h].target;
@@ -1364,10 +1389,12 @@ static bool encode_window(struct process *p, const struct sym_table *t,
 	}
 	memset(pw, 0, sizeof(*pw));
 	pw->start = w->start;
-	pw->len = w->len;
-	if (stub_patch(pw->patch, w, spec.addr) != 0)
+	/* a short function's own bytes stay as they are: no patch, nothing
+	 * to put back (its stub is reached by the calls re-aimed) */
+	pw->len = wp->detached ? 0 : w->len;
+	if (!wp->detached && stub_patch(pw->patch, w, spec.addr) != 0)
 		return false;
-	memcpy(pw->orig, orig, w->len);
+	memcpy(pw->orig, orig, pw->len);
 	pw->stub = spec.addr;
 	pw->stub_len = (uint16_t)len;
 	pw->call0 = spec.call0;
@@ -1408,7 +1435,7 @@ static void keep_encoded(struct process *p, const struct sym_table *t,
 		b->nranges = jind->nranges;
 		b->in_stub = true;
 	}
-	for (uint32_t c = 0; c < wp->n; c++) {
+	for (uint32_t c = 0; !wp->detached && c < wp->n; c++) {
 		uint32_t si = mp->cov[wp->first + c];
 		const struct sym_site *s = &t->sites[si];
 
@@ -1629,9 +1656,9 @@ static void drop_foreign_targets(const struct sym_table *t, struct mod_plan *mp)
 		if (!mp->wins[k].dropped && mp->wins[k].w.len > 1)
 			by[n++] = &mp->wins[k];
 	qsort(by, n, sizeof(*by), win_start_cmp);
-	for (size_t i = 0; n && i < t->nstarts; i++) {
+	for (size_t i = 0; i < t->nstarts; i++) {
 		uint64_t at = t->starts[i], end;
-		size_t avail;
+		size_t avail, calls0 = mp->ncalls;
 		const uint8_t *code = symbols_code_at(t, at, &avail);
 
 		if (!code)
@@ -1646,10 +1673,26 @@ static void drop_foreign_targets(const struct sym_table *t, struct mod_plan *mp)
 
 			if (insn_decode(code + (at - t->starts[i]), end - at, at,
 					&in) != 0 || !in.len) {
+				/* out of step, maybe: none of its calls */
+				if (calls0 != SIZE_MAX)
+					mp->ncalls = calls0;
+				calls0 = SIZE_MAX;
 				at++;
 				continue;
 			}
 			at += in.len;
+			if (in.op == INSN_CALL && in.len == PATCH_JMP_LEN &&
+			    in.bytes[0] == 0xe8 && calls0 != SIZE_MAX) {
+				if (mp->ncalls == mp->capcalls) {
+					mp->capcalls = mp->capcalls ?
+						       2 * mp->capcalls : 1024;
+					mp->calls = xreallocarray(
+						mp->calls, mp->capcalls,
+						sizeof(*mp->calls));
+				}
+				mp->calls[mp->ncalls++] = (struct direct_call){
+					in.addr, in.target };
+			}
 			to = branch_target(&in);
 			if (!to)
 				continue;
@@ -1674,6 +1717,225 @@ static void drop_foreign_targets(const struct sym_table *t, struct mod_plan *mp)
 	drop_groups(mp);
 }
 
+static int call_target_cmp(const void *a, const void *b)
+{
+	const struct direct_call *x = a, *y = b;
+
+	if (x->target != y->target)
+		return x->target < y->target ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct addr_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Does [lo, hi) share a byte with one of the windows' bytes (by: sorted
+ * by start, n of them, none longer than PATCH_MAX_LEN)? */
+static bool in_a_window(const struct addr_range *by, size_t n, uint64_t lo,
+			uint64_t hi)
+{
+	size_t a = 0, b = n;
+
+	while (a < b) {		/* the first window starting at hi or after */
+		size_t mid = (a + b) / 2;
+
+		if (by[mid].lo < hi)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	while (a-- > 0 && by[a].lo + PATCH_MAX_LEN > lo)
+		if (by[a].hi > lo)
+			return true;
+	return false;
+}
+
+/* Is page (an address / 4096) in pages (sorted, n)? */
+static bool page_in(const uint64_t *pages, size_t n, uint64_t page)
+{
+	return bsearch(&page, pages, n, sizeof(*pages), u64_cmp) != NULL;
+}
+
+/* May call c be re-aimed: in no window (by, n), on the pages of sites? */
+static bool call_reaimable(const struct direct_call *c,
+			   const struct addr_range *by, size_t n,
+			   const uint64_t *pages, size_t npages)
+{
+	return !in_a_window(by, n, c->addr, c->addr + PATCH_JMP_LEN) &&
+	       page_in(pages, npages, c->addr / 4096) &&
+	       page_in(pages, npages, (c->addr + PATCH_JMP_LEN - 1) / 4096);
+}
+
+/* The function of sites [i0, i1) when it is short: one straight run of
+ * instructions to its one ret (no branch, no call), its sites the entry
+ * and that ret; false otherwise.  w gets its instructions. */
+static bool short_function(const struct sym_table *t, size_t i0, size_t i1,
+			   struct patch_window *w)
+{
+	const struct sym_site *e = NULL, *r = NULL;
+	uint64_t at;
+	size_t avail;
+	const uint8_t *code;
+
+	for (size_t i = i0; i < i1; i++) {
+		const struct sym_site *s = &t->sites[i];
+
+		if (s->is_entry ? e != NULL : r != NULL)
+			return false;
+		if (s->is_entry)
+			e = s;
+		else
+			r = s;
+	}
+	if (!e || !r || r->insn.op != INSN_RET || r->addr < e->addr ||
+	    r->addr - e->addr >= PATCH_MAX_LEN ||
+	    !(code = symbols_code_at(t, e->addr, &avail)))
+		return false;
+	memset(w, 0, sizeof(*w));
+	w->start = e->addr;
+	for (at = e->addr; at <= r->addr; ) {
+		struct insn in;
+
+		if (w->ninsns == PATCH_MAX_INSNS || at - e->addr >= avail ||
+		    insn_decode(code + (at - e->addr), avail - (at - e->addr),
+				at, &in) != 0 || !in.len)
+			return false;
+		switch (in.op) {
+		case INSN_JMP: case INSN_JCC: case INSN_CALL:
+		case INSN_JMP_IND: case INSN_CALL_IND: case INSN_UNSUPPORTED:
+			return false;
+		default:
+			break;
+		}
+		if (in.op == INSN_RET && in.addr != r->addr)
+			return false;
+		w->insns[w->ninsns++] = in;
+		at += in.len;
+	}
+	if (w->insns[w->ninsns - 1].addr != r->addr)
+		return false;
+	w->len = (uint8_t)(at - e->addr);
+	w->has_ret = true;
+	w->whole = true;
+	return true;
+}
+
+/* A short function (one ret, `mov %rdi,%rax; ret`...) with another
+ * function right after it has no window for a jmp: its entry and ret are
+ * int3 sites, a ptrace stop each per call.  When the module calls it
+ * directly (python3.11d's AnnotateRWLockAcquired, 1,800 calls a run),
+ * it gets a stub of its own, which probes the entry, runs its
+ * instructions and probes the ret; every direct call of it (an e8 rel32
+ * of the module that no window holds) is re-aimed at the stub, one group
+ * with it.  Its own code is not touched: a call through a pointer still
+ * takes its int3s, which report the same events.  Only calls on a page
+ * that holds a traced function's site are re-aimed: iprofmem reads every
+ * such page under either engine, making it resident; a write elsewhere
+ * would make a page resident that the int3 engine leaves alone, and the
+ * first call that runs code there would not fault it in. */
+static void plan_short(const struct sym_table *t, const char *const *skip,
+		       struct mod_plan *mp)
+{
+	struct addr_range *by;
+	uint64_t *pages;
+	bool *covered;
+	size_t n = 0, npages = 0;
+
+	if (!mp->ncalls)
+		return;
+	pages = xcalloc(t->nsites ? t->nsites : 1, sizeof(*pages));
+	for (size_t i = 0; i < t->nsites; i++)
+		if (!skip[t->sites[i].func])
+			pages[npages++] = t->sites[i].addr / 4096;
+	qsort(pages, npages, sizeof(*pages), u64_cmp);
+	covered = xcalloc(t->nsites ? t->nsites : 1, sizeof(*covered));
+	by = xcalloc(mp->nwins ? mp->nwins : 1, sizeof(*by));
+	for (size_t k = 0; k < mp->nwins; k++) {
+		const struct win_plan *wp = &mp->wins[k];
+
+		if (wp->w.len)
+			by[n++] = (struct addr_range){ wp->w.start,
+						       wp->w.start + wp->w.len };
+		for (uint32_t c = 0; !wp->dropped && c < wp->n; c++)
+			covered[mp->cov[wp->first + c]] = true;
+	}
+	qsort(by, n, sizeof(*by), range_cmp);
+	qsort(mp->calls, mp->ncalls, sizeof(*mp->calls), call_target_cmp);
+	for (size_t i = 0; i < t->nsites; ) {
+		size_t i0 = i, lo = 0, hi = mp->ncalls, k;
+		uint32_t func = t->sites[i].func, self;
+		struct patch_window w;
+		bool any = false;
+
+		while (i < t->nsites && t->sites[i].func == func)
+			i++;
+		if (skip[func])
+			continue;
+		for (k = i0; k < i && !covered[k]; k++)
+			;
+		if (k < i || !short_function(t, i0, i, &w) ||
+		    in_a_window(by, n, w.start, w.start + w.len))
+			continue;
+		while (lo < hi) {	/* the first call of w.start */
+			size_t mid = (lo + hi) / 2;
+
+			if (mp->calls[mid].target < w.start)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (k = lo; k < mp->ncalls && mp->calls[k].target == w.start; k++)
+			any |= call_reaimable(&mp->calls[k], by, n, pages, npages);
+		if (!any)
+			continue;
+		self = (uint32_t)mp->nwins;
+		{
+			struct win_plan *wp = new_win(mp);
+
+			wp->w = w;
+			wp->detached = true;
+			wp->first = (uint32_t)mp->ncov;
+		}
+		for (k = i0; k < i; k++) {
+			if (mp->ncov == mp->capcov) {
+				mp->capcov = mp->capcov ? 2 * mp->capcov : 512;
+				mp->cov = xreallocarray(mp->cov, mp->capcov,
+							sizeof(*mp->cov));
+			}
+			mp->cov[mp->ncov++] = (uint32_t)k;
+			mp->wins[self].n++;
+		}
+		for (k = lo; k < mp->ncalls && mp->calls[k].target == w.start; k++) {
+			const struct direct_call *c = &mp->calls[k];
+			struct win_plan *fx;
+			size_t avail;
+			const uint8_t *code = symbols_code_at(t, c->addr, &avail);
+			struct insn in;
+
+			if (!call_reaimable(c, by, n, pages, npages) || !code || insn_decode(code, avail, c->addr, &in) != 0 ||
+			    in.op != INSN_CALL || in.len != PATCH_JMP_LEN ||
+			    in.target != w.start)
+				continue;
+			fx = new_win(mp);
+			fx->group = self;
+			fx->owner = self;
+			fx->fixup = true;
+			fx->extra = true;
+			fx->w.start = c->addr;
+			fx->w.len = PATCH_JMP_LEN;
+			fx->w.ninsns = 1;
+			fx->w.insns[0] = in;
+		}
+	}
+	free(by);
+	free(covered);
+	free(pages);
+}
+
 /* Measure every planned window's stub and lay the stubs out after the
  * probe code: a->used becomes their end.  Windows that cannot be, or
  * that hold a pc where a thread stands, are dropped with their group. */
@@ -1685,7 +1947,7 @@ static void layout_module(struct process *p, const struct sym_table *t,
 	for (size_t k = 0; k < mp->nwins; k++) {
 		struct win_plan *wp = &mp->wins[k];
 
-		for (size_t i = 0; i < a->nunsafe; i++)
+		for (size_t i = 0; !wp->detached && i < a->nunsafe; i++)
 			if (a->unsafe[i] > wp->w.start &&
 			    a->unsafe[i] < wp->w.start + wp->w.len)
 				wp->dropped = true;
@@ -1749,7 +2011,7 @@ static void add_hop(struct process *p, uint64_t at)
 static size_t encode_module(struct process *p, const struct sym_table *t,
 			    struct mod_plan *mp, const int32_t *ids,
 			    uint32_t ranges_base, const struct stub_area *a,
-			    bool *probed)
+			    bool *probed, struct probe_stats *st)
 {
 	struct encoded *e = NULL;
 	size_t cap = 0, redirected = 0;
@@ -1780,6 +2042,11 @@ static size_t encode_module(struct process *p, const struct sym_table *t,
 		}
 		for (size_t i = 0; i < n; i++) {
 			keep_encoded(p, t, mp, &e[i], ids, ranges_base, probed);
+			if (mp->wins[g].detached) {
+				st->short_funcs += !e[i].wp->extra;
+				st->short_calls += e[i].wp->extra;
+				continue;
+			}
 			redirected += e[i].wp->extra;
 			if (e[i].wp->hop_at)
 				add_hop(p, e[i].wp->hop_at);
@@ -2163,11 +2430,16 @@ static void write_windows(struct process *p, size_t from)
 	size_t n = p->probes.nwins - from;
 	struct mem_piece *v = xcalloc(n ? n : 1, sizeof(*v));
 
+	size_t k = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		struct probe_window *w = &p->probes.wins[from + i];
 
-		v[i] = (struct mem_piece){ w->start, w->len, w->patch, false };
+		if (w->len)	/* (a short function's stub patches nothing) */
+			v[k++] = (struct mem_piece){ w->start, w->len,
+						     w->patch, false };
 	}
+	n = k;
 	qsort(v, n, sizeof(*v), mem_piece_cmp);
 	if (mem_write_pieces(p->memfd, v, n))
 		for (size_t i = 0; i < n; i++)
@@ -2194,6 +2466,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		return;
 	plan_module(t, skip, &mp);
 	drop_foreign_targets(t, &mp);
+	plan_short(t, skip, &mp);
 	a.nunsafe = unsafe_pcs(tr, p, (uint64_t **)&a.unsafe);
 	/* the area is as long as the stubs need: under a non-PIE executable
 	 * at 4 MB there is little room within rel32 reach */
@@ -2227,7 +2500,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		reuse_blob(p, old, a.buf);
 	area_tag_fill(a.buf + TAG_OFF, AREA_STUBS, a.len, t->lo, ctl);
 	tr->pstats.redirected += encode_module(p, t, &mp, ids, ranges_base,
-					       &a, probed);
+					       &a, probed, &tr->pstats);
 	mod_plan_free(&mp);
 	free((void *)a.unsafe);
 	/* the stubs first, then the jumps to them (the process is stopped,
@@ -3266,13 +3539,16 @@ void probes_print_stats(const struct tracer *tr)
 		(unsigned long long)s->traps_queued);
 	fprintf(stderr, "iprofmem: stats: sites: entries %llu probe, %llu int3; "
 		"returns %llu probe, %llu int3, %llu seen at their callee's "
-		"return; branches re-aimed %llu\n",
+		"return; branches re-aimed %llu; short functions with a stub "
+		"of their own %llu (their direct calls re-aimed %llu)\n",
 		(unsigned long long)s->sites_probe[0],
 		(unsigned long long)s->sites_int3[0],
 		(unsigned long long)s->sites_probe[1],
 		(unsigned long long)s->sites_int3[1],
 		(unsigned long long)s->sites_follow,
-		(unsigned long long)s->redirected);
+		(unsigned long long)s->redirected,
+		(unsigned long long)s->short_funcs,
+		(unsigned long long)s->short_calls);
 	fprintf(stderr, "iprofmem: stats: statm reads %llu (probes %llu, int3 "
 		"stops %llu), gate skipped %llu, reopened %llu, read at a stop "
 		"%llu, refused by seccomp %llu; ring waits %llu; "

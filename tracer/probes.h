@@ -167,6 +167,9 @@ struct probe_stats {
 	uint64_t traps_queued;		/* int3 events queued behind records */
 	uint64_t sites_probe[2], sites_int3[2];	/* [0] entries, [1] returns */
 	uint64_t sites_follow;		/* rets taken at their callee's return */
+	uint64_t short_funcs;		/* short functions with a stub of their
+					   own (plan_short) */
+	uint64_t short_calls;		/* their direct calls, re-aimed */
 	uint64_t bad_records, waits, nostack, reopens;
 	/* processes probed on TCB stacks, on the program's stacks */
 	uint64_t tcb_procs, stack_procs;

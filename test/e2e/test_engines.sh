@@ -31,6 +31,12 @@ for t in mem jump tailcall kinds quiet untraced sel_malloc forks flags oneinsn r
 done
 ENGINES_MASK=
 
+# functions too short for a probe's jmp: their direct calls re-aimed at a
+# stub of their own, their calls through pointers int3s
+for v in $ALL_C_VARIANTS; do
+	engines_case "engines: shortfn.$v -e 'sf_*'" -e 'sf_*' -- "$TGT/shortfn.$v" "$MARK"
+done
+
 # several modes, output and exit status: a fork child with the probes of
 # its parent, signal handlers, siglongjmp, exit from inside calls
 for v in $DEBUG_VARIANTS; do

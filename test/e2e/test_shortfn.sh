@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Functions too short for a probe's jmp, another function right after them
+# (test/targets/shortfn.c: one `ret`, `movb $1,(%rdi); ret`, `xor
+# %eax,%eax; ret`): their entries and rets are int3 sites, and the default
+# engine gives each a stub of its own and re-aims their direct calls at
+# it.  Exact rows and events under both engines (--stats): 2046 events,
+# under the default engine 28 of them int3 (the calls through pointers)
+# and 3 short functions with every direct call of them (objdump counts
+# them) re-aimed; the program's output
+# and exit status are the untraced ones.  Attached with -p and detached,
+# the calls re-aimed are put back: its code is the file's again.
+. "$(dirname "$0")/lib.sh"
+. "$E2E_DIR/attach_lib.sh"
+
+ENGINE=${IPROFMEM_ENGINE:-auto}
+stat_field() { sed -n -E "s/^iprofmem: stats: $1.*/\\1/p" "$ERR" | head -n 1; }
+
+for v in $DEBUG_VARIANTS $NODEBUG_VARIANTS; do
+	bin=$TGT/shortfn.$v
+	tc "shortfn.$v: short functions, their direct calls re-aimed, exact rows and events"
+	if need_file "$bin"; then
+		run_plain "$bin" "$MARK"
+		run_ip --stats -e 'sf_*' -- "$bin" "$MARK"
+		expect_exit 0
+		expect_same_as_plain
+		grep -qx 'shortfn: 1010 12' "$OUT" || fail "output '$(head -c 100 "$OUT")'"
+		events=$(stat_field 'events ([0-9]+) ')
+		int3=$(stat_field 'events [0-9]+ \(probe [0-9]+, int3 ([0-9]+)')
+		short=$(stat_field 'sites: .*short functions with a stub of their own ([0-9]+ \(their direct calls re-aimed [0-9]+\))')
+		[ "$events" = 2046 ] || fail "events '$events', not 2046"
+		if [ "$ENGINE" = int3 ]; then
+			[ "$int3" = 2046 ] || fail "int3 events '$int3', not 2046"
+		else
+			[ "$int3" = 28 ] || fail "int3 events '$int3', not 28 (the calls through pointers)"
+			# every direct call of them in main (and in loop, which
+			# -O2 may inline)
+			calls=$(objdump -d --no-show-raw-insn "$bin" |
+				grep -c -E 'call +[0-9a-f]+ <sf_(ret|touch|zero)>')
+			[ "$short" = "3 (their direct calls re-aimed $calls)" ] ||
+				fail "short functions '$short', not '3 (their direct calls re-aimed $calls)'"
+		fi
+		grep -v '^iprofmem: stats: ' "$ERR" >"$WORK/table"
+		if expect_only_table "$WORK/table"; then
+			expect_row "$bin:0:sf_touch" 12 12
+			[ "$(grep -c ':sf_' "$WORK/table")" = 1 ] || fail "rows other than sf_touch's"
+		fi
+		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	fi
+	tc_end
+done
+
+for v in O0-pie O2-nopie O2-pie-cet; do
+	bin=$TGT/shortfn.$v
+	tc "shortfn.$v: -p and detach: traced, then its code is the file's again, running"
+	if need_file "$bin"; then
+		rm -f "$WORK/ready"
+		tgt_start "$WORK/t.out" "$WORK/t.err" "$bin" loop "$WORK/ready"
+		if tgt_ready "$WORK/ready"; then
+			run_ip --stats --duration=1 -e 'sf_*' -o "$WORK/table" -p "$TPID"
+			expect_exit 0
+			if [ "$ENGINE" != int3 ]; then
+				short=$(stat_field 'sites: .*short functions with a stub of their own ([0-9]+) ')
+				[ "$short" = 3 ] || fail "short functions '$short', not 3"
+			fi
+			events=$(stat_field 'events ([0-9]+) ')
+			[ "${events:-0}" -gt 100 ] || fail "events '$events' in 1 s of calls every ms"
+			unharmed "$TPID" "$bin" sf_ret sf_touch main
+			sleep 0.1
+			alive "$TPID" || fail "the program ended after the detach"
+			[ -s "$WORK/t.err" ] && fail "the program wrote on stderr: $(head -c 200 "$WORK/t.err")"
+		fi
+		tgt_kill
+		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	fi
+	tc_end
+done
+
+[ $N_FAILED -eq 0 ]
