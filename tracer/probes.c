@@ -1824,6 +1824,74 @@ static bool short_function(const struct sym_table *t, size_t i0, size_t i1,
 	return true;
 }
 
+/* A short function found by plan_short: its sites [i0, i1), its code. */
+struct short_fn {
+	size_t i0, i1;
+	struct patch_window w;
+};
+
+static int short_fn_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct short_fn *)a)->w.start;
+	uint64_t y = ((const struct short_fn *)b)->w.start;
+
+	return x < y ? -1 : x > y;
+}
+
+static int short_fn_key_cmp(const void *key, const void *b)
+{
+	uint64_t x = *(const uint64_t *)key;
+	uint64_t y = ((const struct short_fn *)b)->w.start;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Group sf (its stub) and its fixups: the calls [c, c_end) of mp->calls,
+ * those that call_reaimable allows. */
+static void keep_short(const struct sym_table *t, struct mod_plan *mp,
+		       const struct short_fn *sf, size_t c, size_t c_end,
+		       const struct addr_range *by, size_t n,
+		       const uint64_t *pages, size_t npages)
+{
+	uint32_t self = (uint32_t)mp->nwins;
+	struct win_plan *wp = new_win(mp);
+
+	wp->w = sf->w;
+	wp->detached = true;
+	wp->first = (uint32_t)mp->ncov;
+	for (size_t k = sf->i0; k < sf->i1; k++) {
+		if (mp->ncov == mp->capcov) {
+			mp->capcov = mp->capcov ? 2 * mp->capcov : 512;
+			mp->cov = xreallocarray(mp->cov, mp->capcov,
+						sizeof(*mp->cov));
+		}
+		mp->cov[mp->ncov++] = (uint32_t)k;
+		mp->wins[self].n++;
+	}
+	for (; c < c_end; c++) {
+		const struct direct_call *dc = &mp->calls[c];
+		size_t avail;
+		const uint8_t *code = symbols_code_at(t, dc->addr, &avail);
+		struct win_plan *fx;
+		struct insn in;
+
+		if (!call_reaimable(dc, by, n, pages, npages) || !code ||
+		    insn_decode(code, avail, dc->addr, &in) != 0 ||
+		    in.op != INSN_CALL || in.len != PATCH_JMP_LEN ||
+		    in.target != sf->w.start)
+			continue;
+		fx = new_win(mp);
+		fx->group = self;
+		fx->owner = self;
+		fx->fixup = true;
+		fx->extra = true;
+		fx->w.start = dc->addr;
+		fx->w.len = PATCH_JMP_LEN;
+		fx->w.ninsns = 1;
+		fx->w.insns[0] = in;
+	}
+}
+
 /* A short function (one ret, `mov %rdi,%rax; ret`...) with another
  * function right after it has no window for a jmp: its entry and ret are
  * int3 sites, a ptrace stop each per call.  When the module calls it
@@ -1840,18 +1908,14 @@ static bool short_function(const struct sym_table *t, size_t i0, size_t i1,
 static void plan_short(const struct sym_table *t, const char *const *skip,
 		       struct mod_plan *mp)
 {
+	struct short_fn *sf = NULL;
 	struct addr_range *by;
-	uint64_t *pages;
+	uint64_t *pages = NULL;
 	bool *covered;
-	size_t n = 0, npages = 0;
+	size_t n = 0, nsf = 0, capsf = 0, npages = 0, m = 0;
 
 	if (!mp->ncalls)
 		return;
-	pages = xcalloc(t->nsites ? t->nsites : 1, sizeof(*pages));
-	for (size_t i = 0; i < t->nsites; i++)
-		if (!skip[t->sites[i].func])
-			pages[npages++] = t->sites[i].addr / 4096;
-	qsort(pages, npages, sizeof(*pages), u64_cmp);
 	covered = xcalloc(t->nsites ? t->nsites : 1, sizeof(*covered));
 	by = xcalloc(mp->nwins ? mp->nwins : 1, sizeof(*by));
 	for (size_t k = 0; k < mp->nwins; k++) {
@@ -1864,12 +1928,9 @@ static void plan_short(const struct sym_table *t, const char *const *skip,
 			covered[mp->cov[wp->first + c]] = true;
 	}
 	qsort(by, n, sizeof(*by), range_cmp);
-	qsort(mp->calls, mp->ncalls, sizeof(*mp->calls), call_target_cmp);
 	for (size_t i = 0; i < t->nsites; ) {
-		size_t i0 = i, lo = 0, hi = mp->ncalls, k;
-		uint32_t func = t->sites[i].func, self;
-		struct patch_window w;
-		bool any = false;
+		size_t i0 = i, k;
+		uint32_t func = t->sites[i].func;
 
 		while (i < t->nsites && t->sites[i].func == func)
 			i++;
@@ -1877,60 +1938,45 @@ static void plan_short(const struct sym_table *t, const char *const *skip,
 			continue;
 		for (k = i0; k < i && !covered[k]; k++)
 			;
-		if (k < i || !short_function(t, i0, i, &w) ||
-		    in_a_window(by, n, w.start, w.start + w.len))
+		if (nsf == capsf) {
+			capsf = capsf ? 2 * capsf : 16;
+			sf = xreallocarray(sf, capsf, sizeof(*sf));
+		}
+		if (k < i || !short_function(t, i0, i, &sf[nsf].w) ||
+		    in_a_window(by, n, sf[nsf].w.start,
+				sf[nsf].w.start + sf[nsf].w.len))
 			continue;
-		while (lo < hi) {	/* the first call of w.start */
-			size_t mid = (lo + hi) / 2;
-
-			if (mp->calls[mid].target < w.start)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (k = lo; k < mp->ncalls && mp->calls[k].target == w.start; k++)
-			any |= call_reaimable(&mp->calls[k], by, n, pages, npages);
-		if (!any)
-			continue;
-		self = (uint32_t)mp->nwins;
-		{
-			struct win_plan *wp = new_win(mp);
-
-			wp->w = w;
-			wp->detached = true;
-			wp->first = (uint32_t)mp->ncov;
-		}
-		for (k = i0; k < i; k++) {
-			if (mp->ncov == mp->capcov) {
-				mp->capcov = mp->capcov ? 2 * mp->capcov : 512;
-				mp->cov = xreallocarray(mp->cov, mp->capcov,
-							sizeof(*mp->cov));
-			}
-			mp->cov[mp->ncov++] = (uint32_t)k;
-			mp->wins[self].n++;
-		}
-		for (k = lo; k < mp->ncalls && mp->calls[k].target == w.start; k++) {
-			const struct direct_call *c = &mp->calls[k];
-			struct win_plan *fx;
-			size_t avail;
-			const uint8_t *code = symbols_code_at(t, c->addr, &avail);
-			struct insn in;
-
-			if (!call_reaimable(c, by, n, pages, npages) || !code || insn_decode(code, avail, c->addr, &in) != 0 ||
-			    in.op != INSN_CALL || in.len != PATCH_JMP_LEN ||
-			    in.target != w.start)
-				continue;
-			fx = new_win(mp);
-			fx->group = self;
-			fx->owner = self;
-			fx->fixup = true;
-			fx->extra = true;
-			fx->w.start = c->addr;
-			fx->w.len = PATCH_JMP_LEN;
-			fx->w.ninsns = 1;
-			fx->w.insns[0] = in;
-		}
+		sf[nsf].i0 = i0;
+		sf[nsf++].i1 = i;
 	}
+	/* the calls of them, by callee (most calls are of others) */
+	qsort(sf, nsf, sizeof(*sf), short_fn_cmp);
+	for (size_t c = 0; nsf && c < mp->ncalls; c++)
+		if (bsearch(&mp->calls[c].target, sf, nsf, sizeof(*sf),
+			    short_fn_key_cmp))
+			mp->calls[m++] = mp->calls[c];
+	mp->ncalls = m;
+	qsort(mp->calls, m, sizeof(*mp->calls), call_target_cmp);
+	if (m) {
+		pages = xcalloc(t->nsites, sizeof(*pages));
+		for (size_t i = 0; i < t->nsites; i++)
+			if (!skip[t->sites[i].func])
+				pages[npages++] = t->sites[i].addr / 4096;
+		qsort(pages, npages, sizeof(*pages), u64_cmp);
+	}
+	for (size_t c = 0, j = 0; c < m; ) {
+		size_t c0 = c;
+		bool any = false;
+
+		while (c < m && mp->calls[c].target == mp->calls[c0].target)
+			any |= call_reaimable(&mp->calls[c++], by, n, pages,
+					      npages);
+		while (sf[j].w.start != mp->calls[c0].target)
+			j++;
+		if (any)
+			keep_short(t, mp, &sf[j], c0, c, by, n, pages, npages);
+	}
+	free(sf);
 	free(by);
 	free(covered);
 	free(pages);
