@@ -1643,10 +1643,12 @@ static uint64_t branch_target(const struct insn *in)
  * function, and re-aims them, but glibc's mempcpy, say, ends in a jmp to
  * memcpy+3, inside memcpy's entry window, whether or not mempcpy is
  * traced.  Every function of the module is decoded from its start to the
- * next (the planner decoded only those traced).  An undecodable byte is
- * stepped over: compiler code has none inside a symbol, and in other code
- * the sweep may be out of step for a few instructions after one, where it
- * could miss a branch (not seen in glibc). */
+ * next (the planner decoded only those traced).  Compiler code has no
+ * undecodable byte inside a symbol; after one (data in hand-written
+ * code), a sweep that went on from the next byte could read a real branch
+ * as part of a longer instruction (test/targets/xjump.c's xj_hidden), so
+ * from there on every byte is read as an instruction's start: a branch
+ * that is not one may drop a window for nothing, none is missed. */
 static void drop_foreign_targets(const struct sym_table *t, struct mod_plan *mp)
 {
 	struct win_plan **by = xcalloc(mp->nwins ? mp->nwins : 1, sizeof(*by));
@@ -1673,14 +1675,16 @@ static void drop_foreign_targets(const struct sym_table *t, struct mod_plan *mp)
 
 			if (insn_decode(code + (at - t->starts[i]), end - at, at,
 					&in) != 0 || !in.len) {
-				/* out of step, maybe: none of its calls */
+				/* out of step, maybe: none of its calls, and
+				 * every byte from here on read as the start of
+				 * an instruction */
 				if (calls0 != SIZE_MAX)
 					mp->ncalls = calls0;
 				calls0 = SIZE_MAX;
 				at++;
 				continue;
 			}
-			at += in.len;
+			at += calls0 == SIZE_MAX ? 1 : in.len;
 			if (in.op == INSN_CALL && in.len == PATCH_JMP_LEN &&
 			    in.bytes[0] == 0xe8 && calls0 != SIZE_MAX) {
 				if (mp->ncalls == mp->capcalls) {

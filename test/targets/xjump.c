@@ -10,8 +10,13 @@
  *
  *   xj_sum(a, b)     mov %rdi,%rax; xj_sum_add: add %rsi,%rax; ret
  *   xj_twice(a, b)   lea (%rdi,%rdi),%rax; jmp xj_sum_add    (2a + b)
- *   grow(p, n)       touches n pages from p, then n = xj_twice(n, 0)
- *                    and xj_sum(n, -n): returns n again
+ *   xj_sum2(a, b)    as xj_sum, with xj_sum2_add
+ *   xj_hidden(a, b)  lea (%rdi,%rdi,2),%rax; mov %rax,%rdi;
+ *                    jmp xj_sum2_add  (3a + b), after bytes that are no
+ *                    instruction and hide the jmp from a linear sweep
+ *   grow(p, n)       touches n pages from p, then n = xj_twice(n, 0) / 2,
+ *                    n = xj_hidden(n, 0) / 3 and xj_sum(n, -n) +
+ *                    xj_sum2(0, 0): returns n again
  *
  * main calls grow(fresh, 3) four times: rows (pages, calls) grow 12 4;
  * xj_sum and xj_twice touch nothing (no rows); main whatever it is.
@@ -39,13 +44,39 @@ xj_twice(long a __attribute__((unused)), long b __attribute__((unused)))
 		"jmp xj_sum_add");
 }
 
+NAKED long
+xj_sum2(long a __attribute__((unused)), long b __attribute__((unused)))
+{
+	__asm__("mov %rdi, %rax\n"
+		".globl xj_sum2_add\n"
+		"xj_sum2_add:\n\t"
+		"add %rsi, %rax\n\t"
+		"ret");
+}
+
+/* Three bytes that are no instruction (0x06 is none in 64-bit mode; 48
+ * b8 start a movabs with 8 bytes of operand) hide the jmp from a sweep
+ * that decodes on from the next byte: it reads the lea, the mov and the
+ * jmp's opcode as the movabs's operand. */
+NAKED long
+xj_hidden(long a __attribute__((unused)), long b __attribute__((unused)))
+{
+	__asm__("jmp 1f\n\t"
+		".byte 0x06, 0x48, 0xb8\n"
+		"1:\n\t"
+		"lea (%rdi,%rdi,2), %rax\n\t"
+		"mov %rax, %rdi\n\t"
+		"jmp xj_sum2_add");
+}
+
 __attribute__((noipa, used)) long
 grow(char *p, long n)
 {
 	for (long i = 0; i < n; i++)
 		p[i * 4096] = 1;
 	n = xj_twice(n, 0) / 2;
-	return xj_sum(n + n, -n);
+	n = xj_hidden(n, 0) / 3;
+	return xj_sum(n + n, -n) + xj_sum2(0, 0);
 }
 
 int
