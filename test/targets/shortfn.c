@@ -15,12 +15,14 @@
  *
  * Written in one block of assembly, so that nothing pads between them;
  * they have no DWARF (keys PROGRAM:0:NAME).  main calls sf_ret directly
- * 1000 times and through a pointer 10 times, and sf_touch on 12 fresh
- * pages, 8 directly and 4 through a pointer: row (pages, calls) sf_touch
- * 12 12; sf_ret and sf_zero touch nothing (no rows); main whatever it is.
- * Events with -e 'sf_*': 2 x (1010 + 12 + 1) = 2046, 28 of them int3 under
- * the default engine (the calls through pointers).
- * Prints "shortfn: 1010 12" and exits 0.
+ * 1000 times, through a pointer 10 times and from far_call (a page with no
+ * site of sf_*: that call is not re-aimed) 5 times, and sf_touch on 12
+ * fresh pages, 8 directly and 4 through a pointer: row (pages, calls)
+ * sf_touch 12 12; sf_ret and sf_zero touch nothing (no rows); main
+ * whatever it is.  Events with -e 'sf_*': 2 x (1015 + 12 + 1) = 2056, 38
+ * of them int3 under the default engine (the calls through pointers and
+ * far_call's).
+ * Prints "shortfn: 1015 12" and exits 0.
  *
  * With "loop READY": writes "PID PPID" to READY, then calls sf_ret and
  * sf_touch (directly and through pointers) every millisecond until it is
@@ -60,6 +62,15 @@ __asm__(".text\n"
 void sf_ret(void);
 void sf_touch(char *p);
 int sf_zero(void);
+
+/* A page of its own, where no traced site is: its direct call of sf_ret
+ * stays as it is (a write there would make the page resident under one
+ * engine only), and takes sf_ret's int3s. */
+__attribute__((noipa, used, aligned(4096), section(".text.far"))) void
+far_call(void)
+{
+	sf_ret();
+}
 
 static int
 loop(const char *ready, char *p, void (*volatile ret_ptr)(void),
@@ -104,6 +115,8 @@ main(int argc, char **argv)
 		sf_ret();
 	for (int i = 0; i < 10; i++, rets++)
 		ret_ptr();
+	for (int i = 0; i < 5; i++, rets++)
+		far_call();
 	for (int i = 0; i < 12; i++, pages++) {
 		if (i % 3 == 2)
 			touch_ptr(p + i * 4096);
