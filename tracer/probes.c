@@ -2565,9 +2565,13 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		/* an area used again after a dlclose is listed already */
 		while (k < pr->nareas && pr->areas[k].lo != a.base)
 			k++;
-		if (k == pr->nareas)
-			pr->areas = xreallocarray(pr->areas, ++pr->nareas,
+		/* (counted once it is there: out of memory, the emergency
+		 * detach looks at every area counted) */
+		if (k == pr->nareas) {
+			pr->areas = xreallocarray(pr->areas, pr->nareas + 1,
 						  sizeof(*pr->areas));
+			pr->nareas++;
+		}
 		pr->areas[k] = (struct addr_range){ a.base, a.base + a.used };
 		areas_add(p, a.base, AREA_STUBS);
 	}
