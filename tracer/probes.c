@@ -15,6 +15,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -463,6 +464,116 @@ static int tp_id(int which, const char **why)
 	return ids[which];
 }
 
+/* The tracepoints' keeper.  When the last perf event of a tracepoint
+ * goes, the kernel waits for two RCU grace periods (under event_mutex,
+ * in tracepoint_synchronize_unregister): 35-45 ms for each of our three
+ * here, 0.1 s in all, which the program's exit paid (its rings are the
+ * events' last references), so iprofmem saw it exit 0.1 s late, at every
+ * run.  A process of ours holds one disabled event of each instead, so
+ * the program's go without that wait.  It is not iprofmem's child (its
+ * parent, forked for that, is gone at once: iprofmem's waits for any
+ * child never see it), and it ends by itself once iprofmem has ended
+ * (the pipe that only iprofmem writes to reads its end), paying the wait
+ * where nobody waits for it.  Without the events (refused, no tracefs)
+ * there is no keeper, and only the time changes. */
+static void keeper_rename(void)
+{
+	char buf[1024];
+	uint64_t f[2] = { 0, 0 };
+	ssize_t n;
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC), field = 2;
+	char *c;
+
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	c = strrchr(buf, ')');	/* fields 48 and 49: the arguments' extent */
+	for (; c && *c && field <= 49; c++) {
+		if (*c == ' ')
+			field++;
+		else if (field >= 48 && *c >= '0' && *c <= '9')
+			f[field - 48] = f[field - 48] * 10 + (uint64_t)(*c - '0');
+	}
+	prctl(PR_SET_NAME, "iprofmem-keeper", 0, 0, 0);
+	/* the command line pgrep -f shows: not the user's arguments, which
+	 * name the program (tests find programs by them) */
+	if (f[0] && f[1] > f[0] && f[1] - f[0] > sizeof("iprofmem-keeper")) {
+		memset((void *)(uintptr_t)f[0], 0, f[1] - f[0]);
+		memcpy((void *)(uintptr_t)f[0], "iprofmem-keeper",
+		       sizeof("iprofmem-keeper"));
+	}
+}
+
+static void keep_tracepoints(void)
+{
+	static bool tried;
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr),
+		.disabled = 1, .exclude_hv = 1,
+	};
+	int keep[TP_N + 1], n = 0, pfd[2];
+	const char *why;
+	pid_t mid;
+
+	if (tried)
+		return;
+	tried = true;
+	for (int i = 0; i < TP_N; i++) {
+		long fd;
+
+		attr.config = (uint64_t)tp_id(i, &why);
+		if ((int64_t)attr.config < 0)
+			continue;
+		fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1,
+			     PERF_FLAG_FD_CLOEXEC);
+		if (fd >= 0)
+			keep[n++] = (int)fd;
+	}
+	if (n && pipe2(pfd, O_CLOEXEC) == 0) {
+		keep[n] = pfd[0];
+		mid = fork();
+		if (mid == 0) {
+			sigset_t all;
+
+			/* only system calls from here: iprofmem may have
+			 * threads */
+			if (fork() != 0)
+				_exit(0);
+			sigfillset(&all);
+			sigprocmask(SIG_SETMASK, &all, NULL);
+			setsid();
+			keeper_rename();
+			for (int i = 1; i <= n; i++)	/* sorted */
+				for (int j = i; j && keep[j - 1] > keep[j]; j--) {
+					int x = keep[j];
+
+					keep[j] = keep[j - 1];
+					keep[j - 1] = x;
+				}
+			for (int i = 0, lo = 0; i <= n; lo = keep[i++] + 1)
+				if (keep[i] > lo)
+					close_range((unsigned)lo,
+						    (unsigned)keep[i] - 1, 0);
+			close_range((unsigned)keep[n] + 1, ~0U, 0);
+			for (;;) {
+				ssize_t r = read(pfd[0], &why, 1);
+
+				if (r == 0 || (r < 0 && errno != EINTR))
+					_exit(0);
+			}
+		}
+		if (mid > 0)
+			waitpid(mid, NULL, 0);
+		close(pfd[0]);	/* the write end stays open until we end */
+	}
+	while (n-- > 0)
+		close(keep[n]);
+}
+
 /* Does the kernel refuse a perf event that counts in the kernel to us?
  * Root (CAP_PERFMON) may always; others only with perf_event_paranoid at
  * 1 or less (Debian ships 3, which refuses them every perf event). */
@@ -599,6 +710,7 @@ static const char *setup_gate(struct tracer *tr, struct process *p,
 	id = tp_id(TP_RSS_STAT, &why);
 	if (id < 0)
 		return why;
+	keep_tracepoints();
 	why = open_rings(p, tid, code, below, scratch, id, ncpu,
 			 p->probes.perf_maps, ctl->gate_head);
 	if (why)
@@ -631,6 +743,7 @@ static const char *setup_watch(struct tracer *tr, struct process *p,
 	if ((id[0] = tp_id(TP_SECCOMP, &why)) < 0 ||
 	    (id[1] = tp_id(TP_PRCTL, &why)) < 0)
 		return why;
+	keep_tracepoints();
 	for (int k = 0; k < 2; k++) {
 		why = open_rings(p, tid, code, below, scratch, id[k], ncpu,
 				 p->probes.perf_maps + at + (size_t)k * ncpu,
