@@ -1751,29 +1751,27 @@ static uint64_t branch_target(const struct insn *in)
 	return 0;
 }
 
-/* Drop (with its group) every window that another function's direct
- * branch lands inside: the planner knows the branches of the window's own
- * function, and re-aims them, but glibc's mempcpy, say, ends in a jmp to
- * memcpy+3, inside memcpy's entry window, whether or not mempcpy is
- * traced.  Every function of the module is decoded from its start to the
- * next (the planner decoded only those traced).  Compiler code has no
- * undecodable byte inside a symbol; after one (data in hand-written
- * code), a sweep that went on from the next byte could read a real branch
- * as part of a longer instruction (test/targets/xjump.c's xj_hidden), so
- * from there on every byte is read as an instruction's start: a branch
- * that is not one may drop a window for nothing, none is missed. */
-static void drop_foreign_targets(const struct sym_table *t, struct mod_plan *mp)
-{
-	struct win_plan **by = xcalloc(mp->nwins ? mp->nwins : 1, sizeof(*by));
-	size_t n = 0;
+/* One half of drop_foreign_targets' sweep: the functions starting at
+ * t->starts[lo..hi), against the windows by[0..n) sorted by start (read
+ * only); the windows to drop are marked in drop[], the direct calls
+ * appended to calls. */
+struct sweep_job {
+	const struct sym_table *t;
+	const struct mod_plan *mp;
+	struct win_plan *const *by;
+	size_t n, lo, hi;
+	bool *drop;
+	struct direct_call *calls;
+	size_t ncalls, capcalls;
+};
 
-	for (size_t k = 0; k < mp->nwins; k++)
-		if (!mp->wins[k].dropped && mp->wins[k].w.len > 1)
-			by[n++] = &mp->wins[k];
-	qsort(by, n, sizeof(*by), win_start_cmp);
-	for (size_t i = 0; i < t->nstarts; i++) {
+static void sweep_range(struct sweep_job *j)
+{
+	const struct sym_table *t = j->t;
+
+	for (size_t i = j->lo; i < j->hi; i++) {
 		uint64_t at = t->starts[i], end;
-		size_t avail, calls0 = mp->ncalls;
+		size_t avail, calls0 = j->ncalls;
 		const uint8_t *code = symbols_code_at(t, at, &avail);
 
 		if (!code)
@@ -1783,7 +1781,7 @@ static void drop_foreign_targets(const struct sym_table *t, struct mod_plan *mp)
 		while (at < end) {
 			struct insn in;
 			uint64_t to;
-			size_t lo = 0, hi = n;
+			size_t lo = 0, hi = j->n;
 			const struct sym_site *s;
 
 			if (insn_decode(code + (at - t->starts[i]), end - at, at,
@@ -1792,7 +1790,7 @@ static void drop_foreign_targets(const struct sym_table *t, struct mod_plan *mp)
 				 * every byte from here on read as the start of
 				 * an instruction */
 				if (calls0 != SIZE_MAX)
-					mp->ncalls = calls0;
+					j->ncalls = calls0;
 				calls0 = SIZE_MAX;
 				at++;
 				continue;
@@ -1800,14 +1798,14 @@ static void drop_foreign_targets(const struct sym_table *t, struct mod_plan *mp)
 			at += calls0 == SIZE_MAX ? 1 : in.len;
 			if (in.op == INSN_CALL && in.len == PATCH_JMP_LEN &&
 			    in.bytes[0] == 0xe8 && calls0 != SIZE_MAX) {
-				if (mp->ncalls == mp->capcalls) {
-					mp->capcalls = mp->capcalls ?
-						       2 * mp->capcalls : 1024;
-					mp->calls = xreallocarray(
-						mp->calls, mp->capcalls,
-						sizeof(*mp->calls));
+				if (j->ncalls == j->capcalls) {
+					j->capcalls = j->capcalls ?
+						      2 * j->capcalls : 1024;
+					j->calls = xreallocarray(
+						j->calls, j->capcalls,
+						sizeof(*j->calls));
 				}
-				mp->calls[mp->ncalls++] = (struct direct_call){
+				j->calls[j->ncalls++] = (struct direct_call){
 					in.addr, in.target };
 			}
 			to = branch_target(&in);
@@ -1816,20 +1814,82 @@ static void drop_foreign_targets(const struct sym_table *t, struct mod_plan *mp)
 			while (lo < hi) {	/* the last window starting before to */
 				size_t mid = (lo + hi) / 2;
 
-				if (by[mid]->w.start < to)
+				if (j->by[mid]->w.start < to)
 					lo = mid + 1;
 				else
 					hi = mid;
 			}
-			if (!lo || to >= by[lo - 1]->w.start + by[lo - 1]->w.len)
+			if (!lo || to >= j->by[lo - 1]->w.start +
+					 j->by[lo - 1]->w.len)
 				continue;
-			s = win_site(t, mp, by[lo - 1]);
+			s = win_site(t, j->mp, j->by[lo - 1]);
 			if (s && insn_in_ranges(in.addr, &t->ranges[s->ranges_at],
 						s->nranges))
 				continue;	/* its own: the planner's */
-			by[lo - 1]->dropped = true;
+			j->drop[lo - 1] = true;
 		}
 	}
+}
+
+static void *sweep_thread(void *arg)
+{
+	sweep_range(arg);
+	disasm_thread_done();
+	return NULL;
+}
+
+/* Drop (with its group) every window that another function's direct
+ * branch lands inside: the planner knows the branches of the window's own
+ * function, and re-aims them, but glibc's mempcpy, say, ends in a jmp to
+ * memcpy+3, inside memcpy's entry window, whether or not mempcpy is
+ * traced.  Every function of the module is decoded from its start to the
+ * next (the planner decoded only those traced), the second half on a
+ * second thread as plan_module does.  Compiler code has no
+ * undecodable byte inside a symbol; after one (data in hand-written
+ * code), a sweep that went on from the next byte could read a real branch
+ * as part of a longer instruction (test/targets/xjump.c's xj_hidden), so
+ * from there on every byte is read as an instruction's start: a branch
+ * that is not one may drop a window for nothing, none is missed. */
+static void drop_foreign_targets(const struct sym_table *t, struct mod_plan *mp)
+{
+	struct win_plan **by = xcalloc(mp->nwins ? mp->nwins : 1, sizeof(*by));
+	struct sweep_job a = { .t = t, .mp = mp, .by = by }, b;
+	size_t n = 0;
+	pthread_t th;
+	bool two;
+
+	for (size_t k = 0; k < mp->nwins; k++)
+		if (!mp->wins[k].dropped && mp->wins[k].w.len > 1)
+			by[n++] = &mp->wins[k];
+	qsort(by, n, sizeof(*by), win_start_cmp);
+	a.n = n;
+	a.drop = xcalloc(2 * (n ? n : 1), sizeof(*a.drop));
+	b = a;
+	b.drop += n ? n : 1;
+	a.hi = b.lo = t->nstarts / 2;
+	b.hi = t->nstarts;
+	two = t->nstarts >= 1024 && helper_thread_start(&th, sweep_thread, &b);
+	if (!two)
+		a.hi = t->nstarts;
+	sweep_range(&a);
+	if (two)
+		pthread_join(th, NULL);
+	for (size_t k = 0; k < n; k++)
+		if (a.drop[k] || (two && b.drop[k]))
+			by[k]->dropped = true;
+	/* the calls in the order of the functions, as one sweep finds them */
+	mp->calls = a.calls;
+	mp->ncalls = a.ncalls;
+	mp->capcalls = a.capcalls;
+	if (two && b.ncalls) {
+		mp->calls = xreallocarray(mp->calls, a.ncalls + b.ncalls,
+					  sizeof(*mp->calls));
+		memcpy(mp->calls + a.ncalls, b.calls,
+		       b.ncalls * sizeof(*b.calls));
+		mp->ncalls = mp->capcalls = a.ncalls + b.ncalls;
+	}
+	free(b.calls);
+	free(a.drop);
 	free(by);
 	drop_groups(mp);
 }
