@@ -1447,20 +1447,20 @@ static void springboard(struct plan *pl, size_t k)
 	grant(pl, k, &w);
 }
 
-size_t patch_plan_redirect(const struct patch_func *f,
-			   struct patch_site *sites, size_t n,
-			   struct patch_extra **extra)
+/* One plan: the entry first, then the returns in the order of the sites
+ * or, reverse, from the last: a window that a site takes may be the only
+ * one its neighbour had.  Returns the number of extras. */
+static size_t plan_pass(const struct patch_func *f, struct patch_site *sites,
+			size_t n, struct patch_extra **extra, bool reverse)
 {
 	struct plan pl = { f, sites, n, NULL, 0, 0, PLAN_BUDGET };
 
-	*extra = NULL;
-	if (!n)
-		return 0;
 	for (size_t k = 0; k < n; k++) {
 		sites[k].covered_by = -1;
 		sites[k].why = PATCH_NO_SITE;
 	}
-	for (size_t k = 0; k < n; k++) {
+	for (size_t o = 0; o < n; o++) {
+		size_t k = reverse && o ? n - o : o;
 		struct patch_site *s = &sites[k];
 		struct patch_window w;
 		enum patch_why why;
@@ -1486,6 +1486,64 @@ size_t patch_plan_redirect(const struct patch_func *f,
 		springboard(&pl, k);
 	*extra = pl.extra;
 	return pl.nextra;
+}
+
+/* How good a plan is: two for a site with a window, one for a return
+ * left without but right after a direct call (whose callee's return may
+ * see it: patch_ret_after_call). */
+static size_t plan_score(const struct patch_func *f,
+			 const struct patch_site *sites, size_t n)
+{
+	size_t score = 0;
+	uint64_t callee;
+	uint32_t delta;
+
+	for (size_t k = 0; k < n; k++)
+		if (sites[k].why == PATCH_OK)
+			score += 2;
+		else if (k && patch_ret_after_call(f, sites[k].addr, &callee,
+						   &delta))
+			score++;
+	return score;
+}
+
+/* The plan in the sites' order; when it left a return without a window
+ * because another site's took its bytes, the plan from the last return
+ * back too, kept when it does better (get_line_delta of python3.11d:
+ * `call; ret; mov; ret; mov; ret; mov; ret`, each mov a jump's target,
+ * the function's last byte its last ret: in order, each ret's window
+ * takes the mov after it and the last has none; from the end, each takes
+ * the mov before it, and only the ret after the call is left, which its
+ * callee's return may see). */
+size_t patch_plan_redirect(const struct patch_func *f,
+			   struct patch_site *sites, size_t n,
+			   struct patch_extra **extra)
+{
+	struct patch_site *alt;
+	struct patch_extra *alt_extra;
+	size_t nextra, alt_n;
+	bool overlap = false;
+
+	*extra = NULL;
+	if (!n)
+		return 0;
+	nextra = plan_pass(f, sites, n, extra, false);
+	for (size_t k = 1; k < n; k++)
+		overlap |= sites[k].why == PATCH_OVERLAP;
+	if (!overlap || !(alt = malloc(n * sizeof(*alt))))
+		return nextra;
+	memcpy(alt, sites, n * sizeof(*alt));
+	alt_n = plan_pass(f, alt, n, &alt_extra, true);
+	if (plan_score(f, alt, n) > plan_score(f, sites, n)) {
+		memcpy(sites, alt, n * sizeof(*alt));
+		free(*extra);
+		*extra = alt_extra;
+		nextra = alt_n;
+	} else {
+		free(alt_extra);
+	}
+	free(alt);
+	return nextra;
 }
 
 /* ---- a ret reached only from a call's return ---- */

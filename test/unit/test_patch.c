@@ -670,6 +670,71 @@ static void test_redirect_rel8(void **state)
 	patch_func_close(f);
 }
 
+/* get_line_delta of python3.11d: a call, then four rets each after a mov
+ * that a jump reaches, the last ret the function's last byte (no
+ * padding).  In the sites' order, each ret's window would take the mov
+ * after it (re-aiming the jump to its copy), leaving the last ret none;
+ * the plan from the last ret back gives each ret the mov before it, and
+ * leaves only the ret right after the call, which its callee's return
+ * may see. */
+static void test_redirect_reverse(void **state)
+{
+	struct patch_site sites[6];
+	struct patch_extra *x;
+	struct patch_func *f;
+	uint64_t callee;
+	uint32_t delta;
+	size_t n;
+
+	(void)state;
+	FUNC(f, 0,
+	     0x0f, 0xb6, 0x07,			/*  0 movzbl (%rdi),%eax */
+	     0xc0, 0xe8, 0x03,			/*  3 shr $3,%al */
+	     0x83, 0xe0, 0x0f,			/*  6 and $0xf,%eax */
+	     0x3c, 0x0c,			/*  9 cmp $0xc,%al */
+	     0x74, 0x1f,			/* 11 je 0x2c */
+	     0x3c, 0x0c,			/* 13 cmp $0xc,%al */
+	     0x77, 0x0a,			/* 15 ja 0x1b */
+	     0x3c, 0x0b,			/* 17 cmp $0xb,%al */
+	     0x75, 0x1d,			/* 19 jne 0x32 */
+	     0xb8, 0x01, 0x00, 0x00, 0x00,	/* 21 mov $1,%eax */
+	     0xc3,				/* 26 ret */
+	     0x83, 0xe8, 0x0d,			/* 27 sub $0xd,%eax */
+	     0x3c, 0x01,			/* 30 cmp $1,%al */
+	     0x77, 0x16,			/* 32 ja 0x38 */
+	     0x48, 0x83, 0xc7, 0x01,		/* 34 add $1,%rdi */
+	     0xe8, 0xc4, 0xff, 0xff, 0xff,	/* 38 call elsewhere */
+	     0xc3,				/* 43 ret */
+	     0xb8, 0x02, 0x00, 0x00, 0x00,	/* 44 mov $2,%eax */
+	     0xc3,				/* 49 ret */
+	     0xb8, 0x00, 0x00, 0x00, 0x00,	/* 50 mov $0,%eax */
+	     0xc3,				/* 55 ret */
+	     0xb8, 0x00, 0x00, 0x00, 0x00,	/* 56 mov $0,%eax */
+	     0xc3);				/* 61 ret */
+	sites[0].addr = BASE;
+	sites[1].addr = BASE + 26;
+	sites[2].addr = BASE + 43;
+	sites[3].addr = BASE + 49;
+	sites[4].addr = BASE + 55;
+	sites[5].addr = BASE + 61;
+	n = patch_plan_redirect(f, sites, 6, &x);
+	assert_int_equal(n, 0);
+	assert_int_equal(sites[0].why, PATCH_OK);
+	assert_int_equal(sites[1].why, PATCH_OK);
+	assert_int_equal(sites[1].w.start, BASE + 21);
+	assert_int_not_equal(sites[2].why, PATCH_OK);
+	assert_true(patch_ret_after_call(f, BASE + 43, &callee, &delta));
+	for (int k = 3; k < 6; k++) {
+		assert_int_equal(sites[k].why, PATCH_OK);
+		assert_int_equal(sites[k].covered_by, -1);
+		assert_int_equal(sites[k].w.start, sites[k].addr - 5);
+		assert_int_equal(sites[k].w.len, 6);
+		assert_int_equal(sites[k].w.inner, 0);
+	}
+	free(x);
+	patch_func_close(f);
+}
+
 /* PyErr_CheckSignals of python3.11d, its rip-relative displacement
  * d0..d3:
  *    0 push %rbx;  1 mov D(%rip),%rbx;  8 mov 0x10(%rbx),%rdi;
@@ -1082,6 +1147,7 @@ int main(void)
 		cmocka_unit_test(test_redirect_rel8),
 		cmocka_unit_test(test_redirect_rel32),
 		cmocka_unit_test(test_redirect_absorb),
+		cmocka_unit_test(test_redirect_reverse),
 		cmocka_unit_test(test_redirect_hop),
 		cmocka_unit_test(test_ret_after_call),
 		cmocka_unit_test(test_springboard),
