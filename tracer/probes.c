@@ -491,20 +491,24 @@ static void keeper_rename(void)
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
-	c = strrchr(buf, ')');	/* fields 48 and 49: the arguments' extent */
+	/* fields 48 and 49, after the name: the arguments' extent */
+	c = strrchr(buf, ')');
 	for (; c && *c && field <= 49; c++) {
+		uint64_t *v = field >= 48 ? &f[field - 48] : NULL;
+
 		if (*c == ' ')
 			field++;
-		else if (field >= 48 && *c >= '0' && *c <= '9')
-			f[field - 48] = f[field - 48] * 10 + (uint64_t)(*c - '0');
+		else if (v && *c >= '0' && *c <= '9')
+			*v = *v * 10 + (uint64_t)(*c - '0');
 	}
 	prctl(PR_SET_NAME, "iprofmem-keeper", 0, 0, 0);
 	/* the command line pgrep -f shows: not the user's arguments, which
 	 * name the program (tests find programs by them) */
-	if (f[0] && f[1] > f[0] && f[1] - f[0] > sizeof("iprofmem-keeper")) {
+	if (f[0] && f[1] > f[0]) {
 		memset((void *)(uintptr_t)f[0], 0, f[1] - f[0]);
-		memcpy((void *)(uintptr_t)f[0], "iprofmem-keeper",
-		       sizeof("iprofmem-keeper"));
+		if (f[1] - f[0] >= sizeof("iprofmem-keeper"))
+			memcpy((void *)(uintptr_t)f[0], "iprofmem-keeper",
+			       sizeof("iprofmem-keeper"));
 	}
 }
 
@@ -548,7 +552,8 @@ static void keep_tracepoints(void)
 			setsid();
 			keeper_rename();
 			for (int i = 1; i <= n; i++)	/* sorted */
-				for (int j = i; j && keep[j - 1] > keep[j]; j--) {
+				for (int j = i; j && keep[j - 1] > keep[j];
+				     j--) {
 					int x = keep[j];
 
 					keep[j] = keep[j - 1];
@@ -568,7 +573,7 @@ static void keep_tracepoints(void)
 		}
 		if (mid > 0)
 			waitpid(mid, NULL, 0);
-		close(pfd[0]);	/* the write end stays open until we end */
+		close(pfd[0]);	/* the write end stays open: ours */
 	}
 	while (n-- > 0)
 		close(keep[n]);
