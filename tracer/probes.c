@@ -565,7 +565,8 @@ static void keep_tracepoints(void)
 						    (unsigned)keep[i] - 1, 0);
 			close_range((unsigned)keep[n] + 1, ~0U, 0);
 			for (;;) {
-				ssize_t r = read(pfd[0], &why, 1);
+				char byte;
+				ssize_t r = read(pfd[0], &byte, 1);
 
 				if (r == 0 || (r < 0 && errno != EINTR))
 					_exit(0);
