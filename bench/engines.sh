@@ -23,11 +23,11 @@
 #      (the sum of total_calls over a --record's call paths, which counts
 #      every returned call, growing or not).  Untraced, heaptrack and the
 #      default engine run in turn, rep by rep, so that the machine's drift
-#      in speed (2x within minutes here) falls on all three alike.  Then
-#      the default engine's
-#      start-up: its set-up of every function of python3.11d (the
-#      "set-up" of --stats), and beside it the whole traced run of
-#      `python3.11d -c pass`.
+#      in speed (2x within minutes here) falls on all three alike; beside
+#      the ratios, the host's steal over those runs (/proc/stat).  Then
+#      the default engine's start-up: its set-up of every function of
+#      python3.11d (the "set-up" of --stats), and beside it the whole
+#      traced run of `python3.11d -c pass`.
 #  (c) Coverage: the share of executed events that went through probes,
 #      from --stats ("probe N", "int3 N"), on python3.11d, on small, and on
 #      a C program built -O2 -g that the project did not write: Lua 5.4
@@ -190,6 +190,18 @@ median_s() {
 }
 
 # fig VALUE FORMAT: VALUE formatted, or "-" when empty.
+# The hypervisor's share of this VM's CPU time (steal, /proc/stat) since
+# a cpu_snap: the default engine keeps both CPUs busy (the program and
+# iprofmem's drain) where heaptrack keeps one, so a host that takes CPUs
+# away slows it more; printed beside the ratios it moves.
+cpu_snap() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t; exit }' /proc/stat 2>/dev/null; }
+steal_since() { # SNAP
+	local s0 t0 s1 t1
+	read -r s0 t0 <<<"$1"
+	read -r s1 t1 < <(cpu_snap)
+	[ -n "${t1:-}" ] && [ -n "${t0:-}" ] &&
+		awk -v ds=$((s1 - s0)) -v dt=$((t1 - t0)) 'BEGIN { if (dt > 0) printf "%.1f", 100 * ds / dt }'
+}
 fig() { if [ -n "$1" ]; then awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'; else printf -- -; fi; }
 
 # ratio A B: A / B with 2 decimals, "" when either is missing or B is 0.
@@ -403,6 +415,7 @@ else
 			DEF_REPS=1
 		fi
 	fi
+	PY_SNAP=$(cpu_snap)
 	# untraced, heaptrack and the default engine in turn, rep by rep:
 	# this machine's speed drifts by as much as 2x within minutes, and a
 	# ratio of medians taken minutes apart would measure the drift
@@ -417,6 +430,7 @@ else
 			timed py-default "${IP_DEFAULT[@]}" -o "$TMP/py-default.table" -- "${PYCMD[@]}"
 		fi
 	done
+	PY_STEAL=$(steal_since "$PY_SNAP")
 	timed py-int3 "${IP_INT3[@]}" --duration="$INT3_SECS" --record="$TMP/py-int3.rec" \
 		-o /dev/null -- "${PYCMD[@]}"
 	INT3_CALLS=$(record_calls "$TMP/py-int3.rec")
@@ -453,6 +467,7 @@ else
 	[ $DEF_CUT = 1 ] && GE=">= "
 	echo "  ratios: default / heaptrack = $GE$(fig "$R_HT" '%sx'), int3 / default per call = $(fig "$R_INT3" '%sx'), default / uftrace = $GE$(fig "$(ratio "$DEF" "$UFT")" '%sx')"
 	echo "  goal: default <= 3x heaptrack ($(verdict "$R_HT" le 3)); default >= 100x faster than int3 ($(verdict "$R_INT3" ge 100))"
+	echo "  host: steal $(fig "$PY_STEAL" '%s %%') of this machine's CPU time during these runs (/proc/stat; the default engine uses both CPUs, heaptrack one)"
 
 	# start-up: iprofmem's own set-up for every function of the
 	# interpreter (reading its symbols, injecting, writing the probes and
