@@ -217,7 +217,7 @@ static void warn_no_dwarf(struct tracer *tr, const char *module)
  * traced say why. */
 static void list_functions(FILE *out, const struct sym_table *t,
 			   const char **why, const bool *probed,
-			   const bool *follows)
+			   const bool *follows, const bool *stubbed)
 {
 	size_t *nrets = xcalloc(t->nfuncs, sizeof(*nrets));
 	size_t *nsites = xcalloc(t->nfuncs, sizeof(*nsites));
@@ -233,8 +233,10 @@ static void list_functions(FILE *out, const struct sym_table *t,
 		const struct sym_func *f = &t->funcs[i];
 
 		/* how its sites are traced: those without an int3 (probes,
-		 * and a ret seen at its callee's return) of all its sites */
-		snprintf(probes, sizeof(probes), "%zu/%zu", nprobed[i], nsites[i]);
+		 * and a ret seen at its callee's return) of all its sites;
+		 * a * when its direct calls reach a stub of its own */
+		snprintf(probes, sizeof(probes), "%zu/%zu%s", nprobed[i],
+			 nsites[i], stubbed[i] ? "*" : "");
 		if (!why[i])
 			fprintf(out, "%#18llx  %7zu  %7s  %s  %s:%d:%s\n",
 				(unsigned long long)f->entry, nrets[i], probes,
@@ -376,7 +378,7 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 	const char **why = xcalloc(t->nfuncs, sizeof(*why));
 	uint64_t *armed = xcalloc(t->nsites, sizeof(*armed));
 	uint64_t *slot_of;
-	bool *probed, *follows;
+	bool *probed, *follows, *stubbed;
 	uint32_t ranges_base;
 	size_t narmed = 0;
 	int ret = 0;
@@ -391,9 +393,10 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 	ranges_base = keep_ranges(p, t);
 	probed = xcalloc(t->nsites ? t->nsites : 1, sizeof(*probed));
 	follows = xcalloc(t->nsites ? t->nsites : 1, sizeof(*follows));
+	stubbed = xcalloc(t->nfuncs ? t->nfuncs : 1, sizeof(*stubbed));
 	if (t->nsites && may_probe(tr, p, tid, t) == 0)
 		probes_arm(tr, p, tid, t, ids, why, ranges_base, probed,
-			   follows);
+			   follows, stubbed);
 	slot_of = t->nsites ? build_slots(p, tid, t, why, probed) : NULL;
 	for (size_t i = 0; i < t->nsites; i++) {
 		const struct sym_site *s = &t->sites[i];
@@ -432,10 +435,12 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 	if (ret == 0)
 		warn_untraced(tr, t, why);
 	if (tr->opts->list_out && ret == 0)
-		list_functions(tr->opts->list_out, t, why, probed, follows);
+		list_functions(tr->opts->list_out, t, why, probed, follows,
+			       stubbed);
 	free(slot_of);
 	free(probed);
 	free(follows);
+	free(stubbed);
 	free(armed);
 	free(why);
 	free(ids);

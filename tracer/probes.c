@@ -2240,7 +2240,8 @@ static void add_hop(struct process *p, uint64_t at)
 static size_t encode_module(struct process *p, const struct sym_table *t,
 			    struct mod_plan *mp, const int32_t *ids,
 			    uint32_t ranges_base, const struct stub_area *a,
-			    bool *probed, struct probe_stats *st)
+			    bool *probed, bool *stubbed,
+			    struct probe_stats *st)
 {
 	struct encoded *e = NULL;
 	size_t cap = 0, redirected = 0;
@@ -2274,6 +2275,10 @@ static size_t encode_module(struct process *p, const struct sym_table *t,
 			if (mp->wins[g].detached) {
 				st->short_funcs += !e[i].wp->extra;
 				st->short_calls += e[i].wp->extra;
+				/* a call of it re-aimed at its stub */
+				if (e[i].wp->extra)
+					stubbed[t->sites[mp->cov[
+						mp->wins[g].first]].func] = true;
 				continue;
 			}
 			redirected += e[i].wp->extra;
@@ -2683,7 +2688,7 @@ static void write_windows(struct process *p, size_t from)
 void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		const struct sym_table *t, const int32_t *ids,
 		const char *const *skip, uint32_t ranges_base, bool *probed,
-		bool *follows)
+		bool *follows, bool *stubbed)
 {
 	struct stub_area a = { .used = STUBS_OFF };
 	struct retired_area *old;
@@ -2729,7 +2734,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		reuse_blob(p, old, a.buf);
 	area_tag_fill(a.buf + TAG_OFF, AREA_STUBS, a.len, t->lo, ctl);
 	tr->pstats.redirected += encode_module(p, t, &mp, ids, ranges_base,
-					       &a, probed, &tr->pstats);
+					       &a, probed, stubbed, &tr->pstats);
 	mod_plan_free(&mp);
 	free((void *)a.unsafe);
 	/* the stubs first, then the jumps to them (the process is stopped,
@@ -2737,6 +2742,7 @@ void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 	if (mem_write(p->memfd, a.base, a.buf, a.used) != 0) {
 		p->probes.nwins = nwins0;
 		memset(probed, 0, t->nsites * sizeof(*probed));
+		memset(stubbed, 0, t->nfuncs * sizeof(*stubbed));
 	} else {
 		struct probes *pr = &p->probes;
 		size_t k = 0;

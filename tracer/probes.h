@@ -213,11 +213,13 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 /* Patch what can be patched of a loaded module's sites: probed[i] is set
  * for every site of t that a probe now takes (the others get int3s).
  * ids: report ids of t's functions; skip[f]: function f is not traced;
- * ranges_base: where t's ranges start in the process's ranges. */
+ * ranges_base: where t's ranges start in the process's ranges;
+ * stubbed[f] is set for a short function whose direct calls now reach a
+ * stub of its own (its sites keep their int3s). */
 void probes_arm(struct tracer *tr, struct process *p, pid_t tid,
 		const struct sym_table *t, const int32_t *ids,
 		const char *const *skip, uint32_t ranges_base, bool *probed,
-		bool *follows);
+		bool *follows, bool *stubbed);
 /* A child traced with -f starts with its parent's rets that need no
  * site (the same code). */
 void probes_copy_follow(struct process *p, const struct process *pp);

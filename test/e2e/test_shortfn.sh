@@ -10,21 +10,24 @@
 # re-aimed; the program's output
 # and exit status are the untraced ones.  Attached with -p and detached,
 # the calls re-aimed are put back: its code is the file's again.
+# --list-funcs marks each short function with a re-aimed call 0/2* under
+# the default engine (objdump finds its calls), none under the int3 one.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/attach_lib.sh"
 
 ENGINE=${IPROFMEM_ENGINE:-auto}
 stat_field() { sed -n -E "s/^iprofmem: stats: $1.*/\\1/p" "$ERR" | head -n 1; }
 
-# reaimable_calls BIN: the direct calls of sf_ret, sf_touch and sf_zero
-# whose 5 bytes lie on the pages of the sf_* functions (the only sites).
+# reaimable_calls BIN [FUNC]: the direct calls of sf_ret, sf_touch and
+# sf_zero (or of FUNC alone) whose 5 bytes lie on the pages of the sf_*
+# functions (the only sites).
 reaimable_calls() {
-	local pages=" " a n=0
+	local pages=" " a n=0 f=${2:-sf_(ret|touch|zero)}
 	for a in $(nm "$1" | awk '$3 ~ /^sf_/ { print $1 }'); do
 		pages="$pages$((16#$a / 4096)) "
 	done
 	for a in $(objdump -d --no-show-raw-insn "$1" |
-		sed -n -E 's/^ *([0-9a-f]+):\tcall +[0-9a-f]+ <sf_(ret|touch|zero)>$/\1/p'); do
+		sed -n -E "s/^ *([0-9a-f]+):\tcall +[0-9a-f]+ <$f>\$/\1/p"); do
 		[[ $pages == *" $((16#$a / 4096)) "* ]] &&
 			[[ $pages == *" $(((16#$a + 4) / 4096)) "* ]] && n=$((n + 1))
 	done
@@ -87,6 +90,30 @@ for v in O0-pie O2-nopie O2-pie-cet; do
 		fi
 		tgt_kill
 		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	fi
+	tc_end
+done
+
+# --list-funcs: a short function whose direct calls were re-aimed at its
+# stub is marked 0/2* (its sites keep their int3s); the int3 engine marks
+# none.  The functions that objdump shows a re-aimable call of.
+for v in O0-pie O2-pie O2-nopie-cet; do
+	bin=$TGT/shortfn.$v
+	tc "shortfn.$v: --list-funcs marks the short functions with a stub"
+	if need_file "$bin"; then
+		run_ip --list-funcs -e 'sf_*' -- "$bin"
+		expect_exit 0
+		for f in sf_ret sf_touch sf_zero; do
+			line=$(grep -E ":$f\$" "$OUT")
+			probes=$(awk '{ print $3 }' <<<"$line")
+			want=0/2
+			[ "$ENGINE" != int3 ] && [ "$(reaimable_calls "$bin" "$f")" -gt 0 ] &&
+				want='0/2*'
+			[ "$probes" = "$want" ] || fail "$f: probes '$probes', not '$want' (line '$line')"
+		done
+		probes=$(grep -E ':sf_end$' "$OUT" | awk '{ print $3 }')
+		[[ $probes == */* && $probes != *'*' ]] || fail "sf_end: probes '$probes', a stub mark on a function with windows"
+		[ ${#TC_ERRS[@]} -eq 0 ] || { note_file "$OUT"; note_file "$ERR"; }
 	fi
 	tc_end
 done
