@@ -189,7 +189,6 @@ median_s() {
 	sort -n "$TMP/$1.ns" | awk '{ v[NR] = $1 } END { printf "%.4f", v[int((NR + 1) / 2)] / 1e9 }'
 }
 
-# fig VALUE FORMAT: VALUE formatted, or "-" when empty.
 # The hypervisor's share of this VM's CPU time (steal, /proc/stat) since
 # a cpu_snap: the default engine keeps both CPUs busy (the program and
 # iprofmem's drain) where heaptrack keeps one, so a host that takes CPUs
@@ -202,6 +201,8 @@ steal_since() { # SNAP
 	[ -n "${t1:-}" ] && [ -n "${t0:-}" ] &&
 		awk -v ds=$((s1 - s0)) -v dt=$((t1 - t0)) 'BEGIN { if (dt > 0) printf "%.1f", 100 * ds / dt }'
 }
+
+# fig VALUE FORMAT: VALUE formatted, or "-" when empty.
 fig() { if [ -n "$1" ]; then awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'; else printf -- -; fi; }
 
 # ratio A B: A / B with 2 decimals, "" when either is missing or B is 0.
