@@ -83,4 +83,16 @@ uint64_t arch_pc_out_of_slot(uint64_t pc, const struct insn *in, uint64_t slot);
 /* Do code[0..n) start with a signal trampoline? */
 bool arch_is_sigreturn(const uint8_t *code, size_t n);
 
+/* From the core (process.c), for the signals held back while a thread
+ * runs our code: sig, to deliver to thread tid now, or 0 when it is a
+ * stop signal that a SIGCONT sent since has voided.  Sending SIGCONT
+ * discards the pending stop signals: untraced, the program would have
+ * stopped and gone on; the stop delivered late would stop it for good. */
+int signal_still_due(pid_t tid, int sig);
+/* From the core (tracer.c): the stop signal sig, taken from thread tid
+ * while it ran our code, is for the core to deliver when it resumes the
+ * thread (not sent again: a SIGCONT sent since would be discarded by
+ * it).  False when the core does not know the thread: send it again. */
+bool tracer_owe_stop(pid_t tid, int sig);
+
 #endif

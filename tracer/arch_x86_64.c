@@ -351,8 +351,10 @@ static long run_code(pid_t pid, int memfd, uint64_t at, const uint8_t *code,
 			}
 		}
 		/* a signal that no mask holds (SIGSTOP, or a SIGSEGV or
-		 * SIGBUS sent to it): sent again once the thread is back, so
-		 * that the program gets it; a group stop or another event:
+		 * SIGBUS sent to it): for the program to get once the thread
+		 * is back (a SIGSTOP from the core's next resume of it:
+		 * tracer_owe_stop; sent again otherwise, unless a SIGCONT
+		 * came since: signal_still_due); a group stop or another event:
 		 * it goes on (the program gets its stop when the tracer
 		 * resumes it) */
 		if (sig != SIGTRAP && (status >> 16) == 0)
@@ -366,6 +368,9 @@ static long run_code(pid_t pid, int memfd, uint64_t at, const uint8_t *code,
 restore:
 	ptrace(PTRACE_SETREGS, pid, 0, &saved);
 	ptrace(PTRACE_SETSIGMASK, pid, sizeof(mask), &mask);
+	if (resend == SIGSTOP && tracer_owe_stop(pid, resend))
+		resend = 0;
+	resend = signal_still_due(pid, resend);
 	if (resend)
 		syscall(SYS_tkill, pid, resend);
 restore_code:

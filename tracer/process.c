@@ -1,5 +1,6 @@
 /* Processes: the traced address spaces, their /proc files and RSS. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include "procfs.h"
 #include "report/report.h"
+#include "tracer/arch.h"
 #include "tracer/internal.h"
 #include "tracer/memio.h"
 #include "util.h"
@@ -160,4 +162,20 @@ uint64_t status_mask(pid_t tid, const char *field)
 
 	return read_proc_file(tid, "status", buf, sizeof(buf)) ?
 	       procfs_status_mask(buf, field) : 0;
+}
+
+int signal_still_due(pid_t tid, int sig)
+{
+	char buf[8192];
+
+	if (sig != SIGSTOP && sig != SIGTSTP && sig != SIGTTIN &&
+	    sig != SIGTTOU)
+		return sig;
+	if (!read_proc_file(tid, "status", buf, sizeof(buf)))
+		return sig;
+	/* a handler runs whatever came after */
+	if (sig != SIGSTOP && (procfs_status_mask(buf, "SigCgt") & sig_bit(sig)))
+		return sig;
+	return (procfs_status_mask(buf, "SigPnd") |
+		procfs_status_mask(buf, "ShdPnd")) & sig_bit(SIGCONT) ? 0 : sig;
 }

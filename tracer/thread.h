@@ -51,6 +51,8 @@ struct thread {
 	bool event_stop;	/* ...in a ptrace event stop (inside a system
 				   call): no system call can be injected */
 	int pending_sig;	/* ...with this signal to deliver */
+	int owed_stop;		/* a stop signal taken while it ran our code,
+				   for its next resume to deliver */
 	bool rescued;		/* detached by the out-of-memory path */
 	uint64_t key;		/* its fs base, once seen (probed processes
 				   keep shadow stacks by it) */

@@ -125,23 +125,64 @@ void tracer_set_wake(pid_t tid)
 
 /* ---- resuming, or recording how to resume --------------------------- */
 
+static struct tracer *live_tracer;
+
+bool tracer_owe_stop(pid_t tid, int sig)
+{
+	struct thread *th = live_tracer ?
+			    thread_find(&live_tracer->threads, tid) : NULL;
+
+	if (!th)
+		return false;
+	th->owed_stop = sig;
+	return true;
+}
+
+/* What to resume th with: sig, and the stop it owes (tracer_owe_stop).
+ * The owed stop goes with the resume when there is no other signal: the
+ * kernel drops it if a SIGCONT comes while the thread waits in its stop,
+ * and signal_still_due if one came before.  With another signal, it is
+ * sent again now.  A thread resumed in a group stop owes none. */
+static int with_owed(struct thread *th, pid_t tid, int sig, bool listen)
+{
+	int owed = th ? th->owed_stop : 0;
+
+	if (!owed)
+		return sig;
+	th->owed_stop = 0;
+	if (listen)
+		return sig;
+	if (!sig)
+		return owed;
+	if (signal_still_due(tid, owed))
+		syscall(SYS_tgkill, th->proc ? th->proc->pid : tid, tid, owed);
+	return sig;
+}
+
 /* While quiescing, a thread that would be resumed stays stopped and keeps
  * what it was to be resumed with. */
 static void thread_resume(struct tracer *tr, struct thread *th, pid_t tid,
 			  int sig, bool listen)
 {
+	sig = with_owed(th, tid, sig, listen);
 	if (tr->quiescing && th) {
 		th->stopped = true;
 		th->pending_sig = sig;
 		th->group_stop = listen;
 		return;
 	}
+	/* a stop held back (while quiescing, stepping out of a probe): not
+	 * if a SIGCONT came since */
+	if (!listen)
+		sig = signal_still_due(tid, sig);
 	if (ptrace(listen ? PTRACE_LISTEN : PTRACE_CONT, tid, 0, (long)sig) == 0)
 		return;
 	/* LISTEN needs a group stop; a thread that ran an injected system
-	 * call since is in another stop: stop it again the way it was */
+	 * call since is in another stop: stop it again the way it was,
+	 * unless a SIGCONT ended the stop meanwhile */
 	if (listen && errno == EIO &&
-	    ptrace(PTRACE_CONT, tid, 0, (long)SIGSTOP) == 0)
+	    ptrace(PTRACE_CONT, tid, 0,
+		   (long)signal_still_due(tid, SIGSTOP)) == 0)
 		return;
 	/* ESRCH: the thread is gone (SIGKILL, another thread's exec);
 	 * waitpid reports its end */
@@ -697,9 +738,15 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 
 static void detach_process(struct tracer *tr, struct process *p)
 {
-	for (size_t i = 0; i < tr->threads.n; i++)
-		if (tr->threads.threads[i].proc == p)
-			ptrace(PTRACE_DETACH, tr->threads.threads[i].tid, 0, 0);
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		struct thread *th = &tr->threads.threads[i];
+		int sig;
+
+		if (th->proc != p)
+			continue;
+		sig = signal_still_due(th->tid, with_owed(th, th->tid, 0, false));
+		ptrace(PTRACE_DETACH, th->tid, 0, (long)sig);
+	}
 	process_drop_threads(tr, p);
 	process_end(p);
 }
@@ -1173,8 +1220,9 @@ static void out_of_probe(struct tracer *tr, struct thread *th, pid_t tid)
 {
 	th->leaving = th->steps = 0;
 	for (int i = 1; i < th->nheld; i++)
-		syscall(SYS_tgkill, th->proc ? th->proc->pid : tid, tid,
-			th->held_si[i].si_signo);
+		if (signal_still_due(tid, th->held_si[i].si_signo))
+			syscall(SYS_tgkill, th->proc ? th->proc->pid : tid,
+				tid, th->held_si[i].si_signo);
 	if (th->nheld) {
 		regs_t r;
 
@@ -1574,7 +1622,9 @@ void tracer_detach_all(struct tracer *tr)
 		if (p && ptrace(PTRACE_GETREGS, th->tid, 0, &r) == 0 &&
 		    leave_slot(p, &r))
 			ptrace(PTRACE_SETREGS, th->tid, 0, &r);
-		ptrace(PTRACE_DETACH, th->tid, 0, (long)th->pending_sig);
+		ptrace(PTRACE_DETACH, th->tid, 0,
+		       (long)signal_still_due(th->tid,
+				with_owed(th, th->tid, th->pending_sig, false)));
 	}
 	thread_table_free(&tr->threads);
 	for (size_t i = 0; i < tr->nprocs; i++)
@@ -1611,8 +1661,6 @@ void tracer_run(struct tracer *tr)
 }
 
 /* ---- the last resort: out of memory --------------------------------- */
-
-static struct tracer *live_tracer;
 
 /* Is a SIGTRAP sent by the kernel (an int3) queued for thread TID? */
 static bool trap_queued(pid_t tid)

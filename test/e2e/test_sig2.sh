@@ -8,6 +8,10 @@
 #  - SIGSTOP / SIGTSTP, then SIGCONT, sent to the tracee by the test: it is
 #    stopped meanwhile (/proc/PID/status: T, or t under ptrace), iprofmem is
 #    not; then it runs on (its SIGCONT handler too) and ends as untraced;
+#  - SIGSTOP then SIGCONT in pairs from the program's exec on, while
+#    iprofmem sets it up (test/targets/attach_idle.c ticks): a SIGSTOP
+#    taken while the program ran iprofmem's injected system calls must not
+#    outlast the SIGCONT after it; the program ends as untraced;
 #  - SIGKILL or SIGTERM sent to the tracee: exit 128+N, the table of what
 #    returned before; SIGTERM or SIGHUP sent to iprofmem: passed on to the
 #    program, which dies of it as it would untraced.
@@ -164,6 +168,88 @@ for v in O0-pie O2-nopie-cet; do
 		fi
 		tc_end
 	done
+done
+
+# start_pairs OUTFILE ERRFILE IPROFMEM -- BIN ARGS...: runs the command in
+# the background and, from the moment the program has exec'd, for a
+# random 0 to 10 ms, sends it SIGSTOP, then SIGCONT 0.3 to 1 ms later,
+# over and over.  They fall in iprofmem's set-up, while it injects system
+# calls into the program: a SIGSTOP taken from the program then is
+# iprofmem's to give back, and must not outlast the SIGCONT sent after
+# it.  The program runs on as untraced; one still stopped 10 s later
+# fails (and gets a last SIGCONT).  PAIRS: how many pairs were sent.
+# BG_RC: the exit status.
+start_pairs() {
+	local o=$1 e=$2 bin=$5 c= p kids more arg0 t0=0 t end=0
+	shift 2
+	PAIRS=0
+	start_bg "$o" "$e" "$@"
+	# the program, once exec'd, among the background job's descendants:
+	# looked for without a fork, to be early in the set-up
+	while [ -z "$c" ] && kill -0 "$BG_PID" 2>/dev/null; do
+		kids=$BG_PID
+		while [ -n "$kids" ] && [ -z "$c" ]; do
+			more=
+			for p in $kids; do
+				arg0= kids=
+				read -r -d '' arg0 2>/dev/null <"/proc/$p/cmdline"
+				[ "$arg0" = "$bin" ] && c=$p && break
+				# no newline at its end: read says false
+				read -r kids 2>/dev/null <"/proc/$p/task/$p/children"
+				more+=" $kids"
+			done
+			kids=$more
+		done
+	done
+	if [ -z "$c" ]; then
+		fail "the program was not seen running"
+	else
+		t0=${EPOCHREALTIME/./}
+		end=$((t0 + RANDOM % 10000))
+		while kill -s STOP "$c" 2>/dev/null; do
+			t=$((${EPOCHREALTIME/./} + 300 + RANDOM % 700))
+			while ((${EPOCHREALTIME/./} < t)); do :; done
+			kill -s CONT "$c"
+			PAIRS=$((PAIRS + 1))
+			((${EPOCHREALTIME/./} < end)) || break
+		done
+		for ((i = 0; i < 1000; i++)); do
+			kill -0 "$BG_PID" 2>/dev/null || break
+			sleep 0.01
+		done
+		if kill -0 "$BG_PID" 2>/dev/null; then
+			fail "still running 10 s after the last SIGCONT (program state $(proc_state "$c"))"
+			kill -s CONT "$c" 2>/dev/null
+		fi
+	fi
+	finish_bg
+}
+
+for v in O0-pie O2-nopie-cet; do
+	bin=$TGT/attach_idle.$v
+	tc "attach_idle.$v: SIGSTOP and SIGCONT in pairs from its exec on, runs on as untraced"
+	if need_file "$bin"; then
+		run_plain "$bin" ticks 4 10 0 "$MARK"
+		for ((round = 0; round < 8; round++)); do
+			rm -f "$WORK"/san.*
+			start_pairs "$OUT" "$ERR" "$IPROFMEM" -- "$bin" ticks 4 10 0 "$MARK"
+			RC=$BG_RC
+			[ $RC -eq 124 ] && fail "iprofmem timed out after ${E2E_TIMEOUT}s"
+			[ $PAIRS -gt 0 ] || fail "no SIGSTOP could be sent"
+			check_sanitizer "$ERR"
+			check_no_leftover
+			expect_same_as_plain
+			if expect_only_table "$ERR"; then
+				expect_row "$(src_key attach_idle tick)" 4 4
+			fi
+			if [ ${#TC_ERRS[@]} -ne 0 ]; then
+				note "round $round, $PAIRS pairs"
+				note_file "$ERR"
+				break
+			fi
+		done
+	fi
+	tc_end
 done
 
 # kill_run WHO SIG OUTFILE ERRFILE COMMAND...: COMMAND in the background;
