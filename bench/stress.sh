@@ -36,6 +36,10 @@
 #              system calls: a stop that comes while one runs must not be
 #              lost): every one stopped 0.1 s later, then SIGCONT, exits
 #              0 with its output, tick's row 20 pages in 20 calls
+#   stopcont   the same launches, a SIGSTOP in the first 10 ms, then
+#              SIGCONT 0.2 to 2 ms later, often still in the set-up: a stop taken during an
+#              injected system call must not outlast it; every program
+#              ends by itself, as untraced, tick's row exact
 #   tailchain  a chain of 1,000,000 tail calls sharing one stack frame
 #              (ping and pong jmp to each other, bench/stress/tailchain.c;
 #              issue 15): the chain kept whole up to 1024 frames, then
@@ -50,7 +54,7 @@
 # 2 s, forks 32 s, signals 19 s and altstack 44 s (the sender's
 # handshake), attach 28 s, attach64 187 s (stopping 65 threads at each
 # attach and detach), stops 62 s (100 launches of a 400 ms program),
-# tailchain under 1 s).
+# tailchain under 1 s; stopcont, measured when it was added, 50 s).
 #
 # Environment (make passes command-line variables on):
 #   STRESS_STAGES   stages to run (default: all, in the order above)
@@ -59,7 +63,7 @@
 #   STRESS_FORKS    children (default 200)
 #   STRESS_SIGNALS  signals (default 10000)
 #   STRESS_CYCLES   attach cycles (default 100, at most 100)
-#   STRESS_STOPS    stops launches (default 100)
+#   STRESS_STOPS    stops and stopcont launches (default 100 each)
 #   STRESS_TAILSTEPS  tail calls in the chain (default 1000000)
 #   STRESS_DIR      where the targets are built (default build/stress)
 #   STRESS_HANG     seconds after which a run counts as hung (default 900;
@@ -69,7 +73,7 @@ set -u
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 1
 
-STAGES=${STRESS_STAGES:-threads recursion forks signals altstack attach attach64 stops tailchain}
+STAGES=${STRESS_STAGES:-threads recursion forks signals altstack attach attach64 stops stopcont tailchain}
 THREADS=${STRESS_THREADS:-64}
 CALLS=${STRESS_CALLS:-10000}
 DEPTH=${STRESS_DEPTH:-100000}
@@ -510,57 +514,124 @@ stage_tailchain() {
 	stage_end tailchain "exact counts of a folded chain, memory bounded"
 }
 
+# launch_idle MS: attach_idle ticks under iprofmem in the background (IP,
+# output in $TMP/s.*), found once exec'd (C), then a random 0 to MS ms.
+# The program is looked for among IP's descendants without a fork, to be
+# seen early in iprofmem's set-up.  False (counted in GONE) when the
+# program was not seen.
+launch_idle() {
+	local p kids more arg0 t
+	timeout -k 5 "$HANG" "$IPROFMEM" --format=csv -o "$TMP/s.csv" -- \
+		"$IDLE_BIN" ticks 20 20 0 "$MARK" </dev/null >"$TMP/s.out" 2>"$TMP/s.err" &
+	IP=$!
+	C=
+	while [ -z "$C" ] && kill -0 "$IP" 2>/dev/null; do
+		kids=$IP
+		while [ -n "$kids" ] && [ -z "$C" ]; do
+			more=
+			for p in $kids; do
+				arg0= kids=
+				read -r -d '' arg0 2>/dev/null <"/proc/$p/cmdline"
+				[ "$arg0" = "$IDLE_BIN" ] && C=$p && break
+				# no newline at its end: read says false
+				read -r kids 2>/dev/null <"/proc/$p/task/$p/children"
+				more+=" $kids"
+			done
+			kids=$more
+		done
+	done
+	if [ -z "$C" ]; then
+		GONE=$((GONE + 1))
+		wait "$IP"
+		return 1
+	fi
+	t=$((${EPOCHREALTIME/./} + RANDOM % ($1 * 1000)))
+	while ((${EPOCHREALTIME/./} < t)); do :; done
+}
+
+# idle_ended K: wait for launch K's iprofmem; counted in WRONG unless it
+# and the program ended as untraced, tick's row exact.
+idle_ended() {
+	local rc row
+	wait "$IP"
+	rc=$?
+	row=$(grep -c ',tick,81920,[0-9.]*,20,20,' "$TMP/s.csv" 2>/dev/null)
+	if [ $rc -ne 0 ] || [ "$(cat "$TMP/s.out")" != "attach_idle: 20 ticks" ] ||
+		[ -s "$TMP/s.err" ] || [ "$row" != 1 ]; then
+		WRONG=$((WRONG + 1))
+		echo "  # launch $1: exit $rc, stdout '$(head -c 100 "$TMP/s.out")', stderr '$(head -c 200 "$TMP/s.err")', tick rows '$row'"
+	fi
+}
+
 # stage_stops: a SIGSTOP at a random moment of each launch's start, while
 # iprofmem sets the process up (it injects system calls into a stopped
 # thread: a SIGSTOP, which no mask holds, may come then).  The program
 # must stop as untraced, and go on at SIGCONT.
 stage_stops() {
-	local k c st rc ip lost=0 gone=0 wrong=0 n=0 row
+	local k st lost=0
+	GONE=0 WRONG=0
 	stage_begin "stops: $STOPS launches of attach_idle ticks, each sent a SIGSTOP in its first 30 ms"
 	for ((k = 1; k <= STOPS; k++)); do
-		timeout -k 5 "$HANG" "$IPROFMEM" --format=csv -o "$TMP/s.csv" -- \
-			"$IDLE_BIN" ticks 20 20 0 "$MARK" </dev/null >"$TMP/s.out" 2>"$TMP/s.err" &
-		ip=$!
-		c=
-		# the program, once it is exec'd
-		for ((n = 0; n < 2000; n++)); do
-			c=$(pgrep -f -- "^$IDLE_BIN ticks 20 20 0 $MARK\$")
-			[ -n "$c" ] && break
-			sleep 0.001
-		done
-		if [ -z "$c" ]; then
-			gone=$((gone + 1))
-			wait "$ip"
-			continue
-		fi
-		sleep "$(printf '0.%03d' $((RANDOM % 30)))"
-		if ! kill -STOP "$c" 2>/dev/null; then
-			gone=$((gone + 1))
+		launch_idle 30 || continue
+		if ! kill -STOP "$C" 2>/dev/null; then
+			GONE=$((GONE + 1))
 			echo "  # launch $k: the program ended before its SIGSTOP"
-			wait "$ip"
+			wait "$IP"
 			continue
 		fi
 		sleep 0.1
-		st=$(awk '{ print $3 }' "/proc/$c/stat" 2>/dev/null)
+		st=$(awk '{ print $3 }' "/proc/$C/stat" 2>/dev/null)
 		case $st in
 		T | t) ;;
 		*) lost=$((lost + 1)); echo "  # launch $k: state '$st' 0.1 s after SIGSTOP" ;;
 		esac
-		kill -CONT "$c" 2>/dev/null
-		wait "$ip"
-		rc=$?
-		row=$(grep -c ',tick,81920,[0-9.]*,20,20,' "$TMP/s.csv" 2>/dev/null)
-		if [ $rc -ne 0 ] || [ "$(cat "$TMP/s.out")" != "attach_idle: 20 ticks" ] ||
-			[ -s "$TMP/s.err" ] || [ "$row" != 1 ]; then
-			wrong=$((wrong + 1))
-			echo "  # launch $k: exit $rc, stdout '$(head -c 100 "$TMP/s.out")', stderr '$(head -c 200 "$TMP/s.err")', tick rows '$row'"
-		fi
+		kill -CONT "$C" 2>/dev/null
+		idle_ended "$k"
 	done
 	printf '  stops lost      %d of %d\n' "$lost" "$STOPS"
 	[ $lost -eq 0 ] || bad "$lost stops lost"
-	[ $gone -eq 0 ] || bad "$gone launches whose program was not seen, or had ended before its SIGSTOP"
-	[ $wrong -eq 0 ] || bad "$wrong launches ended wrong"
+	[ $GONE -eq 0 ] || bad "$GONE launches whose program was not seen, or had ended before its SIGSTOP"
+	[ $WRONG -eq 0 ] || bad "$WRONG launches ended wrong"
 	stage_end stops "every launch stopped at its SIGSTOP, then ended as untraced, tick's row exact"
+}
+
+# stage_stopcont: a SIGSTOP in the first 10 ms, then a SIGCONT 0.2 to 2
+# ms after it,
+# often still in iprofmem's set-up: a stop taken from the program during
+# an injected system call must not outlast that SIGCONT (given back after
+# it, it would stop the program for good).  The program must end by
+# itself (20 ticks of 20 ms: 10 s later means it stayed stopped).
+stage_stopcont() {
+	local k i t stuck=0
+	GONE=0 WRONG=0
+	stage_begin "stopcont: $STOPS launches of attach_idle ticks, each sent SIGSTOP in its first 10 ms, then SIGCONT"
+	for ((k = 1; k <= STOPS; k++)); do
+		launch_idle 10 || continue
+		if ! kill -STOP "$C" 2>/dev/null; then
+			GONE=$((GONE + 1))
+			echo "  # launch $k: the program ended before its SIGSTOP"
+			wait "$IP"
+			continue
+		fi
+		t=$((${EPOCHREALTIME/./} + 200 + RANDOM % 1800))
+		while ((${EPOCHREALTIME/./} < t)); do :; done
+		kill -CONT "$C" 2>/dev/null
+		for ((i = 0; i < 1000; i++)); do
+			kill -0 "$IP" 2>/dev/null || break
+			sleep 0.01
+		done
+		if kill -0 "$IP" 2>/dev/null; then
+			stuck=$((stuck + 1))
+			echo "  # launch $k: still running 10 s after its SIGCONT (program state '$(awk '{ print $3 }' "/proc/$C/stat" 2>/dev/null)')"
+			kill -CONT "$C" 2>/dev/null
+		fi
+		idle_ended "$k"
+	done
+	printf '  left stopped    %d of %d\n' "$stuck" "$STOPS"
+	[ $stuck -eq 0 ] || bad "$stuck programs left stopped after their SIGCONT"
+	[ $GONE -eq 0 ] || bad "$GONE launches whose program was not seen, or had ended before its SIGSTOP"
+	[ $WRONG -eq 0 ] || bad "$WRONG launches ended wrong"
+	stage_end stopcont "every launch went on at its SIGCONT and ended as untraced, tick's row exact"
 }
 
 # run_quiet_ip ARGS...: iprofmem under the hang guard, stdout and stderr
@@ -571,9 +642,9 @@ run_quiet_ip() {
 
 for s in $STAGES; do
 	case $s in
-	threads | recursion | forks | signals | attach | attach64 | stops | tailchain) "stage_$s" ;;
+	threads | recursion | forks | signals | attach | attach64 | stops | stopcont | tailchain) "stage_$s" ;;
 	altstack) stage_signals altstack ;;
-	*) die "unknown stage '$s' (threads recursion forks signals altstack attach attach64 stops tailchain)" ;;
+	*) die "unknown stage '$s' (threads recursion forks signals altstack attach attach64 stops stopcont tailchain)" ;;
 	esac
 done
 echo
