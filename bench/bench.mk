@@ -17,8 +17,9 @@
 # exact counts, never on time (see bench/stress.sh): 64 threads x 10,000
 # calls, recursion 100,000 deep, 200 forks under -f, 10,000 signals into
 # traced calls (also on a sigaltstack), 100 attach/detach cycles (on 4
-# threads, exact; on 64), 100 launches sent a SIGSTOP during the set-up, a
-# chain of 1,000,000 tail calls in one frame.  About 7 minutes here; exits 1 if a stage fails.  Knobs (see the script):
+# threads, exact; on 64), 100 launches sent a SIGSTOP during the set-up,
+# 100 sent SIGSTOP then SIGCONT during it, a chain of 1,000,000 tail calls
+# in one frame.  About 7 minutes here; exits 1 if a stage fails.  Knobs (see the script):
 #   make stress STRESS_STAGES="threads signals" STRESS_DEPTH=200000
 
 # bench/engines.sh's real program (python3.11d, with its debug info) and

@@ -91,6 +91,7 @@ SIGSTORM=build/targets/sigstorm.O0-pie
 PAGE=4096
 
 die() { echo "stress: $*" >&2; exit 1; }
+. test/e2e/proctree.sh
 
 for v in THREADS CALLS DEPTH FORKS SIGNALS CYCLES STOPS TAILSTEPS HANG; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "STRESS_$v must be a positive integer, got '${!v}'"
@@ -514,39 +515,26 @@ stage_tailchain() {
 	stage_end tailchain "exact counts of a folded chain, memory bounded"
 }
 
-# launch_idle MS: attach_idle ticks under iprofmem in the background (IP,
-# output in $TMP/s.*), found once exec'd (C), then a random 0 to MS ms.
-# The program is looked for among IP's descendants without a fork, to be
-# seen early in iprofmem's set-up.  False (counted in GONE) when the
-# program was not seen.
+# launch_idle MS K: attach_idle ticks under iprofmem in the background
+# (IP, output in $TMP/s.*), found once exec'd (C, find_exec: early in
+# iprofmem's set-up), then, a random 0 to MS ms later, a SIGSTOP.  False
+# (counted in GONE) when the program was not seen, or had ended.
 launch_idle() {
-	local p kids more arg0 t
+	local t
 	timeout -k 5 "$HANG" "$IPROFMEM" --format=csv -o "$TMP/s.csv" -- \
 		"$IDLE_BIN" ticks 20 20 0 "$MARK" </dev/null >"$TMP/s.out" 2>"$TMP/s.err" &
 	IP=$!
-	C=
-	while [ -z "$C" ] && kill -0 "$IP" 2>/dev/null; do
-		kids=$IP
-		while [ -n "$kids" ] && [ -z "$C" ]; do
-			more=
-			for p in $kids; do
-				arg0= kids=
-				read -r -d '' arg0 2>/dev/null <"/proc/$p/cmdline"
-				[ "$arg0" = "$IDLE_BIN" ] && C=$p && break
-				# no newline at its end: read says false
-				read -r kids 2>/dev/null <"/proc/$p/task/$p/children"
-				more+=" $kids"
-			done
-			kids=$more
-		done
-	done
-	if [ -z "$C" ]; then
-		GONE=$((GONE + 1))
-		wait "$IP"
-		return 1
+	find_exec "$IP" "$IDLE_BIN"
+	C=$FOUND
+	if [ -n "$C" ]; then
+		t=$((${EPOCHREALTIME/./} + RANDOM % ($1 * 1000)))
+		while ((${EPOCHREALTIME/./} < t)); do :; done
+		kill -STOP "$C" 2>/dev/null && return 0
+		echo "  # launch $2: the program ended before its SIGSTOP"
 	fi
-	t=$((${EPOCHREALTIME/./} + RANDOM % ($1 * 1000)))
-	while ((${EPOCHREALTIME/./} < t)); do :; done
+	GONE=$((GONE + 1))
+	wait "$IP"
+	return 1
 }
 
 # idle_ended K: wait for launch K's iprofmem; counted in WRONG unless it
@@ -572,13 +560,7 @@ stage_stops() {
 	GONE=0 WRONG=0
 	stage_begin "stops: $STOPS launches of attach_idle ticks, each sent a SIGSTOP in its first 30 ms"
 	for ((k = 1; k <= STOPS; k++)); do
-		launch_idle 30 || continue
-		if ! kill -STOP "$C" 2>/dev/null; then
-			GONE=$((GONE + 1))
-			echo "  # launch $k: the program ended before its SIGSTOP"
-			wait "$IP"
-			continue
-		fi
+		launch_idle 30 "$k" || continue
 		sleep 0.1
 		st=$(awk '{ print $3 }' "/proc/$C/stat" 2>/dev/null)
 		case $st in
@@ -606,13 +588,7 @@ stage_stopcont() {
 	GONE=0 WRONG=0
 	stage_begin "stopcont: $STOPS launches of attach_idle ticks, each sent SIGSTOP in its first 10 ms, then SIGCONT"
 	for ((k = 1; k <= STOPS; k++)); do
-		launch_idle 10 || continue
-		if ! kill -STOP "$C" 2>/dev/null; then
-			GONE=$((GONE + 1))
-			echo "  # launch $k: the program ended before its SIGSTOP"
-			wait "$IP"
-			continue
-		fi
+		launch_idle 10 "$k" || continue
 		t=$((${EPOCHREALTIME/./} + 200 + RANDOM % 1800))
 		while ((${EPOCHREALTIME/./} < t)); do :; done
 		kill -CONT "$C" 2>/dev/null

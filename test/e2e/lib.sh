@@ -27,6 +27,7 @@ TGT=${E2E_TARGETS:-$TOP/build/targets}
 TAG=${E2E_TAG:-}
 E2E_TIMEOUT=${E2E_TIMEOUT:-60}
 SRCDIR=$TOP/test/targets
+. "$E2E_DIR/proctree.sh"
 
 HEADER='Memory (MB)   Calls  File:Line:Function'
 DASHES='---------------------------------------'

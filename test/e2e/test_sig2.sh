@@ -180,27 +180,12 @@ done
 # fails (and gets a last SIGCONT).  PAIRS: how many pairs were sent.
 # BG_RC: the exit status.
 start_pairs() {
-	local o=$1 e=$2 bin=$5 c= p kids more arg0 t0=0 t end=0
+	local o=$1 e=$2 bin=$5 c i t0=0 t end=0
 	shift 2
 	PAIRS=0
 	start_bg "$o" "$e" "$@"
-	# the program, once exec'd, among the background job's descendants:
-	# looked for without a fork, to be early in the set-up
-	while [ -z "$c" ] && kill -0 "$BG_PID" 2>/dev/null; do
-		kids=$BG_PID
-		while [ -n "$kids" ] && [ -z "$c" ]; do
-			more=
-			for p in $kids; do
-				arg0= kids=
-				read -r -d '' arg0 2>/dev/null <"/proc/$p/cmdline"
-				[ "$arg0" = "$bin" ] && c=$p && break
-				# no newline at its end: read says false
-				read -r kids 2>/dev/null <"/proc/$p/task/$p/children"
-				more+=" $kids"
-			done
-			kids=$more
-		done
-	done
+	find_exec "$BG_PID" "$bin"
+	c=$FOUND
 	if [ -z "$c" ]; then
 		fail "the program was not seen running"
 	else
