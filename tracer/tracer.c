@@ -744,7 +744,8 @@ static void detach_process(struct tracer *tr, struct process *p)
 
 		if (th->proc != p)
 			continue;
-		sig = signal_still_due(th->tid, with_owed(th, th->tid, 0, false));
+		sig = with_owed(th, th->tid, 0, false);
+		sig = signal_still_due(th->tid, sig);
 		ptrace(PTRACE_DETACH, th->tid, 0, (long)sig);
 	}
 	process_drop_threads(tr, p);
