@@ -19,7 +19,7 @@
 # traced calls (also on a sigaltstack), 100 attach/detach cycles (on 4
 # threads, exact; on 64), 100 launches sent a SIGSTOP during the set-up,
 # 100 sent SIGSTOP then SIGCONT during it, a chain of 1,000,000 tail calls
-# in one frame.  About 7 minutes here; exits 1 if a stage fails.  Knobs (see the script):
+# in one frame.  About 8 minutes here; exits 1 if a stage fails.  Knobs (see the script):
 #   make stress STRESS_STAGES="threads signals" STRESS_DEPTH=200000
 
 # bench/engines.sh's real program (python3.11d, with its debug info) and

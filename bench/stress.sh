@@ -50,7 +50,7 @@
 #
 # Each stage prints its figures and one line "PASS stress STAGE: ..." or
 # "FAIL stress STAGE: ..."; the script exits 1 if any stage failed.  About
-# 7 minutes on a 2-core VM (measured at affcf7c: threads 6 s, recursion
+# 8 minutes on a 2-core VM (measured at affcf7c: threads 6 s, recursion
 # 2 s, forks 32 s, signals 19 s and altstack 44 s (the sender's
 # handshake), attach 28 s, attach64 187 s (stopping 65 threads at each
 # attach and detach), stops 62 s (100 launches of a 400 ms program),
