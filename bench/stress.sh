@@ -578,11 +578,11 @@ stage_stops() {
 }
 
 # stage_stopcont: a SIGSTOP in the first 10 ms, then a SIGCONT 0.2 to 2
-# ms after it,
-# often still in iprofmem's set-up: a stop taken from the program during
-# an injected system call must not outlast that SIGCONT (given back after
-# it, it would stop the program for good).  The program must end by
-# itself (20 ticks of 20 ms: 10 s later means it stayed stopped).
+# ms after it, often still in iprofmem's set-up: a stop taken from the
+# program during an injected system call must not outlast that SIGCONT
+# (given back after it, it would stop the program for good).  The
+# program must end by itself (20 ticks of 20 ms: 10 s later means it
+# stayed stopped).
 stage_stopcont() {
 	local k i t stuck=0
 	GONE=0 WRONG=0
