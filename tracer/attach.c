@@ -2,7 +2,6 @@
  * leaving them exactly as if they had never been traced. */
 #include <dirent.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
@@ -132,12 +131,13 @@ static int seize_thread(struct tracer *tr, struct process *p, pid_t tid)
 }
 
 /* Every thread listed in /proc/PID/task, again and again until a pass
- * finds none new: threads may be created while we seize. */
+ * finds none new: threads may be created while we seize.  Returns how
+ * many were new, or -1. */
 static int seize_all_threads(struct tracer *tr, struct process *p)
 {
 	char path[64];
 	bool changed = true;
-	int r;
+	int r, added = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)p->pid);
 	while (changed) {
@@ -159,10 +159,43 @@ static int seize_all_threads(struct tracer *tr, struct process *p)
 				return -1;
 			}
 			changed |= r > 0;
+			added += r > 0;
 		}
 		closedir(d);
 	}
-	return 0;
+	return added;
+}
+
+/* Quiescing rounds after which threads still come that no round held:
+ * a process that makes them faster than they can be seized. */
+#define SEIZE_ROUNDS 64
+
+/* Stop every thread of the processes, those born while we seized too.
+ * Whether a clone's child is traced is decided as the call starts: a
+ * thread seized during its clone makes a child that is not, which a pass
+ * over /proc/PID/task may come too early to see, and which would run
+ * into the breakpoints.  Once its creator has stopped, the child is
+ * listed: so the threads are listed again after each quiesce, until no
+ * thread is there that we do not hold.  Returns 0 or an exit status. */
+static int stop_all_threads(struct tracer *tr)
+{
+	for (int round = 0; round < SEIZE_ROUNDS; round++) {
+		int added = 0, r;
+
+		if (!tracer_quiesce(tr))
+			return EXIT_IPROFMEM;
+		for (size_t i = 0; i < tr->nprocs; i++) {
+			if (tr->procs[i]->exited)
+				continue;
+			r = seize_all_threads(tr, tr->procs[i]);
+			added += r > 0 ? r : 0;
+		}
+		if (!added)
+			return 0;
+	}
+	error_msg("cannot attach: threads keep being created faster than "
+		  "they can be stopped");
+	return EXIT_ATTACH;
 }
 
 /* A live thread of p, to run the injected mmap in: one stopped by the
@@ -251,13 +284,13 @@ int tracer_attach(const pid_t *pids, size_t npids, struct report *shared,
 		struct process *p = process_new(&tr, pids[i], NULL, cmd);
 
 		free(cmd);
-		if (seize_all_threads(&tr, p) != 0)
+		if (seize_all_threads(&tr, p) < 0)
 			ret = EXIT_ATTACH;
 		tracer_set_wake(pids[i]);
 	}
 	/* stop them all, then change their memory, then let them run */
-	if (ret == 0 && !tracer_quiesce(&tr))
-		ret = EXIT_IPROFMEM;
+	if (ret == 0)
+		ret = stop_all_threads(&tr);
 	if (ret == 0 && !any_alive(&tr)) {
 		error_msg("cannot attach to %d: the process exited while "
 			  "being attached", (int)pids[0]);
