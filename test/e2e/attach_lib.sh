@@ -77,6 +77,19 @@ tgt_kill() {
 	{ wait "$TJOB"; } 2>/dev/null
 }
 
+# tgt_ends_as_untraced: SIGUSR1 to the target TPID, which then ends; its
+# exit status must be PRC and its stdout ($WORK/tgt.out) the untraced
+# run's ($WORK/plain.out).
+tgt_ends_as_untraced() {
+	kill -USR1 "$TPID" 2>/dev/null
+	tgt_finish
+	[ "$TRC" = "$PRC" ] || fail "exit status $TRC, untraced $PRC$([ "$TRC" = 133 ] && echo ' (SIGTRAP)')"
+	if ! cmp -s "$WORK/tgt.out" "$WORK/plain.out"; then
+		fail "stdout differs from the untraced run"
+		note "$(diff "$WORK/plain.out" "$WORK/tgt.out" | head -n 10)"
+	fi
+}
+
 # ip_abort: after a failure, ends the iprofmem that start_ip started
 # (SIGTERM to its timeout, which passes it on), so finish_ip returns.
 ip_abort() {

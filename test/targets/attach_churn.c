@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "ready.h"
+
 #define WAVE		4
 #define SEEDS		8
 #define LEAVES		40
@@ -122,21 +124,6 @@ on_usr1(int sig)
 {
 	(void)sig;
 	finish = 1;
-}
-
-static void
-ready(const char *path)
-{
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%d %d\n", (int)getpid(), (int)getppid()) < 0 ||
-	    fclose(f) != 0 || rename(tmp, path) != 0) {
-		perror(path);
-		exit(99);
-	}
 }
 
 int

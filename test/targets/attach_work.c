@@ -61,6 +61,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ready.h"
+
 #define PAGE		4096L
 #ifndef CHURN
 #define CHURN		3		/* make stress builds it with 64 */
@@ -232,21 +234,6 @@ worker_main(void *arg)
 	fprintf(stderr, "attach_work: %ld batches\n", k - 1);
 	NO_TAIL_CALL();
 	return NULL;
-}
-
-static void
-ready(const char *path)
-{
-	char tmp[4096];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%d %d\n", (int)getpid(), (int)getppid()) < 0 ||
-	    fclose(f) != 0 || rename(tmp, path) != 0) {
-		perror(path);
-		exit(99);
-	}
 }
 
 MEASURED void

@@ -51,6 +51,10 @@ TGT_BINS := $(foreach n,$(TGT_NAMES),$(foreach v,$(TGT_VARIANTS),$(TGT_OUTDIR)/$
 .PHONY: e2e-targets
 e2e-targets: $(TGT_BINS)
 
+# the READY file of the attach tests' targets
+$(foreach n,attach_churn attach_slowclone attach_work,\
+  $(foreach v,$(TGT_VARIANTS),$(TGT_OUTDIR)/$(n).$(v))): $(TGT_SRCDIR)/ready.h
+
 # TGT_RULE(variant, flags): a pattern rule for one debug variant.
 define TGT_RULE
 $(TGT_OUTDIR)/%.$(1): $(TGT_SRCDIR)/%.c $(TGT_MK)
