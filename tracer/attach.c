@@ -2,6 +2,7 @@
  * leaving them exactly as if they had never been traced. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
