@@ -28,7 +28,7 @@ LIBS       = -lstdc++
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) -I. -Ibuild/gen $(PKG_CFLAGS) -DIPROFMEM_VERSION='"$(VERSION)"' -MMD -MP
 
 SRCS := iprofmem.c \
-	symbols/symbols.c symbols/disasm.c symbols/quickdec.c symbols/select.c symbols/buildid.c \
+	symbols/symbols.c symbols/linefiles.c symbols/disasm.c symbols/quickdec.c symbols/select.c symbols/buildid.c \
 	tracer/tracer.c tracer/thread.c tracer/bptable.c tracer/arch_x86_64.c \
 	tracer/rss.c tracer/memio.c tracer/image.c tracer/process.c tracer/launch.c tracer/attach.c tracer/trapguard.c tracer/areas.c \
 	tracer/probes.c tracer/stub_x86_64.c symbols/patch.c probe/ring.c \

@@ -19,6 +19,7 @@
 #include <elf.h>
 
 #include "procfs.h"
+#include "symbols/linefiles.h"
 #include "symbols/select.h"
 #include "util.h"
 
@@ -99,6 +100,14 @@ struct loader {
 	struct selection *sel;
 	const struct sym_module *m;
 	const char *comp_dir;
+	/* the file names of the unit being walked (linefiles.h), for the
+	 * decl_file attributes found in it; nfiles -1: libdw names them */
+	struct Dwarf_CU *files_cu;
+	char **files;
+	long nfiles;
+	/* the sections they are read from, of the Dwarf dbg_of */
+	Dwarf *dbg_of;
+	struct line_sections secs_of;
 	char dwarf_error[128];	/* libdw's words when the DWARF is corrupt */
 };
 
@@ -823,6 +832,101 @@ static void remember_location(struct loader *L, uint64_t entry,
 	};
 }
 
+/* A section of dbg's ELF file by name, as libdw reads it (a compressed
+ * one is left to libdw). */
+static void dwarf_section(Dwarf *dbg, const char *name, const uint8_t **data,
+			  size_t *len)
+{
+	Elf *elf = dwarf_getelf(dbg);
+	Elf_Scn *scn = NULL;
+	GElf_Ehdr eh;
+	size_t shstrndx;
+
+	*data = NULL;
+	*len = 0;
+	/* a relocatable object's sections need relocating first */
+	if (!elf || !gelf_getehdr(elf, &eh) || eh.e_type == ET_REL ||
+	    elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *n;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) ||
+		    !(n = elf_strptr(elf, shstrndx, sh.sh_name)) ||
+		    strcmp(n, name) != 0)
+			continue;
+		if (sh.sh_type == SHT_NOBITS || (sh.sh_flags & SHF_COMPRESSED))
+			return;
+		d = elf_getdata(scn, NULL);
+		if (d && d->d_buf && d->d_size) {
+			*data = d->d_buf;
+			*len = d->d_size;
+		}
+		return;
+	}
+}
+
+/* The file names of the unit cu, from its line table's header: the
+ * decl_file attributes of its functions name them (elfutils 0.188's
+ * dwarf_decl_file would decode the unit's whole line program for that,
+ * 27 MB on python3.11d). */
+static void unit_files(struct loader *L, Dwarf_Die *cu)
+{
+	Dwarf *dbg = dwarf_cu_getdwarf(cu->cu);
+	Dwarf_Attribute a;
+	Dwarf_Word off;
+	uint8_t asize;
+	Dwarf_Die cudie;
+
+	line_files_free(L->files, L->nfiles);
+	L->files = NULL;
+	L->nfiles = -1;
+	L->files_cu = cu->cu;
+	if (!dbg)
+		return;
+	if (dbg != L->dbg_of) {
+		L->dbg_of = dbg;
+		dwarf_section(dbg, ".debug_line", &L->secs_of.line,
+			      &L->secs_of.line_len);
+		dwarf_section(dbg, ".debug_line_str", &L->secs_of.line_str,
+			      &L->secs_of.line_str_len);
+		dwarf_section(dbg, ".debug_str", &L->secs_of.str,
+			      &L->secs_of.str_len);
+	}
+	if (!L->secs_of.line ||
+	    dwarf_formudata(dwarf_attr(cu, DW_AT_stmt_list, &a), &off) != 0 ||
+	    !dwarf_diecu(cu, &cudie, &asize, NULL))
+		return;
+	L->nfiles = line_files(&L->secs_of, off, asize, L->comp_dir,
+			       &L->files);
+	if (L->nfiles < 0)
+		L->files = NULL;
+}
+
+static void unit_files_done(struct loader *L)
+{
+	line_files_free(L->files, L->nfiles);
+	L->files = NULL;
+	L->nfiles = -1;
+	L->files_cu = NULL;
+}
+
+/* dwarf_decl_file, from the unit's names where they have it. */
+static const char *decl_file(struct loader *L, Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word idx;
+
+	if (L->nfiles >= 0 &&
+	    dwarf_attr_integrate(die, DW_AT_decl_file, &a) &&
+	    a.cu == L->files_cu && dwarf_formudata(&a, &idx) == 0 &&
+	    idx < (Dwarf_Word)L->nfiles)
+		return L->files[idx];
+	return dwarf_decl_file(die);
+}
+
 static void add_dwarf_func(struct loader *L, Dwarf_Die *die, Dwarf_Addr bias)
 {
 	struct addr_range *r = NULL;
@@ -837,7 +941,7 @@ static void add_dwarf_func(struct loader *L, Dwarf_Die *die, Dwarf_Addr bias)
 	if (dwarf_hasattr(die, DW_AT_declaration))
 		return;
 	name = qualified_name(L, die);
-	decl = dwarf_decl_file(die);
+	decl = decl_file(L, die);
 	if (!name || !decl || !die_entry(die, bias, &entry))
 		return;
 	file = decl_file_path(decl, L->comp_dir);
@@ -928,8 +1032,10 @@ static void load_dwarf_funcs(struct loader *L, Dwfl_Module *mod)
 		Dwarf_Attribute a;
 
 		L->comp_dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
+		unit_files(L, cu);
 		walk_scope(L, cu, bias);
 	}
+	unit_files_done(L);
 	L->comp_dir = NULL;
 }
 

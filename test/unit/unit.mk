@@ -6,7 +6,7 @@
 
 UNIT_NAMES         := test_report test_disasm test_select test_procfs \
                       test_thread test_arch test_ring test_patch test_stub \
-                      test_pprof test_memio
+                      test_pprof test_memio test_linefiles
 UNIT_TESTS         := $(UNIT_NAMES:%=build/unit/%) $(UNIT_NAMES:%=build-asan/unit/%)
 UNIT_CMOCKA_CFLAGS  = $(shell pkg-config --cflags cmocka 2>/dev/null)
 UNIT_CMOCKA_LIBS    = $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -41,6 +41,8 @@ build/unit/test_stub build-asan/unit/test_stub: \
 		test/unit/test_stub.c tracer/stub_x86_64.c tracer/stub.h \
 		symbols/patch.c symbols/patch.h symbols/disasm.c symbols/quickdec.c symbols/disasm.h
 build/unit/test_stub build-asan/unit/test_stub: UNIT_LIBS += $(UNIT_CS_LIBS)
+build/unit/test_linefiles build-asan/unit/test_linefiles: \
+		test/unit/test_linefiles.c symbols/linefiles.c symbols/linefiles.h
 build/unit/test_select build-asan/unit/test_select: \
 		test/unit/test_select.c symbols/select.c symbols/select.h
 build/unit/test_procfs build-asan/unit/test_procfs: \
