@@ -10,7 +10,7 @@
 #   make fuzz-seeds       rebuild the ELF seeds from test/fuzz/seeds/
 # Targets: funcs (symbols/select.c), record (report/record_load.c and the
 # views, pprof and the pprof diff included), budget (report/budget.c and report/diff.c), proc (tracer/rss.c, procfs.c, and libdwfl's reading of
-# /proc/PID/maps), elf (symbols/symbols.c, disasm.c
+# /proc/PID/maps), elf (symbols/symbols.c, linefiles.c, disasm.c
 # through libdwfl), ring (probe/ring.c's consumer, on memory the traced
 # program can scribble on), patch (symbols/patch.c's windows, on any
 # bytes).  Seed corpora: test/fuzz/corpus/TARGET; inputs that once failed:
@@ -36,7 +36,7 @@ FUZZ_SRC_budget := test/fuzz/fuzz_budget.c report/budget.c report/diff.c \
 	report/table.c report/tree.c report/json.c report/csv.c \
 	report/escape.c report/progress.c symbols/select.c
 FUZZ_SRC_proc   := test/fuzz/fuzz_proc.c tracer/rss.c procfs.c
-FUZZ_SRC_elf    := test/fuzz/fuzz_elf.c symbols/symbols.c symbols/disasm.c symbols/quickdec.c \
+FUZZ_SRC_elf    := test/fuzz/fuzz_elf.c symbols/symbols.c symbols/linefiles.c symbols/disasm.c symbols/quickdec.c \
 	symbols/select.c util.c procfs.c
 FUZZ_SRC_ring   := test/fuzz/fuzz_ring.c probe/ring.c
 FUZZ_SRC_patch  := test/fuzz/fuzz_patch.c symbols/patch.c symbols/disasm.c symbols/quickdec.c
