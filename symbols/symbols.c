@@ -901,8 +901,6 @@ static void unit_files(struct loader *L, Dwarf_Die *cu)
 		return;
 	L->nfiles = line_files(&L->secs_of, off, asize, L->comp_dir,
 			       &L->files);
-	if (L->nfiles < 0)
-		L->files = NULL;
 }
 
 static void unit_files_done(struct loader *L)

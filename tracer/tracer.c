@@ -557,6 +557,17 @@ static void replay_fault(struct tracer *tr, struct event *ev)
  * a jcc not taken, or an indirect jmp through a switch table, stays.
  * Leaving for the entry of a traced function is a tail call: the frame
  * stays open until the callee's ends, as if the function had called it. */
+static bool leaves(const struct process *p, const struct insn *in,
+		   uint32_t ranges_at, uint32_t nranges, uint64_t dest)
+{
+	if (in->op == INSN_JCC && dest == in->addr + in->len)
+		return false;
+	if (in->op == INSN_JMP_IND &&
+	    insn_in_ranges(dest, p->ranges + ranges_at, nranges))
+		return false;
+	return true;
+}
+
 void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
 		  const struct insn *in, uint32_t ranges_at, uint32_t nranges,
 		  uint64_t sp, uint64_t dest, const struct trap *trap)
@@ -565,10 +576,7 @@ void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
 	int32_t callee, last;
 
 	if (in->op != INSN_RET) {
-		if (in->op == INSN_JCC && dest == in->addr + in->len)
-			return;
-		if (in->op == INSN_JMP_IND &&
-		    insn_in_ranges(dest, p->ranges + ranges_at, nranges))
+		if (!leaves(p, in, ranges_at, nranges, dest))
 			return;
 		/* the entry there: an int3's, or a probe's */
 		to = bp_table_find(&p->bps, dest);
@@ -694,8 +702,12 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	    b->insn.op == INSN_CALL_IND)
 		probes_gate_touch(p);
 	th->key = at_site.fs_base;
-	/* an entry that is also a return is two events, as with probes */
-	tr->pstats.events_int3 += (b->entry_fn >= 0) + (b->ret_fn >= 0);
+	/* an entry that is also a return is two events, as with probes; a
+	 * return site is one only when the function is left there (a jcc
+	 * that falls through, or a switch's jmp, is a stop but no event) */
+	tr->pstats.events_int3 += (b->entry_fn >= 0) +
+		(b->ret_fn >= 0 && leaves(p, &b->insn, b->ranges_at,
+					   b->nranges, arch_pc(&ev->regs)));
 	tr->pstats.stops_int3 += site;
 	report_progress_stop();
 	if (defer) {
