@@ -36,17 +36,37 @@ while read -r name rest; do
 	esac
 done < <(nice "$E2E_DIR/real_programs.sh" lua minigzip 2>&1)
 
+# The programs' files and their libraries stay in the page cache, locked,
+# while the cases run (hold_files.py: this VM's DAMON evicts idle file
+# pages, and an evicted code page moves a page from one row to another).
+HOLDER=
+hold_files() { # FILE...: the files and the libraries they load
+	local f files=()
+	for f in "$@"; do
+		files+=("$f")
+		while read -r f; do files+=("$f"); done < <(ldd "$f" 2>/dev/null |
+			sed -n 's|.* => \(/[^ ]*\) .*|\1|p; s|^[[:space:]]*\(/[^ ]*\) .*|\1|p')
+	done
+	python3 "$E2E_DIR/hold_files.py" "${files[@]}" >"$WORK/held" 2>&1 </dev/null &
+	HOLDER=$!
+	for _ in $(seq 100); do grep -q '^held' "$WORK/held" && break; sleep 0.1; done
+	echo "# files kept in the page cache: $(grep '^held' "$WORK/held" || echo "no: $(head -n 1 "$WORK/held")")"
+}
+trap '[ -z "$HOLDER" ] || kill "$HOLDER" 2>/dev/null; lib_cleanup' EXIT
+
 # The program and its script run from paths of the same length whatever
 # the checkout's (and with a fixed environment, engines_lib.sh): where the
 # stack starts, so which calls first touch a stack page, is the same.
 if [ -n "${BIN[lua]-}" ] && mkdir -p "$WORK/r" &&
 	cp "${BIN[lua]}" "$TOP/test/e2e/real/work.lua" "$WORK/r/"; then
 	L=$WORK/r/work.lua
+	hold_files "$WORK/r/lua" ${BIN[minigzip]:+"${BIN[minigzip]}"}
 	engines_case "engines real: lua work.lua 200 records" -- "$WORK/r/lua" "$L" 200 "$MARK"
 	engines_case "engines real: lua work.lua 200 records, --tree" --tree -- "$WORK/r/lua" "$L" 200 "$MARK"
 fi
 
 if [ -n "${BIN[minigzip]-}" ]; then
+	[ -n "$HOLDER" ] || hold_files "${BIN[minigzip]}"
 	# 540 KB of text that compresses well but not trivially
 	IN=$WORK/input.txt
 	awk 'BEGIN { for (i = 1; i <= 20000; i++) printf "line %d %d of the input\n", i, (i * 7919) % 1000 }' >"$IN"
