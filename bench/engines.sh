@@ -576,25 +576,16 @@ else
 			diff "$TMP/same-$2.table" "$TMP/same-$3.table" | head -n 12 | sed 's/^/    /'
 		fi
 	}
-	# the helper: the interpreter itself, mapping the files and waiting
-	# until killed, or until this script is gone
+	# the helper (test/e2e/hold_files.py, run by the interpreter itself):
+	# the files mapped and mlocked (this VM's DAMON evicts idle file
+	# pages, and an evicted code page moves a page between rows) until
+	# this script is gone
 	SAME_FILES=("$(command -v "$PY")")
 	while read -r f; do SAME_FILES+=("$f"); done < <(ldd "${SAME_FILES[0]}" | sed -n 's|.* => \(/[^ ]*\) .*|\1|p; s|^[[:space:]]*\(/[^ ]*\) .*|\1|p')
-	"$PY" -S -I -c '
-import mmap, os, sys, time
-maps = []
-for p in sys.argv[1:]:
-    with open(p, "rb") as f:
-        m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
-    sum(m[i] for i in range(0, len(m), 4096))
-    maps.append(m)
-print("held", flush=True)
-parent = os.getppid()
-while os.getppid() == parent:
-    time.sleep(1)' "${SAME_FILES[@]}" </dev/null >"$TMP/same-holder.out" 2>&1 &
+	"$PY" -S -I test/e2e/hold_files.py "${SAME_FILES[@]}" </dev/null >"$TMP/same-holder.out" 2>&1 &
 	SAME_HOLDER=$!
 	for _ in $(seq 100); do grep -q held "$TMP/same-holder.out" 2>/dev/null && break; sleep 0.1; done
-	echo "  (${#SAME_FILES[@]} files kept mapped meanwhile: $(grep -q held "$TMP/same-holder.out" && echo "${SAME_FILES[*]##*/}" || echo "no, the helper failed"))"
+	echo "  (${#SAME_FILES[@]} files kept in the page cache meanwhile, $(sed -n 's/^held: //p' "$TMP/same-holder.out" | grep . || echo "no, the helper failed"): ${SAME_FILES[*]##*/})"
 	if same_run default && same_run default2; then
 		same_cmp "default engine, run twice" default default2
 		if t0=$(now_ns) && same_run int3 --engine=int3; then
