@@ -551,12 +551,9 @@ static void replay_fault(struct tracer *tr, struct event *ev)
 	thread_resume(tr, ev->th, ev->tid, SIGSEGV, false);
 }
 
-/* A return site of fn (its instruction `in`, fn's ranges at ranges_at in
- * the process) was reached with stack pointer sp; the thread goes to dest
- * next.  A jump leaves the function only when its target is outside it:
- * a jcc not taken, or an indirect jmp through a switch table, stays.
- * Leaving for the entry of a traced function is a tail call: the frame
- * stays open until the callee's ends, as if the function had called it. */
+/* Does a return site's instruction `in`, going to dest, leave its
+ * function (whose ranges are at ranges_at in the process)?  A jcc not
+ * taken, or an indirect jmp through a switch table, stays. */
 static bool leaves(const struct process *p, const struct insn *in,
 		   uint32_t ranges_at, uint32_t nranges, uint64_t dest)
 {
@@ -568,6 +565,12 @@ static bool leaves(const struct process *p, const struct insn *in,
 	return true;
 }
 
+/* A return site of fn (its instruction `in`, fn's ranges at ranges_at in
+ * the process) was reached with stack pointer sp; the thread goes to dest
+ * next.  A jump leaves the function only when its target is outside it:
+ * a jcc not taken, or an indirect jmp through a switch table, stays.
+ * Leaving for the entry of a traced function is a tail call: the frame
+ * stays open until the callee's ends, as if the function had called it. */
 void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
 		  const struct insn *in, uint32_t ranges_at, uint32_t nranges,
 		  uint64_t sp, uint64_t dest, const struct trap *trap)
