@@ -152,7 +152,8 @@ static struct bp *arm_site(struct process *p, uint64_t addr,
  * the file's instruction there would be wrong.  The sites are read
  * together (mem_read_pieces: the same pages as one by one). */
 static void drop_changed_functions(const struct process *p,
-				   const struct sym_table *t, const char **why)
+				   const struct sym_table *t, const char **why,
+				   bool quiet)
 {
 	struct mem_piece *v = xcalloc(t->nsites ? t->nsites : 1, sizeof(*v));
 	uint8_t (*now)[sizeof(t->sites[0].insn.bytes)] =
@@ -185,7 +186,7 @@ static void drop_changed_functions(const struct process *p,
 	}
 	free(now);
 	free(v);
-	if (n)
+	if (n && !quiet)
 		warn_msg("%s: the code of %zu function%s in process %d is not "
 			 "the file's (patched at run time?): not traced",
 			 t->module, n, n == 1 ? "" : "s", (int)p->pid);
@@ -389,7 +390,7 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 		if (ids[i] < 0)
 			why[i] = "out of memory";
 	}
-	drop_changed_functions(p, t, why);
+	drop_changed_functions(p, t, why, tr->rearming);
 	ranges_base = keep_ranges(p, t);
 	probed = xcalloc(t->nsites ? t->nsites : 1, sizeof(*probed));
 	follows = xcalloc(t->nsites ? t->nsites : 1, sizeof(*follows));
@@ -417,7 +418,8 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 		}
 		if (fresh)
 			armed[narmed++] = s->addr;
-		tr->pstats.sites_int3[!s->is_entry]++;
+		if (!tr->rearming)
+			tr->pstats.sites_int3[!s->is_entry]++;
 		if (s->is_entry) {
 			b->entry_fn = ids[s->func];
 		} else {
@@ -432,7 +434,7 @@ static int arm_module(struct tracer *tr, struct process *p, pid_t tid,
 	probes_gate_touch(p);
 	for (size_t i = 0; i < t->nfuncs && ret == 0; i++)
 		p->nfuncs += !why[i];
-	if (ret == 0)
+	if (ret == 0 && !tr->rearming)
 		warn_untraced(tr, t, why);
 	if (tr->opts->list_out && ret == 0)
 		list_functions(tr->opts->list_out, t, why, probed, follows,
@@ -618,6 +620,24 @@ int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,
 	return ret;
 }
 
+int process_rearm(struct tracer *tr, struct process *p, pid_t tid)
+{
+	int ret;
+
+	/* every module is new again; its functions keep their ids
+	 * (report_add_func), its sites armed already their int3s */
+	for (size_t i = 0; i < p->nmods; i++)
+		free(p->mods[i].path);
+	free(p->mods);
+	p->mods = NULL;
+	p->nmods = 0;
+	p->nfuncs = 0;
+	tr->rearming = true;
+	ret = process_sync_modules(tr, p, tid, false);
+	tr->rearming = false;
+	return ret;
+}
+
 void process_forget_modules(struct process *p)
 {
 	for (size_t i = 0; i < p->nmods; i++)
@@ -634,6 +654,7 @@ void process_forget_modules(struct process *p)
 	p->r_debug = 0;
 	p->stub = 0;
 	p->trap_guard = false;
+	p->rss_bias = 0;
 	bp_table_free(&p->bps);
 	areas_forget(p);
 }
@@ -662,6 +683,7 @@ void process_copy_image(struct process *child, const struct process *parent)
 	child->stub = parent->stub;
 	areas_copy(child, parent);
 	child->nfuncs = parent->nfuncs;
+	child->rss_bias = parent->rss_bias;
 	child->started = parent->started;
 }
 

@@ -71,6 +71,9 @@ struct process {
 	uint8_t trap_act[32];	/* its struct sigaction for SIGTRAP, as the
 				   kernel's rt_sigaction takes it */
 	size_t nfuncs;		/* functions armed */
+	int64_t rss_bias;	/* taken from every RSS read at a stop: what
+				   going over to the int3 engine mid-run
+				   moved (probes gone, slots come) */
 	bool started;		/* the start-up modules are loaded: the checks
 				   on the selection were made */
 	struct report *rep;	/* shared, or its own with per_process */
@@ -99,6 +102,10 @@ struct tracer {
 				   probes may go in with threads running */
 	bool quiescing;		/* stopping every thread: "resume" records */
 	bool detaching;		/* ...to let them all go */
+	bool to_int3;		/* a process is to go over to the int3
+				   engine (probes.to_int3) */
+	bool rearming;		/* ...arming it again: its sites were
+				   counted for --stats, its warnings said */
 	bool fatal;
 	int exit_code;		/* with fatal: iprofmem's status, if not 125 */
 	bool checked;		/* the selection was checked at start-up */
@@ -242,6 +249,10 @@ int process_read_resident(struct process *p, uint64_t addr, void *buf,
 int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,
 			 bool at_exec);
 void process_forget_modules(struct process *p);
+/* p's probes are gone (probes_switch): arm every site of its modules with
+ * an int3, those that have one keeping it.  tid as for
+ * process_sync_modules.  Returns 0 or -1 (said). */
+int process_rearm(struct tracer *tr, struct process *p, pid_t tid);
 /* Copy everything image-related from parent to a forked child. */
 void process_copy_image(struct process *child, const struct process *parent);
 /* Put the original bytes back at every site, through fd (another process's

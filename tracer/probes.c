@@ -191,29 +191,61 @@ static bool threads_share_fs(const struct tracer *tr, const struct process *p)
 	return shared;
 }
 
-void probes_clone(struct process *p, pid_t tid, pid_t child)
+bool probes_clone(struct process *p, pid_t tid, pid_t child)
 {
 	struct user_regs_struct r;
 	uint64_t flags;
 
-	if (!p->probes.on || p->probes.shared_fs_said ||
-	    ptrace(PTRACE_GETREGS, tid, 0, &r) != 0)
-		return;
+	if (!p->probes.on || ptrace(PTRACE_GETREGS, tid, 0, &r) != 0)
+		return false;
 	if (r.orig_rax == SYS_clone)
 		flags = r.rdi;
 	else if (r.orig_rax != SYS_clone3 ||
 		 mem_read(p->memfd, r.rdi, &flags, sizeof(flags)) != 0)
-		return;
+		return false;
 	if (flags & CLONE_SETTLS)
-		return;
+		return false;
+	p->probes.to_int3 = true;
+	if (!p->probes.shared_fs_said)
+		warn_msg("process %d: thread %d was made without a thread "
+			 "pointer of its own (clone without CLONE_SETTLS), by "
+			 "which the probes tell threads: the int3 engine traces "
+			 "the process from now on", (int)p->pid, (int)child);
 	p->probes.shared_fs_said = true;
-	warn_msg("process %d: thread %d was made without a thread pointer of "
-		 "its own (clone without CLONE_SETTLS): the probes tell threads "
-		 "by it%s, so the calls of the two may be mixed up%s; trace "
-		 "this program with --engine=int3", (int)p->pid, (int)child,
-		 p->probes.tcb ? " and run on the control block it points to" :
-		 "", p->probes.tcb ? " and, if both run traced code at once, "
-		 "the program harmed" : "");
+	return true;
+}
+
+void probes_switch(struct tracer *tr, struct process *p, pid_t tid)
+{
+	struct probes *pr = &p->probes;
+
+	/* the keys, before probes_unload takes the dummies back */
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		struct thread *th = &tr->threads.threads[i];
+
+		if (th->proc == p)
+			th->key = fs_base_of(th->tid);
+	}
+	probes_unload(tr, p, tid);
+	/* a thread made by the clone that brought us here has not run:
+	 * its key's frames are its creator's, which comes first */
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		struct thread *th = &tr->threads.threads[i];
+		struct thread *sh = NULL;
+
+		if (th->proc != p || !th->started)
+			continue;
+		if (th->tid == pr->vfork_child && pr->vfork_shadow)
+			sh = pr->vfork_shadow;
+		else if (th->key && th->key != UINT64_MAX && pr->cap_shadows)
+			sh = probes_shadow(p, th->key);
+		if (sh)
+			thread_take_frames(th, sh);
+	}
+	probes_forget(tr, p);
+	pr->failed = true;
+	pr->shared_fs_said = true;
+	tr->pstats.switched++;
 }
 
 const char *probes_refusal(struct tracer *tr, struct process *p)
@@ -3823,6 +3855,12 @@ void probes_print_stats(const struct tracer *tr)
 	else if (s->swatch_why)
 		fprintf(stderr, "iprofmem: stats: system-call watch: off: %s\n",
 			s->swatch_why);
+	if (s->switched)
+		fprintf(stderr, "iprofmem: stats: went over to the int3 engine "
+			"mid-run: %llu process%s (a thread without a thread "
+			"pointer of its own); the sites above are as first "
+			"armed\n", (unsigned long long)s->switched,
+			s->switched == 1 ? "" : "es");
 	fprintf(stderr, "iprofmem: stats: set-up %.3f s: symbols %.3f s, "
 		"arming %.3f s (%llu modules)\n",
 		(double)(s->load_ns + s->arm_ns) / 1e9, (double)s->load_ns / 1e9,

@@ -76,6 +76,8 @@ struct probes {
 	bool failed;		/* setup failed: int3 only, said once */
 	bool shared_fs_said;	/* a thread was made without a thread pointer
 				   of its own: said once */
+	bool to_int3;		/* ...so it goes over to the int3 engine at
+				   the next stop of every thread */
 	bool rss_stops;		/* a probe could not read statm: said once */
 	bool nosys;		/* the program installs a seccomp filter (the
 				   watch saw it coming): neither the probes
@@ -192,6 +194,8 @@ struct probe_stats {
 	uint64_t swatch_stops, swatch_filters;
 	uint64_t load_ns, arm_ns;	/* reading symbols, arming modules */
 	uint64_t modules;		/* modules armed */
+	uint64_t switched;		/* processes that went over to the int3
+					   engine mid-run (probes_clone) */
 	uint64_t redirected;		/* branches re-aimed at a stub's
 					   copy of their target */
 	const char *why_not;	/* no probes at all: the reason */
@@ -262,8 +266,16 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 void probes_unload(struct tracer *tr, struct process *p, pid_t tid);
 /* Thread tid of p, stopped at its clone's event, made thread child:
  * without a thread pointer of its own (no CLONE_SETTLS), child shares
- * tid's, by which the probes tell threads: said once, with what to do. */
-void probes_clone(struct process *p, pid_t tid, pid_t child);
+ * tid's, by which the probes tell threads.  Then true: p is marked to
+ * go over to the int3 engine (probes_switch) before child runs, which
+ * is said once. */
+bool probes_clone(struct process *p, pid_t tid, pid_t child);
+/* Every thread of p stopped, each out of the probe code, every byte of
+ * the probes back (probes_restore): unload them (tid as for
+ * probes_unload), give each thread its shadow stack (the one of its
+ * key), and forget the probes, p then armed for the int3 engine alone
+ * (the caller arms it again). */
+void probes_switch(struct tracer *tr, struct process *p, pid_t tid);
 /* A thread with that key is gone: its shadow stack is emptied. */
 void probes_thread_gone(struct process *p, uint64_t key);
 /* A thread stopped with its pc in a stub, where a fault or a signal's

@@ -115,11 +115,12 @@ int64_t process_rss(struct tracer *tr, struct process *p, pid_t tid)
 	int64_t rss = rss_read(&p->rss);
 
 	if (rss > 0)
-		return rss;
+		return rss - p->rss_bias;
 	rss_close(&p->rss);
 	if (rss_open(&p->rss, tid, tr->opts->rss_source) != 0)
 		return -1;
-	return rss_read(&p->rss);
+	rss = rss_read(&p->rss);
+	return rss < 0 ? rss : rss - p->rss_bias;
 }
 
 /* Remove every thread of p (exec: the other threads are gone). */

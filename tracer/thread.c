@@ -57,6 +57,20 @@ void thread_copy_stack(struct thread *to, const struct thread *from)
 		memcpy(to->stack, from->stack, to->depth * sizeof(*to->stack));
 }
 
+void thread_take_frames(struct thread *to, struct thread *from)
+{
+	free(to->stack);
+	to->stack = from->stack;
+	to->depth = from->depth;
+	to->cap = from->cap;
+	to->tail_pending = from->tail_pending;
+	to->tail_sp = from->tail_sp;
+	to->tail_fn = from->tail_fn;
+	from->stack = NULL;
+	from->depth = from->cap = 0;
+	from->tail_pending = false;
+}
+
 /* Drop frames entered at or below sp: a new call at sp, or a return to
  * above it, means they can no longer return normally. */
 static void drop_frames_below(struct thread *th, uint64_t sp)

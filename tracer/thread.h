@@ -45,6 +45,9 @@ struct thread {
 	bool held;		/* first stop seen before its creation event:
 				   kept stopped until we know what it is */
 	bool started;		/* its creation event was seen */
+	bool await_int3;	/* ...made without a thread pointer of its
+				   own: held until its process has gone over
+				   to the int3 engine (switch_to_int3) */
 	bool stopped;		/* in a ptrace stop, not resumed yet (only
 				   while the tracer quiesces the process) */
 	bool group_stop;	/* ...in a group stop: resume with LISTEN */
@@ -84,6 +87,9 @@ void thread_table_free(struct thread_table *t);
 /* Give `to` a copy of the frames of `from` (a forked child returns through
  * its parent's frames). */
 void thread_copy_stack(struct thread *to, const struct thread *from);
+/* Move the frames of `from` (and its pending tail call) to `to`, whose
+ * own go: a shadow stack kept by thread key becomes the thread's. */
+void thread_take_frames(struct thread *to, struct thread *from);
 
 /* Would a call entered at sp end frames (entered at or below sp)?  Normally
  * frames that a longjmp or an exception left; but a signal handler on an

@@ -1034,10 +1034,15 @@ static void add_sharer(struct tracer *tr, pid_t tid, pid_t child)
 
 	th->proc = parent ? parent->proc : NULL;
 	/* neither runs yet: the ring's producers become several before
-	 * either probes again */
+	 * either probes again; one made without a thread pointer of its
+	 * own waits until the process has gone over to int3s */
 	if (th->proc) {
 		probes_shared(th->proc);
-		probes_clone(th->proc, tid, child);
+		if (probes_clone(th->proc, tid, child) && !tr->detaching) {
+			th->await_int3 = true;
+			tr->to_int3 = true;
+			return;
+		}
 	}
 	start_thread(tr, th);
 }
@@ -1604,6 +1609,76 @@ static bool threads_out(const struct tracer *tr, const struct process *p)
 	return true;
 }
 
+/* The processes marked by probes_clone go over to the int3 engine, every
+ * thread stopped.  As at a detach, the ring is drained, the threads are
+ * taken out of the probe code, its bytes are put back and what it costs
+ * the program is taken back; then each thread gets the shadow stack of
+ * its key and every site an int3.  Frames in progress must not count
+ * what that moved in the program's RSS (the probes' pages gone, the
+ * slots' come): it becomes the process's bias.  The threads that waited
+ * for it start. */
+static void switch_to_int3(struct tracer *tr)
+{
+	tr->to_int3 = false;
+	/* a vfork parent waits for its child uninterruptibly: not before
+	 * the child let the memory go */
+	for (size_t i = 0; i < tr->nprocs; i++)
+		if (tr->procs[i]->probes.to_int3 &&
+		    tr->procs[i]->probes.vfork_child) {
+			tr->to_int3 = true;
+			return;
+		}
+	if (!tracer_quiesce(tr)) {
+		tr->fatal = true;
+		return;
+	}
+	/* a thread to inject system calls in: one stopped outside them */
+	for (int again = 0; again < 20; again++) {
+		bool ready = true;
+
+		for (size_t i = 0; i < tr->nprocs; i++)
+			if (tr->procs[i]->probes.to_int3 &&
+			    !tr->procs[i]->exited &&
+			    !syscall_thread(tr, tr->procs[i]))
+				ready = false;
+		if (ready)
+			break;
+		tracer_resume_all(tr);
+		if (!tracer_quiesce(tr)) {
+			tr->fatal = true;
+			return;
+		}
+	}
+	for (size_t i = 0; i < tr->nprocs; i++) {
+		struct process *p = tr->procs[i];
+		pid_t tid = syscall_thread(tr, p);
+		int64_t before, after;
+
+		if (!p->probes.to_int3 || p->exited || p->memfd < 0 ||
+		    !p->probes.on)
+			continue;
+		before = process_rss(tr, p, tid);
+		probes_drain(tr, p);
+		evacuate(tr, p);
+		probes_restore(p, p->memfd);
+		probes_switch(tr, p, tid);
+		if (process_rearm(tr, p, tid) != 0)
+			tr->fatal = true;
+		after = process_rss(tr, p, tid);
+		if (before >= 0 && after >= 0)
+			p->rss_bias += after - before;
+	}
+	tracer_resume_all(tr);
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		struct thread *th = &tr->threads.threads[i];
+
+		if (th->await_int3) {
+			th->await_int3 = false;
+			start_thread(tr, th);
+		}
+	}
+}
+
 /* Put every original byte back, take every thread out of the out-of-line
  * slots, the probes' stubs and off the breakpoints, and let every thread
  * go, with the signal it was stopped for.  The slot area stays mapped: a
@@ -1673,6 +1748,8 @@ void tracer_run(struct tracer *tr)
 			tr->fatal = true;
 		if (tr->fatal || tr->list_done)
 			return;
+		if (tr->to_int3 && !stop_requested)
+			switch_to_int3(tr);
 	}
 }
 

@@ -2,8 +2,13 @@
 # A thread made by a raw clone without CLONE_SETTLS shares its creator's
 # thread pointer, by which the probes tell threads apart (and on whose
 # control block they run, in a glibc program): test/targets/sharedtp.c.
-#  - launched: with probes, iprofmem says so in one warning, naming
-#    --engine=int3; the int3 engine has nothing to say;
+#  - launched: with probes, iprofmem goes over to the int3 engine before
+#    the thread runs and says so in one warning; the int3 engine has
+#    nothing to say;
+#  - both threads running traced code at once ("busy"), the switch made
+#    inside a traced call: every call counted (--stats), every row exact,
+#    the tables of both engines the same, the program unharmed (before
+#    the switch, the two threads shared one probe stack and crashed it);
 #  - a process made by clone(CLONE_VM | SIGCHLD), which ptrace reports as
 #    a fork, shares the memory, breakpoints and probes: with -f or not, it
 #    is traced as one more thread (before, without -f, letting it go took
@@ -20,6 +25,37 @@ printf 'grow\n' >"$WORK/funcs"
 
 # warnings FILE REGEX: how many lines of FILE match.
 warnings() { grep -c -E -- "$2" "$1"; }
+SWITCHED='^iprofmem: warning: process [0-9]+: thread [0-9]+ was made without a thread pointer of its own \(clone without CLONE_SETTLS\), by which the probes tell threads: the int3 engine traces the process from now on$'
+
+# busy: both threads in traced code at once (see sharedtp.c): 2 * 2000
+# ticks and 4 calls, 8008 events; with probes, the switch said once and
+# counted in --stats; the rows exact by construction, under both engines.
+busy() {
+	local n
+	printf 'grow\ntick\nkid_grow\nspawn\nwatch\n' >"$WORK/funcs5"
+	run_plain "$bin" busy
+	grep -qx 'sharedtp: 3 pages, thread ran, 4000 ticks' "$POUT" ||
+		fail "untraced: $(cat "$POUT")"
+	run_ip --stats --funcs="$WORK/funcs5" -- "$bin" busy
+	expect_exit 0
+	expect_same_as_plain
+	grep -q '^iprofmem: stats: events 8008 (' "$ERR" ||
+		fail "want 8008 events: $(grep '^iprofmem: stats: events' "$ERR")"
+	n=$(warnings "$ERR" "$SWITCHED")
+	if [ "$ENGINE" = int3 ]; then
+		[ "$n" = 0 ] || fail "int3 engine: $n warnings, want none"
+		! grep -q '^iprofmem: stats: went over' "$ERR" ||
+			fail "int3 engine: a switch in --stats"
+	else
+		[ "$n" = 1 ] || fail "$n warnings about the thread pointer, want 1"
+		grep -qx 'iprofmem: stats: went over to the int3 engine mid-run: 1 process (a thread without a thread pointer of its own); the sites above are as first armed' "$ERR" ||
+			fail "no switch in --stats"
+	fi
+	grep -v '^iprofmem: \(warning\|stats\): ' "$ERR" >"$WORK/table"
+	expect_only_table "$WORK/table" &&
+		expect_exact_rows sharedtp spawn:4:1 watch:2:1 kid_grow:2:1 grow:3:1
+	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+}
 
 # launched MODE [-f]: sharedtp MODE run untraced, then traced (--funcs:
 # grow): the same output, one warning with probes (none with the int3
@@ -32,7 +68,7 @@ launched() {
 	run_ip "$@" --funcs="$WORK/funcs" -- "$bin" "$mode" "$MARK"
 	expect_exit 0
 	expect_same_as_plain
-	n=$(warnings "$ERR" '^iprofmem: warning: process [0-9]+: thread [0-9]+ was made without a thread pointer of its own .*--engine=int3$')
+	n=$(warnings "$ERR" "$SWITCHED")
 	if [ "$ENGINE" = int3 ]; then
 		[ "$n" = 0 ] || fail "int3 engine: $n warnings, want none"
 	else
@@ -45,8 +81,12 @@ launched() {
 
 for v in O0-pie O2-nopie-cet; do
 	bin=$TGT/sharedtp.$v
-	tc "sharedtp.$v launched: one warning with probes, the table exact"
+	tc "sharedtp.$v launched: the int3 engine from the clone on, said once; the table exact"
 	need_file "$bin" && launched launch
+	tc_end
+
+	tc "sharedtp.$v busy: both threads traced at once, the switch inside a traced call: every call, every row exact"
+	need_file "$bin" && busy
 	tc_end
 
 	for f in "" -f; do

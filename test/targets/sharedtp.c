@@ -15,11 +15,23 @@
  * (CLONE_VM | SIGCHLD, which ptrace reports as a fork), which main waits
  * for before grow().
  *
+ * In "busy" mode both run traced code: the thread is made inside
+ * spawn(), which touches 2 pages before the clone and 2 after it (4 in
+ * all, its frame in progress while iprofmem goes over to int3s); once
+ * it returned, main calls watch(), in which both call tick() TICKS
+ * times at once (no page), then, main waiting, the thread touches 2
+ * pages in kid_grow() and exits; then main's grow().  Rows: spawn 4
+ * pages, kid_grow 2, watch 2 (the thread's, which the process made
+ * resident during it), grow 3, one call each; 2 * TICKS + 4 calls in
+ * all.  Threads mixed up would end watch's frame at the thread's calls.
+ *
  * Usage: sharedtp launch
  *        sharedtp process
+ *        sharedtp busy
  *        sharedtp attach READY GO   (READY gets "PID PPID" once the thread
  *                                    runs; grow() runs once GO exists)
- * Prints "sharedtp: 3 pages, thread ran" and exits 0.
+ * Prints "sharedtp: 3 pages, thread ran" and exits 0 ("busy": the
+ * ticks counted as well).
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
@@ -36,9 +48,10 @@
 
 #define PAGE		4096L
 #define STACK_BYTES	(64 * 1024)
+#define TICKS		2000
 
-static char *region;
-static volatile int ran, stop;
+static char *region, *stack;
+static volatile int ran, stop, spawned, main_ticked, kid_ticked;
 static pid_t child_tid = 1;	/* cleared by the kernel when it exits */
 
 /* A system call without glibc: errno is the shared thread pointer's. */
@@ -73,6 +86,82 @@ grow(void)
 		region[i * PAGE] = 1;
 }
 
+static volatile long ticks;
+
+__attribute__((noipa, used)) void
+tick(void)
+{
+	__atomic_fetch_add(&ticks, 1, __ATOMIC_RELAXED);
+}
+
+__attribute__((noipa, used)) void
+kid_grow(void)
+{
+	for (long i = 8; i < 10; i++)
+		region[i * PAGE] = 1;
+}
+
+/* Raw futex calls: the thread runs nothing of glibc's, and neither
+ * waiter may make a page resident (nanosleep's code, say) while the
+ * other's traced call is in progress. */
+static void
+wait_flag(volatile int *flag)
+{
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE))
+		raw(SYS_futex, (long)flag, FUTEX_WAIT, 0, 0);
+}
+
+static void
+set_flag(volatile int *flag)
+{
+	__atomic_store_n(flag, 1, __ATOMIC_RELEASE);
+	raw(SYS_futex, (long)flag, FUTEX_WAKE, 1, 0);
+}
+
+/* The thread of "busy" mode: ticks beside main, then, once both are done
+ * ticking, touches its pages. */
+static int
+busy(void *arg)
+{
+	(void)arg;
+	wait_flag(&spawned);
+	for (int i = 0; i < TICKS; i++)
+		tick();
+	set_flag(&kid_ticked);
+	wait_flag(&main_ticked);
+	kid_grow();
+	set_flag(&ran);
+	return 0;
+}
+
+/* main's part of "busy" mode, all of the thread's life in one frame: its
+ * row is the thread's pages, as the process's RSS grew by them then. */
+__attribute__((noipa, used)) void
+watch(void)
+{
+	set_flag(&spawned);
+	for (int i = 0; i < TICKS; i++)
+		tick();
+	wait_flag(&kid_ticked);
+	set_flag(&main_ticked);
+	wait_flag(&ran);
+}
+
+__attribute__((noipa, used)) int
+spawn(void)
+{
+	region[12 * PAGE] = 1;
+	region[13 * PAGE] = 1;
+	if (clone(busy, stack + STACK_BYTES,
+		  CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+		  CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_CLEARTID,
+		  NULL, NULL, NULL, &child_tid) < 0)
+		return -1;
+	region[14 * PAGE] = 1;
+	region[15 * PAGE] = 1;
+	return 0;
+}
+
 static void
 nap(void)
 {
@@ -85,12 +174,12 @@ int
 main(int argc, char **argv)
 {
 	const int attach = argc > 3 && strcmp(argv[1], "attach") == 0;
-	char *stack;
+	const int busy_mode = argc > 1 && strcmp(argv[1], "busy") == 0;
 	FILE *f;
 
-	if (argc < 2 || (!attach && strcmp(argv[1], "launch") != 0 &&
+	if (argc < 2 || (!attach && !busy_mode && strcmp(argv[1], "launch") != 0 &&
 			 strcmp(argv[1], "process") != 0)) {
-		fprintf(stderr, "usage: sharedtp launch | process | attach READY GO\n");
+		fprintf(stderr, "usage: sharedtp launch | process | busy | attach READY GO\n");
 		return 2;
 	}
 	region = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
@@ -101,7 +190,13 @@ main(int argc, char **argv)
 		return 99;
 	madvise(region, 16 * PAGE, MADV_NOHUGEPAGE);
 	memset(stack, 0, STACK_BYTES);
-	if (strcmp(argv[1], "process") == 0) {
+	if (busy_mode) {
+		if (spawn() != 0) {
+			perror("clone");
+			return 99;
+		}
+		watch();
+	} else if (strcmp(argv[1], "process") == 0) {
 		/* a process sharing the memory: reported as a fork */
 		int status;
 		pid_t pid = clone(other, stack + STACK_BYTES, CLONE_VM | SIGCHLD,
@@ -138,6 +233,9 @@ main(int argc, char **argv)
 	while (__atomic_load_n(&child_tid, __ATOMIC_ACQUIRE))
 		raw(SYS_futex, (long)&child_tid, FUTEX_WAIT,
 		    __atomic_load_n(&child_tid, __ATOMIC_ACQUIRE), 0);
-	printf("sharedtp: 3 pages, thread ran\n");
+	if (busy_mode)
+		printf("sharedtp: 3 pages, thread ran, %ld ticks\n", ticks);
+	else
+		printf("sharedtp: 3 pages, thread ran\n");
 	return 0;
 }
