@@ -537,7 +537,7 @@ fi
 # time (and for python3.11-dbg).  BENCH_SAME=0 skips it.
 #
 # Meanwhile a helper keeps the program's files (the interpreter and the
-# libraries ldd names) mapped, each page read once.  Where the kernel
+# libraries ldd names) mapped and locked in memory (test/e2e/hold_files.py).  Where the kernel
 # pages out the page cache that no process maps and that has been cold
 # for a while (this VM runs DAMON, kdamond, with such a scheme: pageout,
 # paddr, unmapped file pages idle for 60 s), a run that takes minutes, as
@@ -580,12 +580,10 @@ else
 	# the files mapped and mlocked (this VM's DAMON evicts idle file
 	# pages, and an evicted code page moves a page between rows) until
 	# this script is gone
-	SAME_FILES=("$(command -v "$PY")")
-	while read -r f; do SAME_FILES+=("$f"); done < <(ldd "${SAME_FILES[0]}" | sed -n 's|.* => \(/[^ ]*\) .*|\1|p; s|^[[:space:]]*\(/[^ ]*\) .*|\1|p')
-	"$PY" -S -I test/e2e/hold_files.py "${SAME_FILES[@]}" </dev/null >"$TMP/same-holder.out" 2>&1 &
+	"$PY" -S -I test/e2e/hold_files.py --libs "$(command -v "$PY")" </dev/null >"$TMP/same-holder.out" 2>&1 &
 	SAME_HOLDER=$!
 	for _ in $(seq 100); do grep -q held "$TMP/same-holder.out" 2>/dev/null && break; sleep 0.1; done
-	echo "  (${#SAME_FILES[@]} files kept in the page cache meanwhile, $(sed -n 's/^held: //p' "$TMP/same-holder.out" | grep . || echo "no, the helper failed"): ${SAME_FILES[*]##*/})"
+	echo "  (files kept in the page cache meanwhile: $(sed -n 's/^held: //p' "$TMP/same-holder.out" | grep . || echo "no, the helper failed"))"
 	if same_run default && same_run default2; then
 		same_cmp "default engine, run twice" default default2
 		if t0=$(now_ns) && same_run int3 --engine=int3; then

@@ -41,13 +41,7 @@ done < <(nice "$E2E_DIR/real_programs.sh" lua minigzip 2>&1)
 # pages, and an evicted code page moves a page from one row to another).
 HOLDER=
 hold_files() { # FILE...: the files and the libraries they load
-	local f files=()
-	for f in "$@"; do
-		files+=("$f")
-		while read -r f; do files+=("$f"); done < <(ldd "$f" 2>/dev/null |
-			sed -n 's|.* => \(/[^ ]*\) .*|\1|p; s|^[[:space:]]*\(/[^ ]*\) .*|\1|p')
-	done
-	python3 "$E2E_DIR/hold_files.py" "${files[@]}" >"$WORK/held" 2>&1 </dev/null &
+	python3 "$E2E_DIR/hold_files.py" --libs "$@" >"$WORK/held" 2>&1 </dev/null &
 	HOLDER=$!
 	for _ in $(seq 100); do grep -q '^held' "$WORK/held" && break; sleep 0.1; done
 	echo "# files kept in the page cache: $(grep '^held' "$WORK/held" || echo "no: $(head -n 1 "$WORK/held")")"
