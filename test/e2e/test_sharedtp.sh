@@ -14,7 +14,9 @@
 #    is traced as one more thread (before, without -f, letting it go took
 #    the parent's breakpoints and probes out of the shared memory);
 #  - attached to a process that has such a thread: the default engine
-#    refuses probes for it, in one warning, and the int3 engine traces it.
+#    refuses probes for it, in one warning, and the int3 engine traces it;
+#  - attached to a process that makes one later ("late"): the switch as
+#    when launched, busy's rows exact, the program unharmed.
 # Either way the table is exact (grow: 3 pages, 1 call) and the program
 # ends as untraced.
 . "$(dirname "$0")/lib.sh"
@@ -79,6 +81,38 @@ launched() {
 	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
 }
 
+# late: busy's case, attached before the thread is made.
+late() {
+	local n
+	rm -f "$WORK/ready" "$WORK/go"
+	tgt_start "$WORK/t.out" "$WORK/t.err" "$bin" late "$WORK/ready" "$WORK/go"
+	if ! tgt_ready "$WORK/ready"; then
+		tgt_kill
+		return
+	fi
+	start_ip --stats --funcs="$WORK/funcs5" -p "$TPID"
+	wait_bp "$TPID" "$bin" spawn || ip_abort
+	touch "$WORK/go"
+	finish_ip
+	expect_exit 0
+	tgt_finish
+	[ "$TRC" = 0 ] || fail "the target ended with $TRC"
+	grep -qx 'sharedtp: 3 pages, thread ran, 4000 ticks' "$WORK/t.out" ||
+		fail "target: $(head -c 200 "$WORK/t.out")"
+	grep -q '^iprofmem: stats: events 8008 (' "$ERR" ||
+		fail "want 8008 events: $(grep '^iprofmem: stats: events' "$ERR")"
+	n=$(warnings "$ERR" "$SWITCHED")
+	if [ "$ENGINE" = int3 ]; then
+		[ "$n" = 0 ] || fail "int3 engine: $n warnings, want none"
+	else
+		[ "$n" = 1 ] || fail "$n warnings about the thread pointer, want 1"
+	fi
+	grep -v '^iprofmem: \(warning\|stats\): ' "$ERR" >"$WORK/table"
+	expect_only_table "$WORK/table" &&
+		expect_exact_rows sharedtp spawn:4:1 watch:2:1 kid_grow:2:1 grow:3:1
+	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+}
+
 for v in O0-pie O2-nopie-cet; do
 	bin=$TGT/sharedtp.$v
 	tc "sharedtp.$v launched: the int3 engine from the clone on, said once; the table exact"
@@ -94,6 +128,10 @@ for v in O0-pie O2-nopie-cet; do
 		need_file "$bin" && launched process $f
 		tc_end
 	done
+
+	tc "sharedtp.$v attached, the thread made later: the switch as launched, every row exact"
+	need_file "$bin" && late
+	tc_end
 
 	tc "sharedtp.$v attached: no probes for it (one warning), the int3 engine's table exact"
 	if need_file "$bin"; then

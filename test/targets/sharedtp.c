@@ -25,11 +25,16 @@
  * resident during it), grow 3, one call each; 2 * TICKS + 4 calls in
  * all.  Threads mixed up would end watch's frame at the thread's calls.
  *
+ * "late" mode is "busy" mode for an attach: READY, GO as below, before
+ * the thread is made.
+ *
  * Usage: sharedtp launch
  *        sharedtp process
  *        sharedtp busy
  *        sharedtp attach READY GO   (READY gets "PID PPID" once the thread
  *                                    runs; grow() runs once GO exists)
+ *        sharedtp late READY GO     (READY gets "PID PPID" at once; the
+ *                                    rest runs once GO exists)
  * Prints "sharedtp: 3 pages, thread ran" and exits 0 ("busy": the
  * ticks counted as well).
  */
@@ -170,16 +175,34 @@ nap(void)
 	nanosleep(&ms, NULL);
 }
 
+/* Write "PID PPID" to ready (by a rename: whole when it is there), then
+ * wait (a minute at most) until go exists. */
+static int
+ready_go(const char *ready, const char *go)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", ready);
+	f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%d %d\n", (int)getpid(), (int)getppid()) < 0 ||
+	    fclose(f) != 0 || rename(tmp, ready) != 0)
+		return -1;
+	for (int i = 0; i < 60000 && access(go, F_OK) != 0; i++)
+		nap();
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const int attach = argc > 3 && strcmp(argv[1], "attach") == 0;
-	const int busy_mode = argc > 1 && strcmp(argv[1], "busy") == 0;
-	FILE *f;
+	const int late = argc > 3 && strcmp(argv[1], "late") == 0;
+	const int busy_mode = late || (argc > 1 && strcmp(argv[1], "busy") == 0);
 
 	if (argc < 2 || (!attach && !busy_mode && strcmp(argv[1], "launch") != 0 &&
 			 strcmp(argv[1], "process") != 0)) {
-		fprintf(stderr, "usage: sharedtp launch | process | busy | attach READY GO\n");
+		fprintf(stderr, "usage: sharedtp launch | process | busy | attach READY GO | late READY GO\n");
 		return 2;
 	}
 	region = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
@@ -190,6 +213,8 @@ main(int argc, char **argv)
 		return 99;
 	madvise(region, 16 * PAGE, MADV_NOHUGEPAGE);
 	memset(stack, 0, STACK_BYTES);
+	if (late && ready_go(argv[2], argv[3]) != 0)
+		return 99;
 	if (busy_mode) {
 		if (spawn() != 0) {
 			perror("clone");
@@ -215,17 +240,8 @@ main(int argc, char **argv)
 	}
 	while (!__atomic_load_n(&ran, __ATOMIC_ACQUIRE))
 		nap();
-	if (attach) {
-		char tmp[4096];
-
-		snprintf(tmp, sizeof(tmp), "%s.tmp", argv[2]);
-		f = fopen(tmp, "w");
-		if (!f || fprintf(f, "%d %d\n", (int)getpid(), (int)getppid()) < 0 ||
-		    fclose(f) != 0 || rename(tmp, argv[2]) != 0)
-			return 99;
-		for (int i = 0; i < 60000 && access(argv[3], F_OK) != 0; i++)
-			nap();
-	}
+	if (attach && ready_go(argv[2], argv[3]) != 0)
+		return 99;
 	grow();
 	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	raw(SYS_futex, (long)&stop, FUTEX_WAKE, 1, 0);
