@@ -24,32 +24,35 @@
 
 ENGINE=${IPROFMEM_ENGINE:-auto}
 printf 'grow\n' >"$WORK/funcs"
+printf 'grow\ntick\nkid_grow\nspawn\nwatch\n' >"$WORK/funcs5"
 
 # warnings FILE REGEX: how many lines of FILE match.
 warnings() { grep -c -E -- "$2" "$1"; }
 SWITCHED='^iprofmem: warning: process [0-9]+: thread [0-9]+ was made without a thread pointer of its own \(clone without CLONE_SETTLS\), by which the probes tell threads: the int3 engine traces the process from now on$'
 
-# busy: both threads in traced code at once (see sharedtp.c): 2 * 2000
-# ticks and 4 calls, 8008 events; with probes, the switch said once and
-# counted in --stats; the rows exact by construction, under both engines.
-busy() {
+# switch_said: in $ERR, one warning of the switch with probes, none with
+# the int3 engine.
+switch_said() {
 	local n
-	printf 'grow\ntick\nkid_grow\nspawn\nwatch\n' >"$WORK/funcs5"
-	run_plain "$bin" busy
-	grep -qx 'sharedtp: 3 pages, thread ran, 4000 ticks' "$POUT" ||
-		fail "untraced: $(cat "$POUT")"
-	run_ip --stats --funcs="$WORK/funcs5" -- "$bin" busy
-	expect_exit 0
-	expect_same_as_plain
-	grep -q '^iprofmem: stats: events 8008 (' "$ERR" ||
-		fail "want 8008 events: $(grep '^iprofmem: stats: events' "$ERR")"
 	n=$(warnings "$ERR" "$SWITCHED")
 	if [ "$ENGINE" = int3 ]; then
 		[ "$n" = 0 ] || fail "int3 engine: $n warnings, want none"
+	else
+		[ "$n" = 1 ] || fail "$n warnings about the thread pointer, want 1"
+	fi
+}
+
+# busy_result: busy's run (--stats) in $ERR: 2 * 2000 ticks and 4 calls,
+# 8008 events; with probes, the switch said once and counted in --stats;
+# the rows exact by construction, under both engines.
+busy_result() {
+	grep -q '^iprofmem: stats: events 8008 (' "$ERR" ||
+		fail "want 8008 events: $(grep '^iprofmem: stats: events' "$ERR")"
+	switch_said
+	if [ "$ENGINE" = int3 ]; then
 		! grep -q '^iprofmem: stats: went over' "$ERR" ||
 			fail "int3 engine: a switch in --stats"
 	else
-		[ "$n" = 1 ] || fail "$n warnings about the thread pointer, want 1"
 		grep -qx 'iprofmem: stats: went over to the int3 engine mid-run: 1 process (a thread without a thread pointer of its own); the sites above are as first armed' "$ERR" ||
 			fail "no switch in --stats"
 	fi
@@ -57,6 +60,17 @@ busy() {
 	expect_only_table "$WORK/table" &&
 		expect_exact_rows sharedtp spawn:4:1 watch:2:1 kid_grow:2:1 grow:3:1
 	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+}
+
+# busy: both threads in traced code at once (see sharedtp.c), launched.
+busy() {
+	run_plain "$bin" busy
+	grep -qx 'sharedtp: 3 pages, thread ran, 4000 ticks' "$POUT" ||
+		fail "untraced: $(cat "$POUT")"
+	run_ip --stats --funcs="$WORK/funcs5" -- "$bin" busy
+	expect_exit 0
+	expect_same_as_plain
+	busy_result
 }
 
 # launched MODE [-f]: sharedtp MODE run untraced, then traced (--funcs:
@@ -70,12 +84,7 @@ launched() {
 	run_ip "$@" --funcs="$WORK/funcs" -- "$bin" "$mode" "$MARK"
 	expect_exit 0
 	expect_same_as_plain
-	n=$(warnings "$ERR" "$SWITCHED")
-	if [ "$ENGINE" = int3 ]; then
-		[ "$n" = 0 ] || fail "int3 engine: $n warnings, want none"
-	else
-		[ "$n" = 1 ] || fail "$n warnings about the thread pointer, want 1"
-	fi
+	switch_said
 	grep -v '^iprofmem: warning: ' "$ERR" >"$WORK/table"
 	expect_only_table "$WORK/table" && expect_exact_rows sharedtp grow:3:1
 	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
@@ -83,7 +92,6 @@ launched() {
 
 # late: busy's case, attached before the thread is made.
 late() {
-	local n
 	rm -f "$WORK/ready" "$WORK/go"
 	tgt_start "$WORK/t.out" "$WORK/t.err" "$bin" late "$WORK/ready" "$WORK/go"
 	if ! tgt_ready "$WORK/ready"; then
@@ -99,18 +107,7 @@ late() {
 	[ "$TRC" = 0 ] || fail "the target ended with $TRC"
 	grep -qx 'sharedtp: 3 pages, thread ran, 4000 ticks' "$WORK/t.out" ||
 		fail "target: $(head -c 200 "$WORK/t.out")"
-	grep -q '^iprofmem: stats: events 8008 (' "$ERR" ||
-		fail "want 8008 events: $(grep '^iprofmem: stats: events' "$ERR")"
-	n=$(warnings "$ERR" "$SWITCHED")
-	if [ "$ENGINE" = int3 ]; then
-		[ "$n" = 0 ] || fail "int3 engine: $n warnings, want none"
-	else
-		[ "$n" = 1 ] || fail "$n warnings about the thread pointer, want 1"
-	fi
-	grep -v '^iprofmem: \(warning\|stats\): ' "$ERR" >"$WORK/table"
-	expect_only_table "$WORK/table" &&
-		expect_exact_rows sharedtp spawn:4:1 watch:2:1 kid_grow:2:1 grow:3:1
-	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	busy_result
 }
 
 for v in O0-pie O2-nopie-cet; do
