@@ -13,6 +13,9 @@
 #    a fork, shares the memory, breakpoints and probes: with -f or not, it
 #    is traced as one more thread (before, without -f, letting it go took
 #    the parent's breakpoints and probes out of the shared memory);
+#  - made while a vfork child of the process runs ("vfork": its parent
+#    cannot stop until the child exits, so the switch waits, the thread
+#    held): the rows exact, the program unharmed;
 #  - attached to a process that has such a thread: the default engine
 #    refuses probes for it, in one warning, and the int3 engine traces it;
 #  - attached to a process that makes one later ("late"): the switch as
@@ -25,6 +28,7 @@
 ENGINE=${IPROFMEM_ENGINE:-auto}
 printf 'grow\n' >"$WORK/funcs"
 printf 'grow\ntick\nkid_grow\nspawn\nwatch\n' >"$WORK/funcs5"
+printf 'grow\nkid_grow\nspawn\n' >"$WORK/funcs3"
 
 # warnings FILE REGEX: how many lines of FILE match.
 warnings() { grep -c -E -- "$2" "$1"; }
@@ -90,6 +94,23 @@ launched() {
 	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
 }
 
+# in_vfork: the thread made while a vfork child runs (see sharedtp.c):
+# 3 calls, 6 events, the switch said once, the rows exact.
+in_vfork() {
+	run_plain "$bin" vfork
+	grep -qx 'sharedtp: 3 pages, thread ran' "$POUT" || fail "untraced: $(cat "$POUT")"
+	run_ip --stats --funcs="$WORK/funcs3" -- "$bin" vfork
+	expect_exit 0
+	expect_same_as_plain
+	grep -q '^iprofmem: stats: events 6 (' "$ERR" ||
+		fail "want 6 events: $(grep '^iprofmem: stats: events' "$ERR")"
+	switch_said
+	grep -v '^iprofmem: \(warning\|stats\): ' "$ERR" >"$WORK/table"
+	expect_only_table "$WORK/table" &&
+		expect_exact_rows sharedtp spawn:4:1 kid_grow:2:1 grow:3:1
+	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+}
+
 # late: busy's case, attached before the thread is made.
 late() {
 	rm -f "$WORK/ready" "$WORK/go"
@@ -125,6 +146,10 @@ for v in O0-pie O2-nopie-cet; do
 		need_file "$bin" && launched process $f
 		tc_end
 	done
+
+	tc "sharedtp.$v vfork: the thread made while a vfork child runs: the switch waits for it, every row exact"
+	need_file "$bin" && in_vfork
+	tc_end
 
 	tc "sharedtp.$v attached, the thread made later: the switch as launched, every row exact"
 	need_file "$bin" && late

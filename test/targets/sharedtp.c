@@ -28,9 +28,16 @@
  * "late" mode is "busy" mode for an attach: READY, GO as below, before
  * the thread is made.
  *
+ * In "vfork" mode main vforks, and while the child runs (sharing the
+ * memory: its parent waits, and cannot stop for iprofmem), a pthread
+ * makes the thread in spawn(); the child exits once spawn() returned.
+ * The thread then touches 2 pages in kid_grow() and exits, then main's
+ * grow().  Rows: spawn 4 pages, kid_grow 2, grow 3, one call each.
+ *
  * Usage: sharedtp launch
  *        sharedtp process
  *        sharedtp busy
+ *        sharedtp vfork
  *        sharedtp attach READY GO   (READY gets "PID PPID" once the thread
  *                                    runs; grow() runs once GO exists)
  *        sharedtp late READY GO     (READY gets "PID PPID" at once; the
@@ -40,6 +47,7 @@
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -120,7 +128,7 @@ static void
 set_flag(volatile int *flag)
 {
 	__atomic_store_n(flag, 1, __ATOMIC_RELEASE);
-	raw(SYS_futex, (long)flag, FUTEX_WAKE, 1, 0);
+	raw(SYS_futex, (long)flag, FUTEX_WAKE, 0x7fffffff, 0);
 }
 
 /* The thread of "busy" mode: ticks beside main, then, once both are done
@@ -153,17 +161,69 @@ watch(void)
 }
 
 __attribute__((noipa, used)) int
-spawn(void)
+spawn(int (*fn)(void *))
 {
 	region[12 * PAGE] = 1;
 	region[13 * PAGE] = 1;
-	if (clone(busy, stack + STACK_BYTES,
+	if (clone(fn, stack + STACK_BYTES,
 		  CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
 		  CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_CLEARTID,
 		  NULL, NULL, NULL, &child_tid) < 0)
 		return -1;
 	region[14 * PAGE] = 1;
 	region[15 * PAGE] = 1;
+	return 0;
+}
+
+/* "vfork" mode: the thread spawner() makes, once the vfork child has
+ * stopped using the memory. */
+static volatile int vforking;
+
+static int
+vkid(void *arg)
+{
+	(void)arg;
+	wait_flag(&spawned);	/* not beside spawn()'s last pages */
+	kid_grow();
+	set_flag(&ran);
+	return 0;
+}
+
+/* A pthread: the thread made while main's vfork child runs. */
+static void *
+spawner(void *arg)
+{
+	(void)arg;
+	wait_flag(&vforking);
+	if (spawn(vkid) != 0)
+		return arg;
+	set_flag(&spawned);
+	wait_flag(&ran);
+	return NULL;
+}
+
+/* main's part of "vfork" mode. */
+static int
+vfork_spawn(void)
+{
+	pthread_t b;
+	void *bad;
+	int status;
+	pid_t pid;
+
+	if (pthread_create(&b, NULL, spawner, NULL) != 0)
+		return -1;
+	pid = vfork();
+	if (pid == 0) {
+		/* the parent's memory, its stack: raw calls only */
+		set_flag(&vforking);
+		wait_flag(&spawned);
+		raw(SYS_exit_group, 0, 0, 0, 0);
+	}
+	wait_flag(&ran);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0 || pthread_join(b, &bad) != 0 || bad)
+		return -1;
 	return 0;
 }
 
@@ -199,10 +259,12 @@ main(int argc, char **argv)
 	const int attach = argc > 3 && strcmp(argv[1], "attach") == 0;
 	const int late = argc > 3 && strcmp(argv[1], "late") == 0;
 	const int busy_mode = late || (argc > 1 && strcmp(argv[1], "busy") == 0);
+	const int vfork_mode = argc > 1 && strcmp(argv[1], "vfork") == 0;
 
-	if (argc < 2 || (!attach && !busy_mode && strcmp(argv[1], "launch") != 0 &&
+	if (argc < 2 || (!attach && !busy_mode && !vfork_mode &&
+			 strcmp(argv[1], "launch") != 0 &&
 			 strcmp(argv[1], "process") != 0)) {
-		fprintf(stderr, "usage: sharedtp launch | process | busy | attach READY GO | late READY GO\n");
+		fprintf(stderr, "usage: sharedtp launch | process | busy | vfork | attach READY GO | late READY GO\n");
 		return 2;
 	}
 	region = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
@@ -216,11 +278,14 @@ main(int argc, char **argv)
 	if (late && ready_go(argv[2], argv[3]) != 0)
 		return 99;
 	if (busy_mode) {
-		if (spawn() != 0) {
+		if (spawn(busy) != 0) {
 			perror("clone");
 			return 99;
 		}
 		watch();
+	} else if (vfork_mode) {
+		if (vfork_spawn() != 0)
+			return 99;
 	} else if (strcmp(argv[1], "process") == 0) {
 		/* a process sharing the memory: reported as a fork */
 		int status;
