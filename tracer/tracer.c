@@ -1636,6 +1636,12 @@ static void switch_to_int3(struct tracer *tr)
 	for (int again = 0; again < 20; again++) {
 		bool ready = true;
 
+		/* asked to stop meanwhile: the detach (with every thread
+		 * stopped, or all but those that cannot answer) comes next,
+		 * the held threads let go with the others */
+		if (stop_requested)
+			return;
+
 		for (size_t i = 0; i < tr->nprocs; i++)
 			if (tr->procs[i]->probes.to_int3 &&
 			    !tr->procs[i]->exited &&
