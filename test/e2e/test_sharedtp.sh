@@ -111,24 +111,34 @@ in_vfork() {
 	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
 }
 
-# late: busy's case, attached before the thread is made.
-late() {
+# attached MODE OUT FUNC IPROFMEM-ARGS...: sharedtp MODE READY GO started,
+# iprofmem attached (-p) once it is ready, GO given once FUNC is armed;
+# both end, iprofmem with 0, the target with 0 and the line OUT.  Returns
+# 1, the target killed, when it never got ready.
+attached() {
+	local mode=$1 out=$2 func=$3
+	shift 3
 	rm -f "$WORK/ready" "$WORK/go"
-	tgt_start "$WORK/t.out" "$WORK/t.err" "$bin" late "$WORK/ready" "$WORK/go"
+	tgt_start "$WORK/t.out" "$WORK/t.err" "$bin" "$mode" "$WORK/ready" "$WORK/go"
 	if ! tgt_ready "$WORK/ready"; then
 		tgt_kill
-		return
+		return 1
 	fi
-	start_ip --stats --funcs="$WORK/funcs5" -p "$TPID"
-	wait_bp "$TPID" "$bin" spawn || ip_abort
+	start_ip "$@" -p "$TPID"
+	wait_bp "$TPID" "$bin" "$func" || ip_abort
 	touch "$WORK/go"
 	finish_ip
 	expect_exit 0
 	tgt_finish
 	[ "$TRC" = 0 ] || fail "the target ended with $TRC"
-	grep -qx 'sharedtp: 3 pages, thread ran, 4000 ticks' "$WORK/t.out" ||
+	grep -qx "$out" "$WORK/t.out" ||
 		fail "target: $(head -c 200 "$WORK/t.out")"
-	busy_result
+}
+
+# late: busy's case, attached before the thread is made.
+late() {
+	attached late 'sharedtp: 3 pages, thread ran, 4000 ticks' spawn \
+		--stats --funcs="$WORK/funcs5" && busy_result
 }
 
 for v in O0-pie O2-nopie-cet; do
@@ -156,31 +166,17 @@ for v in O0-pie O2-nopie-cet; do
 	tc_end
 
 	tc "sharedtp.$v attached: no probes for it (one warning), the int3 engine's table exact"
-	if need_file "$bin"; then
-		rm -f "$WORK/ready" "$WORK/go"
-		tgt_start "$WORK/t.out" "$WORK/t.err" "$bin" attach "$WORK/ready" "$WORK/go"
-		if tgt_ready "$WORK/ready"; then
-			start_ip --funcs="$WORK/funcs" -p "$TPID"
-			wait_bp "$TPID" "$bin" grow || ip_abort
-			touch "$WORK/go"
-			finish_ip
-			expect_exit 0
-			tgt_finish
-			[ "$TRC" = 0 ] || fail "the target ended with $TRC"
-			grep -qx 'sharedtp: 3 pages, thread ran' "$WORK/t.out" ||
-				fail "target: $(head -c 200 "$WORK/t.out")"
-			n=$(warnings "$ERR" "^iprofmem: warning: process $TPID: no probes \\(two of its threads share one thread pointer")
-			if [ "$ENGINE" = int3 ]; then
-				[ "$n" = 0 ] || fail "int3 engine: $n warnings, want none"
-			else
-				[ "$n" = 1 ] || fail "$n warnings refusing probes, want 1"
-			fi
-			grep -v '^iprofmem: warning: ' "$ERR" >"$WORK/table"
-			expect_only_table "$WORK/table" && expect_exact_rows sharedtp grow:3:1
-			[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	if need_file "$bin" &&
+		attached attach 'sharedtp: 3 pages, thread ran' grow --funcs="$WORK/funcs"; then
+		n=$(warnings "$ERR" "^iprofmem: warning: process $TPID: no probes \\(two of its threads share one thread pointer")
+		if [ "$ENGINE" = int3 ]; then
+			[ "$n" = 0 ] || fail "int3 engine: $n warnings, want none"
 		else
-			tgt_kill
+			[ "$n" = 1 ] || fail "$n warnings refusing probes, want 1"
 		fi
+		grep -v '^iprofmem: warning: ' "$ERR" >"$WORK/table"
+		expect_only_table "$WORK/table" && expect_exact_rows sharedtp grow:3:1
+		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
 	fi
 	tc_end
 done
