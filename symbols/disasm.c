@@ -365,13 +365,149 @@ static void classify(const cs_insn *ci, struct insn *out)
 	classify_ool(ci, out);
 }
 
+/* Is b a segment or address-size prefix, the only legacy prefixes that may
+ * come before a VEX or EVEX one? */
+static int vex_legacy_prefix(uint8_t b)
+{
+	return b == 0x26 || b == 0x2e || b == 0x36 || b == 0x3e ||
+	       b == 0x64 || b == 0x65 || b == 0x67;
+}
+
+/* The VEX and EVEX instructions capstone 4 does not know: AVX-512's (kmovq,
+ * vptestnmb, vpbroadcastb to a zmm register, the masked compares...), which
+ * glibc's string functions are full of.  Left undecoded, the sweep went on
+ * one byte later, inside the instruction, and could find a ret there (an
+ * int3 written into the middle of a real instruction: the program
+ * crashed).  Their length follows from the encoding alone, whatever the
+ * instruction: the prefix (2, 3 or 4 bytes) names the opcode map, the
+ * opcode byte, a ModRM byte (always there but for vzeroupper and vzeroall),
+ * its SIB and displacement as everywhere in 64-bit code (EVEX scales a
+ * disp8, it is still one byte), and an imm8 for map 3 and the few map 1
+ * opcodes that take one.  None of them branches or reads rip but through a
+ * rip-relative operand, so they run out of line like any other.  An
+ * encoding that is not valid in 64-bit code is refused. */
+static int vex_decode(const uint8_t *code, size_t n, uint64_t addr,
+		      struct insn *out)
+{
+	size_t i = 0, disp = 0, len;
+	unsigned map, op, imm = 0;
+	int evex, eip = 0, rip = 0;
+
+	if (n > sizeof(out->bytes))
+		n = sizeof(out->bytes);
+	for (; i < n && vex_legacy_prefix(code[i]); i++)
+		eip |= code[i] == 0x67;
+	if (i >= n)
+		return -1;
+	evex = code[i] == 0x62;
+	switch (code[i]) {
+	case 0xc5:		/* C5 [R vvvv L pp]: map 0f */
+		map = 1;
+		i += 2;
+		break;
+	case 0xc4:		/* C4 [RXB mmmmm] [W vvvv L pp] */
+		if (i + 1 >= n)
+			return -1;
+		map = code[i + 1] & 0x1f;
+		if (map < 1 || map > 3)
+			return -1;
+		i += 3;
+		break;
+	case 0x62:		/* 62 [RXBR' 0 mmm] [W vvvv 1 pp] [z L'L b V' aaa] */
+		if (i + 2 >= n)
+			return -1;
+		map = code[i + 1] & 7;
+		if ((code[i + 1] & 8) || !(code[i + 2] & 4) ||
+		    !(map == 1 || map == 2 || map == 3 || map == 5 || map == 6))
+			return -1;
+		i += 4;
+		break;
+	default:
+		return -1;
+	}
+	if (i >= n)
+		return -1;
+	op = code[i++];
+	if (map == 3 || (map == 1 && ((op >= 0x70 && op <= 0x73) ||
+				      (op >= 0xc4 && op <= 0xc6) || op == 0xc2)))
+		imm = 1;
+	if (!(map == 1 && op == 0x77 && !evex)) {
+		unsigned mod, rm;
+
+		if (i >= n)
+			return -1;
+		mod = code[i] >> 6;
+		rm = code[i] & 7;
+		i++;
+		if (mod != 3 && rm == 4) {	/* SIB */
+			if (i >= n)
+				return -1;
+			if (mod == 0 && (code[i] & 7) == 5)
+				disp = 4;
+			i++;
+		} else if (mod == 0 && rm == 5) {
+			rip = 1;
+			disp = 4;
+		}
+		if (mod == 1)
+			disp = 1;
+		else if (mod == 2)
+			disp = 4;
+	}
+	len = i + disp + imm;
+	if (len > n)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->addr = addr;
+	out->len = (uint8_t)len;
+	memcpy(out->bytes, code, len);
+	out->op = INSN_OOL;
+	if (rip && eip) {
+		out->op = INSN_UNSUPPORTED;	/* eip-relative: see classify_ool */
+	} else if (rip) {
+		out->disp_off = (uint8_t)i;
+		out->target = addr + len + insn_sext(code + i, 4);
+	}
+	return 0;
+}
+
+/* The register forms of 0f 01 (group 7), three bytes behind any prefixes,
+ * of which capstone 4 lacks the newer: glibc's pkey_get and pkey_set use
+ * rdpkru and wrpkru.  System instructions all: never replayed. */
+static int group7_decode(const uint8_t *code, size_t n, uint64_t addr,
+			 struct insn *out)
+{
+	size_t i = 0;
+
+	if (n > sizeof(out->bytes))
+		n = sizeof(out->bytes);
+	while (i < n && (vex_legacy_prefix(code[i]) || code[i] == 0x66 ||
+			 code[i] == 0xf2 || code[i] == 0xf3))
+		i++;
+	if (i < n && (code[i] & 0xf0) == 0x40)	/* REX */
+		i++;
+	if (i + 3 > n || code[i] != 0x0f || code[i + 1] != 0x01 ||
+	    (code[i + 2] >> 6) != 3)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->addr = addr;
+	out->len = (uint8_t)(i + 3);
+	memcpy(out->bytes, code, out->len);
+	out->op = INSN_UNSUPPORTED;
+	return 0;
+}
+
 int insn_decode_ref(const uint8_t *code, size_t n, uint64_t addr,
 		    struct insn *out)
 {
 	const uint8_t *p = code;
 	uint64_t a = addr;
+	size_t avail = n;
 
 	if (!cs_ready() || !cs_disasm_iter(cs_handle, &p, &n, &a, cs_buf)) {
+		if (cs_ready() && (vex_decode(code, avail, addr, out) == 0 ||
+				   group7_decode(code, avail, addr, out) == 0))
+			return 0;
 		memset(out, 0, sizeof(*out));
 		out->addr = addr;
 		out->op = INSN_UNSUPPORTED;

@@ -77,7 +77,10 @@ int insn_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out);
 /* insn_decode in two halves.  insn_decode_quick (quickdec.c) decodes the
  * common plain forms itself and returns 1, or 0 (out untouched) for
  * anything it leaves to insn_decode_ref, capstone's decoding: the
- * reference that the quick one must equal wherever it answers. */
+ * reference that the quick one must equal wherever it answers.  Where
+ * capstone 4 fails, insn_decode_ref still gives the length of the VEX and
+ * EVEX instructions it lacks (AVX-512's) and of 0f 01's register forms
+ * (rdpkru...), out of line or unsupported. */
 int insn_decode_quick(const uint8_t *code, size_t n, uint64_t addr,
 		      struct insn *out);
 int insn_decode_ref(const uint8_t *code, size_t n, uint64_t addr,

@@ -349,6 +349,53 @@ static void test_indirect(void **state)
 	assert_int_equal(in.ind.disp, 8);
 }
 
+/* VEX and EVEX forms capstone 4 does not decode: their length from the
+ * encoding, out of line; a rip-relative operand rewritable as any other. */
+static void test_vex_evex(void **state)
+{
+	static const uint8_t bad_evex[] = { 0x62, 0xf1, 0x78, 0x48, 0x10, 0xc0 };
+	static const uint8_t bad_map[] = { 0xc4, 0xe0, 0xfb, 0x92, 0xcb };
+	static const uint8_t cut[] = { 0x62, 0xf2, 0x7d, 0x48, 0x78, 0x5c, 0x24 };
+	struct insn in;
+
+	(void)state;
+	DECODE(&in, 0xc4, 0xe1, 0xfb, 0x92, 0xcb);		/* kmovq %rbx,%k1 */
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 0);
+	DECODE(&in, 0xc4, 0xe1, 0xfb, 0x93, 0xc3);		/* kmovq %k3,%rax */
+	assert_int_equal(in.op, INSN_OOL);
+	DECODE(&in, 0xc4, 0xe1, 0xf8, 0x98, 0xdb);		/* kortestq %k3,%k3 */
+	DECODE(&in, 0x62, 0xf2, 0x76, 0x49, 0x26, 0xe1);	/* vptestnmb %zmm1,%zmm1,%k4{%k1} */
+	assert_int_equal(in.op, INSN_OOL);
+	DECODE(&in, 0x62, 0xf2, 0x7d, 0x48, 0x78, 0x18);	/* vpbroadcastb (%rax),%zmm3 */
+	DECODE(&in, 0x62, 0xf2, 0x7d, 0x48, 0x78, 0x14, 0x0f);	/* vpbroadcastb (%rdi,%rcx,1),%zmm2 */
+	/* vpbroadcastb -0x3d(%rsp),%zmm3: SIB and disp8 */
+	DECODE(&in, 0x62, 0xf2, 0x7d, 0x48, 0x78, 0x5c, 0x24, 0xc3);
+	/* vpcmpneqb %zmm1,%zmm4,%k0{%k2}: map 3, an imm8 */
+	DECODE(&in, 0x62, 0xf3, 0x5d, 0x4a, 0x3f, 0xc1, 0x04);
+	assert_int_equal(in.op, INSN_OOL);
+	/* vpbroadcastb 0x10(%rip),%zmm3: the disp32 after the ModRM */
+	DECODE(&in, 0x62, 0xf2, 0x7d, 0x48, 0x78, 0x1d, 0x10, 0x00, 0x00, 0x00);
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 6);
+	assert_int_equal(in.target, BASE + 10 + 0x10);
+	/* the same, eip-relative (67): computed with 32 bits, never replayed */
+	DECODE(&in, 0x67, 0x62, 0xf2, 0x7d, 0x48, 0x78, 0x1d, 0x10, 0x00, 0x00, 0x00);
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	/* with a segment prefix, disp32 with no base (SIB 25) */
+	DECODE(&in, 0x64, 0x62, 0xf2, 0x7d, 0x48, 0x78, 0x1c, 0x25, 0x00, 0x01, 0x00, 0x00);
+	assert_int_equal(in.op, INSN_OOL);
+	assert_int_equal(in.disp_off, 0);
+	DECODE(&in, 0x0f, 0x01, 0xee);				/* rdpkru */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0x0f, 0x01, 0xef);				/* wrpkru */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	/* EVEX with the fixed bit clear, VEX with map 0, cut short */
+	assert_int_equal(insn_decode(bad_evex, sizeof(bad_evex), BASE, &in), -1);
+	assert_int_equal(insn_decode(bad_map, sizeof(bad_map), BASE, &in), -1);
+	assert_int_equal(insn_decode(cut, sizeof(cut), BASE, &in), -1);
+}
+
 static void test_undecodable(void **state)
 {
 	static const uint8_t bad[] = { 0x06 };		/* push %es: gone in 64-bit */
@@ -527,6 +574,39 @@ static void test_sites_skip_undecodable(void **state)
 	assert_int_equal(find(s, code, sizeof(code), fn, 1), 2);
 	assert_site(&s->v[0], BASE + 2, INSN_RET);
 	assert_site(&s->v[1], BASE + 4, INSN_JMP);
+}
+
+/* The instructions of test_vex_evex inside a function, as in glibc's
+ * __strstr_avx512: kmovq %k3,%rax ends in c3.  Before they were decoded,
+ * the sweep went on one byte later and found three returns that are not,
+ * an int3 in the middle of an instruction. */
+static void test_sites_avx512(void **state)
+{
+	struct sites *s = *state;
+	static const uint8_t code[] = {
+		0x85, 0xf6,				/*  0: test %esi,%esi */
+		0x74, 0x1b,				/*  2: je 1f */
+		0xc4, 0xe1, 0xfb, 0x92, 0xdf,		/*  4: kmovq %rdi,%k3 */
+		0xc4, 0xe1, 0xf8, 0x98, 0xdb,		/*  9: kortestq %k3,%k3 */
+		0x62, 0xf2, 0x7d, 0x48, 0x78, 0x5c, 0x24, 0xc3,	/* e: vpbroadcastb */
+		0xc5, 0xf8, 0x77,			/* 16: vzeroupper */
+		0xc4, 0xe1, 0xfb, 0x93, 0xc3,		/* 19: kmovq %k3,%rax */
+		0xc3,					/* 1e: ret */
+		0x48, 0x89, 0xf8,			/* 1f: 1: mov %rdi,%rax */
+		0xc3,					/* 22: ret */
+	};
+	const struct addr_range fn[] = { { BASE, BASE + sizeof(code) } };
+	struct insn_pack pk = { 0 };
+
+	assert_int_equal(find_return_sites(code, sizeof(code), BASE, fn, 1,
+					   &s->v, &s->n, &pk), 2);
+	assert_site(&s->v[0], BASE + 0x1e, INSN_RET);
+	assert_site(&s->v[1], BASE + 0x22, INSN_RET);
+	/* every instruction decoded, none a byte left over */
+	assert_int_equal(pk.n, 10);
+	for (size_t i = 0; i < pk.n; i++)
+		assert_int_not_equal(pk.v[i].len, 0);
+	insn_pack_free(&pk);
 }
 
 /* gcc -O2 splits unlikely paths into foo.cold: jumps between the two
@@ -893,6 +973,7 @@ int main(void)
 		cmocka_unit_test(test_direct_branches),
 		cmocka_unit_test(test_unsupported),
 		cmocka_unit_test(test_indirect),
+		cmocka_unit_test(test_vex_evex),
 		cmocka_unit_test(test_undecodable),
 		cmocka_unit_test(test_decode_first_only),
 		cmocka_unit_test(test_quick_forms),
@@ -905,6 +986,7 @@ int main(void)
 		S(test_sites_not_calls),
 		S(test_sites_indirect_jmp),
 		S(test_sites_skip_undecodable),
+		S(test_sites_avx512),
 		S(test_sites_cold_range),
 		S(test_sites_append_many),
 		S(test_pack_sweep),
