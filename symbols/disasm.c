@@ -373,6 +373,38 @@ static int vex_legacy_prefix(uint8_t b)
 	       b == 0x64 || b == 0x65 || b == 0x67;
 }
 
+/* The ModRM byte at code[*i] and the SIB byte and displacement it calls
+ * for, as everywhere in 64-bit code: *i moves past the ModRM and SIB, and
+ * the displacement's size is returned (0, 1 or 4), or -1 when the bytes
+ * run out.  *rip: the operand is rip-relative (its disp32 at *i). */
+static int modrm_disp(const uint8_t *code, size_t n, size_t *i, int *rip)
+{
+	unsigned mod, rm;
+	int disp = 0;
+
+	*rip = 0;
+	if (*i >= n)
+		return -1;
+	mod = code[*i] >> 6;
+	rm = code[*i] & 7;
+	(*i)++;
+	if (mod != 3 && rm == 4) {	/* SIB */
+		if (*i >= n)
+			return -1;
+		if (mod == 0 && (code[*i] & 7) == 5)
+			disp = 4;	/* no base: disp32 */
+		(*i)++;
+	} else if (mod == 0 && rm == 5) {
+		*rip = 1;
+		disp = 4;
+	}
+	if (mod == 1)
+		disp = 1;
+	else if (mod == 2)
+		disp = 4;
+	return disp;
+}
+
 /* The VEX and EVEX instructions capstone 4 does not know: AVX-512's (kmovq,
  * vptestnmb, vpbroadcastb to a zmm register, the masked compares...), which
  * glibc's string functions are full of.  Left undecoded, the sweep went on
@@ -432,27 +464,11 @@ static int vex_decode(const uint8_t *code, size_t n, uint64_t addr,
 				      (op >= 0xc4 && op <= 0xc6) || op == 0xc2)))
 		imm = 1;
 	if (!(map == 1 && op == 0x77 && !evex)) {
-		unsigned mod, rm;
+		int d = modrm_disp(code, n, &i, &rip);
 
-		if (i >= n)
+		if (d < 0)
 			return -1;
-		mod = code[i] >> 6;
-		rm = code[i] & 7;
-		i++;
-		if (mod != 3 && rm == 4) {	/* SIB */
-			if (i >= n)
-				return -1;
-			if (mod == 0 && (code[i] & 7) == 5)
-				disp = 4;
-			i++;
-		} else if (mod == 0 && rm == 5) {
-			rip = 1;
-			disp = 4;
-		}
-		if (mod == 1)
-			disp = 1;
-		else if (mod == 2)
-			disp = 4;
+		disp = (size_t)d;
 	}
 	len = i + disp + imm;
 	if (len > n)
@@ -471,27 +487,41 @@ static int vex_decode(const uint8_t *code, size_t n, uint64_t addr,
 	return 0;
 }
 
-/* The register forms of 0f 01 (group 7), three bytes behind any prefixes,
- * of which capstone 4 lacks the newer: glibc's pkey_get and pkey_set use
- * rdpkru and wrpkru.  System instructions all: never replayed. */
-static int group7_decode(const uint8_t *code, size_t n, uint64_t addr,
+/* Legacy forms capstone 4 lacks, behind any prefixes and a REX: 0f 01's
+ * register forms, three bytes (glibc's pkey_get and pkey_set use rdpkru and
+ * wrpkru), and f3 0f 1e and f3 0f ae, a ModRM and what it calls for (the
+ * shadow stack's rdsspq, in libgcc's _Unwind_RaiseException; capstone
+ * knows incsspq, not every other).  Never replayed. */
+static int legacy_decode(const uint8_t *code, size_t n, uint64_t addr,
 			 struct insn *out)
 {
 	size_t i = 0;
+	int rip, d, f3 = 0;
 
 	if (n > sizeof(out->bytes))
 		n = sizeof(out->bytes);
 	while (i < n && (vex_legacy_prefix(code[i]) || code[i] == 0x66 ||
 			 code[i] == 0xf2 || code[i] == 0xf3))
-		i++;
+		f3 |= code[i++] == 0xf3;
 	if (i < n && (code[i] & 0xf0) == 0x40)	/* REX */
 		i++;
-	if (i + 3 > n || code[i] != 0x0f || code[i + 1] != 0x01 ||
-	    (code[i + 2] >> 6) != 3)
+	if (i + 3 > n || code[i] != 0x0f)
 		return -1;
+	if (code[i + 1] == 0x01) {
+		if ((code[i + 2] >> 6) != 3)
+			return -1;
+		i += 3;
+	} else if (f3 && (code[i + 1] == 0x1e || code[i + 1] == 0xae)) {
+		i += 2;
+		if ((d = modrm_disp(code, n, &i, &rip)) < 0 || i + d > n)
+			return -1;
+		i += (size_t)d;
+	} else {
+		return -1;
+	}
 	memset(out, 0, sizeof(*out));
 	out->addr = addr;
-	out->len = (uint8_t)(i + 3);
+	out->len = (uint8_t)i;
 	memcpy(out->bytes, code, out->len);
 	out->op = INSN_UNSUPPORTED;
 	return 0;
@@ -506,7 +536,7 @@ int insn_decode_ref(const uint8_t *code, size_t n, uint64_t addr,
 
 	if (!cs_ready() || !cs_disasm_iter(cs_handle, &p, &n, &a, cs_buf)) {
 		if (cs_ready() && (vex_decode(code, avail, addr, out) == 0 ||
-				   group7_decode(code, avail, addr, out) == 0))
+				   legacy_decode(code, avail, addr, out) == 0))
 			return 0;
 		memset(out, 0, sizeof(*out));
 		out->addr = addr;

@@ -79,8 +79,9 @@ int insn_decode(const uint8_t *code, size_t n, uint64_t addr, struct insn *out);
  * anything it leaves to insn_decode_ref, capstone's decoding: the
  * reference that the quick one must equal wherever it answers.  Where
  * capstone 4 fails, insn_decode_ref still gives the length of the VEX and
- * EVEX instructions it lacks (AVX-512's) and of 0f 01's register forms
- * (rdpkru...), out of line or unsupported. */
+ * EVEX instructions it lacks (AVX-512's), of 0f 01's register forms
+ * (rdpkru...) and of the shadow stack's rdsspq: out of line, or
+ * unsupported. */
 int insn_decode_quick(const uint8_t *code, size_t n, uint64_t addr,
 		      struct insn *out);
 int insn_decode_ref(const uint8_t *code, size_t n, uint64_t addr,

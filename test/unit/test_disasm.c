@@ -390,6 +390,9 @@ static void test_vex_evex(void **state)
 	assert_int_equal(in.op, INSN_UNSUPPORTED);
 	DECODE(&in, 0x0f, 0x01, 0xef);				/* wrpkru */
 	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0xf3, 0x48, 0x0f, 0x1e, 0xc8);		/* rdsspq %rax */
+	assert_int_equal(in.op, INSN_UNSUPPORTED);
+	DECODE(&in, 0xf3, 0x48, 0x0f, 0xae, 0xe8);		/* incsspq %rax */
 	/* EVEX with the fixed bit clear, VEX with map 0, cut short */
 	assert_int_equal(insn_decode(bad_evex, sizeof(bad_evex), BASE, &in), -1);
 	assert_int_equal(insn_decode(bad_map, sizeof(bad_map), BASE, &in), -1);
