@@ -310,9 +310,10 @@ static uint32_t keep_ranges(struct process *p, const struct sym_table *t)
 
 /* Are this module's sites to be probed?  The process is set up on the
  * first one.  Patching needs the process stopped as a whole: here, with
- * one thread (the exec, the start-up rendezvous); a later dlopen in a
- * program with threads gets int3s.  Returns 0 to probe, -1 (said when
- * --engine=probe asked for it: tr->fatal) not to. */
+ * one thread (the exec, the start-up rendezvous), or with every thread
+ * stopped (an attach; a later dlopen in a program with threads, whose
+ * rendezvous waits for world_sync in tracer.c).  Returns 0 to probe, -1
+ * (said when --engine=probe asked for it: tr->fatal) not to. */
 static int may_probe(struct tracer *tr, struct process *p, pid_t tid,
 		     const struct sym_table *t)
 {
@@ -556,6 +557,11 @@ static int add_module(struct tracer *tr, struct process *p, pid_t tid,
 static bool follows_libs(const struct selection *sel)
 {
 	return !selection_is_default(sel) || selection_all_modules(sel);
+}
+
+bool process_follows_libs(const struct tracer *tr)
+{
+	return follows_libs(tr->opts->sel);
 }
 
 int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,

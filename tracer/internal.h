@@ -100,10 +100,14 @@ struct tracer {
 	bool attach_mode;
 	bool world_stopped;	/* arming with every thread stopped (attach):
 				   probes may go in with threads running */
+	bool world_synced;	/* ...for a module just loaded (world_sync):
+				   no signal frame returns into its code */
 	bool quiescing;		/* stopping every thread: "resume" records */
 	bool detaching;		/* ...to let them all go */
 	bool to_int3;		/* a process is to go over to the int3
 				   engine (probes.to_int3) */
+	bool world_sync;	/* a thread waits at the rendezvous for every
+				   thread to be stopped (await_world) */
 	bool rearming;		/* ...arming it again: its sites were
 				   counted for --stats, its warnings said */
 	bool fatal;
@@ -248,6 +252,9 @@ int process_read_resident(struct process *p, uint64_t addr, void *buf,
  * executable (message printed). */
 int process_sync_modules(struct tracer *tr, struct process *p, pid_t tid,
 			 bool at_exec);
+/* Are modules loaded later traced (else the rendezvous serves only the
+ * probes' seccomp watch)? */
+bool process_follows_libs(const struct tracer *tr);
 void process_forget_modules(struct process *p);
 /* p's probes are gone (probes_switch): arm every site of its modules with
  * an int3, those that have one keeping it.  tid as for

@@ -725,7 +725,8 @@ static const char *perf_unfit(const struct tracer *tr, const struct process *p)
 	/* an inherited event follows the thread that opens it and the
 	 * threads it creates after, not its siblings */
 	if (threads_of(tr, p) > 1)
-		return "the process ran threads before iprofmem attached";
+		return "the process ran threads before its probes were set "
+		       "up";
 	if (ncpu < 1 || ncpu > PROBE_GATE_RINGS)
 		return "more CPUs than the gate watches";
 	return perf_refusal();
@@ -2477,7 +2478,7 @@ static size_t unsafe_pcs(struct tracer *tr, struct process *p, uint64_t **v)
 	size_t n = 0;
 
 	/* looked for once per image (process_sigreturn_at uses it too) */
-	if (tr->world_stopped) {
+	if (tr->world_stopped && !tr->world_synced) {
 		if (!p->restorer_looked) {
 			p->restorer = find_restorer(p);
 			p->restorer_looked = true;

@@ -48,6 +48,11 @@ struct thread {
 	bool await_int3;	/* ...made without a thread pointer of its
 				   own: held until its process has gone over
 				   to the int3 engine (switch_to_int3) */
+	bool await_world;	/* at the rendezvous, with other threads
+				   running: held until world_sync */
+	uint64_t synced_sp;	/* ...looked at by world_sync with this stack
+				   pointer: its breakpoint, hit again, goes
+				   on (0: not) */
 	bool stopped;		/* in a ptrace stop, not resumed yet (only
 				   while the tracer quiesces the process) */
 	bool group_stop;	/* ...in a group stop: resume with LISTEN */

@@ -207,6 +207,9 @@ void tracer_resume_all(struct tracer *tr)
 		if (!th->stopped)
 			continue;
 		th->stopped = false;
+		/* one waiting at the rendezvous hits it again, and waits
+		 * again if it must */
+		th->await_world = false;
 		thread_resume(tr, th, th->tid, th->pending_sig, th->group_stop);
 		th->pending_sig = 0;
 		th->group_stop = false;
@@ -414,21 +417,105 @@ uint64_t tracer_clock(const struct tracer *tr)
 	return monotonic_ns() - tr->t0;
 }
 
-/* The dynamic linker's list of objects changed: look at the modules once
- * it is consistent again (the objects are mapped, none of their code has
- * run yet). */
-static int on_rendezvous(struct tracer *tr, struct process *p, pid_t tid)
+/* Is the dynamic linker's list of objects consistent (after a change:
+ * the objects are mapped, none of their code has run yet)? */
+static bool rendezvous_consistent(struct process *p)
 {
 	enum { RT_CONSISTENT = 0, R_STATE_OFFSET = 24 };
 	int32_t state = -1;
 
-	if (!p->r_debug ||
-	    mem_read(p->memfd, p->r_debug + R_STATE_OFFSET, &state,
-		     sizeof(state)) != 0 || state != RT_CONSISTENT)
+	return p->r_debug &&
+	       mem_read(p->memfd, p->r_debug + R_STATE_OFFSET, &state,
+			sizeof(state)) == 0 && state == RT_CONSISTENT;
+}
+
+/* The dynamic linker's list of objects changed: look at the modules once
+ * it is consistent again. */
+static int on_rendezvous(struct tracer *tr, struct process *p, pid_t tid)
+{
+	if (!rendezvous_consistent(p))
 		return 0;
 	if (process_sync_modules(tr, p, tid, false) != 0)
 		return -1;
 	return tracer_started(tr, p);
+}
+
+/* A thread at the rendezvous while others of its process run (a dlopen
+ * or dlclose in a program with threads): a module's probes go in only
+ * with every thread stopped (image.c, may_probe).  Unless int3s are all
+ * the process can have, the thread waits, its pc back on the breakpoint,
+ * for tracer_run to stop every thread and look at the modules
+ * (world_sync); its breakpoint then traps again and goes on.  A vfork
+ * child's parent cannot stop until the child execs: not with one.  True
+ * when the thread waits. */
+static bool rendezvous_waits(struct tracer *tr, struct event *ev,
+			     uint64_t addr)
+{
+	struct thread *th = ev->th;
+	struct process *p = th->proc;
+	size_t nthreads = 0;
+
+	if (tr->opts->engine == ENGINE_INT3 || tr->world_stopped ||
+	    p->probes.failed || p->probes.nosys || p->probes.to_int3 ||
+	    p->probes.vfork_child || !process_follows_libs(tr) ||
+	    (tr->opts->rss_source & RSS_FILE_MASK) != RSS_STATM)
+		return false;
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		const struct thread *o = &tr->threads.threads[i];
+
+		if (o->proc != p)
+			continue;
+		if (o->detach_at_exec)
+			return false;
+		nthreads++;
+	}
+	if (nthreads < 2 || !rendezvous_consistent(p))
+		return false;
+	arch_set_pc(&ev->regs, addr);
+	if (ptrace(PTRACE_SETREGS, ev->tid, 0, &ev->regs) != 0)
+		return false;
+	th->stopped = true;
+	th->pending_sig = ev->merged ? SIGTRAP : 0;
+	th->await_world = true;
+	tr->world_sync = true;
+	return true;
+}
+
+/* Every thread stopped, the modules of the processes whose threads wait
+ * at the rendezvous are looked at, as on_rendezvous would with one
+ * thread; then every thread goes on, those at the rendezvous through
+ * their breakpoint again (rendezvous_waits lets them by). */
+static void world_sync(struct tracer *tr)
+{
+	tr->world_sync = false;
+	if (!tracer_quiesce(tr)) {
+		tr->fatal = true;
+		return;
+	}
+	/* asked to stop meanwhile: the detach comes next, with the waiting
+	 * threads' pcs on the breakpoint that goes away */
+	if (stop_requested)
+		return;
+	if (tr->probing)
+		drain_all(tr);
+	tr->world_stopped = tr->world_synced = true;
+	for (size_t i = 0; i < tr->threads.n && !tr->fatal; i++) {
+		struct thread *th = &tr->threads.threads[i];
+		regs_t r;
+
+		if (!th->await_world)
+			continue;
+		th->await_world = false;
+		if (!th->proc || th->proc->exited ||
+		    ptrace(PTRACE_GETREGS, th->tid, 0, &r) != 0)
+			continue;
+		if (on_rendezvous(tr, th->proc, th->tid) != 0)
+			tr->fatal = true;
+		th->synced_sp = arch_sp(&r);
+	}
+	tr->world_stopped = tr->world_synced = false;
+	if (!tr->fatal)
+		tracer_resume_all(tr);
 }
 
 /* The selection is checked once the start-up modules are in: entries that
@@ -671,7 +758,14 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	if (b->rendezvous) {
 		uint64_t addr = b->addr;
 
-		if (on_rendezvous(tr, p, ev->tid) != 0) {
+		/* here again after world_sync: on */
+		bool synced = th->synced_sp &&
+			      th->synced_sp == arch_sp(&ev->regs);
+
+		th->synced_sp = 0;
+		if (!synced && rendezvous_waits(tr, ev, addr))
+			return;
+		if (!synced && on_rendezvous(tr, p, ev->tid) != 0) {
 			tr->fatal = true;
 			return;
 		}
@@ -1756,6 +1850,8 @@ void tracer_run(struct tracer *tr)
 			return;
 		if (tr->to_int3 && !stop_requested)
 			switch_to_int3(tr);
+		if (tr->world_sync && !stop_requested)
+			world_sync(tr);
 	}
 }
 

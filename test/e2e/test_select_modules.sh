@@ -182,4 +182,46 @@ for v in O0-nopie O2-pie-cet; do
 	done
 done
 
+# --- the plugin loaded while the program runs threads (sel_cycle threads)
+
+# One thread spins, one waits in read(2), main loads the plugin 200 times.
+# The probes go into each load with every thread stopped, where the plugin
+# got int3s before: every event by a probe, none by a stop.  Selected alone,
+# the plugin is the process's first module with sites, so the probes are
+# set up then, threads and all (fault gate off: see --stats); with main's
+# setup selected too, they are there from the exec, fault gate on.  The
+# stopped threads go on as untraced: the spinner ends, read(2) returns
+# its byte (the program checks both).
+ENGINE=${IPROFMEM_ENGINE:-auto}
+for v in O0-nopie O2-pie-cet; do
+	for sel in plugin-only with-setup; do
+	bin=$TGT/sel_cycle.$v
+	tc "modules: sel_cycle.$v threads, $sel: 200 loads among running threads, exact rows, every event by a probe"
+	if need_file "$bin"; then
+		extra=()
+		[ $sel = with-setup ] && extra=(-e setup)
+		run_ip --stats -e 'sel_plugin.so:*' "${extra[@]}" -- "$bin" 200 threads
+		expect_exit 0
+		grep -q -E '^sel_cycle: 200 rounds, [0-9]+ mappings after the first, [0-9]+ at the end, 1 places$' "$OUT" ||
+			fail "traced output: $(head -c 200 "$OUT")"
+		want=800
+		[ $sel = with-setup ] && want=802
+		line=$(grep '^iprofmem: stats: events ' "$ERR")
+		read -r ev pr i3 < <(sed -E 's/.*events ([0-9]+) \(probe ([0-9]+), int3 ([0-9]+),.*/\1 \2 \3/' <<<"$line")
+		[ "$ev" = $want ] || fail "events '$ev', not $want ($line)"
+		if [ "$ENGINE" = int3 ]; then
+			[ "$pr" = 0 ] || fail "the int3 engine took $pr events by probes"
+		else
+			[ "$i3" = 0 ] || fail "$i3 events by int3 stops, none wanted ($line)"
+		fi
+		if expect_table "$ERR"; then
+			expect_row "$(src_key sel/plugin plug_a)" 400 200
+			expect_row "$(src_key sel/plugin plug_ctor)" 400 200
+		fi
+		[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
+	fi
+	tc_end
+	done
+done
+
 [ $N_FAILED -eq 0 ]

@@ -114,7 +114,7 @@ if need_file "$idle"; then
 		[ -z "$gate" ] || fail "a fault gate line without probes: $gate"
 	else
 		case $gate in
-		*"fault gate: on in 1 process (kmem:rss_stat, "*" CPUs), off in 1: the process ran threads before iprofmem attached") ;;
+		*"fault gate: on in 1 process (kmem:rss_stat, "*" CPUs), off in 1: the process ran threads before its probes were set up") ;;
 		# no gate anywhere (not root, perf_event_paranoid 2): the
 		# first process's reason
 		*"fault gate: off: "?*) [ "$(id -u)" != 0 ] || fail "root, and no gate: $gate" ;;

@@ -57,7 +57,7 @@ $(eval $(call SEL_PROG_RULE,O2-nopie,$(TGT_O2) $(TGT_nopie) $(TGT_nocet)))
 define SEL_CYCLE_RULE
 $(TGT_OUTDIR)/sel_cycle.$(1): $(SEL_SRCDIR)/cycle.c $(SEL_HDR) $(SEL_PLUGIN) $(SEL_MK)
 	@mkdir -p $$(@D)
-	$$(TGT_CC) $$(TGT_CFLAGS) -g $(2) -o $$@ $(SEL_SRCDIR)/cycle.c -ldl '-Wl,-rpath,$$$$ORIGIN'
+	$$(TGT_CC) $$(TGT_CFLAGS) -g $(2) -o $$@ $(SEL_SRCDIR)/cycle.c -ldl -pthread '-Wl,-rpath,$$$$ORIGIN'
 endef
 
 $(eval $(call SEL_CYCLE_RULE,O0-nopie,$(TGT_O0) $(TGT_nopie) $(TGT_nocet)))

@@ -18,23 +18,76 @@
  * iprofmem made for its earlier places must serve the new one (within
  * rel32 reach) rather than waiting for a load at its old place.
  *
- * Usage: sel_cycle [ROUNDS [moved]]
+ * With "threads", two more threads run through the rounds: one spins,
+ * one waits in read(2) on a pipe; main ends both after the last round.
+ * Every plugin is then loaded while the program runs threads: iprofmem
+ * stops them all to put its probes in (else the plugin got int3s), and
+ * neither notices.
+ *
+ * Usage: sel_cycle [ROUNDS [moved|threads]]
  * Prints "sel_cycle: ROUNDS rounds, A mappings after the first, B at the
  * end, P places" (P: the distinct addresses the plugin was loaded at) and
  * exits 0, or 1 when the plugin could not be loaded.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "sel.h"
 
 #define PLUGIN		"sel_plugin.so"	/* next to us: rpath $ORIGIN */
 
 static struct pages pg;
+static volatile int spin_stop;
+static volatile long spins;
+static int pipefd[2];
+static volatile pid_t reader_tid;
+
+static void *
+spinner(void *arg)
+{
+	(void)arg;
+	while (!spin_stop)
+		spins++;
+	return NULL;
+}
+
+/* Is the thread waiting in a system call ('S' in its stat)? */
+static int
+sleeping(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	int s = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		s = p[2] == 'S';
+	fclose(f);
+	return s;
+}
+
+/* Waits in read(2) until main writes: 1 byte, or the thread says why. */
+static void *
+reader(void *arg)
+{
+	char c;
+	ssize_t n;
+
+	(void)arg;
+	reader_tid = gettid();
+	n = read(pipefd[0], &c, 1);
+	return (void *)(long)(n == 1 ? 0 : n < 0 ? errno : 1000);
+}
 
 /* Our region, one page more than the rounds write. */
 static MEASURED void
@@ -76,13 +129,25 @@ main(int argc, char **argv)
 {
 	long rounds = argc > 1 ? atol(argv[1]) : 200, first = 0, places = 0;
 	int moved = argc > 2 && strcmp(argv[2], "moved") == 0;
+	int threads = argc > 2 && strcmp(argv[2], "threads") == 0;
+	pthread_t th[2];
 	void **seen;
 
-	if (rounds < 1 || (argc > 2 && !moved) || argc > 3) {
-		fprintf(stderr, "usage: sel_cycle [ROUNDS [moved]]\n");
+	if (rounds < 1 || (argc > 2 && !moved && !threads) || argc > 3) {
+		fprintf(stderr, "usage: sel_cycle [ROUNDS [moved|threads]]\n");
 		return 2;
 	}
 	setup(rounds);
+	if (threads && (pipe(pipefd) != 0 ||
+			pthread_create(&th[0], NULL, spinner, NULL) != 0 ||
+			pthread_create(&th[1], NULL, reader, NULL) != 0)) {
+		perror("sel_cycle: threads");
+		return 1;
+	}
+	/* both settled (their stacks' pages in) before the rounds: the RSS
+	 * of the process changes only by what the rounds do */
+	while (threads && (!spins || !reader_tid || !sleeping(reader_tid)))
+		usleep(1000);
 	seen = calloc((size_t)rounds, sizeof(*seen));
 	if (!seen) {
 		perror("sel_cycle: calloc");
@@ -115,6 +180,23 @@ main(int argc, char **argv)
 		}
 		if (i == 0)
 			first = count_maps();
+	}
+	if (threads) {
+		void *r0, *r1;
+
+		spin_stop = 1;
+		if (write(pipefd[1], "x", 1) != 1 ||
+		    pthread_join(th[0], &r0) != 0 ||
+		    pthread_join(th[1], &r1) != 0) {
+			perror("sel_cycle: ending the threads");
+			return 1;
+		}
+		if (r1) {
+			fprintf(stderr, "sel_cycle: read in the thread: %s\n",
+				(long)r1 == 1000 ? "no byte" :
+				strerror((int)(long)r1));
+			return 1;
+		}
 	}
 	printf("sel_cycle: %ld rounds, %ld mappings after the first, %ld at "
 	       "the end, %ld places\n", rounds, first, count_maps(), places);
