@@ -191,26 +191,65 @@ static bool threads_share_fs(const struct tracer *tr, const struct process *p)
 	return shared;
 }
 
+/* Does the thread pointer tp point to itself, as the TLS ABI's does? */
+static bool tp_self(const struct process *p, uint64_t tp)
+{
+	uint64_t self;
+
+	return tp && tp != UINT64_MAX &&
+	       mem_read(p->memfd, tp, &self, sizeof(self)) == 0 && self == tp;
+}
+
+uint64_t probes_key(const struct process *p, uint64_t fs_base)
+{
+	uint64_t word;
+
+	/* glibc's control blocks point to themselves (probes_clone sees
+	 * that each new thread's does): no read for them */
+	if (!p->probes.on || !p->probes.fs_self || p->probes.tcb ||
+	    !fs_base || mem_read(p->memfd, fs_base, &word, sizeof(word)) != 0)
+		return fs_base;
+	return word;
+}
+
 bool probes_clone(struct process *p, pid_t tid, pid_t child)
 {
 	struct user_regs_struct r;
-	uint64_t flags;
+	uint64_t flags, tls;
+	bool foreign;
 
 	if (!p->probes.on || ptrace(PTRACE_GETREGS, tid, 0, &r) != 0)
 		return false;
-	if (r.orig_rax == SYS_clone)
+	if (r.orig_rax == SYS_clone) {
 		flags = r.rdi;
-	else if (r.orig_rax != SYS_clone3 ||
-		 mem_read(p->memfd, r.rdi, &flags, sizeof(flags)) != 0)
-		return false;
-	if (flags & CLONE_SETTLS)
+		tls = r.r8;
+	} else if (r.orig_rax != SYS_clone3 ||
+		   mem_read(p->memfd, r.rdi, &flags, sizeof(flags)) != 0 ||
+		   mem_read(p->memfd, r.rdi + 56, &tls, sizeof(tls)) != 0) {
+		return false;	/* clone_args: tls at 56 */
+	}
+	/* With a thread pointer of its own, the new thread must be told
+	 * from the others by it: without rdfsbase the key is the word at
+	 * %fs:0, and on TCB stacks the probe runs at %fs: a TLS block that
+	 * does not point to itself (Go's runtime makes its threads so) would
+	 * give threads one key (or a wrong one), and its words past the
+	 * ABI's header are no probe's to write.  The creator's is looked at
+	 * too (a runtime that set its own after the exec). */
+	foreign = flags & CLONE_SETTLS;
+	if (foreign && tls &&
+	    (!(p->probes.fs_self || p->probes.tcb) ||
+	     (tp_self(p, tls) && tp_self(p, fs_base_of(tid)))))
 		return false;
 	p->probes.to_int3 = true;
 	if (!p->probes.shared_fs_said)
-		warn_msg("process %d: thread %d was made without a thread "
-			 "pointer of its own (clone without CLONE_SETTLS), by "
-			 "which the probes tell threads: the int3 engine traces "
-			 "the process from now on", (int)p->pid, (int)child);
+		warn_msg("process %d: thread %d was made %s, by which the "
+			 "probes tell threads: the int3 engine traces the "
+			 "process from now on", (int)p->pid, (int)child,
+			 foreign ? "with a thread pointer that does not point "
+				   "to itself (a TLS layout of the runtime's "
+				   "own, as Go's)" :
+				   "without a thread pointer of its own (clone "
+				   "without CLONE_SETTLS)");
 	p->probes.shared_fs_said = true;
 	return true;
 }
@@ -224,7 +263,7 @@ void probes_switch(struct tracer *tr, struct process *p, pid_t tid)
 		struct thread *th = &tr->threads.threads[i];
 
 		if (th->proc == p)
-			th->key = fs_base_of(th->tid);
+			th->key = probes_key(p, fs_base_of(th->tid));
 	}
 	probes_unload(tr, p, tid);
 	/* a thread made by the clone that brought us here has not run:
@@ -971,6 +1010,7 @@ int probes_setup(struct tracer *tr, struct process *p, pid_t tid,
 	ctl.statm_fd = failed_call(fd) ? -1 : (int32_t)fd;
 	ctl.stacks = data + CTL_BYTES;
 	ctl.fs_self = !has_fsgsbase(p->pid);
+	p->probes.fs_self = ctl.fs_self;
 	/* glibc's thread control blocks: the probes run there, and never
 	 * write the program's stack (a page the program would not have
 	 * touched yet would count) */
@@ -1044,6 +1084,7 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 	}
 	pr->ctl = from->ctl;
 	pr->tcb = from->tcb;
+	pr->fs_self = from->fs_self;
 	pr->sites = dup_array(from->sites, from->nsites, sizeof(*pr->sites));
 	pr->hot = dup_array(from->hot, from->nsites, sizeof(*pr->hot));
 	pr->nsites = pr->cap_sites = from->nsites;
@@ -3858,9 +3899,9 @@ void probes_print_stats(const struct tracer *tr)
 			s->swatch_why);
 	if (s->switched)
 		fprintf(stderr, "iprofmem: stats: went over to the int3 engine "
-			"mid-run: %llu process%s (a thread without a thread "
-			"pointer of its own); the sites above are as first "
-			"armed\n", (unsigned long long)s->switched,
+			"mid-run: %llu process%s (a thread the probes could not "
+			"tell by its thread pointer); the sites above are as "
+			"first armed\n", (unsigned long long)s->switched,
 			s->switched == 1 ? "" : "es");
 	fprintf(stderr, "iprofmem: stats: set-up %.3f s: symbols %.3f s, "
 		"arming %.3f s (%llu modules)\n",

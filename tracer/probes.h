@@ -73,9 +73,11 @@ struct probes {
 	bool on;		/* set up: the ring is there */
 	bool tcb;		/* the stubs run the probes on the threads'
 				   TCB stacks (probe/probe.h) */
+	bool fs_self;		/* no rdfsbase: a thread's key is the word at
+				   %fs:0 (probe_ctl.fs_self) */
 	bool failed;		/* setup failed: int3 only, said once */
 	bool shared_fs_said;	/* a thread was made without a thread pointer
-				   of its own: said once */
+				   the probes can tell it by: said once */
 	bool to_int3;		/* ...so it goes over to the int3 engine at
 				   the next stop of every thread */
 	bool rss_stops;		/* a probe could not read statm: said once */
@@ -266,10 +268,16 @@ int probes_fork(struct tracer *tr, struct process *p, const struct process *pp,
 void probes_unload(struct tracer *tr, struct process *p, pid_t tid);
 /* Thread tid of p, stopped at its clone's event, made thread child:
  * without a thread pointer of its own (no CLONE_SETTLS), child shares
- * tid's, by which the probes tell threads.  Then true: p is marked to
- * go over to the int3 engine (probes_switch) before child runs, which
- * is said once. */
+ * tid's, by which the probes tell threads; or, where the key is the word
+ * at %fs:0 or the probes run at %fs (fs_self, tcb), child's or tid's
+ * does not point to itself (a runtime's own TLS layout).  Then true: p
+ * is marked to go over to the int3 engine (probes_switch) before child
+ * runs, which is said once. */
 bool probes_clone(struct process *p, pid_t tid, pid_t child);
+/* The key the probes give a thread of p whose fs base is fs_base: the
+ * word there without rdfsbase (fs_self; the same in a glibc program,
+ * which is not read), else fs_base itself. */
+uint64_t probes_key(const struct process *p, uint64_t fs_base);
 /* Every thread of p stopped, each out of the probe code, every byte of
  * the probes back (probes_restore): unload them (tid as for
  * probes_unload), give each thread its shadow stack (the one of its

@@ -738,6 +738,7 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	struct thread *th = ev->th;
 	struct process *p = th->proc;
 	struct thread *shadow;
+	uint64_t key;
 	struct trap trap;
 	regs_t at_site;
 	int sig;
@@ -798,7 +799,8 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	if (b->insn.op == INSN_PUSH || b->insn.op == INSN_CALL ||
 	    b->insn.op == INSN_CALL_IND)
 		probes_gate_touch(p);
-	th->key = at_site.fs_base;
+	key = probes_key(p, at_site.fs_base);
+	th->key = key;
 	/* an entry that is also a return is two events, as with probes; a
 	 * return site is one only when the function is left there (a jcc
 	 * that falls through, or a switch's jmp, is a stop but no event) */
@@ -809,7 +811,7 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 	report_progress_stop();
 	if (defer) {
 		struct probe_trap t = {
-			.key = at_site.fs_base, .sp = arch_sp(&at_site),
+			.key = key, .sp = arch_sp(&at_site),
 			.dest = arch_pc(&ev->regs), .rss = trap.rss,
 			.entry_fn = b->entry_fn, .ret_fn = b->ret_fn,
 			.ranges_at = b->ranges_at, .nranges = b->nranges,
@@ -818,7 +820,7 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 
 		probes_defer(tr, p, &t);
 	} else {
-		shadow = p->probes.on ? probes_shadow(p, at_site.fs_base) : th;
+		shadow = p->probes.on ? probes_shadow(p, key) : th;
 		tracer_sample(tr, p, &trap);
 		if (b->entry_fn >= 0)
 			tracer_enter(p, shadow, b->entry_fn, arch_sp(&at_site),
@@ -1084,7 +1086,8 @@ static void follow_child(struct tracer *tr, struct process *pp, pid_t child,
 			probes_let_go(pp, child, p->memfd);
 		}
 	} else if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0 ||
-		   probes_fork(tr, p, pp, child, r.fs_base) != 0) {
+		   probes_fork(tr, p, pp, child,
+			       probes_key(pp, r.fs_base)) != 0) {
 		warn_msg("cannot set the probes up in process %d: its probed "
 			 "sites are not traced", (int)child);
 		if (p->memfd >= 0)
@@ -1158,7 +1161,8 @@ static void on_fork(struct tracer *tr, struct event *ev)
 	/* a vfork child runs the parent's probes with its thread key */
 	if (ev->vfork && th && th->proc && th->proc->probes.on &&
 	    ptrace(PTRACE_GETREGS, ev->tid, 0, &r) == 0)
-		probes_vfork(th->proc, r.fs_base, (pid_t)msg);
+		probes_vfork(th->proc, probes_key(th->proc, r.fs_base),
+			     (pid_t)msg);
 	new_child(tr, ev->tid, (pid_t)msg, ev->vfork);
 	resume_tid(tr, ev->tid, 0);
 }

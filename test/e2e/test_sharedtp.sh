@@ -19,7 +19,12 @@
 #  - attached to a process that has such a thread: the default engine
 #    refuses probes for it, in one warning, and the int3 engine traces it;
 #  - attached to a process that makes one later ("late"): the switch as
-#    when launched, busy's rows exact, the program unharmed.
+#    when launched, busy's rows exact, the program unharmed;
+#  - busy's case with a thread pointer of the thread's own that does not
+#    point to itself, as Go's runtime makes them ("foreign"): the probes
+#    take the word at %fs:0 for the key without rdfsbase, and run at %fs
+#    in a glibc program, so the switch as for busy, said so (before: the
+#    probes wrote into the thread's block and the program died).
 # Either way the table is exact (grow: 3 pages, 1 call) and the program
 # ends as untraced.
 . "$(dirname "$0")/lib.sh"
@@ -33,12 +38,13 @@ printf 'grow\nkid_grow\nspawn\n' >"$WORK/funcs3"
 # warnings FILE REGEX: how many lines of FILE match.
 warnings() { grep -c -E -- "$2" "$1"; }
 SWITCHED='^iprofmem: warning: process [0-9]+: thread [0-9]+ was made without a thread pointer of its own \(clone without CLONE_SETTLS\), by which the probes tell threads: the int3 engine traces the process from now on$'
+FOREIGN='^iprofmem: warning: process [0-9]+: thread [0-9]+ was made with a thread pointer that does not point to itself \(a TLS layout of the runtime.s own, as Go.s\), by which the probes tell threads: the int3 engine traces the process from now on$'
 
-# switch_said: in $ERR, one warning of the switch with probes, none with
-# the int3 engine.
+# switch_said [REGEX]: in $ERR, one warning of the switch (REGEX, else
+# $SWITCHED) with probes, none with the int3 engine.
 switch_said() {
 	local n
-	n=$(warnings "$ERR" "$SWITCHED")
+	n=$(warnings "$ERR" "${1:-$SWITCHED}")
 	if [ "$ENGINE" = int3 ]; then
 		[ "$n" = 0 ] || fail "int3 engine: $n warnings, want none"
 	else
@@ -46,18 +52,19 @@ switch_said() {
 	fi
 }
 
-# busy_result: busy's run (--stats) in $ERR: 2 * 2000 ticks and 4 calls,
-# 8008 events; with probes, the switch said once and counted in --stats;
-# the rows exact by construction, under both engines.
+# busy_result [REGEX]: busy's run (--stats) in $ERR: 2 * 2000 ticks and
+# 4 calls, 8008 events; with probes, the switch said once (switch_said
+# REGEX) and counted in --stats; the rows exact by construction, under
+# both engines.
 busy_result() {
 	grep -q '^iprofmem: stats: events 8008 (' "$ERR" ||
 		fail "want 8008 events: $(grep '^iprofmem: stats: events' "$ERR")"
-	switch_said
+	switch_said "$@"
 	if [ "$ENGINE" = int3 ]; then
 		! grep -q '^iprofmem: stats: went over' "$ERR" ||
 			fail "int3 engine: a switch in --stats"
 	else
-		grep -qx 'iprofmem: stats: went over to the int3 engine mid-run: 1 process (a thread without a thread pointer of its own); the sites above are as first armed' "$ERR" ||
+		grep -qx 'iprofmem: stats: went over to the int3 engine mid-run: 1 process (a thread the probes could not tell by its thread pointer); the sites above are as first armed' "$ERR" ||
 			fail "no switch in --stats"
 	fi
 	grep -v '^iprofmem: \(warning\|stats\): ' "$ERR" >"$WORK/table"
@@ -66,15 +73,18 @@ busy_result() {
 	[ ${#TC_ERRS[@]} -eq 0 ] || note_file "$ERR"
 }
 
-# busy: both threads in traced code at once (see sharedtp.c), launched.
+# busy [MODE REGEX]: both threads in traced code at once (see
+# sharedtp.c), launched; MODE foreign: the thread's pointer its own but
+# not pointing to itself, the switch said as REGEX.
 busy() {
-	run_plain "$bin" busy
+	local mode=${1:-busy}
+	run_plain "$bin" "$mode"
 	grep -qx 'sharedtp: 3 pages, thread ran, 4000 ticks' "$POUT" ||
 		fail "untraced: $(cat "$POUT")"
-	run_ip --stats --funcs="$WORK/funcs5" -- "$bin" busy
+	run_ip --stats --funcs="$WORK/funcs5" -- "$bin" "$mode"
 	expect_exit 0
 	expect_same_as_plain
-	busy_result
+	busy_result "${@:2}"
 }
 
 # launched MODE [-f]: sharedtp MODE run untraced, then traced (--funcs:
@@ -149,6 +159,10 @@ for v in O0-pie O2-nopie-cet; do
 
 	tc "sharedtp.$v busy: both threads traced at once, the switch inside a traced call: every call, every row exact"
 	need_file "$bin" && busy
+	tc_end
+
+	tc "sharedtp.$v foreign: busy with a thread pointer not pointing to itself (Go's threads): the switch, every call, every row exact"
+	need_file "$bin" && busy foreign "$FOREIGN"
 	tc_end
 
 	for f in "" -f; do

@@ -10,11 +10,15 @@
 #                                      (traced) runs before the TLS set-up
 #   build/targets/notls/nolibc         -nostdlib -static, its own _start and
 #                                      raw syscalls: no TLS ever
+#   build/targets/notls/nolibc_fs      the same, its thread pointer set by
+#                                      _start to a block that does not
+#                                      point to itself (as Go's are)
 
 NOTLS_MK     := $(lastword $(MAKEFILE_LIST))
 NOTLS_SRCDIR := $(TGT_SRCDIR)/notls
 NOTLS_OUTDIR := $(TGT_OUTDIR)/notls
-NOTLS_BINS   := $(NOTLS_OUTDIR)/static_ifunc $(NOTLS_OUTDIR)/nolibc
+NOTLS_BINS   := $(NOTLS_OUTDIR)/static_ifunc $(NOTLS_OUTDIR)/nolibc \
+		$(NOTLS_OUTDIR)/nolibc_fs
 # (no stack protector: its canary is read at %fs:0x28, and fs base is 0)
 NOTLS_CFLAGS := $(TGT_CFLAGS) -g $(TGT_O2) $(TGT_nopie) $(TGT_nocet) \
 		-fno-stack-protector -static
@@ -27,5 +31,9 @@ $(NOTLS_OUTDIR)/static_ifunc: $(NOTLS_SRCDIR)/static_ifunc.c $(NOTLS_MK)
 	$(TGT_CC) $(NOTLS_CFLAGS) -o $@ $<
 
 $(NOTLS_OUTDIR)/nolibc: $(NOTLS_SRCDIR)/nolibc.c $(NOTLS_MK)
+	@mkdir -p $(@D)
+	$(TGT_CC) $(NOTLS_CFLAGS) -nostdlib -ffreestanding -fno-builtin -o $@ $<
+
+$(NOTLS_OUTDIR)/nolibc_fs: $(NOTLS_SRCDIR)/nolibc_fs.c $(NOTLS_SRCDIR)/nolibc.c $(NOTLS_MK)
 	@mkdir -p $(@D)
 	$(TGT_CC) $(NOTLS_CFLAGS) -nostdlib -ffreestanding -fno-builtin -o $@ $<

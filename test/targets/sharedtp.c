@@ -28,6 +28,13 @@
  * "late" mode is "busy" mode for an attach: READY, GO as below, before
  * the thread is made.
  *
+ * "foreign" mode is "busy" mode with a thread pointer of the thread's own
+ * (CLONE_SETTLS) that does not point to itself, as Go's runtime makes
+ * its threads: a block of zeros (the thread reads nothing there but,
+ * with a stack protector, its canary).  Without rdfsbase the probes take
+ * the word at %fs:0 for the thread's key, and in a glibc program they
+ * run at %fs: iprofmem must go over to the int3 engine here too.
+ *
  * In "vfork" mode main vforks, and while the child runs (sharing the
  * memory: its parent waits, and cannot stop for iprofmem), a pthread
  * makes the thread in spawn(); the child exits once spawn() returned.
@@ -42,6 +49,7 @@
  *                                    runs; grow() runs once GO exists)
  *        sharedtp late READY GO     (READY gets "PID PPID" at once; the
  *                                    rest runs once GO exists)
+ *        sharedtp foreign
  * Prints "sharedtp: 3 pages, thread ran" and exits 0 ("busy": the
  * ticks counted as well).
  */
@@ -64,6 +72,9 @@
 #define TICKS		2000
 
 static char *region, *stack;
+/* "foreign" mode's thread pointer: not pointing to itself */
+static unsigned long foreign_tls[64] __attribute__((aligned(64)));
+static int use_foreign_tls;
 static volatile int ran, stop, spawned, main_ticked, kid_ticked;
 static pid_t child_tid = 1;	/* cleared by the kernel when it exits */
 
@@ -167,8 +178,9 @@ spawn(int (*fn)(void *))
 	region[13 * PAGE] = 1;
 	if (clone(fn, stack + STACK_BYTES,
 		  CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
-		  CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_CLEARTID,
-		  NULL, NULL, NULL, &child_tid) < 0)
+		  CLONE_THREAD | CLONE_SYSVSEM | CLONE_CHILD_CLEARTID |
+		  (use_foreign_tls ? CLONE_SETTLS : 0),
+		  NULL, NULL, (void *)foreign_tls, &child_tid) < 0)
 		return -1;
 	region[14 * PAGE] = 1;
 	region[15 * PAGE] = 1;
@@ -258,13 +270,15 @@ main(int argc, char **argv)
 {
 	const int attach = argc > 3 && strcmp(argv[1], "attach") == 0;
 	const int late = argc > 3 && strcmp(argv[1], "late") == 0;
-	const int busy_mode = late || (argc > 1 && strcmp(argv[1], "busy") == 0);
+	const int foreign = argc > 1 && strcmp(argv[1], "foreign") == 0;
+	const int busy_mode = late || foreign ||
+			      (argc > 1 && strcmp(argv[1], "busy") == 0);
 	const int vfork_mode = argc > 1 && strcmp(argv[1], "vfork") == 0;
 
 	if (argc < 2 || (!attach && !busy_mode && !vfork_mode &&
 			 strcmp(argv[1], "launch") != 0 &&
 			 strcmp(argv[1], "process") != 0)) {
-		fprintf(stderr, "usage: sharedtp launch | process | busy | vfork | attach READY GO | late READY GO\n");
+		fprintf(stderr, "usage: sharedtp launch | process | busy | vfork | foreign | attach READY GO | late READY GO\n");
 		return 2;
 	}
 	region = mmap(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
@@ -278,6 +292,7 @@ main(int argc, char **argv)
 	if (late && ready_go(argv[2], argv[3]) != 0)
 		return 99;
 	if (busy_mode) {
+		use_foreign_tls = foreign;
 		if (spawn(busy) != 0) {
 			perror("clone");
 			return 99;

@@ -25,6 +25,15 @@
  *
  * Usage: nolibc [IGNORED...]: prints one line, exit status 0 (2 if the
  * madvise failed, 3 if the write did).
+ *
+ * Built with -DFOREIGN_FS (nolibc_fs.c), _start sets a thread pointer of
+ * its own that does not point to itself (a block whose first word is 0,
+ * as Go's runtime does), and main() then has mlock(2) make 4 pages of
+ * another array resident through sys3(), one of whose sites takes no
+ * probe: without rdfsbase the probes take the word at %fs:0 for the
+ * thread's key, and iprofmem must give sys3's int3 event the same key
+ * (else its entry and return fall on two threads, and its row goes).
+ * Its extra row: sys3 4 pages, 1 call; exit status 4 if the mlock failed.
  */
 
 #define PAGE		4096L
@@ -35,6 +44,9 @@
 #define SYS_write	1
 #define SYS_madvise	28
 #define SYS_exit_group	231
+#define SYS_mlock	149
+#define SYS_arch_prctl	158
+#define ARCH_SET_FS	0x1002
 #define MADV_NOHUGEPAGE	15
 
 /* Out of line, not cloned, not analysed across calls, kept even if unused. */
@@ -47,6 +59,20 @@
 static char pages[TOUCH_CALLS * PAGE] __attribute__((aligned(4096)));
 
 static const char message[] = "nolibc: 8 pages touched, no libc, no TLS\n";
+
+#ifdef FOREIGN_FS
+/* The thread pointer: its first word 0, not its address; made resident
+ * by _start (the probes read it) */
+unsigned long fs_block[64] __attribute__((aligned(64)));
+static char locked[4 * PAGE] __attribute__((aligned(4096)));
+#define SET_FS	"	orb $0, fs_block(%rip)\n" \
+		"	mov $" STR(SYS_arch_prctl) ", %eax\n" \
+		"	mov $" STR(ARCH_SET_FS) ", %edi\n" \
+		"	lea fs_block(%rip), %rsi\n" \
+		"	syscall\n"
+#else
+#define SET_FS	""
+#endif
 
 /* The entry: no frame, stack 16-byte aligned before the call (argc at
  * the stack pointer, which main does not need); the stack pages below
@@ -65,6 +91,7 @@ __asm__(".text\n"
 	"	orb $0, (%rsp,%rax)\n"
 	"	dec %ecx\n"
 	"	jnz 1b\n"
+	SET_FS
 	"	call main\n"
 	"	mov %eax, %edi\n"
 	"	mov $" STR(SYS_exit_group) ", %eax\n"
@@ -142,5 +169,9 @@ main(void)
 	while (((volatile const char *)message)[n])
 		n++;
 	run();
+#ifdef FOREIGN_FS
+	if (sys3(SYS_mlock, (long)locked, sizeof(locked), 0) != 0)
+		return 4;
+#endif
 	return say(message, n) == n ? 0 : 3;
 }
