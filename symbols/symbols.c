@@ -925,6 +925,22 @@ static const char *decl_file(struct loader *L, Dwarf_Die *die)
 	return dwarf_decl_file(die);
 }
 
+/* A function's line where its DIE has no DW_AT_decl_line (Go's
+ * compiler before 1.21 gives none): the line of its entry in the unit's
+ * line table, the one its code starts at.  0 when none says. */
+static int entry_line(Dwarf_Die *die, Dwarf_Addr entry)
+{
+	Dwarf_Die cu;
+	Dwarf_Line *l;
+	int line = 0;
+
+	if (!dwarf_diecu(die, &cu, NULL, NULL) ||
+	    !(l = dwarf_getsrc_die(&cu, entry)) ||
+	    dwarf_lineno(l, &line) != 0 || line < 0)
+		return 0;
+	return line;
+}
+
 static void add_dwarf_func(struct loader *L, Dwarf_Die *die, Dwarf_Addr bias)
 {
 	struct addr_range *r = NULL;
@@ -943,7 +959,8 @@ static void add_dwarf_func(struct loader *L, Dwarf_Die *die, Dwarf_Addr bias)
 	if (!name || !decl || !die_entry(die, bias, &entry))
 		return;
 	file = decl_file_path(decl, L->comp_dir);
-	dwarf_decl_line(die, &line);
+	if (dwarf_decl_line(die, &line) != 0 || line <= 0)
+		line = entry_line(die, entry - bias);
 	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0)
 		if (hi > lo)
 			add_start(L, lo + bias);

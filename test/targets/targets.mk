@@ -108,3 +108,5 @@ include $(dir $(TGT_MK))regress.mk
 include $(dir $(TGT_MK))relpath.mk
 # The programs without a thread pointer: their own fragment.
 include $(dir $(TGT_MK))notls.mk
+# The function whose DWARF has no line: its own fragment.
+include $(dir $(TGT_MK))noline.mk
