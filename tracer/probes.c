@@ -100,6 +100,15 @@ static uint64_t fs_base_of(pid_t tid)
 	return errno ? UINT64_MAX : (uint64_t)v;
 }
 
+/* Does the thread pointer tp point to itself, as the TLS ABI's does? */
+static bool tp_self(const struct process *p, uint64_t tp)
+{
+	uint64_t self;
+
+	return tp && tp != UINT64_MAX &&
+	       mem_read(p->memfd, tp, &self, sizeof(self)) == 0 && self == tp;
+}
+
 /* Without rdfsbase the probe takes the word at %fs:0 for the thread's
  * key: the TLS ABI's thread pointer, which points to itself.  True when
  * it does so for every thread of p (a thread with no fs base yet gets one
@@ -110,15 +119,12 @@ static bool fs_self_holds(const struct tracer *tr, const struct process *p)
 
 	for (size_t i = 0; i < tr->threads.n; i++) {
 		pid_t tid = tr->threads.threads[i].tid;
-		uint64_t fs, self;
+		uint64_t fs;
 
 		if (tr->threads.threads[i].proc != p)
 			continue;
 		fs = fs_base_of(tid);
-		if (fs == UINT64_MAX)
-			return false;
-		if (fs && (mem_read(p->memfd, fs, &self, sizeof(self)) != 0 ||
-			   self != fs))
+		if (fs == UINT64_MAX || (fs && !tp_self(p, fs)))
 			return false;
 		none += !fs;
 	}
@@ -189,15 +195,6 @@ static bool threads_share_fs(const struct tracer *tr, const struct process *p)
 		shared = fs[i] == fs[i - 1];
 	free(fs);
 	return shared;
-}
-
-/* Does the thread pointer tp point to itself, as the TLS ABI's does? */
-static bool tp_self(const struct process *p, uint64_t tp)
-{
-	uint64_t self;
-
-	return tp && tp != UINT64_MAX &&
-	       mem_read(p->memfd, tp, &self, sizeof(self)) == 0 && self == tp;
 }
 
 uint64_t probes_key(const struct process *p, uint64_t fs_base)
