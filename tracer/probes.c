@@ -2893,7 +2893,7 @@ void probes_vfork(struct process *p, uint64_t key, pid_t child)
 	struct probes *pr = &p->probes;
 
 	if (pr->vfork_shadow) {
-		free(pr->vfork_shadow->stack);
+		thread_free_frames(pr->vfork_shadow);
 		free(pr->vfork_shadow);
 		pr->vfork_shadow = NULL;
 	}
@@ -2910,7 +2910,7 @@ void probes_vfork(struct process *p, uint64_t key, pid_t child)
 void probes_thread_gone(struct process *p, uint64_t key)
 {
 	if (p->probes.cap_shadows && key)
-		probes_shadow(p, key)->depth = 0;
+		thread_clear_frames(probes_shadow(p, key));
 }
 
 /* A drain holds back the last entry record it read (held) until the
@@ -3820,7 +3820,7 @@ void probes_forget(struct tracer *tr, struct process *p)
 	free(pr->gots);
 	for (size_t i = 0; i < pr->cap_shadows; i++)
 		if (pr->shadows[i].sh) {
-			free(pr->shadows[i].sh->stack);
+			thread_free_frames(pr->shadows[i].sh);
 			free(pr->shadows[i].sh);
 		}
 	free(pr->shadows);

@@ -36,47 +36,209 @@ void thread_remove(struct thread_table *t, pid_t tid)
 
 	if (!th)
 		return;
-	free(th->stack);
+	thread_free_frames(th);
 	*th = t->threads[--t->n];
 }
 
 void thread_table_free(struct thread_table *t)
 {
 	for (size_t i = 0; i < t->n; i++)
-		free(t->threads[i].stack);
+		thread_free_frames(&t->threads[i]);
 	free(t->threads);
 	memset(t, 0, sizeof(*t));
 }
 
+/* The g-th oldest group of parked frames. */
+static struct parked *park_at(const struct thread *th, size_t g)
+{
+	return &th->parked[(th->park_head + g) & (th->cap_parked - 1)];
+}
+
+void thread_clear_frames(struct thread *th)
+{
+	th->depth = 0;
+	for (size_t g = 0; g < th->nparked; g++)
+		free(park_at(th, g)->frames);
+	th->park_head = th->nparked = th->parked_frames = 0;
+}
+
+void thread_free_frames(struct thread *th)
+{
+	thread_clear_frames(th);
+	free(th->stack);
+	free(th->parked);
+	th->stack = NULL;
+	th->parked = NULL;
+	th->cap = th->cap_parked = 0;
+}
+
+static struct frame *frames_dup(const struct frame *f, size_t n)
+{
+	struct frame *c = n ? xmalloc(n * sizeof(*c)) : NULL;
+
+	if (n)
+		memcpy(c, f, n * sizeof(*c));
+	return c;
+}
+
 void thread_copy_stack(struct thread *to, const struct thread *from)
 {
-	free(to->stack);
+	thread_free_frames(to);
 	to->cap = to->depth = from->depth;
-	to->stack = to->cap ? xmalloc(to->cap * sizeof(*to->stack)) : NULL;
-	if (to->depth)
-		memcpy(to->stack, from->stack, to->depth * sizeof(*to->stack));
+	to->stack = frames_dup(from->stack, from->depth);
+	to->cap_parked = from->cap_parked;
+	to->nparked = from->nparked;
+	to->parked_frames = from->parked_frames;
+	to->parked = to->cap_parked ?
+		     xmalloc(to->cap_parked * sizeof(*to->parked)) : NULL;
+	for (size_t g = 0; g < from->nparked; g++) {
+		const struct parked *pk = park_at(from, g);
+
+		to->parked[g] = *pk;
+		to->parked[g].frames = frames_dup(pk->frames, pk->n);
+	}
 }
 
 void thread_take_frames(struct thread *to, struct thread *from)
 {
-	free(to->stack);
+	thread_free_frames(to);
 	to->stack = from->stack;
 	to->depth = from->depth;
 	to->cap = from->cap;
+	to->parked = from->parked;
+	to->park_head = from->park_head;
+	to->nparked = from->nparked;
+	to->cap_parked = from->cap_parked;
+	to->parked_frames = from->parked_frames;
 	to->tail_pending = from->tail_pending;
 	to->tail_sp = from->tail_sp;
 	to->tail_fn = from->tail_fn;
 	from->stack = NULL;
 	from->depth = from->cap = 0;
+	from->parked = NULL;
+	from->park_head = from->nparked = from->cap_parked = 0;
+	from->parked_frames = 0;
 	from->tail_pending = false;
 }
 
-/* Drop frames entered at or below sp: a new call at sp, or a return to
- * above it, means they can no longer return normally. */
+/* The oldest parked frames go. */
+static void unpark_oldest(struct thread *th)
+{
+	struct parked *pk = park_at(th, 0);
+
+	th->parked_frames -= pk->n;
+	free(pk->frames);
+	th->park_head = (th->park_head + 1) & (th->cap_parked - 1);
+	th->nparked--;
+}
+
+/* The g-th oldest group leaves the ring, the newer ones move down. */
+static void unpark_group(struct thread *th, size_t g)
+{
+	th->parked_frames -= park_at(th, g)->n;
+	for (; g + 1 < th->nparked; g++)
+		*park_at(th, g) = *park_at(th, g + 1);
+	th->nparked--;
+}
+
+/* Frames [from, depth) leave the stack without returning.  A longjmp or
+ * an exception left them for good; a coroutine's switch of stacks (a
+ * call entered on another stack, above them, or a return there) may come
+ * back to them: they are parked, as one group over the frame below them,
+ * for thread_return to find (unpark).  Bounded: past THREAD_PARK_MAX
+ * frames the oldest groups go, and a bigger group is not kept. */
+static void park_frames(struct thread *th, size_t from)
+{
+	size_t n = th->depth - from;
+	struct parked *pk;
+
+	th->depth = from;
+	if (!n || n > THREAD_PARK_MAX)
+		return;
+	while (th->parked_frames + n > THREAD_PARK_MAX)
+		unpark_oldest(th);
+	if (th->nparked == th->cap_parked) {
+		size_t cap = th->cap_parked ? 2 * th->cap_parked : 8;
+		struct parked *ring = xreallocarray(NULL, cap, sizeof(*ring));
+
+		for (size_t g = 0; g < th->nparked; g++)
+			ring[g] = *park_at(th, g);
+		free(th->parked);
+		th->parked = ring;
+		th->cap_parked = cap;
+		th->park_head = 0;
+	}
+	pk = park_at(th, th->nparked++);
+	*pk = (struct parked){
+		.frames = frames_dup(th->stack + from, n), .n = n,
+		.base_sp = from ? th->stack[from - 1].sp : 0,
+		.base_t = from ? th->stack[from - 1].t_entry : 0,
+		.base_fn = from ? th->stack[from - 1].fn : -1,
+	};
+	th->parked_frames += n;
+}
+
+/* Where parked frames above base go back: above that frame if it is
+ * still on the stack, at the bottom if they had none, else on top. */
+static size_t park_base(const struct thread *th, const struct parked *pk)
+{
+	if (pk->base_fn < 0)
+		return 0;
+	for (size_t i = th->depth; i; i--) {
+		const struct frame *f = &th->stack[i - 1];
+
+		if (f->sp == pk->base_sp && f->t_entry == pk->base_t &&
+		    f->fn == pk->base_fn)
+			return i;
+	}
+	return th->depth;
+}
+
+/* A return of fn at sp, whose frame is not on the stack: the newest
+ * parked frame of fn at sp comes back, with the frames parked below it,
+ * over the frame they had left; what is above that is parked in turn.
+ * The frames parked above it stay parked, over it: left by a longjmp,
+ * or another coroutine's, parked with these when a handler's entry whose
+ * stack could not be read kept them (tracer_enter).  True when one
+ * did. */
+static bool unpark(struct thread *th, int32_t fn, uint64_t sp)
+{
+	for (size_t g = th->nparked; g; g--) {
+		struct parked got = *park_at(th, g - 1);
+		size_t k = got.n, at;
+
+		while (k && !(got.frames[k - 1].sp == sp &&
+			      got.frames[k - 1].fn == fn))
+			k--;
+		if (!k)
+			continue;
+		unpark_group(th, g - 1);
+		park_frames(th, park_base(th, &got));
+		at = th->depth;
+		if (at + got.n > th->cap) {
+			th->cap = at + got.n > 2 * th->cap ? at + got.n :
+				  2 * th->cap;
+			th->stack = xreallocarray(th->stack, th->cap,
+						  sizeof(*th->stack));
+		}
+		memcpy(th->stack + at, got.frames, got.n * sizeof(*th->stack));
+		th->depth = at + got.n;
+		free(got.frames);
+		park_frames(th, at + k);
+		return true;
+	}
+	return false;
+}
+
+/* Frames entered at or below sp leave: a new call at sp, or a return to
+ * above it, means they can no longer return normally here. */
 static void drop_frames_below(struct thread *th, uint64_t sp)
 {
-	while (th->depth && th->stack[th->depth - 1].sp < sp)
-		th->depth--;
+	size_t d = th->depth;
+
+	while (d && th->stack[d - 1].sp < sp)
+		d--;
+	park_frames(th, d);
 }
 
 /* A trap during the call of the top frame: its high-water mark. */
@@ -194,8 +356,13 @@ void thread_enter(struct thread *th, struct report *rep, int32_t fn,
 		note_rss(th, t->rss);
 		return;
 	}
-	while (!chain && !keep_frames && thread_enter_unwinds(th, sp))
-		th->depth--;
+	if (!chain && !keep_frames) {
+		size_t d = th->depth;
+
+		while (d && th->stack[d - 1].sp <= sp)
+			d--;
+		park_frames(th, d);
+	}
 	note_rss(th, t->rss);
 	push_frame(th, rep, fn, sp, t, chain);
 }
@@ -224,23 +391,25 @@ void thread_leaf_call(struct thread *th, struct report *rep, int32_t fn,
 		report_record_call(rep, path, &c);
 }
 
-/* Find the frame that a return of fn at sp ends, and drop what lies above
- * it; true when it is on top. */
+/* Find the frame that a return of fn at sp ends, on the stack or parked,
+ * and park what lies above it; true when it is on top. */
 static bool return_frame(struct thread *th, int32_t fn, uint64_t sp)
 {
 	drop_frames_below(th, sp);
 	if (th->depth && th->stack[th->depth - 1].sp != sp) {
 		/* Above fn's frame, frames at a higher sp: those of a handler
-		 * on an alternate stack that siglongjmp left.  Only then does
-		 * this search run (and a return with no frame: entered before
-		 * an attach). */
+		 * on an alternate stack that siglongjmp left, or of another
+		 * coroutine.  Only then does this search run (and a return
+		 * with no frame: entered before an attach, or parked). */
 		size_t i = th->depth;
 
 		while (i && !(th->stack[i - 1].sp == sp && th->stack[i - 1].fn == fn))
 			i--;
 		if (i)
-			th->depth = i;
+			park_frames(th, i);
 	}
+	if (!(th->depth && th->stack[th->depth - 1].sp == sp) && th->nparked)
+		unpark(th, fn, sp);
 	return th->depth && th->stack[th->depth - 1].sp == sp;
 }
 

@@ -31,6 +31,20 @@ struct frame {
  * thread_enter). */
 #define THREAD_CHAIN_MAX 1024
 
+/* Frames a thread left without their returns, kept in case it comes back
+ * to them: a coroutine (swapcontext, a fiber) switched its stack away in
+ * their calls.  A longjmp's or an exception's are never come back to, and
+ * age out: at most THREAD_PARK_MAX frames a thread, the oldest go first. */
+#define THREAD_PARK_MAX 4096
+struct parked {
+	struct frame *frames;	/* bottom first */
+	size_t n;
+	/* the frame they were above (base_fn -1: none), which they go
+	 * back on when it is still there */
+	uint64_t base_sp, base_t;
+	int32_t base_fn;
+};
+
 /* What a trap saw. */
 struct trap {
 	int64_t rss;		/* bytes, or -1 when it could not be read */
@@ -78,6 +92,10 @@ struct thread {
 	uint64_t jump_dest;	/* the last RING_DEST's target (probes.c) */
 	struct frame *stack;
 	size_t depth, cap;
+	/* a ring of cap_parked (a power of 2) groups, nparked of them
+	 * from park_head on, oldest first */
+	struct parked *parked;
+	size_t park_head, nparked, cap_parked, parked_frames;
 };
 
 struct thread_table {
@@ -89,8 +107,12 @@ struct thread *thread_find(struct thread_table *t, pid_t tid);
 struct thread *thread_add(struct thread_table *t, pid_t tid);
 void thread_remove(struct thread_table *t, pid_t tid);
 void thread_table_free(struct thread_table *t);
-/* Give `to` a copy of the frames of `from` (a forked child returns through
- * its parent's frames). */
+/* Forget every frame of th, parked ones too (its thread ended). */
+void thread_clear_frames(struct thread *th);
+/* ...and free their memory. */
+void thread_free_frames(struct thread *th);
+/* Give `to` a copy of the frames of `from`, parked ones too (a forked
+ * child returns through its parent's frames). */
 void thread_copy_stack(struct thread *to, const struct thread *from);
 /* Move the frames of `from` (and its pending tail call) to `to`, whose
  * own go: a shadow stack kept by thread key becomes the thread's. */
@@ -109,7 +131,8 @@ bool thread_enter_ends_frames(const struct thread *th, int32_t fn,
 			      uint64_t sp);
 /* A traced function was entered with stack pointer sp: its call path is
  * its caller's (the frame below) extended by fn.  Frames entered at or
- * below sp are dropped unless keep_frames (a handler on another stack).
+ * below sp are left (parked) unless keep_frames (a handler on another
+ * stack).
  * The entry that a tail call announced (thread_tail_call) keeps the frame
  * that jumped: the callee is chained on it, as a call at -O0 would be.
  * Past THREAD_CHAIN_MAX chained frames, a chain that comes back to a
@@ -119,13 +142,17 @@ bool thread_enter_ends_frames(const struct thread *th, int32_t fn,
 void thread_enter(struct thread *th, struct report *rep, int32_t fn,
 		  uint64_t sp, const struct trap *t, bool keep_frames);
 /* A return site of fn was reached with stack pointer sp: frames entered
- * deeper than sp are gone (longjmp, exceptions) and are dropped, and so
- * are frames above fn's own frame at sp (a handler on another stack that
- * was left by longjmp); the frame entered at sp, if it is fn's, returns:
- * its delta, self (less what its
- * direct callees added) and peak are recorded, and its caller learns what
- * it added and how high RSS went.  Returns the function of the last frame
- * that ended (the first of a chain of tail calls), or -1 when none did. */
+ * deeper than sp are gone (longjmp, exceptions) and are left (parked), and
+ * so are frames above fn's own frame at sp (a handler on another stack
+ * that was left by longjmp); the frame entered at sp, if it is fn's,
+ * returns: its delta, self (less what its direct callees added) and peak
+ * are recorded, and its caller learns what it added and how high RSS
+ * went.  With no frame of fn at sp on the stack, a parked one (a
+ * coroutine's stack switched back to) comes back with the frames parked
+ * below it, on the frame they had left if it is still there (the frames
+ * above that are parked in turn), and returns.  Returns the function of
+ * the last frame that ended (the first of a chain of tail calls), or -1
+ * when none did. */
 int32_t thread_return(struct thread *th, struct report *rep, int32_t fn,
 		      uint64_t sp, const struct trap *t);
 /* A call of fn entered at sp that returned at once, with t's RSS at both

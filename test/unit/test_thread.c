@@ -18,7 +18,7 @@
 
 /* ---- a recording stand-in for report/ ---- */
 
-enum { MAX_PATHS = 4096, MAX_CALLS = 4096 };
+enum { MAX_PATHS = 4096, MAX_CALLS = 8192 };
 
 static struct { int parent, fn; } paths[MAX_PATHS];
 static int npaths;
@@ -58,7 +58,7 @@ void report_record_call(struct report *r, int path, const struct report_call *c)
 /* ---- the cases ---- */
 
 enum op { END, ENTER, ENTER_ALT, RET, TAIL };
-enum { A, B, C, D, H, X };
+enum { A, B, C, D, H, S, X };
 #define PG 4096
 
 struct step {
@@ -154,6 +154,27 @@ static const struct tcase cases[] = {
 		{ ENTER, A, 1000, 0 }, { TAIL, A, 1000, 0, B },
 		{ ENTER, C, 1000, 1 }, { RET, C, 1000, 2 } },
 	  { { C, -1, 1, 1, 1 } }, 1, 0 },
+	{ "coroutines: a call left by a switch of stacks returns when its "
+	  "stack comes back (the other coroutine's above it)", {
+		{ ENTER, S, 1000, 0 }, { ENTER, A, 500, 0 },
+		{ ENTER, B, 700, 1 }, { RET, B, 700, 3 },
+		{ RET, A, 500, 4 }, { RET, S, 1000, 5 } },
+	  { { B, S, 2, 2, 2 }, { A, S, 4, 4, 4 }, { S, -1, 5, -1, 5 } },
+	  3, 0 },
+	{ "coroutines: the other coroutine's stack below: its call looks "
+	  "nested, and still returns after the one it lay on", {
+		{ ENTER, S, 1000, 0 }, { ENTER, A, 700, 0 },
+		{ ENTER, B, 500, 1 }, { RET, A, 700, 3 },
+		{ RET, B, 500, 4 }, { RET, S, 1000, 5 } },
+	  { { A, S, 3, 3, 3 }, { B, A, 3, 3, 3 }, { S, -1, 5, -1, 5 } },
+	  3, 0 },
+	{ "coroutines: calls come back over another caller than the one they "
+	  "left", {
+		{ ENTER, S, 1000, 0 }, { ENTER, A, 500, 0 },
+		{ RET, S, 1000, 1 }, { ENTER, X, 1000, 1 },
+		{ RET, A, 500, 3 }, { RET, X, 1000, 4 } },
+	  { { S, -1, 1, 1, 1 }, { A, S, 3, 3, 3 }, { X, -1, 3, 0, 3 } },
+	  3, 0 },
 	{ "frames still open at the end", {
 		{ ENTER, A, 1000, 0 }, { ENTER, B, 960, 1 } },
 	  { { 0 } }, 0, 2 },
@@ -200,7 +221,7 @@ static void run_case(const struct tcase *c)
 		assert_int_equal(recs[i].self, w->self * PG);
 		assert_int_equal(recs[i].peak, w->peak * PG);
 	}
-	free(th.stack);
+	thread_free_frames(&th);
 }
 
 static void test_cases(void **state)
@@ -240,7 +261,38 @@ static void test_long_chain_bounded(void **state)
 	assert_int_equal(th.depth, 0);
 	assert_int_equal(nrecs, nopen);
 	assert_true(npaths <= THREAD_CHAIN_MAX + 1);
-	free(th.stack);
+	thread_free_frames(&th);
+}
+
+/* A longjmp out of two frames, a million times: the frames it left are
+ * parked (a coroutine could come back to them), never more than
+ * THREAD_PARK_MAX, and the calls made after still pair. */
+static void test_parked_bounded(void **state)
+{
+	struct thread th = { .tid = 1 };
+	struct trap t = { .rss = 0 };
+
+	(void)state;
+	npaths = nrecs = 0;
+	thread_enter(&th, NULL, A, 1000, &t, false);
+	for (long i = 0; i < 1000000; i++) {
+		thread_enter(&th, NULL, B, 960, &t, false);
+		thread_enter(&th, NULL, C, 920 - 8 * (i % 3), &t, false);
+		assert_true(th.parked_frames <= THREAD_PARK_MAX);
+		assert_true(th.nparked <= THREAD_PARK_MAX);
+	}
+	assert_int_equal(th.depth, 3);
+	assert_true(th.parked_frames >= THREAD_PARK_MAX - 1);
+	t.rss = PG;
+	assert_int_equal(thread_return(&th, NULL, C, 920 - 8 * (999999 % 3), &t), C);
+	assert_int_equal(thread_return(&th, NULL, B, 960, &t), B);
+	assert_int_equal(thread_return(&th, NULL, A, 1000, &t), A);
+	assert_int_equal(nrecs, 3);
+	assert_int_equal(th.depth, 0);
+	thread_clear_frames(&th);
+	assert_int_equal(th.nparked, 0);
+	assert_int_equal(th.parked_frames, 0);
+	thread_free_frames(&th);
 }
 
 /* Which entries would end frames, and so make the tracer read the stack
@@ -270,7 +322,48 @@ static void test_ends_frames(void **state)
 	assert_int_equal(nrecs, 0);
 	/* the tail call is taken: a second entry of B there ends frames */
 	assert_true(thread_enter_ends_frames(&th, B, 1000));
-	free(th.stack);
+	thread_free_frames(&th);
+}
+
+/* 5,000 coroutines, each left inside a call of A by the next one's entry
+ * (its stack above), then resumed in a scattered order: the calls of the
+ * newest 4,096 parked and of the one running return, over S; the oldest
+ * were forgotten (their returns find nothing), and the ring of groups
+ * wrapped. */
+static void test_many_coroutines(void **state)
+{
+	enum { N = 5000, SP0 = 100000 };
+	struct thread th = { .tid = 1 };
+	struct trap t = { .rss = 0 };
+	int back = 0;
+
+	(void)state;
+	npaths = nrecs = 0;
+	thread_enter(&th, NULL, S, 10 * SP0, &t, false);
+	for (int i = 0; i < N; i++)
+		thread_enter(&th, NULL, A, SP0 + 64 * (uint64_t)i, &t, false);
+	assert_int_equal(th.depth, 2);
+	assert_int_equal(th.nparked, THREAD_PARK_MAX);
+	t.rss = PG;
+	for (int k = 0; k < N; k++) {
+		int j = (int)((7L * k) % N);
+		int32_t r = thread_return(&th, NULL, A, SP0 + 64 * (uint64_t)j, &t);
+
+		assert_int_equal(r, j >= N - 1 - THREAD_PARK_MAX ? A : -1);
+		back += r == A;
+		/* S, and until it is parked the newest's frame */
+		assert_true(th.depth == 1 || (th.depth == 2 && back == 0));
+	}
+	assert_int_equal(back, THREAD_PARK_MAX + 1);
+	assert_int_equal(nrecs, THREAD_PARK_MAX + 1);
+	for (int i = 0; i < nrecs; i++) {
+		assert_int_equal(recs[i].fn, A);
+		assert_int_equal(recs[i].caller, S);
+		assert_int_equal(recs[i].delta, PG);
+	}
+	assert_int_equal(th.nparked, 0);
+	assert_int_equal(thread_return(&th, NULL, S, 10 * SP0, &t), S);
+	thread_free_frames(&th);
 }
 
 /* A forked child returns through a copy of its parent's frames. */
@@ -292,8 +385,25 @@ static void test_copy_stack(void **state)
 	assert_int_equal(nrecs, 2);
 	assert_int_equal(parent.depth, 2);
 	assert_int_equal(child.depth, 0);
-	free(parent.stack);
-	free(child.stack);
+
+	/* and its parked frames: a coroutine of the child's comes back */
+	t.rss = 0;
+	thread_enter(&parent, NULL, C, 1100, &t, false);
+	assert_int_equal(parent.depth, 1);
+	assert_int_equal(parent.parked_frames, 2);
+	thread_copy_stack(&child, &parent);
+	t.rss = 3 * PG;
+	assert_int_equal(thread_return(&child, NULL, B, 960, &t), B);
+	assert_int_equal(thread_return(&child, NULL, A, 1000, &t), A);
+	assert_int_equal(thread_return(&child, NULL, C, 1100, &t), C);
+	assert_int_equal(nrecs, 5);
+	assert_int_equal(recs[4].delta, 3 * PG);
+	assert_int_equal(child.depth, 0);
+	assert_int_equal(child.parked_frames, 0);
+	assert_int_equal(parent.depth, 1);
+	assert_int_equal(parent.parked_frames, 2);
+	thread_free_frames(&parent);
+	thread_free_frames(&child);
 }
 
 /* A leaf call taken whole (thread_leaf_call, the probe engine's drain for
@@ -380,8 +490,8 @@ static void test_leaf_call(void **state)
 				assert_int_equal(recs[i].peak, want[i].peak);
 			}
 		}
-		free(th1.stack);
-		free(th2.stack);
+		thread_free_frames(&th1);
+		thread_free_frames(&th2);
 	}
 }
 
@@ -391,6 +501,8 @@ int main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_leaf_call),
 		cmocka_unit_test(test_long_chain_bounded),
+		cmocka_unit_test(test_parked_bounded),
+		cmocka_unit_test(test_many_coroutines),
 		cmocka_unit_test(test_copy_stack),
 		cmocka_unit_test(test_ends_frames),
 	};
