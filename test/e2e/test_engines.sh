@@ -31,6 +31,22 @@ for t in mem jump tailcall kinds quiet untraced sel_malloc forks flags oneinsn r
 done
 ENGINES_MASK=
 
+# coroutines: calls left by a switch of stacks come back with it (the
+# frames parked by one engine are those the other parks)
+for v in $ALL_C_VARIANTS; do
+	for o in up down; do
+		for s in deep moved; do
+			engines_case "engines: coro.$v $o $s" -- "$TGT/coro.$v" "$o" "$s" "$MARK"
+		done
+	done
+done
+
+# an untraced handler above the interrupted stack calls a traced function
+for v in $DEBUG_VARIANTS; do
+	engines_case "engines: altabove.$v" -e outer -e inner -e in_handler -- \
+		"$TGT/altabove.$v" "$MARK"
+done
+
 # functions too short for a probe's jmp: their direct calls re-aimed at a
 # stub of their own, their calls through pointers int3s
 for v in $ALL_C_VARIANTS; do
