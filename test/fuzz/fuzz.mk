@@ -13,11 +13,12 @@
 # /proc/PID/maps), elf (symbols/symbols.c, linefiles.c, disasm.c
 # through libdwfl), ring (probe/ring.c's consumer, on memory the traced
 # program can scribble on), patch (symbols/patch.c's windows, on any
-# bytes).  Seed corpora: test/fuzz/corpus/TARGET; inputs that once failed:
+# bytes), thread (tracer/thread.c's shadow stacks, on any events).
+# Seed corpora: test/fuzz/corpus/TARGET; inputs that once failed:
 # test/fuzz/regress/TARGET; the growing corpus and the crash artifacts of a
 # run: build/fuzz/.
 
-FUZZ_ALL     := funcs record budget proc elf ring patch
+FUZZ_ALL     := funcs record budget proc elf ring patch thread
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_TIME    ?= 60
 FUZZ_CC      ?= clang
@@ -40,6 +41,7 @@ FUZZ_SRC_elf    := test/fuzz/fuzz_elf.c symbols/symbols.c symbols/linefiles.c sy
 	symbols/select.c util.c procfs.c
 FUZZ_SRC_ring   := test/fuzz/fuzz_ring.c probe/ring.c
 FUZZ_SRC_patch  := test/fuzz/fuzz_patch.c symbols/patch.c symbols/disasm.c symbols/quickdec.c
+FUZZ_SRC_thread := test/fuzz/fuzz_thread.c tracer/thread.c util.c
 FUZZ_LIBS_record = -lm $(shell pkg-config --libs libprotobuf-c zlib 2>/dev/null)
 FUZZ_LIBS_budget = -lm
 FUZZ_LIBS_proc   = $(PKG_LIBS)
@@ -49,7 +51,7 @@ FUZZ_LIBS_patch  = $(PKG_LIBS)
 FUZZ_BINS   := $(FUZZ_TARGETS:%=build/fuzz/bin/fuzz_%)
 REPLAY_BINS := $(FUZZ_ALL:%=build-asan/fuzz/replay_%)
 FUZZ_CFLAGS  = $(filter-out -MMD -MP,$(ALL_CFLAGS))
-FUZZ_HDRS   := $(wildcard test/fuzz/*.h symbols/*.h report/*.h tracer/rss.h procfs.h util.h probe/*.h)
+FUZZ_HDRS   := $(wildcard test/fuzz/*.h symbols/*.h report/*.h tracer/rss.h tracer/thread.h procfs.h util.h probe/*.h)
 
 .PHONY: fuzz fuzz-build fuzz-replay fuzz-seeds fuzz-clang-ok
 fuzz: deps-ok fuzz-clang-ok fuzz-build
