@@ -173,9 +173,10 @@ void tracer_sample_n(struct tracer *tr, struct process *p,
 		     const struct trap *trap, uint64_t n);
 void tracer_enter(struct process *p, struct thread *sh, int32_t fn,
 		  uint64_t sp, const struct trap *trap);
-void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
-		  const struct insn *in, uint32_t ranges_at, uint32_t nranges,
-		  uint64_t sp, uint64_t dest, const struct trap *trap);
+void tracer_leave(struct tracer *tr, struct process *p, struct thread *sh,
+		  int32_t fn, const struct insn *in, uint32_t ranges_at,
+		  uint32_t nranges, uint64_t sp, uint64_t dest,
+		  const struct trap *trap);
 uint64_t tracer_clock(const struct tracer *tr);
 /* image.c: an area of len bytes mapped (read, exec) within rel32 reach of
  * the module t, by the stopped thread tid; 0 when it cannot be. */

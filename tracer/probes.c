@@ -2907,6 +2907,18 @@ void probes_vfork(struct process *p, uint64_t key, pid_t child)
 	pr->vfork_child = child;
 }
 
+bool probes_adopt(struct process *p, struct thread *sh, int32_t fn,
+		  uint64_t sp)
+{
+	struct probes *pr = &p->probes;
+
+	for (size_t i = 0; i < pr->cap_shadows; i++)
+		if (pr->shadows[i].sh && pr->shadows[i].sh != sh &&
+		    thread_adopt(sh, pr->shadows[i].sh, fn, sp))
+			return true;
+	return false;
+}
+
 void probes_thread_gone(struct process *p, uint64_t key)
 {
 	if (p->probes.cap_shadows && key)
@@ -3012,7 +3024,8 @@ static void take_event(struct drain_ctx *c, const struct ring_event *ev)
 	if (ev->kind == RING_ENTRY && h->entry_fn >= 0) {
 		tracer_enter(ep, sh, h->entry_fn, ev->sp, &trap);
 	} else if (ev->kind == RING_RETURN && h->ret_fn >= 0 && h->ret) {
-		tracer_leave(ep, sh, h->ret_fn, &ret, 0, 0, ev->sp, 0, &trap);
+		tracer_leave(c->tr, ep, sh, h->ret_fn, &ret, 0, 0, ev->sp, 0,
+			     &trap);
 	} else if (ev->kind == RING_RETURN && h->ret_fn >= 0) {
 		/* the probe runs only when the site leaves: a jcc taken, an
 		 * indirect jmp to its target (the RING_DEST before) */
@@ -3022,7 +3035,7 @@ static void take_event(struct drain_ctx *c, const struct ring_event *ev)
 			dest = sh->jump_dest;
 			sh->jump_dest = 0;
 		}
-		tracer_leave(ep, sh, s->ret_fn, &s->insn, s->ranges_at,
+		tracer_leave(c->tr, ep, sh, s->ret_fn, &s->insn, s->ranges_at,
 			     s->nranges, ev->sp, dest, &trap);
 	} else {
 		c->tr->pstats.bad_records++;
@@ -3124,8 +3137,9 @@ static void take_traps(struct tracer *tr, struct process *p, uint64_t limit,
 		if (t->entry_fn >= 0)
 			tracer_enter(p, sh, t->entry_fn, t->sp, &trap);
 		if (t->ret_fn >= 0)
-			tracer_leave(p, sh, t->ret_fn, &t->insn, t->ranges_at,
-				     t->nranges, t->sp, t->dest, &trap);
+			tracer_leave(tr, p, sh, t->ret_fn, &t->insn,
+				     t->ranges_at, t->nranges, t->sp, t->dest,
+				     &trap);
 	}
 	if (pr->trap_head == pr->ntraps)
 		pr->trap_head = pr->ntraps = 0;

@@ -245,6 +245,10 @@ void probes_defer(struct tracer *tr, struct process *p, struct probe_trap *t);
 int32_t probes_entry_fn(const struct process *p, uint64_t addr);
 /* The shadow stack of a thread key (created empty). */
 struct thread *probes_shadow(struct process *p, uint64_t key);
+/* A return of fn at sp in shadow sh, which has no frame of it: the frame,
+ * if another shadow of the process holds it (thread_adopt), moves to sh. */
+bool probes_adopt(struct process *p, struct thread *sh, int32_t fn,
+		  uint64_t sp);
 /* A vfork child of the thread with that key starts (child: its tid), or
  * ends (child 0). */
 void probes_vfork(struct process *p, uint64_t key, pid_t child);

@@ -179,10 +179,12 @@ static void park_frames(struct thread *th, size_t from)
 }
 
 /* Where parked frames above base go back: above that frame if it is
- * still on the stack, at the bottom if they had none, else on top. */
+ * still on the stack, at the bottom if they had none (base_fn -1), else
+ * on top (and always for base_fn -2: a frame from another thread's
+ * stack). */
 static size_t park_base(const struct thread *th, const struct parked *pk)
 {
-	if (pk->base_fn < 0)
+	if (pk->base_fn == -1)
 		return 0;
 	for (size_t i = th->depth; i; i--) {
 		const struct frame *f = &th->stack[i - 1];
@@ -194,37 +196,96 @@ static size_t park_base(const struct thread *th, const struct parked *pk)
 	return th->depth;
 }
 
+/* The newest parked group of th holding a frame of fn at sp: its index
+ * (g) and the frame's (k). */
+static bool parked_find(const struct thread *th, int32_t fn, uint64_t sp,
+			size_t *g, size_t *k)
+{
+	for (*g = th->nparked; *g; (*g)--) {
+		const struct parked *pk = park_at(th, *g - 1);
+
+		for (*k = pk->n; *k; (*k)--)
+			if (pk->frames[*k - 1].sp == sp &&
+			    pk->frames[*k - 1].fn == fn) {
+				(*g)--;
+				(*k)--;
+				return true;
+			}
+	}
+	return false;
+}
+
+/* Group `got`, out of its ring, goes on th's stack over the frame it had
+ * left (what is above that is parked), its frame k on top: the frames
+ * parked above k stay parked, over it (left by a longjmp, or another
+ * coroutine's, parked with these when a handler's entry whose stack
+ * could not be read kept them: tracer_enter). */
+static void restore(struct thread *th, struct parked got, size_t k)
+{
+	size_t at;
+
+	park_frames(th, park_base(th, &got));
+	at = th->depth;
+	if (at + got.n > th->cap) {
+		th->cap = at + got.n > 2 * th->cap ? at + got.n : 2 * th->cap;
+		th->stack = xreallocarray(th->stack, th->cap,
+					  sizeof(*th->stack));
+	}
+	memcpy(th->stack + at, got.frames, got.n * sizeof(*th->stack));
+	th->depth = at + got.n;
+	free(got.frames);
+	park_frames(th, at + k + 1);
+}
+
 /* A return of fn at sp, whose frame is not on the stack: the newest
- * parked frame of fn at sp comes back, with the frames parked below it,
- * over the frame they had left; what is above that is parked in turn.
- * The frames parked above it stay parked, over it: left by a longjmp,
- * or another coroutine's, parked with these when a handler's entry whose
- * stack could not be read kept them (tracer_enter).  True when one
- * did. */
+ * parked frame of fn at sp comes back (restore).  True when one did. */
 static bool unpark(struct thread *th, int32_t fn, uint64_t sp)
 {
-	for (size_t g = th->nparked; g; g--) {
-		struct parked got = *park_at(th, g - 1);
-		size_t k = got.n, at;
+	struct parked got;
+	size_t g, k;
 
-		while (k && !(got.frames[k - 1].sp == sp &&
-			      got.frames[k - 1].fn == fn))
-			k--;
-		if (!k)
+	if (!parked_find(th, fn, sp, &g, &k))
+		return false;
+	got = *park_at(th, g);
+	unpark_group(th, g);
+	restore(th, got, k);
+	return true;
+}
+
+bool thread_has_frame(const struct thread *th, int32_t fn, uint64_t sp)
+{
+	size_t g, k;
+
+	for (size_t i = th->depth; i; i--)
+		if (th->stack[i - 1].sp == sp && th->stack[i - 1].fn == fn)
+			return true;
+	return parked_find(th, fn, sp, &g, &k);
+}
+
+bool thread_adopt(struct thread *to, struct thread *from, int32_t fn,
+		  uint64_t sp)
+{
+	struct parked got;
+	size_t g, k;
+
+	if (parked_find(from, fn, sp, &g, &k)) {
+		got = *park_at(from, g);
+		unpark_group(from, g);
+		restore(to, got, k);
+		return true;
+	}
+	for (size_t i = from->depth; i; i--) {
+		const struct frame *f = &from->stack[i - 1];
+
+		if (f->sp != sp || f->fn != fn)
 			continue;
-		unpark_group(th, g - 1);
-		park_frames(th, park_base(th, &got));
-		at = th->depth;
-		if (at + got.n > th->cap) {
-			th->cap = at + got.n > 2 * th->cap ? at + got.n :
-				  2 * th->cap;
-			th->stack = xreallocarray(th->stack, th->cap,
-						  sizeof(*th->stack));
-		}
-		memcpy(th->stack + at, got.frames, got.n * sizeof(*th->stack));
-		th->depth = at + got.n;
-		free(got.frames);
-		park_frames(th, at + k);
+		/* its callees there (none returned) are parked where they
+		 * were; it goes over to's frames */
+		park_frames(from, i);
+		got = (struct parked){ .frames = frames_dup(f, 1), .n = 1,
+				       .base_fn = -2 };
+		from->depth = i - 1;
+		restore(to, got, 0);
 		return true;
 	}
 	return false;

@@ -40,7 +40,7 @@ struct parked {
 	struct frame *frames;	/* bottom first */
 	size_t n;
 	/* the frame they were above (base_fn -1: none), which they go
-	 * back on when it is still there */
+	 * back on when it is still there (-2: on top, wherever) */
 	uint64_t base_sp, base_t;
 	int32_t base_fn;
 };
@@ -155,6 +155,16 @@ void thread_enter(struct thread *th, struct report *rep, int32_t fn,
  * when none did. */
 int32_t thread_return(struct thread *th, struct report *rep, int32_t fn,
 		      uint64_t sp, const struct trap *t);
+/* Is a frame of fn at sp on th's stack or parked? */
+bool thread_has_frame(const struct thread *th, int32_t fn, uint64_t sp);
+/* A return of fn at sp in thread `to` that has no frame of it: a
+ * coroutine (a goroutine, a fiber) that another thread, `from`, ran into
+ * the call, and `to` resumed.  The frame, parked in `from` (with the
+ * frames parked below it) or on its stack (alone: its callees there stay
+ * parked in `from`), moves to `to` as thread_return would bring a parked
+ * one back.  True when `from` had it. */
+bool thread_adopt(struct thread *to, struct thread *from, int32_t fn,
+		  uint64_t sp);
 /* A call of fn entered at sp that returned at once, with t's RSS at both
  * events and no event between: thread_leaf_call does what thread_enter
  * then thread_return would, without the frame, when thread_leaf_ok(sp)

@@ -652,22 +652,44 @@ static bool leaves(const struct process *p, const struct insn *in,
 	return true;
 }
 
+/* The frame of fn at sp that another thread of p holds, if one does,
+ * moves to sh (thread_adopt): the probes' shadows, or the threads'. */
+static void adopt_frame(struct tracer *tr, struct process *p,
+			struct thread *sh, int32_t fn, uint64_t sp)
+{
+	if (p->probes.cap_shadows && probes_adopt(p, sh, fn, sp))
+		return;
+	for (size_t i = 0; i < tr->threads.n; i++) {
+		struct thread *o = &tr->threads.threads[i];
+
+		if (o != sh && o->proc == p && thread_adopt(sh, o, fn, sp))
+			return;
+	}
+}
+
 /* A return site of fn (its instruction `in`, fn's ranges at ranges_at in
  * the process) was reached with stack pointer sp; the thread goes to dest
  * next.  A jump leaves the function only when its target is outside it:
  * a jcc not taken, or an indirect jmp through a switch table, stays.
  * Leaving for the entry of a traced function is a tail call: the frame
  * stays open until the callee's ends, as if the function had called it. */
-void tracer_leave(struct process *p, struct thread *sh, int32_t fn,
-		  const struct insn *in, uint32_t ranges_at, uint32_t nranges,
-		  uint64_t sp, uint64_t dest, const struct trap *trap)
+void tracer_leave(struct tracer *tr, struct process *p, struct thread *sh,
+		  int32_t fn, const struct insn *in, uint32_t ranges_at,
+		  uint32_t nranges, uint64_t sp, uint64_t dest,
+		  const struct trap *trap)
 {
 	const struct bp *to;
 	int32_t callee, last;
 
+	if (in->op != INSN_RET && !leaves(p, in, ranges_at, nranges, dest))
+		return;
+	/* no frame of fn at sp in this thread, even parked: a coroutine
+	 * that another thread ran into the call, resumed by this one (a
+	 * goroutine, a fiber); only then is anything searched */
+	if (!(sh->depth && sh->stack[sh->depth - 1].sp == sp) &&
+	    !thread_has_frame(sh, fn, sp))
+		adopt_frame(tr, p, sh, fn, sp);
 	if (in->op != INSN_RET) {
-		if (!leaves(p, in, ranges_at, nranges, dest))
-			return;
 		/* the entry there: an int3's, or a probe's */
 		to = bp_table_find(&p->bps, dest);
 		callee = to && to->entry_fn >= 0 ? to->entry_fn :
@@ -826,7 +848,7 @@ static void on_breakpoint(struct tracer *tr, struct event *ev)
 			tracer_enter(p, shadow, b->entry_fn, arch_sp(&at_site),
 				     &trap);
 		if (b->ret_fn >= 0)
-			tracer_leave(p, shadow, b->ret_fn, &b->insn,
+			tracer_leave(tr, p, shadow, b->ret_fn, &b->insn,
 				     b->ranges_at, b->nranges,
 				     arch_sp(&at_site), arch_pc(&ev->regs),
 				     &trap);

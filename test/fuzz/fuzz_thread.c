@@ -5,7 +5,8 @@
  * Each 4 bytes of input are one event of one of two threads:
  *   b0  bits 0-3: the operation (enter, enter keeping frames, return,
  *       tail call, leaf call, a fork's copy, a thread's frames moved,
- *       its end, and 15: a burst, the next event 1,000 times over, its
+ *       its end, a return taking its frame from the other thread, and
+ *       15: a burst, the next event 1,000 times over, its
  *       stack pointer stepping down, or up with bit 5), bit 4: the thread
  *   b1  bits 0-2: the function; bits 3-7: more stack pointer
  *   b2  the stack pointer's slot: bits 0-5, in one of four stacks (bits
@@ -110,6 +111,11 @@ static void event(struct thread *ths, const uint8_t *b, int64_t step)
 		break;
 	case 10:
 		thread_clear_frames(th);
+		break;
+	case 11:
+		if (!thread_has_frame(th, fn, sp) && thread_adopt(th, other, fn, sp) &&
+		    thread_return(th, NULL, fn, sp, &t) < 0)
+			abort();	/* the frame it took must return */
 		break;
 	default:
 		thread_enter(th, NULL, fn, sp, &t, false);

@@ -366,6 +366,56 @@ static void test_many_coroutines(void **state)
 	thread_free_frames(&th);
 }
 
+/* A coroutine entered in one thread and resumed by another: its return
+ * there takes the frame over, parked or still on the first thread's
+ * stack, and the call counts once. */
+static void test_adopt(void **state)
+{
+	struct thread a = { .tid = 1 }, b = { .tid = 2 };
+	struct trap t = { .rss = 0 };
+
+	(void)state;
+	npaths = nrecs = 0;
+	/* in a: S on its stack, the coroutine's A and B on another, parked
+	 * by a's next entry above them (X) */
+	thread_enter(&a, NULL, S, 9000, &t, false);
+	thread_enter(&a, NULL, A, 500, &t, false);
+	thread_enter(&a, NULL, B, 460, &t, false);
+	thread_enter(&a, NULL, X, 8000, &t, false);
+	assert_int_equal(a.parked_frames, 2);
+	/* b resumes it: B returns there, then A */
+	thread_enter(&b, NULL, C, 7000, &t, false);
+	t.rss = 2 * PG;
+	assert_false(thread_has_frame(&b, B, 460));
+	assert_true(thread_has_frame(&a, B, 460));
+	assert_false(thread_adopt(&b, &a, D, 460));
+	assert_true(thread_adopt(&b, &a, B, 460));
+	assert_int_equal(thread_return(&b, NULL, B, 460, &t), B);
+	assert_int_equal(thread_return(&b, NULL, A, 500, &t), A);
+	assert_int_equal(a.parked_frames, 0);
+	assert_int_equal(b.depth, 1);	/* C */
+	assert_int_equal(nrecs, 2);
+	assert_int_equal(recs[0].delta, 2 * PG);
+	assert_int_equal(recs[1].fn, A);
+	assert_int_equal(recs[1].caller, S);	/* its path, as entered */
+
+	/* still on a's stack (nothing parked it): it moves alone, and
+	 * what a entered in it since stays in a, parked */
+	t.rss = 0;
+	thread_enter(&a, NULL, D, 7500, &t, false);
+	thread_enter(&a, NULL, H, 7400, &t, false);
+	assert_int_equal(a.depth, 4);	/* S X D H */
+	t.rss = 3 * PG;
+	assert_true(thread_adopt(&b, &a, D, 7500));
+	assert_int_equal(a.depth, 2);
+	assert_int_equal(a.parked_frames, 1);	/* H */
+	assert_int_equal(thread_return(&b, NULL, D, 7500, &t), D);
+	assert_int_equal(recs[2].delta, 3 * PG);
+	assert_int_equal(b.depth, 1);
+	thread_free_frames(&a);
+	thread_free_frames(&b);
+}
+
 /* A forked child returns through a copy of its parent's frames. */
 static void test_copy_stack(void **state)
 {
@@ -503,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_long_chain_bounded),
 		cmocka_unit_test(test_parked_bounded),
 		cmocka_unit_test(test_many_coroutines),
+		cmocka_unit_test(test_adopt),
 		cmocka_unit_test(test_copy_stack),
 		cmocka_unit_test(test_ends_frames),
 	};
