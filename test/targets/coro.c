@@ -18,6 +18,10 @@
  *   moved   start_all() runs the first round and returns; resume_all()
  *           runs the other three: the coroutines' calls come back over a
  *           caller that is not the one they were entered over
+ *   threads the main thread and a second one (helper) take turns, each
+ *           round in run_round(): rounds 0 and 2 in the main thread, 1
+ *           and 3 in helper, which the coroutines' calls entered in the
+ *           main thread return in
  *
  * Same page discipline as mem.c: an untouched anonymous region, each
  * co_touch() call makes the next page resident; the stacks, and the
@@ -40,9 +44,15 @@
  *   sched               8      1   flat and deep
  *   start_all           2      1   moved: the first round
  *   resume_all          6      1   moved: the others
+ *   run_round           8      4   threads: 2 pages a round
+ *   helper              8      1   threads: started before round 0, it
+ *                                  returns after round 3
+ *   take_turns    not exact    1   threads: makes helper (-O0: a row)
  *   setup, main   not exact    1
  */
 #define _GNU_SOURCE
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +62,7 @@
 #define PAGE		4096L
 #define REGION_PAGES	64L
 #define STACK_SIZE	(64 * 1024L)
+#define HELPER_STACK	(256 * 1024L)
 #define ROUNDS		4
 #define YIELDS		3
 
@@ -63,6 +74,17 @@ static long next_page;
 static char *stacks;
 static ucontext_t main_ctx, co_ctx[2];
 static int deep;
+static char *helper_stack;
+static sem_t to_helper, to_main;
+
+static inline __attribute__((always_inline)) void
+sem_or_die(int r)
+{
+	if (r != 0) {
+		perror("coro: sem");
+		exit(99);
+	}
+}
 
 static inline __attribute__((always_inline)) void
 yield(int id)
@@ -151,6 +173,53 @@ resume_all(void)
 	NO_TAIL_CALL();
 }
 
+MEASURED void
+run_round(void)
+{
+	for (int id = 0; id < 2; id++)
+		resume(id);
+	NO_TAIL_CALL();
+}
+
+/* The second thread of shape threads: rounds 1 and 3. */
+MEASURED void *
+helper(void *arg)
+{
+	sem_or_die(sem_post(&to_main));		/* started */
+	for (int r = 1; r < ROUNDS; r += 2) {
+		sem_or_die(sem_wait(&to_helper));
+		run_round();
+		sem_or_die(sem_post(&to_main));
+	}
+	return arg;
+}
+
+/* Rounds 0 and 2 here, 1 and 3 in helper, strictly by turns. */
+static void
+take_turns(void)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	if (sem_init(&to_helper, 0, 0) != 0 || sem_init(&to_main, 0, 0) != 0 ||
+	    pthread_attr_init(&attr) != 0 ||
+	    pthread_attr_setstack(&attr, helper_stack, HELPER_STACK) != 0 ||
+	    pthread_create(&t, &attr, helper, NULL) != 0) {
+		perror("coro: thread");
+		exit(99);
+	}
+	sem_or_die(sem_wait(&to_main));		/* helper has started */
+	for (int r = 0; r < ROUNDS; r += 2) {
+		run_round();
+		sem_or_die(sem_post(&to_helper));
+		sem_or_die(sem_wait(&to_main));
+	}
+	if (pthread_join(t, NULL) != 0) {
+		perror("coro: join");
+		exit(99);
+	}
+}
+
 /* The first switch there and back, before anything is measured: brings
  * swapcontext's code (and its neighbours, by fault-around) in. */
 static void
@@ -180,6 +249,14 @@ setup(int down)
 	}
 	stacks = p;
 	memset(stacks, 0, 3 * STACK_SIZE);	/* resident before any call */
+	p = mmap(NULL, HELPER_STACK, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("coro: mmap");
+		exit(99);
+	}
+	helper_stack = p;
+	memset(helper_stack, 0, HELPER_STACK);
 	for (int id = 0; id < 2; id++) {
 		if (getcontext(&co_ctx[id]) != 0) {
 			perror("coro: getcontext");
@@ -211,13 +288,15 @@ main(int argc, char **argv)
 
 	if ((strcmp(order, "up") != 0 && strcmp(order, "down") != 0) ||
 	    (strcmp(shape, "flat") != 0 && strcmp(shape, "deep") != 0 &&
-	     strcmp(shape, "moved") != 0)) {
-		fprintf(stderr, "usage: coro up|down flat|deep|moved [MARK]\n");
+	     strcmp(shape, "moved") != 0 && strcmp(shape, "threads") != 0)) {
+		fprintf(stderr, "usage: coro up|down flat|deep|moved|threads [MARK]\n");
 		return 2;
 	}
 	setup(strcmp(order, "down") == 0);
 	deep = strcmp(shape, "deep") == 0;
-	if (strcmp(shape, "moved") == 0) {
+	if (strcmp(shape, "threads") == 0) {
+		take_turns();
+	} else if (strcmp(shape, "moved") == 0) {
 		start_all();
 		resume_all();
 	} else {
